@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `prunescope <command> ...`: the command line over the engine. Errors go to stderr with exit 1.
+import { parseArgs } from './args';
+import { commands } from './registry';
+import { PruneScopeError } from '../engine/errors';
+
+function help(): string {
+  const w = Math.max(...commands.map((c) => c.name.length), 4);
+  return ['usage: prunescope <command> [options]', '', 'commands:', ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`), '', 'prunescope <command> --help for its options'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return name ? 0 : 2;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    process.stderr.write(`prunescope: unknown command "${name}"\n\n${help()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    const flags = cmd.flags.map((f) => `  --${f.name}${f.value ? ' VALUE' : ''}  ${f.help}`);
+    process.stdout.write([`usage: ${cmd.usage}`, '', cmd.summary, '', ...flags].join('\n') + '\n');
+    return 0;
+  }
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  try {
+    const args = parseArgs(rest, cmd.flags, name);
+    await cmd.run(args, {
+      log: (m) => process.stderr.write(m + '\n'),
+      out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
+      signal: controller.signal,
+    });
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    const prefix = err instanceof PruneScopeError ? `prunescope ${name}: ` : `prunescope ${name}: internal error: `;
+    process.stderr.write(prefix + err.message + '\n');
+    if (!(err instanceof PruneScopeError) && process.env.PRUNESCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
