@@ -1,0 +1,141 @@
+// Quality against the share of parameters removed, for every method side by side (the seed
+// papers' figures). Default: one ranking per method, masks taken from its head; optionally
+// fine-tune after each step and re-rank every S steps (iterative pruning).
+import type { DataSplit } from '../data/dataset';
+import { numClasses } from '../data/dataset';
+import { throwIfCancelled } from '../errors';
+import type { Network } from '../model/network';
+import { makeProvenance, hashModel, Provenance } from '../provenance';
+import type { RelevanceResult } from '../relevance/types';
+import { evaluate } from '../train/metrics';
+import { candidateMask, candidateOrder, applyMask } from './mask';
+
+export interface Ranker {
+  /** Name shown on the curve, e.g. 'obd' or 'belsley'. */
+  name: string;
+  /** Rank the parameters of `net` (which may already be pruned and fine-tuned). */
+  rank(net: Network, seed: number): Promise<RelevanceResult>;
+  /** Stochastic rankers (random) are repeated over seeds; deterministic ones run once. */
+  stochastic?: boolean;
+}
+
+export interface CurveOptions {
+  /** Shares to evaluate; default 0, step, 2*step, ..., 1. */
+  shares?: number[];
+  step?: number;
+  includeBias?: boolean;
+  /** Seeds for stochastic rankers (mean and spread over them). */
+  seeds?: number[];
+  /** Re-rank every this many steps of the grid (0 = one ranking). */
+  recomputeEvery?: number;
+  /** Fine-tune the pruned network after each step, keeping the mask (wired by the caller). */
+  finetune?: (net: Network, pruned: Uint8Array) => Promise<void>;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+export interface Curve {
+  mean: number[];
+  sd: number[];
+  /** One row per seed (a single row for deterministic methods). */
+  runs: number[][];
+}
+
+export interface CurvesResult {
+  metric: 'accuracy' | 'mse';
+  shares: number[];
+  curves: Record<string, Curve>;
+  /** The unpruned network's metric on the same data. */
+  baseline: number;
+  provenance: Provenance;
+}
+
+export function shareGrid(step = 0.02): number[] {
+  const n = Math.round(1 / step);
+  return Array.from({ length: n + 1 }, (_, i) => Math.round(i * step * 1e6) / 1e6);
+}
+
+/** The metric for a network on the test part: accuracy (classification) or MSE (regression). */
+function testMetric(net: Network, split: DataSplit): number {
+  const task = split.dataset.task;
+  const m = evaluate(net, split.test, task, numClasses(split.dataset));
+  return task === 'classification' ? m.accuracy! : m.mse!;
+}
+
+async function curveFor(net: Network, split: DataSplit, ranker: Ranker, seed: number, shares: number[], opts: CurveOptions, tick: () => void): Promise<number[]> {
+  const work = net.clone();
+  try {
+    const base = net.toFlat();
+    const candidates = candidateMask(net.layout, { includeBias: opts.includeBias });
+    const nCand = candidates.reduce((a, b) => a + b, 0);
+    let ranked = candidateOrder((await ranker.rank(work, seed)).order, candidates);
+    const pruned = new Uint8Array(net.nParams);
+    let nPruned = 0;
+    let current = base;
+    const out: number[] = [];
+    for (let i = 0; i < shares.length; i++) {
+      throwIfCancelled(opts.signal, 'curves');
+      if (opts.recomputeEvery && i > 0 && i % opts.recomputeEvery === 0) {
+        ranked = candidateOrder((await ranker.rank(work, seed)).order, candidates);
+      }
+      const target = Math.round(shares[i] * nCand);
+      // Extend the mask along the current ranking, skipping what is already pruned.
+      for (let r = 0; r < ranked.length && nPruned < target; r++) {
+        if (!pruned[ranked[r]]) { pruned[ranked[r]] = 1; nPruned++; }
+      }
+      work.setFlat(applyMask(current, pruned));
+      if (opts.finetune && nPruned > 0) {
+        await opts.finetune(work, pruned);
+        current = work.toFlat();
+      }
+      out.push(testMetric(work, split));
+      tick();
+    }
+    return out;
+  } finally {
+    work.dispose();
+  }
+}
+
+export async function qualityCurves(net: Network, split: DataSplit, rankers: Ranker[], opts: CurveOptions = {}): Promise<CurvesResult> {
+  const shares = opts.shares ?? shareGrid(opts.step ?? 0.02);
+  const seeds = opts.seeds?.length ? opts.seeds : [0];
+  const total = rankers.reduce((s, r) => s + (r.stochastic ? seeds.length : 1), 0) * shares.length;
+  let done = 0;
+  const curves: Record<string, Curve> = {};
+  for (const ranker of rankers) {
+    const runs: number[][] = [];
+    for (const seed of ranker.stochastic ? seeds : [seeds[0]]) {
+      runs.push(await curveFor(net, split, ranker, seed, shares, opts, () => opts.onProgress?.(++done, total, ranker.name)));
+    }
+    curves[ranker.name] = summarise(runs);
+  }
+  return {
+    metric: split.dataset.task === 'classification' ? 'accuracy' : 'mse',
+    shares,
+    curves,
+    baseline: testMetric(net, split),
+    provenance: makeProvenance({
+      job: 'curves',
+      method: rankers.map((r) => r.name).join(','),
+      seed: seeds[0],
+      modelHash: hashModel(net.spec, net.toFlat()),
+      data: { name: split.dataset.name, split: 'test', rows: split.test.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
+      options: { seeds, includeBias: !!opts.includeBias, recomputeEvery: opts.recomputeEvery ?? 0, finetune: !!opts.finetune },
+    }),
+  };
+}
+
+function summarise(runs: number[][]): Curve {
+  const n = runs[0].length;
+  const mean = new Array(n).fill(0);
+  const sd = new Array(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    for (const r of runs) mean[i] += r[i] / runs.length;
+    if (runs.length > 1) {
+      for (const r of runs) sd[i] += (r[i] - mean[i]) ** 2;
+      sd[i] = Math.sqrt(sd[i] / (runs.length - 1));
+    }
+  }
+  return { mean, sd, runs };
+}
