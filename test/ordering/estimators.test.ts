@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { backend, maxRelErr } from '../helpers';
+import { Network } from '../../src/engine/model/network';
+import { backwardDeltas, disposeCache, forwardCache } from '../../src/engine/model/backprop';
+import { updateOuter } from '../../src/engine/ordering/covariance';
+import { orderByVariance, ranksFromOrder } from '../../src/engine/ordering/rank';
+import { GradientVarianceTracker } from '../../src/engine/ordering/tracker';
+import { firstSampleGrad, meanGrad } from '../../src/engine/ordering/estimators';
+import { PruneScopeError } from '../../src/engine/errors';
+import { autodiffGrad, batch, perSampleAutodiff, smallNet } from './util';
+
+test('METHODS reference: d = [1,0],[0,2],[1,1] gives C_3 = [[2/3,1/3],[1/3,5/3]] whatever C_0 is', async () => {
+  await backend();
+  for (const c0 of [[0, 0, 0, 0], [5, -1, 3, 0.25]]) {
+    const c = tf.variable(tf.tensor2d(c0, [2, 2]), false);
+    [[1, 0], [0, 2], [1, 1]].forEach((d, i) => { const dt = tf.tensor1d(d); updateOuter(c, dt, i + 1); dt.dispose(); });
+    const got = c.dataSync();
+    assert.ok(maxRelErr(got, [2 / 3, 1 / 3, 1 / 3, 5 / 3]) < 1e-6, `C_3 = ${Array.from(got)}`);
+    // parameter 1 (index 0) has the smaller variance: frozen first.
+    assert.deepEqual(Array.from(orderByVariance([got[0], got[3]])), [0, 1]);
+    c.dispose();
+  }
+});
+
+test("essay example: C = diag(0.3, 0.2, 0.25) gives I = [3, 1, 2]", () => {
+  const order = orderByVariance([0.3, 0.2, 0.25]);
+  assert.deepEqual(Array.from(order), [1, 2, 0]);
+  assert.deepEqual(Array.from(ranksFromOrder(order)), [3, 1, 2]);
+  // ties: lower flat index first
+  assert.deepEqual(Array.from(orderByVariance([0.5, 0.1, 0.5, 0.1])), [1, 3, 0, 2]);
+});
+
+for (const head of ['softmax', 'linear'] as const) {
+  test(`essay g_1 and g_S from the explicit backprop equal tf autodiff (${head} head)`, async () => {
+    await backend();
+    const net = smallNet(5, head);
+    const { x, y } = batch(11, 8, 4, 3, head === 'softmax');
+    const cache = forwardCache(net, x);
+    const deltas = backwardDeltas(net, cache, y);
+    const g1 = net.layout.map((_, l) => firstSampleGrad(cache.inputs[l], deltas[l]));
+    const gS = net.layout.map((_, l) => meanGrad(cache.inputs[l], deltas[l]));
+    const flat = (g: typeof g1) => { const f = new Float64Array(net.nParams); net.layout.forEach((l, i) => { f.set(g[i].kernel.dataSync(), l.kernelOffset); f.set(g[i].bias.dataSync(), l.biasOffset); }); return f; };
+    const ref1 = autodiffGrad(net, x, y, 0, 1);
+    const refS = autodiffGrad(net, x, y);
+    assert.ok(maxRelErr(flat(g1), ref1) < 1e-5, `g1 rel err ${maxRelErr(flat(g1), ref1)}`);
+    assert.ok(maxRelErr(flat(gS), refS) < 1e-5, `gS rel err ${maxRelErr(flat(gS), refS)}`);
+    tf.dispose([x, y, ...deltas, ...g1.flatMap((g) => [g.kernel, g.bias]), ...gS.flatMap((g) => [g.kernel, g.bias])]);
+    disposeCache(cache);
+    net.dispose();
+  });
+}
+
+/** Reference per-step statistics from autodiff in float64: essay d d^T and per-sample covariance. */
+function reference(net: Network, x: tf.Tensor2D, y: tf.Tensor2D) {
+  const rows = perSampleAutodiff(net, x, y);
+  const n = rows.length;
+  const p = net.nParams;
+  const mean = new Float64Array(p);
+  for (const r of rows) for (let j = 0; j < p; j++) mean[j] += r[j] / n;
+  const d = rows[0].map((v, j) => v - mean[j]);
+  const essay = new Float64Array(p * p);
+  const cov = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
+    essay[i * p + j] = d[i] * d[j];
+    let s = 0;
+    for (const r of rows) s += r[i] * r[j];
+    cov[i * p + j] = s / n - mean[i] * mean[j];
+  }
+  return { essay, cov };
+}
+
+for (const estimator of ['essay', 'per-sample'] as const) {
+  test(`${estimator}: diag, block and full over 3 steps equal the mean of the autodiff statistics`, async () => {
+    await backend();
+    const net = smallNet(7);
+    const p = net.nParams;
+    const steps = [1, 2, 3].map((s) => batch(100 + s, 6, 4, 3, true));
+    const acc = new Float64Array(p * p);
+    for (const { x, y } of steps) {
+      const r = reference(net, x, y);
+      const src = estimator === 'essay' ? r.essay : r.cov;
+      for (let i = 0; i < acc.length; i++) acc[i] += src[i] / steps.length;
+    }
+    const refDiag = Float64Array.from({ length: p }, (_, j) => acc[j * p + j]);
+    const before = tf.memory().numTensors;
+    for (const mode of ['diag', 'block', 'full'] as const) {
+      const tr = new GradientVarianceTracker(net, { estimator, mode });
+      for (const { x, y } of steps) tr.observeBatch(x, y);
+      assert.equal(tr.steps, 3);
+      const v = tr.variances();
+      assert.ok(maxRelErr(v, refDiag) < 1e-4, `${mode} diag rel err ${maxRelErr(v, refDiag)}`);
+      if (mode === 'full') {
+        const m = tr.blocks()[0].matrix;
+        assert.ok(maxRelErr(m, acc) < 1e-4, `full rel err ${maxRelErr(m, acc)}`);
+      }
+      if (mode === 'block') {
+        const blocks = tr.blocks();
+        assert.equal(blocks.length, net.layout.length);
+        for (const b of blocks) {
+          const sub = new Float64Array(b.size * b.size);
+          for (let i = 0; i < b.size; i++) for (let j = 0; j < b.size; j++) sub[i * b.size + j] = acc[(b.offset + i) * p + b.offset + j];
+          assert.ok(maxRelErr(b.matrix, sub) < 1e-4, `block ${b.name} rel err ${maxRelErr(b.matrix, sub)}`);
+        }
+      }
+      tr.dispose();
+    }
+    assert.equal(tf.memory().numTensors, before, 'tracker leaks tensors');
+    for (const { x, y } of steps) tf.dispose([x, y]);
+    net.dispose();
+  });
+}
+
+test('essay and per-sample estimates agree in expectation over many steps', async () => {
+  // Both estimate Var(g_1); the per-sample one averages N samples per step instead of one, so over
+  // many steps on a fixed network their means agree while its spread across runs is smaller.
+  await backend();
+  const net = smallNet(9);
+  const a = new GradientVarianceTracker(net, { estimator: 'essay' });
+  const b = new GradientVarianceTracker(net, { estimator: 'per-sample' });
+  for (let s = 0; s < 200; s++) { const { x, y } = batch(1000 + s, 16, 4, 3, true); a.observeBatch(x, y); b.observeBatch(x, y); tf.dispose([x, y]); }
+  const va = a.variances(), vb = b.variances();
+  const sa = va.reduce((s, v) => s + v, 0), sb = vb.reduce((s, v) => s + v, 0);
+  // E[(g_1 - g_S)^2] = Var * (1 - 1/N); the per-sample population variance has the same expectation.
+  assert.ok(Math.abs(sa / sb - 1) < 0.2, `essay total ${sa} vs per-sample total ${sb}`);
+  a.dispose(); b.dispose(); net.dispose();
+});
+
+test('full mode refuses a 784-300-100-10 MLP and names the memory it would need', async () => {
+  await backend();
+  const net = Network.random({ inputSize: 784, layers: [{ name: 'h1', units: 300, activation: 'tanh' }, { name: 'h2', units: 100, activation: 'tanh' }, { name: 'out', units: 10, activation: 'softmax' }] }, 1);
+  const n = 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10;
+  const gib = ((n * n * 4) / 1024 ** 3).toFixed(1);
+  assert.throws(() => new GradientVarianceTracker(net, { mode: 'full' }), (e: unknown) =>
+    e instanceof PruneScopeError && e.code === 'too-large' && e.message.includes(`${gib} GiB`) && e.message.includes(String(n)));
+  net.dispose();
+});

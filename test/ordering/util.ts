@@ -1,0 +1,40 @@
+// Test references for ordering: per-sample gradients from tf autodiff, one sample at a time.
+import * as tf from '@tensorflow/tfjs';
+import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { flattenParams } from '../../src/engine/model/backprop';
+import { lossKindOf, meanLoss } from '../../src/engine/model/loss';
+import { Rng } from '../../src/engine/util/random';
+
+export function smallNet(seed = 3, head: 'softmax' | 'linear' = 'softmax'): Network {
+  const spec: NetworkSpec = { inputSize: 4, layers: [{ name: 'h', units: 3, activation: 'tanh' }, { name: 'out', units: 3, activation: head }] };
+  const net = Network.random(spec, seed);
+  net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.1 * Math.sin(i + 1))); // non-zero biases
+  return net;
+}
+
+export function batch(seed: number, n: number, m: number, k: number, classification: boolean): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const rng = new Rng(seed);
+  const x = Array.from({ length: n * m }, () => rng.normal());
+  const y = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    if (classification) y[i * k + rng.int(k)] = 1;
+    else for (let j = 0; j < k; j++) y[i * k + j] = rng.normal();
+  }
+  return { x: tf.tensor2d(x, [n, m]), y: tf.tensor2d(y, [n, k]) };
+}
+
+/** Autodiff gradient of the mean loss over rows [from, from + count) of the batch, flat order. */
+export function autodiffGrad(net: Network, x: tf.Tensor2D, y: tf.Tensor2D, from = 0, count = x.shape[0]): Float64Array {
+  const xs = x.slice([from, 0], [count, x.shape[1]]);
+  const ys = y.slice([from, 0], [count, y.shape[1]]);
+  const vars = [...net.kernels, ...net.biases];
+  const r = tf.variableGrads(() => meanLoss(lossKindOf(net), net.predict(xs), ys), vars);
+  const flat = flattenParams(net, net.kernels.map((k) => r.grads[k.name]), net.biases.map((b) => r.grads[b.name]));
+  tf.dispose([xs, ys, r.value, ...Object.values(r.grads)]);
+  return Float64Array.from(flat);
+}
+
+/** Every sample's own gradient (a batch of one each), as rows. */
+export function perSampleAutodiff(net: Network, x: tf.Tensor2D, y: tf.Tensor2D): Float64Array[] {
+  return Array.from({ length: x.shape[0] }, (_, n) => autodiffGrad(net, x, y, n, 1));
+}
