@@ -1,0 +1,138 @@
+// `prunescope info MODEL.json`: what a LayersModel holds as PruneScope sees it: the dense chain,
+// parameter counts (total, active = non-zero, pruned = zero), and the PruneScope metadata.
+import { Command } from '../command';
+import { ParsedArgs, bool } from '../args';
+import { badInput } from '../../engine/errors';
+import { initBackend } from '../../engine/backend';
+import { LoadedModel, loadModel } from '../../engine/model/layersModel';
+
+export interface InfoLayer {
+  name: string;
+  in: number;
+  out: number;
+  activation: string;
+  kernelShape: [number, number];
+  params: number;
+  active: number;
+}
+
+export interface InfoReport {
+  path: string;
+  format: LoadedModel['format'];
+  inputSize: number;
+  outputSize: number;
+  task: 'classification' | 'regression';
+  layers: InfoLayer[];
+  totalParams: number;
+  /** Parameters that are non-zero. */
+  activeParams: number;
+  /** Parameters that are zero (pruned or exactly zero). */
+  prunedParams: number;
+  /** Pruned count recorded by the metadata's prune mask, when present. */
+  maskPruned?: number;
+  metadata?: {
+    task?: string;
+    features?: number;
+    featureNames?: string[];
+    targetName?: string;
+    labelNames?: string[];
+    standardized: boolean;
+    pruneMask?: { pruned: number; method?: string; fraction?: number; includeBiases?: boolean };
+    provenance?: { job: string; method?: string; time: string; modelHash?: string };
+    otherKeys: string[];
+  };
+  warnings: string[];
+}
+
+const KNOWN_META = new Set(['task', 'featureNames', 'targetName', 'labelNames', 'preprocessing', 'provenance', 'pruneMask']);
+
+export function infoReport(m: LoadedModel): InfoReport {
+  const net = m.network;
+  const flat = net.toFlat();
+  const nz = (a: number, b: number) => { let c = 0; for (let j = a; j < b; j++) if (flat[j] !== 0) c++; return c; };
+  const layers = net.layout.map((l) => ({
+    name: l.name, in: l.inSize, out: l.outSize, activation: l.activation, kernelShape: [l.inSize, l.outSize] as [number, number],
+    params: l.kernelSize + l.biasSize, active: nz(l.kernelOffset, l.biasOffset + l.biasSize),
+  }));
+  const active = layers.reduce((a, l) => a + l.active, 0);
+  const md = m.metadata;
+  return {
+    path: m.path,
+    format: m.format,
+    inputSize: net.spec.inputSize,
+    outputSize: net.outputSize,
+    task: net.task,
+    layers,
+    totalParams: net.nParams,
+    activeParams: active,
+    prunedParams: net.nParams - active,
+    maskPruned: m.pruneMask ? m.pruneMask.reduce((a, b) => a + b, 0) : undefined,
+    metadata: md && {
+      task: md.task,
+      features: md.featureNames?.length,
+      featureNames: md.featureNames,
+      targetName: md.targetName,
+      labelNames: md.labelNames,
+      standardized: !!md.preprocessing?.standardization,
+      pruneMask: md.pruneMask && { pruned: md.pruneMask.prunedCount, method: md.pruneMask.method, fraction: md.pruneMask.fraction, includeBiases: md.pruneMask.includeBiases },
+      provenance: md.provenance && { job: md.provenance.job, method: md.provenance.method, time: md.provenance.time, modelHash: md.provenance.modelHash },
+      otherKeys: Object.keys(md).filter((k) => !KNOWN_META.has(k)),
+    },
+    warnings: m.warnings,
+  };
+}
+
+function short(list: string[] | undefined, n = 8): string {
+  if (!list) return '-';
+  return list.length <= n ? list.join(', ') : `${list.slice(0, n).join(', ')}, ... (${list.length})`;
+}
+
+export function infoText(r: InfoReport): string {
+  const rows = [['layer', 'in', 'out', 'activation', 'kernel', 'params', 'active'], ...r.layers.map((l) => [l.name, String(l.in), String(l.out), l.activation, `${l.kernelShape[0]}x${l.kernelShape[1]}`, String(l.params), String(l.active)])];
+  const w = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const table = rows.map((row) => row.map((cell, c) => (c === 0 || c === 3 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  '));
+  const pct = (k: number) => (r.totalParams ? ((100 * k) / r.totalParams).toFixed(1) : '0.0');
+  const lines = [
+    `${r.path}`,
+    `format: ${r.format.modelClass} LayersModel (${r.format.generatedBy ?? r.format.kerasVersion ?? 'unknown writer'}), input shape [${r.format.inputShape.join(', ')}], ${r.format.weightGroups} group(s), ${r.format.shards} shard(s), ${r.format.weightBytes} bytes, dtypes ${r.format.dtypes.join(', ')}`,
+    `task: ${r.task} (${r.inputSize} inputs -> ${r.outputSize} outputs)`,
+    '',
+    ...table,
+    '',
+    `parameters: ${r.totalParams} total, ${r.activeParams} active (${pct(r.activeParams)}%), ${r.prunedParams} pruned/zero (${pct(r.prunedParams)}%)${r.maskPruned !== undefined ? `; prune mask marks ${r.maskPruned}` : ''}`,
+  ];
+  const md = r.metadata;
+  if (md) {
+    lines.push('', 'metadata:');
+    if (md.task) lines.push(`  task: ${md.task}`);
+    if (md.featureNames) lines.push(`  features (${md.features}): ${short(md.featureNames)}`);
+    if (md.targetName) lines.push(`  target: ${md.targetName}`);
+    if (md.labelNames) lines.push(`  labels: ${short(md.labelNames)}`);
+    lines.push(`  standardized inputs: ${md.standardized ? 'yes' : 'no'}`);
+    if (md.pruneMask) lines.push(`  prune mask: ${md.pruneMask.pruned} pruned${md.pruneMask.method ? ` by ${md.pruneMask.method}` : ''}${md.pruneMask.fraction !== undefined ? `, fraction ${md.pruneMask.fraction}` : ''}`);
+    if (md.provenance) lines.push(`  made by: ${md.provenance.job}${md.provenance.method ? ` (${md.provenance.method})` : ''} at ${md.provenance.time}`);
+    if (md.otherKeys.length) lines.push(`  other keys: ${md.otherKeys.join(', ')}`);
+  } else {
+    lines.push('', 'metadata: none (not written by PruneScope)');
+  }
+  for (const wng of r.warnings) lines.push(`warning: ${wng}`);
+  return lines.join('\n');
+}
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'Show the layers, parameter counts and PruneScope metadata of a TF.js LayersModel',
+  usage: 'prunescope info MODEL.json [--json]',
+  flags: [{ name: 'json', value: false, help: 'print one JSON document instead of text' }],
+  async run(args: ParsedArgs, ctx) {
+    if (args.positional.length !== 1) throw badInput(`got ${args.positional.length} arguments`, { field: 'info', expected: 'exactly one MODEL.json' });
+    await initBackend();
+    const m = await loadModel(args.positional[0]);
+    try {
+      const r = infoReport(m);
+      ctx.out(bool(args, 'json') ? JSON.stringify(r, null, 2) : infoText(r));
+    } finally {
+      m.network.dispose();
+    }
+  },
+};
