@@ -30,6 +30,8 @@ export interface SplitPart {
   x: Float32Array;
   y: Float32Array;
   rows: number;
+  /** The data set row of each sample (set by splitDataset). */
+  indices?: Int32Array;
 }
 
 export interface DataSplit {

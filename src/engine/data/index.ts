@@ -1,0 +1,6 @@
+// The data layer's public surface: import from here rather than from the individual modules.
+export * from './dataset';
+export { readCsv, parseCsv, DEFAULT_MAX_CSV_BYTES, type CsvOptions } from './readCsv';
+export { listBuiltinDatasets, loadDataset, isBuiltinDataset, BOSTON_RACE_NOTE, type BuiltinInfo } from './builtins';
+export { dataDirectory, setDataDirectory } from './dataDirectory';
+export { splitDataset, fitStandardization, applyStandardization, type SplitOptions } from './split';
