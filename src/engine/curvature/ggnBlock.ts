@@ -1,0 +1,76 @@
+// The full GGN block of one layer's parameters (kernel row-major, then bias): the Laplace
+// covariance for Belsley needs it. (1/N) sum_n G_n G_n^T, where G_n [P, c] is the per-sample
+// Jacobian factor: the GGN factor at the layer's pre-activation, S_n [d, c], lifted to the
+// parameters (kernel row (i, j): a_{n,i} S_n[j, :]; bias row j: S_n[j, :]). One matmul per chunk.
+import * as tf from '@tensorflow/tfjs';
+import type { Network } from '../model/network';
+import { PruneScopeError, badInput } from '../errors';
+import { runPass, disposePass } from './pass';
+import { Factor, outputFactor, propagate, disposeFactor } from './factors';
+import { ChunkOptions, checkBatch, resolveChunk, forEachChunk } from './batch';
+import { transposedKernels, disposeKernelsT } from './diagonal';
+
+export interface GgnBlock {
+  /** Layer index and its parameter count P = in*out + out. */
+  layer: number;
+  size: number;
+  /** [P, P] row-major, symmetric; order: kernel [in, out] row-major, then bias. */
+  values: Float64Array;
+  /** Flat offset of the block's first parameter (the layer's kernelOffset). */
+  offset: number;
+}
+
+export const GGN_BLOCK_MAX_PARAMS = 4096;
+
+export async function ggnLayerBlock(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, layer: number, opts: ChunkOptions & { maxParams?: number } = {}): Promise<GgnBlock> {
+  const n = checkBatch(net, x, target, 'ggnLayerBlock');
+  const lay = net.layout[layer];
+  if (!lay) throw badInput(`layer ${layer}`, { field: 'ggnLayerBlock: layer', expected: `0..${net.layout.length - 1}` });
+  const P = lay.kernelSize + lay.biasSize;
+  const maxP = opts.maxParams ?? GGN_BLOCK_MAX_PARAMS;
+  if (P > maxP) throw new PruneScopeError('too-large', `layer ${lay.name} has ${P} parameters`, { field: 'ggnLayerBlock', expected: `at most ${maxP} (use a low-rank or diagonal covariance)` });
+  const K = net.outputSize;
+  const chunk = resolveChunk(n, opts, 2 * K * (P + lay.outSize));
+  const kt = transposedKernels(net, false);
+  let sum: tf.Tensor2D | undefined;
+  try {
+    await forEachChunk(x, target, chunk, opts.signal, (xc, tc) => {
+      const add = blockChunk(net, xc, tc, layer, kt.Wt);
+      const old = sum;
+      sum = old ? (tf.tidy(() => tf.add(old, add)) as tf.Tensor2D) : add;
+      if (old) { old.dispose(); add.dispose(); }
+    });
+    const values = Float64Array.from(await sum!.data());
+    for (let i = 0; i < values.length; i++) values[i] /= n;
+    return { layer, size: P, values, offset: lay.kernelOffset };
+  } finally {
+    sum?.dispose();
+    disposeKernelsT(kt);
+  }
+}
+
+function blockChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, layer: number, Wt: tf.Tensor2D[]): tf.Tensor2D {
+  const L = net.layout.length;
+  const n = x.shape[0];
+  const pass = runPass(net, x, target, false);
+  let f: Factor = outputFactor(net, pass.cache.pre[L - 1], pass.cache.output);
+  try {
+    for (let l = L - 1; l > layer; l--) {
+      const next = propagate(f, Wt[l], pass.fprime[l - 1], n);
+      disposeFactor(f);
+      f = next;
+    }
+    return tf.tidy(() => {
+      const { inSize, outSize } = net.layout[layer];
+      const c = f.c;
+      const S = f.F.reshape([n, c, 1, outSize]);
+      const a = pass.cache.inputs[layer].reshape([n, 1, inSize, 1]);
+      const kern = tf.mul(a, S).reshape([n * c, inSize * outSize]);
+      const Gt = tf.concat([kern, f.F], 1) as tf.Tensor2D; // [n*c, P]
+      return tf.matMul(Gt, Gt, true, false) as tf.Tensor2D;
+    });
+  } finally {
+    disposeFactor(f);
+    disposePass(pass);
+  }
+}
