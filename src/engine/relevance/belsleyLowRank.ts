@@ -1,0 +1,101 @@
+// Belsley on a "low-rank plus isotropic diagonal" correlation model, for n up to ~1e5 parameters
+// described by K snapshots (e.g. SGD iterates: METHODS.md 2.6 `trajectory`):
+//
+//   R = (1 - rho) Z Z^T + rho I,   Z = D^-1/2 Y,  D = diag(Y Y^T),
+//
+// where Y (n x K) holds the (centred) snapshots. Row i of Z is y_i / ||y_i||, so diag(Z Z^T) = 1 and
+// diag(R) = 1: R is a correlation matrix for any rho in (0, 1]. Its eigen-system, without forming it:
+// - if Z Z^T u_j = s_j u_j (s_j > 0, from the K x K Gram route, linalg/gram.ts), then
+//   R u_j = ((1 - rho) s_j + rho) u_j: r components lambda_j = (1 - rho) s_j + rho;
+// - every vector orthogonal to all u_j has R u = rho u: ONE pooled complement eigenvalue rho of
+//   multiplicity n - r. Its individual eigenvectors are not unique, but Belsley's proportions only
+//   need sum over the complement of u_ik^2 = 1 - sum_j u_ij^2 (the rows of a full orthogonal U have
+//   unit length), so the complement becomes a single column with u^2 = 1 - sum_j u_ij^2 and lambda = rho.
+// Cost O(n K^2); memory O(n K).
+import { badInput, PruneScopeError } from '../errors';
+import { gramEig } from '../linalg/gram';
+import { BELSLEY_DEFINITIONS, belsleyCore, BelsleyOrdering, BelsleyResult } from './belsleyCore';
+import { belsley } from './belsley';
+
+export interface BelsleyLowRankOptions {
+  /** Subtract each parameter's mean over the snapshots first (default true). */
+  center?: boolean;
+  /** 'fast' (default). 'exact' forms R densely, so only up to exactLimit parameters. */
+  ordering?: BelsleyOrdering;
+  exactLimit?: number;
+  source?: string;
+}
+
+/**
+ * snaps: row-major K x n (snapshot a = snaps[a*n .. a*n+n)); rho in (0, 1]: weight of the isotropic part.
+ * Result columns: the r low-rank components and (when n > r) the pooled complement, sorted by
+ * decreasing condition index; the complement's `multiplicity` is n - r.
+ */
+export function belsleyLowRank(snaps: Float64Array, k: number, n: number, rho: number, opts: BelsleyLowRankOptions = {}): BelsleyResult {
+  const file = opts.source;
+  if (snaps.length !== k * n || k < 1 || n < 1) throw badInput(`snapshot buffer has ${snaps.length} entries`, { file, field: 'snapshots', expected: `K x n = ${k} x ${n}` });
+  if (!(rho > 0 && rho <= 1)) throw badInput(`rho is ${rho}`, { file, field: 'rho', expected: 'a number in (0, 1] (rho = 0 makes R singular when n > K)' });
+  const z = Float64Array.from(snaps);
+  const norm2 = new Float64Array(n);
+  const center = opts.center ?? true;
+  if (center) {
+    const mean = new Float64Array(n);
+    for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) mean[i] += z[a * n + i];
+    for (let i = 0; i < n; i++) mean[i] /= k;
+    for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) z[a * n + i] -= mean[i];
+  }
+  for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) norm2[i] += z[a * n + i] ** 2;
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(norm2[i])) throw badInput(`parameter ${i} has a non-finite snapshot value`, { file, field: `snapshots[*][${i}]`, expected: 'finite numbers' });
+    if (!(norm2[i] > 0)) throw badInput(`parameter ${i} does not vary across the ${k} snapshots`, { file, field: `snapshots[*][${i}]`, expected: 'a nonzero variance (a constant parameter has no correlation to standardise)' });
+  }
+  const inv = Float64Array.from(norm2, (v) => 1 / Math.sqrt(v));
+  for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) z[a * n + i] *= inv[i];
+
+  if ((opts.ordering ?? 'fast') === 'exact') {
+    const limit = opts.exactLimit ?? 200;
+    if (n > limit) throw new PruneScopeError('too-large', `exact ordering on ${n} parameters forms the n x n model; above the limit ${limit}`, { file, field: 'ordering', expected: `ordering 'fast', or at most ${limit} parameters` });
+    const dense = denseModel(z, k, n, rho);
+    return { ...belsley(dense, n, { input: 'correlation', ordering: 'exact', exactLimit: limit, source: file }), input: 'low-rank' };
+  }
+
+  const { values, vectorsT, r } = gramEig(z, k, n);
+  const c = r < n ? r + 1 : r;
+  const lambda = new Float64Array(c);
+  for (let j = 0; j < r; j++) lambda[j] = (1 - rho) * values[j] + rho;
+  const multiplicity = new Int32Array(c).fill(1);
+  if (c > r) {
+    lambda[r] = rho;
+    multiplicity[r] = n - r;
+  }
+  const u2 = new Float64Array(n * c);
+  for (let j = 0; j < r; j++) {
+    const o = j * n;
+    for (let i = 0; i < n; i++) u2[i * c + j] = vectorsT[o + i] ** 2;
+  }
+  if (c > r) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < r; j++) s += u2[i * c + j];
+      u2[i * c + r] = Math.max(0, 1 - s); // clamp rounding below zero
+    }
+  }
+  const core = belsleyCore(lambda, u2, n, c, multiplicity);
+  const { fastOrder, ...rest } = core;
+  return { input: 'low-rank', standardized: true, ...rest, ordering: 'fast', order: fastOrder, definitions: BELSLEY_DEFINITIONS };
+}
+
+/** The model R densely (for tests and the small exact case): (1 - rho) Z Z^T + rho I. */
+export function denseModel(z: Float64Array, k: number, n: number, rho: number): Float64Array {
+  const r = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let a = 0; a < k; a++) s += z[a * n + i] * z[a * n + j];
+      const v = (1 - rho) * s + (i === j ? rho : 0);
+      r[i * n + j] = v;
+      r[j * n + i] = v;
+    }
+  }
+  return r;
+}
