@@ -1,0 +1,213 @@
+// Adam training with the variance tracker running from step 1 and parameters frozen by stages
+// (METHODS.md 3, (3.7)-(3.8) with the text's intent: the smallest-variance parameters get
+// alpha_j = 0). Uses the shared Trainer for the Adam update and its freeze mask; runs its own
+// forward/backward so the tracker reuses the layer inputs and per-sample deltas (no extra pass),
+// and so the gradient of a wholly frozen layer (and deltas below it) can be skipped.
+import * as tf from '@tensorflow/tfjs';
+import { Network, weightMask } from '../model/network';
+import { derivative, HiddenActivation } from '../model/activations';
+import { disposeCache, forwardCache } from '../model/backprop';
+import { lossKindOf, outputDelta, sampleLosses } from '../model/loss';
+import { DataSplit, numClasses, xTensor, yTensor } from '../data/dataset';
+import { Trainer } from '../train/trainer';
+import { countSet } from '../train/masks';
+import { checkHead } from '../train/metrics';
+import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
+import { Rng } from '../util/random';
+import { GradientVarianceTracker } from './tracker';
+import { CovarianceMode, VarianceEstimator } from './types';
+import { FreezeStage, checkStages, plateauReached, stageTarget } from './schedule';
+import { orderByVariance, ranksFromOrder } from './rank';
+
+export type FreezePolicy = 'ordered' | 'random';
+
+export interface FreezeTrainOptions {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  /** Seeds minibatch shuffling exactly as train() does (one permutation per epoch). */
+  seed: number;
+  estimator?: VarianceEstimator;
+  mode?: CovarianceMode;
+  blockLimit?: number;
+  stages?: FreezeStage[];
+  /** ordered: least variance first; random: a seeded random choice (the essay's baseline). */
+  policy?: FreezePolicy;
+  policySeed?: number;
+  /** Only kernel weights are candidates (biases always train). Default false. */
+  weightsOnly?: boolean;
+  /** Keep the tracker running after the last stage (default: stop, it has nothing left to decide). */
+  trackToEnd?: boolean;
+  /** Time backward and optimiser per step (adds no sync on wasm/cpu). Default true. */
+  timing?: boolean;
+  signal?: AbortSignal;
+  onProgress?(step: number, steps: number): void;
+}
+
+export interface FreezeEvent {
+  step: number;
+  trigger: 'step' | 'plateau';
+  /** Flat indices frozen at this step, in freezing order. */
+  frozen: number[];
+  totalFrozen: number;
+}
+
+export interface PhaseTiming {
+  steps: number;
+  /** Mean milliseconds per step. */
+  backwardMs: number;
+  optimiserMs: number;
+}
+
+export interface FreezeTrainResult {
+  /** Minibatch training loss of every step. */
+  losses: Float32Array;
+  events: FreezeEvent[];
+  /** freezeStep[j] = the step parameter j froze at, 0 = never. */
+  freezeStep: Int32Array;
+  /** Variances, order and ranks at the first freeze (or at the end without stages); ordered policy only. */
+  ordering?: { step: number; variances: Float64Array; order: Int32Array; ranks: Int32Array };
+  /** Layers whose every parameter ended frozen (their gradient was skipped). */
+  frozenLayers: string[];
+  timing: { beforeFreeze: PhaseTiming; afterFreeze: PhaseTiming };
+  steps: number;
+}
+
+/** Trains `net` in place. The tracker (ordered policy) observes every step until the last stage. */
+export async function trainWithFreezing(net: Network, split: DataSplit, opts: FreezeTrainOptions): Promise<FreezeTrainResult> {
+  const { task, features } = split.dataset;
+  const classes = numClasses(split.dataset);
+  checkHead(net, task, classes);
+  if (net.layout[0].inSize !== features) throw badInput(`network takes ${net.layout[0].inSize} inputs`, { field: 'network', expected: `${features} (the data set's features)` });
+  if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw badInput(`steps = ${opts.steps}`, { field: 'steps', expected: 'an integer >= 1' });
+  if (!(Number.isInteger(opts.batchSize) && opts.batchSize >= 1)) throw badInput(`batchSize = ${opts.batchSize}`, { field: 'batchSize', expected: 'an integer >= 1' });
+  if (split.train.rows === 0) throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
+  const candidates = opts.weightsOnly ? Array.from(weightMask(net.layout).entries()).filter(([, m]) => m).map(([j]) => j) : Array.from({ length: net.nParams }, (_, j) => j);
+  const stages = opts.stages ?? [];
+  checkStages(stages, candidates.length, net.nParams);
+  const policy = opts.policy ?? 'ordered';
+  const timing = opts.timing ?? true;
+
+  const trainer = new Trainer(net, { lr: opts.lr });
+  const tracker = policy === 'ordered' ? new GradientVarianceTracker(net, { estimator: opts.estimator, mode: opts.mode, blockLimit: opts.blockLimit }) : undefined;
+  const policyRng = new Rng(opts.policySeed ?? opts.seed + 7919);
+  const kind = lossKindOf(net);
+  const xAll = xTensor(split.train, features);
+  const yAll = yTensor(split.train, task, classes);
+  const rows = split.train.rows;
+  const rng = new Rng(opts.seed);
+  const losses = new Float32Array(opts.steps);
+  const freezeMask = new Uint8Array(net.nParams);
+  const freezeStep = new Int32Array(net.nParams);
+  const events: FreezeEvent[] = [];
+  let ordering: FreezeTrainResult['ordering'];
+  let nextStage = 0;
+  // lowest layer that still trains: deltas below it are never needed once tracking has stopped.
+  let frozenLayer = new Array<boolean>(net.layout.length).fill(false);
+  const acc = { before: { steps: 0, b: 0, o: 0 }, after: { steps: 0, b: 0, o: 0 } };
+  let perm: tf.Tensor1D | undefined;
+  let pos = rows;
+  try {
+    for (let step = 1; step <= opts.steps; step++) {
+      if (step % 16 === 0) await new Promise<void>((r) => setImmediate(r));
+      throwIfCancelled(opts.signal, 'training');
+      if (pos >= rows) { perm?.dispose(); perm = tf.tensor1d(rng.permutation(rows), 'int32'); pos = 0; }
+      const size = Math.min(opts.batchSize, rows - pos);
+      const start = pos;
+      pos += size;
+      const tracking = tracker !== undefined && (nextStage < stages.length || opts.trackToEnd || stages.length === 0);
+      const t0 = timing ? performance.now() : 0;
+      const g = tf.tidy(() => {
+        const idx = tf.slice(perm!, start, size);
+        const x = tf.gather(xAll, idx) as tf.Tensor2D;
+        const y = tf.gather(yAll, idx) as tf.Tensor2D;
+        const cache = forwardCache(net, x);
+        const lowest = tracking ? 0 : frozenLayer.findIndex((f) => !f);
+        const deltas = backward(net, cache, y, Math.max(0, lowest));
+        // While tracking, the tracker needs every layer's g_S; afterwards wholly frozen layers skip it.
+        const skip = net.layout.map((_, i) => !tracking && frozenLayer[i]);
+        const kernels = net.layout.map((l, i) => deltas[i] && !skip[i]
+          ? tf.mul(tf.matMul(cache.inputs[i], deltas[i]!, true, false), 1 / size) as tf.Tensor2D
+          : tf.zeros([l.inSize, l.outSize]) as tf.Tensor2D);
+        const biases = net.layout.map((l, i) => deltas[i] && !skip[i] ? tf.mul(tf.sum(deltas[i]!, 0), 1 / size) as tf.Tensor1D : tf.zeros([l.outSize]) as tf.Tensor1D);
+        if (tracking) tracker!.observe(cache.inputs, deltas as tf.Tensor2D[], { kernels, biases });
+        const loss = tf.mean(sampleLosses(kind, cache.output, y)) as tf.Scalar;
+        disposeCache(cache);
+        return { kernels, biases, loss, batchSize: size };
+      });
+      const t1 = timing ? performance.now() : 0;
+      losses[step - 1] = g.loss.dataSync()[0];
+      if (!Number.isFinite(losses[step - 1])) {
+        tf.dispose([...g.kernels, ...g.biases, g.loss]);
+        throw new PruneScopeError('numerical', `training loss became ${losses[step - 1]} at step ${step}; try a smaller --lr or standardised features`, { field: 'loss', expected: 'a finite value' });
+      }
+      // Stages fire after this step's gradients and before its update, like train()'s onStep.
+      while (nextStage < stages.length) {
+        const s = stages[nextStage];
+        const fire = s.atStep !== undefined ? step >= s.atStep : plateauReached(losses, step, s.plateau!.window, s.plateau!.tolerance);
+        if (!fire) break;
+        const target = stageTarget(s, candidates.length);
+        const open = candidates.filter((j) => !freezeMask[j]);
+        let chosen: number[];
+        if (s.indices) {
+          chosen = s.indices.filter((j) => !freezeMask[j]);
+        } else if (tracker) {
+          const o = tracker.ordering(open);
+          if (!ordering) ordering = { step, variances: o.variances, order: orderByVariance(o.variances, candidates), ranks: new Int32Array(0) };
+          chosen = Array.from(o.order.subarray(0, Math.max(0, target - (candidates.length - open.length))));
+        } else {
+          const p = policyRng.permutation(open.length);
+          chosen = Array.from(p.subarray(0, Math.max(0, target - (candidates.length - open.length))), (i) => open[i]);
+        }
+        const already = countSet(freezeMask);
+        for (const j of chosen) { freezeMask[j] = 1; freezeStep[j] = step; }
+        events.push({ step, trigger: s.atStep !== undefined ? 'step' : 'plateau', frozen: chosen, totalFrozen: already + chosen.length });
+        trainer.setFreezeMask(freezeMask);
+        frozenLayer = net.layout.map((l) => allSet(freezeMask, l.kernelOffset, l.biasOffset + l.biasSize));
+        nextStage++;
+      }
+      const t2 = timing ? performance.now() : 0;
+      trainer.apply(g);
+      tf.dispose([...g.kernels, ...g.biases, g.loss]);
+      if (timing) {
+        const ph = events.length ? acc.after : acc.before;
+        ph.steps++; ph.b += t1 - t0; ph.o += performance.now() - t2;
+      }
+      opts.onProgress?.(step, opts.steps);
+    }
+    if (tracker && !ordering) {
+      const o = tracker.ordering(candidates);
+      ordering = { step: opts.steps, variances: o.variances, order: o.order, ranks: new Int32Array(0) };
+    }
+    if (ordering) ordering.ranks = ranksFromOrder(ordering.order, net.nParams);
+  } finally {
+    perm?.dispose();
+    tracker?.dispose();
+    trainer.dispose();
+    tf.dispose([xAll, yAll]);
+  }
+  const phase = (p: { steps: number; b: number; o: number }): PhaseTiming => ({ steps: p.steps, backwardMs: p.steps ? p.b / p.steps : 0, optimiserMs: p.steps ? p.o / p.steps : 0 });
+  return {
+    losses, events, freezeStep, ordering, steps: opts.steps,
+    frozenLayers: net.layout.filter((_, i) => frozenLayer[i]).map((l) => l.name),
+    timing: { beforeFreeze: phase(acc.before), afterFreeze: phase(acc.after) },
+  };
+}
+
+function allSet(mask: Uint8Array, from: number, to: number): boolean {
+  for (let j = from; j < to; j++) if (!mask[j]) return false;
+  return true;
+}
+
+/** backwardDeltas (model/backprop.ts), stopping at layer `lowest`: deltas below it are undefined. */
+function backward(net: Network, cache: ReturnType<typeof forwardCache>, target: tf.Tensor2D, lowest: number): (tf.Tensor2D | undefined)[] {
+  const L = net.layout.length;
+  const deltas: (tf.Tensor2D | undefined)[] = new Array(L).fill(undefined);
+  deltas[L - 1] = outputDelta(net, cache.pre[L - 1], cache.output, target);
+  for (let l = L - 2; l >= lowest; l--) {
+    const act = net.layout[l].activation as HiddenActivation;
+    const back = tf.matMul(deltas[l + 1]!, net.kernels[l + 1], false, true) as tf.Tensor2D;
+    deltas[l] = act === 'linear' ? back : (tf.mul(back, derivative(act, cache.pre[l], cache.inputs[l + 1])) as tf.Tensor2D);
+  }
+  return deltas;
+}
