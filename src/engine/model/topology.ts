@@ -211,7 +211,7 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
   if (dense.length === 0) throw new PruneScopeError('unsupported', 'has no Dense layer', { file, field: 'modelTopology', expected: 'a chain of Dense layers' });
   dense.forEach((d, i) => {
     if (d.activation === 'softmax' && i !== dense.length - 1) {
-      throw new PruneScopeError('unsupported', `softmax on hidden Dense layer ${d.name} (from layer ${d.activationFrom})`, { file, field: `layer ${d.activationFrom}.activation`, expected: 'softmax only on the last Dense layer' });
+      throw new PruneScopeError('unsupported', `softmax on hidden Dense layer ${d.name}${d.activationFrom !== d.name ? ` (from layer ${d.activationFrom})` : ''}`, { file, field: `layer ${d.activationFrom}.activation`, expected: 'softmax only on the last Dense layer' });
     }
   });
   return { inputShape, inputSize: inputShape.reduce((a, b) => a * b, 1), dense };
