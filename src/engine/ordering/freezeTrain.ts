@@ -42,6 +42,8 @@ export interface FreezeTrainOptions {
   timing?: boolean;
   signal?: AbortSignal;
   onProgress?(step: number, steps: number): void;
+  /** Called with the tracker before it is disposed (e.g. to read covariance blocks). */
+  onTrackerDone?(tracker: GradientVarianceTracker): void;
 }
 
 export interface FreezeEvent {
@@ -180,6 +182,7 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
       ordering = { step: opts.steps, variances: o.variances, order: o.order, ranks: new Int32Array(0) };
     }
     if (ordering) ordering.ranks = ranksFromOrder(ordering.order, net.nParams);
+    if (tracker) opts.onTrackerDone?.(tracker);
   } finally {
     perm?.dispose();
     tracker?.dispose();

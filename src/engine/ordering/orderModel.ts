@@ -1,0 +1,54 @@
+// `order` as an engine job: train a copy of the model for T steps with the tracker running from
+// step 1, then order the parameters by increasing C_jj (the essay's I at t0 = T).
+import type { Network } from '../model/network';
+import type { DataSplit } from '../data/dataset';
+import { hashModel, makeProvenance } from '../provenance';
+import { trainWithFreezing } from './freezeTrain';
+import { GradientVarianceTracker } from './tracker';
+import { CovarianceMode, OrderingResult, VarianceEstimator } from './types';
+
+export interface OrderOptions {
+  estimator?: VarianceEstimator;
+  mode?: CovarianceMode;
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  blockLimit?: number;
+  signal?: AbortSignal;
+  onProgress?(step: number, steps: number): void;
+}
+
+/** Leaves `net` untouched (trains a clone). */
+export async function orderParameters(net: Network, split: DataSplit, opts: OrderOptions = {}): Promise<OrderingResult> {
+  const estimator = opts.estimator ?? 'essay';
+  const mode = opts.mode ?? 'diag';
+  const steps = opts.steps ?? 200;
+  const batchSize = opts.batchSize ?? 32;
+  const lr = opts.lr ?? 1e-3;
+  const seed = opts.seed ?? 0;
+  const modelHash = hashModel(net.spec, net.toFlat());
+  // Refuse an impossible full mode before training anything.
+  new GradientVarianceTracker(net, { estimator, mode, blockLimit: opts.blockLimit }).dispose();
+  const copy = net.clone();
+  try {
+    let blocks: OrderingResult['blocks'];
+    let diagonalLayers: string[] | undefined;
+    const r = await trainWithFreezing(copy, split, {
+      steps, batchSize, lr, seed, estimator, mode, blockLimit: opts.blockLimit, timing: false, signal: opts.signal, onProgress: opts.onProgress,
+      onTrackerDone: (t) => { if (mode !== 'diag') { blocks = t.blocks(); diagonalLayers = t.diagonalLayers.slice(); } },
+    });
+    const o = r.ordering!;
+    return {
+      estimator, mode, steps, variances: o.variances, order: o.order, ranks: o.ranks,
+      ...(blocks ? { blocks } : {}), ...(diagonalLayers?.length ? { diagonalLayers } : {}),
+      provenance: makeProvenance({
+        job: 'ordering', method: 'gradient-variance', variant: `${estimator}/${mode}`, seed, modelHash,
+        data: { name: split.dataset.name, split: 'train', rows: split.train.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
+        options: { steps, batchSize, lr, optimiser: 'adam' },
+      }),
+    };
+  } finally {
+    copy.dispose();
+  }
+}
