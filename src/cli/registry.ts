@@ -2,8 +2,10 @@
 import type { Command } from './command';
 import { infoCommand } from './commands/info';
 import { belsleyCommand } from './commands/belsley';
+import { orderCommand } from './commands/order';
 
 export const commands: Command[] = [
   infoCommand,
   belsleyCommand,
+  orderCommand,
 ];
