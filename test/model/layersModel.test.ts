@@ -77,6 +77,22 @@ test('functional chain (Input -> Dense -> Activation -> Dropout -> Dense) loads 
   m.network.dispose();
 });
 
+test('ReLU and Softmax layer classes fold into the Dense before them', async () => {
+  await backend();
+  const model = tf.sequential({ layers: [
+    tf.layers.dense({ inputShape: [4], units: 6, name: 'd1' }),
+    tf.layers.reLU(),
+    tf.layers.dense({ units: 3, name: 'd2' }),
+    tf.layers.softmax(),
+  ] });
+  perturbBiases(model);
+  const m = await loadModel(await writeTfjsModel(model, tmpDir('relu')));
+  assert.deepEqual(m.network.spec.layers.map((l) => l.activation), ['relu', 'softmax']);
+  const gap = predictionGap(m.network, model, [4]);
+  assert.ok(gap < 1e-5, `max abs diff ${gap}`);
+  m.network.dispose();
+});
+
 test('several groups, several shards per group and prefixed weight names load like tfjs', async () => {
   await backend();
   const model = tf.sequential({ layers: [

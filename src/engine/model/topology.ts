@@ -184,8 +184,10 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
         if (e.className === 'ReLU' && ((e.config.max_value ?? null) !== null || Number(e.config.negative_slope ?? 0) !== 0 || Number(e.config.threshold ?? 0) !== 0)) {
           throw unsupported(e, 'has max_value, negative_slope or threshold set', 'a plain ReLU');
         }
-        if (e.className === 'Softmax' && e.config.axis !== undefined && e.config.axis !== -1 && !(Array.isArray(e.config.axis) && e.config.axis.length === 1 && e.config.axis[0] === -1)) {
-          throw unsupported(e, `axis is ${JSON.stringify(e.config.axis)}`, 'axis -1');
+        if (e.className === 'Softmax') {
+          // The data here is always [batch, features], so axis 1 (TF.js's default) is the same as -1.
+          const ax = Array.isArray(e.config.axis) && e.config.axis.length === 1 ? e.config.axis[0] : e.config.axis ?? -1;
+          if (ax !== -1 && ax !== 1) throw unsupported(e, `axis is ${JSON.stringify(e.config.axis)}`, 'axis -1 (the feature axis)');
         }
         if (act === 'linear') return;
         if (!foldTarget) throw unsupported(e, `applies ${act} without a Dense layer directly before it`, 'an activation right after a Dense layer');

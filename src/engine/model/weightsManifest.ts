@@ -45,6 +45,7 @@ export function parseManifest(raw: unknown, modelJson: string, maxBytes: number)
   const bad = (field: string, msg: string, expected?: string) => new PruneScopeError('bad-input', msg, { file: modelJson, field, expected });
   if (!Array.isArray(raw)) throw bad('weightsManifest', 'is missing or not a list', 'a list of {paths, weights} groups');
   const weights: ManifestWeight[] = [];
+  const names = new Set<string>();
   const groups: ManifestGroup[] = [];
   let totalBytes = 0;
   raw.forEach((g, gi) => {
@@ -66,7 +67,8 @@ export function parseManifest(raw: unknown, modelJson: string, maxBytes: number)
       if (per === undefined || (!q && !['float32', 'float16', 'int32'].includes(w.dtype))) {
         throw new PruneScopeError('unsupported', `dtype ${w.dtype} is not supported`, { file: modelJson, field: `${field}.dtype`, expected: 'float32 (float16 and int32 are converted)' });
       }
-      if (weights.some((x) => x.name === w.name)) throw bad(`${field}.name`, `weight name ${w.name} appears twice`, 'unique weight names');
+      if (names.has(w.name)) throw bad(`${field}.name`, `weight name ${w.name} appears twice`, 'unique weight names');
+      names.add(w.name);
       const count = (w.shape as number[]).reduce((a, b) => a * b, 1);
       const byteLength = count * per;
       weights.push({ name: w.name, shape: w.shape as number[], dtype: w.dtype, quantization: q as Quantization | undefined, group: gi, byteOffset: offset, byteLength });
@@ -165,7 +167,8 @@ export async function readWeights(m: Manifest, modelJson: string, warnings: stri
       } else {
         values = new Float32Array(ab);
       }
-      const bad = values.findIndex((v) => !Number.isFinite(v));
+      let bad = -1;
+      for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) { bad = i; break; }
       if (bad >= 0) {
         throw new PruneScopeError('numerical', `weight ${w.name} has a non-finite value (${values[bad]}) at entry ${bad}`, { file: modelJson, field: `weightsManifest[${gi}] weight ${w.name}`, expected: 'finite numbers' });
       }
