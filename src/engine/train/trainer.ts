@@ -1,0 +1,235 @@
+// Minibatch Adam over a Network's parameters, with prune and freeze masks. Other loops
+// (distillation, freezing experiments, variational) reuse it through gradients() + apply() or step().
+// The update runs per layer tensor: on wasm a Slice costs ~1 ms whatever its size, so working on
+// one concatenated vector and slicing it back was slower than six small sets of elementwise ops.
+//
+// Adam as in Kingma & Ba (and tf.train.adam / Keras): t counts applied steps,
+//   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
+//   w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps),  eps = 1e-7 by default,
+// computed as w - lr_t m / (sqrt(v) + eps_t) with lr_t = lr sqrt(1-b2^t)/(1-b1^t) and
+// eps_t = eps sqrt(1-b2^t), which is the same expression.
+// L2 (a Gaussian prior on the kernel weights, biases not penalised, as in ridge regression):
+//   objective = mean loss + (l2 / 2) * sum of squared kernel weights, so g += l2 * w on kernels.
+import * as tf from '@tensorflow/tfjs';
+import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
+import { LossKind, lossKindOf, sampleLosses } from '../model/loss';
+import type { Network } from '../model/network';
+import { badInput } from '../errors';
+import { checkMask, updatableTensors } from './masks';
+
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  /** Default 1e-7 (tf.train.adam / Keras). */
+  epsilon?: number;
+  /** lambda in + (lambda/2)||W||^2 over kernel weights (biases excluded). Default 0. */
+  l2?: number;
+  /** 1 = pruned: held at exactly 0, Adam moments held at 0. Flat order, one byte per parameter. */
+  pruneMask?: Uint8Array;
+  /** 1 = frozen: value kept bit for bit, Adam moments stop updating (alpha_j = 0). */
+  freezeMask?: Uint8Array;
+}
+
+/** Mean-loss gradients of one minibatch, per layer, on the backend. Dispose with disposeGradients. */
+export interface StepGradients {
+  kernels: tf.Tensor2D[];
+  biases: tf.Tensor1D[];
+  /** Mean data loss over the batch (without the L2 term), a backend scalar. */
+  loss: tf.Scalar;
+  batchSize: number;
+}
+
+export function disposeGradients(g: StepGradients): void {
+  tf.dispose([...g.kernels, ...g.biases, g.loss]);
+}
+
+/** Concatenate per-layer tensors (k_0, b_0, k_1, b_1, ...) into the flat parameter order. */
+export function flatten(kernels: tf.Tensor[], biases: tf.Tensor[]): tf.Tensor1D {
+  return tf.tidy(() => tf.concat(kernels.flatMap((k, i) => [tf.reshape(k, [-1]), biases[i]])) as tf.Tensor1D);
+}
+
+export class Trainer {
+  readonly kind: LossKind;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly l2: number;
+  private t = 0;
+  /** Parameters and moments in the flat tensor order k_0, b_0, k_1, b_1, ... */
+  private readonly params: tf.Variable[];
+  private m: tf.Tensor[];
+  private v: tf.Tensor[];
+  private updatable: (tf.Tensor | undefined)[];
+  private prune?: Uint8Array;
+  private freeze?: Uint8Array;
+  private disposed = false;
+
+  constructor(readonly net: Network, opts: AdamOptions) {
+    const range = (x: number, name: string, lo: number, hi: number) => {
+      if (!(Number.isFinite(x) && x >= lo && x < hi)) throw badInput(`${name} = ${x}`, { field: name, expected: `a number in [${lo}, ${hi})` });
+    };
+    this.lr = opts.lr;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.epsilon = opts.epsilon ?? 1e-7;
+    this.l2 = opts.l2 ?? 0;
+    range(this.lr, 'lr', Number.MIN_VALUE, Infinity);
+    range(this.beta1, 'beta1', 0, 1);
+    range(this.beta2, 'beta2', 0, 1);
+    range(this.epsilon, 'epsilon', Number.MIN_VALUE, Infinity);
+    range(this.l2, 'l2', 0, Infinity);
+    this.kind = lossKindOf(net);
+    this.params = net.kernels.flatMap((k, i) => [k as tf.Variable, net.biases[i] as tf.Variable]);
+    this.m = this.params.map((p) => tf.zerosLike(p));
+    this.v = this.params.map((p) => tf.zerosLike(p));
+    this.updatable = [];
+    if (opts.pruneMask) this.setPruneMask(opts.pruneMask);
+    if (opts.freezeMask) this.setFreezeMask(opts.freezeMask);
+  }
+
+  /** Number of Adam updates applied so far (t in the bias correction). */
+  get steps(): number {
+    return this.t;
+  }
+
+  get pruneMask(): Uint8Array | undefined {
+    return this.prune;
+  }
+
+  get freezeMask(): Uint8Array | undefined {
+    return this.freeze;
+  }
+
+  /**
+   * Prune (1) or keep (0) each parameter from now on. Pruned parameters and their Adam moments are
+   * set to exactly 0 here and stay 0. `undefined` un-prunes everything (values stay 0 until trained).
+   */
+  setPruneMask(mask: Uint8Array | undefined): void {
+    this.live();
+    if (mask) checkMask(mask, this.net.nParams, 'pruneMask');
+    this.prune = mask ? mask.slice() : undefined;
+    if (this.prune) {
+      const keep = Float32Array.from(this.prune, (p) => (p ? 0 : 1));
+      this.forEachPiece((i, offset, size) => {
+        const k = keep.subarray(offset, offset + size);
+        if (k.every((x) => x === 1)) return;
+        tf.tidy(() => {
+          const kt = tf.tensor(k, this.params[i].shape);
+          this.params[i].assign(tf.mul(this.params[i], kt));
+          this.replace(i, tf.keep(tf.mul(this.m[i], kt)), tf.keep(tf.mul(this.v[i], kt)));
+        });
+      });
+    }
+    this.rebuildUpdatable();
+  }
+
+  /** Freeze (1) or release (0) each parameter from now on; frozen values and moments are left as they are. */
+  setFreezeMask(mask: Uint8Array | undefined): void {
+    this.live();
+    if (mask) checkMask(mask, this.net.nParams, 'freezeMask');
+    this.freeze = mask ? mask.slice() : undefined;
+    this.rebuildUpdatable();
+  }
+
+  /** Adam's first and second moments in the flat order (downloads; for tests and diagnostics). */
+  moments(): { m: Float32Array; v: Float32Array } {
+    const flat = (ts: tf.Tensor[]) => {
+      const f = tf.tidy(() => tf.concat(ts.map((t) => tf.reshape(t, [-1]))));
+      const out = f.dataSync() as Float32Array;
+      f.dispose();
+      return out;
+    };
+    return { m: flat(this.m), v: flat(this.v) };
+  }
+
+  /** Gradients of the mean loss on (x, y) from the explicit backward pass (model/backprop.ts). */
+  gradients(x: tf.Tensor2D, y: tf.Tensor2D): StepGradients {
+    this.live();
+    const n = x.shape[0];
+    return tf.tidy(() => {
+      const cache = forwardCache(this.net, x);
+      const deltas = backwardDeltas(this.net, cache, y);
+      const loss = tf.mean(sampleLosses(this.kind, cache.output, y)) as tf.Scalar;
+      const kernels = deltas.map((d, l) => tf.mul(tf.matMul(cache.inputs[l], d, true, false), 1 / n) as tf.Tensor2D);
+      const biases = deltas.map((d) => tf.mul(tf.sum(d, 0), 1 / n) as tf.Tensor1D);
+      disposeCache(cache);
+      return { kernels, biases, loss, batchSize: n };
+    });
+  }
+
+  /** One Adam update from these gradients with the current masks. Does not dispose `g`. */
+  apply(g: StepGradients): void {
+    this.live();
+    this.t += 1;
+    const { beta1: b1, beta2: b2, l2 } = this;
+    const c2 = Math.sqrt(1 - Math.pow(b2, this.t));
+    const lrT = (this.lr * c2) / (1 - Math.pow(b1, this.t));
+    const epsT = this.epsilon * c2;
+    const grads = g.kernels.flatMap((k, i) => [k as tf.Tensor, g.biases[i]]);
+    tf.tidy(() => this.params.forEach((w, i) => {
+      const isKernel = i % 2 === 0;
+      const grad = l2 > 0 && isKernel ? tf.add(grads[i], tf.mul(w, l2)) : grads[i];
+      let m = tf.add(tf.mul(this.m[i], b1), tf.mul(grad, 1 - b1));
+      let v = tf.add(tf.mul(this.v[i], b2), tf.mul(tf.square(grad), 1 - b2));
+      let wNew = tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsT)), lrT));
+      const u = this.updatable[i];
+      if (u) {
+        // A select, not a multiply by 0/1: frozen values stay bit-identical (signed zeros, NaN).
+        m = tf.where(u, m, this.m[i]);
+        v = tf.where(u, v, this.v[i]);
+        wNew = tf.where(u, wNew, w);
+      }
+      this.replace(i, tf.keep(m), tf.keep(v));
+      w.assign(wNew);
+    }));
+  }
+
+  /**
+   * gradients + optional hook + apply. The hook runs after the gradients and before the update, so
+   * masks it sets apply to this step's update. Returns the batch's mean loss (caller disposes).
+   */
+  step(x: tf.Tensor2D, y: tf.Tensor2D, hook?: (g: StepGradients) => void): tf.Scalar {
+    const g = this.gradients(x, y);
+    try {
+      hook?.(g);
+      this.apply(g);
+    } catch (e) {
+      disposeGradients(g);
+      throw e;
+    }
+    tf.dispose([...g.kernels, ...g.biases]);
+    return g.loss;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    tf.dispose([...this.m, ...this.v]);
+    for (const u of this.updatable) u?.dispose();
+  }
+
+  /** (tensor index, flat offset, size) of each parameter tensor, in the flat order. */
+  private forEachPiece(f: (i: number, offset: number, size: number) => void): void {
+    this.net.layout.forEach((l, li) => {
+      f(2 * li, l.kernelOffset, l.kernelSize);
+      f(2 * li + 1, l.biasOffset, l.biasSize);
+    });
+  }
+
+  private replace(i: number, m: tf.Tensor, v: tf.Tensor): void {
+    tf.dispose([this.m[i], this.v[i]]);
+    this.m[i] = m;
+    this.v[i] = v;
+  }
+
+  private rebuildUpdatable(): void {
+    for (const u of this.updatable) u?.dispose();
+    this.updatable = updatableTensors(this.prune, this.freeze, this.net.layout);
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error('internal: Trainer used after dispose()');
+  }
+}
