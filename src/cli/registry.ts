@@ -3,9 +3,11 @@ import type { Command } from './command';
 import { infoCommand } from './commands/info';
 import { belsleyCommand } from './commands/belsley';
 import { orderCommand } from './commands/order';
+import { experimentFreezeCommand } from './commands/experiment-freeze';
 
 export const commands: Command[] = [
   infoCommand,
   belsleyCommand,
   orderCommand,
+  experimentFreezeCommand,
 ];
