@@ -1,0 +1,64 @@
+// Extension entry: one engine worker, the job runner, commands, side panel, model detection and
+// the *.prune.ipynb notebook. Activation is implicit (commands, views, notebook type) plus
+// workspaceContains:**/model.json so explorer menus know model files early. No telemetry.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { EngineClient } from './engineClient';
+import { JobRunner } from './jobRunner';
+import { ModelFiles } from './modelFiles';
+import { RelevancePanel } from './panel';
+import { panelRequestHandler, registerCommands } from './commands';
+import { PruneNotebookSerializer } from './notebook/serializer';
+import { createController, NOTEBOOK_TYPE } from './notebook/controller';
+
+let client: EngineClient | undefined;
+
+export function activate(ctx: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('PruneScope', { log: true });
+  ctx.subscriptions.push(log);
+  const cfg = () => vscode.workspace.getConfiguration('prunescope');
+
+  client = new EngineClient({
+    workerPath: path.join(ctx.extensionPath, 'dist', 'worker.js'),
+    graceMs: () => cfg().get<number>('cancelGraceMs', 3000),
+    execArgv: () => [`--max-old-space-size=${cfg().get<number>('worker.maxMemoryMb', 4096)}`],
+    env: () => {
+      const backend = cfg().get<string>('backend', 'auto');
+      return backend && backend !== 'auto' ? { PRUNESCOPE_BACKEND: backend } : {};
+    },
+    log: (level, message) => log[level](message),
+    onUnexpectedExit: (reason, tail) => {
+      const last = tail.slice(-5).join('\n');
+      void vscode.window.showErrorMessage(
+        `PruneScope: the engine worker ${reason}. The next job starts a fresh one.${last ? `\nLast log lines:\n${last}` : ''}`,
+        'Show Log',
+      ).then((c) => { if (c) log.show(true); });
+    },
+  });
+  const c = client;
+  ctx.subscriptions.push({ dispose: () => c.dispose() });
+
+  const runner = new JobRunner(c, log);
+  ctx.subscriptions.push(runner);
+  const models = new ModelFiles(log);
+  ctx.subscriptions.push(models, vscode.window.registerTreeDataProvider('prunescope.models', models));
+  let panel: RelevancePanel;
+  panel = new RelevancePanel(ctx.extensionUri, log, (name) => panelRequestHandler({ runner, panel })(name));
+  ctx.subscriptions.push(vscode.window.registerWebviewViewProvider(RelevancePanel.viewId, panel, { webviewOptions: { retainContextWhenHidden: false } }));
+
+  registerCommands(ctx, { client: c, runner, panel, models, log });
+
+  ctx.subscriptions.push(
+    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new PruneNotebookSerializer(), { transientOutputs: false }),
+    createController(c, log),
+  );
+
+  void vscode.commands.executeCommand('setContext', 'prunescope.jobRunning', false);
+  void models.scan().catch((e) => log.warn(`model scan failed: ${(e as Error).message}`));
+  log.info(`PruneScope ${ctx.extension.packageJSON.version} activated`);
+}
+
+export function deactivate(): void {
+  client?.dispose();
+  client = undefined;
+}

@@ -1,0 +1,20 @@
+// Notebook renderer for application/vnd.plotly.v1+json outputs: the same drawing code as the
+// side panel, themed by the notebook's --vscode-* colours.
+import { drawFigure, resizeAll } from '../webview/draw';
+
+interface OutputItem { json(): unknown; id: string }
+interface RendererContext { workspace?: { isTrusted: boolean } }
+
+export function activate(_ctx: RendererContext) {
+  window.addEventListener('resize', () => resizeAll(document));
+  return {
+    renderOutputItem(item: OutputItem, element: HTMLElement) {
+      let fig: unknown;
+      try { fig = item.json(); } catch { element.textContent = 'PruneScope: the figure output is not valid JSON'; return; }
+      element.classList.add('prunescope-figure');
+      element.style.minHeight = '320px';
+      void drawFigure(element, fig);
+    },
+    disposeOutputItem(_id?: string) { /* plotly elements go with their DOM */ },
+  };
+}

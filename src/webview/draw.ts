@@ -1,0 +1,76 @@
+// Draws one figure spec, themed from the host's --vscode-* colours, with a data table beside it
+// as the screen-reader alternative. Shared by the side panel and the notebook renderer.
+import Plotly from 'plotly.js-dist';
+import { figureProblem, figureTable, type PlotlyFigure } from '../protocol/figure';
+
+function cssVar(el: Element, name: string, fallback: string): string {
+  return getComputedStyle(el).getPropertyValue(name).trim() || fallback;
+}
+
+function themedLayout(el: Element, fig: PlotlyFigure): Record<string, unknown> {
+  const fg = cssVar(el, '--vscode-editor-foreground', cssVar(el, '--vscode-foreground', '#333'));
+  const grid = cssVar(el, '--vscode-editorWidget-border', cssVar(el, '--vscode-panel-border', '#8884'));
+  const font = cssVar(el, '--vscode-font-family', 'sans-serif');
+  const accent = cssVar(el, '--vscode-charts-blue', cssVar(el, '--vscode-focusBorder', '#1f77b4'));
+  const axis = { gridcolor: grid, zerolinecolor: grid, linecolor: grid, color: fg };
+  const layout = fig.layout ?? {};
+  return {
+    ...layout,
+    paper_bgcolor: 'rgba(0,0,0,0)',
+    plot_bgcolor: 'rgba(0,0,0,0)',
+    font: { family: font, color: fg, size: 11 },
+    colorway: [accent, cssVar(el, '--vscode-charts-orange', '#ff7f0e'), cssVar(el, '--vscode-charts-green', '#2ca02c'), cssVar(el, '--vscode-charts-red', '#d62728'), cssVar(el, '--vscode-charts-purple', '#9467bd')],
+    margin: { l: 50, r: 10, t: 40, b: 50 },
+    autosize: true,
+    xaxis: { ...axis, ...((layout.xaxis as object) ?? {}) },
+    yaxis: { ...axis, ...((layout.yaxis as object) ?? {}) },
+  };
+}
+
+function buildTable(fig: PlotlyFigure): HTMLElement {
+  const t = figureTable(fig);
+  const details = document.createElement('details');
+  details.className = 'figure-table';
+  const summary = document.createElement('summary');
+  summary.textContent = `Data table: ${t.caption}`;
+  details.append(summary);
+  const table = document.createElement('table');
+  const caption = document.createElement('caption');
+  caption.textContent = t.caption + (t.truncated ? ` (first ${t.rows.length} rows)` : '');
+  table.append(caption);
+  const head = table.createTHead().insertRow();
+  for (const c of t.columns) { const th = document.createElement('th'); th.scope = 'col'; th.textContent = c; head.append(th); }
+  const body = table.createTBody();
+  for (const r of t.rows) { const tr = body.insertRow(); for (const v of r) tr.insertCell().textContent = v; }
+  details.append(table);
+  return details;
+}
+
+/** Replaces `host`'s content with the figure and its table; returns an error text instead if the spec is bad. */
+export async function drawFigure(host: HTMLElement, fig: unknown): Promise<string | undefined> {
+  const problem = figureProblem(fig);
+  if (problem) {
+    host.textContent = `Cannot draw this figure: ${problem}`;
+    return problem;
+  }
+  const spec = fig as PlotlyFigure;
+  let plot = host.querySelector<HTMLElement>(':scope > .plot');
+  if (!plot) {
+    host.textContent = '';
+    plot = document.createElement('div');
+    plot.className = 'plot';
+    plot.setAttribute('role', 'img');
+    host.append(plot);
+  }
+  host.querySelector(':scope > .figure-table')?.remove();
+  const table = buildTable(spec);
+  plot.setAttribute('aria-label', `${table.querySelector('summary')?.textContent ?? 'Figure'} (expand the table below for the values)`);
+  host.append(table);
+  // No plotly logo link, no editable/remote features: everything stays inside the webview.
+  await Plotly.react(plot, spec.data, themedLayout(host, spec), { displaylogo: false, responsive: true, showLink: false, showSendToCloud: false });
+  return undefined;
+}
+
+export function resizeAll(root: ParentNode): void {
+  root.querySelectorAll<HTMLElement>('.plot').forEach((p) => { try { Plotly.Plots.resize(p); } catch { /* not drawn yet */ } });
+}

@@ -1,0 +1,56 @@
+// `cell`: a notebook cell's JavaScript, run as the body of an async function (so top-level
+// await works) with the PruneScope API in scope. The extension only sends cells from trusted
+// workspaces; this is the user's own code running with the user's rights, like any kernel.
+import * as util from 'util';
+import { FIGURE_MIME, figureProblem, type CellOutput } from '../../protocol';
+import { badInput } from '../../engine/errors';
+import type { JobContext, JobHandler } from '../jobTypes';
+import { demoFigure } from './demo';
+import { infoJob } from './modelInfo';
+import { int, obj } from './params';
+
+const AsyncFunction = Object.getPrototypeOf(async function () { /* prototype only */ }).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<unknown>;
+
+function makeApi(outputs: CellOutput[], ctx: JobContext) {
+  const print = (...values: unknown[]) => outputs.push({ mime: 'text/plain', data: values.map((v) => (typeof v === 'string' ? v : util.inspect(v, { depth: 4 }))).join(' ') });
+  return {
+    /** Draw a plotly figure (SVG trace types) below the cell. */
+    plot(figure: unknown) {
+      const problem = figureProblem(figure);
+      if (problem) throw badInput(`plot: ${problem}`);
+      outputs.push({ mime: FIGURE_MIME, data: JSON.parse(JSON.stringify(figure)) });
+    },
+    display: print,
+    print,
+    /** Summary of a TF.js LayersModel file (path relative to the notebook's folder or absolute). */
+    async info(modelPath: string) {
+      return (await infoJob.run(infoJob.parse({ modelPath }), ctx)).result.info;
+    },
+    demoFigure: (seed = 1, n = 12) => demoFigure(seed, n),
+    progress: (fraction: number, message?: string) => ctx.progress(fraction, message),
+    sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)),
+    get cancelled() { return ctx.signal.aborted; },
+  };
+}
+
+export const cellJob: JobHandler<'cell'> = {
+  kind: 'cell',
+  parse(p) {
+    const o = obj(p, 'cell');
+    if (typeof o.source !== 'string') throw badInput('cell: source must be a string', { field: 'source' });
+    if (typeof o.notebook !== 'string') throw badInput('cell: notebook must be a string', { field: 'notebook' });
+    return { source: o.source, notebook: o.notebook, cellIndex: int(o, 'cellIndex', 'cell', 0, 1e6) };
+  },
+  async run({ source, notebook, cellIndex }, ctx) {
+    const outputs: CellOutput[] = [];
+    const api = makeApi(outputs, ctx);
+    const fn = new AsyncFunction('prunescope', 'plot', 'display', 'print', 'console', source);
+    const cellConsole = { ...console, log: api.print, info: api.print, warn: api.print, error: api.print };
+    const value = await fn(api, api.plot, api.display, api.print, cellConsole);
+    if (value !== undefined) {
+      if (figureProblem(value) === undefined) api.plot(value);
+      else api.print(value);
+    }
+    return { result: { outputs }, provenance: { job: 'cell', time: new Date().toISOString(), options: { notebook, cellIndex } } };
+  },
+};

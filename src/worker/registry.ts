@@ -1,0 +1,11 @@
+// Jobs the worker runs. Engine features add one handler each here as they land; the list is
+// announced to the host in the `ready` message, so commands know what is available.
+import type { JobKind } from '../protocol';
+import type { JobHandler } from './jobTypes';
+import { demoFigureJob, longDemoJob } from './jobs/demo';
+import { infoJob } from './jobs/modelInfo';
+import { cellJob } from './jobs/cell';
+
+export const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
+  ([infoJob, demoFigureJob, longDemoJob, cellJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
+);
