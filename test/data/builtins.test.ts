@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { Matrix, SingularValueDecomposition, solve } from 'ml-matrix';
@@ -217,7 +218,7 @@ test('loadDataset: CSV paths, unknown names list the built-ins, contradicting op
     e instanceof PruneScopeError && e.code === 'not-found' && listBuiltinDatasets().every((b) => e.message.includes(b.name)) && e.message.includes('.csv'));
   assert.throws(() => loadDataset('wine', { target: 'alcohol' }), (e: unknown) => e instanceof PruneScopeError && /target/.test(e.message));
   assert.throws(() => loadDataset('boston', { task: 'classification' }), (e: unknown) => e instanceof PruneScopeError && /regression/.test(e.message));
-  const file = path.join(fs.mkdtempSync(path.join(require('os').tmpdir(), 'prunescope-ld-')), 'small.CSV');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-ld-')), 'small.CSV');
   fs.writeFileSync(file, 'a,b\n1,2.5\n3,4.5\n');
   const d = loadDataset(file);
   assert.deepEqual([d.rows, d.features, d.task, d.y[1]], [2, 1, 'regression', 4.5]);
