@@ -5,6 +5,7 @@ import { ParsedArgs, bool } from '../args';
 import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { LoadedModel, loadModel } from '../../engine/model/layersModel';
+import { hashModel } from '../../engine/provenance';
 
 export interface InfoLayer {
   name: string;
@@ -22,6 +23,8 @@ export interface InfoReport {
   inputSize: number;
   outputSize: number;
   task: 'classification' | 'regression';
+  /** hashModel(spec, parameters): the id results computed from this model record. */
+  modelHash: string;
   layers: InfoLayer[];
   totalParams: number;
   /** Parameters that are non-zero. */
@@ -62,6 +65,7 @@ export function infoReport(m: LoadedModel): InfoReport {
     inputSize: net.spec.inputSize,
     outputSize: net.outputSize,
     task: net.task,
+    modelHash: hashModel(net.spec, flat),
     layers,
     totalParams: net.nParams,
     activeParams: active,
@@ -95,7 +99,7 @@ export function infoText(r: InfoReport): string {
   const lines = [
     `${r.path}`,
     `format: ${r.format.modelClass} LayersModel (${r.format.generatedBy ?? r.format.kerasVersion ?? 'unknown writer'}), input shape [${r.format.inputShape.join(', ')}], ${r.format.weightGroups} group(s), ${r.format.shards} shard(s), ${r.format.weightBytes} bytes, dtypes ${r.format.dtypes.join(', ')}`,
-    `task: ${r.task} (${r.inputSize} inputs -> ${r.outputSize} outputs)`,
+    `task: ${r.task} (${r.inputSize} inputs -> ${r.outputSize} outputs), model hash ${r.modelHash}`,
     '',
     ...table,
     '',
