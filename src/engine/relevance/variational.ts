@@ -24,8 +24,8 @@ import { Rng } from '../util/random';
 import { orderByScore, RelevanceResult } from './types';
 import { Adam } from './variationalAdam';
 import {
-  disposePosterior, elboStep, fillNormal, initPosterior, klDivergence, Likelihood, posteriorToFlat,
-  posteriorVariables, secondMoments,
+  disposePosterior, elboStep, fillNormal, initPosterior, layerStatistics, Likelihood, posteriorToFlat,
+  posteriorVariables,
 } from './variationalPosterior';
 
 export interface VariationalEpoch {
@@ -123,8 +123,8 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
   const vars = posteriorVariables(q);
   const adam = new Adam(vars, vars.map((_, i) => (i % 4 < 2 ? lr : rhoLr)));
   const layerSizes = net.layout.map((l) => l.kernelSize + l.biasSize);
-  const fitPrior = (): number[] => secondMoments(q).map((s, l) => s / layerSizes[l]);
-  let priorVariances = fixedPrior ?? fitPrior();
+  const fitPrior = (secondMoment: number[]): number[] => secondMoment.map((s, l) => s / layerSizes[l]);
+  let priorVariances = fixedPrior ?? fitPrior(layerStatistics(q, new Array<number>(L).fill(1)).secondMoment);
   let noiseVariance = regression
     ? opts.noiseVariance ?? tf.tidy(() => tf.mean(tf.square(tf.sub(net.predict(x), y))).dataSync()[0])
     : undefined;
@@ -159,12 +159,13 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
         nll = batchTotal / (2 * lik.noiseVariance) + 0.5 * N * K * Math.log(2 * Math.PI * lik.noiseVariance);
         if (opts.noiseVariance === undefined) noiseVariance = Math.max(batchTotal / (N * K), 1e-12);
       }
-      const kl = klDivergence(q, priorVariances);
+      const stats = layerStatistics(q, priorVariances);
+      const kl = stats.kl.reduce((a, b) => a + b, 0);
       if (!Number.isFinite(nll) || !Number.isFinite(kl)) {
         throw new PruneScopeError('numerical', `variational fit diverged at epoch ${epoch} (nll ${nll}, kl ${kl}); lower lr`);
       }
       opts.onEpoch?.({ epoch, elbo: -(nll + kl), nll, kl });
-      if (!fixedPrior) priorVariances = fitPrior();
+      if (!fixedPrior) priorVariances = fitPrior(stats.secondMoment);
       // Yield so a cancel from the UI or a timer can land between epochs.
       await new Promise((r) => setImmediate(r));
     }

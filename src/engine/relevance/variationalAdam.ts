@@ -16,8 +16,8 @@ export class Adam {
     private readonly epsilon = 1e-8,
   ) {
     if (lrs.length !== params.length) throw new Error('internal: Adam needs one learning rate per variable');
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.m = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p), false)));
+    this.v = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p), false)));
   }
 
   /** One update with the given gradients (same order as the variables); does not dispose them. */

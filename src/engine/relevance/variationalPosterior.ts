@@ -49,34 +49,21 @@ export function posteriorToFlat(layout: LayerLayout[], q: LayerPosterior[], nPar
   return { mu, sigma };
 }
 
-/** Per layer sum over kernel and bias of (mu^2 + sigma^2) and the parameter count. */
-export function secondMoments(q: LayerPosterior[]): number[] {
-  return tf.tidy(() => q.map((p) => {
-    const s = tf.add(
-      tf.sum(tf.add(tf.square(p.muW), tf.square(tf.softplus(p.rhoW)))),
-      tf.sum(tf.add(tf.square(p.muB), tf.square(tf.softplus(p.rhoB)))),
-    );
-    return s.dataSync()[0];
-  }));
-}
-
 /**
- * KL(q || p) in nats for p = N(0, alpha_l^2) per layer (kernel and bias share alpha_l):
+ * Per layer, in one download: the sum over kernel and bias of (mu^2 + sigma^2) (for the closed-form
+ * prior variance) and KL(q || p) in nats for p = N(0, alpha_l^2) (kernel and bias share alpha_l):
  * sum 0.5 (sigma^2/alpha^2 + mu^2/alpha^2 - 1 - log(sigma^2/alpha^2)).
  */
-export function klDivergence(q: LayerPosterior[], priorVariances: number[]): number {
-  return tf.tidy(() => {
-    let total = 0;
-    q.forEach((p, l) => {
-      const a2 = priorVariances[l];
-      for (const [mu, rho] of [[p.muW, p.rhoW], [p.muB, p.rhoB]] as const) {
-        const s2 = tf.square(tf.softplus(rho));
-        const t = tf.sub(tf.sub(tf.div(tf.add(s2, tf.square(mu)), a2), tf.log(tf.div(s2, a2))), 1);
-        total += 0.5 * tf.sum(t).dataSync()[0];
-      }
-    });
-    return total;
-  });
+export function layerStatistics(q: LayerPosterior[], priorVariances: number[]): { secondMoment: number[]; kl: number[] } {
+  const out = tf.tidy(() => tf.stack(q.flatMap((p, l) => {
+    const a2 = priorVariances[l];
+    const mu2 = tf.concat([tf.reshape(tf.square(p.muW), [-1]), tf.square(p.muB)]);
+    const s2 = tf.square(tf.softplus(tf.concat([tf.reshape(p.rhoW, [-1]), p.rhoB])));
+    const m2 = tf.add(mu2, s2);
+    const kl = tf.mul(tf.sum(tf.sub(tf.sub(tf.div(m2, a2), tf.log(tf.div(s2, a2))), 1)), 0.5);
+    return [tf.sum(m2), kl];
+  })).dataSync());
+  return { secondMoment: q.map((_, l) => out[2 * l]), kl: q.map((_, l) => out[2 * l + 1]) };
 }
 
 /** Standard normal noise from the seeded Rng (Box-Muller, both outputs used). */
