@@ -15,16 +15,22 @@ export function momentsChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, 
   const deltas = backwardDeltas(net, cache, target);
   try {
     deltas.forEach((d, l) => {
-      const a = cache.inputs[l];
-      if (first) {
-        const [k, b] = tf.tidy(() => [tf.matMul(a, d, true, false) as tf.Tensor2D, tf.sum(d, 0) as tf.Tensor1D] as const);
-        first.add(l, k, b);
+      // One explicit transpose of the layer input serves both products (the patched wasm matmul
+      // would otherwise transpose A and A^2 separately): the second moment then costs one matmul.
+      const aT = tf.transpose(cache.inputs[l]) as tf.Tensor2D;
+      try {
+        if (first) {
+          const [k, b] = tf.tidy(() => [tf.matMul(aT, d) as tf.Tensor2D, tf.sum(d, 0) as tf.Tensor1D] as const);
+          first.add(l, k, b);
+        }
+        const [k2, b2] = tf.tidy(() => {
+          const d2 = tf.square(d);
+          return [tf.matMul(tf.square(aT), d2) as tf.Tensor2D, tf.sum(d2, 0) as tf.Tensor1D] as const;
+        });
+        second.add(l, k2, b2);
+      } finally {
+        aT.dispose();
       }
-      const [k2, b2] = tf.tidy(() => {
-        const d2 = tf.square(d);
-        return [tf.matMul(tf.square(a), d2, true, false) as tf.Tensor2D, tf.sum(d2, 0) as tf.Tensor1D] as const;
-      });
-      second.add(l, k2, b2);
     });
     return withLoss ? tf.tidy(() => tf.sum(sampleLosses(lossKindOf(net), cache.output, target)).dataSync()[0]) : 0;
   } finally {

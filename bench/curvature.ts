@@ -1,0 +1,91 @@
+// Cost of each curvature quantity as a multiple of one gradient pass (lossGradients plus the
+// download of the gradients), for a 784-300-100-10 tanh MLP with a softmax head on 1,024 inputs
+// (MNIST digits when the data module provides them, else seeded random inputs). Methods run
+// interleaved, several rounds; medians, since the machine is shared and timings are noisy.
+import * as tf from '@tensorflow/tfjs';
+import type { BenchRow } from './table';
+import { formatTable } from './table';
+import { initBackend } from '../src/engine/backend';
+import { Network } from '../src/engine/model/network';
+import { lossGradients, flattenParams } from '../src/engine/model/backprop';
+import { curvatureDiagonal, gradientVariance } from '../src/engine/curvature';
+import { Rng } from '../src/engine/util/random';
+
+const N = 1024;
+const ROUNDS = 9;
+
+function batch(): { x: tf.Tensor2D; y: tf.Tensor2D; source: string } {
+  const rng = new Rng(5);
+  const labels = new Float32Array(N * 10);
+  let xs: Float32Array | undefined;
+  let source = 'random normal inputs, random labels';
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const ds = require('../src/engine/data').loadDataset('mnist');
+    if (ds.features === 784 && ds.rows >= N) {
+      xs = new Float32Array(N * 784);
+      for (let i = 0; i < N * 784; i++) xs[i] = ds.x[i] / 255;
+      for (let n = 0; n < N; n++) labels[n * 10 + ds.y[n]] = 1;
+      source = `MNIST (first ${N} rows, /255)`;
+    }
+  } catch { /* random fallback */ }
+  if (!xs) {
+    xs = Float32Array.from({ length: N * 784 }, () => rng.normal());
+    for (let n = 0; n < N; n++) labels[n * 10 + rng.int(10)] = 1;
+  }
+  return { x: tf.tensor2d(xs, [N, 784]), y: tf.tensor2d(labels, [N, 10]), source };
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((p, q) => p - q);
+  return s[Math.floor(s.length / 2)];
+}
+
+export async function runCurvatureBench(): Promise<BenchRow[]> {
+  const info = await initBackend();
+  const net = Network.random({ inputSize: 784, layers: [
+    { name: 'h1', units: 300, activation: 'tanh' }, { name: 'h2', units: 100, activation: 'tanh' }, { name: 'out', units: 10, activation: 'softmax' },
+  ] }, 1);
+  const { x, y, source } = batch();
+  const methods: Record<string, () => Promise<unknown>> = {
+    gradient: async () => {
+      const g = lossGradients(net, x, y);
+      flattenParams(net, g.kernels, g.biases);
+      tf.dispose([...g.kernels, ...g.biases]);
+    },
+    hessian: () => curvatureDiagonal(net, x, y, 'hessian'),
+    ggn: () => curvatureDiagonal(net, x, y, 'ggn'),
+    fisher: () => curvatureDiagonal(net, x, y, 'fisher'),
+    variance: () => gradientVariance(net, x, y),
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
+  const before = tf.memory().numTensors;
+  for (let r = -2; r < ROUNDS; r++) {
+    for (const [name, run] of Object.entries(methods)) {
+      const t0 = performance.now();
+      await run();
+      if (r >= 0) times[name].push(performance.now() - t0);
+    }
+  }
+  const leaked = tf.memory().numTensors - before;
+  tf.dispose([x, y]);
+  net.dispose();
+  const g = median(times.gradient);
+  const rows: BenchRow[] = [{ group: 'curvature', name: 'gradient pass (784-300-100-10 tanh, N=1024)', value: g, unit: 'ms', note: `${info.name}; ${source}` }];
+  for (const name of ['hessian', 'ggn', 'fisher', 'variance']) {
+    const t = median(times[name]);
+    // Ratio per round against that round's gradient pass, then the median: robust to load drift.
+    const ratio = median(times[name].map((v, r) => v / times.gradient[r]));
+    const limit = name === 'variance' ? 1.3 : 3;
+    rows.push({
+      group: 'curvature', name: name === 'variance' ? 'per-sample gradient mean + variance' : `${name} diagonal`,
+      value: t, unit: 'ms', ratio, ratioOf: 'x one gradient pass', target: `<= ${limit}`, pass: ratio <= limit,
+      note: leaked ? `${leaked} tensors leaked` : undefined,
+    });
+  }
+  return rows;
+}
+
+if (require.main === module) {
+  runCurvatureBench().then((rows) => console.log(formatTable(rows)), (e) => { console.error(e); process.exit(1); });
+}
