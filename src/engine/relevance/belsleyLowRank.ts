@@ -12,17 +12,18 @@
 //   need sum over the complement of u_ik^2 = 1 - sum_j u_ij^2 (the rows of a full orthogonal U have
 //   unit length), so the complement becomes a single column with u^2 = 1 - sum_j u_ij^2 and lambda = rho.
 // Cost O(n K^2); memory O(n K).
-import { badInput, PruneScopeError } from '../errors';
+import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { gramEig } from '../linalg/gram';
-import { BELSLEY_DEFINITIONS, belsleyCore, BelsleyOrdering, BelsleyResult } from './belsleyCore';
-import { belsley } from './belsley';
+import { BELSLEY_DEFINITIONS, BelsleyCore, belsleyCore, BelsleyOrdering, BelsleyResult } from './belsleyCore';
 
 export interface BelsleyLowRankOptions {
   /** Subtract each parameter's mean over the snapshots first (default true). */
   center?: boolean;
-  /** 'fast' (default). 'exact' forms R densely, so only up to exactLimit parameters. */
+  /** 'fast' (default) or 'exact' (one Gram route per removed parameter, O(n^2 K^2)). */
   ordering?: BelsleyOrdering;
+  /** Largest n for 'exact' (default 5000). */
   exactLimit?: number;
+  signal?: AbortSignal;
   source?: string;
 }
 
@@ -52,13 +53,17 @@ export function belsleyLowRank(snaps: Float64Array, k: number, n: number, rho: n
   const inv = Float64Array.from(norm2, (v) => 1 / Math.sqrt(v));
   for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) z[a * n + i] *= inv[i];
 
-  if ((opts.ordering ?? 'fast') === 'exact') {
-    const limit = opts.exactLimit ?? 200;
-    if (n > limit) throw new PruneScopeError('too-large', `exact ordering on ${n} parameters forms the n x n model; above the limit ${limit}`, { file, field: 'ordering', expected: `ordering 'fast', or at most ${limit} parameters` });
-    const dense = denseModel(z, k, n, rho);
-    return { ...belsley(dense, n, { input: 'correlation', ordering: 'exact', exactLimit: limit, source: file }), input: 'low-rank' };
-  }
+  const ordering = opts.ordering ?? 'fast';
+  const limit = opts.exactLimit ?? 5000;
+  if (ordering === 'exact' && n > limit) throw new PruneScopeError('too-large', `exact ordering re-runs the Gram route once per parameter; n = ${n} is above the limit ${limit}`, { file, field: 'ordering', expected: `ordering 'fast', or at most ${limit} parameters` });
+  const core = lowRankCore(z, k, n, rho);
+  const { fastOrder, ...rest } = core;
+  const order = ordering === 'fast' ? fastOrder : exactLowRankOrder(z, k, n, rho, core.zeta, opts.signal);
+  return { input: 'low-rank', standardized: true, ...rest, ordering, order, definitions: BELSLEY_DEFINITIONS };
+}
 
+/** Eigen-system of the model for standardised rows z (K x n), handed to the core. */
+function lowRankCore(z: Float64Array, k: number, n: number, rho: number): BelsleyCore {
   const { values, vectorsT, r } = gramEig(z, k, n);
   const c = r < n ? r + 1 : r;
   const lambda = new Float64Array(c);
@@ -80,9 +85,31 @@ export function belsleyLowRank(snaps: Float64Array, k: number, n: number, rho: n
       u2[i * c + r] = Math.max(0, 1 - s); // clamp rounding below zero
     }
   }
-  const core = belsleyCore(lambda, u2, n, c, multiplicity);
-  const { fastOrder, ...rest } = core;
-  return { input: 'low-rank', standardized: true, ...rest, ordering: 'fast', order: fastOrder, definitions: BELSLEY_DEFINITIONS };
+  return belsleyCore(lambda, u2, n, c, multiplicity);
+}
+
+/**
+ * Exact ordering for the model: removing parameter zeta leaves the same model on the remaining rows
+ * of Z (rows keep unit length), so each step re-runs the Gram route on a column subset of z. The
+ * pooled complement keeps this well defined; a dense eigh of R would instead pick an arbitrary basis
+ * of the degenerate rho-eigenspace, and the per-vector proportions would depend on that choice.
+ */
+function exactLowRankOrder(z: Float64Array, k: number, n: number, rho: number, firstZeta: number, signal?: AbortSignal): Int32Array {
+  const remaining = Array.from({ length: n }, (_, i) => i);
+  const order: number[] = [];
+  let zeta = firstZeta;
+  while (remaining.length > 1) {
+    throwIfCancelled(signal, 'Belsley exact ordering');
+    order.push(remaining[zeta]);
+    remaining.splice(zeta, 1);
+    const m = remaining.length;
+    if (m === 1) break;
+    const sub = new Float64Array(k * m);
+    for (let a = 0; a < k; a++) for (let t = 0; t < m; t++) sub[a * m + t] = z[a * n + remaining[t]];
+    zeta = lowRankCore(sub, k, m, rho).zeta;
+  }
+  order.push(remaining[0]);
+  return Int32Array.from(order);
 }
 
 /** The model R densely (for tests and the small exact case): (1 - rho) Z Z^T + rho I. */
