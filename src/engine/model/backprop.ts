@@ -37,12 +37,14 @@ export function disposeCache(c: ForwardCache): void {
 
 /**
  * Per-sample deltas dl_n/dz_l for every layer (not divided by N). deltas[l] has shape [N, out_l].
+ * `target` is used only when `topDelta` is not given.
  * Transposed products are materialised by the patched wasm kernels (see wasmMatMul.ts).
  */
-export function backwardDeltas(net: Network, cache: ForwardCache, target: tf.Tensor2D): tf.Tensor2D[] {
+export function backwardDeltas(net: Network, cache: ForwardCache, target: tf.Tensor2D, topDelta?: tf.Tensor2D): tf.Tensor2D[] {
   const L = net.layout.length;
   const deltas: tf.Tensor2D[] = new Array(L);
-  deltas[L - 1] = outputDelta(net, cache.pre[L - 1], cache.output, target);
+  // A caller with another objective (e.g. distillation) supplies its own dl/dz_L (it is cloned, not owned).
+  deltas[L - 1] = topDelta ? topDelta.clone() : outputDelta(net, cache.pre[L - 1], cache.output, target);
   for (let l = L - 2; l >= 0; l--) {
     const act = net.layout[l].activation as HiddenActivation;
     deltas[l] = tf.tidy((): tf.Tensor2D => {
