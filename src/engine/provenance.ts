@@ -1,5 +1,7 @@
 // Every result records how it was made, so it can be reproduced.
 import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { backendInfo } from './backend';
 
 export interface Provenance {
@@ -21,13 +23,18 @@ export interface Provenance {
   options?: Record<string, unknown>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// The package.json is found by walking up from this file: its depth differs between the tsc
+// build (build/src/engine) and a webpack bundle (dist/).
 const VERSION: string = (() => {
-  try {
-    return require('../../package.json').version as string;
-  } catch {
-    return 'unknown';
+  for (let dir = __dirname, i = 0; i < 6; i++, dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      if (pkg.name === 'prunescope') return String(pkg.version);
+    } catch {
+      // not here; keep walking up
+    }
   }
+  return 'unknown';
 })();
 
 export function makeProvenance(fields: Omit<Provenance, 'tool' | 'version' | 'backend' | 'time'> & { backend?: string }): Provenance {
