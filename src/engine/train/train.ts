@@ -114,7 +114,9 @@ export async function train(net: Network, split: DataSplit, opts: TrainOptions):
             tf.dispose([x, y]);
           }
         }
-        const losses = stepLosses.length ? (tf.tidy(() => tf.stack(stepLosses)).dataSync() as Float32Array) : new Float32Array(0);
+        const stacked = tf.stack(stepLosses);
+        const losses = stacked.dataSync() as Float32Array; // the one download of the epoch
+        stacked.dispose();
         const bad = losses.findIndex((l) => !Number.isFinite(l));
         if (bad >= 0) {
           const at = step - losses.length + bad + 1;

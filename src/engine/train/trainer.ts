@@ -116,9 +116,11 @@ export class Trainer {
         const k = keep.subarray(offset, offset + size);
         if (k.every((x) => x === 1)) return;
         tf.tidy(() => {
-          const kt = tf.tensor(k, this.params[i].shape);
-          this.params[i].assign(tf.mul(this.params[i], kt));
-          this.replace(i, tf.keep(tf.mul(this.m[i], kt)), tf.keep(tf.mul(this.v[i], kt)));
+          // A select, not a multiply: 0 * negative would leave -0.
+          const kt = tf.cast(tf.tensor(Int32Array.from(k), this.params[i].shape, 'int32'), 'bool');
+          const z = tf.zerosLike(this.params[i]);
+          this.params[i].assign(tf.where(kt, this.params[i], z));
+          this.replace(i, tf.keep(tf.where(kt, this.m[i], z)), tf.keep(tf.where(kt, this.v[i], z)));
         });
       });
     }
