@@ -5,8 +5,10 @@ import { belsleyCommand } from './commands/belsley';
 import { orderCommand } from './commands/order';
 import { experimentFreezeCommand } from './commands/experiment-freeze';
 import { curvatureCommand } from './commands/curvature';
+import { trainCommand } from './commands/train';
 
 export const commands: Command[] = [
+  trainCommand,
   infoCommand,
   belsleyCommand,
   orderCommand,
