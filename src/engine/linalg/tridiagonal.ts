@@ -147,25 +147,52 @@ function symv(w: Float64Array, n: number, s: number, vOff: number, p: Float64Arr
 
 /**
  * Form Z = Q^T (row-major n x n), so that row j of Z is column j of Q. Z = H_{n-2} ... H_0 is built by
- * right-multiplying I by H_k for k descending; each step is a row-wise dot then axpy (contiguous).
+ * right-multiplying I by H_k for k descending. Reflectors go in pairs: for each row z,
+ *   z H_k H_{k-1} = z - a1 v_k - a2 v_{k-1},  a1 = b_k (z.v_k),  a2 = b_{k-1} (z.v_{k-1} - a1 v_k.v_{k-1}),
+ * so one pass computes both dots and one pass applies both updates: half the row traffic.
  */
 export function formQt(t: Tridiagonal): Float64Array {
   const { n, work: w, beta } = t;
   const z = new Float64Array(n * n);
   for (let i = 0; i < n; i++) z[i * n + i] = 1;
-  for (let k = n - 2; k >= 0; k--) {
-    const b = beta[k];
-    if (b === 0) continue;
-    const rk = k * n;
-    const s = k + 1;
-    // Before this step Z is the identity outside rows/columns > k+1, so only rows s..n-1 change.
-    for (let r = s; r < n; r++) {
+  let k = n - 2;
+  for (; k >= 1; k -= 2) {
+    const b1 = beta[k], b2 = beta[k - 1];
+    if (b1 === 0 && b2 === 0) continue;
+    const o1 = k * n, o2 = (k - 1) * n;
+    let g = 0;
+    if (b1 !== 0) for (let j = k + 1; j < n; j++) g += w[o1 + j] * w[o2 + j];
+    const v2k = w[o2 + k];
+    // Before this pair Z is the identity outside rows/columns >= k+2, so only rows k.. change.
+    for (let r = k; r < n; r++) {
+      const rr = r * n;
+      let d1 = 0;
+      let d2 = z[rr + k] * v2k;
+      for (let j = k + 1; j < n; j++) {
+        const zj = z[rr + j];
+        d1 += zj * w[o1 + j];
+        d2 += zj * w[o2 + j];
+      }
+      const a1 = b1 * d1;
+      const a2 = b2 * (d2 - a1 * g);
+      if (a1 === 0 && a2 === 0) continue;
+      z[rr + k] -= a2 * v2k;
+      if (b1 === 0) {
+        for (let j = k + 1; j < n; j++) z[rr + j] -= a2 * w[o2 + j];
+      } else {
+        for (let j = k + 1; j < n; j++) z[rr + j] -= a1 * w[o1 + j] + a2 * w[o2 + j];
+      }
+    }
+  }
+  if (k === 0 && beta[0] !== 0) {
+    const b = beta[0];
+    for (let r = 1; r < n; r++) {
       const rr = r * n;
       let acc = 0;
-      for (let j = s; j < n; j++) acc += z[rr + j] * w[rk + j];
+      for (let j = 1; j < n; j++) acc += z[rr + j] * w[j];
       if (acc === 0) continue;
       acc *= b;
-      for (let j = s; j < n; j++) z[rr + j] -= acc * w[rk + j];
+      for (let j = 1; j < n; j++) z[rr + j] -= acc * w[j];
     }
   }
   return z;
