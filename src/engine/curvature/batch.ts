@@ -101,6 +101,38 @@ export function toFlat(net: Network, t: LayerTensors): Float32Array {
   }
 }
 
+/**
+ * As toFlat, for kernels held transposed ([out, in]); the transpose happens during the download
+ * (a JS index shuffle), which is cheaper than a backend transpose of the wide input.
+ */
+export function toFlatTransposed(net: Network, t: LayerTensors): Float32Array {
+  const flat = new Float32Array(net.nParams);
+  try {
+    net.layout.forEach((l, i) => {
+      const kt = t.kernels[i].dataSync() as Float32Array;
+      const { inSize, outSize, kernelOffset } = l;
+      for (let j = 0; j < outSize; j++) {
+        const row = j * inSize;
+        for (let k = 0; k < inSize; k++) flat[kernelOffset + k * outSize + j] = kt[row + k];
+      }
+      flat.set(t.biases[i].dataSync() as Float32Array, l.biasOffset);
+    });
+    return flat;
+  } finally {
+    tf.dispose([...t.kernels, ...t.biases]);
+  }
+}
+
+/** Population variance E[g^2] - E[g]^2 per entry, clamped at 0 against float32 round-off; disposes `second`. */
+export function varianceFrom(first: LayerTensors, second: LayerTensors): LayerTensors {
+  const v = {
+    kernels: second.kernels.map((q, l) => tf.tidy(() => tf.relu(tf.sub(q, tf.square(first.kernels[l]))) as tf.Tensor2D)),
+    biases: second.biases.map((q, l) => tf.tidy(() => tf.relu(tf.sub(q, tf.square(first.biases[l]))) as tf.Tensor1D)),
+  };
+  disposeLayers(second);
+  return v;
+}
+
 export function disposeLayers(t: LayerTensors): void {
   tf.dispose([...t.kernels, ...t.biases]);
 }

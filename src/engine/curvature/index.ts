@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../model/network';
 import { badInput } from '../errors';
-import { ChunkOptions, LayerSums, checkBatch, resolveChunk, forEachChunk, toFlat } from './batch';
+import { ChunkOptions, LayerSums, checkBatch, resolveChunk, forEachChunk, toFlat, toFlatTransposed, varianceFrom } from './batch';
 import { diagonalChunk, factorFloatsPerSample, transposedKernels, disposeKernelsT } from './diagonal';
 import { momentSums } from './moments';
 
@@ -24,7 +24,7 @@ export async function curvatureDiagonal(net: Network, x: tf.Tensor2D, target: tf
   if (!DIAGONAL_KINDS.includes(kind)) throw badInput(`unknown curvature kind ${String(kind)}`, { field: 'kind', expected: DIAGONAL_KINDS.join(', ') });
   if (kind === 'fisher') {
     const m = await momentSums(net, x, target, false, opts);
-    return { values: toFlat(net, m.second), loss: m.loss };
+    return { values: toFlatTransposed(net, m.second), loss: m.loss };
   }
   const n = checkBatch(net, x, target);
   const exact = kind === 'hessian';
@@ -50,10 +50,6 @@ export async function curvatureDiagonal(net: Network, x: tf.Tensor2D, target: tf
 export async function gradientVariance(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, opts: ChunkOptions = {}): Promise<{ mean: Float32Array; variance: Float32Array; loss: number }> {
   const m = await momentSums(net, x, target, true, opts);
   const first = m.first!;
-  const variance = {
-    kernels: m.second.kernels.map((q, l) => tf.tidy(() => tf.relu(tf.sub(q, tf.square(first.kernels[l]))) as tf.Tensor2D)),
-    biases: m.second.biases.map((q, l) => tf.tidy(() => tf.relu(tf.sub(q, tf.square(first.biases[l]))) as tf.Tensor1D)),
-  };
-  tf.dispose([...m.second.kernels, ...m.second.biases]);
-  return { mean: toFlat(net, first), variance: toFlat(net, variance), loss: m.loss };
+  const variance = varianceFrom(first, m.second);
+  return { mean: toFlatTransposed(net, first), variance: toFlatTransposed(net, variance), loss: m.loss };
 }

@@ -7,29 +7,30 @@ import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../model/network';
 import { backwardDeltas, forwardCache, disposeCache } from '../model/backprop';
 import { sampleLosses, lossKindOf } from '../model/loss';
-import { LayerSums, LayerTensors, checkBatch, resolveChunk, forEachChunk, ChunkOptions } from './batch';
+import { LayerSums, LayerTensors, checkBatch, resolveChunk, forEachChunk, ChunkOptions, varianceFrom } from './batch';
 
-/** Adds the chunk's sums of g and/or g^2 per layer; returns the chunk's summed loss when asked. */
+/**
+ * Adds the chunk's sums of g (optional) and g^2 per layer, kernels TRANSPOSED ([out, in]);
+ * returns the chunk's summed loss when asked.
+ */
 export function momentsChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, first: LayerSums | undefined, second: LayerSums, withLoss: boolean): number {
   const cache = forwardCache(net, x);
   const deltas = backwardDeltas(net, cache, target);
   try {
     deltas.forEach((d, l) => {
-      // One explicit transpose of the layer input serves both products (the patched wasm matmul
-      // would otherwise transpose A and A^2 separately): the second moment then costs one matmul.
-      const aT = tf.transpose(cache.inputs[l]) as tf.Tensor2D;
+      // Products in the transposed layout [out, in] = D^T A: the explicit transpose is then of the
+      // deltas [n, out], not of the (wider) input [n, in], and it serves both moments.
+      const a = cache.inputs[l];
+      const dT = tf.transpose(d) as tf.Tensor2D;
       try {
         if (first) {
-          const [k, b] = tf.tidy(() => [tf.matMul(aT, d) as tf.Tensor2D, tf.sum(d, 0) as tf.Tensor1D] as const);
+          const [k, b] = tf.tidy(() => [tf.matMul(dT, a) as tf.Tensor2D, tf.sum(d, 0) as tf.Tensor1D] as const);
           first.add(l, k, b);
         }
-        const [k2, b2] = tf.tidy(() => {
-          const d2 = tf.square(d);
-          return [tf.matMul(tf.square(aT), d2) as tf.Tensor2D, tf.sum(d2, 0) as tf.Tensor1D] as const;
-        });
+        const [k2, b2] = tf.tidy(() => [tf.matMul(tf.square(dT), tf.square(a)) as tf.Tensor2D, tf.sum(tf.square(d), 0) as tf.Tensor1D] as const);
         second.add(l, k2, b2);
       } finally {
-        aT.dispose();
+        dT.dispose();
       }
     });
     return withLoss ? tf.tidy(() => tf.sum(sampleLosses(lossKindOf(net), cache.output, target)).dataSync()[0]) : 0;
@@ -72,17 +73,19 @@ export function gradientMoments(net: Network, x: tf.Tensor2D, target: tf.Tensor2
     s1.dispose(); s2.dispose();
     throw e;
   }
-  const mean = s1.mean(n);
-  const sq = s2.mean(n);
-  const variance: LayerTensors = {
-    kernels: sq.kernels.map((q, l) => tf.tidy(() => tf.relu(tf.sub(q, tf.square(mean.kernels[l]))) as tf.Tensor2D)),
-    biases: sq.biases.map((q, l) => tf.tidy(() => tf.relu(tf.sub(q, tf.square(mean.biases[l]))) as tf.Tensor1D)),
-  };
-  tf.dispose([...sq.kernels, ...sq.biases]);
-  return { mean, variance, n };
+  const meanT = s1.mean(n);
+  const varianceT = varianceFrom(meanT, s2.mean(n));
+  return { mean: untranspose(meanT), variance: untranspose(varianceT), n };
 }
 
-/** Async, chunked, cancellable form returning the summed moments and the loss. */
+/** Kernels [out, in] -> [in, out] (disposes the input kernels; biases pass through). */
+function untranspose(t: LayerTensors): LayerTensors {
+  const kernels = t.kernels.map((k) => tf.transpose(k) as tf.Tensor2D);
+  tf.dispose(t.kernels);
+  return { kernels, biases: t.biases };
+}
+
+/** Async, chunked, cancellable form: mean moments with kernels TRANSPOSED ([out, in]), and the loss. */
 export async function momentSums(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, withMean: boolean, opts: ChunkOptions = {}): Promise<{ first?: LayerTensors; second: LayerTensors; loss: number; n: number }> {
   const n = checkBatch(net, x, target);
   const widest = Math.max(...net.layout.map((l) => 3 * (l.inSize + l.outSize)));
