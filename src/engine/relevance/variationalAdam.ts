@@ -1,11 +1,21 @@
 // Adam (Kingma & Ba 2015) on backend variables with a learning rate per variable (the variational
-// fit moves rho = softplus^{-1}(sigma), a log-scale quantity, faster than mu). Moments live on the
-// backend; the bias correction is folded into the step size on the JS side.
+// fit moves rho = softplus^{-1}(sigma), a log-scale quantity, faster than mu). Bias correction is
+// folded into the step size. Small models: one update on the concatenated vector, because there
+// the cost is per kernel launch (measured 2.2 vs 4.2 ms per step on 13-13-3). Large models: one
+// update per variable, because concat + split copy every entry (37 vs 124 ms on 784-300-100-10).
 import * as tf from '@tensorflow/tfjs';
 
+/** Up to this many entries in total, update on one concatenated vector. */
+const FLAT_LIMIT = 1 << 15;
+
 export class Adam {
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
+  /** Flat mode: one moment vector each; per-variable mode: one per variable. */
+  private m: tf.Tensor[];
+  private v: tf.Tensor[];
+  /** Per-entry (flat) or per-variable learning-rate factors. */
+  private readonly lrVec?: tf.Tensor1D;
+  private readonly sizes: number[];
+  private readonly flat: boolean;
   private t = 0;
 
   constructor(
@@ -16,27 +26,59 @@ export class Adam {
     private readonly epsilon = 1e-8,
   ) {
     if (lrs.length !== params.length) throw new Error('internal: Adam needs one learning rate per variable');
-    this.m = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p), false)));
-    this.v = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p), false)));
+    this.sizes = params.map((p) => p.size);
+    const total = this.sizes.reduce((a, b) => a + b, 0);
+    this.flat = total <= FLAT_LIMIT;
+    if (this.flat) {
+      const lr = new Float32Array(total);
+      let off = 0;
+      this.sizes.forEach((s, i) => { lr.fill(lrs[i], off, off + s); off += s; });
+      this.lrVec = tf.tensor1d(lr);
+      this.m = [tf.zeros([total])];
+      this.v = [tf.zeros([total])];
+    } else {
+      this.m = params.map((p) => tf.zeros(p.shape));
+      this.v = params.map((p) => tf.zeros(p.shape));
+    }
   }
 
   /** One update with the given gradients (same order as the variables); does not dispose them. */
   step(grads: tf.Tensor[]): void {
     this.t++;
     const c = Math.sqrt(1 - this.beta2 ** this.t) / (1 - this.beta1 ** this.t);
-    tf.tidy(() => {
+    const { beta1: b1, beta2: b2, epsilon } = this;
+    const moments = (m: tf.Tensor, v: tf.Tensor, g: tf.Tensor) => {
+      const m2 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+      const v2 = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+      return { m2, v2, dir: tf.div(m2, tf.add(tf.sqrt(v2), epsilon)) };
+    };
+    const next = tf.tidy(() => {
+      if (this.flat) {
+        const g = tf.concat(grads.map((x) => tf.reshape(x, [-1])));
+        const { m2, v2, dir } = moments(this.m[0], this.v[0], g);
+        // A fresh tensor per variable (sub), never a view of the split: assign adopts its buffer.
+        const parts = tf.split(tf.mul(dir, tf.mul(this.lrVec!, c)), this.sizes);
+        this.params.forEach((p, i) => p.assign(tf.sub(p, tf.reshape(parts[i], p.shape))));
+        return { m: [m2], v: [v2] };
+      }
+      const ms: tf.Tensor[] = [];
+      const vs: tf.Tensor[] = [];
       this.params.forEach((p, i) => {
-        const g = grads[i];
-        const m = tf.add(tf.mul(this.m[i], this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.v[i], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        this.m[i].assign(m);
-        this.v[i].assign(v);
-        p.assign(tf.sub(p, tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.epsilon)), this.lrs[i] * c)));
+        const { m2, v2, dir } = moments(this.m[i], this.v[i], grads[i]);
+        p.assign(tf.sub(p, tf.mul(dir, this.lrs[i] * c)));
+        ms.push(m2);
+        vs.push(v2);
       });
+      return { m: ms, v: vs };
     });
+    tf.dispose([...this.m, ...this.v]);
+    // keep: step() may run inside a caller's tidy, which must not reclaim the moments.
+    this.m = next.m.map((x) => tf.keep(x));
+    this.v = next.v.map((x) => tf.keep(x));
   }
 
   dispose(): void {
-    for (const x of [...this.m, ...this.v]) x.dispose();
+    tf.dispose([...this.m, ...this.v]);
+    if (this.lrVec) this.lrVec.dispose();
   }
 }
