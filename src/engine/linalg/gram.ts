@@ -85,29 +85,36 @@ export function gramRows(s: Float64Array, k: number, n: number): Float64Array {
 export function combineRows(c: Float64Array, r: number, s: Float64Array, k: number, n: number): Float64Array {
   const out = new Float64Array(r * n);
   const CH = 2048;
-  for (let c0 = 0; c0 < n; c0 += CH) {
-    const c1 = Math.min(n, c0 + CH);
+  for (let c0_ = 0; c0_ < n; c0_ += CH) {
+    const c1_ = Math.min(n, c0_ + CH);
     let j = 0;
-    // 2 output rows x 4 input rows per pass: 8 multiply-adds per 4 loads + 2 load/stores.
-    for (; j + 1 < r; j += 2) {
-      const o0 = j * n, o1 = o0 + n;
+    // 4 output rows x 4 input rows per pass: 16 multiply-adds per 4 loads + 4 load/stores.
+    for (; j + 3 < r; j += 4) {
+      const o0 = j * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+      const c0 = j * k, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
       let a = 0;
       for (; a + 3 < k; a += 4) {
-        const p0 = c[j * k + a], p1 = c[j * k + a + 1], p2 = c[j * k + a + 2], p3 = c[j * k + a + 3];
-        const q0 = c[(j + 1) * k + a], q1 = c[(j + 1) * k + a + 1], q2 = c[(j + 1) * k + a + 2], q3 = c[(j + 1) * k + a + 3];
+        const p0 = c[c0 + a], p1 = c[c0 + a + 1], p2 = c[c0 + a + 2], p3 = c[c0 + a + 3];
+        const q0 = c[c1 + a], q1 = c[c1 + a + 1], q2 = c[c1 + a + 2], q3 = c[c1 + a + 3];
+        const u0 = c[c2 + a], u1 = c[c2 + a + 1], u2 = c[c2 + a + 2], u3 = c[c2 + a + 3];
+        const w0 = c[c3 + a], w1 = c[c3 + a + 1], w2 = c[c3 + a + 2], w3 = c[c3 + a + 3];
         const r0 = a * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
-        for (let i = c0; i < c1; i++) {
+        for (let i = c0_; i < c1_; i++) {
           const x0 = s[r0 + i], x1 = s[r1 + i], x2 = s[r2 + i], x3 = s[r3 + i];
           out[o0 + i] += p0 * x0 + p1 * x1 + p2 * x2 + p3 * x3;
           out[o1 + i] += q0 * x0 + q1 * x1 + q2 * x2 + q3 * x3;
+          out[o2 + i] += u0 * x0 + u1 * x1 + u2 * x2 + u3 * x3;
+          out[o3 + i] += w0 * x0 + w1 * x1 + w2 * x2 + w3 * x3;
         }
       }
       for (; a < k; a++) {
-        const p0 = c[j * k + a], q0 = c[(j + 1) * k + a], r0 = a * n;
-        for (let i = c0; i < c1; i++) {
+        const p0 = c[c0 + a], q0 = c[c1 + a], u0 = c[c2 + a], w0 = c[c3 + a], r0 = a * n;
+        for (let i = c0_; i < c1_; i++) {
           const x = s[r0 + i];
           out[o0 + i] += p0 * x;
           out[o1 + i] += q0 * x;
+          out[o2 + i] += u0 * x;
+          out[o3 + i] += w0 * x;
         }
       }
     }
@@ -115,7 +122,7 @@ export function combineRows(c: Float64Array, r: number, s: Float64Array, k: numb
       const o0 = j * n;
       for (let a = 0; a < k; a++) {
         const p0 = c[j * k + a], r0 = a * n;
-        for (let i = c0; i < c1; i++) out[o0 + i] += p0 * s[r0 + i];
+        for (let i = c0_; i < c1_; i++) out[o0 + i] += p0 * s[r0 + i];
       }
     }
   }
