@@ -50,8 +50,8 @@ export class EngineClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly tail: string[] = [];
-  /** Set while we kill the child on purpose, so its exit is not reported as a crash. */
-  private expectedExit: string | undefined;
+  /** Children we killed on purpose (per child: a new worker may start before the old one's exit event). */
+  private readonly expectedExit = new WeakMap<ChildProcess, string>();
 
   constructor(private readonly opts: EngineClientOptions) {}
 
@@ -98,7 +98,7 @@ export class EngineClient {
   private kill(reason: string): void {
     const child = this.child;
     if (!child) return;
-    this.expectedExit = reason;
+    this.expectedExit.set(child, reason);
     this.failAll(new EngineError({ code: 'worker-exit', message: `engine worker stopped: ${reason}` }));
     this.detach();
     child.kill('SIGKILL');
@@ -112,7 +112,6 @@ export class EngineClient {
   private start(): Promise<string[]> {
     if (this.ready) return this.ready;
     this.tail.length = 0;
-    this.expectedExit = undefined;
     const child = fork(this.opts.workerPath, [], {
       silent: true, // capture stdout/stderr for the log tail shown when it dies
       execArgv: this.opts.execArgv?.() ?? [],
@@ -142,13 +141,13 @@ export class EngineClient {
       child.on('exit', (code, signal) => {
         const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
         if (this.child === child) this.detach();
-        const expected = this.expectedExit;
-        this.expectedExit = undefined;
+        const expected = this.expectedExit.get(child);
         if (expected) { this.opts.log('info', `engine worker (pid ${child.pid}) stopped: ${expected}`); return; }
         this.opts.log('error', `engine worker (pid ${child.pid}) ${reason}`);
         const err = new EngineError({ code: 'worker-exit', message: `the engine worker ${reason}` }, [...this.tail]);
         reject(err);
-        this.failAll(err);
+        // Only jobs sent to this child die with it (a fresh worker may already be running others).
+        if (!this.child) this.failAll(err);
         this.opts.onUnexpectedExit?.(reason, [...this.tail]);
       });
     });

@@ -76,7 +76,9 @@ export class ModelFiles implements vscode.TreeDataProvider<string>, vscode.Dispo
   getTreeItem(file: string): vscode.TreeItem {
     const item = new vscode.TreeItem(path.basename(file), vscode.TreeItemCollapsibleState.None);
     item.resourceUri = vscode.Uri.file(file);
-    item.description = vscode.workspace.asRelativePath(path.dirname(file));
+    const rel = vscode.workspace.asRelativePath(file);
+    item.description = rel === file || path.dirname(rel) === '.' ? undefined : path.dirname(rel);
+    item.tooltip = file;
     item.contextValue = 'prunescope.model';
     item.command = { command: 'prunescope.analyzeModel', title: 'Analyze Model', arguments: [vscode.Uri.file(file)] };
     return item;

@@ -14,6 +14,8 @@ const figureHost = document.getElementById('figure')!;
 async function show(m: Extract<ToWebview, { type: 'figure' }>) {
   title.textContent = m.title;
   subtitle.textContent = m.subtitle ?? '';
+  status.textContent = '';
+  status.classList.remove('busy');
   const err = await drawFigure(figureHost, m.figure);
   if (err) vscode.postMessage({ type: 'reportError', message: err.slice(0, 2000) });
   else vscode.setState({ last: m });

@@ -1,0 +1,76 @@
+// The engine client against the real worker (tsc build): results, errors with engine codes,
+// cooperative cancel, kill after the grace period, and a fresh worker after a crash.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'path';
+import { EngineClient, EngineError } from '../../src/extension/engineClient';
+
+const workerPath = path.join(__dirname, '../../src/worker/worker.js');
+
+function client(graceMs = 300) {
+  const exits: string[] = [];
+  const c = new EngineClient({ workerPath, graceMs: () => graceMs, log: () => {}, onUnexpectedExit: (reason, tail) => exits.push(`${reason}|${tail.join('\n')}`) });
+  return { c, exits };
+}
+
+const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e: EngineError) => e.code);
+
+test('runs jobs, streams progress, reports engine error codes', async () => {
+  const { c } = client();
+  try {
+    assert.deepEqual((await c.jobs()).sort(), ['cell', 'demo-figure', 'info', 'long-demo']);
+    const fractions: number[] = [];
+    const r = await c.run('long-demo', { steps: 4, stepMs: 1 }, (f) => { if (f !== undefined) fractions.push(f); }).done;
+    assert.equal(r.result.completed, 4);
+    assert.deepEqual(fractions, [0, 0.25, 0.5, 0.75, 1]);
+    const e = await c.run('info', { modelPath: '/no/such/model.json' }).done.catch((x) => x);
+    assert.ok(e instanceof EngineError);
+    assert.equal(e.code, 'not-found');
+    assert.equal(await code(c.run('info', {} as never).done), 'bad-input');
+    assert.equal(await code(c.run('prune' as never, {} as never).done), 'unknown-job');
+  } finally { c.dispose(); }
+});
+
+test('cancel is a message first: a cooperative job stops and the worker survives', async () => {
+  const { c } = client(5000);
+  try {
+    await c.jobs();
+    const pid = c.pid;
+    const h = c.run('long-demo', { steps: 1000, stepMs: 10 });
+    setTimeout(() => c.cancel(h.id), 50);
+    const t = Date.now();
+    assert.equal(await code(h.done), 'cancelled');
+    assert.ok(Date.now() - t < 2000, 'cancel took the grace path');
+    assert.equal(c.pid, pid);
+  } finally { c.dispose(); }
+});
+
+test('a job that ignores cancel is killed after the grace period; the next job gets a fresh worker', async () => {
+  const { c, exits } = client(300);
+  try {
+    await c.jobs();
+    const pid = c.pid;
+    const h = c.run('cell', { source: 'while (true) {}', notebook: 't', cellIndex: 0 });
+    setTimeout(() => c.cancel(h.id), 100);
+    assert.equal(await code(h.done), 'cancelled');
+    assert.equal(c.pid, undefined);
+    const r = await c.run('demo-figure', { seed: 1, n: 2 }).done;
+    assert.equal(r.result.figure.data[0].y!.length, 2);
+    assert.notEqual(c.pid, pid);
+    assert.deepEqual(exits, [], 'a kill we asked for is not reported as a crash');
+  } finally { c.dispose(); }
+});
+
+test('a crash fails the running job with the reason and log tail, and is reported once', async () => {
+  const { c, exits } = client();
+  try {
+    const e = await c.run('cell', { source: 'process.stderr.write("about to die\\n"); await new Promise(r => setTimeout(r, 50)); process.exit(3)', notebook: 't', cellIndex: 0 }).done.catch((x) => x);
+    assert.ok(e instanceof EngineError);
+    assert.equal(e.code, 'worker-exit');
+    assert.match(e.message, /exited with code 3/);
+    assert.deepEqual(e.logTail, ['about to die']);
+    assert.equal(exits.length, 1);
+    assert.match(exits[0], /^exited with code 3\|about to die/);
+    assert.equal((await c.run('demo-figure', { seed: 1, n: 1 }).done).result.figure.data.length, 1);
+  } finally { c.dispose(); }
+});

@@ -1,0 +1,38 @@
+// A LayersModel is recognised by content: the reference is a model.json written by tfjs itself.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { isLayersModelJson } from '../../src/extension/modelDetect';
+import { summarizeModelJson } from '../../src/worker/jobs/modelInfo';
+
+// Written by tfjs-layers 4.22 (model.save with a save handler); see test/e2e/fixtures.
+const fixture = fs.readFileSync(path.join(__dirname, '../../../test/e2e/fixtures/model.json'), 'utf8');
+
+test('a model.json saved by tfjs is detected, whatever it is called', () => {
+  assert.equal(isLayersModelJson(fixture), true);
+  const wrapped = JSON.parse(fixture);
+  wrapped.modelTopology = { model_config: wrapped.modelTopology, keras_version: 'tfjs' }; // converter layout
+  assert.equal(isLayersModelJson(JSON.stringify(wrapped)), true);
+});
+
+test('other json is not: package.json, a graph model, a topology without weights, broken json', () => {
+  assert.equal(isLayersModelJson('{"name":"x","version":"1.0.0"}'), false);
+  assert.equal(isLayersModelJson('{"layers":[16,8]}'), false);
+  assert.equal(isLayersModelJson('{"modelTopology":{"node":[]},"weightsManifest":[],"format":"graph-model"}'), false);
+  const noWeights = JSON.parse(fixture); delete noWeights.weightsManifest;
+  assert.equal(isLayersModelJson(JSON.stringify(noWeights)), false);
+  assert.equal(isLayersModelJson(fixture.slice(0, fixture.length - 5)), false);
+});
+
+test('info summary counts parameters from the weights manifest (4*8+8 + 8*3+3)', () => {
+  const info = summarizeModelJson(JSON.parse(fixture), 'model.json');
+  assert.equal(info.totalParams, 67);
+  assert.deepEqual(info.layers.map((l) => [l.name, l.className, l.units, l.activation, l.params]), [
+    ['hidden', 'Dense', 8, 'tanh', 40],
+    ['out', 'Dense', 3, 'softmax', 27],
+  ]);
+  assert.deepEqual(info.inputShape, [null, 4]);
+  assert.deepEqual(info.weightFiles, ['weights.bin']);
+  assert.throws(() => summarizeModelJson({ modelTopology: {} }, 'bad.json'), /bad\.json: modelTopology.*expected an array of layer configs/);
+});
