@@ -9,6 +9,7 @@ import { parseTopology, toNetworkSpec } from './topology';
 import { ManifestWeight, parseManifest, readWeights } from './weightsManifest';
 import { PruneScopeMetadata, decodePruneMask, validateMetadata } from './metadata';
 import { writeFolderAtomic } from '../util/atomicWrite';
+import { clip, parseJsonBounded } from '../util/jsonLimits';
 
 export type { PruneScopeMetadata, PruneMask } from './metadata';
 export { encodePruneMask, decodePruneMask } from './metadata';
@@ -44,17 +45,42 @@ export interface LoadedModel {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Index from every '/'-suffix of a weight's name (without `:0`) to the weights ending so. */
+type WeightIndex = Map<string, ManifestWeight[]>;
+const norm = (n: string) => n.replace(/:\d+$/, '');
+
+// Built once per model: a per-layer scan of the whole manifest is quadratic, which a model.json
+// with thousands of layers turns into minutes of work.
+function indexWeights(weights: ManifestWeight[]): WeightIndex {
+  const index: WeightIndex = new Map();
+  for (const w of weights) {
+    const n = norm(w.name);
+    const suffixes = new Set([n]);
+    for (let i = n.indexOf('/'); i >= 0; i = n.indexOf('/', i + 1)) suffixes.add(n.slice(i + 1));
+    for (const k of suffixes) {
+      const list = index.get(k);
+      if (list) list.push(w);
+      else index.set(k, [w]);
+    }
+  }
+  return index;
+}
+
 /** Finds the manifest weight `<layer>/<kind>`, allowing a scope prefix (`sequential/dense_1/kernel`) and a `:0` suffix. */
-function findWeight(weights: ManifestWeight[], layer: string, kind: 'kernel' | 'bias', file: string): ManifestWeight | undefined {
+function findWeight(index: WeightIndex, layer: string, kind: 'kernel' | 'bias', file: string): ManifestWeight | undefined {
   const want = `${layer}/${kind}`;
-  const norm = (n: string) => n.replace(/:\d+$/, '');
-  const hits = weights.filter((w) => norm(w.name) === want || norm(w.name).endsWith(`/${want}`));
+  const hits = index.get(want) ?? [];
   if (hits.length > 1) {
     const exact = hits.filter((w) => norm(w.name) === want);
     if (exact.length === 1) return exact[0];
-    throw new PruneScopeError('bad-input', `several weights match ${want}: ${hits.map((w) => w.name).join(', ')}`, { file, field: `weightsManifest weight ${want}`, expected: 'one weight per layer and kind' });
+    throw new PruneScopeError('bad-input', `several weights match ${want}: ${nameList(hits)}`, { file, field: `weightsManifest weight ${want}`, expected: 'one weight per layer and kind' });
   }
   return hits[0];
+}
+
+/** The first few weight names, for messages that would otherwise list a whole manifest. */
+function nameList(ws: ManifestWeight[], max = 8): string {
+  return ws.slice(0, max).map((w) => clip(w.name)).join(', ') + (ws.length > max ? `, ... (${ws.length} in all)` : '');
 }
 
 export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number } = {}): Promise<LoadedModel> {
@@ -68,12 +94,7 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
   }
   if (!stat.isFile()) throw new PruneScopeError('bad-input', 'is not a file', { file, expected: 'a TF.js model.json' });
   if (stat.size > MAX_JSON_BYTES) throw new PruneScopeError('too-large', `is ${stat.size} bytes`, { file, expected: `a model.json under ${MAX_JSON_BYTES} bytes` });
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new PruneScopeError('bad-input', `is not valid JSON: ${(e as Error).message}`, { file, expected: 'a TF.js model.json' });
-  }
+  const json = parseJsonBounded(fs.readFileSync(file, 'utf8'), file, 'a TF.js model.json');
   if (!isObj(json)) throw new PruneScopeError('bad-input', 'is not a JSON object', { file, expected: 'a TF.js model.json' });
   if (json.format === 'graph-model') throw new PruneScopeError('unsupported', 'is a TF.js graph model', { file, field: 'format', expected: 'layers-model' });
   if (json.modelTopology === undefined) throw new PruneScopeError('bad-input', 'is missing', { file, field: 'modelTopology', expected: 'a Keras model config' });
@@ -85,12 +106,13 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
 
   // Match every layer's weights by name and check shapes before reading any shard.
   const used = new Set<string>();
+  const index = indexWeights(manifest.weights);
   const plan = topo.dense.map((d) => {
-    const kernel = findWeight(manifest.weights, d.name, 'kernel', file);
+    const kernel = findWeight(index, d.name, 'kernel', file);
     if (!kernel) {
-      throw new PruneScopeError('bad-input', `no weight for Dense layer ${d.name}; the manifest has ${manifest.weights.map((w) => w.name).join(', ') || 'no weights'}`, { file, field: `weightsManifest weight ${d.name}/kernel`, expected: `a weight named ${d.name}/kernel` });
+      throw new PruneScopeError('bad-input', `no weight for Dense layer ${d.name}; the manifest has ${nameList(manifest.weights) || 'no weights'}`, { file, field: `weightsManifest weight ${d.name}/kernel`, expected: `a weight named ${d.name}/kernel` });
     }
-    const bias = d.useBias ? findWeight(manifest.weights, d.name, 'bias', file) : undefined;
+    const bias = d.useBias ? findWeight(index, d.name, 'bias', file) : undefined;
     if (d.useBias && !bias) throw new PruneScopeError('bad-input', `no bias weight for Dense layer ${d.name}, which has use_bias true`, { file, field: `weightsManifest weight ${d.name}/bias`, expected: `a weight named ${d.name}/bias` });
     const check = (w: ManifestWeight, shape: number[]) => {
       if (w.shape.length !== shape.length || w.shape.some((s, i) => s !== shape[i])) {
@@ -104,7 +126,7 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
     return { kernel, bias };
   });
   const unused = manifest.weights.filter((w) => !used.has(w.name));
-  if (unused.length > 0) warnings.push(`ignored ${unused.length} weight(s) not used by the dense chain: ${unused.slice(0, 5).map((w) => w.name).join(', ')}${unused.length > 5 ? ', ...' : ''}`);
+  if (unused.length > 0) warnings.push(`ignored ${unused.length} weight(s) not used by the dense chain: ${unused.slice(0, 5).map((w) => clip(w.name)).join(', ')}${unused.length > 5 ? ', ...' : ''}`);
 
   const values = await readWeights(manifest, file, warnings);
   const layout = computeLayout(spec);

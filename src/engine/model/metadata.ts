@@ -2,6 +2,7 @@
 // saved model keeps what it was trained on (features, labels, standardization) and how it was
 // pruned. Every field is optional; what is present is checked against the network on read.
 import { PruneScopeError } from '../errors';
+import { preview } from '../util/jsonLimits';
 import type { Provenance } from '../provenance';
 
 /**
@@ -84,6 +85,7 @@ export function decodePruneMask(mask: PruneMask, nParams: number, file = 'model.
   return out;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStrList = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isNumList = (v: unknown): v is number[] => Array.isArray(v) && v.every((s) => typeof s === 'number' && Number.isFinite(s));
 
@@ -96,7 +98,7 @@ export function validateMetadata(raw: unknown, io: { inputSize: number; outputSi
   const bad = (field: string, msg: string, expected: string) => new PruneScopeError('bad-input', msg, { file, field: `${base}.${field}`, expected });
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PruneScopeError('bad-input', 'is not an object', { file, field: base, expected: 'a JSON object' });
   const m = raw as PruneScopeMetadata;
-  if (m.task !== undefined && m.task !== 'classification' && m.task !== 'regression') throw bad('task', `is ${JSON.stringify(m.task)}`, '"classification" or "regression"');
+  if (m.task !== undefined && m.task !== 'classification' && m.task !== 'regression') throw bad('task', `is ${preview(m.task)}`, '"classification" or "regression"');
   if (m.featureNames !== undefined) {
     if (!isStrList(m.featureNames)) throw bad('featureNames', 'is not a list of strings', 'a list of strings');
     if (m.featureNames.length !== io.inputSize) throw bad('featureNames', `has ${m.featureNames.length} names`, `${io.inputSize}, one per input`);
@@ -106,8 +108,11 @@ export function validateMetadata(raw: unknown, io: { inputSize: number; outputSi
     if (!isStrList(m.labelNames)) throw bad('labelNames', 'is not a list of strings', 'a list of strings');
     if (m.labelNames.length !== io.outputSize) throw bad('labelNames', `has ${m.labelNames.length} names`, `${io.outputSize}, one per output unit`);
   }
+  if (m.preprocessing !== undefined && !isObject(m.preprocessing)) throw bad('preprocessing', `is ${preview(m.preprocessing)}`, 'an object');
   const st = m.preprocessing?.standardization;
   if (st !== undefined) {
+    // Without this, null or a number here made the lookups below throw a TypeError.
+    if (!isObject(st)) throw bad('preprocessing.standardization', `is ${preview(st)}`, 'an object {mean, std}');
     for (const k of ['mean', 'std'] as const) {
       if (!isNumList(st[k])) throw bad(`preprocessing.standardization.${k}`, 'is not a list of finite numbers', 'a list of finite numbers');
       if (st[k].length !== io.inputSize) throw bad(`preprocessing.standardization.${k}`, `has ${st[k].length} entries`, `${io.inputSize}, one per input`);

@@ -4,6 +4,7 @@
 // inference (Flatten of row-major data, Dropout) disappear; Activation layers fold into the Dense
 // before them. Anything else is refused with the layer's name and class.
 import { PruneScopeError } from '../errors';
+import { preview } from '../util/jsonLimits';
 import { Activation, isActivation } from './activations';
 import type { NetworkSpec } from './network';
 
@@ -137,7 +138,7 @@ function activationName(v: unknown, file: string, where: string): Activation {
   const name = isObj(v) ? (typeof v.config === 'string' ? v.config : v.class_name) : v;
   if (name === undefined || name === null) return 'linear';
   if (!isActivation(name)) {
-    throw new PruneScopeError('unsupported', `activation ${JSON.stringify(name)} is not supported`, { file, field: where, expected: 'linear, tanh, relu, sigmoid, elu, selu, softplus, softsign or softmax' });
+    throw new PruneScopeError('unsupported', `activation ${preview(name)} is not supported`, { file, field: where, expected: 'linear, tanh, relu, sigmoid, elu, selu, softplus, softsign or softmax' });
   }
   return name;
 }
@@ -155,7 +156,7 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
   entries.forEach((e, i) => {
     const declared = declaredShape(e.config);
     if (declared && shape === undefined) {
-      if (!declared.every((d) => Number.isInteger(d) && d > 0)) throw bad(e, `input shape [${declared.join(', ')}] has unknown or invalid dimensions`, 'positive integers after the batch dimension');
+      if (!declared.every((d) => Number.isInteger(d) && d > 0)) throw bad(e, `input shape ${preview(declared)} has unknown or invalid dimensions`, 'positive integers after the batch dimension');
       shape = declared.slice();
       inputShape = declared.slice();
     }
@@ -167,9 +168,9 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
     if (shape === undefined) throw bad(e, 'the first layer declares no input shape', 'batch_input_shape, batch_shape or input_shape');
     switch (e.className) {
       case 'Dense': {
-        if (shape.length !== 1) throw unsupported(e, `gets an input of shape [${shape.join(', ')}]`, 'a flat input; add a Flatten before it');
+        if (shape.length !== 1) throw unsupported(e, `gets an input of shape ${preview(shape)}`, 'a flat input; add a Flatten before it');
         const units = e.config.units;
-        if (!Number.isInteger(units) || (units as number) <= 0) throw bad(e, `units is ${JSON.stringify(units)}`, 'a positive integer');
+        if (!Number.isInteger(units) || (units as number) <= 0) throw bad(e, `units is ${preview(units)}`, 'a positive integer');
         const act = activationName(e.config.activation, file, `${field(e)}.activation`);
         const d: DenseFromFile = { name: e.name, units: units as number, inSize: shape[0], activation: act, useBias: e.config.use_bias !== false, activationFrom: e.name };
         dense.push(d);
@@ -187,7 +188,7 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
         if (e.className === 'Softmax') {
           // The data here is always [batch, features], so axis 1 (TF.js's default) is the same as -1.
           const ax = Array.isArray(e.config.axis) && e.config.axis.length === 1 ? e.config.axis[0] : e.config.axis ?? -1;
-          if (ax !== -1 && ax !== 1) throw unsupported(e, `axis is ${JSON.stringify(e.config.axis)}`, 'axis -1 (the feature axis)');
+          if (ax !== -1 && ax !== 1) throw unsupported(e, `axis is ${preview(e.config.axis)}`, 'axis -1 (the feature axis)');
         }
         if (act === 'linear') return;
         if (!foldTarget) throw unsupported(e, `applies ${act} without a Dense layer directly before it`, 'an activation right after a Dense layer');

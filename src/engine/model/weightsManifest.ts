@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError } from '../errors';
+import { clip, preview } from '../util/jsonLimits';
 
 export interface Quantization {
   dtype: 'uint8' | 'uint16' | 'float16';
@@ -37,6 +38,11 @@ export interface Manifest {
   totalBytes: number;
 }
 
+/** Keras names are short scoped identifiers; a longer one only serves to bloat messages and lookups. */
+export const MAX_WEIGHT_NAME = 512;
+/** More shard files than this is not a TF.js export (it writes 4 MB shards), and each costs an open file. */
+export const MAX_SHARDS = 10_000;
+
 const STORED_BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint8: 1, uint16: 2 };
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -48,6 +54,7 @@ export function parseManifest(raw: unknown, modelJson: string, maxBytes: number)
   const names = new Set<string>();
   const groups: ManifestGroup[] = [];
   let totalBytes = 0;
+  let shardCount = 0;
   raw.forEach((g, gi) => {
     const gf = `weightsManifest[${gi}]`;
     if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw bad(gf, 'is not a weight group', '{paths: string[], weights: [...]}');
@@ -55,25 +62,35 @@ export function parseManifest(raw: unknown, modelJson: string, maxBytes: number)
     g.weights.forEach((w, wi) => {
       const wf = `${gf}.weights[${wi}]`;
       if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string') throw bad(wf, 'is not a weight entry', '{name, shape, dtype}');
+      if (w.name.length > MAX_WEIGHT_NAME) throw bad(`${wf}.name`, `is ${w.name.length} characters long: ${clip(w.name)}`, `a name of at most ${MAX_WEIGHT_NAME} characters`);
       const field = `${wf} (${w.name})`;
-      if (!w.shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) throw bad(`${field}.shape`, `is ${JSON.stringify(w.shape)}`, 'non-negative integers');
+      if (!w.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) throw bad(`${field}.shape`, `is ${preview(w.shape)}`, 'non-negative integers');
       const q = w.quantization;
       if (q !== undefined && (!isObj(q) || !['uint8', 'uint16', 'float16'].includes(q.dtype as string))) {
-        throw new PruneScopeError('unsupported', `quantization ${JSON.stringify(q)} is not supported`, { file: modelJson, field: `${field}.quantization`, expected: 'dtype uint8, uint16 (with scale and min) or float16' });
+        throw new PruneScopeError('unsupported', `quantization ${preview(q)} is not supported`, { file: modelJson, field: `${field}.quantization`, expected: 'dtype uint8, uint16 (with scale and min) or float16' });
       }
       if (q && q.dtype !== 'float16' && !(Number.isFinite(q.scale) && Number.isFinite(q.min))) throw bad(`${field}.quantization`, 'lacks a finite scale or min', 'numbers scale and min');
       const storedDtype = q ? (q.dtype as string) : w.dtype;
       const per = STORED_BYTES[storedDtype];
       if (per === undefined || (!q && !['float32', 'float16', 'int32'].includes(w.dtype))) {
-        throw new PruneScopeError('unsupported', `dtype ${w.dtype} is not supported`, { file: modelJson, field: `${field}.dtype`, expected: 'float32 (float16 and int32 are converted)' });
+        throw new PruneScopeError('unsupported', `dtype ${preview(w.dtype)} is not supported`, { file: modelJson, field: `${field}.dtype`, expected: 'float32 (float16 and int32 are converted)' });
       }
       if (names.has(w.name)) throw bad(`${field}.name`, `weight name ${w.name} appears twice`, 'unique weight names');
       names.add(w.name);
-      const count = (w.shape as number[]).reduce((a, b) => a * b, 1);
+      // Huge dimensions multiply past 2^53 (inexact) or to Infinity, and Infinity * 0 is NaN,
+      // which compares false against any budget; so any zero dimension makes the weight empty.
+      const dims = w.shape as number[];
+      const count = dims.includes(0) ? 0 : dims.reduce((a, b) => a * b, 1);
       const byteLength = count * per;
+      if (!Number.isSafeInteger(byteLength)) {
+        throw new PruneScopeError('too-large', `shape ${preview(dims)} needs ${byteLength} bytes`, { file: modelJson, field: `${field}.shape`, expected: `at most ${maxBytes} bytes in all` });
+      }
       weights.push({ name: w.name, shape: w.shape as number[], dtype: w.dtype, quantization: q as Quantization | undefined, group: gi, byteOffset: offset, byteLength });
       offset += byteLength;
     });
+    if (g.paths.length === 0 && offset > 0) throw bad(`${gf}.paths`, `is empty but the group's weights need ${offset} bytes`, 'the shard files holding the weights');
+    shardCount += g.paths.length;
+    if (shardCount > MAX_SHARDS) throw new PruneScopeError('too-large', `lists more than ${MAX_SHARDS} shard files`, { file: modelJson, field: `${gf}.paths`, expected: `at most ${MAX_SHARDS} shards` });
     groups.push({ paths: g.paths as string[], files: [], byteLength: offset });
     totalBytes += offset;
   });
@@ -89,20 +106,22 @@ export function parseManifest(raw: unknown, modelJson: string, maxBytes: number)
 /** The shard's real path, refusing anything that leaves the model's folder (.., absolute, URL, symlink). */
 export function resolveShard(p: unknown, modelJson: string, field: string): string {
   const refuse = (msg: string) => new PruneScopeError('bad-input', msg, { file: modelJson, field, expected: 'a relative path to a file inside the model folder' });
-  if (typeof p !== 'string' || p === '') throw refuse(`is ${JSON.stringify(p)}`);
-  if (path.isAbsolute(p) || path.win32.isAbsolute(p) || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) throw refuse(`shard path ${JSON.stringify(p)} is absolute or a URL`);
+  if (typeof p !== 'string' || p === '') throw refuse(`is ${preview(p)}`);
+  if (p.length > 4096) throw refuse(`shard path is ${p.length} characters long: ${preview(p)}`);
+  if (p.includes('\0')) throw refuse(`shard path ${preview(p)} contains a NUL character`);
+  if (path.isAbsolute(p) || path.win32.isAbsolute(p) || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) throw refuse(`shard path ${preview(p, 200)} is absolute or a URL`);
   const dir = fs.realpathSync(path.dirname(path.resolve(modelJson)));
   const inside = (f: string) => f.startsWith(dir + path.sep);
   const target = path.resolve(dir, p);
-  if (!inside(target)) throw refuse(`shard path ${JSON.stringify(p)} leaves the model folder`);
+  if (!inside(target)) throw refuse(`shard path ${preview(p, 200)} leaves the model folder`);
   let real: string;
   try {
     real = fs.realpathSync(target);
   } catch {
-    throw new PruneScopeError('not-found', `shard ${JSON.stringify(p)} does not exist (looked for ${target})`, { file: modelJson, field, expected: 'the shard file next to model.json' });
+    throw new PruneScopeError('not-found', `shard ${preview(p, 200)} does not exist (looked for ${target})`, { file: modelJson, field, expected: 'the shard file next to model.json' });
   }
-  if (!inside(real)) throw refuse(`shard path ${JSON.stringify(p)} is a link to ${real}, outside the model folder`);
-  if (!fs.statSync(real).isFile()) throw refuse(`shard ${JSON.stringify(p)} is not a regular file`);
+  if (!inside(real)) throw refuse(`shard path ${preview(p, 200)} is a link to ${real}, outside the model folder`);
+  if (!fs.statSync(real).isFile()) throw refuse(`shard ${preview(p, 200)} is not a regular file`);
   return real;
 }
 
@@ -147,7 +166,20 @@ export async function readWeights(m: Manifest, modelJson: string, warnings: stri
   checkShardSizes(m, modelJson);
   const out = new Map<string, ManifestWeight & { values: Float32Array }>();
   for (const [gi, g] of m.groups.entries()) {
-    const buf = Buffer.concat(await Promise.all(g.files.map((f) => fs.promises.readFile(f))));
+    // One shard at a time: many concurrent reads can exhaust file handles (EMFILE), and any read
+    // failure (permissions, a file replaced since the size check) must still name the shard.
+    const parts: Buffer[] = [];
+    for (const [k, f] of g.files.entries()) {
+      try {
+        parts.push(await fs.promises.readFile(f));
+      } catch (e) {
+        throw new PruneScopeError('not-found', `cannot read shard ${preview(g.paths[k], 200)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: modelJson, field: `weightsManifest[${gi}].paths[${k}]`, expected: 'a readable shard file' });
+      }
+    }
+    const buf = Buffer.concat(parts);
+    if (buf.length !== g.byteLength) {
+      throw new PruneScopeError('bad-input', `shards of group ${gi} changed size while being read (${buf.length} bytes, expected ${g.byteLength})`, { file: modelJson, field: `weightsManifest[${gi}].paths`, expected: `${g.byteLength} bytes` });
+    }
     for (const w of m.weights.filter((x) => x.group === gi)) {
       const bytes = buf.subarray(w.byteOffset, w.byteOffset + w.byteLength);
       // Copy to an aligned buffer: a typed-array view needs its offset aligned to the element size.
