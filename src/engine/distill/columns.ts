@@ -1,6 +1,7 @@
 // Column subsets of a data split: the student of a privileged-information setup (Lopez-Paz et al.
 // 2016) or a student whose unused inputs were dropped reads only some of the teacher's columns.
 import { badInput } from '../errors';
+import { Network } from '../model/network';
 import type { DataSplit, SplitPart } from '../data/dataset';
 
 /** Checks that `cols` are distinct column indices of a `features`-column table; `field` names the option. */
@@ -42,4 +43,15 @@ export function columnsByName(featureNames: string[], names: string[], field: st
     if (i < 0) throw badInput(`unknown column "${n}"`, { field, expected: `names among ${featureNames.slice(0, 20).join(', ')}${featureNames.length > 20 ? ', ...' : ''}` });
     return i;
   });
+}
+
+/** A copy of `net` reading only inputs `cols` (rows of the first kernel kept in that order); the rest is unchanged. */
+export function withInputs(net: Network, cols: number[]): Network {
+  checkColumns(cols, net.spec.inputSize, 'studentFeatures');
+  const flat = net.toFlat();
+  const l0 = net.layout[0];
+  const out: number[] = [];
+  for (const c of cols) for (let u = 0; u < l0.outSize; u++) out.push(flat[l0.kernelOffset + c * l0.outSize + u]);
+  const rest = flat.subarray(l0.biasOffset);
+  return Network.fromFlat({ inputSize: cols.length, layers: structuredClone(net.spec.layers) }, Float32Array.from([...out, ...rest]));
 }

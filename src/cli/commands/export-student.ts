@@ -1,0 +1,75 @@
+// `prunescope export-student MODEL.json --data D --method M (--fraction P | --widths 8,4) --out DIR`:
+// prune, shrink to a physically smaller student and write it to a NEW folder (the teacher's files
+// are never touched) with keras-config.json and student.json (sizes, latency, metrics, provenance).
+import { Command } from '../command';
+import { ParsedArgs, bool, num, numList, oneOf, str } from '../args';
+import { badInput } from '../../engine/errors';
+import { initBackend } from '../../engine/backend';
+import { loadModel } from '../../engine/model/layersModel';
+import { loadDataset } from '../../engine/data';
+import { exportStudent } from '../../engine/prune/studentExport';
+import { modelSplit } from '../../engine/prune/modelSplit';
+import { RELEVANCE_METHODS } from '../../engine/relevance/types';
+
+const VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
+
+export const exportStudentCommand: Command = {
+  name: 'export-student',
+  summary: 'Prune and shrink a model to a physically smaller student; write it with a Keras config and a size/latency/metric report',
+  usage: 'prunescope export-student MODEL.json --data D --method random|obd|variational (--fraction P | --widths 8,4) [--variant ggn] [--drop-unused-inputs] [--seed S] --out DIR [--json]',
+  flags: [
+    { name: 'data', value: true, help: 'built-in data set name or CSV path (the teacher\'s data)' },
+    { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
+    { name: 'method', value: true, help: 'relevance method: random, obd, variational (belsley: pass its ranking through the API)' },
+    { name: 'variant', value: true, help: 'OBD curvature: hessian, ggn (default) or fisher' },
+    { name: 'fraction', value: true, help: 'share of weights to prune before the structural shrink, in [0, 1]' },
+    { name: 'widths', value: true, help: 'target hidden widths, e.g. 8,4 (neurons kept by summed relevance)' },
+    { name: 'drop-unused-inputs', value: false, help: 'drop input columns left without weights (recorded in the metadata)' },
+    { name: 'seed', value: true, help: 'split seed and random/variational seed (default 0)' },
+    { name: 'test-fraction', value: true, help: 'share of rows held out for testing (default 0.2)' },
+    { name: 'out', value: true, help: 'new output folder (refused if it exists and is not empty)' },
+    { name: 'json', value: false, help: 'print one JSON document' },
+  ],
+  async run(args: ParsedArgs, ctx) {
+    const file = args.positional[0];
+    if (!file || args.positional.length > 1) throw badInput('expected one MODEL.json', { field: 'export-student', expected: this.usage });
+    const data = str(args, 'data');
+    if (!data) throw badInput('--data is required', { field: '--data', expected: 'a built-in data set name or a CSV path' });
+    const out = str(args, 'out');
+    if (!out) throw badInput('--out is required', { field: '--out', expected: 'a new folder for the student' });
+    const method = oneOf(args, 'method', RELEVANCE_METHODS, 'obd');
+    const variant = oneOf(args, 'variant', VARIANTS, 'ggn');
+    const fractionText = str(args, 'fraction');
+    const fraction = fractionText === undefined ? undefined : Number(fractionText);
+    if (fractionText !== undefined && !(Number.isFinite(fraction) && fraction! >= 0 && fraction! <= 1)) {
+      throw badInput(`--fraction got "${fractionText}"`, { field: '--fraction', expected: 'a number in [0, 1]' });
+    }
+    const widths = numList(args, 'widths');
+    if ((fraction === undefined) === (widths === undefined)) throw badInput('give exactly one of --fraction and --widths', { field: '--fraction', expected: '--fraction P or --widths 8,4' });
+    const seed = num(args, 'seed', 0, { integer: true });
+    const testFraction = num(args, 'test-fraction', 0.2, { min: 1e-9, max: 1 - 1e-9 });
+    const json = bool(args, 'json');
+    await initBackend();
+    const model = await loadModel(file);
+    try {
+      const split = modelSplit(loadDataset(data, { target: str(args, 'target') }), model.metadata, { seed, testFraction });
+      const r = await exportStudent(model, split, {
+        method, variant, fraction, widths, dropUnusedInputs: bool(args, 'drop-unused-inputs'), seed, out, signal: ctx.signal,
+        onProgress: (d, n, what) => { if (!json) ctx.log(`${d}/${n} ${what}`); },
+      });
+      if (json) { ctx.out(JSON.stringify(r)); return; }
+      const m = r.metrics;
+      const fmt = (s: typeof m.teacher) => (m.metric === 'accuracy' ? `accuracy ${s.accuracy!.toFixed(4)}` : `mse ${s.mse!.toPrecision(4)}`);
+      ctx.out([
+        `student ${[r.inputsAfter, ...r.widthsAfter].join('-')} from teacher ${[r.inputsBefore, ...r.widthsBefore].join('-')} (${r.provenance.method}${r.provenance.variant ? ` ${r.provenance.variant}` : ''})`,
+        `parameters ${r.paramsBefore} -> ${r.paramsAfter}; weight bytes ${r.bytes.teacherWeights} -> ${r.bytes.studentWeights}; files ${r.bytes.teacherTotal} -> ${r.bytes.studentTotal} bytes`,
+        `latency on ${r.latency.batchRows} rows (median of ${r.latency.runs}): teacher ${r.latency.teacherMs.toFixed(3)} ms, student ${r.latency.studentMs.toFixed(3)} ms (x${r.latency.speedup.toFixed(2)})`,
+        `test: teacher ${fmt(m.teacher)}, masked teacher ${fmt(m.maskedTeacher)}, student ${fmt(m.student)}`,
+        ...(r.unusedInputs.length ? [`unused inputs: ${r.unusedInputs.join(', ')}${r.inputsAfter < r.inputsBefore ? ' (dropped)' : ' (kept; --drop-unused-inputs to drop)'}`] : []),
+        `wrote ${r.out}`,
+      ].join('\n'));
+    } finally {
+      model.network.dispose();
+    }
+  },
+};
