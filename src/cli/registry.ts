@@ -5,6 +5,8 @@ import { belsleyCommand } from './commands/belsley';
 import { orderCommand } from './commands/order';
 import { experimentFreezeCommand } from './commands/experiment-freeze';
 import { curvatureCommand } from './commands/curvature';
+import { exportStudentCommand } from './commands/export-student';
+import { distillCommand } from './commands/distill';
 import { trainCommand } from './commands/train';
 
 export const commands: Command[] = [
@@ -14,4 +16,6 @@ export const commands: Command[] = [
   orderCommand,
   experimentFreezeCommand,
   curvatureCommand,
+  exportStudentCommand,
+  distillCommand,
 ];
