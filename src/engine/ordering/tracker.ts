@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../model/network';
 import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
 import { PruneScopeError } from '../errors';
-import { essayDiff, LayerGrad, meanGrad, perSampleRows, perSampleVariance } from './estimators';
-import { runningMean, updateOuter, updateRowCovariance } from './covariance';
+import { essayDiff, LayerGrad, meanGrad, perSampleRows } from './estimators';
+import { updateOuter, updateRowCovariance } from './covariance';
 import { CovarianceBlock, CovarianceMode, VarianceEstimator } from './types';
 import { formatBytes, orderByVariance, ranksFromOrder } from './rank';
 
@@ -33,7 +33,11 @@ export class GradientVarianceTracker {
   readonly estimator: VarianceEstimator;
   readonly mode: CovarianceMode;
   private t = 0;
-  /** diag state per layer (every layer in diag mode; oversize layers in block mode). */
+  /**
+   * diag state per layer (every layer in diag mode; oversize layers in block mode): the sum
+   * t C_t = (t - 1) C_(t-1) + X_t, i.e. (3.6) with k_t = 1/t multiplied through by t. C_t is read
+   * as the sum / t. Same recursion, one elementwise add per step instead of a scale and a blend.
+   */
   private readonly diagK: (tf.Variable | undefined)[] = [];
   private readonly diagB: (tf.Variable | undefined)[] = [];
   /** block state per layer, or one full matrix. */
@@ -91,12 +95,7 @@ export class GradientVarianceTracker {
         const gS: LayerGrad = grads ? { kernel: grads.kernels[i], bias: grads.biases[i] } : meanGrad(inputs[i], deltas[i]);
         const dk = this.diagK[i];
         if (dk) {
-          // Diagonal: essay squares d_t; per-sample takes the exact batch variance.
-          const x = this.estimator === 'essay'
-            ? (() => { const d = essayDiff(inputs[i], deltas[i], gS); return { kernel: tf.square(d.kernel), bias: tf.square(d.bias) }; })()
-            : perSampleVariance(inputs[i], deltas[i], gS);
-          runningMean(dk, x.kernel, t);
-          runningMean(this.diagB[i]!, x.bias, t);
+          diagStep(this.estimator, dk, this.diagB[i]!, inputs[i], deltas[i], gS);
           return;
         }
         const gFlat = tf.concat([tf.reshape(gS.kernel, [-1]), gS.bias]) as tf.Tensor1D;
@@ -146,8 +145,8 @@ export class GradientVarianceTracker {
         const p = l.kernelSize + l.biasSize;
         v.set(diagonalOf(b, p), l.kernelOffset);
       } else {
-        v.set(this.diagK[i]!.dataSync(), l.kernelOffset);
-        v.set(this.diagB[i]!.dataSync(), l.biasOffset);
+        v.set(diagMean(this.diagK[i]!, this.t), l.kernelOffset);
+        v.set(diagMean(this.diagB[i]!, this.t), l.biasOffset);
       }
     });
     return v;
@@ -174,6 +173,38 @@ export class GradientVarianceTracker {
   dispose(): void {
     tf.dispose([...this.diagK, ...this.diagB, ...this.blockC, this.fullC].filter((v): v is tf.Variable => v !== undefined));
   }
+}
+
+/**
+ * One diag step for one layer, fused so the per-step cost is the statistic itself plus one add:
+ * essay: X = (g_1 - g_S)^2 as a broadcast outer product and one squaredDifference;
+ * per-sample: X = (a^2)^T (delta^2 / N) - g_S^2, the 1/N folded into the small delta^2 factor.
+ * Nothing is clamped per step: the clamp of the per-sample float32 cancellation happens on read.
+ */
+function diagStep(estimator: VarianceEstimator, sumK: tf.Variable, sumB: tf.Variable, a: tf.Tensor2D, delta: tf.Tensor2D, gS: LayerGrad): void {
+  tf.tidy(() => {
+    const [n, inSize] = a.shape;
+    const out = delta.shape[1];
+    let xK: tf.Tensor, xB: tf.Tensor;
+    if (estimator === 'essay') {
+      const a0 = tf.reshape(tf.slice(a, [0, 0], [1, inSize]), [inSize, 1]);
+      const d0 = tf.slice(delta, [0, 0], [1, out]);
+      xK = tf.squaredDifference(tf.mul(a0, d0), gS.kernel);
+      xB = tf.squaredDifference(tf.reshape(d0, [out]), gS.bias);
+    } else {
+      const d2 = tf.mul(tf.square(delta), 1 / n);
+      xK = tf.sub(tf.matMul(tf.square(a), d2, true, false), tf.square(gS.kernel));
+      xB = tf.sub(tf.sum(d2, 0), tf.square(gS.bias));
+    }
+    sumK.assign(tf.add(sumK, xK));
+    sumB.assign(tf.add(sumB, xB));
+  });
+}
+
+/** C_jj = sum / t, clamped at 0 (the per-sample E[x^2] - E[x]^2 can round below 0 in float32). */
+function diagMean(sum: tf.Variable, t: number): Float32Array {
+  if (t === 0) return new Float32Array(sum.size);
+  return tf.tidy(() => tf.relu(tf.div(sum, t)).dataSync() as Float32Array);
 }
 
 /** The diagonal of a p x p matrix: a gather of every (p+1)-th entry, without a p x p eye. */
