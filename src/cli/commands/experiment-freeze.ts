@@ -22,7 +22,7 @@ export function experimentCsv(r: FreezeExperimentResult): string {
 export const experimentFreezeCommand: Command = {
   name: 'experiment',
   summary: 'Experiments from the essay: `experiment freeze` compares ordered and random freezing',
-  usage: 'prunescope experiment freeze --data boston|mnist|D --model linear|mlp [--layers 32,16] --t0 T --shares 0,0.1,...,0.9 --seeds 5 --out DIR [--steps N] [--batch B] [--lr LR] [--estimator essay|per-sample] [--json]',
+  usage: 'prunescope experiment freeze --data boston|mnist|D --model linear|mlp [--layers 32,16] --t0 T --shares 0,0.1,...,0.9 --seeds 5 --out DIR [--steps N] [--batch B] [--lr LR] [--estimator essay|per-sample] [--weights-only on|off] [--json]',
   flags: [
     { name: 'data', value: true, help: 'built-in data set or CSV path' },
     { name: 'model', value: true, help: 'linear (one dense layer) or mlp (tanh hidden layers)' },
@@ -34,6 +34,7 @@ export const experimentFreezeCommand: Command = {
     { name: 'batch', value: true, help: 'minibatch size (default 32)' },
     { name: 'lr', value: true, help: 'Adam learning rate (default 0.01)' },
     { name: 'estimator', value: true, help: 'essay (default) or per-sample' },
+    { name: 'weights-only', value: true, help: 'on (default): only kernel weights are frozen and the share counts weights, biases always train, as in the essay\'s bias-free model (3.2) and the papers\' weights-only pruning; off: biases are candidates too' },
     { name: 'out', value: true, help: 'output folder (must not exist or be empty)' },
     { name: 'json', value: false, help: 'print the result as one JSON document' },
   ],
@@ -56,18 +57,19 @@ export const experimentFreezeCommand: Command = {
     const batchSize = num(args, 'batch', 32, { integer: true, min: 1 });
     const lr = num(args, 'lr', 0.01, { min: 1e-12 });
     const estimator = oneOf(args, 'estimator', VARIANCE_ESTIMATORS, 'essay');
+    const weightsOnly = oneOf(args, 'weights-only', ['on', 'off'] as const, 'on') === 'on';
     await initBackend();
     const ds = loadDataset(data);
     const split = splitDataset(ds, { seed: 0, standardize: true });
     const classes = numClasses(ds);
     const head = ds.task === 'classification' ? { name: 'out', units: classes, activation: 'softmax' as const } : { name: 'out', units: 1, activation: 'linear' as const };
     const spec: NetworkSpec = { inputSize: ds.features, layers: model === 'linear' ? [head] : [...widths.map((w, i) => ({ name: `h${i + 1}`, units: w, activation: 'tanh' as const })), head] };
-    const r = await runFreezeExperiment(split, { spec, steps, t0, shares, seeds, batchSize, lr, estimator, signal: ctx.signal, onProgress: (m) => ctx.log(m) });
+    const r = await runFreezeExperiment(split, { spec, steps, t0, shares, seeds, batchSize, lr, estimator, weightsOnly, signal: ctx.signal, onProgress: (m) => ctx.log(m) });
     const figures = [lossVsShareFigure(r, 'test'), lossVsShareFigure(r, 'train'), orderedVarianceFigure(r.variances, r.order), ...(r.block ? [covarianceHeatmapFigure(r.block)] : []), freezeTimelineFigure(r)];
     const json = { ...r, block: r.block && { ...r.block, matrix: Array.from(r.block.matrix) }, figures };
     const html = renderReport({
       title: `Freezing by gradient variance: ${ds.name}, ${model}`,
-      intro: [`${seeds} seeds, ${steps} Adam steps (batch ${batchSize}, lr ${lr}), order taken and parameters frozen at t0 = ${t0} with the ${estimator} estimator.`, r.conclusion],
+      intro: [`${seeds} seeds, ${steps} Adam steps (batch ${batchSize}, lr ${lr}), order taken and parameters frozen at t0 = ${t0} with the ${estimator} estimator; candidates: ${weightsOnly ? 'kernel weights only (biases always train)' : 'all parameters, biases included'}.`, r.conclusion],
       sections: [
         { heading: 'Loss against frozen share', figures: figures.slice(0, 2) },
         { heading: 'The order', figures: figures.slice(2, r.block ? 4 : 3) },

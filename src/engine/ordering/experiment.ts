@@ -19,6 +19,10 @@ export interface FreezeExperimentOptions {
   batchSize: number;
   lr: number;
   estimator?: VarianceEstimator;
+  /**
+   * Only kernel weights are frozen and the share counts weights (default true): the essay's model
+   * (3.2) has no biases, and the papers prune weights only; biases keep training.
+   */
   weightsOnly?: boolean;
   signal?: AbortSignal;
   onProgress?(msg: string): void;
@@ -38,11 +42,12 @@ export interface ShareRow {
 
 export interface FreezeExperimentResult {
   rows: ShareRow[];
-  /** Seed 0 at t0: the variance of every parameter and the order. */
+  /** Seed 0 at t0 (its smallest-share ordered run): the variance of every parameter and the order of the candidates. */
   variances: number[];
   order: number[];
   /** Seed 0 at t0: the covariance block of the smallest layer (block mode). */
   block?: CovarianceBlock;
+  /** lossPlain: seed 0's share-0 run, empty when the grid has no share 0. */
   timeline: { share: number; events: FreezeTrainResult['events']; freezeStep: number[]; lossFrozen: number[]; lossPlain: number[] };
   /** Measured in the largest-share ordered run (seed 0). */
   savings: { share: number; before: PhaseTiming; after: PhaseTiming; frozenLayers: string[]; note: string };
@@ -58,6 +63,7 @@ export async function runFreezeExperiment(split: DataSplit, o: FreezeExperimentO
   if (!(Number.isInteger(o.seeds) && o.seeds >= 1)) throw badInput(`seeds = ${o.seeds}`, { field: 'seeds', expected: 'an integer >= 1' });
   if (!o.shares.length || o.shares.some((s) => !(s >= 0 && s < 1))) throw badInput(`shares = ${o.shares.join(',')}`, { field: 'shares', expected: 'numbers in [0, 1)' });
   const shares = [...new Set(o.shares)].sort((a, b) => a - b);
+  const weightsOnly = o.weightsOnly ?? true;
   const { task } = split.dataset;
   const classes = numClasses(split.dataset);
   const cells = new Map<string, { train: number[]; test: number[]; frozen: number }>();
@@ -74,11 +80,12 @@ export async function runFreezeExperiment(split: DataSplit, o: FreezeExperimentO
       for (const policy of share === 0 ? (['ordered'] as const) : (['ordered', 'random'] as const)) {
         throwIfCancelled(o.signal, 'experiment');
         const net = Network.random(o.spec, 1000 + seed);
-        const inspect = seed === 0 && share === 0;
+        // Seed 0's first ordered run (share 0 when the grid has it) shows the order and a block.
+        const inspect = seed === 0 && share === shares[0] && policy === 'ordered';
         try {
           const r = await trainWithFreezing(net, split, {
             steps: o.steps, batchSize: o.batchSize, lr: o.lr, seed, policy, policySeed: 5000 + seed,
-            estimator: o.estimator, mode: inspect ? 'block' : 'diag', weightsOnly: o.weightsOnly,
+            estimator: o.estimator, mode: inspect ? 'block' : 'diag', weightsOnly,
             stages: [{ atStep: o.t0, share }], signal: o.signal,
             onTrackerDone: inspect ? (t) => { const b = t.blocks(); block = b.sort((x, y) => x.size - y.size)[0]; } : undefined,
           });
@@ -89,7 +96,8 @@ export async function runFreezeExperiment(split: DataSplit, o: FreezeExperimentO
             c.train.push(ev.train); c.test.push(ev.test);
             cells.set(key, c);
           }
-          if (inspect) { variances = Array.from(r.ordering!.variances); order = Array.from(r.ordering!.order); lossPlain = Array.from(r.losses); }
+          if (inspect) { variances = Array.from(r.ordering!.variances); order = Array.from(r.ordering!.order); }
+          if (seed === 0 && share === 0) lossPlain = Array.from(r.losses);
           if (seed === 0 && policy === 'ordered' && share === midShare) {
             timeline = { share, events: r.events, freezeStep: Array.from(r.freezeStep), lossFrozen: Array.from(r.losses), lossPlain: [] };
           }
@@ -110,11 +118,11 @@ export async function runFreezeExperiment(split: DataSplit, o: FreezeExperimentO
   }
   timeline!.lossPlain = lossPlain;
   return {
-    rows, variances, order, block, timeline: timeline!, savings: savings!, conclusion: conclude(rows),
+    rows, variances, order, block, timeline: timeline!, savings: savings!, conclusion: concludeFreezeExperiment(rows),
     provenance: makeProvenance({
       job: 'freeze-experiment', method: 'gradient-variance', variant: o.estimator ?? 'essay',
       data: { name: split.dataset.name, split: 'train/test', rows: split.train.rows + split.test.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
-      options: { spec: o.spec, steps: o.steps, t0: o.t0, shares, seeds: o.seeds, batchSize: o.batchSize, lr: o.lr, weightsOnly: !!o.weightsOnly, init: 'Network.random(spec, 1000 + seed)', shuffle: 'seed', randomPolicy: 'Rng(5000 + seed)' },
+      options: { spec: o.spec, steps: o.steps, t0: o.t0, shares, seeds: o.seeds, batchSize: o.batchSize, lr: o.lr, weightsOnly, init: 'Network.random(spec, 1000 + seed)', shuffle: 'seed', randomPolicy: 'Rng(5000 + seed)' },
     }),
   };
 }
@@ -128,7 +136,8 @@ function savingsNote(r: FreezeTrainResult): string {
   return `Wholly frozen layers ${r.frozenLayers.join(', ')}: their gradient is skipped. Backward ${b.backwardMs.toFixed(3)} -> ${a.backwardMs.toFixed(3)} ms per step (${pct(a.backwardMs, b.backwardMs)} less, including the tracker stopping); optimiser ${b.optimiserMs.toFixed(3)} -> ${a.optimiserMs.toFixed(3)} ms (the update still runs over the whole vector).`;
 }
 
-function conclude(rows: ShareRow[]): string {
+/** The statement the report prints, computed from the rows (never a fixed text). */
+export function concludeFreezeExperiment(rows: ShareRow[]): string {
   const shares = [...new Set(rows.map((r) => r.share))].filter((s) => s > 0);
   let better = 0, clear = 0, clearWorse = 0;
   for (const s of shares) {

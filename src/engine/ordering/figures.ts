@@ -59,7 +59,7 @@ export function freezeTimelineFigure(r: FreezeExperimentResult): Figure {
   return {
     id: 'freeze-timeline', title: `Freeze timeline (share ${t.share}, seed 0): minibatch loss and the parameters frozen`,
     data: [
-      { type: 'scatter', mode: 'lines', x: steps, y: t.lossPlain, name: 'loss, no freezing' },
+      ...(t.lossPlain.length ? [{ type: 'scatter' as const, mode: 'lines', x: steps, y: t.lossPlain, name: 'loss, no freezing' }] : []),
       { type: 'scatter', mode: 'lines', x: steps, y: t.lossFrozen, name: `loss, ${t.share} frozen` },
       { type: 'scatter', mode: 'markers', x: pts.map(([, s]) => s), y: pts.map(([j]) => j), name: 'parameter frozen', yaxis: 'y2', marker: { size: 3, color: 'rgba(0,0,0,0.4)' } },
     ],
