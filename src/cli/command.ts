@@ -15,4 +15,6 @@ export interface Command {
   usage: string;
   flags: FlagSpec[];
   run(args: ParsedArgs, ctx: CliContext): Promise<void>;
+  /** A command with subcommands (`experiment freeze|paper1`) dispatches on its first word. */
+  subcommands?: Command[];
 }

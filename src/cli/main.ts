@@ -15,10 +15,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(help() + '\n');
     return name ? 0 : 2;
   }
-  const cmd = commands.find((c) => c.name === name);
+  let cmd = commands.find((c) => c.name === name);
   if (!cmd) {
     process.stderr.write(`prunescope: unknown command "${name}"\n\n${help()}\n`);
     return 2;
+  }
+  if (cmd.subcommands) {
+    const sub = cmd.subcommands.find((c) => c.name === rest[0]);
+    if (!sub) {
+      process.stderr.write(`prunescope ${name}: expected one of ${cmd.subcommands.map((c) => c.name).join(', ')}\n`);
+      return 2;
+    }
+    rest.shift();
+    cmd = sub;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     const flags = cmd.flags.map((f) => `  --${f.name}${f.value ? ' VALUE' : ''}  ${f.help}`);
@@ -28,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   try {
-    const args = parseArgs(rest, cmd.flags, name);
+    const args = parseArgs(rest, cmd.flags, cmd.name);
     await cmd.run(args, {
       log: (m) => process.stderr.write(m + '\n'),
       out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),

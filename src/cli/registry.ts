@@ -3,7 +3,10 @@ import type { Command } from './command';
 import { infoCommand } from './commands/info';
 import { belsleyCommand } from './commands/belsley';
 import { orderCommand } from './commands/order';
-import { experimentFreezeCommand } from './commands/experiment-freeze';
+import { experimentCommand } from './commands/experiment';
+import { relevanceCommand } from './commands/relevance';
+import { pruneCommand } from './commands/prune';
+import { curvesCommand } from './commands/curves';
 import { curvatureCommand } from './commands/curvature';
 import { exportStudentCommand } from './commands/export-student';
 import { distillCommand } from './commands/distill';
@@ -14,7 +17,10 @@ export const commands: Command[] = [
   infoCommand,
   belsleyCommand,
   orderCommand,
-  experimentFreezeCommand,
+  relevanceCommand,
+  pruneCommand,
+  curvesCommand,
+  experimentCommand,
   curvatureCommand,
   exportStudentCommand,
   distillCommand,

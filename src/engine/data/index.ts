@@ -4,3 +4,4 @@ export { readCsv, parseCsv, DEFAULT_MAX_CSV_BYTES, type CsvOptions } from './rea
 export { listBuiltinDatasets, loadDataset, isBuiltinDataset, BOSTON_RACE_NOTE, type BuiltinInfo } from './builtins';
 export { dataDirectory, setDataDirectory } from './dataDirectory';
 export { splitDataset, fitStandardization, applyStandardization, type SplitOptions } from './split';
+export { splitForModel, checkDataFitsModel, type ForModelOptions } from './forModel';

@@ -126,7 +126,8 @@ export async function qualityCurves(net: Network, split: DataSplit, rankers: Ran
   };
 }
 
-function summarise(runs: number[][]): Curve {
+/** Mean and sample sd per grid point over several runs. */
+export function summarise(runs: number[][]): Curve {
   const n = runs[0].length;
   const mean = new Array(n).fill(0);
   const sd = new Array(n).fill(0);

@@ -1,0 +1,83 @@
+// `prunescope curves MODEL.json --data D --methods ...`: test quality against the share of weights
+// removed, every method side by side, as JSON, CSV and an HTML report.
+import * as path from 'path';
+import { Command } from '../command';
+import { ParsedArgs, bool, list, num, str } from '../args';
+import { badInput } from '../../engine/errors';
+import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
+import { relevanceFlags, relevanceRequest } from './relevance';
+import { computeRelevance } from '../../engine/relevance/compute';
+import { RELEVANCE_METHODS, RelevanceMethod } from '../../engine/relevance/types';
+import { qualityCurves, CurvesResult, Ranker } from '../../engine/prune/curves';
+import { train } from '../../engine/train/train';
+import { writeFolderAtomic } from '../../engine/util/atomicWrite';
+import { renderReport } from '../../engine/report/html';
+import { curvesFigure } from '../../engine/report/curvesFigure';
+
+export function curvesCsv(r: CurvesResult): string {
+  const names = Object.keys(r.curves);
+  const lines = [['share', ...names.flatMap((n) => [`${n}_mean`, `${n}_sd`])].join(',')];
+  r.shares.forEach((s, i) => lines.push([s, ...names.flatMap((n) => [r.curves[n].mean[i], r.curves[n].sd[i]])].join(',')));
+  return lines.join('\n') + '\n';
+}
+
+/** The JSON document `curves --json` and `experiment paper1 --json` print per data set. */
+export function curvesDocument(r: CurvesResult) {
+  return {
+    metric: r.metric,
+    shares: r.shares,
+    curves: Object.fromEntries(Object.entries(r.curves).map(([k, c]) => [k, { mean: c.mean, sd: c.sd }])),
+    baseline: r.baseline,
+    provenance: r.provenance,
+  };
+}
+
+export const curvesCommand: Command = {
+  name: 'curves',
+  summary: 'Test quality against the share of weights removed, for several relevance methods',
+  usage: 'prunescope curves MODEL.json --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] --out DIR [--json]',
+  flags: [
+    ...MODEL_DATA_FLAGS, ...relevanceFlags.filter((f) => f.name !== 'method'),
+    { name: 'methods', value: true, help: `comma-separated: ${RELEVANCE_METHODS.join(', ')} (default all)` },
+    { name: 'step', value: true, help: 'share step (default 0.02: 51 points)' },
+    { name: 'finetune', value: true, help: 'epochs of fine-tuning after each step, mask kept (default 0)' },
+    { name: 'recompute', value: true, help: 're-rank every S steps of the grid (default 0: one ranking)' },
+    { name: 'seeds', value: true, help: 'seeds of the random method (default 5)' },
+    { name: 'include-bias', value: false, help: 'biases may be pruned too' },
+    { name: 'out', value: true, help: 'new folder for curves.json, curves.csv and report.html' },
+    { name: 'json', value: false, help: 'print one JSON document' },
+  ],
+  async run(args: ParsedArgs, ctx) {
+    const out = str(args, 'out');
+    if (!out) throw badInput('--out is required', { field: '--out', expected: 'a new folder for the curves' });
+    const methods = (list(args, 'methods') ?? [...RELEVANCE_METHODS]).map((m) => {
+      if (!(RELEVANCE_METHODS as readonly string[]).includes(m)) throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
+      return m as RelevanceMethod;
+    });
+    const step = num(args, 'step', 0.02, { min: 1e-3, max: 1 });
+    const finetune = num(args, 'finetune', 0, { integer: true, min: 0 });
+    const recompute = num(args, 'recompute', 0, { integer: true, min: 0 });
+    const nSeeds = num(args, 'seeds', 5, { integer: true, min: 1 });
+    const { model, split, seed } = await openModelWithData(args, 'curves', this.usage);
+    try {
+      const base = relevanceRequest(args, seed);
+      const rankers: Ranker[] = methods.map((m) => ({
+        name: m,
+        stochastic: m === 'random' && nSeeds > 1,
+        rank: (net, s) => computeRelevance(net, split, { ...base, method: m, seed: s, signal: ctx.signal }),
+      }));
+      const r = await qualityCurves(model.network, split, rankers, {
+        step, seeds: Array.from({ length: nSeeds }, (_, i) => seed + i), recomputeEvery: recompute, includeBias: bool(args, 'include-bias'), signal: ctx.signal,
+        finetune: finetune > 0 ? async (net, pruned) => { await train(net, split, { epochs: finetune, batchSize: 32, lr: 1e-3, seed, pruneMask: pruned, evalEvery: 0, signal: ctx.signal }); } : undefined,
+        onProgress: (d, t, what) => { if (d % 25 === 0 || d === t) ctx.log(`${what}: ${d}/${t}`); },
+      });
+      const doc = curvesDocument(r);
+      const html = renderReport({ title: `Pruning curves: ${path.basename(args.positional[0])} on ${split.dataset.name}`, sections: [{ heading: 'Quality against share removed', figures: [curvesFigure(r)] }], provenance: r.provenance });
+      writeFolderAtomic(out, { 'curves.json': JSON.stringify(doc), 'curves.csv': curvesCsv(r), 'report.html': html });
+      if (bool(args, 'json')) { ctx.out(JSON.stringify(doc)); return; }
+      ctx.out([curvesCsv(r).split('\n').slice(0, 6).join('\n'), '...', `written: ${path.join(out, 'report.html')}`].join('\n'));
+    } finally {
+      model.network.dispose();
+    }
+  },
+};

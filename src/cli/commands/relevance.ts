@@ -1,0 +1,58 @@
+// `prunescope relevance MODEL.json --data D --method M`: a relevance score per parameter (flat
+// order) and the order it induces, least relevant first, with provenance.
+import { Command } from '../command';
+import { ParsedArgs, bool, num, oneOf, str } from '../args';
+import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
+import { computeRelevance } from '../../engine/relevance/compute';
+import { RELEVANCE_METHODS } from '../../engine/relevance/types';
+import { DIAGONAL_KINDS } from '../../engine/curvature';
+
+export const BELSLEY_COVARIANCES = ['laplace', 'trajectory', 'gradient', 'variational-full'] as const;
+
+export const relevanceFlags = [
+  { name: 'method', value: true, help: `${RELEVANCE_METHODS.join(', ')}` },
+  { name: 'variant', value: true, help: `obd curvature: ${DIAGONAL_KINDS.join(', ')} (default hessian)` },
+  { name: 'covariance', value: true, help: `belsley covariance source: ${BELSLEY_COVARIANCES.join(', ')} (default laplace)` },
+  { name: 'ordering', value: true, help: 'belsley ordering: exact or fast (default: exact up to 200 parameters)' },
+  { name: 'epochs', value: true, help: 'variational: epochs of posterior training (default 100)' },
+];
+
+/** Reads the method options shared by relevance, prune, curves and export-student. */
+export function relevanceRequest(args: ParsedArgs, seed: number) {
+  return {
+    method: oneOf(args, 'method', RELEVANCE_METHODS, 'obd'),
+    variant: oneOf(args, 'variant', DIAGONAL_KINDS, 'hessian'),
+    covariance: oneOf(args, 'covariance', BELSLEY_COVARIANCES, 'laplace'),
+    ordering: str(args, 'ordering') === undefined ? undefined : oneOf(args, 'ordering', ['exact', 'fast'] as const, 'fast'),
+    epochs: num(args, 'epochs', 100, { integer: true, min: 1 }),
+    seed,
+  };
+}
+
+export const relevanceCommand: Command = {
+  name: 'relevance',
+  summary: 'Score every parameter by a relevance method and order them, least relevant first',
+  usage: 'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--ordering exact|fast] [--seed S] [--json]',
+  flags: [...MODEL_DATA_FLAGS, ...relevanceFlags, { name: 'json', value: false, help: 'print one JSON document' }],
+  async run(args: ParsedArgs, ctx) {
+    const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage);
+    try {
+      const req = relevanceRequest(args, seed);
+      const r = await computeRelevance(model.network, split, {
+        ...req, signal: ctx.signal,
+        onProgress: (d, t, what) => { if (d % 10 === 0 || d === t) ctx.log(`${what}: ${d}/${t}`); },
+      });
+      const doc = {
+        method: r.method, variant: r.variant ?? null, ...(r.covariance ? { covariance: r.covariance } : {}),
+        scores: Array.from(r.scores), order: Array.from(r.order),
+        ...(r.extra ? { extra: r.extra } : {}),
+        provenance: r.provenance,
+      };
+      if (bool(args, 'json')) { ctx.out(JSON.stringify(doc)); return; }
+      const head = Array.from(r.order.subarray(0, 10)).map((j) => `${j} (${r.scores[j].toPrecision(3)})`).join(', ');
+      ctx.out([`${r.method}${r.variant ? ` (${r.variant})` : ''}: ${r.scores.length} parameters`, `least relevant first: ${head}${r.order.length > 10 ? ', ...' : ''}`].join('\n'));
+    } finally {
+      model.network.dispose();
+    }
+  },
+};

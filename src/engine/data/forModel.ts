@@ -1,0 +1,43 @@
+// The data a model is analysed on: checked against the model's input and head, split with a seed,
+// and preprocessed the way the model was trained — the standardisation stored in its metadata
+// wins; otherwise features are raw unless the caller asks to standardise (fitted on train only).
+import { badInput } from '../errors';
+import type { Network } from '../model/network';
+import type { PruneScopeMetadata } from '../model/metadata';
+import { DataSplit, Dataset, numClasses } from './dataset';
+import { applyStandardization, splitDataset } from './split';
+
+export interface ForModelOptions {
+  seed?: number;
+  testFraction?: number;
+  /** Fit a standardisation on the training part when the model does not carry one. */
+  standardize?: boolean;
+  /** Model file path, for error messages. */
+  file?: string;
+}
+
+export function checkDataFitsModel(net: Network, ds: Dataset, file = 'model'): void {
+  if (ds.features !== net.spec.inputSize) {
+    throw badInput(`data set ${ds.name} has ${ds.features} features`, { file, field: 'input', expected: `${net.spec.inputSize} features, the model's input size` });
+  }
+  const outputs = ds.task === 'classification' ? numClasses(ds) : 1;
+  if (ds.task !== net.task || outputs !== net.outputSize) {
+    throw badInput(`data set ${ds.name} is ${ds.task} with ${outputs} output(s)`, { file, field: 'output layer', expected: `data for a ${net.task} model with ${net.outputSize} output(s)` });
+  }
+}
+
+export function splitForModel(net: Network, metadata: PruneScopeMetadata | undefined, ds: Dataset, opts: ForModelOptions = {}): DataSplit {
+  checkDataFitsModel(net, ds, opts.file);
+  const stored = metadata?.preprocessing?.standardization;
+  if (!stored) return splitDataset(ds, { seed: opts.seed, testFraction: opts.testFraction, standardize: !!opts.standardize });
+  if (stored.mean.length !== ds.features || stored.std.length !== ds.features) {
+    throw badInput(`stored standardisation has ${stored.mean.length} columns`, { file: opts.file, field: 'userDefinedMetadata.prunescope.preprocessing.standardization', expected: `${ds.features} columns` });
+  }
+  const raw = splitDataset(ds, { seed: opts.seed, testFraction: opts.testFraction, standardize: false });
+  return {
+    ...raw,
+    train: { ...raw.train, x: applyStandardization(raw.train.x, ds.features, stored) },
+    test: { ...raw.test, x: applyStandardization(raw.test.x, ds.features, stored) },
+    standardization: stored,
+  };
+}

@@ -1,0 +1,143 @@
+// The first seed paper's experiment (METHODS.md section 5): train the paper's network on a data
+// set, rank its weights by each relevance method, and draw test quality against the share of
+// weights removed (0-100 % in 2 % steps). Repeated over teacher seeds so the spread is visible.
+import { loadDataset, splitDataset, numClasses } from '../data';
+import type { DataSplit } from '../data/dataset';
+import { badInput, throwIfCancelled } from '../errors';
+import { Network, NetworkSpec } from '../model/network';
+import { makeProvenance, Provenance } from '../provenance';
+import { qualityCurves, summarise, Curve, CurvesResult, Ranker, shareGrid } from '../prune/curves';
+import { computeRelevance, RelevanceRequest } from '../relevance/compute';
+import type { RelevanceMethod, RelevanceResult } from '../relevance/types';
+import { train } from '../train/train';
+import type { Metrics } from '../train/metrics';
+
+export interface Paper1Setup {
+  data: string;
+  /** The network after the input, e.g. 13 tanh then 3 softmax. */
+  layers: NetworkSpec['layers'];
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  description: string;
+}
+
+/** The paper's networks: 13-13-3 tanh with softmax (Wine), 13-39-1 tanh (Boston), 100-1 linear (synthetic). */
+export const PAPER1_SETUPS: Record<string, Paper1Setup> = {
+  wine: { data: 'wine', layers: [{ name: 'hidden1', units: 13, activation: 'tanh' }, { name: 'output', units: 3, activation: 'softmax' }], epochs: 200, batchSize: 16, lr: 0.01, description: '13-13-3, tanh, softmax head' },
+  boston: { data: 'boston', layers: [{ name: 'hidden1', units: 39, activation: 'tanh' }, { name: 'output', units: 1, activation: 'linear' }], epochs: 300, batchSize: 32, lr: 0.01, description: '13-39-1, tanh, linear output, MSE' },
+  'paper1-synthetic': { data: 'paper1-synthetic', layers: [{ name: 'output', units: 1, activation: 'linear' }], epochs: 20, batchSize: 64, lr: 0.01, description: '100-1 linear regression, MSE' },
+};
+
+export interface Paper1Options {
+  seeds?: number[];
+  methods?: RelevanceMethod[];
+  step?: number;
+  /** Seeds of the random method per teacher (mean and spread). */
+  randomSeeds?: number;
+  /** Override the training budget (tests, quick runs). */
+  epochs?: number;
+  variationalEpochs?: number;
+  belsleyCovariance?: string;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+export interface Paper1Run {
+  seed: number;
+  teacher: { train: Metrics; test: Metrics };
+  curves: CurvesResult;
+  rankings: Record<string, RelevanceResult>;
+  /** The trained teacher (caller disposes). */
+  network: Network;
+  split: DataSplit;
+}
+
+export interface Paper1Result {
+  data: string;
+  setup: Paper1Setup;
+  metric: 'accuracy' | 'mse';
+  shares: number[];
+  /** Over teacher seeds (and random's own seeds): mean and sd per share. */
+  curves: Record<string, Curve>;
+  baseline: { mean: number; sd: number };
+  runs: Paper1Run[];
+  provenance: Provenance;
+}
+
+export const DEFAULT_METHODS: RelevanceMethod[] = ['random', 'obd', 'variational', 'belsley'];
+
+function rankerFor(method: RelevanceMethod, split: DataSplit, opts: Paper1Options, nRandom: number): Ranker {
+  const req: RelevanceRequest = { method, variant: 'hessian', covariance: opts.belsleyCovariance, epochs: opts.variationalEpochs, signal: opts.signal };
+  return {
+    name: method,
+    stochastic: method === 'random' && nRandom > 1,
+    rank: (net, seed) => computeRelevance(net, split, { ...req, seed }),
+  };
+}
+
+export async function runPaper1(data: string, opts: Paper1Options = {}): Promise<Paper1Result> {
+  const setup = PAPER1_SETUPS[data];
+  if (!setup) throw badInput(`no paper1 setup for ${data}`, { field: '--data', expected: Object.keys(PAPER1_SETUPS).join(', ') });
+  const seeds = opts.seeds ?? [0, 1, 2];
+  const methods = opts.methods ?? DEFAULT_METHODS;
+  const nRandom = opts.randomSeeds ?? 5;
+  const shares = shareGrid(opts.step ?? 0.02);
+  const ds = loadDataset(setup.data);
+  const runs: Paper1Run[] = [];
+  for (const seed of seeds) {
+    throwIfCancelled(opts.signal, 'paper1 experiment');
+    const split = splitDataset(ds, { seed, testFraction: 0.2, standardize: true });
+    const spec: NetworkSpec = { inputSize: ds.features, layers: setup.layers };
+    const net = Network.random(spec, seed);
+    opts.onProgress?.(`${data} seed ${seed}: training ${setup.description}`);
+    const t = await train(net, split, { epochs: opts.epochs ?? setup.epochs, batchSize: setup.batchSize, lr: setup.lr, seed, signal: opts.signal, evalEvery: 0 });
+    const rankings: Record<string, RelevanceResult> = {};
+    const rankers = methods.map((m) => {
+      const r = rankerFor(m, split, opts, nRandom);
+      // Remember each method's ranking of the teacher (the first call per method) for the report.
+      return {
+        ...r,
+        rank: async (n: Network, s: number) => {
+          const res = await r.rank(n, s);
+          rankings[m + (r.stochastic ? `:${s}` : '')] ??= res;
+          return res;
+        },
+      };
+    });
+    opts.onProgress?.(`${data} seed ${seed}: ranking by ${methods.join(', ')} and pruning on ${shares.length} shares`);
+    const curves = await qualityCurves(net, split, rankers, { shares, seeds: Array.from({ length: nRandom }, (_, i) => 1000 * seed + i), signal: opts.signal });
+    runs.push({ seed, teacher: t.final, curves, rankings, network: net, split });
+  }
+  const metric = ds.task === 'classification' ? 'accuracy' : 'mse';
+  const curves: Record<string, Curve> = {};
+  for (const m of methods) {
+    const all = runs.flatMap((r) => r.curves.curves[m].runs);
+    curves[m] = summarise(all);
+  }
+  const base = runs.map((r) => r.curves.baseline);
+  const bm = base.reduce((a, b) => a + b, 0) / base.length;
+  const bsd = base.length > 1 ? Math.sqrt(base.reduce((a, b) => a + (b - bm) ** 2, 0) / (base.length - 1)) : 0;
+  return {
+    data, setup, metric, shares, curves, baseline: { mean: bm, sd: bsd }, runs,
+    provenance: makeProvenance({
+      job: 'experiment paper1', method: methods.join(','), seed: seeds[0],
+      data: { name: ds.name, split: 'test', rows: ds.rows, testFraction: 0.2, standardized: true },
+      options: { seeds, randomSeeds: nRandom, step: opts.step ?? 0.02, epochs: opts.epochs ?? setup.epochs, lr: setup.lr, batchSize: setup.batchSize, network: setup.description, obdVariant: 'hessian', belsleyCovariance: opts.belsleyCovariance ?? 'laplace', classes: numClasses(ds) },
+    }),
+  };
+}
+
+/**
+ * The largest share up to which a curve stays within `tolerance` of the unpruned model at every
+ * grid point: accuracy at most `tolerance` (absolute) below, or MSE at most `tolerance` (relative) above.
+ */
+export function largestShareWithin(r: Pick<Paper1Result, 'metric' | 'shares' | 'baseline'>, curve: Curve, tolerance: number): number {
+  let best = 0;
+  for (let i = 0; i < r.shares.length; i++) {
+    const ok = r.metric === 'accuracy' ? curve.mean[i] >= r.baseline.mean - tolerance - 1e-12 : curve.mean[i] <= r.baseline.mean * (1 + tolerance) + 1e-12;
+    if (!ok) break;
+    best = r.shares[i];
+  }
+  return best;
+}

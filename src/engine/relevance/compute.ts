@@ -1,0 +1,52 @@
+// One entry point for every relevance method, so the CLI, the worker and the experiments ask for
+// "method + options" and get the same RelevanceResult with its provenance.
+import type { DataSplit } from '../data/dataset';
+import { badInput } from '../errors';
+import type { Network } from '../model/network';
+import type { DiagonalKind } from '../curvature';
+import { randomRelevance } from './random';
+import { obdRelevance } from './obd';
+import { variationalRelevance } from './variational';
+import { belsleyRelevance, BelsleyCovariance } from './belsleyNetwork';
+import { RELEVANCE_METHODS, RelevanceMethod, RelevanceResult } from './types';
+
+export interface RelevanceRequest {
+  method: RelevanceMethod;
+  /** obd: hessian (default) | ggn | fisher. */
+  variant?: DiagonalKind;
+  /** belsley: where the covariance comes from: laplace (default) | trajectory | gradient | variational-full (refused). */
+  covariance?: string;
+  /** belsley: exact | fast (default by size). */
+  ordering?: 'exact' | 'fast';
+  seed?: number;
+  /** variational: epochs of posterior training (default 100). */
+  epochs?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+export async function computeRelevance(net: Network, split: DataSplit, req: RelevanceRequest): Promise<RelevanceResult> {
+  switch (req.method) {
+    case 'random':
+      return randomRelevance(net, req.seed ?? 0);
+    case 'obd':
+      return obdRelevance(net, split, { variant: req.variant, signal: req.signal });
+    case 'variational':
+      return variationalRelevance(net, split, {
+        seed: req.seed ?? 0,
+        epochs: req.epochs ?? 100,
+        signal: req.signal,
+        onEpoch: req.onProgress ? (e) => req.onProgress!(e.epoch, req.epochs ?? 100, 'variational') : undefined,
+      });
+    case 'belsley':
+      return belsleyRelevance(net, split, {
+        covariance: req.covariance as BelsleyCovariance | undefined, // validated there (PruneScopeError naming 'covariance')
+        ordering: req.ordering,
+        seed: req.seed,
+        signal: req.signal,
+        onProgress: req.onProgress,
+      });
+    default:
+      throw badInput(`unknown method ${String(req.method)}`, { field: 'method', expected: RELEVANCE_METHODS.join(', ') });
+  }
+}
