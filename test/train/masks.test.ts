@@ -175,3 +175,16 @@ test('masks of the wrong length are refused naming the mask', async () => {
   assert.throws(() => new Trainer(net, { lr: 0.01, freezeMask: new Uint8Array(3) }), /freezeMask.*expected \d+/);
   net.dispose();
 });
+
+test('an abort from outside the loop (a timer, like SIGINT) is delivered while training runs', async () => {
+  await backend();
+  const split = blobs(400, 5, 3, 4);
+  const net = Network.random(SPEC, 1);
+  const ac = new AbortController();
+  let steps = 0;
+  setTimeout(() => ac.abort(), 100);
+  const t0 = performance.now();
+  await assert.rejects(train(net, split, { ...OPTS, epochs: 100000, seed: 1, signal: ac.signal, onStep: () => { steps++; } }), CancelledError);
+  assert.ok(steps > 0 && performance.now() - t0 < 5000, `${steps} steps in ${performance.now() - t0} ms`);
+  net.dispose();
+});
