@@ -1,6 +1,7 @@
 // RFC 4180 record splitting: quoted fields (with "" escapes and embedded newlines), CRLF / LF / CR
 // line ends, a leading UTF-8 BOM. Numbers are not interpreted here (see csvValues.ts).
 import { badInput } from '../errors';
+import { clip } from '../util/jsonLimits';
 
 /**
  * Calls onRecord(fields, line) for each record, where line is the 1-based physical line the
@@ -44,7 +45,7 @@ export function forEachCsvRecord(
         i = j;
         const c = text.charCodeAt(i);
         if (i < n && c !== delim && c !== 0x0a && c !== 0x0d) {
-          throw badInput(`unexpected text after a closing quote`, { file, field: `row ${line}, column ${fields.length + 1}`, expected: `a delimiter or the end of the line after "${value}"` });
+          throw badInput(`unexpected text after a closing quote`, { file, field: `row ${line}, column ${fields.length + 1}`, expected: `a delimiter or the end of the line after "${clip(value, 60)}"` });
         }
       } else {
         let j = i;

@@ -1,5 +1,7 @@
 // Strict numeric cells: JavaScript's Number() accepts '', '0x1f', 'Infinity' and whitespace-only
 // strings, all of which would silently corrupt a data set, so cells must look like decimals.
+import { clip } from '../util/jsonLimits';
+
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
@@ -26,7 +28,7 @@ export function cellProblem(raw: string, cell: Cell): string | undefined {
   switch (cell.kind) {
     case 'number': return undefined;
     case 'empty': return 'empty value (missing data is not supported)';
-    case 'non-finite': return `value "${raw.trim()}" is NaN or infinite`;
-    case 'text': return `value "${raw.trim()}" is not a number`;
+    case 'non-finite': return `value "${clip(raw.trim(), 60)}" is NaN or infinite`;
+    case 'text': return `value "${clip(raw.trim(), 60)}" is not a number`;
   }
 }

@@ -6,6 +6,7 @@ import type { Dataset, Task } from './dataset';
 import { forEachCsvRecord } from './csvTokenize';
 import { cellProblem, parseCell } from './csvValues';
 import { encodeTarget } from './targets';
+import { clip } from '../util/jsonLimits';
 
 /** Files are read whole into memory, so their size is checked before reading. */
 export const DEFAULT_MAX_CSV_BYTES = 512 * 1024 * 1024;
@@ -30,6 +31,8 @@ export function readCsv(file: string, opts: CsvOptions = {}): Dataset {
     throw new PruneScopeError('not-found', 'cannot read the file', { file, expected: 'an existing CSV file' });
   }
   const budget = opts.maxBytes ?? DEFAULT_MAX_CSV_BYTES;
+  // NaN would compare false against every size and silently switch the budget off.
+  if (!(budget >= 0)) throw badInput(`the byte budget maxBytes is ${budget}`, { file, field: 'maxBytes', expected: 'a non-negative number of bytes' });
   if (size > budget) {
     throw new PruneScopeError('too-large', `the file is ${size} bytes (${mib(size)} MiB), over the ${budget} byte (${mib(budget)} MiB) budget`, { file, expected: `at most ${budget} bytes` });
   }
@@ -53,7 +56,7 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
       header = readHeader(fields, file, line);
       targetCol = opts.target === undefined ? header.length - 1 : header.indexOf(opts.target);
       if (targetCol < 0) {
-        throw new PruneScopeError('not-found', `target column "${opts.target}" is not in the header`, { file, field: `row ${line}`, expected: `one of ${header.map((h) => `"${h}"`).join(', ')}` });
+        throw new PruneScopeError('not-found', `target column "${opts.target}" is not in the header`, { file, field: `row ${line}`, expected: `one of ${columnList(header)}` });
       }
       featureCols = header.map((_, j) => j).filter((j) => j !== targetCol);
       return;
@@ -113,11 +116,17 @@ function readHeader(fields: string[], file: string, line: number): string[] {
     if (name === '') throw badInput('empty column name', { file, field: `row ${line}, column ${j + 1}`, expected: 'a name for every column in the header' });
     const prev = seen.get(name);
     if (prev !== undefined) {
-      throw badInput(`duplicate column name "${name}" (also column ${prev + 1})`, { file, field: `row ${line}, column ${j + 1}`, expected: 'unique column names' });
+      throw badInput(`duplicate column name "${clip(name, 60)}" (also column ${prev + 1})`, { file, field: `row ${line}, column ${j + 1}`, expected: 'unique column names' });
     }
     seen.set(name, j);
   });
   return names;
+}
+
+/** The header's names for a message; a wide file would otherwise put every column in it. */
+function columnList(header: string[], max = 20): string {
+  const shown = header.slice(0, max).map((h) => `"${clip(h, 60)}"`).join(', ');
+  return header.length > max ? `${shown}, ... (${header.length} columns)` : shown;
 }
 
 function mib(bytes: number): string {

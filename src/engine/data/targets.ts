@@ -1,5 +1,6 @@
 // Turning a target column into y: class indices (with label names) or regression values.
 import { badInput } from '../errors';
+import { clip } from '../util/jsonLimits';
 import type { Task } from './dataset';
 import { cellProblem, parseCell } from './csvValues';
 
@@ -60,7 +61,7 @@ export function encodeTarget(raw: string[], src: TargetSource, task?: Task): Enc
   if (numbers) names.sort((a, b) => Number(a) - Number(b));
   else names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (names.length < 2) {
-    throw badInput(`the target has a single class "${names[0]}"`, { file: src.file, field: `column ${src.column}`, expected: 'at least 2 classes' });
+    throw badInput(`the target has a single class "${clip(names[0], 60)}"`, { file: src.file, field: `column ${src.column}`, expected: 'at least 2 classes' });
   }
   const index = new Map(names.map((name, i) => [name, i]));
   const y = new Float32Array(keys.length);

@@ -49,6 +49,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 /** Parses the manifest and resolves shard paths; throws before reading shards when over maxBytes. */
 export function parseManifest(raw: unknown, modelJson: string, maxBytes: number): Manifest {
   const bad = (field: string, msg: string, expected?: string) => new PruneScopeError('bad-input', msg, { file: modelJson, field, expected });
+  // NaN would compare false against every size and silently switch the budget off.
+  if (!(maxBytes >= 0)) throw new PruneScopeError('bad-input', `the byte budget maxBytes is ${maxBytes}`, { file: modelJson, field: 'maxBytes', expected: 'a non-negative number of bytes' });
   if (!Array.isArray(raw)) throw bad('weightsManifest', 'is missing or not a list', 'a list of {paths, weights} groups');
   const weights: ManifestWeight[] = [];
   const names = new Set<string>();
