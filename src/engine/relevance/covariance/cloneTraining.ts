@@ -1,0 +1,71 @@
+// Continued Adam training on a CLONE of the model (the caller's model is never changed), for the
+// covariance sources that watch training: `trajectory` (snapshots of the iterates) and `gradient`
+// (the section 3 tracker). Pruned (exactly zero) parameters stay pruned through the Trainer's prune
+// mask. Minibatches are drawn as in ordering/freezeTrain.ts (one seeded permutation per pass over
+// the data, Rng(seed)), so the gradient source sees the same batches as `orderParameters`.
+import * as tf from '@tensorflow/tfjs';
+import type { Network } from '../../model/network';
+import { DataSplit, numClasses, xTensor, yTensor } from '../../data/dataset';
+import { PruneScopeError, badInput, throwIfCancelled } from '../../errors';
+import { Rng } from '../../util/random';
+import { StepGradients, Trainer } from '../../train/trainer';
+
+export interface CloneTrainingOptions {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  signal?: AbortSignal;
+  /** After each step's gradients, before its update. */
+  onGradients?(step: number, x: tf.Tensor2D, y: tf.Tensor2D, g: StepGradients, clone: Network): void;
+  /** After each step's update. */
+  onUpdated?(step: number, clone: Network): void;
+}
+
+export async function trainClone(net: Network, split: DataSplit, pruneMask: Uint8Array, o: CloneTrainingOptions): Promise<void> {
+  for (const [k, v] of [['steps', o.steps], ['batchSize', o.batchSize]] as const) {
+    if (!(Number.isInteger(v) && v >= 1)) throw badInput(`${k} = ${v}`, { field: k, expected: 'an integer >= 1' });
+  }
+  if (!(o.lr > 0 && Number.isFinite(o.lr))) throw badInput(`lr = ${o.lr}`, { field: 'lr', expected: 'a positive number' });
+  const rows = split.train.rows;
+  if (rows === 0) throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
+  const d = split.dataset;
+  const clone = net.clone();
+  const trainer = new Trainer(clone, { lr: o.lr, pruneMask });
+  const xAll = xTensor(split.train, d.features);
+  const yAll = yTensor(split.train, d.task, numClasses(d));
+  const rng = new Rng(o.seed);
+  let perm: tf.Tensor1D | undefined;
+  let pos = rows;
+  try {
+    for (let step = 1; step <= o.steps; step++) {
+      if (step % 16 === 0) await new Promise<void>((r) => setImmediate(r));
+      throwIfCancelled(o.signal, 'covariance training');
+      if (pos >= rows) { perm?.dispose(); perm = tf.tensor1d(rng.permutation(rows), 'int32'); pos = 0; }
+      const size = Math.min(o.batchSize, rows - pos);
+      const start = pos;
+      pos += size;
+      const [x, y] = tf.tidy(() => {
+        const idx = tf.slice(perm!, start, size);
+        return [tf.gather(xAll, idx) as tf.Tensor2D, tf.gather(yAll, idx) as tf.Tensor2D];
+      });
+      const g = trainer.gradients(x, y);
+      try {
+        o.onGradients?.(step, x, y, g, clone);
+        trainer.apply(g);
+        if (step === o.steps || step % 50 === 0) {
+          const l = g.loss.dataSync()[0];
+          if (!Number.isFinite(l)) throw new PruneScopeError('numerical', `training loss became ${l} at step ${step}; try a smaller lr`, { field: 'loss', expected: 'a finite value' });
+        }
+      } finally {
+        tf.dispose([x, y, ...g.kernels, ...g.biases, g.loss]);
+      }
+      o.onUpdated?.(step, clone);
+    }
+  } finally {
+    perm?.dispose();
+    trainer.dispose();
+    tf.dispose([xAll, yAll]);
+    clone.dispose();
+  }
+}
