@@ -20,7 +20,7 @@ export function experimentCsv(r: FreezeExperimentResult): string {
 }
 
 export const experimentFreezeCommand: Command = {
-  name: 'experiment',
+  name: 'freeze',
   summary: 'Experiments from the essay: `experiment freeze` compares ordered and random freezing',
   usage: 'prunescope experiment freeze --data boston|mnist|D --model linear|mlp [--layers 32,16] --t0 T --shares 0,0.1,...,0.9 --seeds 5 --out DIR [--steps N] [--batch B] [--lr LR] [--estimator essay|per-sample] [--weights-only on|off] [--json]',
   flags: [
@@ -39,7 +39,8 @@ export const experimentFreezeCommand: Command = {
     { name: 'json', value: false, help: 'print the result as one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
-    if (args.positional[0] !== 'freeze' || args.positional.length !== 1) throw badInput(`unknown experiment "${args.positional.join(' ')}"`, { field: 'experiment', expected: 'freeze' });
+    // main.ts dispatches `experiment freeze` here with the subcommand word already taken off.
+    if (args.positional.length) throw badInput(`unexpected argument "${args.positional.join(' ')}"`, { field: 'experiment freeze', expected: this.usage });
     const data = str(args, 'data');
     const out = str(args, 'out');
     if (!data) throw badInput('--data is required', { field: '--data', expected: 'boston, mnist or a CSV path' });

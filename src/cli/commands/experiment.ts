@@ -8,7 +8,7 @@ export const experimentCommand: Command = {
   summary: 'The seed papers\' experiments: `experiment paper1` (pruning curves), `experiment freeze` (ordered freezing)',
   usage: 'prunescope experiment paper1|freeze ...',
   flags: [],
-  subcommands: [experimentPaper1Command, { ...experimentFreezeCommand, name: 'freeze' }],
+  subcommands: [experimentPaper1Command, experimentFreezeCommand],
   async run() {
     // Dispatched to a subcommand by main.ts.
   },
