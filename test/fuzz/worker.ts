@@ -86,10 +86,10 @@ const MODEL_MUTATIONS: Mutation[] = [
   { apply: (c) => { const ws = weightList(c); if (ws.length < 2) return 'no weights'; ws[1].name = ws[0].name; return `weight names: second renamed to ${ws[0].name}`; } },
   { apply: (c) => { const w = someWeight(c); if (!w) return 'no weight'; w.name = pick(c.rng, ['', 'h/kernel:0', 'x/'.repeat(50_000) + 'kernel', '__proto__', 'out/bias']); return `weight renamed to ${w.name.slice(0, 40)}`; } },
   // Shards.
-  { apply: (c) => { const n = pick(c.rng, shardNames(c)); c.shards.delete(n); return `shard ${n} missing`; } },
-  { apply: (c) => { const n = pick(c.rng, shardNames(c)); const b = c.shards.get(n)!; const extra = pick(c.rng, [1, 3, 4, 4096]); c.shards.set(n, Buffer.concat([b, Buffer.alloc(extra, 0x41)])); return `shard ${n} ${extra} bytes longer`; } },
-  { apply: (c) => { const n = pick(c.rng, shardNames(c)); const r = truncateBytes(c.rng, c.shards.get(n)!); c.shards.set(n, r.b); return `shard ${n} ${r.d}`; } },
-  { apply: (c) => { const n = pick(c.rng, shardNames(c)); const b = Buffer.from(c.shards.get(n)!); const v = pick(c.rng, [NaN, Infinity, -Infinity, 3.4e38]); const at = 4 * c.rng.int(Math.floor(b.length / 4)); if (b.length >= 4) b.writeFloatLE(v, at); c.shards.set(n, b); return `shard ${n} float ${v} at byte ${at}`; } },
+  { apply: (c) => { const n = pick(c.rng, shardNames(c)); if (n === undefined) return 'no shard left'; c.shards.delete(n); return `shard ${n} missing`; } },
+  { apply: (c) => { const n = pick(c.rng, shardNames(c)); if (n === undefined) return 'no shard left'; const b = c.shards.get(n)!; const extra = pick(c.rng, [1, 3, 4, 4096]); c.shards.set(n, Buffer.concat([b, Buffer.alloc(extra, 0x41)])); return `shard ${n} ${extra} bytes longer`; } },
+  { apply: (c) => { const n = pick(c.rng, shardNames(c)); if (n === undefined) return 'no shard left'; const r = truncateBytes(c.rng, c.shards.get(n)!); c.shards.set(n, r.b); return `shard ${n} ${r.d}`; } },
+  { apply: (c) => { const n = pick(c.rng, shardNames(c)); if (n === undefined) return 'no shard left'; const b = Buffer.from(c.shards.get(n)!); const v = pick(c.rng, [NaN, Infinity, -Infinity, 3.4e38]); const at = 4 * c.rng.int(Math.floor(b.length / 4)); if (b.length >= 4) b.writeFloatLE(v, at); c.shards.set(n, b); return `shard ${n} float ${v} at byte ${at}`; } },
   { apply: (c) => { const g = c.json.weightsManifest?.[0]; if (!g) return 'no group'; g.paths = []; return 'group 0 has no paths'; } },
   { apply: (c) => { const g = c.json.weightsManifest?.[0]; if (!Array.isArray(g?.paths)) return 'no group'; g.paths = new Array(20_000).fill(g.paths[0]); return 'group 0 lists its shard 20000 times'; } },
   { apply: (c) => { const g = c.json.weightsManifest?.[0]; if (!Array.isArray(g?.paths)) return 'no group'; g.paths = [...g.paths, ...g.paths]; return 'group 0 lists its shards twice'; } },
@@ -273,6 +273,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < cases; i++) {
     if (only !== undefined && i !== only) continue;
     const rng = new Rng(caseSeed(seed, i));
+    out.postMessage({ type: 'start', i, mutation: '(building the case)' });
     const setup = suite === 'model' ? await modelCase(rng, i) : suite === 'csv' ? csvCase(rng, i) : argsCase(rng);
     out.postMessage({ type: 'start', i, mutation: setup.mutation });
     const t0 = performance.now();
