@@ -11,8 +11,10 @@ import { curvatureCommand } from './commands/curvature';
 import { exportStudentCommand } from './commands/export-student';
 import { distillCommand } from './commands/distill';
 import { trainCommand } from './commands/train';
+import { demoCommand } from './commands/demo';
 
 export const commands: Command[] = [
+  demoCommand,
   trainCommand,
   infoCommand,
   belsleyCommand,
