@@ -2,6 +2,7 @@
 // decomposition proportions, xi, zeta and the fast ordering. Input is given as eigenvalues plus the
 // SQUARED loadings u_ij^2, so the same code serves a dense decomposition, the SVD of a data matrix
 // (lambda = sigma^2) and the low-rank model whose pooled complement has no individual eigenvectors.
+import { transpose } from '../linalg/eigh';
 
 export type BelsleyOrdering = 'exact' | 'fast';
 
@@ -106,8 +107,10 @@ export function argmaxColumn(q: Float64Array, n: number, c: number, col: number,
 export function fastOrder(q: Float64Array, n: number, c: number): Int32Array {
   const taken = new Uint8Array(n);
   const order: number[] = [];
+  // Column scans on the transpose are contiguous (matters for n ~ 1e5 parameters x K components).
+  const qt = transpose(q, n, c);
   for (let j = 0; j < c && order.length < n; j++) {
-    const i = argmaxColumn(q, n, c, j, taken);
+    const i = argmaxColumn(qt.subarray(j * n, j * n + n), n, 1, 0, taken);
     taken[i] = 1;
     order.push(i);
   }
@@ -121,7 +124,7 @@ export function fastOrder(q: Float64Array, n: number, c: number): Int32Array {
       }
       return a - b;
     });
-    order.push(...rest);
+    for (const i of rest) order.push(i);
   }
   return Int32Array.from(order);
 }
