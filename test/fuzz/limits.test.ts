@@ -94,6 +94,13 @@ test('shape products past 2^53 and non-numeric budgets are refused, not mis-comp
   assert.match((await refusal(loadModel(file), 'bad-input', file)).message, /non-negative integers/);
   json.weightsManifest[0].weights.pop();
   fs.writeFileSync(file, JSON.stringify(json));
+  // A 1 MB layer name would otherwise be repeated in every message about the layer.
+  json.modelTopology.config.layers[0].config.name = 'h'.repeat(1_000_000);
+  fs.writeFileSync(file, JSON.stringify(json));
+  const long = await refusal(loadModel(file), 'bad-input', file);
+  assert.ok(long.message.length < 400 && /1000000 characters/.test(long.message), long.message.slice(0, 400));
+  json.modelTopology.config.layers[0].config.name = 'h';
+  fs.writeFileSync(file, JSON.stringify(json));
   for (const maxBytes of [NaN, -1]) {
     const b = await refusal(loadModel(file, { maxBytes }), 'bad-input', file);
     assert.ok(b.message.includes(`maxBytes is ${maxBytes}`), b.message);

@@ -61,6 +61,8 @@ function entry(l: unknown, field: string, file: string): LayerEntry {
     throw new PruneScopeError('bad-input', 'is not a layer config', { file, field, expected: '{class_name, config}' });
   }
   const name = typeof l.config.name === 'string' ? l.config.name : typeof l.name === 'string' ? l.name : field;
+  // Names end up in every message about the layer; Keras names are short identifiers.
+  if (name.length > 512) throw new PruneScopeError('bad-input', `layer name is ${name.length} characters long: ${preview(name)}`, { file, field: `${field}.config.name`, expected: 'a name of at most 512 characters' });
   return { className: l.class_name, name, config: l.config, raw: l };
 }
 
