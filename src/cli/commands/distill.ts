@@ -10,8 +10,7 @@ import { PruneScopeError, badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { loadModel, LoadedModel } from '../../engine/model/layersModel';
 import { Network } from '../../engine/model/network';
-import { loadDataset } from '../../engine/data';
-import { modelSplit } from '../../engine/prune/modelSplit';
+import { loadDataset, splitForModel } from '../../engine/data';
 import { studentMask } from '../../engine/prune/studentExport';
 import { shrinkToStudent } from '../../engine/prune/student';
 import { applyMask } from '../../engine/prune/mask';
@@ -32,6 +31,7 @@ export const distillCommand: Command = {
   summary: 'Distil a teacher into a smaller student; compare with the student trained on labels alone, over seeds',
   usage: 'prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D [--temperature 4] [--alpha 0.7] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method obd] --out DIR [--json]',
   flags: [
+    { name: 'standardize', value: false, help: 'z-score features on the training part (when the teacher does not record its own preprocessing)' },
     { name: 'teacher', value: true, help: 'the teacher model.json' },
     { name: 'student', value: true, help: 'a student model.json (its weights are the "teacher init")' },
     { name: 'widths', value: true, help: 'build the student by neuron selection from the teacher, e.g. 8,4' },
@@ -85,7 +85,7 @@ export const distillCommand: Command = {
     let studentModel: LoadedModel | undefined;
     try {
       const ds = loadDataset(data, { target: str(args, 'target') });
-      const split = modelSplit(ds, teacherModel.metadata, { seed: splitSeed });
+      const split = splitForModel(teacher, teacherModel.metadata, ds, { seed: splitSeed, standardize: bool(args, 'standardize'), file: teacherFile });
       const privileged = columnsByName(ds.featureNames, list(args, 'teacher-features') ?? [], '--teacher-features');
       const cols = ds.featureNames.map((_, i) => i).filter((i) => !privileged.includes(i));
       if (cols.length === 0) throw badInput('every column is reserved for the teacher', { field: '--teacher-features', expected: 'leave at least one column to the student' });

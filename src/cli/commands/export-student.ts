@@ -6,9 +6,8 @@ import { ParsedArgs, bool, num, numList, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { loadModel } from '../../engine/model/layersModel';
-import { loadDataset } from '../../engine/data';
+import { loadDataset, splitForModel } from '../../engine/data';
 import { exportStudent } from '../../engine/prune/studentExport';
-import { modelSplit } from '../../engine/prune/modelSplit';
 import { RELEVANCE_METHODS } from '../../engine/relevance/types';
 
 const VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
@@ -26,6 +25,7 @@ export const exportStudentCommand: Command = {
     { name: 'widths', value: true, help: 'target hidden widths, e.g. 8,4 (neurons kept by summed relevance)' },
     { name: 'drop-unused-inputs', value: false, help: 'drop input columns left without weights (recorded in the metadata)' },
     { name: 'seed', value: true, help: 'split seed and random/variational seed (default 0)' },
+    { name: 'standardize', value: false, help: 'z-score features on the training part (when the model does not record its own preprocessing)' },
     { name: 'test-fraction', value: true, help: 'share of rows held out for testing (default 0.2)' },
     { name: 'out', value: true, help: 'new output folder (refused if it exists and is not empty)' },
     { name: 'json', value: false, help: 'print one JSON document' },
@@ -52,7 +52,7 @@ export const exportStudentCommand: Command = {
     await initBackend();
     const model = await loadModel(file);
     try {
-      const split = modelSplit(loadDataset(data, { target: str(args, 'target') }), model.metadata, { seed, testFraction });
+      const split = splitForModel(model.network, model.metadata, loadDataset(data, { target: str(args, 'target') }), { seed, testFraction, standardize: bool(args, 'standardize'), file });
       const r = await exportStudent(model, split, {
         method, variant, fraction, widths, dropUnusedInputs: bool(args, 'drop-unused-inputs'), seed, out, signal: ctx.signal,
         onProgress: (d, n, what) => { if (!json) ctx.log(`${d}/${n} ${what}`); },
