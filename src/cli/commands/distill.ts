@@ -14,9 +14,7 @@ import { loadDataset, splitForModel } from '../../engine/data';
 import { studentMask } from '../../engine/prune/studentExport';
 import { shrinkToStudent } from '../../engine/prune/student';
 import { applyMask } from '../../engine/prune/mask';
-import { obdRelevance } from '../../engine/relevance/obd';
-import { randomRelevance } from '../../engine/relevance/random';
-import { variationalRelevance } from '../../engine/relevance/variational';
+import { computeRelevance } from '../../engine/relevance/compute';
 import { columnsByName, withInputs } from '../../engine/distill/columns';
 import { DistillInit, distillCsv, distillExperiment, distillFigure } from '../../engine/distill/experiment';
 import { renderReport } from '../../engine/report/html';
@@ -91,8 +89,7 @@ export const distillCommand: Command = {
       if (cols.length === 0) throw badInput('every column is reserved for the teacher', { field: '--teacher-features', expected: 'leave at least one column to the student' });
       let student: Network;
       if (widths) {
-        const ranking = method === 'obd' ? await obdRelevance(teacher, split, { variant: 'ggn', signal: ctx.signal })
-          : method === 'random' ? randomRelevance(teacher, 0) : await variationalRelevance(teacher, split, { seed: 0, signal: ctx.signal });
+        const ranking = await computeRelevance(teacher, split, { method, variant: 'ggn', seed: 0, signal: ctx.signal });
         const mask = studentMask(teacher, ranking, { widths }, teacherModel.pruneMask);
         const masked = Network.fromFlat(structuredClone(teacher.spec), applyMask(teacher.toFlat(), mask));
         const shrunk = shrinkToStudent(masked, { mask }).network;

@@ -16,9 +16,7 @@ import { LoadedModel, SHARD_NAME, loadModel, saveModel } from '../model/layersMo
 import type { PruneScopeMetadata } from '../model/metadata';
 import { Network, NetworkSpec } from '../model/network';
 import { hashModel, makeProvenance, Provenance } from '../provenance';
-import { randomRelevance } from '../relevance/random';
-import { obdRelevance } from '../relevance/obd';
-import { variationalRelevance } from '../relevance/variational';
+import { computeRelevance } from '../relevance/compute';
 import type { RelevanceMethod, RelevanceResult } from '../relevance/types';
 import { evaluate } from '../train/metrics';
 import { writeFolderAtomic } from '../util/atomicWrite';
@@ -99,15 +97,7 @@ async function rank(net: Network, split: DataSplit, o: ExportStudentOptions): Pr
     }
     return m;
   }
-  switch (m) {
-    case 'random': return randomRelevance(net, o.seed ?? 0);
-    case 'obd': return obdRelevance(net, split, { variant: o.variant ?? 'ggn', signal: o.signal });
-    case 'variational': return variationalRelevance(net, split, { seed: o.seed ?? 0, signal: o.signal });
-    case 'belsley':
-      throw new PruneScopeError('unsupported', 'Belsley relevance of a network is computed by its own job; pass its RelevanceResult', { field: 'method', expected: 'random, obd, variational, or a precomputed RelevanceResult' });
-    default:
-      throw badInput(`unknown method ${JSON.stringify(m)}`, { field: 'method', expected: 'random, obd, variational or belsley' });
-  }
+  return computeRelevance(net, split, { method: m, variant: o.variant ?? 'ggn', seed: o.seed ?? 0, signal: o.signal });
 }
 
 /** Total bytes of a model.json and the shards its manifest lists. */
