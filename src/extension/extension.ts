@@ -24,7 +24,10 @@ export function activate(ctx: vscode.ExtensionContext): void {
     execArgv: () => [`--max-old-space-size=${cfg().get<number>('worker.maxMemoryMb', 4096)}`],
     env: () => {
       const backend = cfg().get<string>('backend', 'auto');
-      return backend && backend !== 'auto' ? { PRUNESCOPE_BACKEND: backend } : {};
+      // The built-in data sets ship in media/data; say where rather than let the bundle search.
+      const env: NodeJS.ProcessEnv = { PRUNESCOPE_DATA_DIR: path.join(ctx.extensionPath, 'media', 'data') };
+      if (backend && backend !== 'auto') env.PRUNESCOPE_BACKEND = backend;
+      return env;
     },
     log: (level, message) => log[level](message),
     onUnexpectedExit: (reason, tail) => {

@@ -35,6 +35,11 @@ export interface JobSpecs {
   'demo-figure': { params: { seed: number; n: number }; result: { figure: PlotlyFigure } };
   /** A slow job with progress, used to exercise cancel end to end. */
   'long-demo': { params: { steps: number; stepMs: number }; result: { completed: number } };
+  /** Relevance of every parameter by one method (random, obd, variational, belsley), with a heatmap. */
+  relevance: {
+    params: { modelPath: string; data: string; method: string; seed: number };
+    result: { method: string; scores: number[]; order: number[]; figure: PlotlyFigure };
+  };
   /** A notebook cell: source run as an async function with the PruneScope API in scope. */
   cell: { params: { source: string; notebook: string; cellIndex: number }; result: { outputs: CellOutput[] } };
 }
@@ -43,11 +48,11 @@ export type JobKind = keyof JobSpecs;
 export type JobParams<K extends JobKind> = JobSpecs[K]['params'];
 export type JobResult<K extends JobKind> = JobSpecs[K]['result'];
 
-export const JOB_KINDS: readonly JobKind[] = ['info', 'demo-figure', 'long-demo', 'cell'];
+export const JOB_KINDS: readonly JobKind[] = ['info', 'demo-figure', 'long-demo', 'relevance', 'cell'];
 
 /**
  * Jobs the VS Code commands want but whose engine part has not landed yet. The worker announces
  * what it supports in its `ready` message; the extension shows "not available yet" for the rest.
  */
-export const PLANNED_JOBS = ['prune', 'export-student', 'distill', 'gradient-variance', 'relevance'] as const;
+export const PLANNED_JOBS = ['prune', 'export-student', 'distill', 'gradient-variance'] as const;
 export type PlannedJob = (typeof PLANNED_JOBS)[number];

@@ -5,7 +5,8 @@ import type { JobHandler } from './jobTypes';
 import { demoFigureJob, longDemoJob } from './jobs/demo';
 import { infoJob } from './jobs/modelInfo';
 import { cellJob } from './jobs/cell';
+import { relevanceJob } from './jobs/relevance';
 
 export const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
-  ([infoJob, demoFigureJob, longDemoJob, cellJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
+  ([infoJob, demoFigureJob, longDemoJob, relevanceJob, cellJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
 );

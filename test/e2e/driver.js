@@ -162,6 +162,33 @@ async function clearNotifications(page) {
     await page.screenshot({ path: path.join(SHOTS, '08-after-cancel.png') });
   });
 
+  await check('notebook: a *.prune.ipynb cell runs in the worker and its plotly output is drawn by our renderer', async () => {
+    await clearNotifications(page);
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('analysis.prune.ipynb');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'analysis.prune.ipynb' }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.notebookOverlay').first().waitFor({ timeout: 30000 });
+    await page.waitForTimeout(1000);
+    await runFromPalette(page, 'Notebook: Run All', 30000);
+    // Notebook outputs live in their own webview: search every frame for the renderer's chart.
+    const end = Date.now() + 60000;
+    let found;
+    while (!found && Date.now() < end) {
+      for (const f of page.frames()) {
+        if (await f.locator('.prunescope-figure .main-svg').count().catch(() => 0)) { found = f; break; }
+      }
+      if (!found) await page.waitForTimeout(500);
+    }
+    assert(found, 'no plotly chart in the notebook output');
+    const bars = await found.locator('.prunescope-figure .bars path').count();
+    assert(bars === 5, `expected 5 bars from demoFigure(3, 5), got ${bars}`);
+    const text = await found.locator('body').innerText();
+    assert(text.includes('params=67'), 'text output of prunescope.info (67 parameters) missing');
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, '09-notebook.png') });
+  });
+
   await check('the webviews raised no CSP or PruneScope console errors', async () => {
     assert(consoleErrors.length === 0, consoleErrors.slice(0, 3).join(' | '));
   });

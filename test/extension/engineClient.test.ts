@@ -18,7 +18,7 @@ const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e: EngineError) 
 test('runs jobs, streams progress, reports engine error codes', async () => {
   const { c } = client();
   try {
-    assert.deepEqual((await c.jobs()).sort(), ['cell', 'demo-figure', 'info', 'long-demo']);
+    assert.deepEqual((await c.jobs()).sort(), ['cell', 'demo-figure', 'info', 'long-demo', 'relevance']);
     const fractions: number[] = [];
     const r = await c.run('long-demo', { steps: 4, stepMs: 1 }, (f) => { if (f !== undefined) fractions.push(f); }).done;
     assert.equal(r.result.completed, 4);
@@ -72,5 +72,22 @@ test('a crash fails the running job with the reason and log tail, and is reporte
     assert.equal(exits.length, 1);
     assert.match(exits[0], /^exited with code 3\|about to die/);
     assert.equal((await c.run('demo-figure', { seed: 1, n: 1 }).done).result.figure.data.length, 1);
+  } finally { c.dispose(); }
+});
+
+test('relevance job: a score per parameter, order least relevant first, errors name the field', async () => {
+  const { c } = client();
+  const modelPath = path.join(__dirname, '../../../test/e2e/fixtures/model.json'); // 4 -> 8 -> 3, fits iris
+  try {
+    const r = (await c.run('relevance', { modelPath, data: 'iris', method: 'obd', seed: 0 }).done).result;
+    assert.equal(r.scores.length, 67);
+    assert.deepEqual([...r.order].sort((a, b) => a - b), Array.from({ length: 67 }, (_, i) => i));
+    for (let i = 1; i < r.order.length; i++) assert.ok(r.scores[r.order[i - 1]] <= r.scores[r.order[i]], 'order is ascending in score');
+    const z = r.figure.data[0].z as number[][];
+    assert.equal(z.length, 8); // units of the first layer
+    assert.equal(z[0].length, 4); // its inputs
+    const e = await c.run('relevance', { modelPath, data: 'iris', method: 'magic', seed: 0 }).done.catch((x) => x);
+    assert.equal(e.code, 'bad-input');
+    assert.equal(e.info.field, 'method');
   } finally { c.dispose(); }
 });

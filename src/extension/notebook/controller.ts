@@ -8,7 +8,7 @@ import { toItem } from './serializer';
 
 export const NOTEBOOK_TYPE = 'prunescope-notebook';
 
-export function createController(client: EngineClient, log: vscode.LogOutputChannel): vscode.NotebookController {
+export function createController(client: EngineClient, log: vscode.LogOutputChannel): vscode.Disposable {
   const controller = vscode.notebooks.createNotebookController('prunescope-kernel', NOTEBOOK_TYPE, 'PruneScope (JavaScript)');
   controller.supportedLanguages = ['javascript'];
   controller.supportsExecutionOrder = true;
@@ -42,5 +42,8 @@ export function createController(client: EngineClient, log: vscode.LogOutputChan
       }
     }
   };
-  return controller;
+  // Our notebooks have one sensible kernel: prefer it so "Run All" needs no kernel picker.
+  const prefer = (nb: vscode.NotebookDocument) => { if (nb.notebookType === NOTEBOOK_TYPE) controller.updateNotebookAffinity(nb, vscode.NotebookControllerAffinity.Preferred); };
+  vscode.workspace.notebookDocuments.forEach(prefer);
+  return vscode.Disposable.from(controller, vscode.workspace.onDidOpenNotebookDocument(prefer));
 }

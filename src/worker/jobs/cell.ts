@@ -1,17 +1,23 @@
 // `cell`: a notebook cell's JavaScript, run as the body of an async function (so top-level
 // await works) with the PruneScope API in scope. The extension only sends cells from trusted
 // workspaces; this is the user's own code running with the user's rights, like any kernel.
+import * as path from 'path';
+import * as url from 'url';
 import * as util from 'util';
 import { FIGURE_MIME, figureProblem, type CellOutput } from '../../protocol';
 import { badInput } from '../../engine/errors';
 import type { JobContext, JobHandler } from '../jobTypes';
 import { demoFigure } from './demo';
 import { infoJob } from './modelInfo';
+import { relevanceJob } from './relevance';
 import { int, obj } from './params';
 
 const AsyncFunction = Object.getPrototypeOf(async function () { /* prototype only */ }).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<unknown>;
 
-function makeApi(outputs: CellOutput[], ctx: JobContext) {
+function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string) {
+  // Relative paths in a cell mean "next to the notebook", as in Jupyter.
+  const base = notebook.startsWith('file:') ? path.dirname(url.fileURLToPath(notebook)) : process.cwd();
+  const resolve = (p: string) => path.resolve(base, p);
   const print = (...values: unknown[]) => outputs.push({ mime: 'text/plain', data: values.map((v) => (typeof v === 'string' ? v : util.inspect(v, { depth: 4 }))).join(' ') });
   return {
     /** Draw a plotly figure (SVG trace types) below the cell. */
@@ -24,9 +30,14 @@ function makeApi(outputs: CellOutput[], ctx: JobContext) {
     print,
     /** Summary of a TF.js LayersModel file (path relative to the notebook's folder or absolute). */
     async info(modelPath: string) {
-      return (await infoJob.run(infoJob.parse({ modelPath }), ctx)).result.info;
+      return (await infoJob.run(infoJob.parse({ modelPath: resolve(String(modelPath)) }), ctx)).result.info;
     },
     demoFigure: (seed = 1, n = 12) => demoFigure(seed, n),
+    /** Relevance of every parameter: { model, data, method?, seed? } -> { scores, order, figure }. */
+    async relevance(o: { model: string; data: string; method?: string; seed?: number }) {
+      const p = relevanceJob.parse({ modelPath: resolve(String(o?.model)), data: o?.data, method: o?.method, seed: o?.seed });
+      return (await relevanceJob.run(p, ctx)).result;
+    },
     progress: (fraction: number, message?: string) => ctx.progress(fraction, message),
     sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)),
     get cancelled() { return ctx.signal.aborted; },
@@ -43,7 +54,7 @@ export const cellJob: JobHandler<'cell'> = {
   },
   async run({ source, notebook, cellIndex }, ctx) {
     const outputs: CellOutput[] = [];
-    const api = makeApi(outputs, ctx);
+    const api = makeApi(outputs, ctx, notebook);
     const fn = new AsyncFunction('prunescope', 'plot', 'display', 'print', 'console', source);
     const cellConsole = { ...console, log: api.print, info: api.print, warn: api.print, error: api.print };
     const value = await fn(api, api.plot, api.display, api.print, cellConsole);
