@@ -12,6 +12,10 @@
 //   need sum over the complement of u_ik^2 = 1 - sum_j u_ij^2 (the rows of a full orthogonal U have
 //   unit length), so the complement becomes a single column with u^2 = 1 - sum_j u_ij^2 and lambda = rho.
 // Cost O(n K^2); memory O(n K).
+// Consequence worth knowing: lambda_j >= rho for every j, so when n > r the pooled complement is always
+// the top-eta column (xi), and zeta is the parameter with the largest complement share, i.e. the one
+// least explained by the snapshot factor (lowest leverage sum_j u_ij^2), weighted against its other
+// terms. The K components follow in the walk.
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { gramEig } from '../linalg/gram';
 import { BELSLEY_DEFINITIONS, BelsleyCore, belsleyCore, BelsleyOrdering, BelsleyResult } from './belsleyCore';
