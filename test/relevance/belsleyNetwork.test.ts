@@ -342,6 +342,11 @@ test('variational-full is refused: mean-field posterior, diagonal S, R = I; sugg
   await assert.rejects(belsleyRelevance(net, split, { covariance: 'hessian' as never }), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'covariance' && /laplace, trajectory, gradient/.test(e.context.expected ?? ''));
   await assert.rejects(belsleyRelevance(net, split, { blockLimit: 0 }), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'blockLimit');
   await assert.rejects(belsleyRelevance(net, split, { covariance: 'trajectory', rho: 0 }), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'rho');
+  const wide = Network.fromFlat({ inputSize: 3, layers: [{ name: 'h', units: 70, activation: 'tanh' }, { name: 'out', units: 1, activation: 'linear' }] },
+    Float32Array.from({ length: 3 * 70 + 70 + 71 }, (_, j) => 0.1 + ((j * 37) % 11) / 20));
+  // Layer h has 280 active parameters > 256: the exact ordering (one re-decomposition per removal) is refused.
+  await assert.rejects(belsleyRelevance(wide, split, { ordering: 'exact' }), (e: unknown) => e instanceof PruneScopeError && e.code === 'too-large' && e.context.field === 'ordering' && /256/.test(e.context.expected ?? ''));
+  wide.dispose();
   net.setFlat(new Float32Array(11));
   await assert.rejects(belsleyRelevance(net, split), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'parameters');
   net.dispose();
