@@ -287,6 +287,12 @@ test('trajectory source end to end: a permutation, pruned first, model unchanged
   const o = r.provenance.options as Record<string, unknown>;
   assert.equal(o.snapshots, 30); assert.equal(o.every, 2); assert.equal(o.rho, 0.05); assert.equal(o.steps, 60);
   assert.equal(r.provenance.seed, 1);
+  // A cancelled job stops with a 'cancelled' error and leaves no tensors behind.
+  const ac = new AbortController();
+  let calls = 0;
+  await assert.rejects(belsleyRelevance(net, split, { covariance: 'trajectory', snapshots: 30, every: 2, signal: ac.signal, onProgress: () => { if (++calls === 5) ac.abort(); } }),
+    (e: unknown) => e instanceof PruneScopeError && e.code === 'cancelled');
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked after cancel');
   // Same seed, same result (seeded minibatches).
   const again = await belsleyRelevance(net, split, { covariance: 'trajectory', snapshots: 30, every: 2, seed: 1 });
   assert.deepEqual(Array.from(again.order), Array.from(r.order));
@@ -310,7 +316,9 @@ test('gradient source: its blocks are the ordering tracker\'s blocks (same steps
     for (const v of rb.matrix) scale = Math.max(scale, Math.abs(v));
     for (let i = 0; i < m * m; i++) assert.ok(Math.abs(b.matrix[i] - rb.matrix[i]) <= 1e-4 * scale, `${b.name}[${i}]: ${b.matrix[i]} vs ${rb.matrix[i]}`);
   }
+  const before = tf.memory().numTensors;
   const r = await belsleyRelevance(net, split, { covariance: 'gradient', ...opts, ordering: 'exact' });
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked');
   assert.ok(isPermutation(r.order, 11));
   const s = new Float64Array(121);
   for (const b of g.blocks) {
