@@ -60,6 +60,9 @@ export async function drawFigure(host: HTMLElement, fig: unknown): Promise<strin
     plot = document.createElement('div');
     plot.className = 'plot';
     plot.setAttribute('role', 'img');
+    // Inline size: the notebook renderer has no stylesheet of ours, and plotly needs a height.
+    plot.style.width = '100%';
+    plot.style.height = '340px';
     host.append(plot);
   }
   host.querySelector(':scope > .figure-table')?.remove();

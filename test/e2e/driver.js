@@ -183,6 +183,8 @@ async function clearNotifications(page) {
     assert(found, 'no plotly chart in the notebook output');
     const bars = await found.locator('.prunescope-figure .bars path').count();
     assert(bars === 5, `expected 5 bars from demoFigure(3, 5), got ${bars}`);
+    const box = await found.locator('.prunescope-figure .main-svg').first().boundingBox();
+    assert(box && box.height >= 200, `notebook chart is squashed: ${JSON.stringify(box)}`);
     const text = await found.locator('body').innerText();
     assert(text.includes('params=67'), 'text output of prunescope.info (67 parameters) missing');
     await page.waitForTimeout(500);
