@@ -19,7 +19,7 @@ export interface RelevanceRequest {
   /** belsley: exact | fast (default by size). */
   ordering?: 'exact' | 'fast';
   seed?: number;
-  /** variational: epochs of posterior training (default 100). */
+  /** variational: run exactly this many epochs; default: its step budget with a convergence rule. */
   epochs?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, what: string) => void;
@@ -34,9 +34,9 @@ export async function computeRelevance(net: Network, split: DataSplit, req: Rele
     case 'variational':
       return variationalRelevance(net, split, {
         seed: req.seed ?? 0,
-        epochs: req.epochs ?? 100,
+        epochs: req.epochs,
         signal: req.signal,
-        onEpoch: req.onProgress ? (e) => req.onProgress!(e.epoch, req.epochs ?? 100, 'variational') : undefined,
+        onEpoch: req.onProgress ? (e) => req.onProgress!(e.epoch, e.maxEpochs, 'variational') : undefined,
       });
     case 'belsley':
       return belsleyRelevance(net, split, {
