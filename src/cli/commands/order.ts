@@ -1,11 +1,8 @@
 // `prunescope order MODEL.json --data D`: train from the model's weights for T steps with the
 // gradient-variance estimator running, and print the variances, the order and the essay's ranks.
 import { Command } from '../command';
-import { ParsedArgs, bool, num, oneOf, str } from '../args';
-import { badInput } from '../../engine/errors';
-import { initBackend } from '../../engine/backend';
-import { loadModel } from '../../engine/model/layersModel';
-import { loadDataset, splitDataset } from '../../engine/data';
+import { ParsedArgs, bool, num, oneOf } from '../args';
+import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { orderParameters } from '../../engine/ordering/orderModel';
 import { COVARIANCE_MODES, VARIANCE_ESTIMATORS } from '../../engine/ordering/types';
 
@@ -14,29 +11,21 @@ export const orderCommand: Command = {
   summary: 'Order parameters by gradient variance (essay eq. 3.6) while training with Adam',
   usage: 'prunescope order MODEL.json --data D [--estimator essay|per-sample] [--mode diag|block|full] [--steps T] [--batch B] [--seed S] [--json]',
   flags: [
-    { name: 'data', value: true, help: 'built-in data set name or CSV path' },
+    ...MODEL_DATA_FLAGS,
     { name: 'estimator', value: true, help: 'essay (g_1 - g_S, default) or per-sample (exact batch variance)' },
     { name: 'mode', value: true, help: 'diag (default), block (per layer) or full (small models only)' },
     { name: 'steps', value: true, help: 'Adam steps T (default 200)' },
     { name: 'batch', value: true, help: 'minibatch size (default 32)' },
     { name: 'lr', value: true, help: 'Adam learning rate (default 0.001)' },
-    { name: 'seed', value: true, help: 'split and shuffling seed (default 0)' },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
-    const file = args.positional[0];
-    if (!file || args.positional.length > 1) throw badInput('expected one MODEL.json', { field: 'order', expected: this.usage });
-    const data = str(args, 'data');
-    if (!data) throw badInput('--data is required', { field: '--data', expected: 'a built-in data set name or a CSV path' });
     const estimator = oneOf(args, 'estimator', VARIANCE_ESTIMATORS, 'essay');
     const mode = oneOf(args, 'mode', COVARIANCE_MODES, 'diag');
     const steps = num(args, 'steps', 200, { integer: true, min: 1 });
     const batchSize = num(args, 'batch', 32, { integer: true, min: 1 });
     const lr = num(args, 'lr', 1e-3, { min: 1e-12 });
-    const seed = num(args, 'seed', 0, { integer: true });
-    await initBackend();
-    const model = await loadModel(file);
-    const split = splitDataset(loadDataset(data), { seed, standardize: true });
+    const { model, split, seed } = await openModelWithData(args, 'order', this.usage);
     const r = await orderParameters(model.network, split, {
       estimator, mode, steps, batchSize, lr, seed, signal: ctx.signal,
       onProgress: (s, n) => { if (!bool(args, 'json') && (s % 50 === 0 || s === n)) ctx.log(`step ${s}/${n}`); },
