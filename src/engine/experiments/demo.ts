@@ -131,7 +131,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     fs.writeFileSync(path.join(stage, 'report.html'), html);
     fs.writeFileSync(path.join(stage, 'curves.json'), JSON.stringify({ metric: p1.metric, shares: p1.shares, curves: Object.fromEntries(Object.entries(p1.curves).map(([k, c]) => [k, { mean: c.mean, sd: c.sd }])), baseline: p1.baseline, provenance: p1.provenance }));
-    fs.writeFileSync(path.join(stage, 'summary.json'), JSON.stringify({ best, student: { widthsBefore: student.widthsBefore, widthsAfter: student.widthsAfter, paramsBefore: student.paramsBefore, paramsAfter: student.paramsAfter, bytes: student.bytes, latency: student.latency, metrics: student.metrics }, distill: dist.rows.map((r) => ({ name: r.name, mean: r.metricMean, sd: r.metricSd })) }, null, 2));
+    const bestSummary = { method: best.method, share: best.share, metric: best.metric, baseline: best.baseline, rule: best.rule };
+    fs.writeFileSync(path.join(stage, 'summary.json'), JSON.stringify({ best: bestSummary, student: { widthsBefore: student.widthsBefore, widthsAfter: student.widthsAfter, paramsBefore: student.paramsBefore, paramsAfter: student.paramsAfter, bytes: student.bytes, latency: student.latency, metrics: student.metrics }, distill: dist.rows.map((r) => ({ name: r.name, mean: r.metricMean, sd: r.metricSd })) }, null, 2));
     p1.runs.forEach((r) => r.network.dispose());
     // Swap the staged results in; the old folder is removed only after the new one is in place.
     const aside = `${stage}.old`;
@@ -140,7 +141,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     fs.rmSync(aside, { recursive: true, force: true });
     const fixPath = (p: string) => p.replace(stage, out);
     student.files = { modelJson: fixPath(student.files.modelJson), kerasConfig: fixPath(student.files.kerasConfig), studentJson: fixPath(student.files.studentJson) };
-    return { out, report: path.join(out, 'report.html'), paper1: p1, best: { method: best.method, share: best.share, metric: best.metric, baseline: best.baseline, rule: best.rule }, student, distill: dist };
+    return { out, report: path.join(out, 'report.html'), paper1: p1, best: bestSummary, student, distill: dist };
   } catch (e) {
     fs.rmSync(stage, { recursive: true, force: true });
     throw e;
