@@ -21,7 +21,7 @@ mkdir -p "$W"/{ud/User,ext,ws/nested,tmp,xdg/config,xdg/data}
 export TMPDIR="$W/tmp" XDG_CONFIG_HOME="$W/xdg/config" XDG_DATA_HOME="$W/xdg/data"
 # Workspace: a LayersModel under its usual name, the same model under another name (detected by
 # content), and a JSON file that is not a model.
-cp test/e2e/fixtures/model.json test/e2e/fixtures/weights.bin test/e2e/fixtures/analysis.prune.ipynb "$W/ws/"
+cp test/e2e/fixtures/model.json test/e2e/fixtures/weights.bin test/e2e/fixtures/analysis.prune.ipynb test/e2e/fixtures/crash.prune.ipynb "$W/ws/"
 cp test/e2e/fixtures/model.json "$W/ws/nested/classifier.json"
 cp test/e2e/fixtures/weights.bin "$W/ws/nested/"
 echo '{ "name": "not-a-model", "layers": [16, 8] }' > "$W/ws/config.json"
