@@ -1,6 +1,7 @@
 // Extension entry: one engine worker, the job runner, commands, side panel, model detection and
 // the *.prune.ipynb notebook. Activation is implicit (commands, views, notebook type) plus
-// workspaceContains:**/model.json so explorer menus know model files early. No telemetry.
+// workspaceContains:**/*.json: models are recognised by content under any name, so the scan
+// must run before the user right-clicks one (the worker itself is forked lazily). No telemetry.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EngineClient } from './engineClient';
