@@ -14,7 +14,7 @@ export const relevanceFlags = [
   { name: 'variant', value: true, help: `obd curvature: ${DIAGONAL_KINDS.join(', ')} (default hessian)` },
   { name: 'covariance', value: true, help: `belsley covariance source: ${BELSLEY_COVARIANCES.join(', ')} (default laplace)` },
   { name: 'ordering', value: true, help: 'belsley ordering: exact or fast (default: exact up to 200 parameters)' },
-  { name: 'epochs', value: true, help: 'variational: epochs of posterior training (default 100)' },
+  { name: 'epochs', value: true, help: 'variational: run exactly N epochs (default: until the ELBO settles, 2,000-10,000 steps)' },
 ];
 
 /** Reads the method options shared by relevance, prune, curves and export-student. */
@@ -24,7 +24,7 @@ export function relevanceRequest(args: ParsedArgs, seed: number) {
     variant: oneOf(args, 'variant', DIAGONAL_KINDS, 'hessian'),
     covariance: oneOf(args, 'covariance', BELSLEY_COVARIANCES, 'laplace'),
     ordering: str(args, 'ordering') === undefined ? undefined : oneOf(args, 'ordering', ['exact', 'fast'] as const, 'fast'),
-    epochs: num(args, 'epochs', 100, { integer: true, min: 1 }),
+    epochs: str(args, 'epochs') === undefined ? undefined : num(args, 'epochs', 1, { integer: true, min: 1 }),
     seed,
   };
 }
