@@ -42,6 +42,44 @@ export interface JobSpecs {
   };
   /** A notebook cell: source run as an async function with the PruneScope API in scope. */
   cell: { params: { source: string; notebook: string; cellIndex: number }; result: { outputs: CellOutput[] } };
+  /**
+   * Everything the side panel shows for one model + data: the method-comparison curves, per-method
+   * relevance heatmaps of every layer, Belsley's view, the variational posterior, a summary. The
+   * rankings stay in the worker's cache (keyed by model path + mtime + data + seed) for `whatif`.
+   */
+  analysis: {
+    params: { modelPath: string; data: string; seed: number; methods: string[]; step: number };
+    result: {
+      summary: { layers: { name: string; inSize: number; outSize: number; activation: string }[]; params: number; active: number; pruned: number; backend: string; metric: 'accuracy' | 'mse'; baseline: number };
+      curves: { shares: number[]; methods: Record<string, { mean: number[]; sd: number[] }> };
+      figures: { curves: PlotlyFigure; heatmaps: Record<string, PlotlyFigure[]>; belsleyCondition?: PlotlyFigure; belsleyProportions?: PlotlyFigure; variational?: PlotlyFigure };
+    };
+  };
+  /** The measured test metric of the model pruned at `share` by `method`, from the cached ranking (fast). */
+  whatif: {
+    params: { modelPath: string; data: string; seed: number; method: string; share: number };
+    result: { method: string; share: number; metric: 'accuracy' | 'mse'; value: number; baseline: number; pruned: number; candidates: number; ms: number };
+  };
+  /** Prune a share of the active weights into a NEW model file `out/model.json` (never over the input). */
+  prune: {
+    params: { modelPath: string; data: string; seed: number; method: string; variant?: string; fraction: number; includeBias?: boolean; out: string };
+    result: { modelJson: string; method: string; fraction: number; prunedNow: number; prunedTotal: number; candidates: number; nParams: number; testBefore: number; testAfter: number; metric: 'accuracy' | 'mse' };
+  };
+  /** A physically smaller student in the new folder `out` (model.json, keras-config.json, student.json). */
+  'export-student': {
+    params: { modelPath: string; data: string; seed: number; method: string; fraction?: number; widths?: number[]; dropUnusedInputs?: boolean; out: string };
+    result: { out: string; modelJson: string; studentJson: string; widthsBefore: number[]; widthsAfter: number[]; paramsBefore: number; paramsAfter: number; bytesBefore: number; bytesAfter: number };
+  };
+  /** Distil a teacher into a student (or target widths); the labels-only baseline is always reported. */
+  distill: {
+    params: { teacherPath: string; studentPath?: string; widths?: number[]; data: string; seed: number; temperature: number; alpha: number; epochs: number; seeds: number; out: string };
+    result: { out: string; report: string; metric: 'accuracy' | 'mse'; rows: { name: string; mean: number; sd: number }[] };
+  };
+  /** Gradient-variance ordering (essay section 3) with its figures. */
+  'gradient-variance': {
+    params: { modelPath: string; data: string; seed: number; estimator: 'essay' | 'per-sample'; mode: 'diag' | 'block'; steps: number };
+    result: { variances: number[]; order: number[]; ranks: number[]; figures: { variances: PlotlyFigure; covariance?: PlotlyFigure } };
+  };
 }
 
 export type JobKind = keyof JobSpecs;
@@ -54,5 +92,5 @@ export const JOB_KINDS: readonly JobKind[] = ['info', 'demo-figure', 'long-demo'
  * Jobs the VS Code commands want but whose engine part has not landed yet. The worker announces
  * what it supports in its `ready` message; the extension shows "not available yet" for the rest.
  */
-export const PLANNED_JOBS = ['prune', 'export-student', 'distill', 'gradient-variance'] as const;
+export const PLANNED_JOBS = ['analysis', 'whatif', 'prune', 'export-student', 'distill', 'gradient-variance'] as const;
 export type PlannedJob = (typeof PLANNED_JOBS)[number];
