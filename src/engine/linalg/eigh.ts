@@ -1,19 +1,29 @@
 // Symmetric eigendecomposition A = U diag(values) U^T in float64: Householder tridiagonalisation
-// (tridiagonal.ts), then implicit QL on T accumulating rotations into the reflectors' Q^T
-// (tridiagonalQl.ts), so no separate back-transformation multiply is needed.
+// (tridiagonal.ts), divide and conquer on T (tridiagonalDc.ts, its merges are matrix multiplies in
+// gemm.ts), then U = Q V with the reflectors applied in blocks (backTransform.ts, compact WY).
 //
-// Cost at n = 1,000: tridiagonalisation ~4/3 n^3 flops, forming Q^T ~4/3 n^3, and the QL rotations
-// ~6 n^3 (about n^2 rotations of 2 rows of length n, measured); the last dominates. LAPACK's syevd
-// (NumPy) replaces the QL phase by divide and conquer (~4/3 n^3, mostly matrix multiplies) and runs
-// everything as BLAS-3 with SIMD. Closing the gap needs either divide and conquer plus a fast float64
-// matmul, or the hot loops (applySweep, formQt, the fused pass) in WebAssembly SIMD; see bench/linalg.ts.
+// Why not QL with vectors (the previous path, kept as fallback and for n < DC_MIN): it applies ~n^2
+// rotations to the n x n eigenvector matrix, ~6 n^3 flops in memory-bound vector loops (6.3 s CPU at
+// n = 1,000). Divide and conquer needs ~(4/3) n^3 flops, nearly all in a packed, register-tiled GEMM,
+// and the back-transformation 2 n^3 in the same GEMM. Costs and the NumPy comparison: bench/linalg.ts.
 import { badInput, PruneScopeError } from '../errors';
+import { applyQ } from './backTransform';
+import type { Tridiagonal } from './tridiagonal';
 import { formQt, tridiagonalize } from './tridiagonal';
+import { tridiagonalDc } from './tridiagonalDc';
 import { tridiagonalQl } from './tridiagonalQl';
+
+/** Below this size the default is QL (LAPACK's dstedc likewise hands small problems to dsteqr). */
+const DC_MIN = 32;
 
 export interface EighOptions {
   /** Compute eigenvectors (default true). */
   vectors?: boolean;
+  /**
+   * Tridiagonal eigensolver: 'dc' divide and conquer (default; falls back to 'ql' if it refuses),
+   * 'ql' implicit QL (the previous path). Values only always use QL without vectors (O(n^2)).
+   */
+  method?: 'dc' | 'ql';
 }
 
 export interface EighResult {
@@ -31,30 +41,70 @@ export interface EighResult {
  * Only the upper triangle is read; `a` is not modified.
  */
 export function eigh(a: Float64Array, n: number, opts: EighOptions = {}): EighResult {
-  const rows = eighRows(a, n, opts);
-  if (!rows.rowVectors) return { values: rows.values };
+  checkInput(a, n);
+  const t = tridiagonalize(a, n);
+  if (opts.vectors === false) {
+    tridiagonalQl(t.d, t.e, n);
+    return { values: Float64Array.from(t.d).sort() };
+  }
+  // Small matrices: QL is as fast, and callers comparing results of different sizes (Belsley's block
+  // vs dense tests, with exactly repeated eigenvalues) see the same rounding as before.
+  const method = opts.method ?? (n < DC_MIN ? 'ql' : 'dc');
+  if (method === 'dc') {
+    try {
+      return eighDc(t);
+    } catch (err) {
+      // Divide and conquer refuses (throws) rather than return doubtful vectors; QL is the safety net.
+      if (!(err instanceof PruneScopeError) || opts.method === 'dc') throw err;
+    }
+  }
+  const rows = eighQl(t);
   return { values: rows.values, vectors: transpose(rows.rowVectors, n, n) };
 }
 
 /**
- * As eigh, but with the eigenvectors as ROWS (row j = eigenvector j, vectors[j * n + i] = U[i][j]):
- * the natural output of the algorithm, cheaper when a caller reads whole eigenvectors.
+ * As eigh, but with the eigenvectors as ROWS (row j = eigenvector j, vectors[j * n + i] = U[i][j]),
+ * the layout for callers that read whole eigenvectors.
  */
 export function eighRows(a: Float64Array, n: number, opts: EighOptions = {}): { values: Float64Array; rowVectors?: Float64Array } {
+  const r = eigh(a, n, opts);
+  if (!r.vectors) return { values: r.values };
+  return { values: r.values, rowVectors: transpose(r.vectors, n, n) };
+}
+
+function checkInput(a: Float64Array, n: number): void {
   if (!Number.isInteger(n) || n < 0 || a.length !== n * n) {
     throw badInput(`matrix has ${a.length} entries`, { field: 'eigh', expected: `n * n = ${n * n} for n = ${n}` });
   }
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i])) throw new PruneScopeError('numerical', `entry (${Math.floor(i / n)}, ${i % n}) is ${a[i]}`, { field: 'eigh', expected: 'finite numbers' });
   }
-  const wantVectors = opts.vectors !== false;
-  const t = tridiagonalize(a, n);
-  const z = wantVectors ? formQt(t) : undefined;
+}
+
+/** Divide and conquer on T, then U = Q V by blocked reflectors; columns sorted by eigenvalue. */
+function eighDc(t: Tridiagonal): EighResult {
+  const n = t.n;
+  const d = Float64Array.from(t.d);
+  const v = tridiagonalDc(d, t.e, n);
+  applyQ(t, v, n);
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[x] - d[y] || x - y);
+  const values = Float64Array.from(order, (i) => d[i]);
+  const u = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const r = i * n;
+    for (let j = 0; j < n; j++) u[r + j] = v[r + order[j]];
+  }
+  return { values, vectors: u };
+}
+
+/** The previous path (implicit QL rotating the rows of Q^T), kept as the fallback. */
+function eighQl(t: Tridiagonal): { values: Float64Array; rowVectors: Float64Array } {
+  const n = t.n;
+  const z = formQt(t);
   t.work = new Float64Array(0); // release the n x n workspace before the QL phase
   tridiagonalQl(t.d, t.e, n, z);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => t.d[x] - t.d[y] || x - y);
   const values = Float64Array.from(order, (i) => t.d[i]);
-  if (!z) return { values };
   const sorted = new Float64Array(n * n);
   for (let j = 0; j < n; j++) sorted.set(z.subarray(order[j] * n, order[j] * n + n), j * n);
   return { values, rowVectors: sorted };

@@ -1,0 +1,60 @@
+// Back-transformation U = Q V for the Householder reduction of tridiagonal.ts (Q = H_0 H_1 ... H_{n-2}),
+// applied in blocks of NB reflectors in compact WY form (LAPACK dlarft + dlarfb, "forward, columnwise"):
+//   H_k0 H_k0+1 ... H_k0+nb-1 = I - Y T Y^T,  Y = [v_k0 ... v_k0+nb-1] (n x nb), T upper triangular,
+// so each block costs three matrix multiplies (W = Y^T U, W = T W, U -= Y W) instead of nb rank-1
+// updates: the 2 n^3 flops run in gemm.ts's packed kernel rather than as memory-bound vector loops.
+import { gemm, view } from './gemm';
+import type { Tridiagonal } from './tridiagonal';
+
+const NB = 48;
+
+/** Overwrite v (row-major n x cols, rows indexed like A) with Q v. */
+export function applyQ(t: Tridiagonal, v: Float64Array, cols: number): void {
+  const { n, work: w, beta } = t;
+  const last = n - 2; // reflectors 0 .. n-2 (H_{n-2} is always the identity, see makeReflector)
+  if (last < 0) return;
+  const yt = new Float64Array(NB * n); // Y^T, nb x m, rows contiguous
+  const tm = new Float64Array(NB * NB);
+  const w1 = new Float64Array(NB * cols);
+  const w2 = new Float64Array(NB * cols);
+  const nBlocks = Math.ceil((last + 1) / NB);
+  for (let b = nBlocks - 1; b >= 0; b--) {
+    const k0 = b * NB;
+    const nb = Math.min(NB, last + 1 - k0);
+    const s = k0 + 1; // Y's first row in A's indexing
+    const m = n - s;
+    // Y^T row c = v_{k0+c}: zero on indices < k0+c+1, then work row k0+c (its diagonal/lower part is
+    // not reflector data, hence the explicit zeros).
+    for (let c = 0; c < nb; c++) {
+      const row = c * m;
+      const k = k0 + c;
+      yt.fill(0, row, row + c);
+      if (beta[k] === 0) yt.fill(0, row + c, row + m);
+      else yt.set(w.subarray(k * n + k + 1, k * n + n), row + c);
+    }
+    // T (dlarft): T[i][i] = beta_i, T[0:i, i] = -beta_i T[0:i, 0:i] (Y[:, 0:i]^T v_i).
+    tm.fill(0);
+    for (let i = 0; i < nb; i++) {
+      const bi = beta[k0 + i];
+      tm[i * NB + i] = bi;
+      if (bi === 0 || i === 0) continue;
+      const ri = i * m;
+      for (let c = 0; c < i; c++) {
+        let dot = 0;
+        const rc = c * m;
+        for (let j = i; j < m; j++) dot += yt[rc + j] * yt[ri + j];
+        tm[c * NB + i] = -bi * dot; // temporarily the vector y = -beta Y^T v_i in column i
+      }
+      // column i <- T[0:i,0:i] * y (upper triangular, in place from the top down)
+      for (let r = 0; r < i; r++) {
+        let acc = 0;
+        for (let c = r; c < i; c++) acc += tm[r * NB + c] * tm[c * NB + i];
+        tm[r * NB + i] = acc;
+      }
+    }
+    const vs = view(v, cols, s * cols);
+    gemm(false, false, nb, cols, m, 1, view(yt, m), vs, 0, view(w1, cols)); // W1 = Y^T V_s
+    gemm(false, false, nb, cols, nb, 1, view(tm, NB), view(w1, cols), 0, view(w2, cols)); // W2 = T W1
+    gemm(true, false, m, cols, nb, -1, view(yt, m), view(w2, cols), 1, vs); // V_s -= Y W2
+  }
+}

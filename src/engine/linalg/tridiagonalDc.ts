@@ -1,0 +1,297 @@
+// Divide-and-conquer eigensolver for a symmetric tridiagonal matrix (Cuppen's method as in LAPACK's
+// dstedc / dlaed0-dlaed4), eigenvectors included.
+//
+// Why: implicit QL with vectors applies ~n^2 rotations to an n x n matrix (~6 n^3 flops in vector
+// loops). Divide and conquer instead tears T at its middle into two halves plus a rank-one term,
+//   T = diag(T1, T2) + rho v v^T,  v = e_m-1 + sign(e) e_m,
+// solves the halves recursively, and finds the eigenpairs of D + rho z z^T (z = Q^T v) from the secular
+// equation 1/rho + sum z_i^2 / (d_i - lambda) = 0. New eigenvectors are old ones times a k x k matrix:
+// one matrix multiply per merge (gemm.ts), about (4/3) n^3 flops in all, less when deflation bites.
+//
+// Accuracy (Gu & Eisenstat): each root is stored as lambda_j = d_origin + tau with d_origin the nearer
+// pole, so d_i - lambda_j = (d_i - d_origin) - tau is computed without cancellation; then z is
+// recomputed from the computed eigenvalues (Loewner formula), which makes the eigenvectors
+// z_hat_i / (d_i - lambda_j) numerically orthogonal even for close roots. Components with tiny
+// rho |z_i| and pairs of close d_i are deflated first (dlaed2), which also keeps the poles apart.
+import { PruneScopeError } from '../errors';
+import { gemm, view } from './gemm';
+import { tridiagonalQl } from './tridiagonalQl';
+
+const EPS = 2 ** -52;
+const SMALL = 24; // leaves up to this size are solved by QL
+
+/**
+ * Eigen-decomposition of the symmetric tridiagonal (d, e) (e[i] = T[i][i+1]). Overwrites d with the
+ * eigenvalues (unsorted) and returns Q (row-major n x n) whose COLUMN j is the eigenvector for d[j].
+ * e is not modified.
+ */
+export function tridiagonalDc(d: Float64Array, e0: Float64Array, n: number): Float64Array {
+  const q = new Float64Array(n * n);
+  if (n === 0) return q;
+  // Scale to max |entry| ~ 1 (as dstedc): keeps the secular equation away from over/underflow.
+  let scale = 0;
+  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]), i < n - 1 ? Math.abs(e0[i]) : 0);
+  if (scale === 0) {
+    for (let i = 0; i < n; i++) q[i * n + i] = 1;
+    return q;
+  }
+  // A power of two, so scaling is exact: small problems then give bit for bit what QL gives.
+  scale = 2 ** Math.round(Math.log2(scale));
+  const e = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] /= scale;
+  for (let i = 0; i < n - 1; i++) {
+    e[i] = e0[i] / scale;
+    // Negligible couplings: splitting there is exact to working precision (as dstedc's test).
+    if (Math.abs(e[i]) <= EPS * Math.sqrt(Math.abs(d[i])) * Math.sqrt(Math.abs(d[i + 1]))) e[i] = 0;
+  }
+  const ws = new Workspace(n);
+  solve(d, e, q, n, 0, n, ws);
+  for (let i = 0; i < n; i++) d[i] *= scale;
+  return q;
+}
+
+class Workspace {
+  constructor(n: number) {
+    this.z = new Float64Array(n);
+    this.mask = new Uint8Array(n);
+  }
+  z: Float64Array;
+  mask: Uint8Array;
+}
+
+function solve(d: Float64Array, e: Float64Array, q: Float64Array, n: number, s: number, sz: number, ws: Workspace): void {
+  if (sz <= SMALL) {
+    const dd = d.slice(s, s + sz);
+    const ee = e.slice(s, s + sz);
+    const z = new Float64Array(sz * sz);
+    for (let i = 0; i < sz; i++) z[i * sz + i] = 1;
+    tridiagonalQl(dd, ee, sz, z); // row j of z = eigenvector j
+    d.set(dd, s);
+    for (let j = 0; j < sz; j++) for (let i = 0; i < sz; i++) q[(s + i) * n + s + j] = z[j * sz + i];
+    return;
+  }
+  const n1 = sz >> 1;
+  const rho = e[s + n1 - 1];
+  const ar = Math.abs(rho);
+  d[s + n1 - 1] -= ar;
+  d[s + n1] -= ar;
+  solve(d, e, q, n, s, n1, ws);
+  solve(d, e, q, n, s + n1, sz - n1, ws);
+  merge(d, q, n, s, sz, n1, rho, ws);
+}
+
+/**
+ * Eigenpairs of diag(Q1, Q2) (D + |rho| z z^T) diag(Q1, Q2)^T for the block [s, s+sz): on entry the
+ * block of q holds Q1 (n1 x n1) and Q2, d[s..] their eigenvalues; on exit q's block holds the
+ * eigenvectors (columns) of the merged tridiagonal and d its eigenvalues.
+ */
+function merge(d: Float64Array, q: Float64Array, n: number, s: number, sz: number, n1: number, rhoIn: number, ws: Workspace): void {
+  if (rhoIn === 0) return;
+  const z = ws.z;
+  const mask = ws.mask; // 1: column nonzero in the top n1 rows, 2: in the bottom rows
+  const sign = rhoIn < 0 ? -1 : 1;
+  // z = Q^T v / sqrt(2): last row of Q1, sign * first row of Q2; rho doubles to keep rho z z^T.
+  const inv = Math.SQRT1_2;
+  for (let j = 0; j < n1; j++) { z[j] = q[(s + n1 - 1) * n + s + j] * inv; mask[j] = 1; }
+  for (let j = n1; j < sz; j++) { z[j] = sign * q[(s + n1) * n + s + j] * inv; mask[j] = 2; }
+  const rho = 2 * Math.abs(rhoIn);
+  const dl = d.subarray(s, s + sz);
+
+  const order = Array.from({ length: sz }, (_, i) => i).sort((a, b) => dl[a] - dl[b]);
+  let dmax = 0, zmax = 0;
+  for (let j = 0; j < sz; j++) { dmax = Math.max(dmax, Math.abs(dl[j])); zmax = Math.max(zmax, Math.abs(z[j])); }
+  const tol = 8 * EPS * Math.max(dmax, zmax);
+
+  // Deflation (dlaed2). keep: columns (block-relative) entering the secular equation, ascending d.
+  const keep: number[] = [];
+  const deflated: number[] = [];
+  if (rho * zmax <= tol) return; // every component deflates: Q and d stay as they are
+  let pj = -1;
+  for (const nj of order) {
+    if (rho * Math.abs(z[nj]) <= tol) { deflated.push(nj); continue; }
+    if (pj < 0) { pj = nj; continue; }
+    // Close poles: a rotation in the (pj, nj) plane zeroes z[pj]; deflate pj if the fill-in is tiny.
+    let c = z[nj], sn = z[pj];
+    const tau = Math.hypot(c, sn);
+    const t = dl[nj] - dl[pj];
+    c /= tau;
+    sn = -sn / tau;
+    if (Math.abs(t * c * sn) <= tol) {
+      z[nj] = tau;
+      z[pj] = 0;
+      rotateColumns(q, n, s, sz, s + pj, s + nj, c, sn);
+      mask[pj] = mask[nj] = mask[pj] | mask[nj];
+      const tt = dl[pj] * c * c + dl[nj] * sn * sn;
+      dl[nj] = dl[pj] * sn * sn + dl[nj] * c * c;
+      dl[pj] = tt;
+      deflated.push(pj);
+    } else {
+      keep.push(pj);
+    }
+    pj = nj;
+  }
+  if (pj >= 0) keep.push(pj);
+  const k = keep.length;
+  if (k === 0) return;
+  // The rotations can perturb the order by O(tol); the secular solver needs strictly ascending poles.
+  keep.sort((a, b) => dl[a] - dl[b]);
+  const dk = Float64Array.from(keep, (c) => dl[c]);
+  const zk = Float64Array.from(keep, (c) => z[c]);
+  for (let i = 1; i < k; i++) {
+    if (!(dk[i] > dk[i - 1])) throw new PruneScopeError('numerical', 'divide and conquer: coincident poles survived deflation', { field: 'eigh' });
+  }
+
+  // Secular equation: root j as origin + tau, and delta[i*k + j] = dk[i] - lambda_j.
+  const delta = new Float64Array(k * k);
+  const lambda = new Float64Array(k);
+  for (let j = 0; j < k; j++) lambda[j] = secularRoot(j, dk, zk, rho, delta, k);
+
+  // Gu-Eisenstat: z_hat_i^2 = -prod_j (d_i - lambda_j) / prod_{j != i} (d_i - d_j), interleaved.
+  const zh = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    let w = delta[i * k + i];
+    const di = dk[i];
+    for (let j = 0; j < k; j++) if (j !== i) w *= delta[i * k + j] / (di - dk[j]);
+    zh[i] = Math.sqrt(Math.max(0, -w)) * (zk[i] < 0 ? -1 : 1);
+  }
+  // S[i][j] = z_hat_i / (d_i - lambda_j), columns normalised: eigenvectors of D + rho z z^T.
+  const norms = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    const r = i * k, zi = zh[i];
+    for (let j = 0; j < k; j++) {
+      const x = zi / delta[r + j];
+      delta[r + j] = x;
+      norms[j] += x * x;
+    }
+  }
+  for (let j = 0; j < k; j++) norms[j] = 1 / Math.sqrt(norms[j]);
+  for (let i = 0; i < k; i++) {
+    const r = i * k;
+    for (let j = 0; j < k; j++) delta[r + j] *= norms[j];
+  }
+  const sMat = delta;
+
+  // New vectors = Q[:, keep] S. A kept column is zero in the top (bottom) rows unless it came from
+  // Q1 (Q2) or was rotated with one: multiply each half only by the columns that live there.
+  const n2 = sz - n1;
+  const out = new Float64Array(sz * k);
+  for (const [r0, rows, bit] of [[0, n1, 1], [n1, n2, 2]] as const) {
+    const idx: number[] = [];
+    for (let i = 0; i < k; i++) if (mask[keep[i]] & bit) idx.push(i);
+    const kk = idx.length;
+    if (kk === 0) continue;
+    const qa = new Float64Array(rows * kk);
+    for (let r = 0; r < rows; r++) {
+      const src = (s + r0 + r) * n + s;
+      for (let c = 0; c < kk; c++) qa[r * kk + c] = q[src + keep[idx[c]]];
+    }
+    const sb = new Float64Array(kk * k);
+    for (let c = 0; c < kk; c++) sb.set(sMat.subarray(idx[c] * k, idx[c] * k + k), c * k);
+    gemm(false, false, rows, k, kk, 1, view(qa, kk), view(sb, k), 0, view(out, k, r0 * k));
+  }
+  // Write back: columns 0..k-1 the new vectors, then the deflated ones unchanged.
+  const defVals = Float64Array.from(deflated, (c) => dl[c]);
+  const defCols = new Float64Array(sz * deflated.length);
+  const nd = deflated.length;
+  for (let r = 0; r < sz; r++) {
+    const src = (s + r) * n + s;
+    for (let c = 0; c < nd; c++) defCols[r * nd + c] = q[src + deflated[c]];
+  }
+  for (let r = 0; r < sz; r++) {
+    const dst = (s + r) * n + s;
+    q.set(out.subarray(r * k, r * k + k), dst);
+    q.set(defCols.subarray(r * nd, r * nd + nd), dst + k);
+  }
+  dl.set(lambda, 0);
+  dl.set(defVals, k);
+}
+
+/** Columns a and b (absolute) of rows s..s+sz of q: (x, y) <- (c x + s y, c y - s x) (LAPACK drot). */
+function rotateColumns(q: Float64Array, n: number, s: number, sz: number, a: number, b: number, c: number, sn: number): void {
+  for (let r = s; r < s + sz; r++) {
+    const o = r * n;
+    const x = q[o + a], y = q[o + b];
+    q[o + a] = c * x + sn * y;
+    q[o + b] = c * y - sn * x;
+  }
+}
+
+/**
+ * Root j (0-based) of 1/rho + sum_i z_i^2 / (d_i - lambda) = 0, d ascending, rho > 0: lambda_j lies in
+ * (d_j, d_j+1), or (d_k-1, d_k-1 + rho z^T z] for the last. Writes d_i - lambda_j into delta[i*k + j].
+ * Iteration: the rational "middle way" step (two poles matched in value and slope, as dlaed4), kept
+ * inside a bracket that every evaluation of f shrinks, with bisection whenever a step leaves it.
+ */
+function secularRoot(j: number, d: Float64Array, z: Float64Array, rho: number, delta: Float64Array, k: number): number {
+  const rhoinv = 1 / rho;
+  const last = j === k - 1;
+  let org: number;
+  let lo: number, hi: number;
+  if (k === 1) {
+    delta[0] = -rho * z[0] * z[0];
+    return d[0] + rho * z[0] * z[0];
+  }
+  if (!last) {
+    const half = (d[j + 1] - d[j]) / 2;
+    // f at the midpoint decides which pole is nearer to the root.
+    let f = rhoinv;
+    for (let i = 0; i < k; i++) f += (z[i] * z[i]) / ((d[i] - d[j]) - half);
+    if (f >= 0) { org = j; lo = 0; hi = half; } else { org = j + 1; lo = -half; hi = 0; }
+  } else {
+    let zz = 0;
+    for (let i = 0; i < k; i++) zz += z[i] * z[i];
+    org = j; lo = 0; hi = rho * zz;
+  }
+  const dOrg = d[org];
+  // Poles adjacent to the root: a = j, b = j+1 (interior); for the last root a = j-1, b = j (model uses
+  // only the largest pole, see below).
+  let tau = last ? hi : (lo + hi) / 2;
+  let iter = 0;
+  for (;;) {
+    let psi = 0, dpsi = 0, phi = 0, dphi = 0;
+    for (let i = 0; i <= j; i++) {
+      const dl = (d[i] - dOrg) - tau;
+      const t = z[i] / dl;
+      psi += z[i] * t;
+      dpsi += t * t;
+    }
+    for (let i = j + 1; i < k; i++) {
+      const dl = (d[i] - dOrg) - tau;
+      const t = z[i] / dl;
+      phi += z[i] * t;
+      dphi += t * t;
+    }
+    const f = rhoinv + psi + phi;
+    const erretm = 8 * (phi - psi) + 2 * rhoinv + 3 * Math.abs(tau) * (dpsi + dphi);
+    if (Math.abs(f) <= EPS * erretm || iter >= 200) break;
+    iter++;
+    if (f > 0) hi = tau; else lo = tau;
+    if (!(hi - lo > EPS * Math.max(Math.abs(lo), Math.abs(hi)))) break;
+    let eta: number;
+    if (!last) {
+      const da = (d[j] - dOrg) - tau, db = (d[j + 1] - dOrg) - tau;
+      const c = f - da * dpsi - db * dphi;
+      const a = (da + db) * f - da * db * (dpsi + dphi);
+      const b = da * db * f;
+      if (c === 0) eta = a === 0 ? NaN : b / a;
+      else {
+        const disc = Math.sqrt(Math.abs(a * a - 4 * b * c));
+        eta = a <= 0 ? (a - disc) / (2 * c) : (2 * b) / (a + disc);
+      }
+      if (f * eta >= 0) eta = -f / (dpsi + dphi); // wrong direction: Newton step instead
+    } else {
+      // Single pole at d_j with matched value and slope: more concave than f, so from the right of the
+      // root (where we start) the iterates decrease monotonically onto it.
+      const da = (d[j] - dOrg) - tau;
+      const dw = dpsi + dphi;
+      const c = f - da * dw;
+      eta = c === 0 ? NaN : da + (da * da * dw) / c;
+    }
+    let next = tau + eta;
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    if (next === tau) break;
+    tau = next;
+  }
+  for (let i = 0; i < k; i++) delta[i * k + j] = (d[i] - dOrg) - tau;
+  return dOrg + tau;
+}
