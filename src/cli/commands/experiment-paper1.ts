@@ -6,7 +6,7 @@ import { ParsedArgs, bool, list, num, numList, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { PAPER1_SETUPS, runPaper1, Paper1Result, DEFAULT_METHODS } from '../../engine/experiments/paper1';
-import { paper1Sections } from '../../engine/experiments/paper1Report';
+import { paper1Markdown, paper1Sections } from '../../engine/experiments/paper1Report';
 import { RELEVANCE_METHODS, RelevanceMethod } from '../../engine/relevance/types';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { renderReport } from '../../engine/report/html';
@@ -46,6 +46,7 @@ export const experimentPaper1Command: Command = {
     const files: Record<string, string> = {};
     const docs: Record<string, unknown> = {};
     const sections = [];
+    const markdown: string[] = [];
     for (const d of datas) {
       const r = await runPaper1(d, { seeds, methods, step, epochs, signal: ctx.signal, onProgress: (m) => ctx.log(m) });
       r.runs.forEach((run) => run.network.dispose());
@@ -54,7 +55,9 @@ export const experimentPaper1Command: Command = {
       files[`${d}/curves.json`] = JSON.stringify(doc);
       files[`${d}/curves.csv`] = curvesCsv({ metric: r.metric, shares: r.shares, curves: r.curves, baseline: r.baseline.mean, provenance: r.provenance });
       sections.push(...paper1Sections(r));
+      markdown.push(paper1Markdown(r));
     }
+    files['summary.md'] = markdown.join('\n');
     files['report.html'] = renderReport({ title: 'Relevance of neural network parameters: the paper\'s experiment', intro: ['Grabovoy, Bakhteev, Strijov (2019): prune the weights of a trained network in the order given by each relevance method and watch the test quality.'], sections, provenance: Object.fromEntries(Object.entries(docs).map(([k, v]) => [k, (v as { provenance: unknown }).provenance])) });
     writeFolderAtomic(out, files);
     if (bool(args, 'json')) { ctx.out(JSON.stringify(datas.length === 1 ? docs[datas[0]] : docs)); return; }

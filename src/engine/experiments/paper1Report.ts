@@ -54,3 +54,21 @@ export function paper1Sections(r: Paper1Result): ReportSection[] {
     },
   ];
 }
+
+/** A Markdown summary: the findings and the curves at a few shares (for READMEs and notes). */
+export function paper1Markdown(r: Paper1Result, at: number[] = [0, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 1]): string {
+  const idx = at.map((s) => r.shares.findIndex((x) => Math.abs(x - s) < 1e-9)).filter((i) => i >= 0);
+  const head = `| method | ${idx.map((i) => `${Math.round(100 * r.shares[i])} %`).join(' | ')} |`;
+  const sep = `| --- | ${idx.map(() => '---').join(' | ')} |`;
+  const rows = Object.entries(r.curves).map(([m, c]) => `| ${m} | ${idx.map((i) => `${c.mean[i].toPrecision(3)} ± ${c.sd[i].toPrecision(2)}`).join(' | ')} |`);
+  return [
+    `### ${r.data}: ${r.setup.description}`,
+    '',
+    `Test ${r.metric} (mean ± sd over ${r.runs.length} teacher seeds; random also over its own seeds) against the share of weights removed. Unpruned: ${r.baseline.mean.toPrecision(4)} ± ${r.baseline.sd.toPrecision(2)}.`,
+    '',
+    head, sep, ...rows,
+    '',
+    ...paper1Findings(r).map((l) => `- ${l}`),
+    '',
+  ].join('\n');
+}
