@@ -5,7 +5,7 @@
 // round-off), the quantity the gradient-variance ordering of METHODS.md section 3 uses.
 import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../model/network';
-import { backwardDeltas, forwardCache, disposeCache } from '../model/backprop';
+import { backwardDeltas, forwardCache, disposeCache, compactInput, compactProducts } from '../model/backprop';
 import { sampleLosses, lossKindOf } from '../model/loss';
 import { LayerSums, LayerTensors, checkBatch, resolveChunk, forEachChunk, ChunkOptions, varianceFrom } from './batch';
 
@@ -16,8 +16,17 @@ import { LayerSums, LayerTensors, checkBatch, resolveChunk, forEachChunk, ChunkO
 export function momentsChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, first: LayerSums | undefined, second: LayerSums, withLoss: boolean): number {
   const cache = forwardCache(net, x);
   const deltas = backwardDeltas(net, cache, target);
+  // Sparse inputs: both first-layer moments from one packed copy of the used columns (the same
+  // compact product lossGradients uses for the gradient). Scaled by 1 here: LayerSums hold sums.
+  const compact = compactInput(x);
   try {
     deltas.forEach((d, l) => {
+      if (l === 0 && compact) {
+        if (first) { const p = compactProducts(compact, d, 1, true, 1); first.add(0, p.kernel, p.bias); }
+        const q = compactProducts(compact, d, 2, true, 1);
+        second.add(0, q.kernel, q.bias);
+        return;
+      }
       // Products in the transposed layout [out, in] = D^T A: the explicit transpose is then of the
       // deltas [n, out], not of the (wider) input [n, in], and it serves both moments.
       const a = cache.inputs[l];
@@ -35,6 +44,7 @@ export function momentsChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, 
     });
     return withLoss ? tf.tidy(() => tf.sum(sampleLosses(lossKindOf(net), cache.output, target)).dataSync()[0]) : 0;
   } finally {
+    compact?.xT.dispose();
     tf.dispose(deltas);
     disposeCache(cache);
   }
@@ -50,7 +60,8 @@ export interface GradientMoments {
 
 /**
  * Mean and variance of per-sample gradients, per layer, left on the backend (nothing is
- * downloaded: cheap enough to call inside a training loop). Synchronous; one chunk by default.
+ * downloaded except, for sparse first-layer inputs, the input and two compact products, which on
+ * the wasm/cpu/node backends are memory copies: cheap enough to call inside a training loop). Synchronous; one chunk by default.
  * The caller owns (disposes) the returned tensors.
  */
 export function gradientMoments(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, opts: { chunkSize?: number } = {}): GradientMoments {
