@@ -55,7 +55,11 @@ export interface JobSpecs {
       figures: { curves: PlotlyFigure; heatmaps: Record<string, PlotlyFigure[]>; belsleyCondition?: PlotlyFigure; belsleyProportions?: PlotlyFigure; variational?: PlotlyFigure };
     };
   };
-  /** The measured test metric of the model pruned at `share` by `method`, from the cached ranking (fast). */
+  /**
+   * The measured test metric of the model pruned at `share` by `method`, from the cached ranking (fast).
+   * `share` is of the active (non-zero) weights, biases never; `pruned` = weights zeroed by this
+   * what-if (round(share * candidates)), `candidates` = active weights; `ms` = mask + evaluate time.
+   */
   whatif: {
     params: { modelPath: string; data: string; seed: number; method: string; share: number };
     result: { method: string; share: number; metric: 'accuracy' | 'mse'; value: number; baseline: number; pruned: number; candidates: number; ms: number };
@@ -86,11 +90,11 @@ export type JobKind = keyof JobSpecs;
 export type JobParams<K extends JobKind> = JobSpecs[K]['params'];
 export type JobResult<K extends JobKind> = JobSpecs[K]['result'];
 
-export const JOB_KINDS: readonly JobKind[] = ['info', 'demo-figure', 'long-demo', 'relevance', 'cell'];
+export const JOB_KINDS: readonly JobKind[] = ['info', 'demo-figure', 'long-demo', 'relevance', 'cell', 'analysis', 'whatif', 'prune'];
 
 /**
  * Jobs the VS Code commands want but whose engine part has not landed yet. The worker announces
  * what it supports in its `ready` message; the extension shows "not available yet" for the rest.
  */
-export const PLANNED_JOBS = ['analysis', 'whatif', 'prune', 'export-student', 'distill', 'gradient-variance'] as const;
+export const PLANNED_JOBS = ['export-student', 'distill', 'gradient-variance'] as const;
 export type PlannedJob = (typeof PLANNED_JOBS)[number];

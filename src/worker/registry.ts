@@ -6,7 +6,10 @@ import { demoFigureJob, longDemoJob } from './jobs/demo';
 import { infoJob } from './jobs/modelInfo';
 import { cellJob } from './jobs/cell';
 import { relevanceJob } from './jobs/relevance';
+import { analysisJob } from './jobs/analysis';
+import { whatifJob } from './jobs/whatif';
+import { pruneJob } from './jobs/prune';
 
 export const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
-  ([infoJob, demoFigureJob, longDemoJob, relevanceJob, cellJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
+  ([infoJob, demoFigureJob, longDemoJob, relevanceJob, cellJob, analysisJob, whatifJob, pruneJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
 );

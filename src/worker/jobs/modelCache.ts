@@ -1,0 +1,155 @@
+// What the worker keeps between jobs for one model + data: the loaded model and its split, the
+// ranking of every method asked for so far, and a clone network the what-if slider writes masked
+// weights into. Everything hangs off one key (path + mtime + data + seed), so an edited model file
+// or another split starts fresh, and evicting a model drops (and disposes) all that belongs to it.
+import * as fs from 'fs';
+import * as path from 'path';
+import { initBackend } from '../../engine/backend';
+import { PruneScopeError, badInput } from '../../engine/errors';
+import { loadModel, type LoadedModel } from '../../engine/model/layersModel';
+import { loadDataset, splitForModel, numClasses, type DataSplit } from '../../engine/data';
+import type { Network } from '../../engine/model/network';
+import { computeRelevance } from '../../engine/relevance/compute';
+import type { RelevanceMethod, RelevanceResult } from '../../engine/relevance/types';
+import { candidateMask, candidateOrder, zeroMask, countOnes } from '../../engine/prune/mask';
+import { evaluate } from '../../engine/train/metrics';
+import type { Figure } from '../../engine/report/figure';
+import type { PlotlyFigure } from '../../protocol';
+import type { JobContext } from '../jobTypes';
+
+const MAX_CACHED_MODELS = 4;
+
+export interface ModelEntry {
+  key: string;
+  model: LoadedModel;
+  split: DataSplit;
+}
+
+export interface ModelRef { modelPath: string; data: string; seed: number }
+
+export function toPlotly(f: Figure): PlotlyFigure {
+  return { data: f.data as PlotlyFigure['data'], layout: { ...(f.layout ?? {}), title: { text: f.title } } };
+}
+
+/** Things owned by a model entry that hold tensors: disposed when the entry is evicted. */
+interface Disposable { dispose(): void }
+
+function evict(ctx: JobContext, key: string): void {
+  (ctx.cache.get(key) as ModelEntry | undefined)?.model.network.dispose();
+  ctx.cache.delete(key);
+  for (const k of [...ctx.cache.keys()]) {
+    if (!k.startsWith(`${key}|`)) continue;
+    const v = ctx.cache.get(k) as { net?: Disposable } | undefined;
+    v?.net?.dispose();
+    ctx.cache.delete(k);
+  }
+}
+
+/** A missing model file is a not-found error naming the file and the `modelPath` field. */
+export function modelMtime(modelPath: string, field = 'modelPath'): number {
+  try {
+    const st = fs.statSync(modelPath);
+    if (!st.isFile()) throw new Error('not a file');
+    return st.mtimeMs;
+  } catch {
+    throw new PruneScopeError('not-found', 'model file does not exist', { file: modelPath, field, expected: 'a TF.js model.json' });
+  }
+}
+
+export async function modelAndSplit(p: ModelRef, ctx: JobContext): Promise<ModelEntry> {
+  const mtime = modelMtime(p.modelPath);
+  const key = `model:${p.modelPath}:${mtime}:${p.data}:${p.seed}`;
+  const hit = ctx.cache.get(key) as ModelEntry | undefined;
+  if (hit) { ctx.log(`${p.modelPath} + ${p.data} from cache`); return hit; }
+  await initBackend();
+  const model = await loadModel(p.modelPath);
+  try {
+    const split = splitForModel(model.network, model.metadata, loadDataset(p.data), { seed: p.seed, file: p.modelPath });
+    const models = [...ctx.cache.keys()].filter((k) => k.startsWith('model:') && !k.includes('|'));
+    // Evict the oldest so a long session does not hold every model it ever saw.
+    for (const k of models.slice(0, Math.max(0, models.length - MAX_CACHED_MODELS + 1))) evict(ctx, k);
+    const entry: ModelEntry = { key, model, split };
+    ctx.cache.set(key, entry);
+    return entry;
+  } catch (e) {
+    model.network.dispose();
+    throw e;
+  }
+}
+
+/** The ranking of `method` with its default options, computed once per model entry. */
+export async function cachedRanking(entry: ModelEntry, method: RelevanceMethod, seed: number, ctx: JobContext, onProgress?: (done: number, total: number, what: string) => void): Promise<RelevanceResult> {
+  const key = `${entry.key}|rank:${method}`;
+  const hit = ctx.cache.get(key) as { ranking: RelevanceResult } | undefined;
+  if (hit) return hit.ranking;
+  const ranking = await computeRelevance(entry.model.network, entry.split, {
+    method, seed, signal: ctx.signal,
+    onProgress: onProgress ?? ((done, total, what) => ctx.progress(total > 0 ? done / total : undefined, `${what}: ${done}/${total}`)),
+  });
+  // Only a finished ranking is cached; a cancelled one throws above and leaves nothing behind.
+  if (ctx.cache.has(entry.key)) ctx.cache.set(key, { ranking });
+  return ranking;
+}
+
+export function hasCachedRanking(entry: ModelEntry, method: RelevanceMethod, ctx: JobContext): boolean {
+  return ctx.cache.has(`${entry.key}|rank:${method}`);
+}
+
+/**
+ * What the slider needs per model: a clone to write masked weights into, the original weights,
+ * the already-zero mask, and per method the active weights in ranking order (least relevant
+ * first), so one what-if is a mask over a prefix, one setFlat and one evaluate.
+ */
+export interface WhatifState {
+  net: Network;
+  flat: Float32Array;
+  already: Uint8Array;
+  candidates: number;
+  ranked: Map<string, Int32Array>;
+  /** The unmasked model's test metric (computed on first use). */
+  baseline?: number;
+}
+
+export function whatifState(entry: ModelEntry, ctx: JobContext): WhatifState {
+  const key = `${entry.key}|whatif`;
+  let s = ctx.cache.get(key) as WhatifState | undefined;
+  if (!s) {
+    const net = entry.model.network;
+    const flat = net.toFlat();
+    const already = zeroMask(flat);
+    s = { net: net.clone(), flat, already, candidates: countOnes(candidateMask(net.layout, { alreadyPruned: already })), ranked: new Map() };
+    ctx.cache.set(key, s);
+  }
+  return s;
+}
+
+/** Test metric (accuracy or MSE) of the model with the head `share` of the active weights of `ranking` zeroed. */
+export function maskedMetric(entry: ModelEntry, s: WhatifState, ranking: RelevanceResult, share: number): { value: number; pruned: number } {
+  let ranked = s.ranked.get(ranking.method);
+  if (!ranked) {
+    ranked = candidateOrder(ranking.order, candidateMask(s.net.layout, { alreadyPruned: s.already }));
+    s.ranked.set(ranking.method, ranked);
+  }
+  const k = Math.round(share * ranked.length);
+  const w = Float32Array.from(s.flat);
+  for (let i = 0; i < k; i++) w[ranked[i]] = 0;
+  s.net.setFlat(w);
+  const d = entry.split.dataset;
+  const m = evaluate(s.net, entry.split.test, d.task, numClasses(d));
+  return { value: d.task === 'classification' ? m.accuracy! : m.mse!, pruned: k };
+}
+
+/** An output folder: never the model's own folder, and new or empty (checked before any work). */
+export function checkOut(out: string, modelPaths: string[], job: string): string {
+  const o = path.resolve(out);
+  for (const m of modelPaths) {
+    if (o === path.dirname(path.resolve(m))) throw badInput(`${job}: out is the model's own folder`, { file: o, field: 'out', expected: 'a new folder (the input model is never overwritten)' });
+  }
+  return o;
+}
+
+export function checkOutEmpty(out: string, job: string): void {
+  if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
+    throw badInput(`${job}: output folder exists and is not empty`, { file: out, field: 'out', expected: 'a new or empty folder' });
+  }
+}

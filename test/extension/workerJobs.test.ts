@@ -1,0 +1,193 @@
+// The panel's engine jobs (analysis, whatif, prune, export-student, gradient-variance) called
+// through their handlers with a fake JobContext, on a 13-6-3 Wine classifier trained here. Every
+// number is checked against an independent recomputation from the engine's building blocks
+// (computeRelevance, pruneMaskAt/applyMask, evaluate, loadModel of the written files).
+import { test, before } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { backend } from '../helpers';
+import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { loadModel, saveModel } from '../../src/engine/model/layersModel';
+import { loadDataset, splitDataset, splitForModel, numClasses, type DataSplit } from '../../src/engine/data';
+import { train } from '../../src/engine/train/train';
+import { evaluate } from '../../src/engine/train/metrics';
+import { computeRelevance } from '../../src/engine/relevance/compute';
+import { candidateMask, pruneMaskAt, applyMask, zeroMask, countOnes } from '../../src/engine/prune/mask';
+import { PruneScopeError } from '../../src/engine/errors';
+import type { JobContext } from '../../src/worker/jobTypes';
+import { handlers } from '../../src/worker/registry';
+import type { JobKind, JobParams, JobResult } from '../../src/protocol';
+
+const spec: NetworkSpec = { inputSize: 13, layers: [{ name: 'h1', units: 6, activation: 'tanh' }, { name: 'out', units: 3, activation: 'softmax' }] };
+/** Weights zeroed before saving: the model arrives already partly pruned. */
+const PRE_ZEROED = [0, 7, 20, 45];
+
+let dir: string;
+let modelPath: string;
+const cache = new Map<string, unknown>();
+
+function ctx(signal = new AbortController().signal, onProgress?: (f: number | undefined) => void): JobContext {
+  return { signal, progress: (f) => onProgress?.(f), log: () => undefined, cache };
+}
+
+async function run<K extends JobKind>(kind: K, params: unknown, c = ctx()): Promise<JobResult<K>> {
+  const h = handlers[kind];
+  return (await h.run(h.parse(params) as JobParams<K>, c)).result as JobResult<K>;
+}
+
+async function fails(kind: JobKind, params: unknown): Promise<PruneScopeError> {
+  try {
+    await run(kind, params);
+  } catch (e) {
+    assert.ok(e instanceof PruneScopeError, `expected a PruneScopeError, got ${e}`);
+    return e;
+  }
+  assert.fail(`${kind} accepted ${JSON.stringify(params)}`);
+}
+
+/** The loaded model and split as an independent caller would build them. */
+async function reference(): Promise<{ net: Network; split: DataSplit }> {
+  const m = await loadModel(modelPath);
+  return { net: m.network, split: splitForModel(m.network, m.metadata, loadDataset('wine'), { seed: 0 }) };
+}
+
+function metricOf(net: Network, split: DataSplit): number {
+  return evaluate(net, split.test, split.dataset.task, numClasses(split.dataset)).accuracy!;
+}
+
+before(async () => {
+  await backend();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-worker-'));
+  const ds = loadDataset('wine');
+  const split = splitDataset(ds, { seed: 0, standardize: true });
+  const net = Network.random(spec, 5);
+  await train(net, split, { epochs: 30, batchSize: 16, lr: 0.01, seed: 1, evalEvery: 0 });
+  const flat = net.toFlat();
+  for (const j of PRE_ZEROED) flat[j] = 0;
+  net.setFlat(flat);
+  const saved = await saveModel(path.join(dir, 'wine'), net, { task: 'classification', featureNames: ds.featureNames, labelNames: ds.labelNames, targetName: ds.targetName, preprocessing: { standardization: split.standardization! } });
+  net.dispose();
+  modelPath = saved.modelJson;
+});
+
+test('analysis: curves on the requested grid, one heatmap per layer per method, share 0 is the baseline', async () => {
+  const fractions: number[] = [];
+  const r = await run('analysis', { modelPath, data: 'wine', seed: 0, methods: ['random', 'obd'], step: 0.1 }, ctx(undefined, (f) => { if (f !== undefined) fractions.push(f); }));
+  assert.deepEqual(r.curves.shares, [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+  assert.deepEqual(Object.keys(r.curves.methods).sort(), ['obd', 'random']);
+  assert.deepEqual(Object.keys(r.figures.heatmaps).sort(), ['obd', 'random']);
+  for (const figs of Object.values(r.figures.heatmaps)) assert.equal(figs.length, 2);
+  assert.equal(r.figures.belsleyCondition, undefined);
+  assert.equal(r.figures.variational, undefined);
+  assert.equal(r.figures.curves.data.length >= 2, true);
+
+  const { net, split } = await reference();
+  try {
+    const baseline = metricOf(net, split);
+    assert.equal(r.summary.baseline, baseline);
+    for (const c of Object.values(r.curves.methods)) assert.equal(c.mean[0], baseline);
+    const weights = net.layout.reduce((s, l) => s + l.kernelSize, 0);
+    const n = net.nParams;
+    assert.equal(r.summary.params, n);
+    assert.equal(r.summary.pruned, countOnes(zeroMask(net.toFlat())));
+    assert.equal(r.summary.pruned >= PRE_ZEROED.length, true);
+    assert.equal(r.summary.active, n - r.summary.pruned);
+    assert.ok(weights < n);
+    assert.deepEqual(r.summary.layers.map((l) => [l.inSize, l.outSize, l.activation]), [[13, 6, 'tanh'], [6, 3, 'softmax']]);
+    assert.equal(r.summary.metric, 'accuracy');
+    assert.ok(fractions.length > 0 && fractions.every((f, i) => i === 0 || f >= fractions[i - 1]), 'progress is monotone');
+    assert.equal(fractions[fractions.length - 1], 1);
+  } finally { net.dispose(); }
+});
+
+test('whatif equals an independent recomputation (pruneMaskAt + applyMask + evaluate)', async () => {
+  const { net, split } = await reference();
+  try {
+    const ranking = await computeRelevance(net, split, { method: 'obd', seed: 0 });
+    const flat = net.toFlat();
+    const already = zeroMask(flat);
+    const cand = candidateMask(net.layout, { alreadyPruned: already });
+    const probe = Network.fromFlat(structuredClone(net.spec), flat);
+    try {
+      const times: number[] = [];
+      for (const share of [0, 0.25, 0.5, 0.8, 1]) {
+        const r = await run('whatif', { modelPath, data: 'wine', seed: 0, method: 'obd', share });
+        probe.setFlat(applyMask(flat, pruneMaskAt(ranking.order, cand, share, already)));
+        assert.equal(r.value, metricOf(probe, split), `share ${share}`);
+        assert.equal(r.baseline, metricOf(net, split));
+        assert.equal(r.candidates, countOnes(cand));
+        assert.equal(r.pruned, Math.round(share * countOnes(cand)));
+        assert.equal(r.metric, 'accuracy');
+        times.push(r.ms);
+      }
+      console.log(`whatif ms (Wine 13-6-3, cached ranking): ${times.map((t) => t.toFixed(2)).join(', ')}`);
+    } finally { probe.dispose(); }
+  } finally { net.dispose(); }
+});
+
+test('prune writes a new model with round(fraction * active weights) more zeros and never touches the input', async () => {
+  const before = new Map(fs.readdirSync(path.dirname(modelPath)).map((f) => [f, fs.readFileSync(path.join(path.dirname(modelPath), f))]));
+  const out = path.join(dir, 'wine-pruned-obd-40');
+  const r = await run('prune', { modelPath, data: 'wine', seed: 0, method: 'obd', fraction: 0.4, out });
+  const { net, split } = await reference();
+  const pruned = await loadModel(path.join(out, 'model.json'));
+  try {
+    const zerosBefore = countOnes(zeroMask(net.toFlat()));
+    const activeWeights = countOnes(candidateMask(net.layout, { alreadyPruned: zeroMask(net.toFlat()) }));
+    const zerosAfter = countOnes(zeroMask(pruned.network.toFlat()));
+    assert.equal(zerosAfter, Math.round(0.4 * activeWeights) + zerosBefore);
+    assert.equal(r.prunedNow, Math.round(0.4 * activeWeights));
+    assert.equal(r.prunedTotal, zerosAfter);
+    assert.equal(r.candidates, activeWeights);
+    assert.equal(r.nParams, net.nParams);
+    assert.equal(r.modelJson, path.join(out, 'model.json'));
+    assert.equal(r.testBefore, metricOf(net, split));
+    assert.equal(r.testAfter, metricOf(pruned.network, split));
+    // The biases are untouched (weights only by default).
+    const a = net.toFlat(), b = pruned.network.toFlat();
+    for (const l of net.layout) for (let j = l.biasOffset; j < l.biasOffset + l.biasSize; j++) assert.equal(b[j], a[j]);
+    for (const [f, bytes] of before) assert.ok(fs.readFileSync(path.join(path.dirname(modelPath), f)).equals(bytes), `${f} unchanged`);
+    assert.deepEqual(fs.readdirSync(path.dirname(modelPath)).sort(), [...before.keys()].sort());
+    // A second prune into the same (now non-empty) folder is refused.
+    const e = await fails('prune', { modelPath, data: 'wine', seed: 0, method: 'obd', fraction: 0.1, out });
+    assert.equal(e.context.field, 'out');
+  } finally { net.dispose(); pruned.network.dispose(); }
+});
+
+test('bad params name the field', async () => {
+  const p = (extra: Record<string, unknown>) => ({ modelPath, data: 'wine', seed: 0, ...extra });
+  const cases: [JobKind, unknown, string, string][] = [
+    ['prune', p({ method: 'magic', fraction: 0.2, out: path.join(dir, 'x1') }), 'bad-input', 'method'],
+    ['prune', p({ method: 'obd', fraction: 1.5, out: path.join(dir, 'x2') }), 'bad-input', 'fraction'],
+    ['prune', p({ method: 'obd', fraction: 0.2, out: path.dirname(modelPath) }), 'bad-input', 'out'],
+    ['prune', p({ method: 'obd', fraction: 0.2 }), 'bad-input', 'out'],
+    ['prune', { ...p({ method: 'obd', fraction: 0.2, out: path.join(dir, 'x3') }), modelPath: path.join(dir, 'nope', 'model.json') }, 'not-found', 'modelPath'],
+    ['whatif', p({ method: 'obd', share: -0.1 }), 'bad-input', 'share'],
+    ['whatif', p({ method: 'belsly', share: 0.1 }), 'bad-input', 'method'],
+    ['analysis', p({ methods: ['obd', 'magic'], step: 0.1 }), 'bad-input', 'methods'],
+    ['analysis', p({ methods: ['obd'], step: 0.3 }), 'bad-input', 'step'],
+    ['analysis', { ...p({ step: 0.1 }), data: '' }, 'bad-input', 'data'],
+  ];
+  for (const [kind, params, code, field] of cases) {
+    const e = await fails(kind, params);
+    assert.equal(e.code, code, `${kind} ${JSON.stringify(params)}: ${e.message}`);
+    assert.equal(e.context.field, field, `${kind} ${JSON.stringify(params)}: ${e.message}`);
+  }
+  for (const x of ['x1', 'x2', 'x3']) assert.equal(fs.existsSync(path.join(dir, x)), false);
+});
+
+test('a prune cancelled mid-way leaves no output folder and no staging files', async () => {
+  const ac = new AbortController();
+  const out = path.join(dir, 'cancelled-prune');
+  const siblings = fs.readdirSync(dir).sort();
+  // variational reports progress per epoch: abort at its first report, inside the engine.
+  let reports = 0;
+  const c = ctx(ac.signal, (f) => { if (f !== undefined && f > 0 && reports++ === 0) ac.abort(); });
+  const h = handlers.prune;
+  await assert.rejects(h.run(h.parse({ modelPath, data: 'wine', seed: 0, method: 'variational', fraction: 0.3, out }), c), (e: PruneScopeError) => e.code === 'cancelled');
+  assert.equal(reports, 1, 'aborted from inside the ranking');
+  assert.equal(fs.existsSync(out), false);
+  assert.deepEqual(fs.readdirSync(dir).sort(), siblings);
+});
