@@ -100,9 +100,19 @@ export function compactInput(x: tf.Tensor2D, maxShare = 0.8): CompactInput | und
   if (n * m < 1 << 16) return undefined; // small batches: launch-bound, nothing to gain
   const xs = x.dataSync() as Float32Array;
   const used = new Uint8Array(m);
-  for (let r = 0; r < n; r++) {
+  // Each row checks only the columns still all-zero so far (on MNIST ~40 % after a few rows).
+  const open = new Int32Array(m);
+  for (let j = 0; j < m; j++) open[j] = j;
+  let nOpen = m;
+  for (let r = 0; r < n && nOpen > 0; r++) {
     const o = r * m;
-    for (let j = 0; j < m; j++) if (xs[o + j] !== 0) used[j] = 1; // NaN counts as used: it must propagate
+    let keep = 0;
+    for (let t = 0; t < nOpen; t++) {
+      const j = open[t];
+      if (xs[o + j] !== 0) used[j] = 1; // NaN counts as used: it must propagate
+      else open[keep++] = j;
+    }
+    nOpen = keep;
   }
   let k = 0;
   for (let j = 0; j < m; j++) k += used[j];
@@ -110,9 +120,16 @@ export function compactInput(x: tf.Tensor2D, maxShare = 0.8): CompactInput | und
   const cols = new Int32Array(k);
   for (let j = 0, c = 0; j < m; j++) if (used[j]) cols[c++] = j;
   const xt = new Float32Array((k + 1) * n);
-  for (let r = 0; r < n; r++) {
-    const o = r * m;
-    for (let c = 0; c < k; c++) xt[c * n + r] = xs[o + cols[c]];
+  // Tiles of 32 rows: each packed row gets 32 consecutive writes while the 32 source rows stay in
+  // cache (a plain row-by-row transpose writes with a stride of N floats: ~3x slower).
+  const T = 32;
+  for (let r0 = 0; r0 < n; r0 += T) {
+    const r1 = Math.min(n, r0 + T);
+    for (let c = 0; c < k; c++) {
+      const col = cols[c];
+      const dst = c * n;
+      for (let r = r0; r < r1; r++) xt[dst + r] = xs[r * m + col];
+    }
   }
   xt.fill(1, k * n);
   return { xT: tf.tensor2d(xt, [k + 1, n]), cols, inSize: m };
@@ -131,12 +148,19 @@ export function compactProducts(c: CompactInput, d: tf.Tensor2D, power: 1 | 2, t
   const { cols, inSize } = c;
   const k = cols.length;
   const kernel = new Float32Array(inSize * out);
-  for (let i = 0; i < k; i++) {
-    const row = i * out;
-    const col = cols[i];
-    if (transposed) for (let j = 0; j < out; j++) kernel[j * inSize + col] = p[row + j] * scale;
-    else {
-      const base = col * out;
+  if (transposed) {
+    // [out, in] from [k, out]: tiles of 32 packed rows, as in compactInput.
+    for (let i0 = 0; i0 < k; i0 += 32) {
+      const i1 = Math.min(k, i0 + 32);
+      for (let j = 0; j < out; j++) {
+        const base = j * inSize;
+        for (let i = i0; i < i1; i++) kernel[base + cols[i]] = p[i * out + j] * scale;
+      }
+    }
+  } else {
+    for (let i = 0; i < k; i++) {
+      const row = i * out;
+      const base = cols[i] * out;
       for (let j = 0; j < out; j++) kernel[base + j] = p[row + j] * scale;
     }
   }
