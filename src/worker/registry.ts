@@ -9,7 +9,10 @@ import { relevanceJob } from './jobs/relevance';
 import { analysisJob } from './jobs/analysis';
 import { whatifJob } from './jobs/whatif';
 import { pruneJob } from './jobs/prune';
+import { exportStudentJob } from './jobs/exportStudent';
+import { distillJob } from './jobs/distill';
+import { gradientVarianceJob } from './jobs/gradientVariance';
 
 export const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
-  ([infoJob, demoFigureJob, longDemoJob, relevanceJob, cellJob, analysisJob, whatifJob, pruneJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
+  ([infoJob, demoFigureJob, longDemoJob, relevanceJob, cellJob, analysisJob, whatifJob, pruneJob, exportStudentJob, distillJob, gradientVarianceJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
 );

@@ -191,3 +191,77 @@ test('a prune cancelled mid-way leaves no output folder and no staging files', a
   assert.equal(fs.existsSync(out), false);
   assert.deepEqual(fs.readdirSync(dir).sort(), siblings);
 });
+
+test('export-student writes a smaller model (counted from the written file); the input is untouched', async () => {
+  const out = path.join(dir, 'student-obd');
+  const inputBytes = fs.readFileSync(modelPath);
+  const r = await run('export-student', { modelPath, data: 'wine', seed: 0, method: 'obd', widths: [3], out });
+  assert.deepEqual(r.widthsBefore, [6, 3]);
+  assert.deepEqual(r.widthsAfter, [3, 3]);
+  const student = await loadModel(r.modelJson);
+  const { net, split } = await reference();
+  try {
+    // Counted from the written file: 13*3+3 + 3*3+3 parameters, fewer bytes than the teacher's files.
+    assert.equal(student.network.nParams, 13 * 3 + 3 + 3 * 3 + 3);
+    assert.equal(r.paramsAfter, student.network.nParams);
+    assert.equal(r.paramsBefore, net.nParams);
+    const teacherBytes = fs.readdirSync(path.dirname(modelPath)).reduce((s, f) => s + fs.statSync(path.join(path.dirname(modelPath), f)).size, 0);
+    assert.equal(r.bytesBefore, teacherBytes);
+    assert.equal(r.bytesAfter, fs.statSync(r.modelJson).size + fs.statSync(path.join(out, 'group1-shard1of1.bin')).size);
+    // The weights shrink; on a model this small the student's richer metadata can outweigh that in model.json.
+    assert.equal(fs.statSync(path.join(out, 'group1-shard1of1.bin')).size, 4 * student.network.nParams);
+    assert.ok(fs.statSync(path.join(out, 'group1-shard1of1.bin')).size < fs.statSync(path.join(path.dirname(modelPath), 'group1-shard1of1.bin')).size);
+    assert.ok(fs.existsSync(r.studentJson));
+    assert.ok(fs.readFileSync(modelPath).equals(inputBytes));
+  } finally { net.dispose(); student.network.dispose(); }
+  const e = await fails('export-student', { modelPath, data: 'wine', seed: 0, method: 'obd', fraction: 0.5, widths: [3], out: path.join(dir, 'both') });
+  assert.equal(e.context.field, 'fraction');
+  assert.equal((await fails('export-student', { modelPath, data: 'wine', seed: 0, method: 'obd', fraction: 1.5, out: path.join(dir, 'big') })).context.field, 'fraction');
+});
+
+test('an export-student cancelled mid-way leaves no output folder', async () => {
+  const ac = new AbortController();
+  const out = path.join(dir, 'cancelled-student');
+  const siblings = fs.readdirSync(dir).sort();
+  const tmpBefore = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('prunescope-student-')).sort();
+  // The ranking is cached: the first progress report comes from inside exportStudent.
+  let reports = 0;
+  const c = ctx(ac.signal, (f) => { if (f !== undefined && f > 0.5 && reports++ === 0) ac.abort(); });
+  const h = handlers['export-student'];
+  await assert.rejects(h.run(h.parse({ modelPath, data: 'wine', seed: 0, method: 'obd', fraction: 0.5, out }), c), (e: PruneScopeError) => e.code === 'cancelled');
+  assert.equal(reports, 1);
+  assert.equal(fs.existsSync(out), false);
+  assert.deepEqual(fs.readdirSync(dir).sort(), siblings);
+  assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('prunescope-student-')).sort(), tmpBefore);
+});
+
+test('gradient-variance returns a permutation with ranks its inverse and variances in flat order', async () => {
+  const r = await run('gradient-variance', { modelPath, data: 'wine', seed: 0, estimator: 'essay', mode: 'block', steps: 20 });
+  const n = 13 * 6 + 6 + 6 * 3 + 3;
+  assert.equal(r.order.length, n);
+  assert.deepEqual([...r.order].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+  r.order.forEach((j, i) => assert.equal(r.ranks[j], i + 1));
+  for (let i = 1; i < n; i++) assert.ok(r.variances[r.order[i - 1]] <= r.variances[r.order[i]], 'least variance first');
+  assert.ok(r.figures.covariance, 'block mode has a covariance figure');
+  assert.equal((await fails('gradient-variance', { modelPath, data: 'wine', seed: 0, estimator: 'magic', mode: 'diag', steps: 20 })).context.field, 'estimator');
+});
+
+test('distill writes report.html, distill.json and distill.csv into a new folder; rows match the json', async () => {
+  const out = path.join(dir, 'distill-w3');
+  const r = await run('distill', { teacherPath: modelPath, widths: [3], data: 'wine', seed: 0, temperature: 4, alpha: 0.7, epochs: 3, seeds: 2, out });
+  assert.deepEqual(fs.readdirSync(out).sort(), ['distill.csv', 'distill.json', 'report.html']);
+  assert.equal(r.report, path.join(out, 'report.html'));
+  const doc = JSON.parse(fs.readFileSync(path.join(out, 'distill.json'), 'utf8'));
+  assert.deepEqual(doc.studentSpec, [13, 3, 3]);
+  assert.deepEqual(r.rows.map((x) => x.name), ['teacher', 'labels-only', 'distilled-scratch', 'distilled-teacher-init']);
+  for (const row of r.rows) {
+    const runs = doc.rows.find((x: { name: string }) => x.name === row.name).runs as { metric: number }[];
+    assert.equal(runs.length, 2);
+    assert.ok(Math.abs(row.mean - (runs[0].metric + runs[1].metric) / 2) < 1e-12);
+  }
+  // The teacher row is the unpruned model's test accuracy, recomputed here.
+  const { net, split } = await reference();
+  try { assert.equal(r.rows[0].mean, metricOf(net, split)); } finally { net.dispose(); }
+  assert.equal((await fails('distill', { teacherPath: modelPath, data: 'wine', seed: 0, temperature: 4, alpha: 0.7, epochs: 3, seeds: 2, out: path.join(dir, 'd2') })).context.field, 'studentPath');
+  assert.equal((await fails('distill', { teacherPath: modelPath, widths: [3], data: 'wine', seed: 0, temperature: 4, alpha: 1.5, epochs: 3, seeds: 2, out: path.join(dir, 'd3') })).context.field, 'alpha');
+});
