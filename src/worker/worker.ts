@@ -1,5 +1,6 @@
 // Engine worker: forked once by the extension host and kept alive, so loaded models, data sets
 // and results stay in memory between jobs (re-plots need no recomputation). Talks IPC only.
+import { getHeapStatistics } from 'v8';
 import { PruneScopeError } from '../engine/errors';
 import { parseHostMessage, type EngineErrorInfo, type WorkerToHost } from '../protocol';
 import { handlers } from './registry';
@@ -49,8 +50,16 @@ process.on('message', (raw) => {
   if (!m) { send({ type: 'log', level: 'warn', message: 'worker: ignored malformed message' }); return; }
   if (m.type === 'run') void run(m.id, m.kind, m.params);
   else if (m.type === 'cancel') running.get(m.id)?.abort();
+  else if (m.type === 'ping') send({ type: 'pong', seq: m.seq, ...memoryMb() });
   else if (m.type === 'shutdown') process.exit(0);
 });
+// Answered from the event loop: a job that blocks it (a long synchronous computation, a hang)
+// cannot answer, which is how the host's watchdog tells "busy for too long" from "working".
+function memoryMb() {
+  const mb = (b: number) => Math.round(b / 1048576);
+  const m = process.memoryUsage();
+  return { heapUsedMb: mb(m.heapUsed), heapLimitMb: mb(getHeapStatistics().heap_size_limit), rssMb: mb(m.rss) };
+}
 // The host going away must not leave an orphan holding memory.
 process.on('disconnect', () => process.exit(0));
 process.on('uncaughtException', (e) => {
