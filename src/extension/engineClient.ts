@@ -1,28 +1,52 @@
 // The extension host's handle on the engine worker: one long-lived child process (fork + IPC).
-// Jobs are request/reply by id with streamed progress. Cancel sends a message first and kills
-// the worker after a grace period if the job does not stop. If the worker dies, pending jobs
-// fail with the exit reason and the last lines of its log, and the next job forks a fresh one.
+// Jobs are request/reply by id with streamed progress. Faults are noticed and explained:
+// - the worker dies (crash, kill by a signal, out of memory under --max-old-space-size): every job
+//   sent to it fails with a typed EngineError (code 'worker-exit', `fault` saying which) and the
+//   last lines of its log; the next job forks a fresh worker;
+// - the worker stops answering (a job blocks its event loop): while jobs run the host pings it;
+//   no message within heartbeatTimeoutMs (default 30 s: a big synchronous tfjs kernel can
+//   legitimately block for a while) and it is killed and reported as not responding;
+// - cancel is a message first; if the job has not stopped within the grace period the worker is
+//   killed, and the job's promise settles as cancelled once the process is gone;
+// - after any kill or death, the temporaries of the atomic writes of the jobs it was running are
+//   removed (outputCleanup.ts), so no partial output folder is left behind;
+// - jobs writing the same output folder are refused, writing jobs on the same model are queued
+//   (jobQueue.ts);
+// - messages from the worker are checked (envelope, known ids, known error codes, clipped text):
+//   a buggy or hostile worker cannot crash the host or settle another worker's job.
 // No vscode import, so it is unit-testable with a plain node child.
 import { fork, type ChildProcess } from 'child_process';
 import {
-  parseWorkerMessage, type EngineErrorInfo, type HostToWorker, type JobKind, type JobParams, type JobResult,
-  type ProvenanceRecord,
+  ENGINE_ERROR_CODES, parseWorkerMessage, type EngineErrorCode, type EngineErrorInfo, type HostToWorker, type JobKind,
+  type JobParams, type JobResult, type ProvenanceRecord, type WorkerToHost,
 } from '../protocol';
+import { JobLocks, jobResources, type JobResources } from './jobQueue';
+import { cleanupAfterWorker } from './outputCleanup';
+import { classifyExit, faultReason, heapLimitFromExecArgv, isNativeFrame, pingIntervalMs, type WorkerFault } from './workerHealth';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export type { WorkerFault } from './workerHealth';
 
 export interface EngineClientOptions {
   workerPath: string;
   graceMs(): number;
   log(level: LogLevel, message: string): void;
   execArgv?(): string[];
+  /** Heap limit of the worker in MiB (adds --max-old-space-size unless execArgv already sets it). */
+  maxMemoryMb?(): number | undefined;
+  /** A running job's worker must answer a ping within this many ms (default 30000). */
+  heartbeatTimeoutMs?(): number;
+  /** A fresh worker must say `ready` within this many ms (default 60000, at least the heartbeat). */
+  startTimeoutMs?(): number;
   env?(): NodeJS.ProcessEnv;
-  /** Called when the worker exits without being asked to (crash, OOM, kill by someone else). */
-  onUnexpectedExit?(reason: string, logTail: string[]): void;
+  /** What a job writes and reads, for queueing/refusing (default: jobResources by kind). */
+  resources?(kind: string, params: unknown): JobResources;
+  /** Called when the worker dies without being asked to (crash, OOM, kill by someone else) or hangs. */
+  onUnexpectedExit?(reason: string, logTail: string[], fault: WorkerFault): void;
 }
 
 export class EngineError extends Error {
-  constructor(readonly info: EngineErrorInfo, readonly logTail: string[] = []) {
+  constructor(readonly info: EngineErrorInfo, readonly logTail: string[] = [], readonly fault?: WorkerFault) {
     super(info.message);
     this.name = 'EngineError';
   }
@@ -34,55 +58,96 @@ export interface JobHandle<K extends JobKind> {
   done: Promise<{ result: JobResult<K>; provenance?: ProvenanceRecord; ms: number }>;
 }
 
+interface Proc {
+  child: ChildProcess;
+  pid: number | undefined;
+  tail: string[];
+  ready: Promise<string[]>;
+  readyDone: boolean;
+  lastAlive: number;
+  heapLimitMb?: number;
+  /** Set when the host stops this worker on purpose (with the fault to report, for a hang). */
+  stop?: { reason: string; fault?: WorkerFault };
+  outputs: Set<string>;
+  timers: NodeJS.Timeout[];
+  seq: number;
+  gone: boolean;
+}
+
 interface Pending {
   kind: string;
+  res: JobResources;
   resolve(v: { result: unknown; provenance?: ProvenanceRecord; ms: number }): void;
   reject(e: EngineError): void;
   onProgress?(fraction: number | undefined, message: string | undefined): void;
+  proc?: Proc;
+  queued: boolean;
+  params: unknown;
+  cancelRequested?: boolean;
   cancelTimer?: NodeJS.Timeout;
 }
 
 const TAIL_LINES = 40;
+const MAX_TEXT = 4000;
+/** After SIGKILL, how long to wait for the exit event before settling anyway. */
+const EXIT_WAIT_MS = 2000;
+/** After exit, how long to wait for the last stdio (the OOM message) before settling. */
+const CLOSE_WAIT_MS = 500;
+const HOST_ONLY_CODES: readonly EngineErrorCode[] = ['worker-exit', 'busy'];
+
+const clip = (s: string) => (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}... (${s.length} characters)` : s);
 
 export class EngineClient {
-  private child: ChildProcess | undefined;
-  private ready: Promise<string[]> | undefined;
+  private proc: Proc | undefined;
   private readonly pending = new Map<number, Pending>();
+  private readonly locks = new JobLocks();
   private nextId = 1;
-  private readonly tail: string[] = [];
-  /** Children we killed on purpose (per child: a new worker may start before the old one's exit event). */
-  private readonly expectedExit = new WeakMap<ChildProcess, string>();
+  private malformed = 0;
 
   constructor(private readonly opts: EngineClientOptions) {}
 
   get runningJobs(): number[] { return [...this.pending.keys()]; }
-  get pid(): number | undefined { return this.child?.pid; }
+  get pid(): number | undefined { return this.proc?.pid; }
 
   /** The job kinds the worker supports (starts the worker if needed). */
-  jobs(): Promise<string[]> { return this.start(); }
+  jobs(): Promise<string[]> { return this.ensure().ready; }
 
   run<K extends JobKind>(kind: K, params: JobParams<K>, onProgress?: Pending['onProgress']): JobHandle<K> {
     const id = this.nextId++;
+    const res = (this.opts.resources ?? jobResources)(kind, params);
     const done = new Promise<any>((resolve, reject) => {
-      this.pending.set(id, { kind, resolve, reject, onProgress });
+      this.pending.set(id, { kind, res, params, resolve, reject, onProgress, queued: false });
     });
-    this.start().then(
-      () => this.send({ type: 'run', id, kind, params }),
-      (e: EngineError) => this.settleError(id, e),
-    );
+    const adm = this.locks.admit(id, kind, res);
+    if ('refuse' in adm) {
+      this.opts.log('warn', `job #${id} ${kind} refused: ${adm.refuse}`);
+      this.settle(id, new EngineError({ code: 'busy', message: adm.refuse }));
+    } else if ('waitFor' in adm) {
+      this.pending.get(id)!.queued = true;
+      this.opts.log('info', `job #${id} ${kind} queued: ${adm.message}`);
+      this.progress(id, undefined, adm.message);
+    } else {
+      this.dispatch(id);
+    }
     return { id, done };
   }
 
   /** Ask the job to stop; if it has not within the grace period, kill the worker. */
   cancel(id: number): void {
     const p = this.pending.get(id);
-    if (!p || p.cancelTimer) return;
-    this.send({ type: 'cancel', id });
+    if (!p || p.cancelRequested) return;
+    p.cancelRequested = true;
+    if (p.queued || !p.proc || !p.proc.readyDone) {
+      // Never reached the worker: nothing to stop.
+      this.settle(id, new EngineError({ code: 'cancelled', message: `${p.kind} cancelled` }));
+      return;
+    }
+    const proc = p.proc;
+    this.send(proc, { type: 'cancel', id });
     p.cancelTimer = setTimeout(() => {
       if (!this.pending.has(id)) return;
       this.opts.log('warn', `job #${id} ${p.kind} did not stop within ${this.opts.graceMs()} ms: killing the engine worker`);
-      this.settleError(id, new EngineError({ code: 'cancelled', message: `${p.kind} cancelled (engine restarted)` }));
-      this.kill(`restarted to cancel job #${id}`);
+      this.stop(proc, { reason: `restarted to cancel job #${id}` });
     }, this.opts.graceMs());
   }
 
@@ -96,87 +161,211 @@ export class EngineClient {
   }
 
   private kill(reason: string): void {
-    const child = this.child;
-    if (!child) return;
-    this.expectedExit.set(child, reason);
-    this.failAll(new EngineError({ code: 'worker-exit', message: `engine worker stopped: ${reason}` }));
-    this.detach();
-    child.kill('SIGKILL');
+    const err = new EngineError({ code: 'worker-exit', message: `engine worker stopped: ${reason}` });
+    // Queued jobs go too: they were waiting for jobs on the worker being stopped.
+    for (const id of [...this.pending.keys()]) this.settle(id, err, false);
+    if (this.proc) this.stop(this.proc, { reason });
   }
 
-  private detach(): void {
-    this.child = undefined;
-    this.ready = undefined;
+  private dispatch(id: number): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    p.queued = false;
+    const proc = this.ensure();
+    p.proc = proc;
+    proc.ready.then(
+      () => {
+        if (this.pending.get(id) !== p || proc.gone || proc.stop) return;
+        if (p.res.writes) proc.outputs.add(p.res.writes);
+        proc.lastAlive = Date.now(); // the heartbeat window of a job starts when it is sent
+        this.send(proc, { type: 'run', id, kind: p.kind, params: p.params });
+      },
+      () => { /* the worker died before it was ready: finish() fails the job */ },
+    );
   }
 
-  private start(): Promise<string[]> {
-    if (this.ready) return this.ready;
-    this.tail.length = 0;
+  private ensure(): Proc {
+    if (this.proc && !this.proc.gone && !this.proc.stop) return this.proc;
+    const execArgv = [...(this.opts.execArgv?.() ?? [])];
+    const maxMb = this.opts.maxMemoryMb?.();
+    if (maxMb && !execArgv.some((a) => a.startsWith('--max-old-space-size='))) execArgv.push(`--max-old-space-size=${Math.floor(maxMb)}`);
     const child = fork(this.opts.workerPath, [], {
       silent: true, // capture stdout/stderr for the log tail shown when it dies
-      execArgv: this.opts.execArgv?.() ?? [],
+      execArgv,
       env: { ...process.env, ...(this.opts.env?.() ?? {}), ELECTRON_RUN_AS_NODE: '1' },
     });
-    this.child = child;
+    let readyResolve!: (jobs: string[]) => void;
+    let readyReject!: (e: EngineError) => void;
+    const proc: Proc = {
+      child, pid: child.pid, tail: [], readyDone: false, lastAlive: Date.now(), heapLimitMb: heapLimitFromExecArgv(execArgv),
+      outputs: new Set(), timers: [], seq: 0, gone: false,
+      ready: new Promise<string[]>((resolve, reject) => { readyResolve = resolve; readyReject = reject; }),
+    };
+    proc.ready.catch(() => { /* callers of jobs() see it; jobs are failed by finish() */ });
+    (proc as Proc & { readyReject: typeof readyReject }).readyReject = readyReject;
+    this.proc = proc;
     this.opts.log('info', `engine worker started (pid ${child.pid})`);
+
     const capture = (stream: NodeJS.ReadableStream | null, level: LogLevel) => {
       let partial = '';
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk: string) => {
         const lines = (partial + chunk).split('\n');
         partial = lines.pop() ?? '';
-        for (const line of lines) this.remember(line, level);
+        if (partial.length > MAX_TEXT) { lines.push(partial); partial = ''; }
+        for (const line of lines) this.remember(proc, line, level);
       });
+      stream?.on('end', () => { if (partial) this.remember(proc, partial, level); partial = ''; });
     };
     capture(child.stdout, 'info');
     capture(child.stderr, 'warn');
-    this.ready = new Promise<string[]>((resolve, reject) => {
-      child.on('message', (raw) => {
-        const m = parseWorkerMessage(raw);
-        if (!m) { this.opts.log('warn', 'engine worker sent a malformed message: ignored'); return; }
-        if (m.type === 'ready') { resolve(m.jobs); return; }
-        this.onMessage(m);
-      });
-      child.on('error', (e) => this.remember(`worker process error: ${e.message}`, 'error'));
-      child.on('exit', (code, signal) => {
-        const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
-        if (this.child === child) this.detach();
-        const expected = this.expectedExit.get(child);
-        if (expected) { this.opts.log('info', `engine worker (pid ${child.pid}) stopped: ${expected}`); return; }
-        this.opts.log('error', `engine worker (pid ${child.pid}) ${reason}`);
-        const err = new EngineError({ code: 'worker-exit', message: `the engine worker ${reason}` }, [...this.tail]);
-        reject(err);
-        // Only jobs sent to this child die with it (a fresh worker may already be running others).
-        if (!this.child) this.failAll(err);
-        this.opts.onUnexpectedExit?.(reason, [...this.tail]);
-      });
+
+    child.on('message', (raw) => {
+      if (proc.gone) return;
+      proc.lastAlive = Date.now(); // any message proves the event loop turns
+      let m: WorkerToHost | undefined;
+      try { m = parseWorkerMessage(raw); } catch { m = undefined; }
+      if (!m) { this.malformedMessage(proc); return; }
+      if (m.type === 'ready') {
+        if (!proc.readyDone) { proc.readyDone = true; readyResolve(m.jobs.map(clip)); }
+        return;
+      }
+      this.onMessage(proc, m);
     });
-    return this.ready;
+    child.on('error', (e) => this.remember(proc, `worker process error: ${e.message}`, 'error'));
+    // 'exit' can come before the last stderr lines (V8's out-of-memory message); wait for 'close'
+    // (all stdio drained), but not forever: a grandchild could hold the pipes open.
+    child.on('exit', (code, signal) => {
+      proc.timers.push(setTimeout(() => this.finish(proc, code, signal), CLOSE_WAIT_MS));
+    });
+    child.on('close', (code, signal) => this.finish(proc, code, signal));
+
+    const watchdog = setInterval(() => this.watch(proc), pingIntervalMs(this.heartbeatMs()));
+    watchdog.unref();
+    proc.timers.push(watchdog);
+    return proc;
   }
 
-  private remember(line: string, level: LogLevel): void {
+  private heartbeatMs(): number {
+    const v = this.opts.heartbeatTimeoutMs?.();
+    return typeof v === 'number' && v > 0 ? v : 30_000;
+  }
+
+  private watch(proc: Proc): void {
+    if (proc.gone || proc.stop) return;
+    const now = Date.now();
+    const busy = [...this.pending.values()].some((p) => p.proc === proc);
+    if (!busy) { proc.lastAlive = now; return; } // an idle worker may sleep; its window starts with the next job
+    const limit = proc.readyDone ? this.heartbeatMs() : Math.max(this.heartbeatMs(), this.opts.startTimeoutMs?.() ?? 60_000);
+    if (now - proc.lastAlive > limit) {
+      const fault: WorkerFault = { kind: 'hung', seconds: Math.round(limit / 100) / 10 };
+      this.opts.log('error', `engine worker (pid ${proc.pid}) sent nothing for ${now - proc.lastAlive} ms while a job ran: killing it`);
+      this.stop(proc, { reason: faultReason(fault), fault });
+      return;
+    }
+    if (proc.readyDone) this.send(proc, { type: 'ping', seq: ++proc.seq });
+  }
+
+  /** Kill a worker on purpose; finish() settles its jobs once it is gone. */
+  private stop(proc: Proc, stop: NonNullable<Proc['stop']>): void {
+    if (proc.stop || proc.gone) return;
+    proc.stop = stop;
+    if (this.proc === proc) this.proc = undefined; // the next job forks a fresh one at once
+    proc.child.kill('SIGKILL');
+    proc.timers.push(setTimeout(() => this.finish(proc, null, 'SIGKILL'), EXIT_WAIT_MS));
+  }
+
+  private finish(proc: Proc, code: number | null, signal: NodeJS.Signals | null): void {
+    if (proc.gone) return;
+    proc.gone = true;
+    for (const t of proc.timers) clearTimeout(t);
+    if (this.proc === proc) this.proc = undefined;
+    const fault = proc.stop ? proc.stop.fault : classifyExit(code, signal, proc.tail, proc.heapLimitMb);
+    const reason = proc.stop && !proc.stop.fault ? proc.stop.reason : faultReason(fault!);
+    // Clean the disk before any promise settles: whoever awaits a job sees the final state.
+    if (proc.pid !== undefined && proc.outputs.size > 0) {
+      try {
+        const r = cleanupAfterWorker([...proc.outputs], proc.pid);
+        for (const p of r.removed) this.opts.log('info', `removed the partial output ${p} of the stopped worker`);
+        for (const p of r.restored) this.opts.log('warn', `restored ${p}, which the stopped worker was replacing`);
+      } catch (e) {
+        this.opts.log('error', `could not clean the outputs of the stopped worker: ${(e as Error).message}`);
+      }
+    }
+    const tail = [...proc.tail];
+    (proc as Proc & { readyReject(e: EngineError): void }).readyReject(new EngineError({ code: 'worker-exit', message: `the engine worker ${reason}` }, tail, fault));
+    for (const [id, p] of [...this.pending]) {
+      if (p.proc !== proc) continue;
+      this.settle(id, p.cancelRequested
+        ? new EngineError({ code: 'cancelled', message: `${p.kind} cancelled (engine restarted)` })
+        : new EngineError({ code: 'worker-exit', message: `the engine worker ${reason}` }, tail, fault));
+    }
+    if (fault) {
+      this.opts.log('error', `engine worker (pid ${proc.pid}) ${reason}`);
+      this.opts.onUnexpectedExit?.(reason, tail, fault);
+    } else {
+      this.opts.log('info', `engine worker (pid ${proc.pid}) stopped: ${reason}`);
+    }
+  }
+
+  private remember(proc: Proc, line: string, level: LogLevel): void {
     if (!line) return;
-    this.tail.push(line);
-    if (this.tail.length > TAIL_LINES) this.tail.shift();
+    line = clip(line);
     this.opts.log(level, `[worker] ${line}`);
+    if (isNativeFrame(line)) return;
+    proc.tail.push(line);
+    if (proc.tail.length > TAIL_LINES) proc.tail.shift();
   }
 
-  private onMessage(m: Exclude<ReturnType<typeof parseWorkerMessage>, undefined>): void {
+  private malformedMessage(proc: Proc): void {
+    this.malformed++;
+    if (this.malformed <= 5 || this.malformed % 100 === 0) {
+      this.opts.log('warn', `engine worker (pid ${proc.pid}) sent a malformed message: ignored (${this.malformed} so far)`);
+    }
+  }
+
+  /** The job `id` if it is running on `proc` (a worker cannot touch another worker's jobs, or queued ones). */
+  private ownJob(proc: Proc, id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    return p && p.proc === proc && !p.queued ? p : undefined;
+  }
+
+  private onMessage(proc: Proc, m: WorkerToHost): void {
     switch (m.type) {
       case 'progress':
-        this.pending.get(m.id)?.onProgress?.(m.fraction, m.message);
+        if (this.ownJob(proc, m.id)) this.progress(m.id, m.fraction, m.message === undefined ? undefined : clip(m.message));
         break;
       case 'log':
-        this.remember(m.id !== undefined ? `#${m.id} ${m.message}` : m.message, m.level);
+        this.remember(proc, typeof m.id === 'number' ? `#${m.id} ${m.message}` : m.message, m.level);
         break;
       case 'result': {
-        const p = this.take(m.id);
-        p?.resolve({ result: m.result, provenance: m.provenance, ms: m.ms });
+        const p = this.ownJob(proc, m.id);
+        if (!p) { this.malformedMessage(proc); break; }
+        this.take(m.id)?.resolve({ result: m.result, provenance: m.provenance, ms: m.ms });
         break;
       }
       case 'error':
-        this.settleError(m.id, new EngineError(m.error));
+        if (!this.ownJob(proc, m.id)) { this.malformedMessage(proc); break; }
+        this.settle(m.id, new EngineError(this.errorInfo(m.error)));
         break;
+      case 'pong':
+        if (m.heapLimitMb) proc.heapLimitMb = m.heapLimitMb;
+        break;
+    }
+  }
+
+  /** An error as the worker described it, with codes the worker may not claim mapped to internal. */
+  private errorInfo(e: EngineErrorInfo): EngineErrorInfo {
+    const known = ENGINE_ERROR_CODES.includes(e.code) && !HOST_ONLY_CODES.includes(e.code);
+    const str = (v: unknown) => (typeof v === 'string' ? clip(v) : undefined);
+    return { code: known ? e.code : 'internal', message: clip(e.message), file: str(e.file), field: str(e.field), expected: str(e.expected) };
+  }
+
+  private progress(id: number, fraction: number | undefined, message: string | undefined): void {
+    try {
+      this.pending.get(id)?.onProgress?.(fraction, message);
+    } catch (e) {
+      this.opts.log('warn', `progress listener of job #${id} threw: ${(e as Error)?.message}`);
     }
   }
 
@@ -185,18 +374,31 @@ export class EngineClient {
     if (!p) return undefined;
     if (p.cancelTimer) clearTimeout(p.cancelTimer);
     this.pending.delete(id);
+    // Queued jobs whose turn it is now start (on a fresh worker if this one is gone).
+    for (const next of this.locks.release(id)) this.dispatch(next);
     return p;
   }
 
-  private settleError(id: number, e: EngineError): void {
+  private settle(id: number, e: EngineError, startQueued = true): void {
+    if (!startQueued) {
+      // Stopping everything: fail without letting queued jobs start in between.
+      const p = this.pending.get(id);
+      if (!p) return;
+      if (p.cancelTimer) clearTimeout(p.cancelTimer);
+      this.pending.delete(id);
+      this.locks.release(id);
+      p.reject(e);
+      return;
+    }
     this.take(id)?.reject(e);
   }
 
-  private failAll(e: EngineError): void {
-    for (const id of [...this.pending.keys()]) this.settleError(id, e);
-  }
-
-  private send(m: HostToWorker): void {
-    if (this.child?.connected) this.child.send(m);
+  private send(proc: Proc, m: HostToWorker): void {
+    if (proc.gone || !proc.child.connected) return;
+    try {
+      proc.child.send(m, (err) => { if (err) this.opts.log('debug', `send to worker failed: ${err.message}`); });
+    } catch (e) {
+      this.opts.log('debug', `send to worker failed: ${(e as Error).message}`);
+    }
   }
 }

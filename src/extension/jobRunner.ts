@@ -64,8 +64,15 @@ export class JobRunner implements vscode.Disposable {
       void vscode.window.showInformationMessage(`PruneScope: ${title} cancelled.`);
       return;
     }
+    if (e instanceof EngineError && e.code === 'busy') {
+      // Another job is writing the same output folder: the client refused this one (jobQueue.ts).
+      this.log.warn(`job #${id} ${kind} refused: ${e.message}`);
+      void vscode.window.showWarningMessage(`PruneScope: ${title} not started: ${e.message}`);
+      return;
+    }
     if (e instanceof EngineError && e.code === 'worker-exit') {
-      // The crash itself is reported once by the client's onUnexpectedExit; log the job here.
+      // The crash, out-of-memory or hang is reported once by the client's onUnexpectedExit (with
+      // the log tail); log the job here.
       this.log.error(`job #${id} ${kind} failed: ${e.message}`);
       return;
     }
