@@ -34,7 +34,7 @@ export interface EngineClientOptions {
   execArgv?(): string[];
   /** Heap limit of the worker in MiB (adds --max-old-space-size unless execArgv already sets it). */
   maxMemoryMb?(): number | undefined;
-  /** A running job's worker must answer a ping within this many ms (default 30000). */
+  /** A running job's worker must answer a ping within this many ms (default 30000; 0 = never declare it hung). */
   heartbeatTimeoutMs?(): number;
   /** A fresh worker must say `ready` within this many ms (default 60000, at least the heartbeat). */
   startTimeoutMs?(): number;
@@ -240,14 +240,16 @@ export class EngineClient {
     });
     child.on('close', (code, signal) => this.finish(proc, code, signal));
 
-    const watchdog = setInterval(() => this.watch(proc), pingIntervalMs(this.heartbeatMs()));
+    const watchdog = setInterval(() => this.watch(proc), pingIntervalMs(Math.min(this.heartbeatMs(), 60_000)));
     watchdog.unref();
     proc.timers.push(watchdog);
     return proc;
   }
 
+  /** 0 turns hang detection off (a user running very long synchronous kernels); unset or invalid: 30 s. */
   private heartbeatMs(): number {
     const v = this.opts.heartbeatTimeoutMs?.();
+    if (v === 0) return Infinity;
     return typeof v === 'number' && v > 0 ? v : 30_000;
   }
 
