@@ -6,7 +6,7 @@
 import { gemm, view } from './gemm';
 import type { Tridiagonal } from './tridiagonal';
 
-const NB = 48;
+const NB = 64;
 
 /** Overwrite v (row-major n x cols, rows indexed like A) with Q v. */
 export function applyQ(t: Tridiagonal, v: Float64Array, cols: number): void {
