@@ -11,6 +11,7 @@ import { demoFigure } from './demo';
 import { infoJob } from './modelInfo';
 import { relevanceJob } from './relevance';
 import { int, obj } from './params';
+import { makeEngineApi } from './cellApi';
 
 const AsyncFunction = Object.getPrototypeOf(async function () { /* prototype only */ }).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<unknown>;
 
@@ -20,6 +21,9 @@ function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string) {
   const resolve = (p: string) => path.resolve(base, p);
   const print = (...values: unknown[]) => outputs.push({ mime: 'text/plain', data: values.map((v) => (typeof v === 'string' ? v : util.inspect(v, { depth: 4 }))).join(' ') });
   return {
+    // analysis, curves, whatif, belsley, gradientVariance/order, freeze, prune, exportStudent,
+    // distill, train, figures.* (docs/NOTEBOOK-API.md).
+    ...makeEngineApi(ctx, resolve),
     /** Draw a plotly figure (SVG trace types) below the cell. */
     plot(figure: unknown) {
       const problem = figureProblem(figure);
