@@ -17,13 +17,24 @@ import { relevanceHeatmap } from '../../engine/report/relevanceFigures';
 import { buildSpec } from '../../cli/commands/train';
 import type { JobKind, JobParams, JobResult, PlotlyFigure } from '../../protocol';
 import type { JobContext } from '../jobTypes';
-import { handlers } from '../registry';
+import type { JobHandler } from '../jobTypes';
+import { analysisJob } from './analysis';
+import { whatifJob } from './whatif';
+import { pruneJob } from './prune';
+import { exportStudentJob } from './exportStudent';
+import { distillJob } from './distill';
+import { gradientVarianceJob } from './gradientVariance';
 import { belsleyView, paramNames } from './analysis';
 import { cachedRanking, modelAndSplit, toPlotly } from './modelCache';
 import { int, num, obj, oneOf, str } from './params';
 import { RELEVANCE_METHODS, type RelevanceMethod } from '../../engine/relevance/types';
 
 type Opts = Record<string, unknown>;
+
+// Imported directly, not via registry.ts (which imports cell.ts: a cycle).
+const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
+  ([analysisJob, whatifJob, pruneJob, exportStudentJob, distillJob, gradientVarianceJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
+);
 
 export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
   const job = async <K extends JobKind>(kind: K, params: Opts): Promise<JobResult<K>> => {
