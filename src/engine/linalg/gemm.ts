@@ -7,6 +7,11 @@
 // micro-kernel reads two short sequential streams and keeps an MR x NR tile of C in locals (registers):
 // 4 + 4 loads feed 16 multiply-adds. Packing also absorbs the transposes, so every op() is one code path.
 // The block of A stays in L2 across all panels of B; one B panel (KC x NR) stays in L1.
+//
+// gemm() runs the same scheme in WebAssembly SIMD (wasm/gemm_f64.c, f64x2 lanes) when the module is
+// available and the product is big enough to amortise copying the operands into linear memory;
+// gemmTs() is the TypeScript kernel, the reference and the fallback.
+import { wasmKernels } from './wasmKernels';
 
 const MR = 4;
 const NR = 4;
@@ -33,6 +38,57 @@ let packB = new Float64Array(KC * NC);
  * k x n. With beta = 0, C is overwritten (its old contents, even NaN, are ignored).
  */
 export function gemm(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: MatView, b: MatView, beta: number, c: MatView,
+): void {
+  if (m <= 0 || n <= 0) return;
+  // Below ~16^3 multiply-adds the copies and the call cost more than the SIMD gains.
+  if (k > 0 && alpha !== 0 && m * n * k >= WASM_MIN_WORK && gemmWasm(transA, transB, m, n, k, alpha, a, b, beta, c)) return;
+  gemmTs(transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
+const WASM_MIN_WORK = 4096;
+
+/** Copy the rows x cols block of `v` into f64 at `dst` (compact, leading dimension cols). */
+function copyIn(f64: Float64Array, dst: number, v: MatView, rows: number, cols: number): void {
+  const d = v.data;
+  if (v.ld === cols) {
+    f64.set(d.subarray(v.off, v.off + rows * cols), dst);
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    const s = v.off + i * v.ld;
+    f64.set(d.subarray(s, s + cols), dst + i * cols);
+  }
+}
+
+/** The wasm route: operands copied compactly into linear memory. False when wasm is unavailable. */
+export function gemmWasm(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: MatView, b: MatView, beta: number, c: MatView,
+): boolean {
+  const w = wasmKernels();
+  if (!w) return false;
+  const aN = m * k, bN = k * n, cN = m * n;
+  const pa = w.heap, pb = pa + 8 * aN, pc = pb + 8 * bN;
+  try {
+    w.ensure(8 * (aN + bN + cN));
+  } catch {
+    return false; // linear memory cannot grow that far: the TypeScript kernel needs no copies
+  }
+  const f = w.f64();
+  if (transA) copyIn(f, pa / 8, a, k, m); else copyIn(f, pa / 8, a, m, k);
+  if (transB) copyIn(f, pb / 8, b, n, k); else copyIn(f, pb / 8, b, k, n);
+  if (beta !== 0) copyIn(f, pc / 8, c, m, n);
+  w.ex.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, pa, transA ? m : k, pb, transB ? k : n, beta, pc, n);
+  const cd = c.data, c0 = pc / 8;
+  if (c.ld === n) cd.set(f.subarray(c0, c0 + cN), c.off);
+  else for (let i = 0; i < m; i++) cd.set(f.subarray(c0 + i * n, c0 + i * n + n), c.off + i * c.ld);
+  return true;
+}
+
+/** The TypeScript kernel (reference and fallback); same contract as gemm. */
+export function gemmTs(
   transA: boolean, transB: boolean, m: number, n: number, k: number,
   alpha: number, a: MatView, b: MatView, beta: number, c: MatView,
 ): void {

@@ -8,6 +8,8 @@
 // while it is still in L1. The upper-triangular matvec needs both y_i += a_ij v_j and y_j += a_ij v_i
 // for j > i, and both run along row i.
 
+import { wasmKernels } from './wasmKernels';
+
 export interface Tridiagonal {
   /** Diagonal of T, length n. */
   d: Float64Array;
@@ -22,8 +24,40 @@ export interface Tridiagonal {
   n: number;
 }
 
-/** Reduce symmetric `a` (row-major n x n; only the upper triangle is read; not modified). */
+/**
+ * Reduce symmetric `a` (row-major n x n; only the upper triangle is read; not modified). Runs the same
+ * algorithm in WebAssembly SIMD (wasm/tridiag_f64.c) when available, else tridiagonalizeTs.
+ */
 export function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
+  return (n >= WASM_MIN_N && tridiagonalizeWasm(a, n)) || tridiagonalizeTs(a, n);
+}
+
+const WASM_MIN_N = 16;
+
+function tridiagonalizeWasm(a: Float64Array, n: number): Tridiagonal | undefined {
+  const k = wasmKernels();
+  if (!k) return undefined;
+  // Layout in linear memory: w (n x n), d, e, beta, p, wv (n each).
+  const pw = k.heap, pd = pw + 8 * n * n, pe = pd + 8 * n, pbeta = pe + 8 * n, pp = pbeta + 8 * n, pwv = pp + 8 * n;
+  try {
+    k.ensure(8 * (n * n + 5 * n));
+  } catch {
+    return undefined;
+  }
+  let f = k.f64();
+  const w0 = pw / 8;
+  f.set(a, w0); // the whole matrix: one memcpy; the lower triangle is never read
+  f.fill(0, pd / 8, pwv / 8 + n);
+  k.ex.tridiag(pw, n, pd, pe, pbeta, pp, pwv);
+  f = k.f64();
+  return {
+    d: f.slice(pd / 8, pd / 8 + n), e: f.slice(pe / 8, pe / 8 + n), beta: f.slice(pbeta / 8, pbeta / 8 + n),
+    work: f.slice(w0, w0 + n * n), n,
+  };
+}
+
+/** The TypeScript reduction (reference and fallback). */
+export function tridiagonalizeTs(a: Float64Array, n: number): Tridiagonal {
   const w = new Float64Array(n * n);
   // Copy the upper triangle only: the lower one is never read.
   for (let i = 0; i < n; i++) w.set(a.subarray(i * n + i, i * n + n), i * n + i);
