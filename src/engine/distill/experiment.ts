@@ -10,6 +10,7 @@ import { hashModel, makeProvenance, Provenance } from '../provenance';
 import { evaluate } from '../train/metrics';
 import type { Figure } from '../report/figure';
 import { distill } from './distill';
+import { mean, sampleSd } from '../util/stats';
 
 export type DistillInit = 'scratch' | 'teacher';
 export type DistillRowName = 'teacher' | 'labels-only' | 'distilled-scratch' | 'distilled-teacher-init';
@@ -45,9 +46,7 @@ export interface DistillReport {
 }
 
 function stats(v: number[]): [number, number] {
-  const m = v.reduce((a, b) => a + b, 0) / v.length;
-  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : 0;
-  return [m, sd];
+  return [mean(v), sampleSd(v)];
 }
 
 function row(name: DistillRowName, runs: DistillRow['runs']): DistillRow {

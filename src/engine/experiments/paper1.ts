@@ -11,6 +11,7 @@ import { computeRelevance, RelevanceRequest } from '../relevance/compute';
 import type { RelevanceMethod, RelevanceResult } from '../relevance/types';
 import { train } from '../train/train';
 import type { Metrics } from '../train/metrics';
+import { mean, sampleSd } from '../util/stats';
 
 export interface Paper1Setup {
   data: string;
@@ -116,10 +117,8 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
     curves[m] = summarise(all);
   }
   const base = runs.map((r) => r.curves.baseline);
-  const bm = base.reduce((a, b) => a + b, 0) / base.length;
-  const bsd = base.length > 1 ? Math.sqrt(base.reduce((a, b) => a + (b - bm) ** 2, 0) / (base.length - 1)) : 0;
   return {
-    data, setup, metric, shares, curves, baseline: { mean: bm, sd: bsd }, runs,
+    data, setup, metric, shares, curves, baseline: { mean: mean(base), sd: sampleSd(base) }, runs,
     provenance: makeProvenance({
       job: 'experiment paper1', method: methods.join(','), seed: seeds[0],
       data: { name: ds.name, split: 'test', rows: ds.rows, testFraction: 0.2, standardized: true },

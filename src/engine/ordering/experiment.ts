@@ -9,6 +9,7 @@ import { badInput, throwIfCancelled } from '../errors';
 import { Provenance, makeProvenance } from '../provenance';
 import { FreezeTrainResult, trainWithFreezing, PhaseTiming } from './freezeTrain';
 import { CovarianceBlock, VarianceEstimator } from './types';
+import { mean, sampleSd } from '../util/stats';
 
 export interface FreezeExperimentOptions {
   spec: NetworkSpec;
@@ -54,9 +55,6 @@ export interface FreezeExperimentResult {
   conclusion: string;
   provenance: Provenance;
 }
-
-const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-const std = (a: number[]) => { const m = mean(a); return a.length > 1 ? Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1)) : 0; };
 
 export async function runFreezeExperiment(split: DataSplit, o: FreezeExperimentOptions): Promise<FreezeExperimentResult> {
   if (!(Number.isInteger(o.t0) && o.t0 >= 1 && o.t0 <= o.steps)) throw badInput(`t0 = ${o.t0}`, { field: 't0', expected: `an integer in [1, ${o.steps}] (the step budget)` });
@@ -114,7 +112,7 @@ export async function runFreezeExperiment(split: DataSplit, o: FreezeExperimentO
   const rows: ShareRow[] = [];
   for (const share of shares) for (const policy of ['ordered', 'random'] as const) {
     const c = cells.get(`${share}|${policy}`)!;
-    rows.push({ share, policy, frozen: c.frozen, train: c.train, test: c.test, trainMean: mean(c.train), trainStd: std(c.train), testMean: mean(c.test), testStd: std(c.test) });
+    rows.push({ share, policy, frozen: c.frozen, train: c.train, test: c.test, trainMean: mean(c.train), trainStd: sampleSd(c.train), testMean: mean(c.test), testStd: sampleSd(c.test) });
   }
   timeline!.lossPlain = lossPlain;
   return {
