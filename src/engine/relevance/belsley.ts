@@ -1,9 +1,9 @@
 // Belsley relevance on a dense covariance (or correlation) matrix S (METHODS.md 2.6): standardise to
 // R = D^-1/2 S D^-1/2, decompose, and rank parameters by their share in the worst near-dependency.
 // The covariance *source* (Laplace, trajectory, gradient...) is chosen by the caller.
-import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
+import { badInput, PruneScopeError } from '../errors';
 import { eighRows } from '../linalg/eigh';
-import { argmaxColumn, BELSLEY_DEFINITIONS, belsleyCore, BelsleyOrdering, BelsleyResult } from './belsleyCore';
+import { argmaxColumn, BELSLEY_DEFINITIONS, belsleyCore, BelsleyOrdering, BelsleyResult, exactRemovalOrder } from './belsleyCore';
 
 export { BELSLEY_DEFINITIONS, proportionRows } from './belsleyCore';
 export type { BelsleyOrdering, BelsleyResult } from './belsleyCore';
@@ -85,21 +85,11 @@ function decompose(r: Float64Array, n: number) {
 
 /** METHODS.md 2.6 step 6, exact: remove zeta, re-decompose the remaining submatrix, repeat. */
 function exactOrder(r: Float64Array, n: number, firstZeta: number, opts: BelsleyOptions): Int32Array {
-  const remaining = Array.from({ length: n }, (_, i) => i);
-  const order: number[] = [];
-  let zeta = firstZeta;
-  while (remaining.length > 1) {
-    throwIfCancelled(opts.signal, 'Belsley exact ordering');
-    order.push(remaining[zeta]);
-    remaining.splice(zeta, 1);
-    opts.onProgress?.(order.length, n);
+  return exactRemovalOrder(n, firstZeta, (remaining) => {
     const m = remaining.length;
-    if (m === 1) break;
     const sub = new Float64Array(m * m);
     for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) sub[a * m + b] = r[remaining[a] * n + remaining[b]];
     const core = decompose(sub, m);
-    zeta = argmaxColumn(core.proportions, m, m, core.xi, new Uint8Array(m));
-  }
-  order.push(remaining[0]);
-  return Int32Array.from(order);
+    return argmaxColumn(core.proportions, m, m, core.xi, new Uint8Array(m));
+  }, opts.signal, opts.onProgress);
 }

@@ -3,6 +3,7 @@
 // SQUARED loadings u_ij^2, so the same code serves a dense decomposition, the SVD of a data matrix
 // (lambda = sigma^2) and the low-rank model whose pooled complement has no individual eigenvectors.
 import { transpose } from '../linalg/eigh';
+import { throwIfCancelled } from '../errors';
 
 export type BelsleyOrdering = 'exact' | 'fast';
 
@@ -94,6 +95,28 @@ export function argmaxColumn(q: Float64Array, n: number, c: number, col: number,
     }
   }
   return best;
+}
+
+/**
+ * METHODS.md 2.6 step 6, exact: take zeta, remove it, re-decompose what remains, repeat. The loop is
+ * shared by the dense matrix, the data matrix and the low-rank model; only the re-decomposition
+ * differs: `nextZeta` gets the original indices still in play (at least two, in order) and returns
+ * the position in that list of the next zeta.
+ */
+export function exactRemovalOrder(n: number, firstZeta: number, nextZeta: (remaining: readonly number[]) => number, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Int32Array {
+  const remaining = Array.from({ length: n }, (_, i) => i);
+  const order: number[] = [];
+  let zeta = firstZeta;
+  while (remaining.length > 1) {
+    throwIfCancelled(signal, 'Belsley exact ordering');
+    order.push(remaining[zeta]);
+    remaining.splice(zeta, 1);
+    onProgress?.(order.length, n);
+    if (remaining.length === 1) break;
+    zeta = nextZeta(remaining);
+  }
+  order.push(remaining[0]);
+  return Int32Array.from(order);
 }
 
 /**

@@ -4,9 +4,9 @@
 // (accurate small mu; eig(X^T X) would square the condition number). With lambda = mu^2 the
 // proportions are phi_kj = (v_kj^2 / mu_j^2) / sum_l (v_kl^2 / mu_l^2) and BKW's index is
 // mu_max / mu_j = sqrt(lambda_max / lambda_j); the essay's index is its square.
-import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
+import { badInput, PruneScopeError } from '../errors';
 import { svdJacobi } from '../linalg/svdJacobi';
-import { argmaxColumn, BELSLEY_DEFINITIONS, belsleyCore, BelsleyOrdering, BelsleyResult } from './belsleyCore';
+import { argmaxColumn, BELSLEY_DEFINITIONS, belsleyCore, BelsleyOrdering, BelsleyResult, exactRemovalOrder } from './belsleyCore';
 
 export interface BelsleyDataOptions {
   /** Prepend a column of ones (it becomes column 0 of the result). */
@@ -56,20 +56,11 @@ function decomposeData(xs: Float64Array, m: number, q: number) {
 
 /** Exact ordering on columns: drop zeta's column, redo the SVD on the rest, repeat. */
 function exactDataOrder(xs: Float64Array, m: number, q: number, firstZeta: number, signal?: AbortSignal): Int32Array {
-  const remaining = Array.from({ length: q }, (_, j) => j);
-  const order: number[] = [];
-  let zeta = firstZeta;
-  while (remaining.length > 1) {
-    throwIfCancelled(signal, 'Belsley exact ordering');
-    order.push(remaining[zeta]);
-    remaining.splice(zeta, 1);
+  return exactRemovalOrder(q, firstZeta, (remaining) => {
     const c = remaining.length;
-    if (c === 1) break;
     const sub = new Float64Array(m * c);
     for (let i = 0; i < m; i++) for (let a = 0; a < c; a++) sub[i * c + a] = xs[i * q + remaining[a]];
     const core = decomposeData(sub, m, c);
-    zeta = argmaxColumn(core.proportions, c, c, core.xi, new Uint8Array(c));
-  }
-  order.push(remaining[0]);
-  return Int32Array.from(order);
+    return argmaxColumn(core.proportions, c, c, core.xi, new Uint8Array(c));
+  }, signal);
 }

@@ -16,9 +16,9 @@
 // the top-eta column (xi), and zeta is the parameter with the largest complement share, i.e. the one
 // least explained by the snapshot factor (lowest leverage sum_j u_ij^2), weighted against its other
 // terms. The K components follow in the walk.
-import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
+import { badInput, PruneScopeError } from '../errors';
 import { gramEig } from '../linalg/gram';
-import { BELSLEY_DEFINITIONS, BelsleyCore, belsleyCore, BelsleyOrdering, BelsleyResult } from './belsleyCore';
+import { BELSLEY_DEFINITIONS, BelsleyCore, belsleyCore, BelsleyOrdering, BelsleyResult, exactRemovalOrder } from './belsleyCore';
 
 export interface BelsleyLowRankOptions {
   /** Subtract each parameter's mean over the snapshots first (default true). */
@@ -99,21 +99,12 @@ function lowRankCore(z: Float64Array, k: number, n: number, rho: number): Belsle
  * of the degenerate rho-eigenspace, and the per-vector proportions would depend on that choice.
  */
 function exactLowRankOrder(z: Float64Array, k: number, n: number, rho: number, firstZeta: number, signal?: AbortSignal): Int32Array {
-  const remaining = Array.from({ length: n }, (_, i) => i);
-  const order: number[] = [];
-  let zeta = firstZeta;
-  while (remaining.length > 1) {
-    throwIfCancelled(signal, 'Belsley exact ordering');
-    order.push(remaining[zeta]);
-    remaining.splice(zeta, 1);
+  return exactRemovalOrder(n, firstZeta, (remaining) => {
     const m = remaining.length;
-    if (m === 1) break;
     const sub = new Float64Array(k * m);
     for (let a = 0; a < k; a++) for (let t = 0; t < m; t++) sub[a * m + t] = z[a * n + remaining[t]];
-    zeta = lowRankCore(sub, k, m, rho).zeta;
-  }
-  order.push(remaining[0]);
-  return Int32Array.from(order);
+    return lowRankCore(sub, k, m, rho).zeta;
+  }, signal);
 }
 
 /** The model R densely (for tests and the small exact case): (1 - rho) Z Z^T + rho I. */
