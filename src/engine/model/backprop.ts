@@ -169,12 +169,5 @@ export function compactProducts(c: CompactInput, d: tf.Tensor2D, power: 1 | 2, t
   return { kernel: tf.tensor2d(kernel, transposed ? [out, inSize] : [inSize, out]), bias: tf.tensor1d(bias) };
 }
 
-/** Flatten per-layer tensors into the shared flat parameter order. */
-export function flattenParams(net: Network, kernels: tf.Tensor[], biases: tf.Tensor[]): Float32Array {
-  const flat = new Float32Array(net.nParams);
-  net.layout.forEach((l, i) => {
-    flat.set(kernels[i].dataSync() as Float32Array, l.kernelOffset);
-    flat.set(biases[i].dataSync() as Float32Array, l.biasOffset);
-  });
-  return flat;
-}
+// Per-layer tensors (gradients, moments) into the flat parameter order: network.ts owns that order.
+export { flattenParams } from './network';

@@ -152,12 +152,7 @@ export class Network {
 
   /** All parameters in the flat order (downloads from the backend). */
   toFlat(): Float32Array {
-    const flat = new Float32Array(this.nParams);
-    this.layout.forEach((l, i) => {
-      flat.set(this.kernels[i].dataSync() as Float32Array, l.kernelOffset);
-      flat.set(this.biases[i].dataSync() as Float32Array, l.biasOffset);
-    });
-    return flat;
+    return flattenParams(this, this.kernels, this.biases);
   }
 
   setFlat(flat: ArrayLike<number>): void {
@@ -187,4 +182,14 @@ export class Network {
   dispose(): void {
     for (const v of [...this.kernels, ...this.biases]) v.dispose();
   }
+}
+
+/** Per-layer tensors (parameters, gradients, moments) downloaded into the flat parameter order. */
+export function flattenParams(net: Network, kernels: tf.Tensor[], biases: tf.Tensor[]): Float32Array {
+  const flat = new Float32Array(net.nParams);
+  net.layout.forEach((l, i) => {
+    flat.set(kernels[i].dataSync() as Float32Array, l.kernelOffset);
+    flat.set(biases[i].dataSync() as Float32Array, l.biasOffset);
+  });
+  return flat;
 }

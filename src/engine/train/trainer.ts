@@ -44,11 +44,6 @@ export function disposeGradients(g: StepGradients): void {
   tf.dispose([...g.kernels, ...g.biases, g.loss]);
 }
 
-/** Concatenate per-layer tensors (k_0, b_0, k_1, b_1, ...) into the flat parameter order. */
-export function flatten(kernels: tf.Tensor[], biases: tf.Tensor[]): tf.Tensor1D {
-  return tf.tidy(() => tf.concat(kernels.flatMap((k, i) => [tf.reshape(k, [-1]), biases[i]])) as tf.Tensor1D);
-}
-
 export class Trainer {
   readonly kind: LossKind;
   readonly lr: number;
