@@ -3,8 +3,12 @@
 //   H_k0 H_k0+1 ... H_k0+nb-1 = I - Y T Y^T,  Y = [v_k0 ... v_k0+nb-1] (n x nb), T upper triangular,
 // so each block costs three matrix multiplies (W = Y^T U, W = T W, U -= Y W) instead of nb rank-1
 // updates: the 2 n^3 flops run in gemm.ts's packed kernel rather than as memory-bound vector loops.
+//
+// With the WebAssembly kernels, V stays in linear memory for all blocks (one copy in, one out); only
+// each block's Y^T and T are copied in, O(n^2) in all against the 2 n^3 flops.
 import { gemm, view } from './gemm';
 import type { Tridiagonal } from './tridiagonal';
+import { wasmKernels } from './wasmKernels';
 
 const NB = 64;
 
@@ -18,6 +22,17 @@ export function applyQ(t: Tridiagonal, v: Float64Array, cols: number): void {
   const w1 = new Float64Array(NB * cols);
   const w2 = new Float64Array(NB * cols);
   const nBlocks = Math.ceil((last + 1) / NB);
+  // Wasm layout: V (n x cols), Y^T (NB x n), T (NB x NB), W1, W2 (NB x cols).
+  let wk = wasmKernels();
+  const pv = wk?.heap ?? 0, py = pv + 8 * n * cols, pt = py + 8 * NB * n, pw1 = pt + 8 * NB * NB, pw2 = pw1 + 8 * NB * cols;
+  if (wk) {
+    try {
+      wk.ensure(pw2 + 8 * NB * cols - pv);
+      wk.f64().set(v, pv / 8);
+    } catch {
+      wk = undefined;
+    }
+  }
   for (let b = nBlocks - 1; b >= 0; b--) {
     const k0 = b * NB;
     const nb = Math.min(NB, last + 1 - k0);
@@ -52,9 +67,20 @@ export function applyQ(t: Tridiagonal, v: Float64Array, cols: number): void {
         tm[r * NB + i] = acc;
       }
     }
+    if (wk) {
+      const f = wk.f64();
+      f.set(yt.subarray(0, nb * m), py / 8);
+      f.set(tm, pt / 8);
+      const vsp = pv + 8 * s * cols;
+      wk.ex.gemm(0, 0, nb, cols, m, 1, py, m, vsp, cols, 0, pw1, cols); // W1 = Y^T V_s
+      wk.ex.gemm(0, 0, nb, cols, nb, 1, pt, NB, pw1, cols, 0, pw2, cols); // W2 = T W1
+      wk.ex.gemm(1, 0, m, cols, nb, -1, py, m, pw2, cols, 1, vsp, cols); // V_s -= Y W2
+      continue;
+    }
     const vs = view(v, cols, s * cols);
     gemm(false, false, nb, cols, m, 1, view(yt, m), vs, 0, view(w1, cols)); // W1 = Y^T V_s
     gemm(false, false, nb, cols, nb, 1, view(tm, NB), view(w1, cols), 0, view(w2, cols)); // W2 = T W1
     gemm(true, false, m, cols, nb, -1, view(yt, m), view(w2, cols), 1, vs); // V_s -= Y W2
   }
+  if (wk) v.set(wk.f64().subarray(pv / 8, pv / 8 + n * cols));
 }

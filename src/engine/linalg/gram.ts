@@ -7,6 +7,7 @@
 // how a trajectory is recorded. Both products below then walk long contiguous rows.
 import { badInput } from '../errors';
 import { eigh } from './eigh';
+import { gemmWasm, view } from './gemm';
 
 export interface GramEigResult {
   /** Nonzero eigenvalues of Y Y^T kept (relative to the largest, above `relTol`), descending. */
@@ -42,6 +43,12 @@ export function gramEig(snaps: Float64Array, k: number, n: number, relTol = 1e-1
 /** G = S S^T for row-major K x n S: symmetric, computed on column chunks so the K rows stay in cache. */
 export function gramRows(s: Float64Array, k: number, n: number): Float64Array {
   const g = new Float64Array(k * k);
+  // WebAssembly SIMD GEMM (S S^T in full: twice the flops of the triangle, still ~4x faster than the
+  // TypeScript loop below); the mirrored copy keeps G exactly symmetric.
+  if (k > 0 && n > 0 && gemmWasm(false, true, k, k, n, 1, view(s, n), view(s, n), 0, view(g, k))) {
+    for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) g[b * k + a] = g[a * k + b];
+    return g;
+  }
   const CH = 1024;
   for (let c0 = 0; c0 < n; c0 += CH) {
     const c1 = Math.min(n, c0 + CH);
@@ -84,6 +91,7 @@ export function gramRows(s: Float64Array, k: number, n: number): Float64Array {
 /** Out = C S for C (r x K) and S (K x n) row-major: each output row is a combination of S's rows. */
 export function combineRows(c: Float64Array, r: number, s: Float64Array, k: number, n: number): Float64Array {
   const out = new Float64Array(r * n);
+  if (r > 0 && k > 0 && n > 0 && gemmWasm(false, false, r, n, k, 1, view(c, k), view(s, n), 0, view(out, n))) return out;
   const CH = 2048;
   for (let c0_ = 0; c0_ < n; c0_ += CH) {
     const c1_ = Math.min(n, c0_ + CH);
