@@ -10,6 +10,7 @@ import { disposeCache, forwardCache } from '../model/backprop';
 import { lossKindOf, outputDelta, sampleLosses } from '../model/loss';
 import { DataSplit, numClasses, xTensor, yTensor } from '../data/dataset';
 import { Trainer } from '../train/trainer';
+import { PermutedBatches } from '../train/batches';
 import { countSet } from '../train/masks';
 import { checkHead } from '../train/metrics';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
@@ -96,8 +97,7 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
   const kind = lossKindOf(net);
   const xAll = xTensor(split.train, features);
   const yAll = yTensor(split.train, task, classes);
-  const rows = split.train.rows;
-  const rng = new Rng(opts.seed);
+  const batches = new PermutedBatches(split.train.rows, opts.batchSize, opts.seed);
   const losses = new Float32Array(opts.steps);
   const freezeMask = new Uint8Array(net.nParams);
   const freezeStep = new Int32Array(net.nParams);
@@ -107,20 +107,15 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
   // lowest layer that still trains: deltas below it are never needed once tracking has stopped.
   let frozenLayer = new Array<boolean>(net.layout.length).fill(false);
   const acc = { before: { steps: 0, b: 0, o: 0 }, after: { steps: 0, b: 0, o: 0 } };
-  let perm: tf.Tensor1D | undefined;
-  let pos = rows;
   try {
     for (let step = 1; step <= opts.steps; step++) {
       if (step % 16 === 0) await new Promise<void>((r) => setImmediate(r));
       throwIfCancelled(opts.signal, 'training');
-      if (pos >= rows) { perm?.dispose(); perm = tf.tensor1d(rng.permutation(rows), 'int32'); pos = 0; }
-      const size = Math.min(opts.batchSize, rows - pos);
-      const start = pos;
-      pos += size;
       const tracking = tracker !== undefined && (nextStage < stages.length || opts.trackToEnd || stages.length === 0);
       const t0 = timing ? performance.now() : 0;
       const g = tf.tidy(() => {
-        const idx = tf.slice(perm!, start, size);
+        const idx = batches.next();
+        const size = idx.shape[0];
         const x = tf.gather(xAll, idx) as tf.Tensor2D;
         const y = tf.gather(yAll, idx) as tf.Tensor2D;
         const cache = forwardCache(net, x);
@@ -184,7 +179,7 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
     if (ordering) ordering.ranks = ranksFromOrder(ordering.order, net.nParams);
     if (tracker) opts.onTrackerDone?.(tracker);
   } finally {
-    perm?.dispose();
+    batches.dispose();
     tracker?.dispose();
     trainer.dispose();
     tf.dispose([xAll, yAll]);

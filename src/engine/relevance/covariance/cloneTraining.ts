@@ -1,14 +1,14 @@
 // Continued Adam training on a CLONE of the model (the caller's model is never changed), for the
 // covariance sources that watch training: `trajectory` (snapshots of the iterates) and `gradient`
 // (the section 3 tracker). Pruned (exactly zero) parameters stay pruned through the Trainer's prune
-// mask. Minibatches are drawn as in ordering/freezeTrain.ts (one seeded permutation per pass over
-// the data, Rng(seed)), so the gradient source sees the same batches as `orderParameters`.
+// mask. Minibatches come from train/batches.ts PermutedBatches, as in ordering/freezeTrain.ts, so the
+// gradient source sees the same batches as `orderParameters`.
 import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../../model/network';
 import { DataSplit, numClasses, xTensor, yTensor } from '../../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../../errors';
-import { Rng } from '../../util/random';
 import { StepGradients, Trainer } from '../../train/trainer';
+import { PermutedBatches } from '../../train/batches';
 
 export interface CloneTrainingOptions {
   steps: number;
@@ -34,19 +34,13 @@ export async function trainClone(net: Network, split: DataSplit, pruneMask: Uint
   const trainer = new Trainer(clone, { lr: o.lr, pruneMask });
   const xAll = xTensor(split.train, d.features);
   const yAll = yTensor(split.train, d.task, numClasses(d));
-  const rng = new Rng(o.seed);
-  let perm: tf.Tensor1D | undefined;
-  let pos = rows;
+  const batches = new PermutedBatches(rows, o.batchSize, o.seed);
   try {
     for (let step = 1; step <= o.steps; step++) {
       if (step % 16 === 0) await new Promise<void>((r) => setImmediate(r));
       throwIfCancelled(o.signal, 'covariance training');
-      if (pos >= rows) { perm?.dispose(); perm = tf.tensor1d(rng.permutation(rows), 'int32'); pos = 0; }
-      const size = Math.min(o.batchSize, rows - pos);
-      const start = pos;
-      pos += size;
       const [x, y] = tf.tidy(() => {
-        const idx = tf.slice(perm!, start, size);
+        const idx = batches.next();
         return [tf.gather(xAll, idx) as tf.Tensor2D, tf.gather(yAll, idx) as tf.Tensor2D];
       });
       const g = trainer.gradients(x, y);
@@ -63,7 +57,7 @@ export async function trainClone(net: Network, split: DataSplit, pruneMask: Uint
       o.onUpdated?.(step, clone);
     }
   } finally {
-    perm?.dispose();
+    batches.dispose();
     trainer.dispose();
     tf.dispose([xAll, yAll]);
     clone.dispose();
