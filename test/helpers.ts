@@ -1,5 +1,7 @@
 // Shared test setup: the backend the product uses by default (wasm here), initialised once per file.
+import * as tf from '@tensorflow/tfjs';
 import { initBackend, BackendInfo } from '../src/engine/backend';
+import { Rng } from '../src/engine/util/random';
 
 export function backend(): Promise<BackendInfo> {
   return initBackend();
@@ -13,4 +15,16 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / scale);
   return m;
+}
+
+/** A seeded batch of n rows: x [n, m] standard normal; y one-hot [n, k] or standard normal [n, k]. */
+export function batch(seed: number, n: number, m: number, k: number, classification: boolean): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const rng = new Rng(seed);
+  const x = Array.from({ length: n * m }, () => rng.normal());
+  const y = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    if (classification) y[i * k + rng.int(k)] = 1;
+    else for (let j = 0; j < k; j++) y[i * k + j] = rng.normal();
+  }
+  return { x: tf.tensor2d(x, [n, m]), y: tf.tensor2d(y, [n, k]) };
 }

@@ -1,22 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { backend, maxRelErr } from '../helpers';
+import { backend, batch, maxRelErr } from '../helpers';
 import { Network, NetworkSpec, locate, flatIndex, computeLayout } from '../../src/engine/model/network';
 import { lossGradients, flattenParams } from '../../src/engine/model/backprop';
 import { HIDDEN_ACTIVATIONS } from '../../src/engine/model/activations';
 import { meanLoss, lossKindOf } from '../../src/engine/model/loss';
-import { Rng } from '../../src/engine/util/random';
-
-function data(rng: Rng, n: number, m: number, k: number, classification: boolean) {
-  const x = Array.from({ length: n * m }, () => rng.normal());
-  const y = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    if (classification) y[i * k + rng.int(k)] = 1;
-    else for (let j = 0; j < k; j++) y[i * k + j] = rng.normal();
-  }
-  return { x: tf.tensor2d(x, [n, m]), y: tf.tensor2d(y, [n, k]) };
-}
 
 test('flat index round trip: kernel row-major [in, out], then bias', () => {
   const spec: NetworkSpec = { inputSize: 3, layers: [{ name: 'a', units: 2, activation: 'tanh' }, { name: 'b', units: 4, activation: 'softmax' }] };
@@ -32,11 +21,10 @@ for (const act of HIDDEN_ACTIVATIONS) {
   for (const head of ['softmax', 'linear', 'sigmoid'] as const) {
     test(`explicit backward equals tf autodiff (${act} hidden, ${head} head)`, async () => {
       await backend();
-      const rng = new Rng(7);
       const spec: NetworkSpec = { inputSize: 4, layers: [{ name: 'h1', units: 5, activation: act }, { name: 'h2', units: 3, activation: act }, { name: 'out', units: 3, activation: head }] };
       const net = Network.random(spec, 3);
       net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.1 * Math.sin(i))); // non-zero biases
-      const { x, y } = data(rng, 16, 4, 3, head === 'softmax');
+      const { x, y } = batch(7, 16, 4, 3, head === 'softmax');
       const g = lossGradients(net, x, y);
       const ours = flattenParams(net, g.kernels, g.biases);
       const vars = [...net.kernels, ...net.biases];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { backend, maxRelErr } from '../helpers';
+import { backend, batch, maxRelErr } from '../helpers';
 import { Network } from '../../src/engine/model/network';
 import { backwardDeltas, disposeCache, forwardCache } from '../../src/engine/model/backprop';
 import { updateOuter } from '../../src/engine/ordering/covariance';
@@ -9,7 +9,7 @@ import { orderByVariance, ranksFromOrder } from '../../src/engine/ordering/rank'
 import { GradientVarianceTracker } from '../../src/engine/ordering/tracker';
 import { firstSampleGrad, meanGrad } from '../../src/engine/ordering/estimators';
 import { PruneScopeError } from '../../src/engine/errors';
-import { autodiffGrad, batch, perSampleAutodiff, smallNet } from './util';
+import { autodiffGrad, perSampleAutodiff, smallNet } from './util';
 
 test('METHODS reference: d = [1,0],[0,2],[1,1] gives C_3 = [[2/3,1/3],[1/3,5/3]] whatever C_0 is', async () => {
   await backend();

@@ -3,24 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import { Network, NetworkSpec } from '../../src/engine/model/network';
 import { flattenParams } from '../../src/engine/model/backprop';
 import { lossKindOf, meanLoss } from '../../src/engine/model/loss';
-import { Rng } from '../../src/engine/util/random';
 
 export function smallNet(seed = 3, head: 'softmax' | 'linear' = 'softmax'): Network {
   const spec: NetworkSpec = { inputSize: 4, layers: [{ name: 'h', units: 3, activation: 'tanh' }, { name: 'out', units: 3, activation: head }] };
   const net = Network.random(spec, seed);
   net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.1 * Math.sin(i + 1))); // non-zero biases
   return net;
-}
-
-export function batch(seed: number, n: number, m: number, k: number, classification: boolean): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  const rng = new Rng(seed);
-  const x = Array.from({ length: n * m }, () => rng.normal());
-  const y = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    if (classification) y[i * k + rng.int(k)] = 1;
-    else for (let j = 0; j < k; j++) y[i * k + j] = rng.normal();
-  }
-  return { x: tf.tensor2d(x, [n, m]), y: tf.tensor2d(y, [n, k]) };
 }
 
 /** Autodiff gradient of the mean loss over rows [from, from + count) of the batch, flat order. */
