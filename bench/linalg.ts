@@ -1,6 +1,8 @@
 // Float64 linear algebra: eigh (values + vectors) at n = 1,000 and 2,000 against NumPy's eigh
 // (LAPACK syevd on OpenBLAS, one thread), the split of eigh's time over its three phases, the GEMM
-// kernel's flop rate, and the K x K Gram route at K = 100, n = 100,000.
+// kernel's flop rate, and the K x K Gram route at K = 100, n = 100,000. Every headline row is shown for
+// the WebAssembly SIMD kernels (the default when the module loads) and the TypeScript fallback
+// (PRUNESCOPE_NO_WASM_LINALG=1), the latter one run each for the before/after.
 //
 // The machine is shared (load averages of 10-15 on 2 cores were seen), so wall-clock time mostly
 // measures the scheduler. Both sides are therefore timed in CPU time of their own process (Node:
@@ -20,8 +22,20 @@ import { tridiagonalDc } from '../src/engine/linalg/tridiagonalDc';
 import { gramEig } from '../src/engine/linalg/gram';
 import { belsleyLowRank } from '../src/engine/relevance/belsleyLowRank';
 import { Rng } from '../src/engine/util/random';
+import { setWasmLinalgEnabled, wasmKernels } from '../src/engine/linalg/wasmKernels';
+
+/** Run f with the WebAssembly kernels on or off (TypeScript fallback), restoring them after. */
+function withWasm<T>(on: boolean, f: () => T): T {
+  setWasmLinalgEnabled(on);
+  try {
+    return f();
+  } finally {
+    setWasmLinalgEnabled(true);
+  }
+}
 
 const NUMPY_FIGURE_1000 = 0.54; // s, one thread, the brief's reference
+const figure1000 = (n: number) => NUMPY_FIGURE_1000 * (n / 1000) ** 3;
 const REPS: Record<number, number> = { 1000: Number(process.env.LINALG_BENCH_REPS ?? 3), 2000: Number(process.env.LINALG_BENCH_REPS_2000 ?? 2) };
 
 /** CPU seconds of this process (user + system). */
@@ -59,6 +73,8 @@ function numpyEigh(n: number): number | undefined {
   return r.status === 0 && Number.isFinite(t) ? t : undefined;
 }
 
+const impl0 = () => (wasmKernels() ? 'wasm SIMD' : 'TypeScript, wasm unavailable');
+
 export async function runLinalgBench(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const load = () => `load avg ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`;
@@ -77,6 +93,15 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
       wall.push((performance.now() - t0) / 1000);
     }
     const mine = median(ours);
+    const impl = wasmKernels() ? 'wasm SIMD kernels' : 'TypeScript (wasm unavailable)';
+    {
+      // The TypeScript fallback, one run, for the before/after.
+      const c0 = cpu();
+      withWasm(false, () => eigh(a, n));
+      const ts = cpu() - c0;
+      const ref = np.length ? median(np) : figure1000(n);
+      rows.push({ group: 'linalg', name: `eigh n=${n} values+vectors, TypeScript fallback`, value: ts, unit: 's CPU', ratio: ts / ref, ratioOf: np.length ? 'x NumPy eigh (measured now, 1 thread)' : 'x reference figure', target: '<= 2', pass: ts / ref <= 2, note: `one run; ${(ts / mine).toFixed(1)}x the ${impl} path` });
+    }
     // Where the time goes, one run per phase (CPU s), and the flop rate each phase reaches.
     {
       let c0 = cpu();
@@ -89,7 +114,7 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
       c0 = cpu();
       applyQ(t, v, n);
       const tBack = cpu() - c0;
-      rows.push({ group: 'linalg', name: `eigh n=${n} phases: tridiagonalise / D&C / back-transform`, value: tTri + tDc + tBack, unit: 's CPU', note: `${tTri.toFixed(2)} / ${tDc.toFixed(2)} / ${tBack.toFixed(2)} s; tridiagonalisation ${(((4 / 3) * n ** 3) / tTri / 1e9).toFixed(2)} GFLOP/s (BLAS-2, fused), back-transformation ${((2 * n ** 3) / tBack / 1e9).toFixed(2)} GFLOP/s (GEMM)` });
+      rows.push({ group: 'linalg', name: `eigh n=${n} phases (${impl}): tridiagonalise / D&C / back-transform`, value: tTri + tDc + tBack, unit: 's CPU', note: `${tTri.toFixed(2)} / ${tDc.toFixed(2)} / ${tBack.toFixed(2)} s; tridiagonalisation ${(((4 / 3) * n ** 3) / tTri / 1e9).toFixed(2)} GFLOP/s (BLAS-2, fused), back-transformation ${((2 * n ** 3) / tBack / 1e9).toFixed(2)} GFLOP/s (GEMM)` });
     }
     if (n === 1000) {
       // The previous path (implicit QL accumulating rotations into Q^T), once, for the before/after.
@@ -102,13 +127,13 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
     if (np.length) {
       const ref = median(np);
       rows.push({
-        group: 'linalg', name: `eigh n=${n} values+vectors`, value: mine, unit: 's CPU', ratio: mine / ref, ratioOf: 'x NumPy eigh (measured now, 1 thread)',
+        group: 'linalg', name: `eigh n=${n} values+vectors, ${impl}`, value: mine, unit: 's CPU', ratio: mine / ref, ratioOf: 'x NumPy eigh (measured now, 1 thread)',
         target: '<= 2', pass: mine / ref <= 2,
-        note: `median of ${ours.length} (wall median ${median(wall).toFixed(2)} s); NumPy median ${ref.toFixed(3)} s CPU over ${np.length} paired runs; ${load()}; Householder tridiagonalisation + divide and conquer + blocked WY back-transformation, scalar JS GEMM`,
+        note: `median of ${ours.length} (wall median ${median(wall).toFixed(2)} s); NumPy median ${ref.toFixed(3)} s CPU over ${np.length} paired runs; ${load()}; Householder tridiagonalisation + divide and conquer + blocked WY back-transformation`,
       });
     }
     rows.push({
-      group: 'linalg', name: `eigh n=${n} values+vectors`, value: mine, unit: 's CPU', ratio: mine / figure, ratioOf: `x reference figure ${figure.toFixed(2)} s`,
+      group: 'linalg', name: `eigh n=${n} values+vectors, ${impl}`, value: mine, unit: 's CPU', ratio: mine / figure, ratioOf: `x reference figure ${figure.toFixed(2)} s`,
       target: '<= 2', pass: mine / figure <= 2,
       note: n === 1000 ? 'reference = the brief\'s NumPy figure, 0.54 s at n = 1,000' : 'reference = 0.54 s x (2000/1000)^3 = 4.32 s',
     });
@@ -121,14 +146,16 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
     const x = Float64Array.from({ length: n * n }, () => rng.normal());
     const y = Float64Array.from({ length: n * n }, () => rng.normal());
     const z = new Float64Array(n * n);
-    const t: number[] = [];
-    for (let r = 0; r < 3; r++) {
-      const c0 = cpu();
-      gemm(false, false, n, n, n, 1, view(x, n), view(y, n), 0, view(z, n));
-      t.push(cpu() - c0);
+    for (const on of [true, false]) {
+      const t: number[] = [];
+      for (let r = 0; r < 3; r++) {
+        const c0 = cpu();
+        withWasm(on, () => gemm(false, false, n, n, n, 1, view(x, n), view(y, n), 0, view(z, n)));
+        t.push(cpu() - c0);
+      }
+      const s = median(t);
+      rows.push({ group: 'linalg', name: `GEMM 1000 x 1000 x 1000 (float64, packed 4x4 kernel, ${on ? impl0() : 'TypeScript'})`, value: (2 * n ** 3) / s / 1e9, unit: 'GFLOP/s', note: `median of 3, ${s.toFixed(2)} s CPU${on ? " including the operand copies into linear memory" : ""}; ${load()}` });
     }
-    const s = median(t);
-    rows.push({ group: 'linalg', name: 'GEMM 1000 x 1000 x 1000 (float64, packed 4x4 kernel)', value: (2 * n ** 3) / s / 1e9, unit: 'GFLOP/s', note: `median of 3, ${s.toFixed(2)} s CPU; ${load()}` });
   }
 
   const k = 100, n = 100_000;
@@ -148,7 +175,11 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
     lowRank.push(cpu() - c0);
   }
   const g = median(gram);
-  rows.push({ group: 'linalg', name: `Gram route K=${k}, n=${n} (values + unit vectors)`, value: g, unit: 's CPU', ratio: g, ratioOf: 'x 1 s budget', target: '<= 1', pass: g <= 1, note: `median of ${gram.length} (wall median ${median(gramWall).toFixed(2)} s); ${load()}; Y^T Y and Y V with register-blocked loops, eigh of K x K` });
+  const c0 = cpu();
+  withWasm(false, () => gramEig(snaps, k, n));
+  const gTs = cpu() - c0;
+  rows.push({ group: 'linalg', name: `Gram route K=${k}, n=${n}, TypeScript fallback`, value: gTs, unit: 's CPU', ratio: gTs, ratioOf: 'x 1 s budget', target: '<= 1', pass: gTs <= 1, note: 'one run' });
+  rows.push({ group: 'linalg', name: `Gram route K=${k}, n=${n} (values + unit vectors, ${impl0()})`, value: g, unit: 's CPU', ratio: g, ratioOf: 'x 1 s budget', target: '<= 1', pass: g <= 1, note: `median of ${gram.length} (wall median ${median(gramWall).toFixed(2)} s); ${load()}; Y^T Y and Y V as GEMMs, eigh of K x K` });
   rows.push({ group: 'linalg', name: `Belsley low-rank+diag K=${k}, n=${n} (fast order)`, value: median(lowRank), unit: 's CPU', note: 'centring, standardising, Gram route, proportions for K components + pooled complement, fast ordering' });
   return rows;
 }
