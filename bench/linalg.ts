@@ -154,7 +154,7 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
         t.push(cpu() - c0);
       }
       const s = median(t);
-      rows.push({ group: 'linalg', name: `GEMM 1000 x 1000 x 1000 (float64, packed 4x4 kernel, ${on ? impl0() : 'TypeScript'})`, value: (2 * n ** 3) / s / 1e9, unit: 'GFLOP/s', note: `median of 3, ${s.toFixed(2)} s CPU${on ? " including the operand copies into linear memory" : ""}; ${load()}` });
+      rows.push({ group: 'linalg', name: `GEMM 1000 x 1000 x 1000 (float64, packed 4x4 kernel, ${on ? impl0() : 'TypeScript'})`, value: (2 * n ** 3) / s / 1e9, unit: 'GFLOP/s', note: `median of 3, ${s.toFixed(2)} s CPU${on ? ' including the operand copies into linear memory' : ''}; ${load()}` });
     }
   }
 
