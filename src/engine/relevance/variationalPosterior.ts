@@ -148,24 +148,28 @@ export function elboStep(
     }
   }
 
+  // First layer: both backward products need x^T; transpose x once and square the transpose
+  // instead of letting each transposed product materialise its own copy (wasmMatMul.ts).
+  const xT = tf.transpose(x) as tf.Tensor2D;
   const grads: tf.Tensor[] = new Array(4 * L);
   for (let l = L - 1; l >= 0; l--) {
     const p = q[l];
     const klScale = 1 / (priorVariances[l] * nTrain);
-    const gv = tf.div(tf.mul(delta, eps[l]), tf.mul(sd[l], 2)) as tf.Tensor2D;
-    const gMuW = tf.add(tf.matMul(inputs[l], delta, true, false), tf.mul(p.muW, klScale));
+    // gv2 = 2 g_v = dz eps / sqrt(v): the factor 2 of ds^2/drho and of dv/da is carried here.
+    const gv2 = tf.div(tf.mul(delta, eps[l]), sd[l]) as tf.Tensor2D;
+    const gMuW = tf.add(l === 0 ? tf.matMul(xT, delta) : tf.matMul(inputs[l], delta, true, false), tf.mul(p.muW, klScale));
     const gMuB = tf.add(tf.sum(delta, 0), tf.mul(p.muB, klScale));
-    // d/ds^2 of KL/N is 0.5 (1/alpha^2 - 1/s^2)/N; chain rule ds^2/drho = 2 s sigmoid(rho).
-    const gS2W = tf.add(tf.matMul(inputsSq[l], gv, true, false), tf.mul(tf.sub(klScale, tf.div(1 / nTrain, s2W[l])), 0.5));
-    const s2B = tf.square(sigB[l]);
-    const gS2B = tf.add(tf.sum(gv, 0), tf.mul(tf.sub(klScale, tf.div(1 / nTrain, s2B)), 0.5));
-    const gRhoW = tf.mul(tf.mul(gS2W, tf.mul(sigW[l], 2)), tf.sigmoid(p.rhoW));
-    const gRhoB = tf.mul(tf.mul(gS2B, tf.mul(sigB[l], 2)), tf.sigmoid(p.rhoB));
+    // d/ds^2 of KL/N is 0.5 (1/alpha^2 - 1/s^2)/N; chain rule ds^2/drho = 2 s sigmoid(rho), so
+    // dL/drho = sigmoid(rho) (s (2 P + klScale) - 1 / (N s)) with P = (a^2)^T g_v: six
+    // elementwise kernels on the kernel-sized tensors instead of eight.
+    const p2W = l === 0 ? tf.matMul(tf.square(xT), gv2) : tf.matMul(inputsSq[l], gv2, true, false);
+    const gRhoW = tf.mul(tf.sub(tf.mul(tf.add(p2W, klScale), sigW[l]), tf.div(1 / nTrain, sigW[l])), tf.sigmoid(p.rhoW));
+    const gRhoB = tf.mul(tf.sub(tf.mul(tf.add(tf.sum(gv2, 0), klScale), sigB[l]), tf.div(1 / nTrain, sigB[l])), tf.sigmoid(p.rhoB));
     grads[4 * l] = gMuW; grads[4 * l + 1] = gMuB; grads[4 * l + 2] = gRhoW; grads[4 * l + 3] = gRhoB;
     if (l > 0) {
       const back = tf.add(
         tf.matMul(delta, p.muW, false, true),
-        tf.mul(tf.mul(inputs[l], 2), tf.matMul(gv, s2W[l], false, true)),
+        tf.mul(inputs[l], tf.matMul(gv2, s2W[l], false, true)),
       ) as tf.Tensor2D;
       const act = layout[l - 1].activation as HiddenActivation;
       delta = act === 'linear' ? back : (tf.mul(back, derivative(act, pre[l - 1], inputs[l])) as tf.Tensor2D);
