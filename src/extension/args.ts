@@ -27,3 +27,111 @@ export function modelArgFrom(args: readonly unknown[]): ModelArg {
   }
   return { kind: 'refused', reason: 'unexpected command argument (expected a file Uri)' };
 }
+
+// ---- Choices for the model commands: pure, so the rules are unit-tested without VS Code. ----
+
+export const METHODS = ['random', 'obd', 'variational', 'belsley'] as const;
+export type Method = (typeof METHODS)[number];
+export const VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
+export type Variant = (typeof VARIANTS)[number];
+export const SHARE_CHOICES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
+
+export const isMethod = (v: unknown): v is Method => typeof v === 'string' && (METHODS as readonly string[]).includes(v);
+export const isVariant = (v: unknown): v is Variant => typeof v === 'string' && (VARIANTS as readonly string[]).includes(v);
+
+/** A share typed by the user: a number strictly between 0 and 1 ("0.35", ".35" or "35%"). */
+export function parseShare(text: string): { ok: true; value: number } | { ok: false; reason: string } {
+  const t = text.trim();
+  const pct = t.endsWith('%');
+  const num = pct ? t.slice(0, -1).trim() : t;
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(num)) return { ok: false, reason: 'Enter a number between 0 and 1, for example 0.35 (or 35%)' };
+  const v = Number(num) / (pct ? 100 : 1);
+  if (!(v > 0 && v < 1)) return { ok: false, reason: `The share must be strictly between 0 and 1 (got ${v})` };
+  return { ok: true, value: v };
+}
+
+/** Layer widths typed by the user: positive integers separated by commas or spaces ("8, 3"). */
+export function parseWidths(text: string, max = 100000): { ok: true; value: number[] } | { ok: false; reason: string } {
+  const parts = text.split(/[\s,]+/).filter((s) => s.length > 0);
+  if (parts.length === 0) return { ok: false, reason: 'Enter one width per Dense layer, for example 8, 3' };
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d+$/.test(p)) return { ok: false, reason: `"${p.slice(0, 20)}" is not a positive integer` };
+    const n = Number(p);
+    if (n < 1 || n > max) return { ok: false, reason: `widths must be between 1 and ${max} (got ${p.slice(0, 20)})` };
+    out.push(n);
+  }
+  return { ok: true, value: out };
+}
+
+/** "0.5" -> "0.5", 0.123456 -> "0.1235": short, stable, file-name safe. */
+export function shareLabel(share: number): string {
+  return String(Number(share.toPrecision(4)));
+}
+
+/** The model's name for derived folders: file name without .json (model.json in dir "mnet" stays "model"). */
+export function modelStem(modelPath: string): string {
+  return path.basename(modelPath).replace(/\.json$/i, '') || 'model';
+}
+
+/**
+ * A NEW output folder beside the model: `<dir>/<stem>-<what>-<method>-<share>`, with "-2", "-3" ...
+ * appended when that name is taken, so a user's earlier result (or the model) is never overwritten.
+ */
+export function outputFolder(modelPath: string, what: string, tag: string, exists: (p: string) => boolean, maxTries = 1000): string {
+  const base = path.join(path.dirname(modelPath), `${modelStem(modelPath)}-${what}-${tag}`);
+  if (!exists(base)) return base;
+  for (let i = 2; i <= maxTries; i++) {
+    const p = `${base}-${i}`;
+    if (!exists(p)) return p;
+  }
+  throw new Error(`no free folder name beside ${modelPath} (tried ${base} and ${maxTries - 1} suffixes)`);
+}
+
+/** Settings under prunescope.*, checked: a hand-edited settings.json can hold anything. */
+export interface Settings {
+  defaultMethod: Method;
+  defaultVariant: Variant;
+  belsleyBlockLimit: number;
+  seeds: number;
+  curveStep: number;
+}
+export const DEFAULT_SETTINGS: Settings = { defaultMethod: 'obd', defaultVariant: 'ggn', belsleyBlockLimit: 2048, seeds: 3, curveStep: 0.05 };
+
+export function readSettings(get: (key: string) => unknown): Settings {
+  const int = (key: keyof Settings, lo: number, hi: number) => {
+    const v = get(key);
+    return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? v : (DEFAULT_SETTINGS[key] as number);
+  };
+  const step = get('curveStep');
+  const m = get('defaultMethod');
+  const va = get('defaultVariant');
+  return {
+    defaultMethod: isMethod(m) ? m : DEFAULT_SETTINGS.defaultMethod,
+    defaultVariant: isVariant(va) ? va : DEFAULT_SETTINGS.defaultVariant,
+    belsleyBlockLimit: int('belsleyBlockLimit', 1, 100000),
+    seeds: int('seeds', 1, 100),
+    // The engine needs 1/step to be an integer (shares 0, step, ..., 1 - step).
+    curveStep: typeof step === 'number' && step >= 0.01 && step <= 0.5 && Math.abs(Math.round(1 / step) * step - 1) < 1e-9 ? step : DEFAULT_SETTINGS.curveStep,
+  };
+}
+
+/** Shares 0, step, 2 step, ... below 1: what the curves are computed on (for the what-if slider's ticks). */
+export function curveShares(step: number): number[] {
+  const n = Math.floor(1 / step + 1e-9);
+  const out: number[] = [];
+  for (let i = 0; i <= n; i++) { const s = Number((i * step).toFixed(6)); if (s < 1) out.push(s); }
+  return out;
+}
+
+/** Methods in quick-pick order: the default first, the rest as listed. */
+export function methodOrder(defaultMethod: Method): Method[] {
+  return [defaultMethod, ...METHODS.filter((m) => m !== defaultMethod)];
+}
+
+/** The data choice remembered for a model: a built-in name or an absolute .csv path, else undefined. */
+export function rememberedData(v: unknown, builtins: readonly string[]): string | undefined {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 4096) return undefined;
+  if (builtins.includes(v)) return v;
+  return path.isAbsolute(v) && /\.csv$/i.test(v) ? v : undefined;
+}

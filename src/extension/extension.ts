@@ -8,7 +8,7 @@ import { EngineClient } from './engineClient';
 import { JobRunner } from './jobRunner';
 import { ModelFiles } from './modelFiles';
 import { RelevancePanel } from './panel';
-import { panelRequestHandler, registerCommands } from './commands';
+import { registerCommands, settings, type Commands } from './commands';
 import { PruneNotebookSerializer } from './notebook/serializer';
 import { createController, NOTEBOOK_TYPE } from './notebook/controller';
 
@@ -28,6 +28,8 @@ export function activate(ctx: vscode.ExtensionContext): void {
       // The built-in data sets ship in media/data; say where rather than let the bundle search.
       const env: NodeJS.ProcessEnv = { PRUNESCOPE_DATA_DIR: path.join(ctx.extensionPath, 'media', 'data') };
       if (backend && backend !== 'auto') env.PRUNESCOPE_BACKEND = backend;
+      // Belsley's exact-ordering block size: read by the worker's Belsley jobs.
+      env.PRUNESCOPE_BELSLEY_BLOCK_LIMIT = String(settings().belsleyBlockLimit);
       return env;
     },
     log: (level, message) => log[level](message),
@@ -46,11 +48,11 @@ export function activate(ctx: vscode.ExtensionContext): void {
   ctx.subscriptions.push(runner);
   const models = new ModelFiles(log);
   ctx.subscriptions.push(models, vscode.window.registerTreeDataProvider('prunescope.models', models));
-  let panel: RelevancePanel;
-  panel = new RelevancePanel(ctx.extensionUri, log, (name) => panelRequestHandler({ runner, panel })(name));
+  let commands: Commands | undefined;
+  const panel = new RelevancePanel(ctx.extensionUri, log, () => commands!.panelActions());
   ctx.subscriptions.push(vscode.window.registerWebviewViewProvider(RelevancePanel.viewId, panel, { webviewOptions: { retainContextWhenHidden: false } }));
 
-  registerCommands(ctx, { client: c, runner, panel, models, log });
+  commands = registerCommands(ctx, { client: c, runner, panel, models, log });
 
   ctx.subscriptions.push(
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new PruneNotebookSerializer(), { transientOutputs: false }),

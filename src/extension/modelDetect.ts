@@ -15,3 +15,17 @@ export function isLayersModelJson(text: string): boolean {
   const layers = Array.isArray(cfg.config) ? cfg.config : cfg.config?.layers;
   return Array.isArray(layers) && Array.isArray(o.weightsManifest);
 }
+
+/** Input width and output units of a Sequential dense LayersModel, when the JSON says them. */
+export function modelIo(text: string): { inputs?: number; outputs?: number } {
+  let o: any;
+  try { o = JSON.parse(text); } catch { return {}; }
+  const topo = o?.modelTopology;
+  const cfg = topo?.model_config ?? topo;
+  const layers = Array.isArray(cfg?.config) ? cfg.config : cfg?.config?.layers;
+  if (!Array.isArray(layers) || layers.length === 0) return {};
+  const shape = layers.map((l: any) => l?.config?.batch_input_shape ?? l?.config?.batchInputShape).find((s: unknown) => Array.isArray(s));
+  const inputs = Array.isArray(shape) && Number.isInteger(shape[shape.length - 1]) ? shape[shape.length - 1] : undefined;
+  const last = [...layers].reverse().find((l: any) => Number.isInteger(l?.config?.units));
+  return { inputs, outputs: last ? last.config.units : undefined };
+}

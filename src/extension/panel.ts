@@ -1,19 +1,34 @@
-// The "Relevance" webview view in the PruneScope side bar. Keeps the last figure so a view that
-// is re-created (hidden, moved) redraws without asking the worker again.
+// The "Relevance" webview view in the PruneScope side bar. Shows, for the model in focus, the
+// last figure, the analysis (curves, heatmaps, Belsley, variational), the gradient-variance
+// ordering and the what-if slider. Keeps what it showed so a re-created view (hidden, moved)
+// redraws without asking the worker again. Every message from the webview is validated first.
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type PlotlyFigure, type ToWebview } from '../protocol';
+import { parseWebviewMessage, type FromWebview, type PanelAnalysis, type PlotlyFigure, type ToWebview } from '../protocol';
 import { makeNonce, panelHtml } from './panelHtml';
 
 export type FigureRequest = (name: 'demo' | 'model') => Promise<void>;
+
+/** What the host does for the webview's validated requests. */
+export interface PanelActions {
+  figure(name: 'demo' | 'model'): Promise<void>;
+  /** Measures the focused model pruned at share; undefined when there is no focused analysis. */
+  whatif(m: Extract<FromWebview, { type: 'whatif' }>): Promise<Extract<ToWebview, { type: 'whatif' | 'error' }>>;
+  savePruned(method: string, share: number): Promise<void>;
+  exportStudent(method: string, share: number): Promise<void>;
+}
 
 export class RelevancePanel implements vscode.WebviewViewProvider {
   static readonly viewId = 'prunescope.relevance';
   private view: vscode.WebviewView | undefined;
   private ready = false;
   private last: Extract<ToWebview, { type: 'figure' }> | undefined;
+  private lastAnalysis: Extract<ToWebview, { type: 'analysis' }> | undefined;
+  private lastGv: Extract<ToWebview, { type: 'gradientVariance' }> | undefined;
   private queue: ToWebview[] = [];
+  /** Only the newest what-if request is answered: older replies would move the display backwards. */
+  private latestWhatif = -1;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel, private readonly onRequest: FigureRequest) {}
+  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel, private readonly actions: () => PanelActions) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
@@ -32,11 +47,22 @@ export class RelevancePanel implements vscode.WebviewViewProvider {
     view.onDidDispose(() => { this.view = undefined; this.ready = false; });
   }
 
-  get hasFigure(): boolean { return this.last !== undefined; }
+  get hasFigure(): boolean { return this.last !== undefined || this.lastAnalysis !== undefined; }
+  get visible(): boolean { return !!this.view?.visible; }
 
   showFigure(title: string, figure: PlotlyFigure, subtitle?: string): void {
     this.last = { type: 'figure', title, subtitle, figure };
     this.post(this.last);
+  }
+
+  showAnalysis(analysis: PanelAnalysis): void {
+    this.lastAnalysis = { type: 'analysis', analysis };
+    this.post(this.lastAnalysis);
+  }
+
+  showGradientVariance(title: string, figures: PlotlyFigure[]): void {
+    this.lastGv = { type: 'gradientVariance', title, figures };
+    this.post(this.lastGv);
   }
 
   status(text: string, busy: boolean): void { this.post({ type: 'status', text, busy }); }
@@ -46,9 +72,10 @@ export class RelevancePanel implements vscode.WebviewViewProvider {
   }
 
   private post(m: ToWebview): void {
-    // Messages posted before the webview's script runs are lost: queue until it says ready.
+    // Messages posted before the webview's script runs are lost: queue until it says ready
+    // (figures are not queued: the latest of each kind is replayed on ready).
     if (this.view && this.ready) void this.view.webview.postMessage(m);
-    else if (m.type !== 'figure') this.queue.push(m);
+    else if (m.type === 'status' || m.type === 'error') this.queue.push(m);
   }
 
   private onMessage(raw: unknown): void {
@@ -58,17 +85,28 @@ export class RelevancePanel implements vscode.WebviewViewProvider {
       return;
     }
     const m = parsed.value;
+    const act = this.actions();
     switch (m.type) {
       case 'ready':
         this.ready = true;
         for (const q of this.queue.splice(0)) void this.view?.webview.postMessage(q);
-        if (this.last) void this.view?.webview.postMessage(this.last);
+        for (const q of [this.last, this.lastAnalysis, this.lastGv]) if (q) void this.view?.webview.postMessage(q);
         break;
       case 'requestFigure':
-        void this.onRequest(m.name);
+        void act.figure(m.name);
         break;
       case 'reportError':
         this.log.warn(`side panel: ${m.message}`);
+        break;
+      case 'whatif':
+        this.latestWhatif = Math.max(this.latestWhatif, m.requestId);
+        void act.whatif(m).then((reply) => { if (m.requestId >= this.latestWhatif) this.post(reply); });
+        break;
+      case 'savePruned':
+        void act.savePruned(m.method, m.share);
+        break;
+      case 'exportStudent':
+        void act.exportStudent(m.method, m.share);
         break;
     }
   }

@@ -33,6 +33,35 @@ export function panelHtml(o: { cspSource: string; nonce: string; scriptUri: stri
 <p id="status" role="status" aria-live="polite">Run "PruneScope: Analyze Model..." or show the demo figure.</p>
 <button id="demo" type="button">Show demo figure</button>
 <main id="figure"></main>
+<section id="analysis" hidden aria-labelledby="analysis-title">
+<h3 id="analysis-title">Summary</h3>
+<table id="summary"><caption id="summary-caption"></caption><thead><tr><th scope="col">layer</th><th scope="col">in</th><th scope="col">out</th><th scope="col">activation</th></tr></thead><tbody></tbody></table>
+<p id="summary-totals"></p>
+<h3>Methods compared</h3>
+<div id="curves" class="fig"></div>
+<h3>Relevance per layer</h3>
+<label for="heatmap-method">Method</label> <select id="heatmap-method"></select>
+<div id="heatmaps"></div>
+<h3>Belsley</h3>
+<div id="belsley-condition" class="fig"></div>
+<div id="belsley-proportions" class="fig"></div>
+<p id="belsley-none" hidden>No Belsley view for this analysis.</p>
+<h3>Variational posterior</h3>
+<div id="variational" class="fig"></div>
+<p id="variational-none" hidden>No variational posterior for this analysis.</p>
+<h3>What if</h3>
+<div class="whatif">
+<label for="whatif-method">Method</label> <select id="whatif-method"></select>
+<label for="whatif-share">Pruned share</label> <input id="whatif-share" type="range" min="0.05" max="0.95" step="0.05" value="0.5" aria-valuetext="50%">
+<output id="whatif-share-label" for="whatif-share">50%</output>
+<p id="whatif-value" aria-live="polite">Move the slider to measure the pruned model.</p>
+<button id="save-pruned" type="button">Save pruned model</button> <button id="export-student" type="button">Export student</button>
+</div>
+</section>
+<section id="gv" hidden>
+<h3 id="gv-title">Gradient-variance ordering</h3>
+<div id="gv-figures"></div>
+</section>
 <script nonce="${esc(o.nonce)}" src="${esc(o.scriptUri)}"></script>
 </body>
 </html>`;

@@ -1,20 +1,46 @@
 // Messages between the extension host and the side-panel webview. Everything arriving from a
 // webview is untrusted (its page could be compromised): parseWebviewMessage checks every field
-// and rejects unknown types and unknown keys before the host acts on it.
+// and rejects unknown types and unknown keys before the host acts on it. The webview names a
+// method and a share only; the model, the data and the output folders are the host's own state.
 import type { PlotlyFigure } from './figure';
+
+export const PANEL_METHODS = ['random', 'obd', 'variational', 'belsley'] as const;
+export type PanelMethod = (typeof PANEL_METHODS)[number];
 
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'requestFigure'; requestId: number; name: FigureName }
-  | { type: 'reportError'; message: string };
+  | { type: 'reportError'; message: string }
+  /** The what-if slider moved (debounced): measure the model pruned at `share` by `method`. */
+  | { type: 'whatif'; requestId: number; method: PanelMethod; share: number }
+  /** "Save pruned model" / "Export student" at the slider's method and share. */
+  | { type: 'savePruned'; method: PanelMethod; share: number }
+  | { type: 'exportStudent'; method: PanelMethod; share: number };
 
 export const FIGURE_NAMES = ['demo', 'model'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
 
+export interface PanelSummary {
+  layers: { name: string; inSize: number; outSize: number; activation: string }[];
+  params: number; active: number; pruned: number; backend: string; metric: 'accuracy' | 'mse'; baseline: number;
+}
+
+export interface PanelAnalysis {
+  title: string;
+  subtitle: string;
+  data: string;
+  methods: string[];
+  summary: PanelSummary;
+  figures: { curves: PlotlyFigure; heatmaps: Record<string, PlotlyFigure[]>; belsleyCondition?: PlotlyFigure; belsleyProportions?: PlotlyFigure; variational?: PlotlyFigure };
+}
+
 export type ToWebview =
   | { type: 'figure'; title: string; subtitle?: string; figure: PlotlyFigure; inReplyTo?: number }
   | { type: 'status'; text: string; busy: boolean }
-  | { type: 'error'; message: string; inReplyTo?: number };
+  | { type: 'error'; message: string; inReplyTo?: number }
+  | { type: 'analysis'; analysis: PanelAnalysis }
+  | { type: 'gradientVariance'; title: string; figures: PlotlyFigure[] }
+  | { type: 'whatif'; inReplyTo: number; method: string; share: number; metric: 'accuracy' | 'mse'; value: number; baseline: number; pruned: number; candidates: number; ms: number };
 
 const MAX_TEXT = 2000;
 
@@ -23,6 +49,17 @@ function exactKeys(o: Record<string, unknown>, allowed: string[]): boolean {
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const isRequestId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isMethod = (v: unknown): v is PanelMethod => typeof v === 'string' && (PANEL_METHODS as readonly string[]).includes(v);
+/** A share the engine can act on: finite, strictly inside (0, 1). */
+const isShare = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 1;
+
+function methodShare(o: Record<string, unknown>, type: string): ParseResult<{ method: PanelMethod; share: number }> {
+  if (!isMethod(o.method)) return { ok: false, reason: `${type}: method must be one of ${PANEL_METHODS.join(', ')}` };
+  if (!isShare(o.share)) return { ok: false, reason: `${type}: share must be a number strictly between 0 and 1` };
+  return { ok: true, value: { method: o.method, share: o.share } };
+}
 
 export function parseWebviewMessage(v: unknown): ParseResult<FromWebview> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, reason: 'not an object' };
@@ -33,7 +70,7 @@ export function parseWebviewMessage(v: unknown): ParseResult<FromWebview> {
     case 'requestFigure': {
       if (!exactKeys(o, ['type', 'requestId', 'name'])) return { ok: false, reason: 'requestFigure: unexpected keys' };
       const id = o.requestId;
-      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return { ok: false, reason: 'requestFigure: requestId must be a non-negative integer' };
+      if (!isRequestId(id)) return { ok: false, reason: 'requestFigure: requestId must be a non-negative integer' };
       if (typeof o.name !== 'string' || !(FIGURE_NAMES as readonly string[]).includes(o.name)) return { ok: false, reason: 'requestFigure: unknown figure name' };
       return { ok: true, value: { type: 'requestFigure', requestId: id, name: o.name as FigureName } };
     }
@@ -41,6 +78,19 @@ export function parseWebviewMessage(v: unknown): ParseResult<FromWebview> {
       if (!exactKeys(o, ['type', 'message'])) return { ok: false, reason: 'reportError: unexpected keys' };
       if (typeof o.message !== 'string' || o.message.length > MAX_TEXT) return { ok: false, reason: 'reportError: message must be a string of at most 2000 characters' };
       return { ok: true, value: { type: 'reportError', message: o.message } };
+    case 'whatif': {
+      if (!exactKeys(o, ['type', 'requestId', 'method', 'share'])) return { ok: false, reason: 'whatif: unexpected keys' };
+      if (!isRequestId(o.requestId)) return { ok: false, reason: 'whatif: requestId must be a non-negative integer' };
+      const ms = methodShare(o, 'whatif');
+      return ms.ok ? { ok: true, value: { type: 'whatif', requestId: o.requestId, ...ms.value } } : ms;
+    }
+    case 'savePruned':
+    case 'exportStudent': {
+      const type = o.type;
+      if (!exactKeys(o, ['type', 'method', 'share'])) return { ok: false, reason: `${type}: unexpected keys` };
+      const ms = methodShare(o, type);
+      return ms.ok ? { ok: true, value: { type, ...ms.value } } : ms;
+    }
     default:
       return { ok: false, reason: `unknown message type ${JSON.stringify(String(o.type)).slice(0, 40)}` };
   }

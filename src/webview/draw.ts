@@ -9,7 +9,8 @@ function cssVar(el: Element, name: string, fallback: string): string {
 
 function themedLayout(el: Element, fig: PlotlyFigure): Record<string, unknown> {
   const fg = cssVar(el, '--vscode-editor-foreground', cssVar(el, '--vscode-foreground', '#333'));
-  const grid = cssVar(el, '--vscode-editorWidget-border', cssVar(el, '--vscode-panel-border', '#8884'));
+  // High-contrast themes define contrastBorder (others leave it unset): strong gridlines there.
+  const grid = cssVar(el, '--vscode-contrastBorder', cssVar(el, '--vscode-editorWidget-border', cssVar(el, '--vscode-panel-border', '#8884')));
   const font = cssVar(el, '--vscode-font-family', 'sans-serif');
   const accent = cssVar(el, '--vscode-charts-blue', cssVar(el, '--vscode-focusBorder', '#1f77b4'));
   const axis = { gridcolor: grid, zerolinecolor: grid, linecolor: grid, color: fg };
@@ -46,14 +47,36 @@ function buildTable(fig: PlotlyFigure): HTMLElement {
   return details;
 }
 
+export interface DrawOptions { logY?: boolean; height?: number }
+
+/** What each host last drew, so a theme change can redraw everything with the new colours. */
+const drawn = new Map<HTMLElement, { fig: unknown; opts: DrawOptions }>();
+
+/** Redraw every figure (the theme changed: colours are read from --vscode-* at draw time). */
+export async function redrawAll(): Promise<void> {
+  for (const [host, { fig, opts }] of [...drawn]) {
+    if (!host.isConnected) { drawn.delete(host); continue; }
+    await drawFigure(host, fig, opts);
+  }
+}
+
+/** Call `fn` when VS Code switches theme (it changes the body's vscode-light/dark/high-contrast class). */
+export function onThemeChange(fn: () => void): void {
+  let last = document.body.className;
+  new MutationObserver(() => {
+    if (document.body.className !== last) { last = document.body.className; fn(); }
+  }).observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-kind'] });
+}
+
 /** Replaces `host`'s content with the figure and its table; returns an error text instead if the spec is bad. */
-export async function drawFigure(host: HTMLElement, fig: unknown): Promise<string | undefined> {
+export async function drawFigure(host: HTMLElement, fig: unknown, opts: DrawOptions = {}): Promise<string | undefined> {
   const problem = figureProblem(fig);
   if (problem) {
     host.textContent = `Cannot draw this figure: ${problem}`;
     return problem;
   }
   const spec = fig as PlotlyFigure;
+  drawn.set(host, { fig, opts });
   let plot = host.querySelector<HTMLElement>(':scope > .plot');
   if (!plot) {
     host.textContent = '';
@@ -62,7 +85,7 @@ export async function drawFigure(host: HTMLElement, fig: unknown): Promise<strin
     plot.setAttribute('role', 'img');
     // Inline size: the notebook renderer has no stylesheet of ours, and plotly needs a height.
     plot.style.width = '100%';
-    plot.style.height = '340px';
+    plot.style.height = `${opts.height ?? 340}px`;
     host.append(plot);
   }
   host.querySelector(':scope > .figure-table')?.remove();
@@ -70,7 +93,9 @@ export async function drawFigure(host: HTMLElement, fig: unknown): Promise<strin
   plot.setAttribute('aria-label', `${table.querySelector('summary')?.textContent ?? 'Figure'} (expand the table below for the values)`);
   host.append(table);
   // No plotly logo link, no editable/remote features: everything stays inside the webview.
-  await Plotly.react(plot, spec.data, themedLayout(host, spec), { displaylogo: false, responsive: true, showLink: false, showSendToCloud: false });
+  const layout = themedLayout(host, spec);
+  if (opts.logY) layout.yaxis = { ...(layout.yaxis as object), type: 'log' };
+  await Plotly.react(plot, spec.data, layout, { displaylogo: false, responsive: true, showLink: false, showSendToCloud: false });
   return undefined;
 }
 

@@ -16,7 +16,7 @@ fi
 VSIX="$ROOT/prunescope.vsix"
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/prunescope-e2e.XXXXXX")
-mkdir -p "$W"/{ud/User,ext,ws/nested,tmp,xdg/config,xdg/data}
+mkdir -p "$W"/{ud/User,ext,ws/nested,ws/wine,tmp,xdg/config,xdg/data}
 # Keep code-server's side effects (config, sockets, data) inside $W, never in $HOME.
 export TMPDIR="$W/tmp" XDG_CONFIG_HOME="$W/xdg/config" XDG_DATA_HOME="$W/xdg/data"
 # Workspace: a LayersModel under its usual name, the same model under another name (detected by
@@ -24,6 +24,9 @@ export TMPDIR="$W/tmp" XDG_CONFIG_HOME="$W/xdg/config" XDG_DATA_HOME="$W/xdg/dat
 cp test/e2e/fixtures/model.json test/e2e/fixtures/weights.bin test/e2e/fixtures/analysis.prune.ipynb test/e2e/fixtures/crash.prune.ipynb "$W/ws/"
 cp test/e2e/fixtures/model.json "$W/ws/nested/classifier.json"
 cp test/e2e/fixtures/weights.bin "$W/ws/nested/"
+# A small trained Wine model (13-6-3; prunescope train --data wine --layers 6,3 --epochs 30 --standardize).
+cp test/e2e/fixtures/wine/model.json "$W/ws/wine/wine.json"
+cp test/e2e/fixtures/wine/group1-shard1of1.bin "$W/ws/wine/"
 echo '{ "name": "not-a-model", "layers": [16, 8] }' > "$W/ws/config.json"
 cat > "$W/ud/User/settings.json" <<'J'
 { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "extensions.autoCheckUpdates": false,
@@ -49,7 +52,7 @@ trap cleanup EXIT
 for i in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
 set +e
-CS_URL="http://127.0.0.1:$PORT/?folder=$W/ws" SHOTS="$ART" node test/e2e/driver.js
+CS_URL="http://127.0.0.1:$PORT/?folder=$W/ws" SHOTS="$ART" WS="$W/ws" node test/e2e/driver.js
 RC=$?
 set -e
 exit $RC

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { isLayersModelJson } from '../../src/extension/modelDetect';
+import { isLayersModelJson, modelIo } from '../../src/extension/modelDetect';
 import { summarizeModelJson } from '../../src/worker/jobs/modelInfo';
 
 // Written by tfjs-layers 4.22 (model.save with a save handler); see test/e2e/fixtures.
@@ -35,4 +35,12 @@ test('info summary counts parameters from the weights manifest (4*8+8 + 8*3+3)',
   assert.deepEqual(info.inputShape, [null, 4]);
   assert.deepEqual(info.weightFiles, ['weights.bin']);
   assert.throws(() => summarizeModelJson({ modelTopology: {} }, 'bad.json'), /bad\.json: modelTopology.*expected an array of layer configs/);
+});
+
+test('modelIo: input width from batch_input_shape, outputs from the last Dense layer', () => {
+  assert.deepEqual(modelIo(fixture), { inputs: 4, outputs: 3 });
+  const wine = fs.readFileSync(path.join(__dirname, '../../../test/e2e/fixtures/wine/model.json'), 'utf8');
+  assert.deepEqual(modelIo(wine), { inputs: 13, outputs: 3 });
+  assert.deepEqual(modelIo('not json'), {});
+  assert.deepEqual(modelIo('{"modelTopology": {"config": {"layers": []}}}'), {});
 });

@@ -64,3 +64,31 @@ test('figures: only SVG trace types are drawable; tables list every point', () =
   assert.deepEqual(h.rows, [['trace 1', 'c0', 'r0', '1'], ['trace 1', 'c1', 'r0', '2'], ['trace 1', 'c0', 'r1', '3']]);
   assert.equal(h.truncated, true);
 });
+
+test('webview: what-if, save and export carry only a known method and a share inside (0, 1)', () => {
+  assert.deepEqual(parseWebviewMessage({ type: 'whatif', requestId: 3, method: 'obd', share: 0.45 }), { ok: true, value: { type: 'whatif', requestId: 3, method: 'obd', share: 0.45 } });
+  assert.deepEqual(parseWebviewMessage({ type: 'savePruned', method: 'belsley', share: 0.9 }), { ok: true, value: { type: 'savePruned', method: 'belsley', share: 0.9 } });
+  assert.deepEqual(parseWebviewMessage({ type: 'exportStudent', method: 'random', share: 0.05 }), { ok: true, value: { type: 'exportStudent', method: 'random', share: 0.05 } });
+  const bad: unknown[] = [
+    { type: 'whatif', requestId: 3, method: 'obd' },
+    { type: 'whatif', requestId: 3, method: 'obd', share: 0 },
+    { type: 'whatif', requestId: 3, method: 'obd', share: 1 },
+    { type: 'whatif', requestId: 3, method: 'obd', share: Number.NaN },
+    { type: 'whatif', requestId: 3, method: 'obd', share: '0.5' },
+    { type: 'whatif', requestId: -1, method: 'obd', share: 0.5 },
+    { type: 'whatif', requestId: 3, method: 'magnitude', share: 0.5 },
+    { type: 'whatif', requestId: 3, method: 'toString', share: 0.5 },
+    { type: 'whatif', requestId: 3, method: 'obd', share: 0.5, modelPath: '/etc/passwd' },
+    { type: 'savePruned', method: 'obd', share: 0.5, out: '/tmp/x' },
+    { type: 'savePruned', method: 'obd', share: 1.5 },
+    { type: 'savePruned', method: ['obd'], share: 0.5 },
+    { type: 'exportStudent', method: 'obd', share: Infinity },
+    { type: 'exportStudent', method: 'obd', share: 0.5, widths: [1] },
+    { type: 'exportStudent' },
+  ];
+  for (const m of bad) {
+    const r = parseWebviewMessage(m);
+    assert.equal(r.ok, false, `accepted ${JSON.stringify(m)}`);
+    if (!r.ok) assert.ok(r.reason.length > 0);
+  }
+});

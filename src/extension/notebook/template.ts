@@ -1,16 +1,9 @@
-// The notebook a user gets from "New Analysis Notebook" (optionally for a clicked model):
-// every step visible and editable.
+// Notebooks users get from the commands: "Analyze Model..." (the standard steps for a model and
+// data) and "New Analysis Notebook" (the same on built-in Wine with a model made in cell 0).
 import * as vscode from 'vscode';
 import { nbToData } from './serializer';
+import { analysisCells, type AnalysisNotebookOptions } from './steps';
 
-export function newAnalysisNotebook(modelPath?: string): vscode.NotebookData {
-  const model = modelPath ? JSON.stringify(modelPath) : '"model.json" /* path to your TF.js LayersModel */';
-  return nbToData({
-    metadata: {},
-    cells: [
-      { kind: 'markdown', source: '# PruneScope analysis\nCells are JavaScript run by the PruneScope engine with `prunescope` in scope; `await` works at top level. `plot(figure)` draws a plotly figure.', outputs: [] },
-      { kind: 'code', source: `const info = await prunescope.info(${model});\ndisplay(\`\${info.layers.length} layers, \${info.totalParams} parameters\`);\ninfo.layers`, outputs: [] },
-      { kind: 'code', source: 'plot(prunescope.demoFigure(1, 12));', outputs: [] },
-    ],
-  });
+export function analysisNotebook(o: AnalysisNotebookOptions): vscode.NotebookData {
+  return nbToData(analysisCells(o));
 }
