@@ -22,7 +22,8 @@ export function activate(ctx: vscode.ExtensionContext): void {
   client = new EngineClient({
     workerPath: path.join(ctx.extensionPath, 'dist', 'worker.js'),
     graceMs: () => cfg().get<number>('cancelGraceMs', 3000),
-    execArgv: () => [`--max-old-space-size=${cfg().get<number>('worker.maxMemoryMb', 4096)}`],
+    maxMemoryMb: () => cfg().get<number>('worker.maxMemoryMb', 4096),
+    heartbeatTimeoutMs: () => cfg().get<number>('worker.heartbeatTimeoutMs', 60000),
     env: () => {
       const backend = cfg().get<string>('backend', 'auto');
       // The built-in data sets ship in media/data; say where rather than let the bundle search.

@@ -18,6 +18,8 @@ export interface RelevanceRequest {
   covariance?: string;
   /** belsley: exact | fast (default by size). */
   ordering?: 'exact' | 'fast';
+  /** belsley: largest layer block kept as a full covariance (default 2,048). */
+  blockLimit?: number;
   seed?: number;
   /** variational: run exactly this many epochs; default: its step budget with a convergence rule. */
   epochs?: number;
@@ -42,6 +44,7 @@ export async function computeRelevance(net: Network, split: DataSplit, req: Rele
       return belsleyRelevance(net, split, {
         covariance: req.covariance as BelsleyCovariance | undefined, // validated there (PruneScopeError naming 'covariance')
         ordering: req.ordering,
+        blockLimit: req.blockLimit,
         seed: req.seed,
         signal: req.signal,
         onProgress: req.onProgress,

@@ -77,13 +77,19 @@ export async function modelAndSplit(p: ModelRef, ctx: JobContext): Promise<Model
   }
 }
 
+/** The prunescope.belsleyBlockLimit setting, passed by the extension host in the worker's environment. */
+function belsleyBlockLimit(): number | undefined {
+  const v = Number(process.env.PRUNESCOPE_BELSLEY_BLOCK_LIMIT);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
 /** The ranking of `method` with its default options, computed once per model entry. */
 export async function cachedRanking(entry: ModelEntry, method: RelevanceMethod, seed: number, ctx: JobContext, onProgress?: (done: number, total: number, what: string) => void): Promise<RelevanceResult> {
   const key = `${entry.key}|rank:${method}`;
   const hit = ctx.cache.get(key) as { ranking: RelevanceResult } | undefined;
   if (hit) return hit.ranking;
   const ranking = await computeRelevance(entry.model.network, entry.split, {
-    method, seed, signal: ctx.signal,
+    method, seed, signal: ctx.signal, blockLimit: belsleyBlockLimit(),
     onProgress: onProgress ?? ((done, total, what) => ctx.progress(total > 0 ? done / total : undefined, `${what}: ${done}/${total}`)),
   });
   // Only a finished ranking is cached; a cancelled one throws above and leaves nothing behind.
