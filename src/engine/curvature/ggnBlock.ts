@@ -9,6 +9,7 @@ import { runPass, disposePass } from './pass';
 import { Factor, outputFactor, propagate, disposeFactor } from './factors';
 import { ChunkOptions, checkBatch, resolveChunk, forEachChunk } from './batch';
 import { transposedKernels, disposeKernelsT } from './diagonal';
+import { describeParam, firstNonFinite } from '../util/finite';
 
 export interface GgnBlock {
   /** Layer index and its parameter count P = in*out + out. */
@@ -42,6 +43,11 @@ export async function ggnLayerBlock(net: Network, x: tf.Tensor2D, target: tf.Ten
     });
     const values = Float64Array.from(await sum!.data());
     for (let i = 0; i < values.length; i++) values[i] /= n;
+    const bad = firstNonFinite(values);
+    if (bad >= 0) {
+      const r = Math.floor(bad / P), c = bad % P;
+      throw new PruneScopeError('numerical', `GGN block of layer ${lay.name} has ${values[bad]} at row ${describeParam(net.layout, lay.kernelOffset + r)}, column ${describeParam(net.layout, lay.kernelOffset + c)}: the model's weights or inputs overflow`, { field: 'curvature', expected: 'finite values' });
+    }
     return { layer, size: P, values, offset: lay.kernelOffset };
   } finally {
     sum?.dispose();

@@ -7,6 +7,10 @@ import { badInput } from '../errors';
 import { ChunkOptions, LayerSums, checkBatch, resolveChunk, forEachChunk, toFlat, toFlatTransposed, varianceFrom } from './batch';
 import { diagonalChunk, factorFloatsPerSample, transposedKernels, disposeKernelsT } from './diagonal';
 import { momentSums } from './moments';
+import { checkFiniteFlat } from '../util/finite';
+
+/** Why a curvature quantity goes non-finite: the forward pass or its derivatives overflowed. */
+export const CURVATURE_HINT = "the model's weights or inputs overflow";
 
 export type DiagonalKind = 'hessian' | 'ggn' | 'fisher';
 export const DIAGONAL_KINDS: readonly DiagonalKind[] = ['hessian', 'ggn', 'fisher'];
@@ -24,7 +28,9 @@ export async function curvatureDiagonal(net: Network, x: tf.Tensor2D, target: tf
   if (!DIAGONAL_KINDS.includes(kind)) throw badInput(`unknown curvature kind ${String(kind)}`, { field: 'kind', expected: DIAGONAL_KINDS.join(', ') });
   if (kind === 'fisher') {
     const m = await momentSums(net, x, target, false, opts);
-    return { values: toFlatTransposed(net, m.second), loss: m.loss };
+    const values = toFlatTransposed(net, m.second);
+    checkFiniteFlat(net.layout, values, 'fisher diagonal', CURVATURE_HINT, { field: 'curvature' });
+    return { values, loss: m.loss };
   }
   const n = checkBatch(net, x, target);
   const exact = kind === 'hessian';
@@ -40,7 +46,9 @@ export async function curvatureDiagonal(net: Network, x: tf.Tensor2D, target: tf
   } finally {
     disposeKernelsT(kt);
   }
-  return { values: toFlat(net, sums.mean(n)), loss: loss / n };
+  const values = toFlat(net, sums.mean(n));
+  checkFiniteFlat(net.layout, values, `${kind} diagonal`, CURVATURE_HINT, { field: 'curvature' });
+  return { values, loss: loss / n };
 }
 
 /**
@@ -51,5 +59,9 @@ export async function gradientVariance(net: Network, x: tf.Tensor2D, target: tf.
   const m = await momentSums(net, x, target, true, opts);
   const first = m.first!;
   const variance = varianceFrom(first, m.second);
-  return { mean: toFlatTransposed(net, first), variance: toFlatTransposed(net, variance), loss: m.loss };
+  const mean = toFlatTransposed(net, first);
+  const varFlat = toFlatTransposed(net, variance);
+  checkFiniteFlat(net.layout, mean, 'gradient mean', CURVATURE_HINT, { field: 'gradient' });
+  checkFiniteFlat(net.layout, varFlat, 'gradient variance', CURVATURE_HINT, { field: 'gradient' });
+  return { mean, variance: varFlat, loss: m.loss };
 }

@@ -14,6 +14,7 @@ import { hashModel, makeProvenance, Provenance } from '../provenance';
 import { Trainer, StepGradients } from '../train/trainer';
 import { Metrics, checkHead, evaluate } from '../train/metrics';
 import { Rng } from '../util/random';
+import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
 import { selectColumns } from './columns';
 import { KdOptions, kdOutputDelta, kdSampleLosses, teacherLogits } from './kdLoss';
 
@@ -147,7 +148,8 @@ export async function distill(teacher: Network, student: Network, split: DataSpl
         const losses = stacked.dataSync();
         stacked.dispose();
         const bad = losses.findIndex((l) => !Number.isFinite(l));
-        if (bad >= 0) throw new PruneScopeError('numerical', `distillation loss became ${losses[bad]} in epoch ${epoch}; try a smaller lr`, { field: 'loss', expected: 'a finite value' });
+        if (bad >= 0) throw new PruneScopeError('numerical', `distillation loss became ${losses[bad]} at step ${steps - losses.length + bad + 1} (epoch ${epoch}); student ${parameterDiagnosis(student)}; try a smaller lr`, { field: 'loss', expected: 'a finite value' });
+        checkNetworkFinite(student, `by step ${steps} (epoch ${epoch}) of distillation`, 'try a smaller lr');
         let sum = 0;
         losses.forEach((l, i) => (sum += l * sizes[i]));
         seconds += (performance.now() - t0) / 1000;

@@ -10,6 +10,7 @@ import { ManifestWeight, parseManifest, readWeights } from './weightsManifest';
 import { PruneScopeMetadata, decodePruneMask, validateMetadata } from './metadata';
 import { writeFolderAtomic } from '../util/atomicWrite';
 import { clip, parseJsonBounded } from '../util/jsonLimits';
+import { describeParam, firstNonFinite } from '../util/finite';
 
 export type { PruneScopeMetadata, PruneMask } from './metadata';
 export { encodePruneMask, decodePruneMask } from './metadata';
@@ -210,6 +211,12 @@ export async function saveModel(dir: string, network: Network, metadata?: PruneS
     if (metadata.pruneMask) decodePruneMask(metadata.pruneMask, network.nParams, path.join(out, 'model.json'));
   }
   const flat = network.toFlat();
+  // Never write a model full of NaN: refuse before anything touches the disk.
+  const bad = firstNonFinite(flat);
+  if (bad >= 0) {
+    const l = network.layout.find((x) => bad < x.biasOffset + x.biasSize)!;
+    throw new PruneScopeError('numerical', `weight ${l.name}/${bad < l.biasOffset ? 'kernel' : 'bias'} has ${flat[bad]} at ${describeParam(network.layout, bad)}; nothing was written`, { file: out, field: 'weights', expected: 'finite values' });
+  }
   const weights: { name: string; shape: number[]; dtype: 'float32' }[] = [];
   const parts: Float32Array[] = [];
   network.layout.forEach((l) => {

@@ -15,10 +15,12 @@ import { countSet } from '../train/masks';
 import { checkHead } from '../train/metrics';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { Rng } from '../util/random';
+import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
 import { GradientVarianceTracker } from './tracker';
 import { CovarianceMode, VarianceEstimator } from './types';
 import { FreezeStage, checkStages, plateauReached, stageTarget } from './schedule';
 import { orderByVariance, ranksFromOrder } from './rank';
+import { fastTransposedMatMulInstalled } from '../wasmMatMul';
 
 export type FreezePolicy = 'ordered' | 'random';
 
@@ -90,6 +92,9 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
   checkStages(stages, candidates.length, net.nParams);
   const policy = opts.policy ?? 'ordered';
   const timing = opts.timing ?? true;
+  // Share one transpose of each layer input between the gradient and the tracker only where the
+  // matmul would materialise that same transpose itself (elsewhere it would be an extra copy).
+  const shareT = policy === 'ordered' && fastTransposedMatMulInstalled();
 
   const trainer = new Trainer(net, { lr: opts.lr });
   const tracker = policy === 'ordered' ? new GradientVarianceTracker(net, { estimator: opts.estimator, mode: opts.mode, blockLimit: opts.blockLimit }) : undefined;
@@ -123,11 +128,15 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
         const deltas = backward(net, cache, y, Math.max(0, lowest));
         // While tracking, the tracker needs every layer's g_S; afterwards wholly frozen layers skip it.
         const skip = net.layout.map((_, i) => !tracking && frozenLayer[i]);
+        // With the patched wasm matmul, a^T delta materialises a^T with the Transpose kernel anyway;
+        // doing that once here lets the per-sample tracker reuse it (its (a^2)^T is square(a^T)).
+        // Same Transpose kernel, same fast matmul: bit-identical to Trainer.gradients' product.
+        const inputsT = net.layout.map((_, i) => shareT && deltas[i] && !skip[i] ? tf.transpose(cache.inputs[i]) as tf.Tensor2D : undefined);
         const kernels = net.layout.map((l, i) => deltas[i] && !skip[i]
-          ? tf.mul(tf.matMul(cache.inputs[i], deltas[i]!, true, false), 1 / size) as tf.Tensor2D
+          ? tf.mul(inputsT[i] ? tf.matMul(inputsT[i]!, deltas[i]!) : tf.matMul(cache.inputs[i], deltas[i]!, true, false), 1 / size) as tf.Tensor2D
           : tf.zeros([l.inSize, l.outSize]) as tf.Tensor2D);
         const biases = net.layout.map((l, i) => deltas[i] && !skip[i] ? tf.mul(tf.sum(deltas[i]!, 0), 1 / size) as tf.Tensor1D : tf.zeros([l.outSize]) as tf.Tensor1D);
-        if (tracking) tracker!.observe(cache.inputs, deltas as tf.Tensor2D[], { kernels, biases });
+        if (tracking) tracker!.observe(cache.inputs, deltas as tf.Tensor2D[], { kernels, biases, inputsT });
         const loss = tf.mean(sampleLosses(kind, cache.output, y)) as tf.Scalar;
         disposeCache(cache);
         return { kernels, biases, loss, batchSize: size };
@@ -136,7 +145,7 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
       losses[step - 1] = g.loss.dataSync()[0];
       if (!Number.isFinite(losses[step - 1])) {
         tf.dispose([...g.kernels, ...g.biases, g.loss]);
-        throw new PruneScopeError('numerical', `training loss became ${losses[step - 1]} at step ${step}; try a smaller --lr or standardised features`, { field: 'loss', expected: 'a finite value' });
+        throw new PruneScopeError('numerical', `training loss became ${losses[step - 1]} at step ${step}; ${parameterDiagnosis(net)}; try a smaller --lr or standardised features`, { field: 'loss', expected: 'a finite value' });
       }
       // Stages fire after this step's gradients and before its update, like train()'s onStep.
       while (nextStage < stages.length) {
@@ -172,6 +181,8 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
       }
       opts.onProgress?.(step, opts.steps);
     }
+    // A finite loss does not imply finite weights: check every layer once, at the end of the run.
+    checkNetworkFinite(net, `by step ${opts.steps} (end of the run)`, 'try a smaller --lr or standardised features');
     if (tracker && !ordering) {
       const o = tracker.ordering(candidates);
       ordering = { step: opts.steps, variances: o.variances, order: o.order, ranks: new Int32Array(0) };

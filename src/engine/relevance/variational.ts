@@ -219,7 +219,13 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
       const stats = layerStatistics(q, priorVariances);
       const kl = stats.kl.reduce((a, b) => a + b, 0);
       if (!Number.isFinite(nll) || !Number.isFinite(kl)) {
-        throw new PruneScopeError('numerical', `variational fit diverged at epoch ${epoch} (nll ${nll}, kl ${kl}); lower lr`);
+        // Where: the first step whose batch term is non-finite, and the layers whose posterior (mu, rho) is.
+        const badStep = perStep.findIndex((t) => !Number.isFinite(t));
+        const at = badStep >= 0 ? `step ${tracker.steps + badStep + 1}` : `the end of the epoch (step ${tracker.steps + perStep.length})`;
+        const ok = tf.tidy(() => tf.stack(vars.map((v) => tf.all(tf.isFinite(v)))).dataSync());
+        const layers = net.layout.filter((_, l) => !ok[4 * l] || !ok[4 * l + 1] || !ok[4 * l + 2] || !ok[4 * l + 3] || !Number.isFinite(stats.kl[l])).map((l) => l.name);
+        const where = layers.length ? `non-finite posterior in layer ${layers.join(', ')}` : 'posterior finite in every layer (the likelihood overflows: check the inputs)';
+        throw new PruneScopeError('numerical', `variational fit diverged at epoch ${epoch}, ${at} (nll ${nll}, kl ${kl}); ${where}; lower lr`, { field: 'ELBO', expected: 'a finite value' });
       }
       // The KL changes slowly; the epoch-end value stands in for each of the epoch's steps.
       perStep.forEach((t, i) => tracker.push(-(nllOf(t, sizes[i]) + kl)));

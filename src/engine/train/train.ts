@@ -8,6 +8,7 @@ import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { Rng } from '../util/random';
 import { AdamOptions, StepGradients, Trainer } from './trainer';
 import { Metrics, checkHead, evaluate } from './metrics';
+import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
 
 export interface EpochMetrics {
   /** 1-based. */
@@ -143,8 +144,11 @@ export async function train(net: Network, split: DataSplit, opts: TrainOptions):
         const bad = losses.findIndex((l) => !Number.isFinite(l));
         if (bad >= 0) {
           const at = step - losses.length + bad + 1;
-          throw new PruneScopeError('numerical', `training loss became ${losses[bad]} at step ${at} (epoch ${epoch}); try a smaller --lr or standardised features`, { field: 'loss', expected: 'a finite value' });
+          throw new PruneScopeError('numerical', `training loss became ${losses[bad]} at step ${at} (epoch ${epoch}); ${parameterDiagnosis(net)}; try a smaller --lr or standardised features`, { field: 'loss', expected: 'a finite value' });
         }
+        // A finite loss does not imply finite weights (an Inf weight into a saturated tanh): check
+        // every layer's parameters once per epoch, on the backend, before anything can save them.
+        checkNetworkFinite(net, `by step ${step} (epoch ${epoch})`, 'try a smaller --lr or standardised features');
         let sum = 0;
         losses.forEach((l, i) => (sum += l * batchSizes[i]));
         seconds += (performance.now() - t0) / 1000;

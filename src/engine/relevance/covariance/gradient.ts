@@ -10,6 +10,8 @@ import type { VarianceEstimator } from '../../ordering/types';
 import type { CovBlock } from './blockBelsley';
 import { activeByLayer } from './laplace';
 import { trainClone } from './cloneTraining';
+import { checkFiniteFlat, describeParam } from '../../util/finite';
+import { PruneScopeError } from '../../errors';
 
 export interface GradientCovarianceOptions {
   steps: number;
@@ -52,6 +54,8 @@ export async function gradientBlocks(net: Network, split: DataSplit, w: Float32A
       }
     },
   }).finally(() => tracked?.dispose());
+  // A NaN variance would otherwise be filed under zeroVariance (NaN > 0 is false): stop and say where.
+  if (variances.length) checkFiniteFlat(net.layout, variances, `gradient covariance after ${o.steps} steps`, 'the clone\'s training overflowed; try a smaller lr', { field: 'covariance' });
   const active = activeByLayer(net, w);
   const blocks: CovBlock[] = [];
   const layers: GradientCovariance['layers'] = [];
@@ -76,6 +80,8 @@ export async function gradientBlocks(net: Network, split: DataSplit, w: Float32A
         s[a * m + b] = 0.5 * (blk.matrix[ra + good[b] - blk.offset] + blk.matrix[rb + good[a] - blk.offset]);
       }
     }
+    const badEntry = s.findIndex((v) => !Number.isFinite(v));
+    if (badEntry >= 0) throw new PruneScopeError('numerical', `gradient covariance block of layer ${lay.name} has ${s[badEntry]} at (${describeParam(net.layout, good[Math.floor(badEntry / m)])}, ${describeParam(net.layout, good[badEntry % m])}) after ${o.steps} steps; try a smaller lr`, { field: 'covariance', expected: 'finite values' });
     if (m) blocks.push({ name: lay.name, indices: Int32Array.from(good), matrix: s });
     layers.push({ layer: lay.name, active: idx.length, kind: 'block' });
   });
