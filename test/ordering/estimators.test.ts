@@ -136,3 +136,19 @@ test('full mode refuses a 784-300-100-10 MLP and names the memory it would need'
     e instanceof PruneScopeError && e.code === 'too-large' && e.message.includes(`${gib} GiB`) && e.message.includes(String(n)));
   net.dispose();
 });
+
+test('shared transpose: a^T delta and (a^2)^T (delta^2/N) from one materialised a^T are bit-identical to the transposed matmuls', async () => {
+  await backend();
+  // MNIST-sized first layer and a small one: a [N, in], delta [N, out].
+  for (const [n, m, k, seed] of [[128, 784, 300, 3], [16, 5, 6, 4]]) {
+    const { x: a, y: d } = batch(seed, n, m, k, false);
+    const [ref, got, refSq, gotSq] = tf.tidy(() => {
+      const aT = tf.transpose(a);
+      const d2 = tf.mul(tf.square(d), 1 / n);
+      return [tf.matMul(a, d, true, false), tf.matMul(aT, d), tf.matMul(tf.square(a), d2, true, false), tf.matMul(tf.square(aT), d2)];
+    });
+    assert.deepEqual(Array.from(got.dataSync()), Array.from(ref.dataSync()), `a^T delta, ${n}x${m}x${k}`);
+    assert.deepEqual(Array.from(gotSq.dataSync()), Array.from(refSq.dataSync()), `(a^2)^T delta^2, ${n}x${m}x${k}`);
+    tf.dispose([a, d, ref, got, refSq, gotSq]);
+  }
+});

@@ -24,6 +24,8 @@ export interface TrackerOptions {
 export interface BatchGrads {
   kernels: readonly tf.Tensor2D[];
   biases: readonly tf.Tensor1D[];
+  /** inputs[l]^T [in, N] where the loop already materialised it (saves the tracker a transpose). */
+  inputsT?: readonly (tf.Tensor2D | undefined)[];
 }
 
 const DEFAULT_BLOCK_LIMIT = 2048;
@@ -95,7 +97,7 @@ export class GradientVarianceTracker {
         const gS: LayerGrad = grads ? { kernel: grads.kernels[i], bias: grads.biases[i] } : meanGrad(inputs[i], deltas[i]);
         const dk = this.diagK[i];
         if (dk) {
-          diagStep(this.estimator, dk, this.diagB[i]!, inputs[i], deltas[i], gS);
+          diagStep(this.estimator, dk, this.diagB[i]!, inputs[i], deltas[i], gS, grads?.inputsT?.[i]);
           return;
         }
         const gFlat = tf.concat([tf.reshape(gS.kernel, [-1]), gS.bias]) as tf.Tensor1D;
@@ -178,10 +180,11 @@ export class GradientVarianceTracker {
 /**
  * One diag step for one layer, fused so the per-step cost is the statistic itself plus one add:
  * essay: X = (g_1 - g_S)^2 as a broadcast outer product and one squaredDifference;
- * per-sample: X = (a^2)^T (delta^2 / N) - g_S^2, the 1/N folded into the small delta^2 factor.
+ * per-sample: X = (a^2)^T (delta^2 / N) - g_S^2, the 1/N folded into the small delta^2 factor;
+ * (a^2)^T taken as square(a^T) when the loop passes a^T (bit-identical: squaring commutes with it).
  * Nothing is clamped per step: the clamp of the per-sample float32 cancellation happens on read.
  */
-function diagStep(estimator: VarianceEstimator, sumK: tf.Variable, sumB: tf.Variable, a: tf.Tensor2D, delta: tf.Tensor2D, gS: LayerGrad): void {
+function diagStep(estimator: VarianceEstimator, sumK: tf.Variable, sumB: tf.Variable, a: tf.Tensor2D, delta: tf.Tensor2D, gS: LayerGrad, aT?: tf.Tensor2D): void {
   tf.tidy(() => {
     const [n, inSize] = a.shape;
     const out = delta.shape[1];
@@ -193,7 +196,9 @@ function diagStep(estimator: VarianceEstimator, sumK: tf.Variable, sumB: tf.Vari
       xB = tf.squaredDifference(tf.reshape(d0, [out]), gS.bias);
     } else {
       const d2 = tf.mul(tf.square(delta), 1 / n);
-      xK = tf.sub(tf.matMul(tf.square(a), d2, true, false), tf.square(gS.kernel));
+      // (a^2)^T = (a^T)^2: with a^T given, square it and multiply without any transpose.
+      const sq = aT ? tf.matMul(tf.square(aT), d2) : tf.matMul(tf.square(a), d2, true, false);
+      xK = tf.sub(sq, tf.square(gS.kernel));
       xB = tf.sub(tf.sum(d2, 0), tf.square(gS.bias));
     }
     sumK.assign(tf.add(sumK, xK));
