@@ -1,7 +1,7 @@
 // The standard analysis as notebook cells, with no vscode import (unit-tested). Each cell is
 // self-contained (cells run as separate functions in the worker: no shared variables), names the
-// model and data at its top so a user can change them, and steps whose engine part is not in
-// this engine version say so instead of failing.
+// model and data at its top so a user can change them. Every `prunescope.X(` a cell calls is in
+// the worker's cell API (src/worker/jobs/cellApi.ts; test/extension/steps.test.ts checks it).
 import type { Nb, NbCell } from './ipynb';
 import { METHODS, type Settings } from '../args';
 
@@ -24,10 +24,6 @@ const code = (source: string): NbCell => ({ kind: 'code', source, outputs: [] })
 const md = (source: string): NbCell => ({ kind: 'markdown', source, outputs: [] });
 const j = (v: unknown) => JSON.stringify(v);
 
-/** `if the API lacks fn, say so and stop this cell`: keeps Run All going on older engines. */
-const guard = (fn: string, what: string) =>
-  `if (typeof prunescope.${fn} !== 'function') return print(${j(`${what}: not available yet in this engine version (prunescope.${fn}).`)});\n`;
-
 export function analysisCells(o: AnalysisNotebookOptions): Nb {
   const s = o.settings;
   const share = o.share ?? 0.5;
@@ -40,7 +36,6 @@ export function analysisCells(o: AnalysisNotebookOptions): Nb {
     cells.push(md('## 0. Train a small model\nA dense network on the built-in data set, saved as a new model folder, so the analysis below has a model to work on. (Re-running needs a new folder: PruneScope never overwrites a model.)'), code(
       `${head}` +
       `// Same as: prunescope train --data ${o.data} --layers ${t.layers.join(',')} --epochs ${t.epochs}${t.standardize ? ' --standardize' : ''} --out <folder>\n` +
-      `${guard('train', 'Training')}` +
       `const r = await prunescope.train({ data: DATA, layers: ${j(t.layers)}, epochs: ${t.epochs}, standardize: ${t.standardize}, out: MODEL });\n` +
       `display(\`trained \${r.layers.join('-')} in \${r.seconds.toFixed(1)} s: \${r.modelJson}\`);`,
     ));
@@ -51,16 +46,16 @@ export function analysisCells(o: AnalysisNotebookOptions): Nb {
     md(`## 2. Relevance of every parameter (${s.defaultMethod})\nScores of the first layer's kernel as a heatmap: which connections matter.`),
     code(`${head}const r = await prunescope.relevance({ model: MODEL, data: DATA, method: ${j(s.defaultMethod)}, seed: 0 });\nplot(r.figure);`),
     md(`## 3. Quality against pruned share, every method\nEach method ranks the weights; the curve is the test metric after removing the lowest-ranked share (step ${s.curveStep}).`),
-    code(`${head}${guard('analysis', 'Method comparison')}const a = await prunescope.analysis({ model: MODEL, data: DATA, seed: 0, methods: ${j([...METHODS])}, step: ${s.curveStep} });\nplot(a.figures.curves);\na.summary`),
+    code(`${head}const a = await prunescope.analysis({ model: MODEL, data: DATA, seed: 0, methods: ${j([...METHODS])}, step: ${s.curveStep} });\nplot(a.figures.curves);\na.summary`),
     md('## 4. Belsley: collinearity of the parameters\nCondition indices of the parameter covariance and the variance-decomposition proportions: weights in a near-dependence can go together.'),
     code(`${head}const r = await prunescope.relevance({ model: MODEL, data: DATA, method: 'belsley', seed: 0 });\nplot(r.figure);\n` +
-      `if (typeof prunescope.analysis === 'function') {\n  const a = await prunescope.analysis({ model: MODEL, data: DATA, seed: 0, methods: ['belsley'], step: ${s.curveStep} });\n  if (a.figures.belsleyCondition) plot(a.figures.belsleyCondition);\n  if (a.figures.belsleyProportions) plot(a.figures.belsleyProportions);\n}`),
+      `const a = await prunescope.analysis({ model: MODEL, data: DATA, seed: 0, methods: ['belsley'], step: ${s.curveStep} });\nif (a.figures.belsleyCondition) plot(a.figures.belsleyCondition);\nif (a.figures.belsleyProportions) plot(a.figures.belsleyProportions);`),
     md('## 5. Order the parameters by gradient variance\nParameters whose gradients vary least settle first: the order in which they can be frozen.'),
-    code(`${head}${guard('gradientVariance', 'Gradient-variance ordering')}const g = await prunescope.gradientVariance({ model: MODEL, data: DATA, seed: 0, estimator: 'essay', mode: 'diag', steps: 200 });\nplot(g.figures.variances);`),
+    code(`${head}const g = await prunescope.gradientVariance({ model: MODEL, data: DATA, seed: 0, estimator: 'essay', mode: 'diag', steps: 200 });\nplot(g.figures.variances);`),
     md(`## 6. Prune ${Math.round(share * 100)}% of the weights (${s.defaultMethod})\nWrites a NEW model folder; the original is never changed.`),
-    code(`${head}${guard('prune', 'Pruning')}const p = await prunescope.prune({ model: MODEL, data: DATA, seed: 0, method: ${j(s.defaultMethod)}, fraction: ${share}, out: ${j(o.pruneOut)} });\np`),
+    code(`${head}const p = await prunescope.prune({ model: MODEL, data: DATA, seed: 0, method: ${j(s.defaultMethod)}, fraction: ${share}, out: ${j(o.pruneOut)} });\np`),
     md('## 7. Export a physically smaller student\nRows and columns of pruned units removed: a narrower network with its Keras config.'),
-    code(`${head}${guard('exportStudent', 'Student export')}const e = await prunescope.exportStudent({ model: MODEL, data: DATA, seed: 0, method: ${j(s.defaultMethod)}, fraction: ${share}, out: ${j(o.studentOut)} });\ne`),
+    code(`${head}const e = await prunescope.exportStudent({ model: MODEL, data: DATA, seed: 0, method: ${j(s.defaultMethod)}, fraction: ${share}, out: ${j(o.studentOut)} });\ne`),
   );
   return { metadata: { prunescope: { model: o.modelPath, data: o.data } }, cells };
 }

@@ -15,7 +15,8 @@ import { makeEngineApi } from './cellApi';
 
 const AsyncFunction = Object.getPrototypeOf(async function () { /* prototype only */ }).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<unknown>;
 
-function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string) {
+/** The `prunescope` object a cell sees (exported so tests can check the notebook template against it). */
+export function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string) {
   // Relative paths in a cell mean "next to the notebook", as in Jupyter.
   const base = notebook.startsWith('file:') ? path.dirname(url.fileURLToPath(notebook)) : process.cwd();
   const resolve = (p: string) => path.resolve(base, p);
