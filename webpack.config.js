@@ -78,9 +78,13 @@ module.exports = (_env, argv) => {
     optimization: { minimizer: [new MangleMinimizer()] },
     plugins: [
       new CopyPlugin({
-        patterns: ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'].map((f) => ({
-          from: path.join('node_modules/@tensorflow/tfjs-backend-wasm/dist', f), to: f,
-        })),
+        patterns: [
+          ...['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'].map((f) => ({
+            from: path.join('node_modules/@tensorflow/tfjs-backend-wasm/dist', f), to: f,
+          })),
+          // The HTML reports (CLI, worker jobs) inline plotly; the bundle has no node_modules.
+          { from: 'node_modules/plotly.js-dist/plotly.js', to: 'plotly.js' },
+        ],
       }),
     ],
   };

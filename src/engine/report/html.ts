@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Figure } from './figure';
+import { PruneScopeError } from '../errors';
 
 export interface ReportSection {
   heading: string;
@@ -21,11 +22,17 @@ export interface Report {
 
 let plotlyCache: string | undefined;
 
-/** plotly's browser bundle: a minified copy next to the webpack bundle if present, else the npm package. */
+/**
+ * plotly's browser bundle: the copy webpack puts next to the bundle (dist/plotly.js), else the
+ * npm package found by walking up to node_modules. A path walk, not require.resolve: inside a
+ * webpack bundle require.resolve returns a module id, not a file name.
+ */
 export function plotlySource(): string {
   if (plotlyCache) return plotlyCache;
-  const candidates = [path.join(__dirname, 'plotly.min.js'), path.join(__dirname, '..', '..', '..', 'dist', 'plotly.min.js')];
-  const found = candidates.find((c) => fs.existsSync(c)) ?? require.resolve('plotly.js-dist/plotly.js');
+  const candidates = [path.join(__dirname, 'plotly.js')];
+  for (let dir = __dirname, i = 0; i < 8; i++, dir = path.dirname(dir)) candidates.push(path.join(dir, 'node_modules', 'plotly.js-dist', 'plotly.js'));
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) throw new PruneScopeError('not-found', 'plotly.js (needed to write an HTML report) was not found beside the bundle or in node_modules', { file: candidates[0] });
   plotlyCache = fs.readFileSync(found, 'utf8');
   return plotlyCache;
 }
