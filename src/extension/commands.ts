@@ -1,7 +1,7 @@
 // The PruneScope commands. Model commands take the clicked file (explorer/editor title), else
 // the active model editor, else ask. Choices (method, variant, share, data) are quick picks whose
-// rules live in args.ts (pure, unit-tested); outputs go to NEW folders beside the model. Commands
-// whose engine job the worker does not announce say "not available yet".
+// rules live in args.ts (pure, unit-tested); outputs go to NEW folders beside the model. A command
+// whose engine job the worker does not announce (an engine from an older bundle) names the missing job.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -72,8 +72,15 @@ export class Commands {
       void vscode.window.showInformationMessage(`PruneScope: ${TITLES[kind] ?? kind} needs a trusted workspace (it reads data and writes files). In Restricted Mode, Analyze Model only describes the model.`);
       return false;
     }
-    if (await this.available(kind)) return true;
-    void vscode.window.showInformationMessage(`PruneScope: ${TITLES[kind] ?? kind} is not available yet in this version (its engine part has not landed).`);
+    // Every command's job ships in the bundled engine; a worker from an older bundle (or one that
+    // failed to start) could still lack it, so say which job is missing and how to recover.
+    let jobs: string[];
+    try { jobs = await this.d.client.jobs(); } catch (e) {
+      void vscode.window.showErrorMessage(`PruneScope: ${TITLES[kind] ?? kind}: the engine did not start (${e instanceof Error ? e.message : String(e)}); run PruneScope: Restart Engine, or reinstall the extension.`);
+      return false;
+    }
+    if (jobs.includes(kind)) return true;
+    void vscode.window.showWarningMessage(`PruneScope: ${TITLES[kind] ?? kind}: this engine does not provide the '${kind}' job; run PruneScope: Restart Engine, or reinstall the extension.`);
     return false;
   }
 

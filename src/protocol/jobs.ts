@@ -94,8 +94,8 @@ export type JobResult<K extends JobKind> = JobSpecs[K]['result'];
 export const JOB_KINDS: readonly JobKind[] = ['info', 'demo-figure', 'long-demo', 'relevance', 'cell', 'analysis', 'whatif', 'prune', 'export-student', 'distill', 'gradient-variance'];
 
 /**
- * Jobs the VS Code commands want but whose engine part has not landed yet. The worker announces
- * what it supports in its `ready` message; the extension shows "not available yet" for the rest.
+ * Jobs the VS Code commands want beyond JOB_KINDS (none: every command's job ships). The worker
+ * announces what it supports in its `ready` message; a command whose job is missing names it.
  */
 export const PLANNED_JOBS: readonly string[] = [];
 export type PlannedJob = string;
