@@ -135,3 +135,13 @@ export function rememberedData(v: unknown, builtins: readonly string[]): string 
   if (builtins.includes(v)) return v;
   return path.isAbsolute(v) && /\.csv$/i.test(v) ? v : undefined;
 }
+
+/**
+ * Params of Order Parameters by Gradient Variance. Block mode: the engine keeps a covariance block
+ * for every layer up to its block limit (larger layers fall back to the diagonal, never refused),
+ * so the result also carries the first such block's heatmap for the panel; the variances (and so
+ * the order) are the same diagonal the diag mode gives.
+ */
+export function gradientVarianceParams(modelPath: string, data: string, estimator: 'essay' | 'per-sample') {
+  return { modelPath, data, seed: 0, estimator, mode: 'block' as const, steps: 200 };
+}

@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FromWebview, JobKind, PanelAnalysis, ToWebview } from '../protocol';
 import {
-  METHODS, SHARE_CHOICES, VARIANTS, methodOrder, modelArgFrom, outputFolder, parseShare, parseWidths, readSettings,
+  METHODS, SHARE_CHOICES, VARIANTS, gradientVarianceParams, methodOrder, modelArgFrom, outputFolder, parseShare, parseWidths, readSettings,
   rememberedData, shareLabel, type Method, type Settings, type Variant,
 } from './args';
 import { BUILTIN_NAMES, rankBuiltins } from './datasets';
@@ -333,10 +333,12 @@ export class Commands {
       if (!est) return;
       const data = await this.pickData(file);
       if (!data) return;
-      const r = await d.runner.run('gradient-variance', { modelPath: file, data, seed: 0, estimator: est.value, mode: 'diag', steps: 200 }, `Ordering ${path.basename(file)} by gradient variance`);
+      const r = await d.runner.run('gradient-variance', gradientVarianceParams(file, data, est.value), `Ordering ${path.basename(file)} by gradient variance`);
       if (!r) return;
       await d.panel.reveal();
-      d.panel.showGradientVariance(`${path.basename(file)} on ${path.basename(data)} (${est.value})`, [r.result.figures.variances, ...(r.result.figures.covariance ? [r.result.figures.covariance] : [])]);
+      // The variances, then (block mode) one layer's covariance heatmap under them.
+      const cov = r.result.figures.covariance;
+      d.panel.showGradientVariance(`${path.basename(file)} on ${path.basename(data)} (${est.value})${cov ? '' : '; no layer small enough for a covariance block'}`, [r.result.figures.variances, ...(cov ? [cov] : [])]);
     });
 
     reg('prunescope.showPanel', async () => {

@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { backend } from '../helpers';
+import { backend, maxRelErr } from '../helpers';
+import { gradientVarianceParams } from '../../src/extension/args';
 import { Network, NetworkSpec } from '../../src/engine/model/network';
 import { loadModel, saveModel } from '../../src/engine/model/layersModel';
 import { loadDataset, splitDataset, splitForModel, numClasses, type DataSplit } from '../../src/engine/data';
@@ -244,6 +245,27 @@ test('gradient-variance returns a permutation with ranks its inverse and varianc
   for (let i = 1; i < n; i++) assert.ok(r.variances[r.order[i - 1]] <= r.variances[r.order[i]], 'least variance first');
   assert.ok(r.figures.covariance, 'block mode has a covariance figure');
   assert.equal((await fails('gradient-variance', { modelPath, data: 'wine', seed: 0, estimator: 'magic', mode: 'diag', steps: 20 })).context.field, 'estimator');
+});
+
+test('the Order by Gradient Variance command params give the variances plus a covariance heatmap of the first layer block', async () => {
+  const params = gradientVarianceParams(modelPath, 'wine', 'essay');
+  const r = await run('gradient-variance', params);
+  const cov = r.figures.covariance;
+  assert.ok(cov, 'the command requests a mode that yields a covariance block');
+  // h1 has 13*6 + 6 = 84 parameters (under the 100 cap): the whole block, flat indices 0..83.
+  const z = (cov.data[0] as { z: number[][] }).z;
+  assert.equal(z.length, 84);
+  for (let i = 0; i < 84; i++) {
+    assert.equal(z[i].length, 84);
+    for (let j = 0; j < i; j++) assert.ok(Math.abs(z[i][j] - z[j][i]) <= 1e-6 * Math.max(Math.abs(z[i][j]), 1e-12), `symmetric at ${i},${j}`);
+  }
+  // Independent path: the diag-mode tracker (per-layer sums, no block) on the same run gives the
+  // same variances, and the block's diagonal is those variances of layer h1.
+  const diag = await run('gradient-variance', { ...params, mode: 'diag' });
+  const err = maxRelErr(Float64Array.from(r.variances), Float64Array.from(diag.variances));
+  assert.ok(err < 1e-3, `block vs diag variances: max rel err ${err}`);
+  const h1 = diag.variances.slice(0, 84);
+  assert.ok(maxRelErr(z.map((row, i) => row[i]), h1) < 1e-3, 'heatmap diagonal = the variances of h1');
 });
 
 test('distill writes report.html, distill.json and distill.csv into a new folder; rows match the json', async () => {
