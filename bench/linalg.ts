@@ -22,17 +22,8 @@ import { tridiagonalDc } from '../src/engine/linalg/tridiagonalDc';
 import { gramEig } from '../src/engine/linalg/gram';
 import { belsleyLowRank } from '../src/engine/relevance/belsleyLowRank';
 import { Rng } from '../src/engine/util/random';
-import { setWasmLinalgEnabled, wasmKernels } from '../src/engine/linalg/wasmKernels';
+import { wasmKernels, withWasmLinalg } from '../src/engine/linalg/wasmKernels';
 
-/** Run f with the WebAssembly kernels on or off (TypeScript fallback), restoring them after. */
-function withWasm<T>(on: boolean, f: () => T): T {
-  setWasmLinalgEnabled(on);
-  try {
-    return f();
-  } finally {
-    setWasmLinalgEnabled(true);
-  }
-}
 
 const NUMPY_FIGURE_1000 = 0.54; // s, one thread, the brief's reference
 const figure1000 = (n: number) => NUMPY_FIGURE_1000 * (n / 1000) ** 3;
@@ -97,7 +88,7 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
     {
       // The TypeScript fallback, one run, for the before/after.
       const c0 = cpu();
-      withWasm(false, () => eigh(a, n));
+      withWasmLinalg(false, () => eigh(a, n));
       const ts = cpu() - c0;
       const ref = np.length ? median(np) : figure1000(n);
       rows.push({ group: 'linalg', name: `eigh n=${n} values+vectors, TypeScript fallback`, value: ts, unit: 's CPU', ratio: ts / ref, ratioOf: np.length ? 'x NumPy eigh (measured now, 1 thread)' : 'x reference figure', target: '<= 2', pass: ts / ref <= 2, note: `one run; ${(ts / mine).toFixed(1)}x the ${impl} path` });
@@ -150,7 +141,7 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
       const t: number[] = [];
       for (let r = 0; r < 3; r++) {
         const c0 = cpu();
-        withWasm(on, () => gemm(false, false, n, n, n, 1, view(x, n), view(y, n), 0, view(z, n)));
+        withWasmLinalg(on, () => gemm(false, false, n, n, n, 1, view(x, n), view(y, n), 0, view(z, n)));
         t.push(cpu() - c0);
       }
       const s = median(t);
@@ -176,7 +167,7 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
   }
   const g = median(gram);
   const c0 = cpu();
-  withWasm(false, () => gramEig(snaps, k, n));
+  withWasmLinalg(false, () => gramEig(snaps, k, n));
   const gTs = cpu() - c0;
   rows.push({ group: 'linalg', name: `Gram route K=${k}, n=${n}, TypeScript fallback`, value: gTs, unit: 's CPU', ratio: gTs, ratioOf: 'x 1 s budget', target: '<= 1', pass: gTs <= 1, note: 'one run' });
   rows.push({ group: 'linalg', name: `Gram route K=${k}, n=${n} (values + unit vectors, ${impl0()})`, value: g, unit: 's CPU', ratio: g, ratioOf: 'x 1 s budget', target: '<= 1', pass: g <= 1, note: `median of ${gram.length} (wall median ${median(gramWall).toFixed(2)} s); ${load()}; Y^T Y and Y V as GEMMs, eigh of K x K` });

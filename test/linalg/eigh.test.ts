@@ -4,26 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eigh, eighRows } from '../../src/engine/linalg/eigh';
 import { PruneScopeError } from '../../src/engine/errors';
-import { logspace, maxAbs, randomOrthogonal, randomSymmetric, withSpectrum } from './reference';
+import { logspace, maxAbs, randomOrthogonal, randomSymmetric, residuals, withSpectrum } from './reference';
 
 const EPS = 2 ** -52;
 
-/** max |A - U L U^T| and max |U^T U - I| for column-eigenvector layout. */
-function residuals(a: Float64Array, values: Float64Array, u: Float64Array, n: number): { rec: number; orth: number } {
-  let rec = 0, orth = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0, o = 0;
-      for (let k = 0; k < n; k++) {
-        s += u[i * n + k] * values[k] * u[j * n + k];
-        o += u[k * n + i] * u[k * n + j];
-      }
-      rec = Math.max(rec, Math.abs(s - a[i * n + j]));
-      orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
-    }
-  }
-  return { rec, orth };
-}
 
 for (const n of [1, 2, 5, 50, 300]) {
   test(`eigh reconstructs a random symmetric ${n} x ${n} matrix with orthonormal vectors`, () => {

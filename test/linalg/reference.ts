@@ -94,3 +94,20 @@ export function maxAbs(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
   return m;
 }
+
+/** max |A - U L U^T| and max |U^T U - I| for column-eigenvector layout. */
+export function residuals(a: Float64Array, values: Float64Array, u: Float64Array, n: number): { rec: number; orth: number } {
+  let rec = 0, orth = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0, o = 0;
+      for (let k = 0; k < n; k++) {
+        s += u[i * n + k] * values[k] * u[j * n + k];
+        o += u[k * n + i] * u[k * n + j];
+      }
+      rec = Math.max(rec, Math.abs(s - a[i * n + j]));
+      orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
+    }
+  }
+  return { rec, orth };
+}

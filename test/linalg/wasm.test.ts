@@ -8,24 +8,16 @@ import assert from 'node:assert/strict';
 import { gemmTs, gemmWasm, view } from '../../src/engine/linalg/gemm';
 import { eigh } from '../../src/engine/linalg/eigh';
 import { gramEig } from '../../src/engine/linalg/gram';
-import { setWasmLinalgEnabled, wasmKernels } from '../../src/engine/linalg/wasmKernels';
+import { wasmKernels, withWasmLinalg } from '../../src/engine/linalg/wasmKernels';
 import { Rng } from '../../src/engine/util/random';
-import { logspace, maxAbs, randomOrthogonal, randomSymmetric, withSpectrum } from './reference';
+import { logspace, maxAbs, randomOrthogonal, randomSymmetric, residuals, withSpectrum } from './reference';
 
 const EPS = 2 ** -52;
 
-function withWasm<T>(on: boolean, f: () => T): T {
-  setWasmLinalgEnabled(on);
-  try {
-    return f();
-  } finally {
-    setWasmLinalgEnabled(true);
-  }
-}
 
 test('the wasm kernels instantiate on Node 20 (SIMD128) and can be switched off', () => {
   assert.ok(wasmKernels(), 'module instantiated');
-  withWasm(false, () => assert.equal(wasmKernels(), undefined));
+  withWasmLinalg(false, () => assert.equal(wasmKernels(), undefined));
   const prev = process.env.PRUNESCOPE_NO_WASM_LINALG;
   process.env.PRUNESCOPE_NO_WASM_LINALG = '1';
   try {
@@ -76,26 +68,12 @@ for (const [m, n, k] of cases) {
   }
 }
 
-/** max |A - U L U^T| and max |U^T U - I| for column-eigenvector layout. */
-function residuals(a: Float64Array, values: Float64Array, u: Float64Array, n: number): { rec: number; orth: number } {
-  let rec = 0, orth = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0, o = 0;
-    for (let k = 0; k < n; k++) {
-      s += u[i * n + k] * values[k] * u[j * n + k];
-      o += u[k * n + i] * u[k * n + j];
-    }
-    rec = Math.max(rec, Math.abs(s - a[i * n + j]));
-    orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
-  }
-  return { rec, orth };
-}
 
 for (const n of [17, 64, 257]) {
   test(`eigh ${n} x ${n} with and without wasm: both reconstruct A with orthonormal vectors, same values`, () => {
     const a = randomSymmetric(n, 500 + n);
     const tol = 20 * n * EPS;
-    const runs = [true, false].map((on) => withWasm(on, () => eigh(a, n)));
+    const runs = [true, false].map((on) => withWasmLinalg(on, () => eigh(a, n)));
     for (const { values, vectors } of runs) {
       const { rec, orth } = residuals(a, values, vectors!, n);
       assert.ok(rec / maxAbs(a) < tol, `reconstruction ${rec / maxAbs(a)}`);
@@ -122,7 +100,7 @@ test('gramEig gives the same eigenpairs with and without wasm, and they satisfy 
   const k = 9, n = 1500;
   const rng = new Rng(11);
   const snaps = Float64Array.from({ length: k * n }, () => rng.normal());
-  const [w, t] = [true, false].map((on) => withWasm(on, () => gramEig(snaps, k, n)));
+  const [w, t] = [true, false].map((on) => withWasmLinalg(on, () => gramEig(snaps, k, n)));
   assert.equal(w.r, k);
   assert.equal(t.r, k);
   for (let j = 0; j < k; j++) {

@@ -42,6 +42,16 @@ export function setWasmLinalgEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** Run f with the WebAssembly kernels on or off (TypeScript fallback), re-enabling them after. */
+export function withWasmLinalg<T>(on: boolean, f: () => T): T {
+  setWasmLinalgEnabled(on);
+  try {
+    return f();
+  } finally {
+    setWasmLinalgEnabled(true);
+  }
+}
+
 /** The instantiated kernels, or undefined when disabled or unavailable (callers then use TypeScript). */
 export function wasmKernels(): WasmKernels | undefined {
   if (!enabled || process.env.PRUNESCOPE_NO_WASM_LINALG === '1') return undefined;
