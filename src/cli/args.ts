@@ -30,7 +30,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
     if (!spec) throw badInput(`unknown option --${name}`, { field: command, expected: `one of ${specs.map((s) => '--' + s.name).join(', ') || 'no options'}` });
     if (spec.value) {
       const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw badInput(`--${name} needs a value`, { field: command });
+      if (v === undefined) throw badInput(`--${name} needs a value`, { field: `--${name}`, expected: 'a value after it' });
       flags.set(name, v);
     } else {
       flags.set(name, true);
@@ -55,7 +55,7 @@ export function num(a: ParsedArgs, name: string, fallback: number, opts: { integ
   const bad = !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max);
   if (bad) {
     const range = [opts.integer ? 'an integer' : 'a number', opts.min !== undefined ? `>= ${opts.min}` : '', opts.max !== undefined ? `<= ${opts.max}` : ''].filter(Boolean).join(' ');
-    throw badInput(`--${name} got "${v}"`, { expected: range });
+    throw badInput(`--${name} got "${v}"`, { field: `--${name}`, expected: range });
   }
   return n;
 }
@@ -70,7 +70,7 @@ export function numList(a: ParsedArgs, name: string): number[] | undefined {
   if (!l) return undefined;
   return l.map((s) => {
     const n = Number(s);
-    if (!Number.isFinite(n)) throw badInput(`--${name} has "${s}"`, { expected: 'a comma-separated list of numbers' });
+    if (!Number.isFinite(n)) throw badInput(`--${name} has "${s}"`, { field: `--${name}`, expected: 'a comma-separated list of numbers' });
     return n;
   });
 }
@@ -78,6 +78,6 @@ export function numList(a: ParsedArgs, name: string): number[] | undefined {
 export function oneOf<T extends string>(a: ParsedArgs, name: string, allowed: readonly T[], fallback: T): T {
   const v = str(a, name);
   if (v === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(v)) throw badInput(`--${name} got "${v}"`, { expected: `one of ${allowed.join(', ')}` });
+  if (!(allowed as readonly string[]).includes(v)) throw badInput(`--${name} got "${v}"`, { field: `--${name}`, expected: `one of ${allowed.join(', ')}` });
   return v as T;
 }

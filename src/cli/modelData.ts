@@ -15,6 +15,9 @@ export const MODEL_DATA_FLAGS: FlagSpec[] = [
   { name: 'standardize', value: false, help: 'z-score features on the training part (when the model does not record its own preprocessing)' },
 ];
 
+/** Offered by commands whose held-out share is the user's choice (default 0.2, the paper's 80/20). */
+export const TEST_FRACTION_FLAG: FlagSpec = { name: 'test-fraction', value: true, help: 'share of rows held out for testing (default 0.2)' };
+
 const TASKS: readonly Task[] = ['classification', 'regression'];
 
 export interface ModelAndData {
@@ -32,11 +35,12 @@ export async function openModelWithData(args: ParsedArgs, command: string, usage
   if (!data) throw badInput('--data is required', { field: '--data', expected: 'a built-in data set name or a CSV path' });
   const task = str(args, 'task') === undefined ? undefined : oneOf(args, 'task', TASKS, 'classification');
   const seed = num(args, 'seed', 0, { integer: true });
+  const testFraction = num(args, 'test-fraction', 0.2, { min: 1e-9, max: 1 - 1e-9 });
   await initBackend();
   const model = await loadModel(file);
   try {
     const ds = loadDataset(data, { target: str(args, 'target'), task });
-    const split = splitForModel(model.network, model.metadata, ds, { seed, standardize: bool(args, 'standardize'), file });
+    const split = splitForModel(model.network, model.metadata, ds, { seed, testFraction, standardize: bool(args, 'standardize'), file });
     return { file, model, split, seed };
   } catch (e) {
     model.network.dispose();

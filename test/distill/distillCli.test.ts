@@ -66,4 +66,9 @@ test('export-student CLI refuses the teacher\'s own folder and a fraction outsid
   const r = JSON.parse(await run(exportStudentCommand, [t, '--data', 'wine', '--method', 'obd', '--widths', '4', '--out', out, '--json']));
   assert.deepEqual(r.widthsAfter, [4, 3]);
   assert.equal(fs.statSync(path.join(out, 'group1-shard1of1.bin')).size, 4 * (13 * 4 + 4 + 4 * 3 + 3));
+  // --test-fraction reaches the split through the shared model-and-data loader: Wine has 178 rows.
+  const r3 = JSON.parse(await run(exportStudentCommand, [t, '--data', 'wine', '--method', 'random', '--fraction', '0.5', '--test-fraction', '0.3', '--out', path.join(tmpDir('e'), 's3'), '--json']));
+  assert.equal(r3.provenance.data.testFraction, 0.3);
+  assert.equal(r3.provenance.data.rows, Math.round(178 * 0.3));
+  await assert.rejects(run(exportStudentCommand, [t, '--data', 'wine', '--method', 'random', '--fraction', '0.5', '--test-fraction', '1', '--out', path.join(tmpDir('e'), 's4')]), (e: unknown) => e instanceof PruneScopeError && e.context.field === '--test-fraction');
 });

@@ -2,11 +2,9 @@
 // prune, shrink to a physically smaller student and write it to a NEW folder (the teacher's files
 // are never touched) with keras-config.json and student.json (sizes, latency, metrics, provenance).
 import { Command } from '../command';
-import { ParsedArgs, bool, num, numList, oneOf, str } from '../args';
+import { ParsedArgs, bool, numList, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
-import { initBackend } from '../../engine/backend';
-import { loadModel } from '../../engine/model/layersModel';
-import { loadDataset, splitForModel } from '../../engine/data';
+import { MODEL_DATA_FLAGS, TEST_FRACTION_FLAG, openModelWithData } from '../modelData';
 import { exportStudent } from '../../engine/prune/studentExport';
 import { RELEVANCE_METHODS } from '../../engine/relevance/types';
 
@@ -17,24 +15,17 @@ export const exportStudentCommand: Command = {
   summary: 'Prune and shrink a model to a physically smaller student; write it with a Keras config and a size/latency/metric report',
   usage: 'prunescope export-student MODEL.json --data D --method random|obd|variational (--fraction P | --widths 8,4) [--variant ggn] [--drop-unused-inputs] [--seed S] --out DIR [--json]',
   flags: [
-    { name: 'data', value: true, help: 'built-in data set name or CSV path (the teacher\'s data)' },
-    { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
+    ...MODEL_DATA_FLAGS,
+    TEST_FRACTION_FLAG,
     { name: 'method', value: true, help: 'relevance method: random, obd, variational (belsley: pass its ranking through the API)' },
     { name: 'variant', value: true, help: 'OBD curvature: hessian, ggn (default) or fisher' },
     { name: 'fraction', value: true, help: 'share of weights to prune before the structural shrink, in [0, 1]' },
     { name: 'widths', value: true, help: 'target hidden widths, e.g. 8,4 (neurons kept by summed relevance)' },
     { name: 'drop-unused-inputs', value: false, help: 'drop input columns left without weights (recorded in the metadata)' },
-    { name: 'seed', value: true, help: 'split seed and random/variational seed (default 0)' },
-    { name: 'standardize', value: false, help: 'z-score features on the training part (when the model does not record its own preprocessing)' },
-    { name: 'test-fraction', value: true, help: 'share of rows held out for testing (default 0.2)' },
     { name: 'out', value: true, help: 'new output folder (refused if it exists and is not empty)' },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
-    const file = args.positional[0];
-    if (!file || args.positional.length > 1) throw badInput('expected one MODEL.json', { field: 'export-student', expected: this.usage });
-    const data = str(args, 'data');
-    if (!data) throw badInput('--data is required', { field: '--data', expected: 'a built-in data set name or a CSV path' });
     const out = str(args, 'out');
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'a new folder for the student' });
     const method = oneOf(args, 'method', RELEVANCE_METHODS, 'obd');
@@ -46,13 +37,9 @@ export const exportStudentCommand: Command = {
     }
     const widths = numList(args, 'widths');
     if ((fraction === undefined) === (widths === undefined)) throw badInput('give exactly one of --fraction and --widths', { field: '--fraction', expected: '--fraction P or --widths 8,4' });
-    const seed = num(args, 'seed', 0, { integer: true });
-    const testFraction = num(args, 'test-fraction', 0.2, { min: 1e-9, max: 1 - 1e-9 });
     const json = bool(args, 'json');
-    await initBackend();
-    const model = await loadModel(file);
+    const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage);
     try {
-      const split = splitForModel(model.network, model.metadata, loadDataset(data, { target: str(args, 'target') }), { seed, testFraction, standardize: bool(args, 'standardize'), file });
       const r = await exportStudent(model, split, {
         method, variant, fraction, widths, dropUnusedInputs: bool(args, 'drop-unused-inputs'), seed, out, signal: ctx.signal,
         onProgress: (d, n, what) => { if (!json) ctx.log(`${d}/${n} ${what}`); },

@@ -5,6 +5,7 @@
 import { Command } from '../command';
 import { ParsedArgs, bool, num, numList, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
+import { TEST_FRACTION_FLAG } from '../modelData';
 import { initBackend } from '../../engine/backend';
 import { HIDDEN_ACTIVATIONS } from '../../engine/model/activations';
 import { Network, NetworkSpec } from '../../engine/model/network';
@@ -54,7 +55,7 @@ export const trainCommand: Command = {
     { name: 'lr', value: true, help: 'Adam learning rate (default 0.001)' },
     { name: 'l2', value: true, help: 'lambda of + (lambda/2) * sum of squared kernel weights (default 0)' },
     { name: 'seed', value: true, help: 'seed of the split, the initialisation and the shuffling (default 0)' },
-    { name: 'test-fraction', value: true, help: 'share of rows held out for testing (default 0.2)' },
+    TEST_FRACTION_FLAG,
     { name: 'standardize', value: false, help: 'z-score features with training-part statistics (stored in the model)' },
     { name: 'out', value: true, help: 'new output folder for model.json and its weights' },
     { name: 'json', value: false, help: 'print one JSON document' },
