@@ -85,13 +85,29 @@ export interface JobSpecs {
     params: { modelPath: string; data: string; seed: number; estimator: 'essay' | 'per-sample'; mode: 'diag' | 'block'; steps: number };
     result: { variances: number[]; order: number[]; ranks: number[]; figures: { variances: PlotlyFigure; covariance?: PlotlyFigure } };
   };
+  /**
+   * The freeze timeline on the model's own data: from the model's weights (a clone), `steps` Adam
+   * steps with the variance tracker, `share` of the weights (least variance first; biases keep
+   * training) frozen at step `t0`, and the same steps without freezing (same batches).
+   * `lossFrozen[i]` / `lossPlain[i]` = minibatch loss of step i + 1; `weights` = freezing candidates.
+   */
+  'freeze-timeline': {
+    params: { modelPath: string; data: string; seed: number; estimator: 'essay' | 'per-sample'; steps: number; t0: number; share: number };
+    result: {
+      share: number; t0: number; steps: number; weights: number;
+      events: { step: number; frozen: number; totalFrozen: number }[];
+      lossFrozen: number[]; lossPlain: number[]; frozenLayers: string[]; figure: PlotlyFigure;
+    };
+  };
+  /** Forget a notebook's kernel state (the variables its cells defined): "Restart Notebook Kernel". */
+  'cell-reset': { params: { notebook: string }; result: { cleared: boolean } };
 }
 
 export type JobKind = keyof JobSpecs;
 export type JobParams<K extends JobKind> = JobSpecs[K]['params'];
 export type JobResult<K extends JobKind> = JobSpecs[K]['result'];
 
-export const JOB_KINDS: readonly JobKind[] = ['info', 'demo-figure', 'long-demo', 'relevance', 'cell', 'analysis', 'whatif', 'prune', 'export-student', 'distill', 'gradient-variance'];
+export const JOB_KINDS: readonly JobKind[] = ['info', 'demo-figure', 'long-demo', 'relevance', 'cell', 'analysis', 'whatif', 'prune', 'export-student', 'distill', 'gradient-variance', 'freeze-timeline', 'cell-reset'];
 
 /**
  * Jobs the VS Code commands want beyond JOB_KINDS (none: every command's job ships). The worker

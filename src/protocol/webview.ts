@@ -2,7 +2,7 @@
 // webview is untrusted (its page could be compromised): parseWebviewMessage checks every field
 // and rejects unknown types and unknown keys before the host acts on it. The webview names a
 // method and a share only; the model, the data and the output folders are the host's own state.
-import type { PlotlyFigure } from './figure';
+import { figureProblem, type PlotlyFigure } from './figure';
 
 export const PANEL_METHODS = ['random', 'obd', 'variational', 'belsley'] as const;
 export type PanelMethod = (typeof PANEL_METHODS)[number];
@@ -39,7 +39,8 @@ export type ToWebview =
   | { type: 'status'; text: string; busy: boolean }
   | { type: 'error'; message: string; inReplyTo?: number }
   | { type: 'analysis'; analysis: PanelAnalysis }
-  | { type: 'gradientVariance'; title: string; figures: PlotlyFigure[] }
+  /** The ordering's figures (variances, covariance block) and, once computed, the freeze timeline. */
+  | { type: 'gradientVariance'; title: string; figures: PlotlyFigure[]; timeline?: PlotlyFigure }
   | { type: 'whatif'; inReplyTo: number; method: string; share: number; metric: 'accuracy' | 'mse'; value: number; baseline: number; pruned: number; candidates: number; ms: number };
 
 const MAX_TEXT = 2000;
@@ -94,4 +95,29 @@ export function parseWebviewMessage(v: unknown): ParseResult<FromWebview> {
     default:
       return { ok: false, reason: `unknown message type ${JSON.stringify(String(o.type)).slice(0, 40)}` };
   }
+}
+
+export type GradientVarianceMessage = Extract<ToWebview, { type: 'gradientVariance' }>;
+
+/**
+ * The webview's check of a `gradientVariance` message before drawing: a short title, at most 10
+ * drawable figures, an optional drawable timeline, no other keys. The host is trusted more than the
+ * page, but a bad figure would otherwise fail deep inside plotly with no useful message.
+ */
+export function parseGradientVarianceMessage(v: unknown): ParseResult<GradientVarianceMessage> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, reason: 'not an object' };
+  const o = v as Record<string, unknown>;
+  if (o.type !== 'gradientVariance') return { ok: false, reason: 'not a gradientVariance message' };
+  if (!exactKeys(o, ['type', 'title', 'figures', 'timeline'])) return { ok: false, reason: 'gradientVariance: unexpected keys' };
+  if (typeof o.title !== 'string' || o.title.length > MAX_TEXT) return { ok: false, reason: 'gradientVariance: title must be a string of at most 2000 characters' };
+  if (!Array.isArray(o.figures) || o.figures.length > 10) return { ok: false, reason: 'gradientVariance: figures must be an array of at most 10 figures' };
+  for (const [i, f] of o.figures.entries()) {
+    const p = figureProblem(f);
+    if (p) return { ok: false, reason: `gradientVariance: figures[${i}]: ${p}` };
+  }
+  if ('timeline' in o) {
+    const p = figureProblem(o.timeline);
+    if (p) return { ok: false, reason: `gradientVariance: timeline: ${p}` };
+  }
+  return { ok: true, value: o as unknown as GradientVarianceMessage };
 }

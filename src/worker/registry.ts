@@ -4,7 +4,8 @@ import type { JobKind } from '../protocol';
 import type { JobHandler } from './jobTypes';
 import { demoFigureJob, longDemoJob } from './jobs/demo';
 import { infoJob } from './jobs/modelInfo';
-import { cellJob } from './jobs/cell';
+import { cellJob, cellResetJob } from './jobs/cell';
+import { freezeTimelineJob } from './jobs/freezeTimeline';
 import { relevanceJob } from './jobs/relevance';
 import { analysisJob } from './jobs/analysis';
 import { whatifJob } from './jobs/whatif';
@@ -14,5 +15,5 @@ import { distillJob } from './jobs/distill';
 import { gradientVarianceJob } from './jobs/gradientVariance';
 
 export const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
-  ([infoJob, demoFigureJob, longDemoJob, relevanceJob, cellJob, analysisJob, whatifJob, pruneJob, exportStudentJob, distillJob, gradientVarianceJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
+  ([infoJob, demoFigureJob, longDemoJob, relevanceJob, cellJob, analysisJob, whatifJob, pruneJob, exportStudentJob, distillJob, gradientVarianceJob, freezeTimelineJob, cellResetJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
 );

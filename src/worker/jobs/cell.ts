@@ -1,17 +1,19 @@
 // `cell`: a notebook cell's JavaScript, run as the body of an async function (so top-level
-// await works) with the PruneScope API in scope. The extension only sends cells from trusted
+// await works) with the PruneScope API in scope and the notebook's variables kept between cells
+// (cellScope.ts); `cell-reset` forgets them. The extension only sends cells from trusted
 // workspaces; this is the user's own code running with the user's rights, like any kernel.
 import * as path from 'path';
 import * as url from 'url';
 import * as util from 'util';
 import { FIGURE_MIME, figureProblem, type CellOutput } from '../../protocol';
-import { badInput } from '../../engine/errors';
+import { PruneScopeError, badInput } from '../../engine/errors';
 import type { JobContext, JobHandler } from '../jobTypes';
 import { demoFigure } from './demo';
 import { infoJob } from './modelInfo';
 import { relevanceJob } from './relevance';
-import { int, obj } from './params';
+import { int, obj, str } from './params';
 import { makeEngineApi } from './cellApi';
+import { CELL_PARAMS, cellState, resetCellState, scopeProxy, scopedBody } from './cellScope';
 
 const AsyncFunction = Object.getPrototypeOf(async function () { /* prototype only */ }).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<unknown>;
 
@@ -44,9 +46,29 @@ export function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string
       return (await relevanceJob.run(p, ctx)).result;
     },
     progress: (fraction: number, message?: string) => ctx.progress(fraction, message),
-    sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)),
+    /** A delay that ends early (rejecting) when the cell is interrupted, so a polling loop stops. */
+    sleep: (ms: number) => new Promise<void>((resolve, reject) => {
+      if (ctx.signal.aborted) { reject(cancelledError()); return; }
+      const onAbort = () => { clearTimeout(t); reject(cancelledError()); };
+      const t = setTimeout(() => { ctx.signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+    }),
     get cancelled() { return ctx.signal.aborted; },
+    /** Throws when the cell was interrupted: for loops that do not await prunescope calls. */
+    checkCancelled() { if (ctx.signal.aborted) throw cancelledError(); },
   };
+}
+
+const cancelledError = () => new PruneScopeError('cancelled', 'cell interrupted');
+
+/** Settles with `p`, or rejects as soon as `signal` aborts: an interrupted cell ends at once even if its code ignores the signal. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(cancelledError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export const cellJob: JobHandler<'cell'> = {
@@ -60,13 +82,24 @@ export const cellJob: JobHandler<'cell'> = {
   async run({ source, notebook, cellIndex }, ctx) {
     const outputs: CellOutput[] = [];
     const api = makeApi(outputs, ctx, notebook);
-    const fn = new AsyncFunction('prunescope', 'plot', 'display', 'print', 'console', source);
+    const fn = new AsyncFunction('__cellScope', ...CELL_PARAMS, scopedBody(source));
     const cellConsole = { ...console, log: api.print, info: api.print, warn: api.print, error: api.print };
-    const value = await fn(api, api.plot, api.display, api.print, cellConsole);
+    const running = fn(scopeProxy(cellState(ctx.cache, notebook)), api, api.plot, api.display, api.print, cellConsole);
+    // Code still running after an interrupt can only touch this cell's discarded outputs.
+    running.catch(() => undefined);
+    const value = await untilAborted(running, ctx.signal);
     if (value !== undefined) {
       if (figureProblem(value) === undefined) api.plot(value);
       else api.print(value);
     }
     return { result: { outputs }, provenance: { job: 'cell', time: new Date().toISOString(), options: { notebook, cellIndex } } };
+  },
+};
+
+export const cellResetJob: JobHandler<'cell-reset'> = {
+  kind: 'cell-reset',
+  parse: (p) => ({ notebook: str(obj(p, 'cell-reset'), 'notebook', 'cell-reset') }),
+  async run({ notebook }, ctx) {
+    return { result: { cleared: resetCellState(ctx.cache, notebook) }, provenance: { job: 'cell-reset', time: new Date().toISOString(), options: { notebook } } };
   },
 };

@@ -24,6 +24,7 @@ import { pruneJob } from './prune';
 import { exportStudentJob } from './exportStudent';
 import { distillJob } from './distill';
 import { gradientVarianceJob } from './gradientVariance';
+import { freezeTimelineJob } from './freezeTimeline';
 import { belsleyView, paramNames } from './analysis';
 import { cachedRanking, modelAndSplit, toPlotly } from './modelCache';
 import { int, num, obj, oneOf, str } from './params';
@@ -33,7 +34,7 @@ type Opts = Record<string, unknown>;
 
 // Imported directly, not via registry.ts (which imports cell.ts: a cycle).
 const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
-  ([analysisJob, whatifJob, pruneJob, exportStudentJob, distillJob, gradientVarianceJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
+  ([analysisJob, whatifJob, pruneJob, exportStudentJob, distillJob, gradientVarianceJob, freezeTimelineJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
 );
 
 export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
@@ -73,6 +74,8 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
     /** Gradient-variance order (essay section 3): { variances, order, ranks, figures }. */
     gradientVariance: (o: Opts) => job('gradient-variance', ref(o, 'gradientVariance')),
     order: (o: Opts) => job('gradient-variance', ref(o, 'order')),
+    /** The panel's freeze timeline: from the model's weights, freeze `share` at t0 vs no freezing (same batches). */
+    freezeTimeline: (o: Opts) => job('freeze-timeline', ref(o, 'freezeTimeline')),
     /** Freezing experiment: train the model's architecture from scratch, freeze shares at t0 by the order vs at random. */
     async freeze(o: Opts) {
       const p = ref(o, 'freeze');

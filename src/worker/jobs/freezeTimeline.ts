@@ -1,0 +1,80 @@
+// `freeze-timeline`: the side panel's freeze timeline on the model's own data. Two runs from the
+// model's weights (clones; the model is untouched) with the same seed, so the same minibatches:
+// one freezing `share` of the weights at t0 by the gradient-variance order, one freezing nothing
+// at t0. Both take the tracker and the same code path up to t0, so their losses agree bit for bit
+// there and any difference after t0 is the freezing alone. Drawn by the engine's figure builder.
+import { weightMask } from '../../engine/model/network';
+import { badInput, throwIfCancelled } from '../../engine/errors';
+import { trainWithFreezing, type FreezeTrainResult } from '../../engine/ordering/freezeTrain';
+import type { FreezeExperimentResult } from '../../engine/ordering/experiment';
+import { freezeTimelineFigure } from '../../engine/ordering/figures';
+import { hashModel, makeProvenance } from '../../engine/provenance';
+import type { PlotlyFigure, ProvenanceRecord } from '../../protocol';
+import type { JobHandler } from '../jobTypes';
+import { modelAndSplit, toPlotly } from './modelCache';
+import { int, modelRef, num, obj, oneOf } from './params';
+
+const BATCH = 32;
+const LR = 1e-3;
+
+/** The engine draws frozen parameters in translucent black (for a white HTML report): let the panel's theme colour them. */
+function themeable(f: PlotlyFigure): PlotlyFigure {
+  return { ...f, data: f.data.map((t) => (t.mode === 'markers' && typeof t.marker === 'object' && t.marker ? { ...t, marker: { ...(t.marker as Record<string, unknown>), color: undefined } } : t)) };
+}
+
+export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
+  kind: 'freeze-timeline',
+  parse(raw) {
+    const job = 'freeze-timeline';
+    const o = obj(raw, job);
+    const steps = int(o, 'steps', job, 2, 1_000_000, 200);
+    const t0 = int(o, 't0', job, 1, steps, Math.max(1, Math.floor(steps / 2)));
+    return {
+      ...modelRef(o, job),
+      estimator: oneOf(o, 'estimator', job, ['essay', 'per-sample'] as const, 'essay'),
+      steps, t0,
+      share: num(o, 'share', job, 0, 1, 0.5),
+    };
+  },
+  async run(p, ctx) {
+    const entry = await modelAndSplit(p, ctx);
+    const model = entry.model.network;
+    if (p.t0 > p.steps) throw badInput(`t0 = ${p.t0} is after the last step`, { field: 't0', expected: `an integer in [1, ${p.steps}]` });
+    const runs: FreezeTrainResult[] = [];
+    // Frozen run first: the panel's point; the plain run is the reference curve.
+    for (const [i, share] of [p.share, 0].entries()) {
+      throwIfCancelled(ctx.signal, 'freeze-timeline');
+      const net = model.clone();
+      try {
+        runs.push(await trainWithFreezing(net, entry.split, {
+          steps: p.steps, batchSize: BATCH, lr: LR, seed: p.seed, estimator: p.estimator, mode: 'diag', weightsOnly: true,
+          stages: [{ atStep: p.t0, share }], timing: false, signal: ctx.signal,
+          onProgress: (step, steps) => { if (step % 10 === 0 || step === steps) ctx.progress((i * steps + step) / (2 * steps), `${share ? `freezing ${share}` : 'no freezing'}: step ${step}/${steps}`); },
+        }));
+      } finally {
+        net.dispose();
+      }
+    }
+    const [frozen, plain] = runs;
+    const timeline: FreezeExperimentResult['timeline'] = {
+      share: p.share, events: frozen.events, freezeStep: Array.from(frozen.freezeStep),
+      lossFrozen: Array.from(frozen.losses), lossPlain: Array.from(plain.losses),
+    };
+    // The builder reads only the timeline (one implementation for the report and the panel).
+    const figure = themeable(toPlotly(freezeTimelineFigure({ timeline } as FreezeExperimentResult)));
+    let weights = 0;
+    for (const m of weightMask(model.layout)) weights += m;
+    return {
+      result: {
+        share: p.share, t0: p.t0, steps: p.steps, weights,
+        events: frozen.events.map((e) => ({ step: e.step, frozen: e.frozen.length, totalFrozen: e.totalFrozen })),
+        lossFrozen: timeline.lossFrozen, lossPlain: timeline.lossPlain, frozenLayers: frozen.frozenLayers, figure,
+      },
+      provenance: makeProvenance({
+        job: 'freeze-timeline', method: 'gradient-variance', variant: `${p.estimator}/diag`, seed: p.seed, modelHash: hashModel(model.spec, model.toFlat()),
+        data: { name: entry.split.dataset.name, split: 'train', rows: entry.split.train.rows, splitSeed: entry.split.seed, testFraction: entry.split.testFraction, standardized: !!entry.split.standardization },
+        options: { steps: p.steps, t0: p.t0, share: p.share, batchSize: BATCH, lr: LR, optimiser: 'adam', weightsOnly: true, init: 'the model\'s weights' },
+      }) as unknown as ProvenanceRecord,
+    };
+  },
+};
