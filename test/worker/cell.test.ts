@@ -36,11 +36,12 @@ test('variables, functions and classes of one cell are visible in the next; othe
 });
 
 test('after cell-reset the notebook\'s variables are gone; the API and globals still work', async () => {
-  await cell('const kept = 41;', 'untitled:nb3');
-  assert.equal(text(await cell('return kept + 1', 'untitled:nb3')), '42');
+  await cell('const kept = 41; globalThis.viaGlobal = 1; global.viaGlobal2 = 2;', 'untitled:nb3');
+  assert.equal(text(await cell('return kept + viaGlobal + globalThis.viaGlobal2 + globalThis.Math.max(0, 0)', 'untitled:nb3')), '44');
+  assert.equal((globalThis as Record<string, unknown>).viaGlobal, undefined, 'globalThis in a cell is the notebook scope, not the worker global');
   const r = await cellResetJob.run(cellResetJob.parse({ notebook: 'untitled:nb3' }), ctx());
   assert.equal(r.result.cleared, true);
-  assert.equal(text(await cell('return typeof kept', 'untitled:nb3')), 'undefined');
+  assert.equal(text(await cell('return typeof kept + typeof globalThis.viaGlobal + typeof viaGlobal2', 'untitled:nb3')), 'undefinedundefinedundefined');
   assert.deepEqual(JSON.parse(text(await cell('return JSON.stringify([Math.max(1, 3), typeof prunescope.analysis, typeof plot])', 'untitled:nb3'))), [3, 'function', 'function']);
   assert.equal((await cellResetJob.run(cellResetJob.parse({ notebook: 'untitled:never-ran' }), ctx())).result.cleared, false);
 });

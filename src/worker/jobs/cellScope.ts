@@ -23,21 +23,29 @@ export function resetCellState(cache: Map<string, unknown>, notebook: string): b
   return cache.delete(stateKey(notebook));
 }
 
+/** Names that mean "the global object" in a cell: they resolve to the notebook's own scope. */
+const GLOBAL_NAMES = new Set(['globalThis', 'global']);
+
 /**
  * The `with` object: every name that is not a global (nor a cell parameter) resolves here, so
  * writes stay in `state`. A name never set reads as undefined (as a declared `var x;` must).
+ * `globalThis` / `global` in a cell are this scope too (reads fall back to the real globals), so
+ * `globalThis.x = 1` is notebook state that a restart clears, not a worker-wide leak.
  */
 export function scopeProxy(state: CellState): object {
+  const real = globalThis as unknown as Record<string, unknown>;
   const own = (k: string | symbol): k is string => typeof k === 'string';
   const reserved = new Set<string>([...CELL_PARAMS, 'arguments', '__cellScope']);
-  return new Proxy(state, {
-    has: (t, k) => own(k) && !reserved.has(k) && (k in t || !(k in globalThis)),
+  const proxy: object = new Proxy(state, {
+    has: (t, k) => own(k) && !reserved.has(k) && (k in t || GLOBAL_NAMES.has(k) || !(k in real)),
     get: (t, k) => {
-      if (k === Symbol.unscopables || !own(k)) return undefined;
-      return t[k];
+      if (!own(k)) return undefined;
+      if (k in t) return t[k];
+      return GLOBAL_NAMES.has(k) ? proxy : real[k];
     },
     set: (t, k, v) => { if (own(k)) t[k] = v; return true; },
   });
+  return proxy;
 }
 
 interface TopLevel { source: string; functions: string[]; }
