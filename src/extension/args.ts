@@ -145,3 +145,41 @@ export function rememberedData(v: unknown, builtins: readonly string[]): string 
 export function gradientVarianceParams(modelPath: string, data: string, estimator: 'essay' | 'per-sample') {
   return { modelPath, data, seed: 0, estimator, mode: 'block' as const, steps: 200 };
 }
+
+// ---- Distill into Student: temperature, alpha, epochs (input boxes, defaults from settings). ----
+
+export interface DistillSettings { temperature: number; alpha: number; epochs: number }
+export const DISTILL_DEFAULTS: DistillSettings = { temperature: 4, alpha: 0.5, epochs: 100 };
+
+/** One typed setting: what it is, its range, whether it must be whole. */
+export interface NumberRule { name: string; min: number; max: number; integer?: boolean; minExclusive?: boolean }
+export const DISTILL_RULES: Record<keyof DistillSettings, NumberRule> = {
+  temperature: { name: 'The temperature', min: 0, max: 1000, minExclusive: true },
+  alpha: { name: 'Alpha (the weight of the soft-target loss)', min: 0, max: 1 },
+  epochs: { name: 'Epochs', min: 1, max: 100000, integer: true },
+};
+
+const inRange = (v: number, r: NumberRule) => Number.isFinite(v) && (r.minExclusive ? v > r.min : v >= r.min) && v <= r.max && (!r.integer || Number.isInteger(v));
+const rangeText = (r: NumberRule) => r.integer ? `a whole number from ${r.min} to ${r.max}` : `a number ${r.minExclusive ? 'greater than' : 'from'} ${r.min}${r.minExclusive ? ' and at most' : ' to'} ${r.max}`;
+
+/** A number typed into an input box, checked against `rule`; the reason is shown under the box. */
+export function parseNumberInput(text: string, rule: NumberRule): { ok: true; value: number } | { ok: false; reason: string } {
+  const t = text.trim();
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) {
+    return { ok: false, reason: `Enter a number: ${rule.name.toLowerCase()} must be ${rangeText(rule)}` };
+  }
+  const v = Number(t);
+  if (!inRange(v, rule)) return { ok: false, reason: `${rule.name} must be ${rangeText(rule)} (got ${t.slice(0, 20)})` };
+  return { ok: true, value: v };
+}
+
+/** prunescope.distill.* from settings.json: a value out of range falls back to the built-in default. */
+export function readDistillSettings(get: (key: string) => unknown): DistillSettings {
+  const pick = (k: keyof DistillSettings) => { const v = get(`distill.${k}`); return typeof v === 'number' && inRange(v, DISTILL_RULES[k]) ? v : DISTILL_DEFAULTS[k]; };
+  return { temperature: pick('temperature'), alpha: pick('alpha'), epochs: pick('epochs') };
+}
+
+/** Params of the side panel's freeze timeline after Order by Gradient Variance: half the weights frozen at step 100 of 200. */
+export function freezeTimelineParams(modelPath: string, data: string, estimator: 'essay' | 'per-sample') {
+  return { modelPath, data, seed: 0, estimator, steps: 200, t0: 100, share: 0.5 };
+}

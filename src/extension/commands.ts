@@ -7,8 +7,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FromWebview, JobKind, PanelAnalysis, ToWebview } from '../protocol';
 import {
-  METHODS, SHARE_CHOICES, VARIANTS, gradientVarianceParams, methodOrder, modelArgFrom, outputFolder, parseShare, parseWidths, readSettings,
-  rememberedData, shareLabel, type Method, type Settings, type Variant,
+  DISTILL_RULES, METHODS, SHARE_CHOICES, VARIANTS, freezeTimelineParams, gradientVarianceParams, methodOrder, modelArgFrom, outputFolder, parseNumberInput,
+  parseShare, parseWidths, readDistillSettings, readSettings, rememberedData, shareLabel, type DistillSettings, type Method, type Settings, type Variant,
 } from './args';
 import { BUILTIN_NAMES, rankBuiltins } from './datasets';
 import { EngineError, type EngineClient } from './engineClient';
@@ -28,7 +28,7 @@ export interface CommandDeps {
 
 const TITLES: Record<string, string> = {
   prune: 'Prune Model', 'export-student': 'Export Student Architecture', distill: 'Distill into Student',
-  'gradient-variance': 'Order Parameters by Gradient Variance', analysis: 'Relevance panel analysis', whatif: 'What-if',
+  'gradient-variance': 'Order Parameters by Gradient Variance', 'freeze-timeline': 'Freeze timeline', analysis: 'Relevance panel analysis', whatif: 'What-if',
 };
 const DATA_KEY = 'prunescope.dataByModel';
 
@@ -309,12 +309,14 @@ export class Commands {
       let student: { studentPath: string } | { widths: number[] };
       if (choice.file) student = { studentPath: choice.file };
       else { const w = await this.askWidths('Distill'); if (!w) return; student = { widths: w }; }
+      const opts = await this.askDistillSettings();
+      if (!opts) return;
       const data = await this.pickData(teacher);
       if (!data) return;
       const tag = 'widths' in student ? student.widths.join('x') : path.basename(path.dirname(student.studentPath));
       const out = this.newFolder(teacher, 'distilled', tag);
       const s = settings();
-      const r = await d.runner.run('distill', { teacherPath: teacher, ...student, data, seed: 0, temperature: 4, alpha: 0.5, epochs: 100, seeds: s.seeds, out }, `Distilling ${path.basename(teacher)}`);
+      const r = await d.runner.run('distill', { teacherPath: teacher, ...student, data, seed: 0, ...opts, seeds: s.seeds, out }, `Distilling ${path.basename(teacher)} (T ${opts.temperature}, alpha ${opts.alpha}, ${opts.epochs} epochs)`);
       if (!r) return;
       const rows = r.result.rows.map((x) => `${x.name} ${x.mean.toPrecision(3)} ± ${x.sd.toPrecision(2)}`).join('; ');
       const c = await vscode.window.showInformationMessage(`PruneScope: distilled (${r.result.metric} over ${s.seeds} seeds): ${rows}`, 'Open distill.json', 'Reveal');
@@ -338,7 +340,15 @@ export class Commands {
       await d.panel.reveal();
       // The variances, then (block mode) one layer's covariance heatmap under them.
       const cov = r.result.figures.covariance;
-      d.panel.showGradientVariance(`${path.basename(file)} on ${path.basename(data)} (${est.value})${cov ? '' : '; no layer small enough for a covariance block'}`, [r.result.figures.variances, ...(cov ? [cov] : [])]);
+      const title = `${path.basename(file)} on ${path.basename(data)} (${est.value})${cov ? '' : '; no layer small enough for a covariance block'}`;
+      const figures = [r.result.figures.variances, ...(cov ? [cov] : [])];
+      d.panel.showGradientVariance(title, figures);
+      // Then the freeze timeline (its own cancellable job): the ordering put to use.
+      if (!(await this.available('freeze-timeline'))) return;
+      d.panel.status('Computing the freeze timeline...', true);
+      const ft = await d.runner.run('freeze-timeline', freezeTimelineParams(file, data, est.value), `Freeze timeline of ${path.basename(file)}`);
+      d.panel.status(ft ? '' : 'The freeze timeline did not finish.', false);
+      if (ft) d.panel.showGradientVariance(title, figures, ft.result.figure);
     });
 
     reg('prunescope.showPanel', async () => {
@@ -362,6 +372,30 @@ export class Commands {
       const model = path.join(outputFolder(path.join(root, 'prunescope.json'), 'wine', 'example', (p) => fs.existsSync(p)), 'model.json');
       await this.openAndRun(analysisNotebook({ ...this.notebookOptions(model, 'wine'), trainFirst: { layers: [6, 3], epochs: 100, standardize: true } }));
     });
+  }
+
+  /** Temperature, alpha, epochs: one input box each, the setting as its value (Enter accepts), Escape cancels. */
+  private async askDistillSettings(): Promise<DistillSettings | undefined> {
+    const c = vscode.workspace.getConfiguration('prunescope');
+    const defaults = readDistillSettings((k) => c.get(k));
+    const prompts: Record<keyof DistillSettings, string> = {
+      temperature: 'Softmax temperature T for the soft targets (> 0; higher = softer)',
+      alpha: 'Alpha: weight of the soft-target loss in [0, 1] (1 - alpha weighs the labels)',
+      epochs: 'Training epochs of the student (a whole number >= 1)',
+    };
+    const out = { ...defaults };
+    for (const [i, k] of (['temperature', 'alpha', 'epochs'] as const).entries()) {
+      const text = await vscode.window.showInputBox({
+        title: `PruneScope: Distill into Student (${i + 1}/3): ${k}`, prompt: `${prompts[k]}; default from prunescope.distill.${k}`,
+        value: String(defaults[k]), ignoreFocusOut: true,
+        validateInput: (t) => { const r = parseNumberInput(t, DISTILL_RULES[k]); return r.ok ? undefined : r.reason; },
+      });
+      if (text === undefined) return undefined;
+      const r = parseNumberInput(text, DISTILL_RULES[k]);
+      if (!r.ok) return undefined;
+      out[k] = r.value;
+    }
+    return out;
   }
 
   private async askWidths(title: string): Promise<number[] | undefined> {

@@ -1,6 +1,6 @@
 // The "Relevance" webview view in the PruneScope side bar. Shows, for the model in focus, the
 // last figure, the analysis (curves, heatmaps, Belsley, variational), the gradient-variance
-// ordering and the what-if slider. Keeps what it showed so a re-created view (hidden, moved)
+// ordering with its freeze timeline and the what-if slider. Keeps what it showed so a re-created view (hidden, moved)
 // redraws without asking the worker again. Every message from the webview is validated first.
 import * as vscode from 'vscode';
 import { parseWebviewMessage, type FromWebview, type PanelAnalysis, type PlotlyFigure, type ToWebview } from '../protocol';
@@ -60,8 +60,9 @@ export class RelevancePanel implements vscode.WebviewViewProvider {
     this.post(this.lastAnalysis);
   }
 
-  showGradientVariance(title: string, figures: PlotlyFigure[]): void {
-    this.lastGv = { type: 'gradientVariance', title, figures };
+  /** The ordering's figures; `timeline` (the freeze timeline) follows in a second call once computed. */
+  showGradientVariance(title: string, figures: PlotlyFigure[], timeline?: PlotlyFigure): void {
+    this.lastGv = { type: 'gradientVariance', title, figures, ...(timeline ? { timeline } : {}) };
     this.post(this.lastGv);
   }
 

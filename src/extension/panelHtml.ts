@@ -61,6 +61,11 @@ export function panelHtml(o: { cspSource: string; nonce: string; scriptUri: stri
 <section id="gv" hidden>
 <h3 id="gv-title">Gradient-variance ordering</h3>
 <div id="gv-figures"></div>
+<section id="gv-timeline-section" hidden aria-labelledby="gv-timeline-title">
+<h4 id="gv-timeline-title">Freeze timeline</h4>
+<p>Training from the model's weights: the minibatch loss with the least-variance half of the weights frozen at t0 and without freezing (same batches), and which parameters froze when.</p>
+<div id="gv-timeline" class="fig" aria-live="polite"></div>
+</section>
 </section>
 <script nonce="${esc(o.nonce)}" src="${esc(o.scriptUri)}"></script>
 </body>

@@ -15,6 +15,9 @@ function themedLayout(el: Element, fig: PlotlyFigure): Record<string, unknown> {
   const accent = cssVar(el, '--vscode-charts-blue', cssVar(el, '--vscode-focusBorder', '#1f77b4'));
   const axis = { gridcolor: grid, zerolinecolor: grid, linecolor: grid, color: fg };
   const layout = fig.layout ?? {};
+  // Secondary axes (yaxis2, xaxis2, ... e.g. the freeze timeline's parameter index) get the theme too.
+  const extraAxes = Object.fromEntries(Object.entries(layout).filter(([k, v]) => /^[xy]axis\d+$/.test(k) && typeof v === 'object' && v !== null).map(([k, v]) => [k, { ...axis, ...(v as object) }]));
+  const shapes = Array.isArray(layout.shapes) ? layout.shapes.map((sh) => (typeof sh === 'object' && sh !== null ? { ...sh, line: { ...((sh as { line?: object }).line ?? {}), color: grid } } : sh)) : undefined;
   return {
     ...layout,
     paper_bgcolor: 'rgba(0,0,0,0)',
@@ -25,6 +28,8 @@ function themedLayout(el: Element, fig: PlotlyFigure): Record<string, unknown> {
     autosize: true,
     xaxis: { ...axis, ...((layout.xaxis as object) ?? {}) },
     yaxis: { ...axis, ...((layout.yaxis as object) ?? {}) },
+    ...extraAxes,
+    ...(shapes ? { shapes } : {}),
   };
 }
 
@@ -97,6 +102,12 @@ export async function drawFigure(host: HTMLElement, fig: unknown, opts: DrawOpti
   if (opts.logY) layout.yaxis = { ...(layout.yaxis as object), type: 'log' };
   await Plotly.react(plot, spec.data, layout, { displaylogo: false, responsive: true, showLink: false, showSendToCloud: false });
   return undefined;
+}
+
+/** Replaces a drawn figure with a text (theme changes then leave it alone). */
+export function clearFigure(host: HTMLElement, text: string): void {
+  drawn.delete(host);
+  host.textContent = text;
 }
 
 export function resizeAll(root: ParentNode): void {

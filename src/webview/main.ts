@@ -1,9 +1,9 @@
 // Side-panel webview: draws what the host sends (a figure; the analysis of the model in focus;
-// the gradient-variance ordering) and the what-if slider. It trusts nothing it receives either:
+// the gradient-variance ordering and its freeze timeline) and the what-if slider. It trusts nothing it receives either:
 // unknown message types are ignored and figures are checked before drawing. It sends only
 // method + share requests; the host owns the model, the data and every file path.
-import type { FromWebview, PanelAnalysis, ToWebview } from '../protocol/webview';
-import { drawFigure, onThemeChange, redrawAll, resizeAll } from './draw';
+import { parseGradientVarianceMessage, type FromWebview, type PanelAnalysis, type ToWebview } from '../protocol/webview';
+import { clearFigure, drawFigure, onThemeChange, redrawAll, resizeAll } from './draw';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -97,6 +97,11 @@ async function showGv(m: Extract<ToWebview, { type: 'gradientVariance' }>) {
     // Variances span orders of magnitude: the first figure (variances in order) on a log axis.
     report(await drawFigure(div, f, { logY: i === 0 }));
   }
+  // The freeze timeline arrives in a second message (its own job): until then say it is coming.
+  const tl = $('gv-timeline');
+  $('gv-timeline-section').hidden = false;
+  if (m.timeline) report(await drawFigure(tl, m.timeline, { height: 380 }));
+  else clearFigure(tl, 'The freeze timeline is computed after the ordering (half the weights frozen at step 100 of 200, and the same steps without freezing).');
 }
 
 // What-if: debounced; only the newest reply is shown (request ids increase).
@@ -126,7 +131,11 @@ window.addEventListener('message', (ev: MessageEvent) => {
   switch (m.type) {
     case 'figure': void show(m); break;
     case 'analysis': if (m.analysis && typeof m.analysis === 'object') void showAnalysis(m.analysis); break;
-    case 'gradientVariance': if (Array.isArray(m.figures)) void showGv(m); break;
+    case 'gradientVariance': {
+      const p = parseGradientVarianceMessage(m);
+      if (p.ok) void showGv(p.value); else report(`gradientVariance message rejected: ${p.reason}`);
+      break;
+    }
     case 'whatif':
       if (m.inReplyTo !== requestId || typeof m.value !== 'number') return;
       wiValue.classList.remove('busy');
@@ -150,5 +159,5 @@ $('demo').addEventListener('click', () => vscode.postMessage({ type: 'requestFig
 // Redraw what was shown before the view was hidden, then tell the host we can receive.
 if (state.last) void show(state.last);
 if (state.analysis) void showAnalysis(state.analysis);
-if (state.gv) void showGv(state.gv);
+if (state.gv && parseGradientVarianceMessage(state.gv).ok) void showGv(state.gv);
 vscode.postMessage({ type: 'ready' });
