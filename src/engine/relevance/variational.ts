@@ -35,6 +35,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Network } from '../model/network';
 import { DataSplit, numClasses, xTensor, yTensor } from '../data/dataset';
+import { batchTensors } from '../train/train';
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { hashModel, makeProvenance } from '../provenance';
 import { Rng } from '../util/random';
@@ -161,8 +162,6 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
   if (opts.noiseVariance !== undefined) positive(opts.noiseVariance, 'noiseVariance', 1);
 
   const rng = new Rng(seed);
-  const x = xTensor(split.train, split.dataset.features);
-  const y = yTensor(split.train, split.dataset.task, K);
   const layerSizes = net.layout.map((l) => l.kernelSize + l.biasSize);
   // Initial sigma per layer: relative to the layer's weight scale (0.01 absolute for an all-zero layer).
   const sigmaInit: number[] = opts.sigmaInit !== undefined ? new Array<number>(L).fill(opts.sigmaInit) : tf.tidy(() => net.layout.map((_, l) => {
@@ -175,7 +174,10 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
   const fitPrior = (secondMoment: number[]): number[] => secondMoment.map((s, l) => s / layerSizes[l]);
   let priorVariances = fixedPrior ?? fitPrior(layerStatistics(q, new Array<number>(L).fill(1)).secondMoment);
   let noiseVariance = regression
-    ? opts.noiseVariance ?? tf.tidy(() => tf.mean(tf.square(tf.sub(net.predict(x), y))).dataSync()[0])
+    ? opts.noiseVariance ?? tf.tidy(() => {
+      const x = xTensor(split.train, split.dataset.features);
+      return tf.mean(tf.square(tf.sub(net.predict(x), yTensor(split.train, 'regression', 1)))).dataSync()[0];
+    })
     : undefined;
   if (noiseVariance !== undefined && !(noiseVariance > 0)) noiseVariance = 1e-6; // a perfect fit: keep the likelihood finite
 
@@ -192,19 +194,17 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
       const sizes: number[] = [];
       for (let start = 0; start < N && tracker.steps + sums.length < maxSteps; start += B) {
         throwIfCancelled(opts.signal, 'variational relevance');
-        const idx = perm.subarray(start, Math.min(N, start + B));
-        const b = idx.length;
-        const noise = net.layout.map((l, i) => tf.tensor2d(fillNormal(rng, eps[i]).subarray(0, b * l.outSize), [b, l.outSize]));
+        const b = Math.min(B, N - start);
         tf.tidy(() => {
-          const it = tf.tensor1d(idx, 'int32');
-          const xb = tf.gather(x, it) as tf.Tensor2D;
-          const yb = tf.gather(y, it) as tf.Tensor2D;
+          // Batches assembled in JS and uploaded, as train() does: a wasm Gather of 128 x 784 rows
+          // copies element by element and cost ~7 ms a step.
+          const [xb, yb] = batchTensors(split.train, split.dataset.features, split.dataset.task, K, perm, start, b);
+          const noise = net.layout.map((l, i) => tf.tensor2d(fillNormal(rng, eps[i]).subarray(0, b * l.outSize), [b, l.outSize]));
           const { grads, batchSum } = elboStep(net.layout, q, xb, yb, noise, lik, priorVariances, N);
           adam.step(grads);
           sums.push(tf.keep(batchSum));
           sizes.push(b);
         });
-        for (const t of noise) t.dispose();
       }
       // One download per epoch: every step's batch sum (the per-step ELBO series of the stopping rule).
       const perStep = tf.tidy(() => tf.stack(sums).dataSync()) as Float32Array;
@@ -282,7 +282,5 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
     adam.dispose();
     average.dispose();
     disposePosterior(q);
-    x.dispose();
-    y.dispose();
   }
 }

@@ -42,14 +42,22 @@ export class Adam {
     }
   }
 
-  /** One update with the given gradients (same order as the variables); does not dispose them. */
+  /**
+   * One update with the given gradients (same order as the variables); does not dispose them.
+   * The moments are kept rescaled, M = m / (1 - b1) and V = v / (1 - b2), so M <- b1 M + g and
+   * V <- b2 V + g^2, and the step lr c m / (sqrt(v) + eps) becomes
+   * lr c (1 - b1) / sqrt(1 - b2) * M / (sqrt(V) + eps / sqrt(1 - b2)): the same update with two
+   * fewer full-size multiplies per variable (each ~0.3 ms on a 784 x 300 tensor on wasm).
+   */
   step(grads: tf.Tensor[]): void {
     this.t++;
-    const c = Math.sqrt(1 - this.beta2 ** this.t) / (1 - this.beta1 ** this.t);
-    const { beta1: b1, beta2: b2, epsilon } = this;
+    const { beta1: b1, beta2: b2 } = this;
+    const s2 = Math.sqrt(1 - b2);
+    const c = ((Math.sqrt(1 - b2 ** this.t) / (1 - b1 ** this.t)) * (1 - b1)) / s2;
+    const epsilon = this.epsilon / s2;
     const moments = (m: tf.Tensor, v: tf.Tensor, g: tf.Tensor) => {
-      const m2 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
-      const v2 = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+      const m2 = tf.add(tf.mul(m, b1), g);
+      const v2 = tf.add(tf.mul(v, b2), tf.square(g));
       return { m2, v2, dir: tf.div(m2, tf.add(tf.sqrt(v2), epsilon)) };
     };
     const next = tf.tidy(() => {

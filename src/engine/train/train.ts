@@ -77,7 +77,7 @@ function checkOptions(o: TrainOptions, rows: number): void {
  * a quarter of a training step); copying whole rows here costs ~0.2 ms. Targets are built as
  * yTensor builds them: one-hot [size, K] for classification, [size, 1] for regression.
  */
-function batchTensors(part: SplitPart, features: number, task: Task, classes: number, perm: Int32Array, start: number, size: number): [tf.Tensor2D, tf.Tensor2D] {
+export function batchTensors(part: SplitPart, features: number, task: Task, classes: number, perm: Int32Array, start: number, size: number): [tf.Tensor2D, tf.Tensor2D] {
   const xb = new Float32Array(size * features);
   const cols = task === 'classification' ? classes : 1;
   const yb = new Float32Array(size * cols);
