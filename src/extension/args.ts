@@ -2,6 +2,7 @@
 // passes (uri), command links pass JSON (strings), the palette passes nothing. Only local files
 // make sense to the worker, so anything else is refused with a reason.
 import * as path from 'path';
+import { DISTILL_DEFAULTS as ENGINE_DISTILL_DEFAULTS } from '../engine/distill/defaults';
 
 export type ModelArg =
   | { kind: 'path'; path: string }
@@ -149,7 +150,8 @@ export function gradientVarianceParams(modelPath: string, data: string, estimato
 // ---- Distill into Student: temperature, alpha, epochs (input boxes, defaults from settings). ----
 
 export interface DistillSettings { temperature: number; alpha: number; epochs: number }
-export const DISTILL_DEFAULTS: DistillSettings = { temperature: 4, alpha: 0.5, epochs: 100 };
+/** The prompts' defaults are the engine's (settings override them). */
+export const DISTILL_DEFAULTS: DistillSettings = { ...ENGINE_DISTILL_DEFAULTS };
 
 /** One typed setting: what it is, its range, whether it must be whole. */
 export interface NumberRule { name: string; min: number; max: number; integer?: boolean; minExclusive?: boolean }

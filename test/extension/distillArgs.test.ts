@@ -7,9 +7,9 @@ import { DISTILL_DEFAULTS, DISTILL_RULES, parseNumberInput, readDistillSettings 
 const ok = (text: string, k: keyof typeof DISTILL_RULES) => { const r = parseNumberInput(text, DISTILL_RULES[k]); assert.ok(r.ok, `${k} ${JSON.stringify(text)}: ${r.ok ? '' : r.reason}`); return r.value; };
 const reason = (text: string, k: keyof typeof DISTILL_RULES) => { const r = parseNumberInput(text, DISTILL_RULES[k]); assert.ok(!r.ok, `${k} accepted ${JSON.stringify(text)}`); return r.reason; };
 
-test('Enter on each prompt (the default as its value) gives temperature 4, alpha 0.5, epochs 100', () => {
+test('Enter on each prompt (the default as its value) gives the engine\'s defaults: temperature 4, alpha 0.7, epochs 100', () => {
   const d = readDistillSettings(() => undefined);
-  assert.deepEqual(d, { temperature: 4, alpha: 0.5, epochs: 100 });
+  assert.deepEqual(d, { temperature: 4, alpha: 0.7, epochs: 100 });
   assert.deepEqual(d, DISTILL_DEFAULTS);
   for (const k of ['temperature', 'alpha', 'epochs'] as const) assert.equal(ok(String(d[k]), k), d[k]);
 });

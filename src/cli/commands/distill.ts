@@ -20,6 +20,7 @@ import { DistillInit, distillCsv, distillExperiment, distillFigure } from '../..
 import { renderReport } from '../../engine/report/html';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import * as fs from 'fs';
+import { DISTILL_DEFAULTS } from '../../engine/distill/defaults';
 
 const METHODS = ['obd', 'random', 'variational'] as const;
 const INITS = ['both', 'scratch', 'teacher'] as const;
@@ -27,7 +28,7 @@ const INITS = ['both', 'scratch', 'teacher'] as const;
 export const distillCommand: Command = {
   name: 'distill',
   summary: 'Distil a teacher into a smaller student; compare with the student trained on labels alone, over seeds',
-  usage: 'prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D [--temperature 4] [--alpha 0.7] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method obd] --out DIR [--json]',
+  usage: 'prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method obd] --out DIR [--json]',
   flags: [
     { name: 'standardize', value: false, help: 'z-score features on the training part (when the teacher does not record its own preprocessing)' },
     { name: 'teacher', value: true, help: 'the teacher model.json' },
@@ -36,10 +37,10 @@ export const distillCommand: Command = {
     { name: 'method', value: true, help: 'relevance for --widths: obd (ggn curvature, default), random, variational' },
     { name: 'data', value: true, help: 'built-in data set name or CSV path' },
     { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
-    { name: 'temperature', value: true, help: 'softmax temperature T (default 4)' },
-    { name: 'alpha', value: true, help: 'weight of the teacher term in [0, 1] (default 0.7)' },
+    { name: 'temperature', value: true, help: `softmax temperature T (default ${DISTILL_DEFAULTS.temperature})` },
+    { name: 'alpha', value: true, help: `weight of the teacher term in [0, 1] (default ${DISTILL_DEFAULTS.alpha})` },
     { name: 'init', value: true, help: 'distilled students to run: scratch, teacher or both (default both); the labels-only baseline always runs' },
-    { name: 'epochs', value: true, help: 'epochs per run (default 100)' },
+    { name: 'epochs', value: true, help: `epochs per run (default ${DISTILL_DEFAULTS.epochs})` },
     { name: 'batch', value: true, help: 'minibatch size (default 32)' },
     { name: 'lr', value: true, help: 'Adam learning rate (default 0.001)' },
     { name: 'seeds', value: true, help: 'number of seeds 0..K-1 (init and shuffling; default 3)' },
@@ -64,11 +65,11 @@ export const distillCommand: Command = {
     const studentFile = str(args, 'student');
     const widths = numList(args, 'widths');
     if (!studentFile === !widths) throw badInput('give exactly one of --student and --widths', { field: '--student', expected: '--student S.json or --widths 8,4' });
-    const temperature = num(args, 'temperature', 4, { min: 1e-6 });
-    const alpha = num(args, 'alpha', 0.7, { min: 0, max: 1 });
+    const temperature = num(args, 'temperature', DISTILL_DEFAULTS.temperature, { min: 1e-6 });
+    const alpha = num(args, 'alpha', DISTILL_DEFAULTS.alpha, { min: 0, max: 1 });
     const init = oneOf(args, 'init', INITS, 'both');
     const inits: DistillInit[] = init === 'both' ? ['scratch', 'teacher'] : [init];
-    const epochs = num(args, 'epochs', 100, { integer: true, min: 1 });
+    const epochs = num(args, 'epochs', DISTILL_DEFAULTS.epochs, { integer: true, min: 1 });
     const batchSize = num(args, 'batch', 32, { integer: true, min: 1 });
     const lr = num(args, 'lr', 1e-3, { min: 1e-12 });
     const k = num(args, 'seeds', 3, { integer: true, min: 1, max: 1000 });

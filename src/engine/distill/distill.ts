@@ -17,6 +17,7 @@ import { Rng } from '../util/random';
 import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
 import { selectColumns } from './columns';
 import { KdOptions, kdOutputDelta, kdSampleLosses, teacherLogits } from './kdLoss';
+import { DISTILL_DEFAULTS } from './defaults';
 
 export interface DistillOptions {
   /** T > 0, classification only. Default 4. */
@@ -61,8 +62,8 @@ function checkOptions(teacher: Network, student: Network, split: DataSplit, o: D
   int(o.epochs, 'epochs', 0);
   int(o.batchSize, 'batchSize', 1);
   if (!Number.isFinite(o.seed)) throw badInput(`seed = ${o.seed}`, { field: 'seed', expected: 'a finite number' });
-  const temperature = o.temperature ?? 4;
-  const alpha = o.alpha ?? 0.7;
+  const temperature = o.temperature ?? DISTILL_DEFAULTS.temperature;
+  const alpha = o.alpha ?? DISTILL_DEFAULTS.alpha;
   if (!(temperature > 0 && Number.isFinite(temperature))) throw badInput(`temperature = ${temperature}`, { field: 'temperature', expected: 'a positive number' });
   if (!(alpha >= 0 && alpha <= 1)) throw badInput(`alpha = ${alpha}`, { field: 'alpha', expected: 'a number in [0, 1]' });
   const d = split.dataset;

@@ -18,6 +18,7 @@ import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { cachedRanking, checkOut, checkOutEmpty, modelAndSplit, modelMtime } from './modelCache';
 import { int, num, obj, oneOf, optStr, optWidths, str } from './params';
+import { DISTILL_DEFAULTS } from '../../engine/distill/defaults';
 
 export const distillJob: JobHandler<'distill'> = {
   kind: 'distill',
@@ -32,8 +33,8 @@ export const distillJob: JobHandler<'distill'> = {
       teacherPath, studentPath, widths,
       method: o.method === undefined ? undefined : oneOf(o, 'method', job, RELEVANCE_METHODS),
       data: str(o, 'data', job), seed: int(o, 'seed', job, 0, 2 ** 31 - 1, 0),
-      temperature: num(o, 'temperature', job, 1e-6, 1e6, 4), alpha: num(o, 'alpha', job, 0, 1, 0.7),
-      epochs: int(o, 'epochs', job, 1, 100_000, 100), seeds: int(o, 'seeds', job, 1, 100, 3),
+      temperature: num(o, 'temperature', job, 1e-6, 1e6, DISTILL_DEFAULTS.temperature), alpha: num(o, 'alpha', job, 0, 1, DISTILL_DEFAULTS.alpha),
+      epochs: int(o, 'epochs', job, 1, 100_000, DISTILL_DEFAULTS.epochs), seeds: int(o, 'seeds', job, 1, 100, 3),
       out: checkOut(str(o, 'out', job), [teacherPath, ...(studentPath ? [studentPath] : [])], job),
     };
   },
