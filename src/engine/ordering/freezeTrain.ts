@@ -8,9 +8,9 @@ import { Network, weightMask } from '../model/network';
 import { derivative, HiddenActivation } from '../model/activations';
 import { disposeCache, forwardCache } from '../model/backprop';
 import { lossKindOf, outputDelta, sampleLosses } from '../model/loss';
-import { DataSplit, numClasses, xTensor, yTensor } from '../data/dataset';
+import { DataSplit, numClasses } from '../data/dataset';
 import { Trainer } from '../train/trainer';
-import { PermutedBatches } from '../train/batches';
+import { PermutedBatches, batchArrays } from '../train/batches';
 import { countSet } from '../train/masks';
 import { checkHead } from '../train/metrics';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
@@ -100,8 +100,6 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
   const tracker = policy === 'ordered' ? new GradientVarianceTracker(net, { estimator: opts.estimator, mode: opts.mode, blockLimit: opts.blockLimit }) : undefined;
   const policyRng = new Rng(opts.policySeed ?? opts.seed + 7919);
   const kind = lossKindOf(net);
-  const xAll = xTensor(split.train, features);
-  const yAll = yTensor(split.train, task, classes);
   const batches = new PermutedBatches(split.train.rows, opts.batchSize, opts.seed);
   const losses = new Float32Array(opts.steps);
   const freezeMask = new Uint8Array(net.nParams);
@@ -118,11 +116,12 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
       throwIfCancelled(opts.signal, 'training');
       const tracking = tracker !== undefined && (nextStage < stages.length || opts.trackToEnd || stages.length === 0);
       const t0 = timing ? performance.now() : 0;
+      // Batches assembled in JS as train() assembles them (a wasm Gather costs ~15 ms a step).
+      const { perm, start, size } = batches.nextRange();
+      const b = batchArrays(split.train, features, task, classes, perm, start, size);
       const g = tf.tidy(() => {
-        const idx = batches.next();
-        const size = idx.shape[0];
-        const x = tf.gather(xAll, idx) as tf.Tensor2D;
-        const y = tf.gather(yAll, idx) as tf.Tensor2D;
+        const x = tf.tensor2d(b.x, [size, features]);
+        const y = tf.tensor2d(b.y, [size, b.cols]);
         const cache = forwardCache(net, x);
         const lowest = tracking ? 0 : frozenLayer.findIndex((f) => !f);
         const deltas = backward(net, cache, y, Math.max(0, lowest));
@@ -193,7 +192,6 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
     batches.dispose();
     tracker?.dispose();
     trainer.dispose();
-    tf.dispose([xAll, yAll]);
   }
   const phase = (p: { steps: number; b: number; o: number }): PhaseTiming => ({ steps: p.steps, backwardMs: p.steps ? p.b / p.steps : 0, optimiserMs: p.steps ? p.o / p.steps : 0 });
   return {

@@ -3,12 +3,16 @@
 // backend and are read once per epoch.
 import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../model/network';
-import { DataSplit, SplitPart, Task, numClasses } from '../data/dataset';
+import { DataSplit, numClasses } from '../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { Rng } from '../util/random';
 import { AdamOptions, StepGradients, Trainer } from './trainer';
 import { Metrics, checkHead, evaluate } from './metrics';
 import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
+import { batchTensors } from './batches';
+
+// Minibatch assembly lives in batches.ts (shared with ordering/freezeTrain.ts); re-exported for callers of this module.
+export { batchTensors };
 
 export interface EpochMetrics {
   /** 1-based. */
@@ -69,29 +73,6 @@ function checkOptions(o: TrainOptions, rows: number): void {
   int(o.evalEvery ?? 1, 'evalEvery', 0);
   if (!Number.isFinite(o.seed)) throw badInput(`seed = ${o.seed}`, { field: 'seed', expected: 'a finite number' });
   if (rows === 0) throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
-}
-
-/**
- * One minibatch (rows perm[start .. start+size)) as fresh tensors, assembled in JS from the
- * split's arrays and uploaded once. On wasm a Gather copies element by element (~7 ms for 128 x 784,
- * a quarter of a training step); copying whole rows here costs ~0.2 ms. Targets are built as
- * yTensor builds them: one-hot [size, K] for classification, [size, 1] for regression.
- */
-export function batchTensors(part: SplitPart, features: number, task: Task, classes: number, perm: Int32Array, start: number, size: number): [tf.Tensor2D, tf.Tensor2D] {
-  const xb = new Float32Array(size * features);
-  const cols = task === 'classification' ? classes : 1;
-  const yb = new Float32Array(size * cols);
-  for (let i = 0; i < size; i++) {
-    const r = perm[start + i];
-    xb.set(part.x.subarray(r * features, (r + 1) * features), i * features);
-    if (task === 'classification') {
-      const k = part.y[r] | 0; // Int32Array.from truncation, as yTensor; out-of-range labels give a zero row, as tf.oneHot
-      if (k >= 0 && k < classes) yb[i * classes + k] = 1;
-    } else {
-      yb[i] = part.y[r];
-    }
-  }
-  return [tf.tensor2d(xb, [size, features]), tf.tensor2d(yb, [size, cols])];
 }
 
 /** Trains `net` in place on split.train; returns the history and final train/test metrics. */
