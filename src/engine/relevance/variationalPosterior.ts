@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { apply, derivative, HiddenActivation } from '../model/activations';
 import type { LayerLayout, Network } from '../model/network';
 import type { Rng } from '../util/random';
+import { sigmaOf, softplusParts } from './variationalSoftplus';
 
 export interface LayerPosterior {
   muW: tf.Variable<tf.Rank.R2>;
@@ -42,8 +43,8 @@ export function posteriorToFlat(layout: LayerLayout[], q: LayerPosterior[], nPar
     mu.set(q[i].muW.dataSync() as Float32Array, l.kernelOffset);
     mu.set(q[i].muB.dataSync() as Float32Array, l.biasOffset);
     tf.tidy(() => {
-      sigma.set(tf.softplus(q[i].rhoW).dataSync() as Float32Array, l.kernelOffset);
-      sigma.set(tf.softplus(q[i].rhoB).dataSync() as Float32Array, l.biasOffset);
+      sigma.set(sigmaOf(q[i].rhoW).dataSync() as Float32Array, l.kernelOffset);
+      sigma.set(sigmaOf(q[i].rhoB).dataSync() as Float32Array, l.biasOffset);
     });
   });
   return { mu, sigma };
@@ -58,7 +59,7 @@ export function layerStatistics(q: LayerPosterior[], priorVariances: number[]): 
   const out = tf.tidy(() => tf.stack(q.flatMap((p, l) => {
     const a2 = priorVariances[l];
     const mu2 = tf.concat([tf.reshape(tf.square(p.muW), [-1]), tf.square(p.muB)]);
-    const s2 = tf.square(tf.softplus(tf.concat([tf.reshape(p.rhoW, [-1]), p.rhoB])));
+    const s2 = tf.square(tf.concat([tf.reshape(sigmaOf(p.rhoW), [-1]), sigmaOf(p.rhoB)]));
     const m2 = tf.add(mu2, s2);
     const kl = tf.mul(tf.sum(tf.sub(tf.sub(tf.div(m2, a2), tf.log(tf.div(s2, a2))), 1)), 0.5);
     return [tf.sum(m2), kl];
@@ -112,13 +113,16 @@ export function elboStep(
   const sd: tf.Tensor2D[] = [];
   const sigW: tf.Tensor2D[] = [];
   const sigB: tf.Tensor1D[] = [];
+  const slopeW: tf.Tensor2D[] = [];
+  const slopeB: tf.Tensor1D[] = [];
   const s2W: tf.Tensor2D[] = [];
   let a = x;
   let out: tf.Tensor2D = x;
   for (let l = 0; l < L; l++) {
     const p = q[l];
-    sigW[l] = tf.softplus(p.rhoW);
-    sigB[l] = tf.softplus(p.rhoB);
+    // sigma and dsigma/drho = sigmoid(rho) once per step, shared by forward and backward.
+    ({ sigma: sigW[l], slope: slopeW[l] } = softplusParts(p.rhoW));
+    ({ sigma: sigB[l], slope: slopeB[l] } = softplusParts(p.rhoB));
     s2W[l] = tf.square(sigW[l]);
     const a2 = tf.square(a);
     const m = tf.add(tf.matMul(a, p.muW), p.muB) as tf.Tensor2D;
@@ -163,8 +167,8 @@ export function elboStep(
     // dL/drho = sigmoid(rho) (s (2 P + klScale) - 1 / (N s)) with P = (a^2)^T g_v: six
     // elementwise kernels on the kernel-sized tensors instead of eight.
     const p2W = l === 0 ? tf.matMul(tf.square(xT), gv2) : tf.matMul(inputsSq[l], gv2, true, false);
-    const gRhoW = tf.mul(tf.sub(tf.mul(tf.add(p2W, klScale), sigW[l]), tf.div(1 / nTrain, sigW[l])), tf.sigmoid(p.rhoW));
-    const gRhoB = tf.mul(tf.sub(tf.mul(tf.add(tf.sum(gv2, 0), klScale), sigB[l]), tf.div(1 / nTrain, sigB[l])), tf.sigmoid(p.rhoB));
+    const gRhoW = tf.mul(tf.sub(tf.mul(tf.add(p2W, klScale), sigW[l]), tf.div(1 / nTrain, sigW[l])), slopeW[l]);
+    const gRhoB = tf.mul(tf.sub(tf.mul(tf.add(tf.sum(gv2, 0), klScale), sigB[l]), tf.div(1 / nTrain, sigB[l])), slopeB[l]);
     grads[4 * l] = gMuW; grads[4 * l + 1] = gMuB; grads[4 * l + 2] = gRhoW; grads[4 * l + 3] = gRhoB;
     if (l > 0) {
       const back = tf.add(
@@ -195,7 +199,7 @@ export class PosteriorAverage {
   /** Move the average toward the current q with weight w in (0, 1] (1: restart at q). */
   update(q: LayerPosterior[], w: number): void {
     const next = tf.tidy(() => q.flatMap((p, i) => {
-      const cur = [p.muW, p.muB, tf.softplus(p.rhoW), tf.softplus(p.rhoB)];
+      const cur = [p.muW, p.muB, sigmaOf(p.rhoW), sigmaOf(p.rhoB)];
       return cur.map((c, k) => (this.avg && w < 1 ? tf.add(this.avg[4 * i + k], tf.mul(tf.sub(c, this.avg[4 * i + k]), w)) : tf.clone(c)));
     }));
     if (this.avg) tf.dispose(this.avg);
