@@ -13,9 +13,14 @@
 // recomputed from the computed eigenvalues (Loewner formula), which makes the eigenvectors
 // z_hat_i / (d_i - lambda_j) numerically orthogonal even for close roots. Components with tiny
 // rho |z_i| and pairs of close d_i are deflated first (dlaed2), which also keeps the poles apart.
+//
+// The rank-one step (roots, z_hat, vectors: O(k^2) divisions per merge, a quarter of the non-GEMM time
+// at n = 2,000) runs in WebAssembly SIMD (wasm/secular_f64.c) when available; rankOne is the reference.
+// Its vectors are stored as rows (sT), so every O(k^2) loop walks memory contiguously.
 import { PruneScopeError } from '../errors';
 import { gemm, view } from './gemm';
 import { tridiagonalQl } from './tridiagonalQl';
+import { wasmKernels } from './wasmKernels';
 
 const EPS = 2 ** -52;
 const SMALL = 24; // leaves up to this size are solved by QL
@@ -141,38 +146,11 @@ function merge(d: Float64Array, q: Float64Array, n: number, s: number, sz: numbe
     if (!(dk[i] > dk[i - 1])) throw new PruneScopeError('numerical', 'divide and conquer: coincident poles survived deflation', { field: 'eigh' });
   }
 
-  // Secular equation: root j as origin + tau, and delta[i*k + j] = dk[i] - lambda_j.
-  const delta = new Float64Array(k * k);
-  const lambda = new Float64Array(k);
-  for (let j = 0; j < k; j++) lambda[j] = secularRoot(j, dk, zk, rho, delta, k);
+  // Roots lambda and the rank-one eigenvectors, row j of sT = eigenvector j of D + rho z z^T.
+  const { lambda, sT } = rankOneUpdate(dk, zk, rho);
 
-  // Gu-Eisenstat: z_hat_i^2 = -prod_j (d_i - lambda_j) / prod_{j != i} (d_i - d_j), interleaved.
-  const zh = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    let w = delta[i * k + i];
-    const di = dk[i];
-    for (let j = 0; j < k; j++) if (j !== i) w *= delta[i * k + j] / (di - dk[j]);
-    zh[i] = Math.sqrt(Math.max(0, -w)) * (zk[i] < 0 ? -1 : 1);
-  }
-  // S[i][j] = z_hat_i / (d_i - lambda_j), columns normalised: eigenvectors of D + rho z z^T.
-  const norms = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    const r = i * k, zi = zh[i];
-    for (let j = 0; j < k; j++) {
-      const x = zi / delta[r + j];
-      delta[r + j] = x;
-      norms[j] += x * x;
-    }
-  }
-  for (let j = 0; j < k; j++) norms[j] = 1 / Math.sqrt(norms[j]);
-  for (let i = 0; i < k; i++) {
-    const r = i * k;
-    for (let j = 0; j < k; j++) delta[r + j] *= norms[j];
-  }
-  const sMat = delta;
-
-  // New vectors = Q[:, keep] S. A kept column is zero in the top (bottom) rows unless it came from
-  // Q1 (Q2) or was rotated with one: multiply each half only by the columns that live there.
+  // New vectors = Q[:, keep] S (S = sT^T). A kept column is zero in the top (bottom) rows unless it came
+  // from Q1 (Q2) or was rotated with one: multiply each half only by the columns that live there.
   const n2 = sz - n1;
   const out = new Float64Array(sz * k);
   for (const [r0, rows, bit] of [[0, n1, 1], [n1, n2, 2]] as const) {
@@ -185,9 +163,12 @@ function merge(d: Float64Array, q: Float64Array, n: number, s: number, sz: numbe
       const src = (s + r0 + r) * n + s;
       for (let c = 0; c < kk; c++) qa[r * kk + c] = q[src + keep[idx[c]]];
     }
-    const sb = new Float64Array(kk * k);
-    for (let c = 0; c < kk; c++) sb.set(sMat.subarray(idx[c] * k, idx[c] * k + k), c * k);
-    gemm(false, false, rows, k, kk, 1, view(qa, kk), view(sb, k), 0, view(out, k, r0 * k));
+    const sb = new Float64Array(k * kk); // sT's columns idx: k x kk, so out = qa sb^T
+    for (let j = 0; j < k; j++) {
+      const src = j * k, dst = j * kk;
+      for (let c = 0; c < kk; c++) sb[dst + c] = sT[src + idx[c]];
+    }
+    gemm(false, true, rows, k, kk, 1, view(qa, kk), view(sb, kk), 0, view(out, k, r0 * k));
   }
   // Write back: columns 0..k-1 the new vectors, then the deflated ones unchanged.
   const defVals = Float64Array.from(deflated, (c) => dl[c]);
@@ -206,6 +187,67 @@ function merge(d: Float64Array, q: Float64Array, n: number, s: number, sz: numbe
   dl.set(defVals, k);
 }
 
+/**
+ * Eigenpairs of D + rho z z^T (d ascending, distinct; rho > 0): lambda ascending, and sT (k x k) whose
+ * row j is the unit eigenvector for lambda_j. The reference of wasm/secular_f64.c's secularVectors.
+ */
+export function rankOne(dk: Float64Array, zk: Float64Array, rho: number): { lambda: Float64Array; sT: Float64Array } {
+  const k = dk.length;
+  // Row j of sT first holds d_i - lambda_j (root j as origin + tau, no cancellation).
+  const sT = new Float64Array(k * k);
+  const lambda = new Float64Array(k);
+  for (let j = 0; j < k; j++) lambda[j] = secularRoot(j, dk, zk, rho, sT, k);
+  // Gu-Eisenstat: z_hat_i^2 = -prod_j (d_i - lambda_j) / prod_{j != i} (d_i - d_j), factors in j order.
+  const zh = new Float64Array(k);
+  for (let i = 0; i < k; i++) zh[i] = sT[i * k + i];
+  for (let j = 0; j < k; j++) {
+    const r = j * k, dj = dk[j];
+    for (let i = 0; i < k; i++) if (i !== j) zh[i] *= sT[r + i] / (dk[i] - dj);
+  }
+  for (let i = 0; i < k; i++) zh[i] = Math.sqrt(Math.max(0, -zh[i])) * (zk[i] < 0 ? -1 : 1);
+  // Eigenvector j: z_hat_i / (d_i - lambda_j), normalised.
+  for (let j = 0; j < k; j++) {
+    const r = j * k;
+    let norm = 0;
+    for (let i = 0; i < k; i++) {
+      const x = zh[i] / sT[r + i];
+      sT[r + i] = x;
+      norm += x * x;
+    }
+    norm = 1 / Math.sqrt(norm);
+    for (let i = 0; i < k; i++) sT[r + i] *= norm;
+  }
+  return { lambda, sT };
+}
+
+/** rankOne in WebAssembly SIMD when the kernels are available, else in TypeScript. */
+export function rankOneUpdate(dk: Float64Array, zk: Float64Array, rho: number): { lambda: Float64Array; sT: Float64Array } {
+  return rankOneWasm(dk, zk, rho) ?? rankOne(dk, zk, rho);
+}
+
+/** rankOne in WebAssembly (wasm/secular_f64.c), or undefined when the kernels are off or too small. */
+function rankOneWasm(dk: Float64Array, zk: Float64Array, rho: number): { lambda: Float64Array; sT: Float64Array } | undefined {
+  const k = dk.length;
+  const w = k >= WASM_MIN_K ? wasmKernels() : undefined;
+  if (!w) return undefined;
+  // Layout: d, z, lambda, zh (k each), then sT (k x k).
+  const pd = w.heap, pz = pd + 8 * k, pl = pz + 8 * k, ph = pl + 8 * k, ps = ph + 8 * k;
+  try {
+    w.ensure(8 * (4 * k + k * k));
+  } catch {
+    return undefined;
+  }
+  let f = w.f64();
+  f.set(dk, pd / 8);
+  f.set(zk, pz / 8);
+  w.ex.secularVectors(k, pd, pz, rho, pl, ps, ph);
+  f = w.f64();
+  return { lambda: f.slice(pl / 8, pl / 8 + k), sT: f.slice(ps / 8, ps / 8 + k * k) };
+}
+
+/** Below this many secular roots the copies in and out cost more than the SIMD saves. */
+const WASM_MIN_K = 16;
+
 /** Columns a and b (absolute) of rows s..s+sz of q: (x, y) <- (c x + s y, c y - s x) (LAPACK drot). */
 function rotateColumns(q: Float64Array, n: number, s: number, sz: number, a: number, b: number, c: number, sn: number): void {
   for (let r = s; r < s + sz; r++) {
@@ -218,7 +260,7 @@ function rotateColumns(q: Float64Array, n: number, s: number, sz: number, a: num
 
 /**
  * Root j (0-based) of 1/rho + sum_i z_i^2 / (d_i - lambda) = 0, d ascending, rho > 0: lambda_j lies in
- * (d_j, d_j+1), or (d_k-1, d_k-1 + rho z^T z] for the last. Writes d_i - lambda_j into delta[i*k + j].
+ * (d_j, d_j+1), or (d_k-1, d_k-1 + rho z^T z] for the last. Writes d_i - lambda_j into delta[j*k + i].
  * Iteration: the rational "middle way" step (two poles matched in value and slope, as dlaed4), kept
  * inside a bracket that every evaluation of f shrinks, with bisection whenever a step leaves it.
  */
@@ -228,7 +270,7 @@ function secularRoot(j: number, d: Float64Array, z: Float64Array, rho: number, d
   let org: number;
   let lo: number, hi: number;
   if (k === 1) {
-    delta[0] = -rho * z[0] * z[0];
+    delta[j * k] = -rho * z[0] * z[0];
     return d[0] + rho * z[0] * z[0];
   }
   if (!last) {
@@ -292,6 +334,6 @@ function secularRoot(j: number, d: Float64Array, z: Float64Array, rho: number, d
     if (next === tau) break;
     tau = next;
   }
-  for (let i = 0; i < k; i++) delta[i * k + j] = (d[i] - dOrg) - tau;
+  for (let i = 0; i < k; i++) delta[j * k + i] = (d[i] - dOrg) - tau;
   return dOrg + tau;
 }

@@ -1,4 +1,4 @@
-// Loader for the float64 WebAssembly SIMD kernels (wasm/gemm_f64.c, wasm/tridiag_f64.c; built by
+// Loader for the float64 WebAssembly SIMD kernels (wasm/gemm_f64.c, tridiag_f64.c, secular_f64.c; built by
 // scripts/build-wasm.sh). The module bytes are embedded as base64 (wasm/kernels.generated.ts), so the
 // tsc build, the webpack bundle and the CLI all instantiate it synchronously with no file lookup.
 //
@@ -22,6 +22,7 @@ interface Exports {
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number): void;
   tridiag(w: number, n: number, d: number, e: number, beta: number, p: number, wv: number): void;
+  secularVectors(k: number, d: number, z: number, rho: number, lambda: number, sT: number, zh: number): void;
 }
 
 export interface WasmKernels {
