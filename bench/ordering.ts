@@ -112,5 +112,8 @@ export async function runOrderingBench(): Promise<BenchRow[]> {
 }
 
 if (require.main === module) {
-  runOrderingBench().then((rows) => console.log(formatTable(rows)), (e) => { console.error(e); process.exit(1); });
+  runOrderingBench().then((rows) => {
+    console.log(formatTable(rows));
+    for (const r of rows) if (r.note) console.log(`${r.name}: ${r.note}`);
+  }, (e) => { console.error(e); process.exit(1); });
 }

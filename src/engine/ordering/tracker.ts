@@ -1,7 +1,8 @@
 // Gradient-variance tracker: runs beside the optimiser from step 1 and keeps C_t (3.6) per
 // parameter (diag), per layer (block) or for the whole model (full). It consumes what the explicit
 // backprop already computed (layer inputs and per-sample deltas), so the essay estimator needs no
-// extra pass and the per-sample estimator one extra matmul of squares per layer.
+// extra pass and the per-sample estimator one extra product of squares per layer (on wasm one fused
+// kernel per layer, which skips the background entries of sparse inputs: squares.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../model/network';
 import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
@@ -10,6 +11,7 @@ import { essayDiff, LayerGrad, meanGrad, perSampleRows } from './estimators';
 import { updateOuter, updateRowCovariance } from './covariance';
 import { CovarianceBlock, CovarianceMode, VarianceEstimator } from './types';
 import { formatBytes, orderByVariance, ranksFromOrder } from './rank';
+import { accumulateSquares } from './squares';
 
 export interface TrackerOptions {
   estimator?: VarianceEstimator;
@@ -185,6 +187,8 @@ export class GradientVarianceTracker {
  * Nothing is clamped per step: the clamp of the per-sample float32 cancellation happens on read.
  */
 function diagStep(estimator: VarianceEstimator, sumK: tf.Variable, sumB: tf.Variable, a: tf.Tensor2D, delta: tf.Tensor2D, gS: LayerGrad, aT?: tf.Tensor2D): void {
+  // On wasm the per-sample step is one fused kernel (squares.ts), sparse-aware on sparse inputs.
+  if (estimator === 'per-sample' && accumulateSquares(sumK, sumB, a, delta, gS.kernel, gS.bias)) return;
   tf.tidy(() => {
     const [n, inSize] = a.shape;
     const out = delta.shape[1];
