@@ -287,7 +287,7 @@ async function quickOpen(page, name) {
     await page.screenshot({ path: path.join(SHOTS, '01-notebook-kernel.png') });
     // Two notebook types claiming *.prune.ipynb with equal priority: VS Code opens one and warns
     // ("multiple default editors"), as a toast and in the alert region.
-    const warned = async () => /multiple default editors/i.test(`${await alerts()} ${await page.locator('.notifications-toasts').innerText().catch(() => '')}`);
+    const warned = async () => /multiple default editors/i.test(`${await alerts()} ${(await page.locator('.notifications-toasts').allInnerTexts()).join(' ')}`);
     const until = Date.now() + 3000;
     let warning = false;
     while (!warning && Date.now() < until) { warning = await warned(); if (!warning) await page.waitForTimeout(200); }
