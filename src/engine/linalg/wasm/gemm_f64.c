@@ -69,7 +69,7 @@ static void packPanelsB(const double *b, int ldb, int trans, int p0, int j0, int
 }
 
 // C tile (rows x cols of it) += alpha * (packed A panel) (packed B panel).
-static void kernel4x4(int kc, double alpha, const double *pa, const double *pb, double *c, int ldc, int rows, int cols) {
+__attribute__((noinline)) static void kernel4x4(int kc, double alpha, const double *pa, const double *pb, double *c, int ldc, int rows, int cols) {
   v128_t c00 = wasm_f64x2_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (int p = 0; p < kc; p++) {
     v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 2);

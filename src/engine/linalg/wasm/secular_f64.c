@@ -12,7 +12,7 @@ static inline double hsum(v128_t v) { return wasm_f64x2_extract_lane(v, 0) + was
 static inline double fabs_(double x) { return __builtin_fabs(x); }
 
 // Over i in [from, to): f = sum z_i^2 / dl_i, df = sum (z_i / dl_i)^2, dl_i = (d_i - org) - tau.
-static void sums(const double *d, const double *z, double org, double tau, int from, int to, double *f, double *df) {
+__attribute__((noinline)) static void sums(const double *d, const double *z, double org, double tau, int from, int to, double *f, double *df) {
   v128_t vo = wasm_f64x2_splat(org), vt = wasm_f64x2_splat(tau), a = wasm_f64x2_splat(0), b = a;
   double s = 0, ds = 0;
   int i = from;
@@ -90,7 +90,7 @@ static double root(int j, const double *d, const double *z, double rho, int k, d
 }
 
 // w[i] *= row[i] / (d[i] - dj) for i in [from, to).
-static void scaleBy(double *w, const double *row, const double *d, double dj, int from, int to) {
+__attribute__((noinline)) static void scaleBy(double *w, const double *row, const double *d, double dj, int from, int to) {
   v128_t vdj = wasm_f64x2_splat(dj);
   int i = from;
   for (; i + 1 < to; i += 2) {

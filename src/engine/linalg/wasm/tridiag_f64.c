@@ -29,7 +29,7 @@ static double makeReflector(double *w, int k, int n, double *e) {
 // p[j] = sum_i A[j][i] v[i] for i, j >= s (A symmetric, upper triangle in w; v = w[vOff ..]).
 // Two rows per pass: v[j] and p[j] are loaded (and p stored) once for both, so the loop is bound by
 // its multiplies and adds rather than by loads and stores.
-static void symv(const double *w, int n, int s, const double *v, double *p) {
+__attribute__((noinline)) static void symv(const double *w, int n, int s, const double *v, double *p) {
   for (int j = s; j < n; j++) p[j] = 0;
   int i = s;
   for (; i + 1 < n; i += 2) {
@@ -55,7 +55,7 @@ static void symv(const double *w, int n, int s, const double *v, double *p) {
 // Rows i and i+1 of the fused pass together (rank-2 update with v = vk, w = wv, then the dot with and
 // the scatter along the next vector vn): wv, vk, vn and p are loaded once for both rows, halving the
 // shared memory operations per flop, which bound the one-row loop.
-static void fusedPair(double *r0, int i, int n, const double *vk, const double *wv, const double *vn, double *p) {
+__attribute__((noinline)) static void fusedPair(double *r0, int i, int n, const double *vk, const double *wv, const double *vn, double *p) {
   double *r1 = r0 + n;
   double v0 = vk[i], w0 = wv[i], v1 = vk[i + 1], w1 = wv[i + 1], n0 = vn[i], n1 = vn[i + 1];
   double a00 = r0[i] - 2 * v0 * w0;
