@@ -95,3 +95,8 @@ test('rewriteTopLevel touches only top-level declarations, never strings, templa
   ].join('\n'));
   assert.deepEqual(t.functions, ['f', 'g']);
 });
+
+test('prunescope.train in a cell names its own field (train.layers), not a CLI flag, and shows a corrected example', async () => {
+  await assert.rejects(cell(`await prunescope.train({ data: 'wine', layers: [32, 16], epochs: 1, out: '/nonexistent-prunescope-test/m' })`, 'untitled:nb-train'),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'train.layers' && /last width is 16/.test(e.message) && /e\.g\. 32, 16, 3/.test(e.message) && !/--layers/.test(e.message));
+});

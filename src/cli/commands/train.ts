@@ -22,15 +22,19 @@ function fmtMetrics(m: Metrics): string {
   return [`loss ${m.loss.toPrecision(4)}`, m.accuracy !== undefined ? `accuracy ${m.accuracy.toFixed(4)}` : '', m.mse !== undefined ? `mse ${m.mse.toPrecision(4)}` : ''].filter(Boolean).join(', ');
 }
 
-/** Layer widths from --layers (hidden..., output), checked against the data's output width. */
-export function buildSpec(features: number, outputs: number, task: Task, layers: number[] | undefined, activation: (typeof HIDDEN_ACTIVATIONS)[number]): NetworkSpec {
-  const widths = layers ?? [features, outputs];
-  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) {
-    throw badInput(`--layers ${widths.join(',')}`, { field: '--layers', expected: 'positive integer widths: hidden layers then the output' });
+/**
+ * Layer widths (hidden..., output), checked against the data's output width. `field` names where
+ * they came from: the CLI's --layers or the notebook's train({ layers }).
+ */
+export function buildSpec(features: number, outputs: number, task: Task, layers: unknown, activation: (typeof HIDDEN_ACTIVATIONS)[number], field = '--layers'): NetworkSpec {
+  const widths = layers === undefined ? [features, outputs] : layers;
+  if (!Array.isArray(widths) || widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) {
+    throw badInput(`got ${JSON.stringify(widths)}`, { field, expected: 'positive integer widths: hidden layers then the output' });
   }
-  const out = widths[widths.length - 1];
+  const out = widths[widths.length - 1] as number;
   if (out !== outputs) {
-    throw badInput(`--layers ends with ${out} output units`, { field: '--layers', expected: `hidden widths then ${outputs} (${task === 'classification' ? `${outputs} classes` : 'one regression output'})` });
+    const example = [...widths, outputs].join(', ');
+    throw badInput(`the last width is ${out}, the output layer`, { field, expected: `hidden widths then ${outputs} (${task === 'classification' ? `${outputs} classes` : 'one regression output'}), e.g. ${example}` });
   }
   return {
     inputSize: features,

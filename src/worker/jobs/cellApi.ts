@@ -115,8 +115,7 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
       await initBackend();
       const ds = loadDataset(x.data);
       const split = splitDataset(ds, { seed, standardize });
-      const layers = x.layers === undefined ? undefined : (x.layers as number[]);
-      const spec = buildSpec(ds.features, ds.task === 'classification' ? numClasses(ds) : 1, ds.task, layers, activation);
+      const spec = buildSpec(ds.features, ds.task === 'classification' ? numClasses(ds) : 1, ds.task, x.layers, activation, 'train.layers');
       const net = Network.random(spec, seed);
       try {
         const r = await trainNet(net, split, { epochs, batchSize, lr, seed, signal: ctx.signal, evalEvery: 0, onEpoch: (m) => ctx.progress(m.epoch / epochs, `epoch ${m.epoch}/${epochs}`) });
