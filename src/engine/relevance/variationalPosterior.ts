@@ -35,21 +35,6 @@ export function disposePosterior(q: LayerPosterior[]): void {
   for (const p of q) for (const v of [p.muW, p.muB, p.rhoW, p.rhoB]) v.dispose();
 }
 
-/** Flat mu and sigma in the network's flat parameter order. */
-export function posteriorToFlat(layout: LayerLayout[], q: LayerPosterior[], nParams: number): { mu: Float32Array; sigma: Float32Array } {
-  const mu = new Float32Array(nParams);
-  const sigma = new Float32Array(nParams);
-  layout.forEach((l, i) => {
-    mu.set(q[i].muW.dataSync() as Float32Array, l.kernelOffset);
-    mu.set(q[i].muB.dataSync() as Float32Array, l.biasOffset);
-    tf.tidy(() => {
-      sigma.set(sigmaOf(q[i].rhoW).dataSync() as Float32Array, l.kernelOffset);
-      sigma.set(sigmaOf(q[i].rhoB).dataSync() as Float32Array, l.biasOffset);
-    });
-  });
-  return { mu, sigma };
-}
-
 /**
  * Per layer, in one download: the sum over kernel and bias of (mu^2 + sigma^2) (for the closed-form
  * prior variance) and KL(q || p) in nats for p = N(0, alpha_l^2) (kernel and bias share alpha_l):
