@@ -13,13 +13,7 @@
 // or PRUNESCOPE_NO_WASM_LINALG=1 (read at call time), or setWasmLinalgEnabled(false), callers get
 // `undefined` from wasmKernels() and run their TypeScript path.
 import { KERNELS_WASM_BASE64 } from './wasm/kernels.generated';
-
-// The project's tsconfig has no DOM lib, so the few WebAssembly shapes used here are declared locally.
-interface WasmMemory { buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
+import { WasmMemory, ensureMemory, instantiateEmbedded } from '../util/wasmModule';
 
 interface Exports {
   memory: WasmMemory;
@@ -66,11 +60,9 @@ export function wasmKernels(): WasmKernels | undefined {
 }
 
 function instantiate(): WasmKernels | null {
-  try {
-    const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!wa) return null;
-    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
-    const ex = new wa.Instance(new wa.Module(bytes), {}).exports as Exports;
+  const ex = instantiateEmbedded<Exports>(KERNELS_WASM_BASE64); // null e.g. without SIMD support
+  if (!ex) return null;
+  {
     const heap = (Number(ex.__heap_base.value) + 15) & ~15;
     let view = new Float64Array(ex.memory.buffer);
     return {
@@ -81,12 +73,8 @@ function instantiate(): WasmKernels | null {
         return view;
       },
       ensure(bytes: number) {
-        const need = heap + bytes;
-        const have = ex.memory.buffer.byteLength;
-        if (need > have) ex.memory.grow(Math.ceil((need - have) / 65536));
+        ensureMemory(ex.memory, heap + bytes);
       },
     };
-  } catch {
-    return null; // e.g. no SIMD support: the TypeScript kernels take over
   }
 }

@@ -11,6 +11,7 @@
 // nothing is copied; the sums are updated in place.
 import * as tf from '@tensorflow/tfjs';
 import { SQUARES_WASM_BASE64 } from './wasm/squares.generated';
+import { instantiateEmbedded } from '../util/wasmModule';
 
 /**
  * Share of entries off their column background above which the backend's dense matmul is used. The
@@ -36,7 +37,6 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   disposeData(id: object): boolean;
 }
-interface WasmApi { Module: new (bytes: Uint8Array) => object; Instance: new (m: object, imports: object) => { exports: unknown } }
 
 interface Kernels { ex: Exports; backend: WasmBackend; matMul: (args: unknown) => TensorInfo }
 let kernels: Kernels | null | undefined; // undefined: not tried; null: unavailable
@@ -46,14 +46,10 @@ function load(): Kernels | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
   if (kernels === undefined) {
     kernels = null;
-    const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
     const backend = tf.backend() as unknown as WasmBackend;
     const matMul = tf.getKernel('BatchMatMul', 'wasm');
-    if (wa && backend.wasm?.asm?.memory && matMul) {
-      const module = new wa.Module(Buffer.from(SQUARES_WASM_BASE64, 'base64'));
-      const ex = new wa.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as Exports;
-      kernels = { ex, backend, matMul: matMul.kernelFunc as never };
-    }
+    const ex = backend.wasm?.asm?.memory && matMul ? instantiateEmbedded<Exports>(SQUARES_WASM_BASE64, { env: { memory: backend.wasm.asm.memory } }) : null;
+    if (ex) kernels = { ex, backend, matMul: matMul!.kernelFunc as never };
   }
   return kernels ?? undefined;
 }

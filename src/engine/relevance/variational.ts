@@ -35,7 +35,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Network } from '../model/network';
 import { DataSplit, numClasses, xTensor, yTensor } from '../data/dataset';
-import { batchTensors } from '../train/train';
+import { batchTensors } from '../train/batches';
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { hashModel, makeProvenance } from '../provenance';
 import { Rng } from '../util/random';

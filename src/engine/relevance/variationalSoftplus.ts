@@ -5,14 +5,8 @@
 // (measured 7.6 -> 4.0 CPU ms for both, under load). Relative error ~2 float32 ulps for every rho.
 // Other backends (fast native kernels) and a failed instantiation use tf.softplus / tf.sigmoid.
 import * as tf from '@tensorflow/tfjs';
-import { SOFTPLUS_WASM_BASE64 } from './variationalSoftplusWasm';
-
-// The project's tsconfig has no DOM lib: the few WebAssembly shapes used here, declared locally.
-interface WasmMemory { buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
+import { SOFTPLUS_WASM_BASE64 } from './wasm/softplus.generated';
+import { WasmMemory, ensureMemory, instantiateEmbedded } from '../util/wasmModule';
 interface Exports {
   memory: WasmMemory;
   __heap_base: { value: number };
@@ -21,16 +15,6 @@ interface Exports {
 
 let kernel: Exports | null | undefined; // undefined: not tried; null: unavailable
 
-function instantiate(): Exports | null {
-  try {
-    const wa = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!wa) return null;
-    const mod = new wa.Module(Buffer.from(SOFTPLUS_WASM_BASE64, 'base64'));
-    return new wa.Instance(mod, {}).exports as Exports;
-  } catch {
-    return null;
-  }
-}
 
 export interface SoftplusParts<T extends tf.Tensor> {
   /** softplus(rho) = log(1 + e^rho). */
@@ -44,15 +28,14 @@ export interface SoftplusParts<T extends tf.Tensor> {
  * only during the call: copy or upload them there). undefined when the kernel is unavailable.
  */
 export function withSoftplusSigmoid<R>(rho: Float32Array, use: (sigma: Float32Array, slope: Float32Array) => R): R | undefined {
-  if (kernel === undefined) kernel = instantiate();
+  if (kernel === undefined) kernel = instantiateEmbedded<Exports>(SOFTPLUS_WASM_BASE64);
   if (!kernel) return undefined;
   const n = rho.length;
   const n4 = (n + 3) & ~3; // the kernel works in groups of 4; the padding is computed and dropped
   const base = (kernel.__heap_base.value + 15) & ~15;
   const need = base + 3 * 4 * n4;
-  const mem = kernel.memory;
-  if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
-  const f = new Float32Array(mem.buffer);
+  ensureMemory(kernel.memory, need);
+  const f = new Float32Array(kernel.memory.buffer);
   const [r, s, g] = [base / 4, base / 4 + n4, base / 4 + 2 * n4];
   f.set(rho, r);
   f.fill(0, r + n, r + n4);

@@ -12,7 +12,6 @@ import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
 import { batchTensors } from './batches';
 
 // Minibatch assembly lives in batches.ts (shared with ordering/freezeTrain.ts); re-exported for callers of this module.
-export { batchTensors };
 
 export interface EpochMetrics {
   /** 1-based. */

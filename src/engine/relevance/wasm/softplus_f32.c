@@ -1,5 +1,5 @@
 // sigma = softplus(rho) and slope = sigmoid(rho) in one pass, f32x4 SIMD (built by
-// scripts/build-wasm-variational.sh into variationalSoftplusWasm.ts). With z = -|rho| and
+// scripts/build-wasm.sh into softplus.generated.ts). With z = -|rho| and
 // t = e^z in (0, 1]:
 //   softplus(rho) = max(rho, 0) + log1p(t),   sigmoid(rho) = rho >= 0 ? 1 / (1 + t) : t / (1 + t),
 // with no cancellation, so the relative error stays a few float32 ulps for every rho (tfjs's own
