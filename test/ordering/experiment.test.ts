@@ -130,7 +130,7 @@ test('figures: SVG trace types only, lengths follow the inputs, band = mean +- s
   const svg = new Set(['scatter', 'bar', 'heatmap']);
   const loss = lossVsShareFigure(r, 'test');
   const vari = orderedVarianceFigure(r.variances, r.order);
-  const timeline = freezeTimelineFigure(r);
+  const timeline = freezeTimelineFigure(r.timeline);
   for (const f of [loss, vari, timeline]) for (const t of f.data) assert.ok(svg.has(t.type), `${f.id}: ${t.type}`);
   // Per policy: a band (shares forth and back) and a line over the 2 shares.
   assert.equal(loss.data.length, 4);

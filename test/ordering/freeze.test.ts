@@ -70,6 +70,29 @@ test('frozen parameters keep their values bit for bit; the others move', async (
   net.dispose();
 });
 
+test('a pruned model: pruned weights stay exactly 0, are never frozen, and the share counts the unpruned weights', async () => {
+  await backend();
+  const split = regressionSplit(64, 5);
+  const net = Network.random(mlp(5), 6);
+  const prune = new Uint8Array(net.nParams);
+  for (let j = 0; j < net.layout[0].kernelSize; j += 3) prune[j] = 1; // every third first-layer weight
+  const flat = net.toFlat();
+  prune.forEach((p, j) => { if (p) flat[j] = 0; });
+  net.setFlat(flat);
+  const weights = net.layout.reduce((n, l) => n + l.kernelSize, 0);
+  const pruned = prune.reduce((n, p) => n + p, 0);
+  const r = await trainWithFreezing(net, split, { steps: 20, batchSize: 8, lr: 0.05, seed: 3, weightsOnly: true, pruneMask: prune, stages: [{ atStep: 5, share: 0.5 }] });
+  assert.equal(r.events[0].totalFrozen, Math.round(0.5 * (weights - pruned)));
+  const end = net.toFlat();
+  let moved = 0;
+  for (let j = 0; j < net.nParams; j++) {
+    if (prune[j]) { assert.ok(Object.is(end[j], 0), `pruned ${j} is ${end[j]}`); assert.equal(r.freezeStep[j], 0, `pruned ${j} was frozen`); }
+    else if (end[j] !== flat[j]) moved++;
+  }
+  assert.ok(moved > 0);
+  net.dispose();
+});
+
 test('ordered freezing takes zero-gradient weights (dead input features) first; random does not', async () => {
   await backend();
   const dead = [2, 3];

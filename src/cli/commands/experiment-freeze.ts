@@ -66,7 +66,7 @@ export const experimentFreezeCommand: Command = {
     const head = ds.task === 'classification' ? { name: 'out', units: classes, activation: 'softmax' as const } : { name: 'out', units: 1, activation: 'linear' as const };
     const spec: NetworkSpec = { inputSize: ds.features, layers: model === 'linear' ? [head] : [...widths.map((w, i) => ({ name: `h${i + 1}`, units: w, activation: 'tanh' as const })), head] };
     const r = await runFreezeExperiment(split, { spec, steps, t0, shares, seeds, batchSize, lr, estimator, weightsOnly, signal: ctx.signal, onProgress: (m) => ctx.log(m) });
-    const figures = [lossVsShareFigure(r, 'test'), lossVsShareFigure(r, 'train'), orderedVarianceFigure(r.variances, r.order), ...(r.block ? [covarianceHeatmapFigure(r.block)] : []), freezeTimelineFigure(r)];
+    const figures = [lossVsShareFigure(r, 'test'), lossVsShareFigure(r, 'train'), orderedVarianceFigure(r.variances, r.order), ...(r.block ? [covarianceHeatmapFigure(r.block)] : []), freezeTimelineFigure(r.timeline)];
     const json = { ...r, block: r.block && { ...r.block, matrix: Array.from(r.block.matrix) }, figures };
     const html = renderReport({
       title: `Freezing by gradient variance: ${ds.name}, ${model}`,

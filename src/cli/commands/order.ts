@@ -27,7 +27,7 @@ export const orderCommand: Command = {
     const lr = num(args, 'lr', 1e-3, { min: 1e-12 });
     const { model, split, seed } = await openModelWithData(args, 'order', this.usage);
     const r = await orderParameters(model.network, split, {
-      estimator, mode, steps, batchSize, lr, seed, signal: ctx.signal,
+      estimator, mode, steps, batchSize, lr, seed, pruneMask: model.pruneMask, signal: ctx.signal,
       onProgress: (s, n) => { if (!bool(args, 'json') && (s % 50 === 0 || s === n)) ctx.log(`step ${s}/${n}`); },
     });
     model.network.dispose();

@@ -41,6 +41,9 @@ export interface ShareRow {
   testStd: number;
 }
 
+/** One run's freeze timeline: when each parameter froze (0 = never) and the loss with and without freezing. */
+export interface FreezeTimeline { share: number; seed: number; events: FreezeTrainResult['events']; freezeStep: number[]; lossFrozen: number[]; lossPlain: number[] }
+
 export interface FreezeExperimentResult {
   rows: ShareRow[];
   /** Seed 0 at t0 (its smallest-share ordered run): the variance of every parameter and the order of the candidates. */
@@ -49,7 +52,7 @@ export interface FreezeExperimentResult {
   /** Seed 0 at t0: the covariance block of the smallest layer (block mode). */
   block?: CovarianceBlock;
   /** lossPlain: seed 0's share-0 run, empty when the grid has no share 0. */
-  timeline: { share: number; events: FreezeTrainResult['events']; freezeStep: number[]; lossFrozen: number[]; lossPlain: number[] };
+  timeline: FreezeTimeline;
   /** Measured in the largest-share ordered run (seed 0). */
   savings: { share: number; before: PhaseTiming; after: PhaseTiming; frozenLayers: string[]; note: string };
   conclusion: string;
@@ -97,7 +100,7 @@ export async function runFreezeExperiment(split: DataSplit, o: FreezeExperimentO
           if (inspect) { variances = Array.from(r.ordering!.variances); order = Array.from(r.ordering!.order); }
           if (seed === 0 && share === 0) lossPlain = Array.from(r.losses);
           if (seed === 0 && policy === 'ordered' && share === midShare) {
-            timeline = { share, events: r.events, freezeStep: Array.from(r.freezeStep), lossFrozen: Array.from(r.losses), lossPlain: [] };
+            timeline = { share, seed, events: r.events, freezeStep: Array.from(r.freezeStep), lossFrozen: Array.from(r.losses), lossPlain: [] };
           }
           if (seed === 0 && policy === 'ordered' && share === maxShare) {
             savings = { share, before: r.timing.beforeFreeze, after: r.timing.afterFreeze, frozenLayers: r.frozenLayers, note: savingsNote(r) };

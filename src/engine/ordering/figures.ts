@@ -1,7 +1,7 @@
 // Plotly figure specs (plain data) for gradient-variance ordering and freezing, shared by the HTML
 // report and the VS Code webview.
 import type { Figure } from '../report/figure';
-import type { FreezeExperimentResult } from './experiment';
+import type { FreezeExperimentResult, FreezeTimeline } from './experiment';
 import type { CovarianceBlock } from './types';
 
 const BAND = { ordered: 'rgba(31,119,180,0.2)', random: 'rgba(255,127,14,0.2)' };
@@ -50,18 +50,17 @@ export function covarianceHeatmapFigure(b: CovarianceBlock, cap = 100): Figure {
 }
 
 /** Which parameters froze when, and the loss with and without freezing. */
-export function freezeTimelineFigure(r: FreezeExperimentResult): Figure {
-  const t = r.timeline;
+export function freezeTimelineFigure(t: FreezeTimeline): Figure {
   const steps = t.lossFrozen.map((_, i) => i + 1);
   const frozen = t.freezeStep.map((s, j) => [j, s] as const).filter(([, s]) => s > 0);
   const stride = Math.max(1, Math.ceil(frozen.length / 3000));
   const pts = frozen.filter((_, i) => i % stride === 0);
   return {
-    id: 'freeze-timeline', title: `Freeze timeline (share ${t.share}, seed 0): minibatch loss and the parameters frozen`,
+    id: 'freeze-timeline', title: `Freeze timeline (share ${t.share}, seed ${t.seed}): minibatch loss and the parameters frozen`,
     data: [
       ...(t.lossPlain.length ? [{ type: 'scatter' as const, mode: 'lines', x: steps, y: t.lossPlain, name: 'loss, no freezing' }] : []),
       { type: 'scatter', mode: 'lines', x: steps, y: t.lossFrozen, name: `loss, ${t.share} frozen` },
-      { type: 'scatter', mode: 'markers', x: pts.map(([, s]) => s), y: pts.map(([j]) => j), name: 'parameter frozen', yaxis: 'y2', marker: { size: 3, color: 'rgba(0,0,0,0.4)' } },
+      { type: 'scatter', mode: 'markers', x: pts.map(([, s]) => s), y: pts.map(([j]) => j), name: 'parameter frozen', yaxis: 'y2', marker: { size: 3, opacity: 0.5 } },
     ],
     layout: {
       xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'minibatch loss' }, type: 'log' },

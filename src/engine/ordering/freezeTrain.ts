@@ -39,6 +39,8 @@ export interface FreezeTrainOptions {
   policySeed?: number;
   /** Only kernel weights are candidates (biases always train). Default false. */
   weightsOnly?: boolean;
+  /** A pruned model's mask (1 = pruned): those parameters stay exactly 0 and are never frozen. */
+  pruneMask?: Uint8Array;
   /** Keep the tracker running after the last stage (default: stop, it has nothing left to decide). */
   trackToEnd?: boolean;
   /** Time backward and optimiser per step (adds no sync on wasm/cpu). Default true. */
@@ -87,7 +89,9 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
   if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw badInput(`steps = ${opts.steps}`, { field: 'steps', expected: 'an integer >= 1' });
   if (!(Number.isInteger(opts.batchSize) && opts.batchSize >= 1)) throw badInput(`batchSize = ${opts.batchSize}`, { field: 'batchSize', expected: 'an integer >= 1' });
   if (split.train.rows === 0) throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
-  const candidates = opts.weightsOnly ? Array.from(weightMask(net.layout).entries()).filter(([, m]) => m).map(([j]) => j) : Array.from({ length: net.nParams }, (_, j) => j);
+  const pruned = opts.pruneMask;
+  const candidates = (opts.weightsOnly ? Array.from(weightMask(net.layout).entries()).filter(([, m]) => m).map(([j]) => j) : Array.from({ length: net.nParams }, (_, j) => j))
+    .filter((j) => !pruned?.[j]);
   const stages = opts.stages ?? [];
   checkStages(stages, candidates.length, net.nParams);
   const policy = opts.policy ?? 'ordered';
@@ -96,7 +100,7 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
   // matmul would materialise that same transpose itself (elsewhere it would be an extra copy).
   const shareT = policy === 'ordered' && fastTransposedMatMulInstalled();
 
-  const trainer = new Trainer(net, { lr: opts.lr });
+  const trainer = new Trainer(net, { lr: opts.lr, pruneMask: pruned });
   const tracker = policy === 'ordered' ? new GradientVarianceTracker(net, { estimator: opts.estimator, mode: opts.mode, blockLimit: opts.blockLimit }) : undefined;
   const policyRng = new Rng(opts.policySeed ?? opts.seed + 7919);
   const kind = lossKindOf(net);
@@ -155,7 +159,7 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
         const open = candidates.filter((j) => !freezeMask[j]);
         let chosen: number[];
         if (s.indices) {
-          chosen = s.indices.filter((j) => !freezeMask[j]);
+          chosen = s.indices.filter((j) => !freezeMask[j] && !pruned?.[j]);
         } else if (tracker) {
           const o = tracker.ordering(open);
           if (!ordering) ordering = { step, variances: o.variances, order: orderByVariance(o.variances, candidates), ranks: new Int32Array(0) };

@@ -15,6 +15,8 @@ export interface OrderOptions {
   lr?: number;
   seed?: number;
   blockLimit?: number;
+  /** A pruned model's mask (1 = pruned): those weights stay 0 while the estimator trains the copy. */
+  pruneMask?: Uint8Array;
   signal?: AbortSignal;
   onProgress?(step: number, steps: number): void;
 }
@@ -35,7 +37,7 @@ export async function orderParameters(net: Network, split: DataSplit, opts: Orde
     let blocks: OrderingResult['blocks'];
     let diagonalLayers: string[] | undefined;
     const r = await trainWithFreezing(copy, split, {
-      steps, batchSize, lr, seed, estimator, mode, blockLimit: opts.blockLimit, timing: false, signal: opts.signal, onProgress: opts.onProgress,
+      steps, batchSize, lr, seed, estimator, mode, blockLimit: opts.blockLimit, pruneMask: opts.pruneMask, timing: false, signal: opts.signal, onProgress: opts.onProgress,
       onTrackerDone: (t) => { if (mode !== 'diag') { blocks = t.blocks(); diagonalLayers = t.diagonalLayers.slice(); } },
     });
     const o = r.ordering!;

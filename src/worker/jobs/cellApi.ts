@@ -87,7 +87,7 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
         shares, seeds: int(p, 'seeds', 'freeze', 1, 100, 3), batchSize: int(p, 'batchSize', 'freeze', 1, 1e5, 32), lr: num(p, 'lr', 'freeze', 1e-12, 10, 1e-3),
         signal: ctx.signal, onProgress: (m) => ctx.progress(undefined, m),
       });
-      return { rows: r.rows, conclusion: concludeFreezeExperiment(r.rows), figures: { test: toPlotly(lossVsShareFigure(r, 'test')), train: toPlotly(lossVsShareFigure(r, 'train')), timeline: toPlotly(freezeTimelineFigure(r)) } };
+      return { rows: r.rows, conclusion: concludeFreezeExperiment(r.rows), figures: { test: toPlotly(lossVsShareFigure(r, 'test')), train: toPlotly(lossVsShareFigure(r, 'train')), timeline: toPlotly(freezeTimelineFigure(r.timeline)) } };
     },
     /** Prune `fraction` of the active weights into the NEW folder `out`. */
     prune: (o: Opts) => job('prune', withOut(ref(o, 'prune'))),

@@ -6,7 +6,7 @@
 import { weightMask } from '../../engine/model/network';
 import { badInput, throwIfCancelled } from '../../engine/errors';
 import { trainWithFreezing, type FreezeTrainResult } from '../../engine/ordering/freezeTrain';
-import type { FreezeExperimentResult } from '../../engine/ordering/experiment';
+import type { FreezeTimeline } from '../../engine/ordering/experiment';
 import { freezeTimelineFigure } from '../../engine/ordering/figures';
 import { hashModel, makeProvenance } from '../../engine/provenance';
 import type { PlotlyFigure, ProvenanceRecord } from '../../protocol';
@@ -16,11 +16,6 @@ import { int, modelRef, num, obj, oneOf } from './params';
 
 const BATCH = 32;
 const LR = 1e-3;
-
-/** The engine draws frozen parameters in translucent black (for a white HTML report): let the panel's theme colour them. */
-function themeable(f: PlotlyFigure): PlotlyFigure {
-  return { ...f, data: f.data.map((t) => (t.mode === 'markers' && typeof t.marker === 'object' && t.marker ? { ...t, marker: { ...(t.marker as Record<string, unknown>), color: undefined } } : t)) };
-}
 
 export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
   kind: 'freeze-timeline',
@@ -47,7 +42,7 @@ export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
       const net = model.clone();
       try {
         runs.push(await trainWithFreezing(net, entry.split, {
-          steps: p.steps, batchSize: BATCH, lr: LR, seed: p.seed, estimator: p.estimator, mode: 'diag', weightsOnly: true,
+          steps: p.steps, batchSize: BATCH, lr: LR, seed: p.seed, estimator: p.estimator, mode: 'diag', weightsOnly: true, pruneMask: entry.model.pruneMask,
           stages: [{ atStep: p.t0, share }], timing: false, signal: ctx.signal,
           onProgress: (step, steps) => { if (step % 10 === 0 || step === steps) ctx.progress((i * steps + step) / (2 * steps), `${share ? `freezing ${share}` : 'no freezing'}: step ${step}/${steps}`); },
         }));
@@ -56,12 +51,11 @@ export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
       }
     }
     const [frozen, plain] = runs;
-    const timeline: FreezeExperimentResult['timeline'] = {
-      share: p.share, events: frozen.events, freezeStep: Array.from(frozen.freezeStep),
+    const timeline: FreezeTimeline = {
+      share: p.share, seed: p.seed, events: frozen.events, freezeStep: Array.from(frozen.freezeStep),
       lossFrozen: Array.from(frozen.losses), lossPlain: Array.from(plain.losses),
     };
-    // The builder reads only the timeline (one implementation for the report and the panel).
-    const figure = themeable(toPlotly(freezeTimelineFigure({ timeline } as FreezeExperimentResult)));
+    const figure = toPlotly(freezeTimelineFigure(timeline)); // the report's figure, one implementation
     let weights = 0;
     for (const m of weightMask(model.layout)) weights += m;
     return {

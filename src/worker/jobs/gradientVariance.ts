@@ -23,7 +23,7 @@ export const gradientVarianceJob: JobHandler<'gradient-variance'> = {
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);
     const r = await orderParameters(entry.model.network, entry.split, {
-      estimator: p.estimator, mode: p.mode, steps: p.steps, seed: p.seed, signal: ctx.signal,
+      estimator: p.estimator, mode: p.mode, steps: p.steps, seed: p.seed, pruneMask: entry.model.pruneMask, signal: ctx.signal,
       onProgress: (step, steps) => ctx.progress(step / steps, `step ${step}/${steps}`),
     });
     const variances = Array.from(r.variances);
