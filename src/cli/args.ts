@@ -30,7 +30,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
     if (!spec) throw badInput(`unknown option --${name}`, { field: command, expected: `one of ${specs.map((s) => '--' + s.name).join(', ') || 'no options'}` });
     if (spec.value) {
       const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw badInput(`--${name} needs a value`, { field: `--${name}`, expected: 'a value after it' });
+      if (v === undefined) throw badInput(`--${name} needs a value`, { field: command, expected: 'a value after it' });
       flags.set(name, v);
     } else {
       flags.set(name, true);
