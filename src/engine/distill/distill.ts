@@ -6,7 +6,8 @@
 // `studentFeatures`; the teacher's outputs are computed once for the training part, on the backend.
 import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../data/dataset';
-import { numClasses, xTensor, yTensor } from '../data/dataset';
+import { numClasses, xTensor } from '../data/dataset';
+import { batchArrays } from '../train/batches';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
 import type { Network } from '../model/network';
@@ -101,10 +102,14 @@ export async function distill(teacher: Network, student: Network, split: DataSpl
   const L = student.layout.length;
   const trainer = new Trainer(student, { lr: opts.lr });
   const xTeacher = xTensor(split.train, d.features);
-  const tOut = tf.tidy(() => teacher.predict(xTeacher)); // once: the teacher does not change
+  // Once: the teacher does not change. Batches are assembled in JS (train/batches.ts; a wasm
+  // Gather copies element by element), the teacher's outputs row by row beside them.
+  const tOut = tf.tidy(() => teacher.predict(xTeacher));
   xTeacher.dispose();
-  const xAll = xTensor(sSplit.train, sSplit.dataset.features);
-  const yAll = yTensor(split.train, d.task, classes);
+  const tCols = tOut.shape[1];
+  const tAll = tOut.dataSync() as Float32Array;
+  const sFeatures = sSplit.dataset.features;
+  const xAll = xTensor(sSplit.train, sFeatures); // for the per-epoch teacher gap
   const rng = new Rng(opts.seed);
   const history: DistillEpoch[] = [];
   let steps = 0;
@@ -112,7 +117,7 @@ export async function distill(teacher: Network, student: Network, split: DataSpl
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       const t0 = performance.now();
-      const perm = tf.tensor1d(rng.permutation(rows), 'int32');
+      const perm = rng.permutation(rows);
       const stepLosses: tf.Scalar[] = [];
       const sizes: number[] = [];
       try {
@@ -120,11 +125,13 @@ export async function distill(teacher: Network, student: Network, split: DataSpl
           await new Promise<void>((r) => setImmediate(r));
           throwIfCancelled(opts.signal, 'distillation');
           const n = Math.min(opts.batchSize, rows - start);
+          const b = batchArrays(sSplit.train, sFeatures, d.task, classes, perm, start, n);
+          const tb = new Float32Array(n * tCols);
+          for (let i = 0; i < n; i++) tb.set(tAll.subarray(perm[start + i] * tCols, (perm[start + i] + 1) * tCols), i * tCols);
           const g: StepGradients = tf.tidy(() => {
-            const idx = tf.slice(perm, start, n);
-            const x = tf.gather(xAll, idx) as tf.Tensor2D;
-            const y = tf.gather(yAll, idx) as tf.Tensor2D;
-            const t = tf.gather(tOut, idx) as tf.Tensor2D;
+            const x = tf.tensor2d(b.x, [n, sFeatures]);
+            const y = tf.tensor2d(b.y, [n, b.cols]);
+            const t = tf.tensor2d(tb, [n, tCols]);
             const cache = forwardCache(student, x);
             const zs = cache.pre[L - 1];
             const top = kdOutputDelta(student, zs, cache.output, t, y, kd);
@@ -160,12 +167,12 @@ export async function distill(teacher: Network, student: Network, split: DataSpl
         history.push(e);
         opts.onEpoch?.(e);
       } finally {
-        tf.dispose([perm, ...stepLosses]);
+        tf.dispose(stepLosses);
       }
     }
   } finally {
     trainer.dispose();
-    tf.dispose([xAll, yAll, tOut]);
+    tf.dispose([xAll, tOut]);
   }
   const final = { train: evaluate(student, sSplit.train, d.task, classes), test: evaluate(student, sSplit.test, d.task, classes) };
   return {

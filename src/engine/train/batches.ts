@@ -74,12 +74,6 @@ export class PermutedBatches {
     return r;
   }
 
-  /** The next batch's row indices as a new int32 tensor owned by the caller (for a tf.gather). */
-  next(): tf.Tensor1D {
-    const { perm, start, size } = this.nextRange();
-    return tf.tensor1d(perm.subarray(start, start + size), 'int32');
-  }
-
   /** Nothing is held on the backend any more; kept so callers need not change. */
   dispose(): void {
     this.perm = new Int32Array(0);

@@ -5,10 +5,10 @@
 // gradient source sees the same batches as `orderParameters`.
 import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../../model/network';
-import { DataSplit, numClasses, xTensor, yTensor } from '../../data/dataset';
+import { DataSplit, numClasses } from '../../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../../errors';
 import { StepGradients, Trainer } from '../../train/trainer';
-import { PermutedBatches } from '../../train/batches';
+import { PermutedBatches, batchTensors } from '../../train/batches';
 
 export interface CloneTrainingOptions {
   steps: number;
@@ -32,17 +32,14 @@ export async function trainClone(net: Network, split: DataSplit, pruneMask: Uint
   const d = split.dataset;
   const clone = net.clone();
   const trainer = new Trainer(clone, { lr: o.lr, pruneMask });
-  const xAll = xTensor(split.train, d.features);
-  const yAll = yTensor(split.train, d.task, numClasses(d));
+  const classes = numClasses(d);
   const batches = new PermutedBatches(rows, o.batchSize, o.seed);
   try {
     for (let step = 1; step <= o.steps; step++) {
       if (step % 16 === 0) await new Promise<void>((r) => setImmediate(r));
       throwIfCancelled(o.signal, 'covariance training');
-      const [x, y] = tf.tidy(() => {
-        const idx = batches.next();
-        return [tf.gather(xAll, idx) as tf.Tensor2D, tf.gather(yAll, idx) as tf.Tensor2D];
-      });
+      const { perm, start, size } = batches.nextRange();
+      const [x, y] = batchTensors(split.train, d.features, d.task, classes, perm, start, size);
       const g = trainer.gradients(x, y);
       try {
         o.onGradients?.(step, x, y, g, clone);
@@ -59,7 +56,6 @@ export async function trainClone(net: Network, split: DataSplit, pruneMask: Uint
   } finally {
     batches.dispose();
     trainer.dispose();
-    tf.dispose([xAll, yAll]);
     clone.dispose();
   }
 }
