@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor } from '../data/dataset';
-import { batchArrays } from '../train/batches';
+import { batchTensors, copyRows } from '../train/batches';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
 import type { Network } from '../model/network';
@@ -125,13 +125,9 @@ export async function distill(teacher: Network, student: Network, split: DataSpl
           await new Promise<void>((r) => setImmediate(r));
           throwIfCancelled(opts.signal, 'distillation');
           const n = Math.min(opts.batchSize, rows - start);
-          const b = batchArrays(sSplit.train, sFeatures, d.task, classes, perm, start, n);
-          const tb = new Float32Array(n * tCols);
-          for (let i = 0; i < n; i++) tb.set(tAll.subarray(perm[start + i] * tCols, (perm[start + i] + 1) * tCols), i * tCols);
           const g: StepGradients = tf.tidy(() => {
-            const x = tf.tensor2d(b.x, [n, sFeatures]);
-            const y = tf.tensor2d(b.y, [n, b.cols]);
-            const t = tf.tensor2d(tb, [n, tCols]);
+            const [x, y] = batchTensors(sSplit.train, sFeatures, d.task, classes, perm, start, n);
+            const t = tf.tensor2d(copyRows(tAll, tCols, perm, start, n), [n, tCols]);
             const cache = forwardCache(student, x);
             const zs = cache.pre[L - 1];
             const top = kdOutputDelta(student, zs, cache.output, t, y, kd);

@@ -10,7 +10,7 @@ import { disposeCache, forwardCache } from '../model/backprop';
 import { lossKindOf, outputDelta, sampleLosses } from '../model/loss';
 import { DataSplit, numClasses } from '../data/dataset';
 import { Trainer } from '../train/trainer';
-import { PermutedBatches, batchArrays } from '../train/batches';
+import { PermutedBatches, batchTensors } from '../train/batches';
 import { countSet } from '../train/masks';
 import { checkHead } from '../train/metrics';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
@@ -122,10 +122,8 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
       const t0 = timing ? performance.now() : 0;
       // Batches assembled in JS as train() assembles them (a wasm Gather costs ~15 ms a step).
       const { perm, start, size } = batches.nextRange();
-      const b = batchArrays(split.train, features, task, classes, perm, start, size);
       const g = tf.tidy(() => {
-        const x = tf.tensor2d(b.x, [size, features]);
-        const y = tf.tensor2d(b.y, [size, b.cols]);
+        const [x, y] = batchTensors(split.train, features, task, classes, perm, start, size);
         const cache = forwardCache(net, x);
         const lowest = tracking ? 0 : frozenLayer.findIndex((f) => !f);
         const deltas = backward(net, cache, y, Math.max(0, lowest));
@@ -193,7 +191,6 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
     if (ordering) ordering.ranks = ranksFromOrder(ordering.order, net.nParams);
     if (tracker) opts.onTrackerDone?.(tracker);
   } finally {
-    batches.dispose();
     tracker?.dispose();
     trainer.dispose();
   }

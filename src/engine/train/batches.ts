@@ -1,5 +1,6 @@
 // Minibatches. batchTensors assembles one batch in JS from the split's arrays (train(), the
-// variational loop, ordering/freezeTrain.ts); PermutedBatches is the endless step stream of the
+// variational loop, ordering/freezeTrain.ts, covariance clone training, distillation, which also
+// takes the teacher's outputs with copyRows); PermutedBatches is the endless step stream of the
 // step-budget loops: one seeded permutation (Rng(seed)) per pass over the rows, a pass's last batch
 // may be short, the next step starts a fresh permutation. Same draws and boundaries as train()'s
 // epochs, so ordering/freezeTrain.ts with neutral settings reproduces train(), and
@@ -9,26 +10,30 @@ import * as tf from '@tensorflow/tfjs';
 import type { SplitPart, Task } from '../data/dataset';
 import { Rng } from '../util/random';
 
-/** One batch's inputs [size, features] and targets [size, cols], row-major, as uploaded. */
-export interface BatchArrays {
-  x: Float32Array;
-  y: Float32Array;
-  cols: number;
+/**
+ * Rows perm[start .. start+size) of a row-major [rows, cols] array, copied whole. On wasm a Gather
+ * copies element by element (~7-15 ms for 128 x 784, a quarter to half of a training step);
+ * whole-row copies cost ~0.2 ms.
+ */
+export function copyRows(src: Float32Array, cols: number, perm: Int32Array, start: number, size: number): Float32Array {
+  const out = new Float32Array(size * cols);
+  for (let i = 0; i < size; i++) {
+    const r = perm[start + i];
+    out.set(src.subarray(r * cols, (r + 1) * cols), i * cols);
+  }
+  return out;
 }
 
 /**
- * Rows perm[start .. start+size) of the split, copied row by row. On wasm a Gather copies element
- * by element (~7-15 ms for 128 x 784, a quarter to half of a training step); whole-row copies cost
- * ~0.2 ms. Targets are built as yTensor builds them: one-hot [size, K] for classification,
- * [size, 1] for regression.
+ * Rows perm[start .. start+size) of the split as fresh [size, features] and [size, cols] tensors
+ * owned by the caller. Targets are built as yTensor builds them: one-hot [size, K] for
+ * classification, [size, 1] for regression.
  */
-export function batchArrays(part: SplitPart, features: number, task: Task, classes: number, perm: Int32Array, start: number, size: number): BatchArrays {
-  const x = new Float32Array(size * features);
+export function batchTensors(part: SplitPart, features: number, task: Task, classes: number, perm: Int32Array, start: number, size: number): [tf.Tensor2D, tf.Tensor2D] {
   const cols = task === 'classification' ? classes : 1;
   const y = new Float32Array(size * cols);
   for (let i = 0; i < size; i++) {
     const r = perm[start + i];
-    x.set(part.x.subarray(r * features, (r + 1) * features), i * features);
     if (task === 'classification') {
       const k = part.y[r] | 0; // Int32Array.from truncation, as yTensor; out-of-range labels give a zero row, as tf.oneHot
       if (k >= 0 && k < classes) y[i * classes + k] = 1;
@@ -36,13 +41,7 @@ export function batchArrays(part: SplitPart, features: number, task: Task, class
       y[i] = part.y[r];
     }
   }
-  return { x, y, cols };
-}
-
-/** batchArrays uploaded: fresh [size, features] and [size, cols] tensors owned by the caller. */
-export function batchTensors(part: SplitPart, features: number, task: Task, classes: number, perm: Int32Array, start: number, size: number): [tf.Tensor2D, tf.Tensor2D] {
-  const b = batchArrays(part, features, task, classes, perm, start, size);
-  return [tf.tensor2d(b.x, [size, features]), tf.tensor2d(b.y, [size, b.cols])];
+  return [tf.tensor2d(copyRows(part.x, features, perm, start, size), [size, features]), tf.tensor2d(y, [size, cols])];
 }
 
 /** A batch of the stream: rows perm[start .. start+size). `perm` is only valid until the next call. */
@@ -62,7 +61,7 @@ export class PermutedBatches {
     this.pos = rows;
   }
 
-  /** The next batch's rows (for batchArrays / batchTensors). */
+  /** The next batch's rows (for batchTensors). */
   nextRange(): BatchRange {
     if (this.pos >= this.rows) {
       this.perm = this.rng.permutation(this.rows);
@@ -72,10 +71,5 @@ export class PermutedBatches {
     const r = { perm: this.perm, start: this.pos, size };
     this.pos += size;
     return r;
-  }
-
-  /** Nothing is held on the backend any more; kept so callers need not change. */
-  dispose(): void {
-    this.perm = new Int32Array(0);
   }
 }

@@ -11,8 +11,6 @@ import { Metrics, checkHead, evaluate } from './metrics';
 import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
 import { batchTensors } from './batches';
 
-// Minibatch assembly lives in batches.ts (shared with ordering/freezeTrain.ts); re-exported for callers of this module.
-
 export interface EpochMetrics {
   /** 1-based. */
   epoch: number;

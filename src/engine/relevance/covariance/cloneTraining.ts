@@ -54,7 +54,6 @@ export async function trainClone(net: Network, split: DataSplit, pruneMask: Uint
       o.onUpdated?.(step, clone);
     }
   } finally {
-    batches.dispose();
     trainer.dispose();
     clone.dispose();
   }
