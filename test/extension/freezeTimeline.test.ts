@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { backend } from '../helpers';
 import { Network, NetworkSpec } from '../../src/engine/model/network';
-import { loadModel, saveModel } from '../../src/engine/model/layersModel';
+import { encodePruneMask, loadModel, saveModel } from '../../src/engine/model/layersModel';
 import { loadDataset, splitDataset, splitForModel } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { Rng } from '../../src/engine/util/random';
@@ -77,6 +77,24 @@ test('freeze-timeline: frozen count and step follow the schedule; curves identic
     const ref = sum / rows.length;
     assert.ok(Math.abs(r.lossPlain[0] - ref) <= 1e-5 * ref, `step 1 loss ${r.lossPlain[0]} vs float64 ${ref}`);
   } finally { m.network.dispose(); }
+});
+
+test('freeze-timeline on a pruned model file: candidates exclude the pruned weights, which stay unfrozen', async () => {
+  const m = await loadModel(modelPath);
+  const pruned = new Uint8Array(m.network.nParams);
+  for (let j = 0; j < 13 * 6; j += 2) pruned[j] = 1; // every other first-layer weight: 39
+  const flat = m.network.toFlat();
+  pruned.forEach((b, j) => { if (b) flat[j] = 0; });
+  m.network.setFlat(flat);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-freeze-pruned-'));
+  const prunedPath = (await saveModel(path.join(dir, 'pruned'), m.network, { ...m.metadata!, pruneMask: encodePruneMask(pruned, { method: 'random', fraction: 0.5 }) })).modelJson;
+  m.network.dispose();
+  const r = (await freezeTimelineJob.run(freezeTimelineJob.parse({ modelPath: prunedPath, data: 'wine', seed: 0, steps: 20, t0: 5, share: 0.5 }), ctx())).result;
+  const candidates = 13 * 6 + 6 * 3 - 39;
+  assert.equal(r.weights, candidates);
+  assert.equal(r.events[0].totalFrozen, Math.round(candidates / 2));
+  const marks = r.figure.data.find((t) => t.mode === 'markers')!;
+  assert.ok((marks.y as number[]).every((j) => !pruned[j]), 'a pruned weight was frozen');
 });
 
 test('freeze-timeline: bad params name the field; a cancelled run rejects as cancelled', async () => {

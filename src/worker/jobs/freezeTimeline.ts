@@ -4,12 +4,12 @@
 // at t0. Both take the tracker and the same code path up to t0, so their losses agree bit for bit
 // there and any difference after t0 is the freezing alone. Drawn by the engine's figure builder.
 import { weightMask } from '../../engine/model/network';
-import { badInput, throwIfCancelled } from '../../engine/errors';
+import { throwIfCancelled } from '../../engine/errors';
 import { trainWithFreezing, type FreezeTrainResult } from '../../engine/ordering/freezeTrain';
 import type { FreezeTimeline } from '../../engine/ordering/experiment';
 import { freezeTimelineFigure } from '../../engine/ordering/figures';
 import { hashModel, makeProvenance } from '../../engine/provenance';
-import type { PlotlyFigure, ProvenanceRecord } from '../../protocol';
+import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { modelAndSplit, toPlotly } from './modelCache';
 import { int, modelRef, num, obj, oneOf } from './params';
@@ -34,7 +34,6 @@ export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);
     const model = entry.model.network;
-    if (p.t0 > p.steps) throw badInput(`t0 = ${p.t0} is after the last step`, { field: 't0', expected: `an integer in [1, ${p.steps}]` });
     const runs: FreezeTrainResult[] = [];
     // Frozen run first: the panel's point; the plain run is the reference curve.
     for (const [i, share] of [p.share, 0].entries()) {
@@ -56,8 +55,10 @@ export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
       lossFrozen: Array.from(frozen.losses), lossPlain: Array.from(plain.losses),
     };
     const figure = toPlotly(freezeTimelineFigure(timeline)); // the report's figure, one implementation
+    // The freezing candidates: kernel weights, less any the model's prune mask removed.
+    const pruned = entry.model.pruneMask;
     let weights = 0;
-    for (const m of weightMask(model.layout)) weights += m;
+    weightMask(model.layout).forEach((m, j) => { if (m && !pruned?.[j]) weights++; });
     return {
       result: {
         share: p.share, t0: p.t0, steps: p.steps, weights,
