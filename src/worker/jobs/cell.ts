@@ -47,12 +47,10 @@ export function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string
     },
     progress: (fraction: number, message?: string) => ctx.progress(fraction, message),
     /** A delay that ends early (rejecting) when the cell is interrupted, so a polling loop stops. */
-    sleep: (ms: number) => new Promise<void>((resolve, reject) => {
-      if (ctx.signal.aborted) { reject(cancelledError()); return; }
-      const onAbort = () => { clearTimeout(t); reject(cancelledError()); };
-      const t = setTimeout(() => { ctx.signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-    }),
+    sleep: (ms: number) => {
+      let t: NodeJS.Timeout | undefined;
+      return untilAborted(new Promise<void>((r) => { t = setTimeout(r, ms); }), ctx.signal).finally(() => clearTimeout(t));
+    },
     get cancelled() { return ctx.signal.aborted; },
     /** Throws when the cell was interrupted: for loops that do not await prunescope calls. */
     checkCancelled() { if (ctx.signal.aborted) throw cancelledError(); },
