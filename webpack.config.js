@@ -18,13 +18,23 @@ const tsRule = (configFile) => ({
 // mangle + whitespace only, skipping the slow compress pass (plotly.js-dist is a 10 MB prebuilt
 // file: 24 s instead of minutes on 2 cores, for nearly the same size).
 class MangleMinimizer {
-  constructor(esModule = false) { this.esModule = esModule; }
+  constructor(esModule = false) {
+    this.esModule = esModule;
+  }
   // Re-minifying plotly costs ~25 s per bundle; cache by content hash (node_modules/.cache is ignored).
   async minifyCached(src) {
     const dir = path.join(__dirname, 'node_modules', '.cache', 'prunescope-minify');
-    const file = path.join(dir, crypto.createHash('sha256').update(src).update(String(this.esModule)).digest('hex') + '.js');
+    const file = path.join(
+      dir,
+      crypto.createHash('sha256').update(src).update(String(this.esModule)).digest('hex') + '.js',
+    );
     if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
-    const out = await minify(src, { compress: false, mangle: true, module: this.esModule, format: { comments: false } });
+    const out = await minify(src, {
+      compress: false,
+      mangle: true,
+      module: this.esModule,
+      format: { comments: false },
+    });
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(file + '.tmp', out.code);
     fs.renameSync(file + '.tmp', file);
@@ -33,13 +43,16 @@ class MangleMinimizer {
   apply(compiler) {
     const { Compilation, sources } = compiler.webpack;
     compiler.hooks.compilation.tap('MangleMinimizer', (compilation) => {
-      compilation.hooks.processAssets.tapPromise({ name: 'MangleMinimizer', stage: Compilation.PROCESS_ASSETS_STAGE_OPTIMIZE_SIZE }, async (assets) => {
-        for (const name of Object.keys(assets)) {
-          if (!name.endsWith('.js') || compilation.getAsset(name).info.minimized) continue;
-          const code = await this.minifyCached(assets[name].source().toString());
-          compilation.updateAsset(name, new sources.RawSource(code), { minimized: true });
-        }
-      });
+      compilation.hooks.processAssets.tapPromise(
+        { name: 'MangleMinimizer', stage: Compilation.PROCESS_ASSETS_STAGE_OPTIMIZE_SIZE },
+        async (assets) => {
+          for (const name of Object.keys(assets)) {
+            if (!name.endsWith('.js') || compilation.getAsset(name).info.minimized) continue;
+            const code = await this.minifyCached(assets[name].source().toString());
+            compilation.updateAsset(name, new sources.RawSource(code), { minimized: true });
+          }
+        },
+      );
     });
   }
 }
@@ -79,9 +92,12 @@ module.exports = (_env, argv) => {
     plugins: [
       new CopyPlugin({
         patterns: [
-          ...['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'].map((f) => ({
-            from: path.join('node_modules/@tensorflow/tfjs-backend-wasm/dist', f), to: f,
-          })),
+          ...['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'].map(
+            (f) => ({
+              from: path.join('node_modules/@tensorflow/tfjs-backend-wasm/dist', f),
+              to: f,
+            }),
+          ),
           // The HTML reports (CLI, worker jobs) inline plotly; the bundle has no node_modules.
           { from: 'node_modules/plotly.js-dist/plotly.js', to: 'plotly.js' },
         ],

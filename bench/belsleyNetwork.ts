@@ -15,24 +15,57 @@ import { belsleyRelevance, BelsleyRelevanceRequest } from '../src/engine/relevan
 const ROUNDS = Number(process.env.BELSLEY_BENCH_ROUNDS ?? 1);
 const WITH_SLOW = process.env.BELSLEY_BENCH_SLOW === '1';
 
-const WINE: NetworkSpec = { inputSize: 13, layers: [{ name: 'h', units: 13, activation: 'tanh' }, { name: 'out', units: 3, activation: 'softmax' }] };
-const BOSTON: NetworkSpec = { inputSize: 13, layers: [{ name: 'h', units: 39, activation: 'tanh' }, { name: 'out', units: 1, activation: 'linear' }] };
+const WINE: NetworkSpec = {
+  inputSize: 13,
+  layers: [
+    { name: 'h', units: 13, activation: 'tanh' },
+    { name: 'out', units: 3, activation: 'softmax' },
+  ],
+};
+const BOSTON: NetworkSpec = {
+  inputSize: 13,
+  layers: [
+    { name: 'h', units: 39, activation: 'tanh' },
+    { name: 'out', units: 1, activation: 'linear' },
+  ],
+};
 
 export async function runBelsleyNetworkBench(): Promise<BenchRow[]> {
   await initBackend();
   const rows: BenchRow[] = [];
-  const cases: { name: string; spec: NetworkSpec; data: string; epochs: number; runs: [string, BelsleyRelevanceRequest, boolean][] }[] = [
-    { name: 'wine 13-13-3', spec: WINE, data: 'wine', epochs: 60, runs: [
-      ['laplace default', {}, true], ['laplace fast', { ordering: 'fast' }, true], ['laplace exact', { ordering: 'exact' }, true],
-      ['trajectory fast (K=100, every 5)', { covariance: 'trajectory', ordering: 'fast' }, true],
-      ['trajectory exact', { covariance: 'trajectory', ordering: 'exact' }, false],
-      ['gradient fast (200 steps)', { covariance: 'gradient', ordering: 'fast' }, true],
-    ] },
-    { name: 'boston 13-39-1', spec: BOSTON, data: 'boston', epochs: 60, runs: [
-      ['laplace default', {}, true], ['laplace exact', { ordering: 'exact' }, false],
-      ['trajectory fast (K=100, every 5)', { covariance: 'trajectory', ordering: 'fast' }, true],
-      ['gradient fast (200 steps)', { covariance: 'gradient', ordering: 'fast' }, true],
-    ] },
+  const cases: {
+    name: string;
+    spec: NetworkSpec;
+    data: string;
+    epochs: number;
+    runs: [string, BelsleyRelevanceRequest, boolean][];
+  }[] = [
+    {
+      name: 'wine 13-13-3',
+      spec: WINE,
+      data: 'wine',
+      epochs: 60,
+      runs: [
+        ['laplace default', {}, true],
+        ['laplace fast', { ordering: 'fast' }, true],
+        ['laplace exact', { ordering: 'exact' }, true],
+        ['trajectory fast (K=100, every 5)', { covariance: 'trajectory', ordering: 'fast' }, true],
+        ['trajectory exact', { covariance: 'trajectory', ordering: 'exact' }, false],
+        ['gradient fast (200 steps)', { covariance: 'gradient', ordering: 'fast' }, true],
+      ],
+    },
+    {
+      name: 'boston 13-39-1',
+      spec: BOSTON,
+      data: 'boston',
+      epochs: 60,
+      runs: [
+        ['laplace default', {}, true],
+        ['laplace exact', { ordering: 'exact' }, false],
+        ['trajectory fast (K=100, every 5)', { covariance: 'trajectory', ordering: 'fast' }, true],
+        ['gradient fast (200 steps)', { covariance: 'gradient', ordering: 'fast' }, true],
+      ],
+    },
   ];
   for (const c of cases) {
     const split = splitDataset(loadDataset(c.data), { seed: 0, standardize: true });
@@ -55,7 +88,16 @@ export async function runBelsleyNetworkBench(): Promise<BenchRow[]> {
       }
       // Wall time is what a user waits; CPU time of this process is the figure to compare across a
       // loaded machine (other jobs share the 2 cores).
-      rows.push({ group: 'belsley', name: `${c.name} (${active} active): ${label} -> ${variant}`, value: best, unit: 's wall', ratio: cpu, ratioOf: 's cpu', target: always ? '<= 10 s wall' : undefined, pass: always ? best <= 10 : undefined });
+      rows.push({
+        group: 'belsley',
+        name: `${c.name} (${active} active): ${label} -> ${variant}`,
+        value: best,
+        unit: 's wall',
+        ratio: cpu,
+        ratioOf: 's cpu',
+        target: always ? '<= 10 s wall' : undefined,
+        pass: always ? best <= 10 : undefined,
+      });
     }
     net.dispose();
   }
@@ -63,5 +105,11 @@ export async function runBelsleyNetworkBench(): Promise<BenchRow[]> {
 }
 
 if (require.main === module) {
-  runBelsleyNetworkBench().then((rows) => console.log(formatTable(rows)), (e) => { console.error(e); process.exitCode = 1; });
+  runBelsleyNetworkBench().then(
+    (rows) => console.log(formatTable(rows)),
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -32,7 +32,9 @@ function batch(): { x: tf.Tensor2D; y: tf.Tensor2D; source: string } {
       for (let n = 0; n < N; n++) labels[n * 10 + ds.y[n]] = 1;
       source = `MNIST (first ${N} rows${s === 1 ? '' : ', /255'})`;
     }
-  } catch { /* random fallback */ }
+  } catch {
+    /* random fallback */
+  }
   if (!xs) {
     xs = Float32Array.from({ length: N * 784 }, () => rng.normal());
     for (let n = 0; n < N; n++) labels[n * 10 + rng.int(10)] = 1;
@@ -47,9 +49,17 @@ function median(a: number[]): number {
 
 export async function runCurvatureBench(): Promise<BenchRow[]> {
   const info = await initBackend();
-  const net = Network.random({ inputSize: 784, layers: [
-    { name: 'h1', units: 300, activation: 'tanh' }, { name: 'h2', units: 100, activation: 'tanh' }, { name: 'out', units: 10, activation: 'softmax' },
-  ] }, 1);
+  const net = Network.random(
+    {
+      inputSize: 784,
+      layers: [
+        { name: 'h1', units: 300, activation: 'tanh' },
+        { name: 'h2', units: 100, activation: 'tanh' },
+        { name: 'out', units: 10, activation: 'softmax' },
+      ],
+    },
+    1,
+  );
   const { x, y, source } = batch();
   const methods: Record<string, () => Promise<unknown>> = {
     gradient: async () => {
@@ -64,7 +74,10 @@ export async function runCurvatureBench(): Promise<BenchRow[]> {
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
   const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
-  const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; };
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e3;
+  };
   const before = tf.memory().numTensors;
   const names = Object.keys(methods);
   for (let r = -2; r < ROUNDS; r++) {
@@ -74,15 +87,25 @@ export async function runCurvatureBench(): Promise<BenchRow[]> {
       const t0 = performance.now();
       const c0 = cpuMs();
       await methods[name]();
-      if (r >= 0) { times[name].push(performance.now() - t0); cpu[name].push(cpuMs() - c0); }
+      if (r >= 0) {
+        times[name].push(performance.now() - t0);
+        cpu[name].push(cpuMs() - c0);
+      }
     }
   }
   const leaked = tf.memory().numTensors - before;
   tf.dispose([x, y]);
   net.dispose();
   const g = median(times.gradient);
-  const rows: BenchRow[] = [{ group: 'curvature', name: 'gradient pass (784-300-100-10 tanh, N=1024)', value: g, unit: 'ms',
-    note: `${info.name}; ${source}; ${median(cpu.gradient).toFixed(1)} ms CPU` }];
+  const rows: BenchRow[] = [
+    {
+      group: 'curvature',
+      name: 'gradient pass (784-300-100-10 tanh, N=1024)',
+      value: g,
+      unit: 'ms',
+      note: `${info.name}; ${source}; ${median(cpu.gradient).toFixed(1)} ms CPU`,
+    },
+  ];
   for (const name of ['hessian', 'ggn', 'fisher', 'variance']) {
     const t = median(times[name]);
     // Ratio per round against that round's gradient pass, then the median: robust to load drift.
@@ -91,20 +114,39 @@ export async function runCurvatureBench(): Promise<BenchRow[]> {
     const wallRatio = median(times[name].map((v, r) => v / times.gradient[r]));
     const limit = name === 'variance' ? 1.3 : 3;
     rows.push({
-      group: 'curvature', name: name === 'variance' ? 'per-sample gradient mean + variance' : `${name} diagonal`,
-      value: t, unit: 'ms', ratio, ratioOf: 'x one gradient pass (cpu)', target: `<= ${limit}`, pass: ratio <= limit,
-      note: [`${median(cpu[name]).toFixed(1)} ms CPU; wall ratio ${wallRatio.toFixed(3)}`, leaked ? `${leaked} tensors leaked` : '', name === 'variance'
-        ? 'exact mean + second moment need two full first-layer products (A^T D and (A^2)^T (D^2)) where the gradient pass has two (x W and A^T D): ' +
-          'floor ~1 + 1/2 of the first-layer share; both passes use the same sparse-aware first-layer product (compactInput)'
-        : ''].filter(Boolean).join('; ') || undefined,
+      group: 'curvature',
+      name: name === 'variance' ? 'per-sample gradient mean + variance' : `${name} diagonal`,
+      value: t,
+      unit: 'ms',
+      ratio,
+      ratioOf: 'x one gradient pass (cpu)',
+      target: `<= ${limit}`,
+      pass: ratio <= limit,
+      note:
+        [
+          `${median(cpu[name]).toFixed(1)} ms CPU; wall ratio ${wallRatio.toFixed(3)}`,
+          leaked ? `${leaked} tensors leaked` : '',
+          name === 'variance'
+            ? 'exact mean + second moment need two full first-layer products (A^T D and (A^2)^T (D^2)) where the gradient pass has two (x W and A^T D): ' +
+              'floor ~1 + 1/2 of the first-layer share; both passes use the same sparse-aware first-layer product (compactInput)'
+            : '',
+        ]
+          .filter(Boolean)
+          .join('; ') || undefined,
     });
   }
   return rows;
 }
 
 if (require.main === module) {
-  runCurvatureBench().then((rows) => {
-    console.log(formatTable(rows));
-    for (const r of rows) if (r.note) console.log(`${r.name}: ${r.note}`);
-  }, (e) => { console.error(e); process.exit(1); });
+  runCurvatureBench().then(
+    (rows) => {
+      console.log(formatTable(rows));
+      for (const r of rows) if (r.note) console.log(`${r.name}: ${r.note}`);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -27,12 +27,14 @@ import { belsleyLowRank } from '../src/engine/relevance/belsleyLowRank';
 import { Rng } from '../src/engine/util/random';
 import { wasmKernels, withWasmLinalg } from '../src/engine/linalg/wasmKernels';
 
-
 /** NumPy eigh CPU seconds recorded with OPENBLAS_NUM_THREADS=1 (see the header), and ours before. */
 const NUMPY_RECORDED: Record<number, number> = { 1000: 0.228, 2000: 1.73 };
 const BEFORE: Record<number, number> = { 1000: 0.997, 2000: 6.06 };
 const NUMPY_CMD = 'OPENBLAS_NUM_THREADS=1 python3 -c "...t=time.process_time(); np.linalg.eigh(a)..."';
-const REPS: Record<number, number> = { 1000: Number(process.env.LINALG_BENCH_REPS ?? 3), 2000: Number(process.env.LINALG_BENCH_REPS_2000 ?? 2) };
+const REPS: Record<number, number> = {
+  1000: Number(process.env.LINALG_BENCH_REPS ?? 3),
+  2000: Number(process.env.LINALG_BENCH_REPS_2000 ?? 2),
+};
 
 /** CPU seconds of this process (user + system). */
 function cpu(): number {
@@ -83,7 +85,8 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
     for (let r = 0; r < REPS[n]; r++) {
       const t = numpyEigh(n);
       if (t !== undefined) np.push(t);
-      const c0 = cpu(), t0 = performance.now();
+      const c0 = cpu(),
+        t0 = performance.now();
       eigh(a, n);
       ours.push(cpu() - c0);
       wall.push((performance.now() - t0) / 1000);
@@ -96,7 +99,17 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
       withWasmLinalg(false, () => eigh(a, n));
       const ts = cpu() - c0;
       const ref = np.length ? median(np) : NUMPY_RECORDED[n];
-      rows.push({ group: 'linalg', name: `eigh n=${n} values+vectors, TypeScript fallback`, value: ts, unit: 's CPU', ratio: ts / ref, ratioOf: np.length ? 'x NumPy eigh (measured now, 1 thread)' : 'x recorded NumPy eigh', target: '<= 2', pass: ts / ref <= 2, note: `one run; ${(ts / mine).toFixed(1)}x the ${impl} path` });
+      rows.push({
+        group: 'linalg',
+        name: `eigh n=${n} values+vectors, TypeScript fallback`,
+        value: ts,
+        unit: 's CPU',
+        ratio: ts / ref,
+        ratioOf: np.length ? 'x NumPy eigh (measured now, 1 thread)' : 'x recorded NumPy eigh',
+        target: '<= 2',
+        pass: ts / ref <= 2,
+        note: `one run; ${(ts / mine).toFixed(1)}x the ${impl} path`,
+      });
     }
     // Where the time goes, one run per phase (CPU s), and the flop rate each phase reaches.
     {
@@ -110,28 +123,54 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
       c0 = cpu();
       applyQ(t, v, n);
       const tBack = cpu() - c0;
-      rows.push({ group: 'linalg', name: `eigh n=${n} phases (${impl}): tridiagonalise / D&C / back-transform`, value: tTri + tDc + tBack, unit: 's CPU', note: `${tTri.toFixed(2)} / ${tDc.toFixed(2)} / ${tBack.toFixed(2)} s; tridiagonalisation ${(((4 / 3) * n ** 3) / tTri / 1e9).toFixed(2)} GFLOP/s (BLAS-2, fused, two rows per pass), back-transformation ${((2 * n ** 3) / tBack / 1e9).toFixed(2)} GFLOP/s (GEMM)` });
+      rows.push({
+        group: 'linalg',
+        name: `eigh n=${n} phases (${impl}): tridiagonalise / D&C / back-transform`,
+        value: tTri + tDc + tBack,
+        unit: 's CPU',
+        note: `${tTri.toFixed(2)} / ${tDc.toFixed(2)} / ${tBack.toFixed(2)} s; tridiagonalisation ${(((4 / 3) * n ** 3) / tTri / 1e9).toFixed(2)} GFLOP/s (BLAS-2, fused, two rows per pass), back-transformation ${((2 * n ** 3) / tBack / 1e9).toFixed(2)} GFLOP/s (GEMM)`,
+      });
     }
     if (n === 1000) {
       // The previous path (implicit QL accumulating rotations into Q^T), once, for the before/after.
       const c0 = cpu();
       eigh(a, n, { method: 'ql' });
       const ql = cpu() - c0;
-      rows.push({ group: 'linalg', name: `eigh n=${n} previous path (QL with vectors)`, value: ql, unit: 's CPU', ratio: ql / mine, ratioOf: 'x divide and conquer', note: 'one run; implicit QL rotating the rows of Q^T, ~6 n^3 flops in vector loops' });
+      rows.push({
+        group: 'linalg',
+        name: `eigh n=${n} previous path (QL with vectors)`,
+        value: ql,
+        unit: 's CPU',
+        ratio: ql / mine,
+        ratioOf: 'x divide and conquer',
+        note: 'one run; implicit QL rotating the rows of Q^T, ~6 n^3 flops in vector loops',
+      });
     }
     const before = `before: ${BEFORE[n]} s (${(mine / BEFORE[n]).toFixed(2)}x of it now)`;
     if (np.length) {
       const ref = median(np);
       rows.push({
-        group: 'linalg', name: `eigh n=${n} values+vectors, ${impl}`, value: mine, unit: 's CPU', ratio: mine / ref, ratioOf: 'x NumPy eigh (measured now, 1 thread)',
-        target: '<= 2', pass: mine / ref <= 2,
+        group: 'linalg',
+        name: `eigh n=${n} values+vectors, ${impl}`,
+        value: mine,
+        unit: 's CPU',
+        ratio: mine / ref,
+        ratioOf: 'x NumPy eigh (measured now, 1 thread)',
+        target: '<= 2',
+        pass: mine / ref <= 2,
         note: `median of ${ours.length} (wall median ${median(wall).toFixed(2)} s); NumPy median ${ref.toFixed(3)} s CPU over ${np.length} paired runs; ${load()}; ${before}; Householder tridiagonalisation + divide and conquer + blocked WY back-transformation`,
       });
     }
     const recorded = NUMPY_RECORDED[n];
     rows.push({
-      group: 'linalg', name: `eigh n=${n} values+vectors, ${impl}`, value: mine, unit: 's CPU', ratio: mine / recorded, ratioOf: `x recorded NumPy ${recorded} s`,
-      target: '<= 2', pass: mine / recorded <= 2,
+      group: 'linalg',
+      name: `eigh n=${n} values+vectors, ${impl}`,
+      value: mine,
+      unit: 's CPU',
+      ratio: mine / recorded,
+      ratioOf: `x recorded NumPy ${recorded} s`,
+      target: '<= 2',
+      pass: mine / recorded <= 2,
       note: `NumPy reference ${recorded} s CPU (${NUMPY_CMD}, n = ${n}); 2x target = ${(2 * recorded).toFixed(3)} s, ${(mine / (2 * recorded)).toFixed(2)}x of it; ${before}`,
     });
   }
@@ -151,11 +190,18 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
         t.push(cpu() - c0);
       }
       const s = median(t);
-      rows.push({ group: 'linalg', name: `GEMM 1000 x 1000 x 1000 (float64, packed 4x4 kernel, ${on ? impl0() : 'TypeScript'})`, value: (2 * n ** 3) / s / 1e9, unit: 'GFLOP/s', note: `median of 3, ${s.toFixed(2)} s CPU${on ? ' including the operand copies into linear memory' : ''}; ${load()}` });
+      rows.push({
+        group: 'linalg',
+        name: `GEMM 1000 x 1000 x 1000 (float64, packed 4x4 kernel, ${on ? impl0() : 'TypeScript'})`,
+        value: (2 * n ** 3) / s / 1e9,
+        unit: 'GFLOP/s',
+        note: `median of 3, ${s.toFixed(2)} s CPU${on ? ' including the operand copies into linear memory' : ''}; ${load()}`,
+      });
     }
   }
 
-  const k = 100, n = 100_000;
+  const k = 100,
+    n = 100_000;
   const rng = new Rng(3);
   const snaps = Float64Array.from({ length: k * n }, () => rng.normal());
   const gram: number[] = [];
@@ -175,9 +221,35 @@ export async function runLinalgBench(): Promise<BenchRow[]> {
   const c0 = cpu();
   withWasmLinalg(false, () => gramEig(snaps, k, n));
   const gTs = cpu() - c0;
-  rows.push({ group: 'linalg', name: `Gram route K=${k}, n=${n}, TypeScript fallback`, value: gTs, unit: 's CPU', ratio: gTs, ratioOf: 'x 1 s budget', target: '<= 1', pass: gTs <= 1, note: 'one run' });
-  rows.push({ group: 'linalg', name: `Gram route K=${k}, n=${n} (values + unit vectors, ${impl0()})`, value: g, unit: 's CPU', ratio: g, ratioOf: 'x 1 s budget', target: '<= 1', pass: g <= 1, note: `median of ${gram.length} (wall median ${median(gramWall).toFixed(2)} s); ${load()}; Y^T Y and Y V as GEMMs, eigh of K x K` });
-  rows.push({ group: 'linalg', name: `Belsley low-rank+diag K=${k}, n=${n} (fast order)`, value: median(lowRank), unit: 's CPU', note: 'centring, standardising, Gram route, proportions for K components + pooled complement, fast ordering' });
+  rows.push({
+    group: 'linalg',
+    name: `Gram route K=${k}, n=${n}, TypeScript fallback`,
+    value: gTs,
+    unit: 's CPU',
+    ratio: gTs,
+    ratioOf: 'x 1 s budget',
+    target: '<= 1',
+    pass: gTs <= 1,
+    note: 'one run',
+  });
+  rows.push({
+    group: 'linalg',
+    name: `Gram route K=${k}, n=${n} (values + unit vectors, ${impl0()})`,
+    value: g,
+    unit: 's CPU',
+    ratio: g,
+    ratioOf: 'x 1 s budget',
+    target: '<= 1',
+    pass: g <= 1,
+    note: `median of ${gram.length} (wall median ${median(gramWall).toFixed(2)} s); ${load()}; Y^T Y and Y V as GEMMs, eigh of K x K`,
+  });
+  rows.push({
+    group: 'linalg',
+    name: `Belsley low-rank+diag K=${k}, n=${n} (fast order)`,
+    value: median(lowRank),
+    unit: 's CPU',
+    note: 'centring, standardising, Gram route, proportions for K components + pooled complement, fast ordering',
+  });
   return rows;
 }
 

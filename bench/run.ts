@@ -9,9 +9,16 @@ import { BenchRow, formatTable } from './table';
 const PREFERRED = ['training', 'curvature', 'linalg'];
 
 function groups(): { module: string; fn: string }[] {
-  const names = fs.readdirSync(__dirname).filter((f) => f.endsWith('.js') && !['run.js', 'table.js'].includes(f)).map((f) => f.slice(0, -3));
-  const ordered = [...PREFERRED.filter((n) => names.includes(n)), ...names.filter((n) => !PREFERRED.includes(n)).sort()];
-  for (const n of PREFERRED) if (!names.includes(n)) process.stderr.write(`bench: bench/${n}.ts not present, skipped\n`);
+  const names = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.js') && !['run.js', 'table.js'].includes(f))
+    .map((f) => f.slice(0, -3));
+  const ordered = [
+    ...PREFERRED.filter((n) => names.includes(n)),
+    ...names.filter((n) => !PREFERRED.includes(n)).sort(),
+  ];
+  for (const n of PREFERRED)
+    if (!names.includes(n)) process.stderr.write(`bench: bench/${n}.ts not present, skipped\n`);
   return ordered.flatMap((n) => {
     let m: Record<string, unknown>;
     try {
@@ -21,7 +28,9 @@ function groups(): { module: string; fn: string }[] {
       process.stderr.write(`bench: bench/${n} failed to load (${(e as Error).message}), skipped\n`);
       return [];
     }
-    return Object.keys(m).filter((k) => /^run\w+Bench$/.test(k) && typeof m[k] === 'function').map((fn) => ({ module: n, fn }));
+    return Object.keys(m)
+      .filter((k) => /^run\w+Bench$/.test(k) && typeof m[k] === 'function')
+      .map((fn) => ({ module: n, fn }));
   });
 }
 
@@ -35,7 +44,13 @@ async function main(): Promise<void> {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
       rows.push(...(await require(path.join(__dirname, g.module))[g.fn]()));
     } catch (e) {
-      rows.push({ group: g.module, name: `${g.fn} failed`, value: NaN, unit: '', note: String((e as Error).message ?? e).slice(0, 200) });
+      rows.push({
+        group: g.module,
+        name: `${g.fn} failed`,
+        value: NaN,
+        unit: '',
+        note: String((e as Error).message ?? e).slice(0, 200),
+      });
     }
   }
   process.stdout.write(formatTable(rows) + '\n');
@@ -44,7 +59,14 @@ async function main(): Promise<void> {
   const out = path.resolve('out', 'bench.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   // NaN is not JSON: failed measurements become null.
-  fs.writeFileSync(out, JSON.stringify({ time: new Date().toISOString(), rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      { time: new Date().toISOString(), rows },
+      (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+      2,
+    ) + '\n',
+  );
   process.stderr.write(`bench: wrote ${out}\n`);
 }
 

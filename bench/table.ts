@@ -17,9 +17,13 @@ export interface BenchRow {
 export function formatTable(rows: BenchRow[]): string {
   const header = ['group', 'measurement', 'value', 'unit', 'ratio', 'target', 'ok'];
   const body = rows.map((r) => [
-    r.group, r.name, fmt(r.value), r.unit,
+    r.group,
+    r.name,
+    fmt(r.value),
+    r.unit,
     r.ratio === undefined ? '' : `${fmt(r.ratio)} ${r.ratioOf ?? ''}`.trim(),
-    r.target ?? '', r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
+    r.target ?? '',
+    r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
   ]);
   const w = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';

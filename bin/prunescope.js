@@ -9,4 +9,6 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('prunescope: not built yet; run `npm run compile` (or `npm ci`, which builds it)\n');
   process.exit(2);
 }
-require(entry).main(process.argv.slice(2)).then((code) => process.exit(code));
+require(entry)
+  .main(process.argv.slice(2))
+  .then((code) => process.exit(code));

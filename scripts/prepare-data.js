@@ -24,8 +24,13 @@ if (!src) {
 }
 
 const SKLEARN_FILES = [
-  'wine_data.csv', 'boston_house_prices.csv', 'breast_cancer.csv', 'iris.csv',
-  'digits.csv.gz', 'diabetes_data_raw.csv.gz', 'diabetes_target.csv.gz',
+  'wine_data.csv',
+  'boston_house_prices.csv',
+  'breast_cancer.csv',
+  'iris.csv',
+  'digits.csv.gz',
+  'diabetes_data_raw.csv.gz',
+  'diabetes_target.csv.gz',
 ];
 fs.mkdirSync(path.join(out, 'descr'), { recursive: true });
 // Copies keep the bytes but not the source's read-only mode, so a re-run can overwrite them.
@@ -41,7 +46,8 @@ const labels = [];
 const pixels = [];
 for (let digit = 0; digit <= 9; digit++) {
   const data = JSON.parse(fs.readFileSync(path.join(mnistDir, 'src', 'digits', `${digit}.json`), 'utf8')).data;
-  if (data.length % PIXELS !== 0) throw new Error(`${digit}.json: length ${data.length} is not a multiple of ${PIXELS}`);
+  if (data.length % PIXELS !== 0)
+    throw new Error(`${digit}.json: length ${data.length} is not a multiple of ${PIXELS}`);
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     const k = Math.round(v * 255);

@@ -18,7 +18,13 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e
 }
 
 /** A seeded batch of n rows: x [n, m] standard normal; y one-hot [n, k] or standard normal [n, k]. */
-export function batch(seed: number, n: number, m: number, k: number, classification: boolean): { x: tf.Tensor2D; y: tf.Tensor2D } {
+export function batch(
+  seed: number,
+  n: number,
+  m: number,
+  k: number,
+  classification: boolean,
+): { x: tf.Tensor2D; y: tf.Tensor2D } {
   const rng = new Rng(seed);
   const x = Array.from({ length: n * m }, () => rng.normal());
   const y = new Float32Array(n * k);

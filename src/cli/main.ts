@@ -6,7 +6,14 @@ import { PruneScopeError } from '../engine/errors';
 
 function help(): string {
   const w = Math.max(...commands.map((c) => c.name.length), 4);
-  return ['usage: prunescope <command> [options]', '', 'commands:', ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`), '', 'prunescope <command> --help for its options'].join('\n');
+  return [
+    'usage: prunescope <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    '',
+    'prunescope <command> --help for its options',
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -48,7 +55,8 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as Error;
     const prefix = err instanceof PruneScopeError ? `prunescope ${name}: ` : `prunescope ${name}: internal error: `;
     process.stderr.write(prefix + err.message + '\n');
-    if (!(err instanceof PruneScopeError) && process.env.PRUNESCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
+    if (!(err instanceof PruneScopeError) && process.env.PRUNESCOPE_DEBUG)
+      process.stderr.write(String(err.stack) + '\n');
     return 1;
   }
 }

@@ -12,11 +12,19 @@ export const MODEL_DATA_FLAGS: FlagSpec[] = [
   { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
   { name: 'task', value: true, help: 'classification or regression (default: inferred)' },
   { name: 'seed', value: true, help: 'seed of the 80/20 split and of stochastic methods (default 0)' },
-  { name: 'standardize', value: false, help: 'z-score features on the training part (when the model does not record its own preprocessing)' },
+  {
+    name: 'standardize',
+    value: false,
+    help: 'z-score features on the training part (when the model does not record its own preprocessing)',
+  },
 ];
 
 /** Offered by commands whose held-out share is the user's choice (default 0.2, the paper's 80/20). */
-export const TEST_FRACTION_FLAG: FlagSpec = { name: 'test-fraction', value: true, help: 'share of rows held out for testing (default 0.2)' };
+export const TEST_FRACTION_FLAG: FlagSpec = {
+  name: 'test-fraction',
+  value: true,
+  help: 'share of rows held out for testing (default 0.2)',
+};
 
 const TASKS: readonly Task[] = ['classification', 'regression'];
 
@@ -30,9 +38,11 @@ export interface ModelAndData {
 /** Loads the model named by the first positional argument and its data. Caller disposes model.network. */
 export async function openModelWithData(args: ParsedArgs, command: string, usage: string): Promise<ModelAndData> {
   const file = args.positional[0];
-  if (!file || args.positional.length > 1) throw badInput('expected one MODEL.json', { field: command, expected: usage });
+  if (!file || args.positional.length > 1)
+    throw badInput('expected one MODEL.json', { field: command, expected: usage });
   const data = str(args, 'data');
-  if (!data) throw badInput('--data is required', { field: '--data', expected: 'a built-in data set name or a CSV path' });
+  if (!data)
+    throw badInput('--data is required', { field: '--data', expected: 'a built-in data set name or a CSV path' });
   const task = str(args, 'task') === undefined ? undefined : oneOf(args, 'task', TASKS, 'classification');
   const seed = num(args, 'seed', 0, { integer: true });
   const testFraction = num(args, 'test-fraction', 0.2, { min: 1e-9, max: 1 - 1e-9 });
@@ -40,7 +50,12 @@ export async function openModelWithData(args: ParsedArgs, command: string, usage
   const model = await loadModel(file);
   try {
     const ds = loadDataset(data, { target: str(args, 'target'), task });
-    const split = splitForModel(model.network, model.metadata, ds, { seed, testFraction, standardize: bool(args, 'standardize'), file });
+    const split = splitForModel(model.network, model.metadata, ds, {
+      seed,
+      testFraction,
+      standardize: bool(args, 'standardize'),
+      file,
+    });
     return { file, model, split, seed };
   } catch (e) {
     model.network.dispose();

@@ -47,7 +47,9 @@ async function choose(): Promise<BackendInfo> {
   }
   if (forced === 'tensorflow') {
     if (!tryTfjsNode() || !(await tf.setBackend('tensorflow'))) {
-      throw new Error('PRUNESCOPE_BACKEND=tensorflow but @tensorflow/tfjs-node did not load (it is an optional dependency)');
+      throw new Error(
+        'PRUNESCOPE_BACKEND=tensorflow but @tensorflow/tfjs-node did not load (it is an optional dependency)',
+      );
     }
     return { name: 'tensorflow', reason: 'forced by PRUNESCOPE_BACKEND' };
   }

@@ -1,12 +1,12 @@
 // Typed errors: every failure a user can cause says which file, which field, and what was expected.
 export type ErrorCode =
-  | 'bad-input'      // a file or argument has the wrong shape, type or value
-  | 'unsupported'    // valid input that PruneScope does not handle (a layer class, a dtype)
-  | 'not-found'      // a file, data set or column that does not exist
-  | 'too-large'      // refused before allocating: over a memory or size budget
-  | 'numerical'      // NaN/Infinity or a breakdown during a computation
-  | 'cancelled'      // the user cancelled the job
-  | 'internal';      // a bug: should never reach a user
+  | 'bad-input' // a file or argument has the wrong shape, type or value
+  | 'unsupported' // valid input that PruneScope does not handle (a layer class, a dtype)
+  | 'not-found' // a file, data set or column that does not exist
+  | 'too-large' // refused before allocating: over a memory or size budget
+  | 'numerical' // NaN/Infinity or a breakdown during a computation
+  | 'cancelled' // the user cancelled the job
+  | 'internal'; // a bug: should never reach a user
 
 export interface ErrorContext {
   file?: string;
@@ -15,7 +15,11 @@ export interface ErrorContext {
 }
 
 export class PruneScopeError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly context: ErrorContext = {}) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly context: ErrorContext = {},
+  ) {
     super(PruneScopeError.compose(message, context));
     this.name = 'PruneScopeError';
   }

@@ -13,7 +13,14 @@ export interface Provenance {
   variant?: string;
   covariance?: string;
   seed?: number;
-  data?: { name: string; split: string; rows: number; splitSeed?: number; testFraction?: number; standardized?: boolean };
+  data?: {
+    name: string;
+    split: string;
+    rows: number;
+    splitSeed?: number;
+    testFraction?: number;
+    standardized?: boolean;
+  };
   backend: string;
   /** sha256 of the model's parameters (and spec) the result was computed from. */
   modelHash?: string;
@@ -37,10 +44,16 @@ const VERSION: string = (() => {
   return 'unknown';
 })();
 
-export function makeProvenance(fields: Omit<Provenance, 'tool' | 'version' | 'backend' | 'time'> & { backend?: string }): Provenance {
+export function makeProvenance(
+  fields: Omit<Provenance, 'tool' | 'version' | 'backend' | 'time'> & { backend?: string },
+): Provenance {
   let backend = fields.backend;
   if (!backend) {
-    try { backend = backendInfo().name; } catch { backend = 'none'; }
+    try {
+      backend = backendInfo().name;
+    } catch {
+      backend = 'none';
+    }
   }
   return { tool: 'prunescope', version: VERSION, ...fields, backend, time: new Date().toISOString() };
 }

@@ -33,7 +33,11 @@ export function installFastTransposedMatMul(): void {
       if (tA) newInputs.a = materialise(inputs.a);
       if (tB) newInputs.b = materialise(inputs.b);
       try {
-        return original.kernelFunc({ inputs: newInputs, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never) as tf.TensorInfo;
+        return original.kernelFunc({
+          inputs: newInputs,
+          backend,
+          attrs: { ...attrs, transposeA: false, transposeB: false },
+        } as never) as tf.TensorInfo;
       } finally {
         for (const t of temps) backend.disposeData(t.dataId);
       }

@@ -4,26 +4,31 @@
 import * as path from 'path';
 import { DISTILL_DEFAULTS as ENGINE_DISTILL_DEFAULTS } from '../engine/distill/defaults';
 
-export type ModelArg =
-  | { kind: 'path'; path: string }
-  | { kind: 'none' }
-  | { kind: 'refused'; reason: string };
+export type ModelArg = { kind: 'path'; path: string } | { kind: 'none' } | { kind: 'refused'; reason: string };
 
 function uriLike(v: unknown): v is { scheme: string; fsPath: string } {
-  return typeof v === 'object' && v !== null && typeof (v as any).scheme === 'string' && typeof (v as any).fsPath === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as any).scheme === 'string' &&
+    typeof (v as any).fsPath === 'string'
+  );
 }
 
 export function modelArgFrom(args: readonly unknown[]): ModelArg {
   const first = args[0];
   if (first === undefined || first === null) return { kind: 'none' };
   if (uriLike(first)) {
-    if (first.scheme !== 'file') return { kind: 'refused', reason: `PruneScope reads local files only, not ${first.scheme}: resources` };
-    if (!first.fsPath.toLowerCase().endsWith('.json')) return { kind: 'refused', reason: `${path.basename(first.fsPath)} is not a .json model file` };
+    if (first.scheme !== 'file')
+      return { kind: 'refused', reason: `PruneScope reads local files only, not ${first.scheme}: resources` };
+    if (!first.fsPath.toLowerCase().endsWith('.json'))
+      return { kind: 'refused', reason: `${path.basename(first.fsPath)} is not a .json model file` };
     return { kind: 'path', path: first.fsPath };
   }
   if (typeof first === 'string') {
     if (!path.isAbsolute(first)) return { kind: 'refused', reason: 'a model path given as text must be absolute' };
-    if (!first.toLowerCase().endsWith('.json')) return { kind: 'refused', reason: `${path.basename(first)} is not a .json model file` };
+    if (!first.toLowerCase().endsWith('.json'))
+      return { kind: 'refused', reason: `${path.basename(first)} is not a .json model file` };
     return { kind: 'path', path: path.normalize(first) };
   }
   return { kind: 'refused', reason: 'unexpected command argument (expected a file Uri)' };
@@ -37,15 +42,18 @@ export const VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
 export type Variant = (typeof VARIANTS)[number];
 export const SHARE_CHOICES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
 
-export const isMethod = (v: unknown): v is Method => typeof v === 'string' && (METHODS as readonly string[]).includes(v);
-export const isVariant = (v: unknown): v is Variant => typeof v === 'string' && (VARIANTS as readonly string[]).includes(v);
+export const isMethod = (v: unknown): v is Method =>
+  typeof v === 'string' && (METHODS as readonly string[]).includes(v);
+export const isVariant = (v: unknown): v is Variant =>
+  typeof v === 'string' && (VARIANTS as readonly string[]).includes(v);
 
 /** A share typed by the user: a number strictly between 0 and 1 ("0.35", ".35" or "35%"). */
 export function parseShare(text: string): { ok: true; value: number } | { ok: false; reason: string } {
   const t = text.trim();
   const pct = t.endsWith('%');
   const num = pct ? t.slice(0, -1).trim() : t;
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(num)) return { ok: false, reason: 'Enter a number between 0 and 1, for example 0.35 (or 35%)' };
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(num))
+    return { ok: false, reason: 'Enter a number between 0 and 1, for example 0.35 (or 35%)' };
   const v = Number(num) / (pct ? 100 : 1);
   if (!(v > 0 && v < 1)) return { ok: false, reason: `The share must be strictly between 0 and 1 (got ${v})` };
   return { ok: true, value: v };
@@ -79,7 +87,13 @@ export function modelStem(modelPath: string): string {
  * A NEW output folder beside the model: `<dir>/<stem>-<what>-<method>-<share>`, with "-2", "-3" ...
  * appended when that name is taken, so a user's earlier result (or the model) is never overwritten.
  */
-export function outputFolder(modelPath: string, what: string, tag: string, exists: (p: string) => boolean, maxTries = 1000): string {
+export function outputFolder(
+  modelPath: string,
+  what: string,
+  tag: string,
+  exists: (p: string) => boolean,
+  maxTries = 1000,
+): string {
   const base = path.join(path.dirname(modelPath), `${modelStem(modelPath)}-${what}-${tag}`);
   if (!exists(base)) return base;
   for (let i = 2; i <= maxTries; i++) {
@@ -97,7 +111,13 @@ export interface Settings {
   seeds: number;
   curveStep: number;
 }
-export const DEFAULT_SETTINGS: Settings = { defaultMethod: 'obd', defaultVariant: 'ggn', belsleyBlockLimit: 2048, seeds: 3, curveStep: 0.05 };
+export const DEFAULT_SETTINGS: Settings = {
+  defaultMethod: 'obd',
+  defaultVariant: 'ggn',
+  belsleyBlockLimit: 2048,
+  seeds: 3,
+  curveStep: 0.05,
+};
 
 export function readSettings(get: (key: string) => unknown): Settings {
   const int = (key: keyof Settings, lo: number, hi: number) => {
@@ -113,7 +133,10 @@ export function readSettings(get: (key: string) => unknown): Settings {
     belsleyBlockLimit: int('belsleyBlockLimit', 1, 100000),
     seeds: int('seeds', 1, 100),
     // The engine needs 1/step to be an integer (shares 0, step, ..., 1 - step).
-    curveStep: typeof step === 'number' && step >= 0.01 && step <= 0.5 && Math.abs(Math.round(1 / step) * step - 1) < 1e-9 ? step : DEFAULT_SETTINGS.curveStep,
+    curveStep:
+      typeof step === 'number' && step >= 0.01 && step <= 0.5 && Math.abs(Math.round(1 / step) * step - 1) < 1e-9
+        ? step
+        : DEFAULT_SETTINGS.curveStep,
   };
 }
 
@@ -121,7 +144,10 @@ export function readSettings(get: (key: string) => unknown): Settings {
 export function curveShares(step: number): number[] {
   const n = Math.floor(1 / step + 1e-9);
   const out: number[] = [];
-  for (let i = 0; i <= n; i++) { const s = Number((i * step).toFixed(6)); if (s < 1) out.push(s); }
+  for (let i = 0; i <= n; i++) {
+    const s = Number((i * step).toFixed(6));
+    if (s < 1) out.push(s);
+  }
   return out;
 }
 
@@ -149,35 +175,56 @@ export function gradientVarianceParams(modelPath: string, data: string, estimato
 
 // ---- Distill into Student: temperature, alpha, epochs (input boxes, defaults from settings). ----
 
-export interface DistillSettings { temperature: number; alpha: number; epochs: number }
+export interface DistillSettings {
+  temperature: number;
+  alpha: number;
+  epochs: number;
+}
 /** The prompts' defaults are the engine's (settings override them). */
 export const DISTILL_DEFAULTS: DistillSettings = { ...ENGINE_DISTILL_DEFAULTS };
 
 /** One typed setting: what it is, its range, whether it must be whole. */
-export interface NumberRule { name: string; min: number; max: number; integer?: boolean; minExclusive?: boolean }
+export interface NumberRule {
+  name: string;
+  min: number;
+  max: number;
+  integer?: boolean;
+  minExclusive?: boolean;
+}
 export const DISTILL_RULES: Record<keyof DistillSettings, NumberRule> = {
   temperature: { name: 'The temperature', min: 0, max: 1000, minExclusive: true },
   alpha: { name: 'Alpha (the weight of the soft-target loss)', min: 0, max: 1 },
   epochs: { name: 'Epochs', min: 1, max: 100000, integer: true },
 };
 
-const inRange = (v: number, r: NumberRule) => Number.isFinite(v) && (r.minExclusive ? v > r.min : v >= r.min) && v <= r.max && (!r.integer || Number.isInteger(v));
-const rangeText = (r: NumberRule) => r.integer ? `a whole number from ${r.min} to ${r.max}` : `a number ${r.minExclusive ? 'greater than' : 'from'} ${r.min}${r.minExclusive ? ' and at most' : ' to'} ${r.max}`;
+const inRange = (v: number, r: NumberRule) =>
+  Number.isFinite(v) && (r.minExclusive ? v > r.min : v >= r.min) && v <= r.max && (!r.integer || Number.isInteger(v));
+const rangeText = (r: NumberRule) =>
+  r.integer
+    ? `a whole number from ${r.min} to ${r.max}`
+    : `a number ${r.minExclusive ? 'greater than' : 'from'} ${r.min}${r.minExclusive ? ' and at most' : ' to'} ${r.max}`;
 
 /** A number typed into an input box, checked against `rule`; the reason is shown under the box. */
-export function parseNumberInput(text: string, rule: NumberRule): { ok: true; value: number } | { ok: false; reason: string } {
+export function parseNumberInput(
+  text: string,
+  rule: NumberRule,
+): { ok: true; value: number } | { ok: false; reason: string } {
   const t = text.trim();
   if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) {
     return { ok: false, reason: `Enter a number: ${rule.name.toLowerCase()} must be ${rangeText(rule)}` };
   }
   const v = Number(t);
-  if (!inRange(v, rule)) return { ok: false, reason: `${rule.name} must be ${rangeText(rule)} (got ${t.slice(0, 20)})` };
+  if (!inRange(v, rule))
+    return { ok: false, reason: `${rule.name} must be ${rangeText(rule)} (got ${t.slice(0, 20)})` };
   return { ok: true, value: v };
 }
 
 /** prunescope.distill.* from settings.json: a value out of range falls back to the built-in default. */
 export function readDistillSettings(get: (key: string) => unknown): DistillSettings {
-  const pick = (k: keyof DistillSettings) => { const v = get(`distill.${k}`); return typeof v === 'number' && inRange(v, DISTILL_RULES[k]) ? v : DISTILL_DEFAULTS[k]; };
+  const pick = (k: keyof DistillSettings) => {
+    const v = get(`distill.${k}`);
+    return typeof v === 'number' && inRange(v, DISTILL_RULES[k]) ? v : DISTILL_DEFAULTS[k];
+  };
   return { temperature: pick('temperature'), alpha: pick('alpha'), epochs: pick('epochs') };
 }
 

@@ -17,12 +17,27 @@
 // No vscode import, so it is unit-testable with a plain node child.
 import { fork, type ChildProcess } from 'child_process';
 import {
-  ENGINE_ERROR_CODES, parseWorkerMessage, type EngineErrorCode, type EngineErrorInfo, type HostToWorker, type JobKind,
-  type JobParams, type JobResult, type ProvenanceRecord, type WorkerToHost,
+  ENGINE_ERROR_CODES,
+  parseWorkerMessage,
+  type EngineErrorCode,
+  type EngineErrorInfo,
+  type HostToWorker,
+  type JobKind,
+  type JobParams,
+  type JobResult,
+  type ProvenanceRecord,
+  type WorkerToHost,
 } from '../protocol';
 import { JobLocks, jobResources, type JobResources } from './jobQueue';
 import { cleanupAfterWorker } from './outputCleanup';
-import { classifyExit, faultReason, heapLimitFromExecArgv, isNativeFrame, pingIntervalMs, type WorkerFault } from './workerHealth';
+import {
+  classifyExit,
+  faultReason,
+  heapLimitFromExecArgv,
+  isNativeFrame,
+  pingIntervalMs,
+  type WorkerFault,
+} from './workerHealth';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type { WorkerFault } from './workerHealth';
@@ -46,11 +61,17 @@ export interface EngineClientOptions {
 }
 
 export class EngineError extends Error {
-  constructor(readonly info: EngineErrorInfo, readonly logTail: string[] = [], readonly fault?: WorkerFault) {
+  constructor(
+    readonly info: EngineErrorInfo,
+    readonly logTail: string[] = [],
+    readonly fault?: WorkerFault,
+  ) {
     super(info.message);
     this.name = 'EngineError';
   }
-  get code() { return this.info.code; }
+  get code() {
+    return this.info.code;
+  }
 }
 
 export interface JobHandle<K extends JobKind> {
@@ -106,11 +127,17 @@ export class EngineClient {
 
   constructor(private readonly opts: EngineClientOptions) {}
 
-  get runningJobs(): number[] { return [...this.pending.keys()]; }
-  get pid(): number | undefined { return this.proc?.pid; }
+  get runningJobs(): number[] {
+    return [...this.pending.keys()];
+  }
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
 
   /** The job kinds the worker supports (starts the worker if needed). */
-  jobs(): Promise<string[]> { return this.ensure().ready; }
+  jobs(): Promise<string[]> {
+    return this.ensure().ready;
+  }
 
   run<K extends JobKind>(kind: K, params: JobParams<K>, onProgress?: Pending['onProgress']): JobHandle<K> {
     const id = this.nextId++;
@@ -146,7 +173,10 @@ export class EngineClient {
     this.send(proc, { type: 'cancel', id });
     p.cancelTimer = setTimeout(() => {
       if (!this.pending.has(id)) return;
-      this.opts.log('warn', `job #${id} ${p.kind} did not stop within ${this.opts.graceMs()} ms: killing the engine worker`);
+      this.opts.log(
+        'warn',
+        `job #${id} ${p.kind} did not stop within ${this.opts.graceMs()} ms: killing the engine worker`,
+      );
       this.stop(proc, { reason: `restarted to cancel job #${id}` });
     }, this.opts.graceMs());
   }
@@ -180,7 +210,9 @@ export class EngineClient {
         proc.lastAlive = Date.now(); // the heartbeat window of a job starts when it is sent
         this.send(proc, { type: 'run', id, kind: p.kind, params: p.params });
       },
-      () => { /* the worker died before it was ready: finish() fails the job */ },
+      () => {
+        /* the worker died before it was ready: finish() fails the job */
+      },
     );
   }
 
@@ -188,7 +220,8 @@ export class EngineClient {
     if (this.proc && !this.proc.gone && !this.proc.stop) return this.proc;
     const execArgv = [...(this.opts.execArgv?.() ?? [])];
     const maxMb = this.opts.maxMemoryMb?.();
-    if (maxMb && !execArgv.some((a) => a.startsWith('--max-old-space-size='))) execArgv.push(`--max-old-space-size=${Math.floor(maxMb)}`);
+    if (maxMb && !execArgv.some((a) => a.startsWith('--max-old-space-size=')))
+      execArgv.push(`--max-old-space-size=${Math.floor(maxMb)}`);
     const child = fork(this.opts.workerPath, [], {
       silent: true, // capture stdout/stderr for the log tail shown when it dies
       execArgv,
@@ -197,11 +230,24 @@ export class EngineClient {
     let readyResolve!: (jobs: string[]) => void;
     let readyReject!: (e: EngineError) => void;
     const proc: Proc = {
-      child, pid: child.pid, tail: [], readyDone: false, lastAlive: Date.now(), heapLimitMb: heapLimitFromExecArgv(execArgv),
-      outputs: new Set(), timers: [], seq: 0, gone: false,
-      ready: new Promise<string[]>((resolve, reject) => { readyResolve = resolve; readyReject = reject; }),
+      child,
+      pid: child.pid,
+      tail: [],
+      readyDone: false,
+      lastAlive: Date.now(),
+      heapLimitMb: heapLimitFromExecArgv(execArgv),
+      outputs: new Set(),
+      timers: [],
+      seq: 0,
+      gone: false,
+      ready: new Promise<string[]>((resolve, reject) => {
+        readyResolve = resolve;
+        readyReject = reject;
+      }),
     };
-    proc.ready.catch(() => { /* callers of jobs() see it; jobs are failed by finish() */ });
+    proc.ready.catch(() => {
+      /* callers of jobs() see it; jobs are failed by finish() */
+    });
     (proc as Proc & { readyReject: typeof readyReject }).readyReject = readyReject;
     this.proc = proc;
     this.opts.log('info', `engine worker started (pid ${child.pid})`);
@@ -212,10 +258,16 @@ export class EngineClient {
       stream?.on('data', (chunk: string) => {
         const lines = (partial + chunk).split('\n');
         partial = lines.pop() ?? '';
-        if (partial.length > MAX_TEXT) { lines.push(partial); partial = ''; }
+        if (partial.length > MAX_TEXT) {
+          lines.push(partial);
+          partial = '';
+        }
         for (const line of lines) this.remember(proc, line, level);
       });
-      stream?.on('end', () => { if (partial) this.remember(proc, partial, level); partial = ''; });
+      stream?.on('end', () => {
+        if (partial) this.remember(proc, partial, level);
+        partial = '';
+      });
     };
     capture(child.stdout, 'info');
     capture(child.stderr, 'warn');
@@ -224,10 +276,20 @@ export class EngineClient {
       if (proc.gone) return;
       proc.lastAlive = Date.now(); // any message proves the event loop turns
       let m: WorkerToHost | undefined;
-      try { m = parseWorkerMessage(raw); } catch { m = undefined; }
-      if (!m) { this.malformedMessage(proc); return; }
+      try {
+        m = parseWorkerMessage(raw);
+      } catch {
+        m = undefined;
+      }
+      if (!m) {
+        this.malformedMessage(proc);
+        return;
+      }
       if (m.type === 'ready') {
-        if (!proc.readyDone) { proc.readyDone = true; readyResolve(m.jobs.map(clip)); }
+        if (!proc.readyDone) {
+          proc.readyDone = true;
+          readyResolve(m.jobs.map(clip));
+        }
         return;
       }
       this.onMessage(proc, m);
@@ -257,11 +319,19 @@ export class EngineClient {
     if (proc.gone || proc.stop) return;
     const now = Date.now();
     const busy = [...this.pending.values()].some((p) => p.proc === proc);
-    if (!busy) { proc.lastAlive = now; return; } // an idle worker may sleep; its window starts with the next job
-    const limit = proc.readyDone ? this.heartbeatMs() : Math.max(this.heartbeatMs(), this.opts.startTimeoutMs?.() ?? 60_000);
+    if (!busy) {
+      proc.lastAlive = now;
+      return;
+    } // an idle worker may sleep; its window starts with the next job
+    const limit = proc.readyDone
+      ? this.heartbeatMs()
+      : Math.max(this.heartbeatMs(), this.opts.startTimeoutMs?.() ?? 60_000);
     if (now - proc.lastAlive > limit) {
       const fault: WorkerFault = { kind: 'hung', seconds: Math.round(limit / 100) / 10 };
-      this.opts.log('error', `engine worker (pid ${proc.pid}) sent nothing for ${now - proc.lastAlive} ms while a job ran: killing it`);
+      this.opts.log(
+        'error',
+        `engine worker (pid ${proc.pid}) sent nothing for ${now - proc.lastAlive} ms while a job ran: killing it`,
+      );
       this.stop(proc, { reason: faultReason(fault), fault });
       return;
     }
@@ -295,12 +365,17 @@ export class EngineClient {
       }
     }
     const tail = [...proc.tail];
-    (proc as Proc & { readyReject(e: EngineError): void }).readyReject(new EngineError({ code: 'worker-exit', message: `the engine worker ${reason}` }, tail, fault));
+    (proc as Proc & { readyReject(e: EngineError): void }).readyReject(
+      new EngineError({ code: 'worker-exit', message: `the engine worker ${reason}` }, tail, fault),
+    );
     for (const [id, p] of [...this.pending]) {
       if (p.proc !== proc) continue;
-      this.settle(id, p.cancelRequested
-        ? new EngineError({ code: 'cancelled', message: `${p.kind} cancelled (engine restarted)` })
-        : new EngineError({ code: 'worker-exit', message: `the engine worker ${reason}` }, tail, fault));
+      this.settle(
+        id,
+        p.cancelRequested
+          ? new EngineError({ code: 'cancelled', message: `${p.kind} cancelled (engine restarted)` })
+          : new EngineError({ code: 'worker-exit', message: `the engine worker ${reason}` }, tail, fault),
+      );
     }
     if (fault) {
       this.opts.log('error', `engine worker (pid ${proc.pid}) ${reason}`);
@@ -322,7 +397,10 @@ export class EngineClient {
   private malformedMessage(proc: Proc): void {
     this.malformed++;
     if (this.malformed <= 5 || this.malformed % 100 === 0) {
-      this.opts.log('warn', `engine worker (pid ${proc.pid}) sent a malformed message: ignored (${this.malformed} so far)`);
+      this.opts.log(
+        'warn',
+        `engine worker (pid ${proc.pid}) sent a malformed message: ignored (${this.malformed} so far)`,
+      );
     }
   }
 
@@ -335,19 +413,26 @@ export class EngineClient {
   private onMessage(proc: Proc, m: WorkerToHost): void {
     switch (m.type) {
       case 'progress':
-        if (this.ownJob(proc, m.id)) this.progress(m.id, m.fraction, m.message === undefined ? undefined : clip(m.message));
+        if (this.ownJob(proc, m.id))
+          this.progress(m.id, m.fraction, m.message === undefined ? undefined : clip(m.message));
         break;
       case 'log':
         this.remember(proc, typeof m.id === 'number' ? `#${m.id} ${m.message}` : m.message, m.level);
         break;
       case 'result': {
         const p = this.ownJob(proc, m.id);
-        if (!p) { this.malformedMessage(proc); break; }
+        if (!p) {
+          this.malformedMessage(proc);
+          break;
+        }
         this.take(m.id)?.resolve({ result: m.result, provenance: m.provenance, ms: m.ms });
         break;
       }
       case 'error':
-        if (!this.ownJob(proc, m.id)) { this.malformedMessage(proc); break; }
+        if (!this.ownJob(proc, m.id)) {
+          this.malformedMessage(proc);
+          break;
+        }
         this.settle(m.id, new EngineError(this.errorInfo(m.error)));
         break;
       case 'pong':
@@ -360,7 +445,13 @@ export class EngineClient {
   private errorInfo(e: EngineErrorInfo): EngineErrorInfo {
     const known = ENGINE_ERROR_CODES.includes(e.code) && !HOST_ONLY_CODES.includes(e.code);
     const str = (v: unknown) => (typeof v === 'string' ? clip(v) : undefined);
-    return { code: known ? e.code : 'internal', message: clip(e.message), file: str(e.file), field: str(e.field), expected: str(e.expected) };
+    return {
+      code: known ? e.code : 'internal',
+      message: clip(e.message),
+      file: str(e.file),
+      field: str(e.field),
+      expected: str(e.expected),
+    };
   }
 
   private progress(id: number, fraction: number | undefined, message: string | undefined): void {
@@ -398,7 +489,9 @@ export class EngineClient {
   private send(proc: Proc, m: HostToWorker): void {
     if (proc.gone || !proc.child.connected) return;
     try {
-      proc.child.send(m, (err) => { if (err) this.opts.log('debug', `send to worker failed: ${err.message}`); });
+      proc.child.send(m, (err) => {
+        if (err) this.opts.log('debug', `send to worker failed: ${err.message}`);
+      });
     } catch (e) {
       this.opts.log('debug', `send to worker failed: ${(e as Error).message}`);
     }

@@ -36,10 +36,14 @@ export function activate(ctx: vscode.ExtensionContext): void {
     log: (level, message) => log[level](message),
     onUnexpectedExit: (reason, tail) => {
       const last = tail.slice(-5).join('\n');
-      void vscode.window.showErrorMessage(
-        `PruneScope: the engine worker ${reason}. The next job starts a fresh one.${last ? `\nLast log lines:\n${last}` : ''}`,
-        'Show Log',
-      ).then((c) => { if (c) log.show(true); });
+      void vscode.window
+        .showErrorMessage(
+          `PruneScope: the engine worker ${reason}. The next job starts a fresh one.${last ? `\nLast log lines:\n${last}` : ''}`,
+          'Show Log',
+        )
+        .then((c) => {
+          if (c) log.show(true);
+        });
     },
   });
   const c = client;
@@ -51,12 +55,18 @@ export function activate(ctx: vscode.ExtensionContext): void {
   ctx.subscriptions.push(models, vscode.window.registerTreeDataProvider('prunescope.models', models));
   let commands: Commands | undefined;
   const panel = new RelevancePanel(ctx.extensionUri, log, () => commands!.panelActions());
-  ctx.subscriptions.push(vscode.window.registerWebviewViewProvider(RelevancePanel.viewId, panel, { webviewOptions: { retainContextWhenHidden: false } }));
+  ctx.subscriptions.push(
+    vscode.window.registerWebviewViewProvider(RelevancePanel.viewId, panel, {
+      webviewOptions: { retainContextWhenHidden: false },
+    }),
+  );
 
   commands = registerCommands(ctx, { client: c, runner, panel, models, log });
 
   ctx.subscriptions.push(
-    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new PruneNotebookSerializer(), { transientOutputs: false }),
+    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new PruneNotebookSerializer(), {
+      transientOutputs: false,
+    }),
     createController(c, log),
   );
 

@@ -42,7 +42,12 @@ const overlaps = (a: string, b: string) => a === b || a.startsWith(b + path.sep)
 
 export type Admission = { run: true } | { waitFor: number; message: string } | { refuse: string };
 
-interface Entry { id: number; kind: string; res: JobResources; running: boolean }
+interface Entry {
+  id: number;
+  kind: string;
+  res: JobResources;
+  running: boolean;
+}
 
 export class JobLocks {
   /** Active jobs (running or queued) in the order they were admitted. */
@@ -52,13 +57,18 @@ export class JobLocks {
     if (res.writes) {
       const clash = this.entries.find((e) => e.res.writes && overlaps(e.res.writes, res.writes!));
       if (clash) {
-        return { refuse: `${res.writes} is already being written by job #${clash.id} (${clash.kind}); wait for it to finish or choose another output folder` };
+        return {
+          refuse: `${res.writes} is already being written by job #${clash.id} (${clash.kind}); wait for it to finish or choose another output folder`,
+        };
       }
     }
     const blocker = this.blockerOf(res, this.entries.length);
     this.entries.push({ id, kind, res, running: !blocker });
     if (!blocker) return { run: true };
-    return { waitFor: blocker.id, message: `waiting for job #${blocker.id} (${blocker.kind}) on the same model to finish` };
+    return {
+      waitFor: blocker.id,
+      message: `waiting for job #${blocker.id} (${blocker.kind}) on the same model to finish`,
+    };
   }
 
   /** Forget a job (finished, failed, cancelled); returns the queued jobs that may start now, in order. */
@@ -67,12 +77,17 @@ export class JobLocks {
     if (i >= 0) this.entries.splice(i, 1);
     const start: number[] = [];
     this.entries.forEach((e, j) => {
-      if (!e.running && !this.blockerOf(e.res, j)) { e.running = true; start.push(e.id); }
+      if (!e.running && !this.blockerOf(e.res, j)) {
+        e.running = true;
+        start.push(e.id);
+      }
     });
     return start;
   }
 
-  isQueued(id: number): boolean { return this.entries.some((e) => e.id === id && !e.running); }
+  isQueued(id: number): boolean {
+    return this.entries.some((e) => e.id === id && !e.running);
+  }
 
   /** The first earlier-admitted writing job on the same model (queues are first come, first served). */
   private blockerOf(res: JobResources, before: number): Entry | undefined {

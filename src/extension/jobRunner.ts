@@ -8,13 +8,18 @@ export class JobRunner implements vscode.Disposable {
   private readonly status: vscode.StatusBarItem;
   private readonly active = new Map<number, string>();
 
-  constructor(private readonly client: EngineClient, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly client: EngineClient,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.status = vscode.window.createStatusBarItem('prunescope.job', vscode.StatusBarAlignment.Left, 10);
     this.status.name = 'PruneScope job';
     this.status.command = 'prunescope.cancelJob';
   }
 
-  get runningIds(): number[] { return [...this.active.keys()]; }
+  get runningIds(): number[] {
+    return [...this.active.keys()];
+  }
 
   cancelAll(): number {
     const ids = this.runningIds;
@@ -23,7 +28,11 @@ export class JobRunner implements vscode.Disposable {
   }
 
   /** Resolves with the result, or undefined when cancelled or failed (the user has been told). */
-  async run<K extends JobKind>(kind: K, params: JobParams<K>, title: string): Promise<{ result: JobResult<K>; provenance?: ProvenanceRecord } | undefined> {
+  async run<K extends JobKind>(
+    kind: K,
+    params: JobParams<K>,
+    title: string,
+  ): Promise<{ result: JobResult<K>; provenance?: ProvenanceRecord } | undefined> {
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `PruneScope: ${title}`, cancellable: true },
       async (progress, token) => {
@@ -44,7 +53,9 @@ export class JobRunner implements vscode.Disposable {
         });
         try {
           const out = await handle.done;
-          this.log.info(`job #${handle.id} ${kind} finished in ${out.ms} ms; provenance ${JSON.stringify(out.provenance ?? {})}`);
+          this.log.info(
+            `job #${handle.id} ${kind} finished in ${out.ms} ms; provenance ${JSON.stringify(out.provenance ?? {})}`,
+          );
           return { result: out.result, provenance: out.provenance };
         } catch (e) {
           this.report(handle.id, kind, title, e);
@@ -79,7 +90,9 @@ export class JobRunner implements vscode.Disposable {
     const msg = e instanceof Error ? e.message : String(e);
     const code = e instanceof EngineError ? e.code : 'internal';
     this.log.error(`job #${id} ${kind} failed [${code}]: ${msg}`);
-    void vscode.window.showErrorMessage(`PruneScope: ${title} failed: ${msg}`, 'Show Log').then((c) => { if (c) this.log.show(true); });
+    void vscode.window.showErrorMessage(`PruneScope: ${title} failed: ${msg}`, 'Show Log').then((c) => {
+      if (c) this.log.show(true);
+    });
   }
 
   private showStatus(title: string, pct: number | undefined): void {
@@ -90,10 +103,15 @@ export class JobRunner implements vscode.Disposable {
   }
 
   private refreshStatus(): void {
-    if (this.active.size > 0) { this.showStatus([...this.active.values()].at(-1)!, undefined); return; }
+    if (this.active.size > 0) {
+      this.showStatus([...this.active.values()].at(-1)!, undefined);
+      return;
+    }
     this.status.hide();
     void vscode.commands.executeCommand('setContext', 'prunescope.jobRunning', false);
   }
 
-  dispose(): void { this.status.dispose(); }
+  dispose(): void {
+    this.status.dispose();
+  }
 }

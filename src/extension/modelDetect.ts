@@ -6,7 +6,11 @@ export function isLayersModelJson(text: string): boolean {
   // Cheap pre-check so scanning a workspace of package.json/tsconfig files parses almost nothing.
   if (!text.includes('"modelTopology"') || !text.includes('"weightsManifest"')) return false;
   let o: any;
-  try { o = JSON.parse(text); } catch { return false; }
+  try {
+    o = JSON.parse(text);
+  } catch {
+    return false;
+  }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
   const topo = o.modelTopology;
   if (typeof topo !== 'object' || topo === null) return false;
@@ -19,13 +23,20 @@ export function isLayersModelJson(text: string): boolean {
 /** Input width and output units of a Sequential dense LayersModel, when the JSON says them. */
 export function modelIo(text: string): { inputs?: number; outputs?: number } {
   let o: any;
-  try { o = JSON.parse(text); } catch { return {}; }
+  try {
+    o = JSON.parse(text);
+  } catch {
+    return {};
+  }
   const topo = o?.modelTopology;
   const cfg = topo?.model_config ?? topo;
   const layers = Array.isArray(cfg?.config) ? cfg.config : cfg?.config?.layers;
   if (!Array.isArray(layers) || layers.length === 0) return {};
-  const shape = layers.map((l: any) => l?.config?.batch_input_shape ?? l?.config?.batchInputShape).find((s: unknown) => Array.isArray(s));
-  const inputs = Array.isArray(shape) && Number.isInteger(shape[shape.length - 1]) ? shape[shape.length - 1] : undefined;
+  const shape = layers
+    .map((l: any) => l?.config?.batch_input_shape ?? l?.config?.batchInputShape)
+    .find((s: unknown) => Array.isArray(s));
+  const inputs =
+    Array.isArray(shape) && Number.isInteger(shape[shape.length - 1]) ? shape[shape.length - 1] : undefined;
   const last = [...layers].reverse().find((l: any) => Number.isInteger(l?.config?.units));
   return { inputs, outputs: last ? last.config.units : undefined };
 }

@@ -29,14 +29,18 @@ export class ModelFiles implements vscode.TreeDataProvider<string>, vscode.Dispo
       watcher,
       watcher.onDidCreate((u) => this.update(u)),
       watcher.onDidChange((u) => this.update(u)),
-      watcher.onDidDelete((u) => { if (this.files.delete(u.fsPath)) this.publish(); }),
+      watcher.onDidDelete((u) => {
+        if (this.files.delete(u.fsPath)) this.publish();
+      }),
       vscode.window.onDidChangeActiveTextEditor(() => this.checkActiveEditor()),
       vscode.workspace.onDidSaveTextDocument((d) => this.update(d.uri)),
       this.changed,
     );
   }
 
-  list(): string[] { return [...this.files].sort(); }
+  list(): string[] {
+    return [...this.files].sort();
+  }
 
   async scan(): Promise<void> {
     const max = vscode.workspace.getConfiguration('prunescope').get<number>('modelScan.maxFiles', 2000);
@@ -53,14 +57,19 @@ export class ModelFiles implements vscode.TreeDataProvider<string>, vscode.Dispo
     if (!uri.fsPath.toLowerCase().endsWith('.json')) return;
     const is = await checkFile(uri);
     if (is === this.files.has(uri.fsPath)) return;
-    if (is) this.files.add(uri.fsPath); else this.files.delete(uri.fsPath);
+    if (is) this.files.add(uri.fsPath);
+    else this.files.delete(uri.fsPath);
     this.publish();
     await this.checkActiveEditor();
   }
 
   private async checkActiveEditor(): Promise<void> {
     const doc = vscode.window.activeTextEditor?.document;
-    const is = !!doc && doc.uri.scheme === 'file' && doc.fileName.toLowerCase().endsWith('.json') && (this.files.has(doc.uri.fsPath) || isLayersModelJson(doc.getText()));
+    const is =
+      !!doc &&
+      doc.uri.scheme === 'file' &&
+      doc.fileName.toLowerCase().endsWith('.json') &&
+      (this.files.has(doc.uri.fsPath) || isLayersModelJson(doc.getText()));
     await vscode.commands.executeCommand('setContext', 'prunescope.activeEditorIsModel', is);
   }
 
@@ -84,7 +93,11 @@ export class ModelFiles implements vscode.TreeDataProvider<string>, vscode.Dispo
     return item;
   }
 
-  getChildren(element?: string): string[] { return element ? [] : this.list(); }
+  getChildren(element?: string): string[] {
+    return element ? [] : this.list();
+  }
 
-  dispose(): void { for (const s of this.subs) s.dispose(); }
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+  }
 }

@@ -9,9 +9,16 @@ import * as path from 'path';
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export interface CleanupReport { removed: string[]; restored: string[] }
+export interface CleanupReport {
+  removed: string[];
+  restored: string[];
+}
 
-export function cleanupAfterWorker(outDirs: readonly string[], pid: number, report: CleanupReport = { removed: [], restored: [] }): CleanupReport {
+export function cleanupAfterWorker(
+  outDirs: readonly string[],
+  pid: number,
+  report: CleanupReport = { removed: [], restored: [] },
+): CleanupReport {
   for (const dir of new Set(outDirs.map((d) => path.resolve(d)))) {
     const parent = path.dirname(dir);
     const base = path.basename(dir);
@@ -22,7 +29,13 @@ export function cleanupAfterWorker(outDirs: readonly string[], pid: number, repo
       const p = path.join(parent, name);
       if (m[1] && !fs.existsSync(dir)) {
         // Killed between "move the old folder aside" and "rename the new one in": restore the old.
-        try { fs.renameSync(p, dir); report.restored.push(dir); continue; } catch { /* fall through: remove */ }
+        try {
+          fs.renameSync(p, dir);
+          report.restored.push(dir);
+          continue;
+        } catch {
+          /* fall through: remove */
+        }
       }
       fs.rmSync(p, { recursive: true, force: true });
       report.removed.push(p);
@@ -40,5 +53,9 @@ export function cleanupAfterWorker(outDirs: readonly string[], pid: number, repo
 }
 
 function list(dir: string): string[] {
-  try { return fs.readdirSync(dir); } catch { return []; }
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -3,7 +3,13 @@
 // ordering with its freeze timeline and the what-if slider. Keeps what it showed so a re-created view (hidden, moved)
 // redraws without asking the worker again. Every message from the webview is validated first.
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type FromWebview, type PanelAnalysis, type PlotlyFigure, type ToWebview } from '../protocol';
+import {
+  parseWebviewMessage,
+  type FromWebview,
+  type PanelAnalysis,
+  type PlotlyFigure,
+  type ToWebview,
+} from '../protocol';
 import { makeNonce, panelHtml } from './panelHtml';
 
 export type FigureRequest = (name: 'demo' | 'model') => Promise<void>;
@@ -28,7 +34,11 @@ export class RelevancePanel implements vscode.WebviewViewProvider {
   /** Only the newest what-if request is answered: older replies would move the display backwards. */
   private latestWhatif = -1;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel, private readonly actions: () => PanelActions) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly actions: () => PanelActions,
+  ) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
@@ -44,11 +54,18 @@ export class RelevancePanel implements vscode.WebviewViewProvider {
       styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css')).toString(),
     });
     view.webview.onDidReceiveMessage((raw) => this.onMessage(raw));
-    view.onDidDispose(() => { this.view = undefined; this.ready = false; });
+    view.onDidDispose(() => {
+      this.view = undefined;
+      this.ready = false;
+    });
   }
 
-  get hasFigure(): boolean { return this.last !== undefined || this.lastAnalysis !== undefined; }
-  get visible(): boolean { return !!this.view?.visible; }
+  get hasFigure(): boolean {
+    return this.last !== undefined || this.lastAnalysis !== undefined;
+  }
+  get visible(): boolean {
+    return !!this.view?.visible;
+  }
 
   showFigure(title: string, figure: PlotlyFigure, subtitle?: string): void {
     this.last = { type: 'figure', title, subtitle, figure };
@@ -66,7 +83,9 @@ export class RelevancePanel implements vscode.WebviewViewProvider {
     this.post(this.lastGv);
   }
 
-  status(text: string, busy: boolean): void { this.post({ type: 'status', text, busy }); }
+  status(text: string, busy: boolean): void {
+    this.post({ type: 'status', text, busy });
+  }
 
   async reveal(): Promise<void> {
     await vscode.commands.executeCommand(`${RelevancePanel.viewId}.focus`);
@@ -101,7 +120,9 @@ export class RelevancePanel implements vscode.WebviewViewProvider {
         break;
       case 'whatif':
         this.latestWhatif = Math.max(this.latestWhatif, m.requestId);
-        void act.whatif(m).then((reply) => { if (m.requestId >= this.latestWhatif) this.post(reply); });
+        void act.whatif(m).then((reply) => {
+          if (m.requestId >= this.latestWhatif) this.post(reply);
+        });
         break;
       case 'savePruned':
         void act.savePruned(m.method, m.share);

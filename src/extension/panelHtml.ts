@@ -3,7 +3,9 @@
 import { randomBytes } from 'crypto';
 
 export function makeNonce(): string {
-  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  return randomBytes(18)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '');
 }
 
 export function panelCsp(cspSource: string, nonce: string): string {

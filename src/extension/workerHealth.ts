@@ -9,12 +9,19 @@ export type WorkerFault =
   | { kind: 'hung'; seconds: number };
 
 /** V8's last words when the JavaScript heap is exhausted (printed to stderr before it aborts). */
-const OOM_LINE = /JavaScript heap out of memory|Reached heap limit|Ineffective mark-compacts near heap limit|Fatal process out of memory/;
+const OOM_LINE =
+  /JavaScript heap out of memory|Reached heap limit|Ineffective mark-compacts near heap limit|Fatal process out of memory/;
 
 /** Native frames V8 prints after a fatal error: noise in a user-facing log tail (still logged). */
-export const isNativeFrame = (line: string) => /^\s*\d+: 0x[0-9a-f]+\b/i.test(line) || /^-+ Native stack trace -+$/.test(line.trim());
+export const isNativeFrame = (line: string) =>
+  /^\s*\d+: 0x[0-9a-f]+\b/i.test(line) || /^-+ Native stack trace -+$/.test(line.trim());
 
-export function classifyExit(code: number | null, signal: string | null, tail: readonly string[], heapLimitMb?: number): WorkerFault {
+export function classifyExit(
+  code: number | null,
+  signal: string | null,
+  tail: readonly string[],
+  heapLimitMb?: number,
+): WorkerFault {
   if (tail.some((l) => OOM_LINE.test(l))) return { kind: 'oom', heapLimitMb, signal: signal ?? undefined, code };
   if (signal) return { kind: 'signal', signal };
   return { kind: 'exit', code };
@@ -23,7 +30,8 @@ export function classifyExit(code: number | null, signal: string | null, tail: r
 /** Reads after "the engine worker ", e.g. "ran out of memory (heap limit 96 MB)". */
 export function faultReason(f: WorkerFault): string {
   switch (f.kind) {
-    case 'exit': return `exited with code ${f.code}`;
+    case 'exit':
+      return `exited with code ${f.code}`;
     case 'signal':
       return f.signal === 'SIGKILL'
         ? 'was killed by SIGKILL (by another process, or by the system when memory ran out)'

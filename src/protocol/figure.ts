@@ -57,23 +57,34 @@ function cell(v: unknown): string {
 }
 
 export function figureTable(fig: PlotlyFigure, maxRows = 500): FigureTable {
-  const title = fig.layout && typeof fig.layout.title === 'object' && fig.layout.title !== null
-    ? String((fig.layout.title as Record<string, unknown>).text ?? '')
-    : typeof fig.layout?.title === 'string' ? fig.layout.title : '';
+  const title =
+    fig.layout && typeof fig.layout.title === 'object' && fig.layout.title !== null
+      ? String((fig.layout.title as Record<string, unknown>).text ?? '')
+      : typeof fig.layout?.title === 'string'
+        ? fig.layout.title
+        : '';
   const rows: string[][] = [];
   let truncated = false;
   for (const [ti, t] of fig.data.entries()) {
     const name = t.name ?? `trace ${ti + 1}`;
     if (Array.isArray(t.z)) {
-      t.z.forEach((row, r) => (Array.isArray(row) ? row : []).forEach((v, c) => {
-        if (rows.length >= maxRows) { truncated = true; return; }
-        rows.push([name, cell(Array.isArray(t.x) ? t.x[c] : c), cell(Array.isArray(t.y) ? t.y[r] : r), cell(v)]);
-      }));
+      t.z.forEach((row, r) =>
+        (Array.isArray(row) ? row : []).forEach((v, c) => {
+          if (rows.length >= maxRows) {
+            truncated = true;
+            return;
+          }
+          rows.push([name, cell(Array.isArray(t.x) ? t.x[c] : c), cell(Array.isArray(t.y) ? t.y[r] : r), cell(v)]);
+        }),
+      );
       continue;
     }
     const n = Math.max(t.x?.length ?? 0, t.y?.length ?? 0);
     for (let i = 0; i < n; i++) {
-      if (rows.length >= maxRows) { truncated = true; break; }
+      if (rows.length >= maxRows) {
+        truncated = true;
+        break;
+      }
       rows.push([name, cell(t.x ? t.x[i] : i), cell(t.y ? t.y[i] : ''), '']);
     }
   }

@@ -50,9 +50,23 @@ export interface JobSpecs {
   analysis: {
     params: { modelPath: string; data: string; seed: number; methods: string[]; step: number };
     result: {
-      summary: { layers: { name: string; inSize: number; outSize: number; activation: string }[]; params: number; active: number; pruned: number; backend: string; metric: 'accuracy' | 'mse'; baseline: number };
+      summary: {
+        layers: { name: string; inSize: number; outSize: number; activation: string }[];
+        params: number;
+        active: number;
+        pruned: number;
+        backend: string;
+        metric: 'accuracy' | 'mse';
+        baseline: number;
+      };
       curves: { shares: number[]; methods: Record<string, { mean: number[]; sd: number[] }> };
-      figures: { curves: PlotlyFigure; heatmaps: Record<string, PlotlyFigure[]>; belsleyCondition?: PlotlyFigure; belsleyProportions?: PlotlyFigure; variational?: PlotlyFigure };
+      figures: {
+        curves: PlotlyFigure;
+        heatmaps: Record<string, PlotlyFigure[]>;
+        belsleyCondition?: PlotlyFigure;
+        belsleyProportions?: PlotlyFigure;
+        variational?: PlotlyFigure;
+      };
     };
   };
   /**
@@ -62,28 +76,105 @@ export interface JobSpecs {
    */
   whatif: {
     params: { modelPath: string; data: string; seed: number; method: string; share: number };
-    result: { method: string; share: number; metric: 'accuracy' | 'mse'; value: number; baseline: number; pruned: number; candidates: number; ms: number };
+    result: {
+      method: string;
+      share: number;
+      metric: 'accuracy' | 'mse';
+      value: number;
+      baseline: number;
+      pruned: number;
+      candidates: number;
+      ms: number;
+    };
   };
   /** Prune a share of the active weights into a NEW model file `out/model.json` (never over the input). */
   prune: {
-    params: { modelPath: string; data: string; seed: number; method: string; variant?: string; fraction: number; includeBias?: boolean; out: string };
-    result: { modelJson: string; method: string; fraction: number; prunedNow: number; prunedTotal: number; candidates: number; nParams: number; testBefore: number; testAfter: number; metric: 'accuracy' | 'mse' };
+    params: {
+      modelPath: string;
+      data: string;
+      seed: number;
+      method: string;
+      variant?: string;
+      fraction: number;
+      includeBias?: boolean;
+      out: string;
+    };
+    result: {
+      modelJson: string;
+      method: string;
+      fraction: number;
+      prunedNow: number;
+      prunedTotal: number;
+      candidates: number;
+      nParams: number;
+      testBefore: number;
+      testAfter: number;
+      metric: 'accuracy' | 'mse';
+    };
   };
   /** A physically smaller student in the new folder `out` (model.json, keras-config.json, student.json). */
   'export-student': {
-    params: { modelPath: string; data: string; seed: number; method: string; fraction?: number; widths?: number[]; dropUnusedInputs?: boolean; out: string };
-    result: { out: string; modelJson: string; studentJson: string; widthsBefore: number[]; widthsAfter: number[]; paramsBefore: number; paramsAfter: number; bytesBefore: number; bytesAfter: number };
+    params: {
+      modelPath: string;
+      data: string;
+      seed: number;
+      method: string;
+      fraction?: number;
+      widths?: number[];
+      dropUnusedInputs?: boolean;
+      out: string;
+    };
+    result: {
+      out: string;
+      modelJson: string;
+      studentJson: string;
+      widthsBefore: number[];
+      widthsAfter: number[];
+      paramsBefore: number;
+      paramsAfter: number;
+      bytesBefore: number;
+      bytesAfter: number;
+    };
   };
   /** Distil a teacher into a student (or target widths); the labels-only baseline is always reported. */
   distill: {
     /** `method` (optional, default obd): the ranking that selects the teacher's neurons for `widths`; `seeds` = how many, from `seed`. */
-    params: { teacherPath: string; studentPath?: string; widths?: number[]; method?: string; data: string; seed: number; temperature: number; alpha: number; epochs: number; seeds: number; out: string };
-    result: { out: string; report: string; metric: 'accuracy' | 'mse'; rows: { name: string; mean: number; sd: number }[] };
+    params: {
+      teacherPath: string;
+      studentPath?: string;
+      widths?: number[];
+      method?: string;
+      data: string;
+      seed: number;
+      temperature: number;
+      alpha: number;
+      epochs: number;
+      seeds: number;
+      out: string;
+    };
+    result: {
+      out: string;
+      report: string;
+      metric: 'accuracy' | 'mse';
+      rows: { name: string; mean: number; sd: number }[];
+    };
   };
   /** Gradient-variance ordering (essay section 3) with its figures. */
   'gradient-variance': {
-    params: { modelPath: string; data: string; seed: number; estimator: 'essay' | 'per-sample'; mode: 'diag' | 'block'; steps: number };
-    result: { variances: number[]; order: number[]; ranks: number[]; figures: { variances: PlotlyFigure; covariance?: PlotlyFigure } };
+    params: {
+      modelPath: string;
+      data: string;
+      seed: number;
+      estimator: 'essay' | 'per-sample';
+      mode: 'diag' | 'block';
+      steps: number;
+    };
+    result: {
+      variances: number[];
+      order: number[];
+      ranks: number[];
+      figures: { variances: PlotlyFigure; covariance?: PlotlyFigure };
+    };
   };
   /**
    * The freeze timeline on the model's own data: from the model's weights (a clone), `steps` Adam
@@ -92,11 +183,25 @@ export interface JobSpecs {
    * `lossFrozen[i]` / `lossPlain[i]` = minibatch loss of step i + 1; `weights` = freezing candidates.
    */
   'freeze-timeline': {
-    params: { modelPath: string; data: string; seed: number; estimator: 'essay' | 'per-sample'; steps: number; t0: number; share: number };
+    params: {
+      modelPath: string;
+      data: string;
+      seed: number;
+      estimator: 'essay' | 'per-sample';
+      steps: number;
+      t0: number;
+      share: number;
+    };
     result: {
-      share: number; t0: number; steps: number; weights: number;
+      share: number;
+      t0: number;
+      steps: number;
+      weights: number;
       events: { step: number; frozen: number; totalFrozen: number }[];
-      lossFrozen: number[]; lossPlain: number[]; frozenLayers: string[]; figure: PlotlyFigure;
+      lossFrozen: number[];
+      lossPlain: number[];
+      frozenLayers: string[];
+      figure: PlotlyFigure;
     };
   };
   /** Forget a notebook's kernel state (the variables its cells defined): "Restart Notebook Kernel". */
@@ -107,7 +212,21 @@ export type JobKind = keyof JobSpecs;
 export type JobParams<K extends JobKind> = JobSpecs[K]['params'];
 export type JobResult<K extends JobKind> = JobSpecs[K]['result'];
 
-export const JOB_KINDS: readonly JobKind[] = ['info', 'demo-figure', 'long-demo', 'relevance', 'cell', 'analysis', 'whatif', 'prune', 'export-student', 'distill', 'gradient-variance', 'freeze-timeline', 'cell-reset'];
+export const JOB_KINDS: readonly JobKind[] = [
+  'info',
+  'demo-figure',
+  'long-demo',
+  'relevance',
+  'cell',
+  'analysis',
+  'whatif',
+  'prune',
+  'export-student',
+  'distill',
+  'gradient-variance',
+  'freeze-timeline',
+  'cell-reset',
+];
 
 /**
  * Jobs the VS Code commands want beyond JOB_KINDS (none: every command's job ships). The worker

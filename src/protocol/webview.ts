@@ -22,7 +22,12 @@ export type FigureName = (typeof FIGURE_NAMES)[number];
 
 export interface PanelSummary {
   layers: { name: string; inSize: number; outSize: number; activation: string }[];
-  params: number; active: number; pruned: number; backend: string; metric: 'accuracy' | 'mse'; baseline: number;
+  params: number;
+  active: number;
+  pruned: number;
+  backend: string;
+  metric: 'accuracy' | 'mse';
+  baseline: number;
 }
 
 export interface PanelAnalysis {
@@ -31,7 +36,13 @@ export interface PanelAnalysis {
   data: string;
   methods: string[];
   summary: PanelSummary;
-  figures: { curves: PlotlyFigure; heatmaps: Record<string, PlotlyFigure[]>; belsleyCondition?: PlotlyFigure; belsleyProportions?: PlotlyFigure; variational?: PlotlyFigure };
+  figures: {
+    curves: PlotlyFigure;
+    heatmaps: Record<string, PlotlyFigure[]>;
+    belsleyCondition?: PlotlyFigure;
+    belsleyProportions?: PlotlyFigure;
+    variational?: PlotlyFigure;
+  };
 }
 
 export type ToWebview =
@@ -41,7 +52,18 @@ export type ToWebview =
   | { type: 'analysis'; analysis: PanelAnalysis }
   /** The ordering's figures (variances, covariance block) and, once computed, the freeze timeline. */
   | { type: 'gradientVariance'; title: string; figures: PlotlyFigure[]; timeline?: PlotlyFigure }
-  | { type: 'whatif'; inReplyTo: number; method: string; share: number; metric: 'accuracy' | 'mse'; value: number; baseline: number; pruned: number; candidates: number; ms: number };
+  | {
+      type: 'whatif';
+      inReplyTo: number;
+      method: string;
+      share: number;
+      metric: 'accuracy' | 'mse';
+      value: number;
+      baseline: number;
+      pruned: number;
+      candidates: number;
+      ms: number;
+    };
 
 const MAX_TEXT = 2000;
 
@@ -52,7 +74,8 @@ function exactKeys(o: Record<string, unknown>, allowed: string[]): boolean {
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const isRequestId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isMethod = (v: unknown): v is PanelMethod => typeof v === 'string' && (PANEL_METHODS as readonly string[]).includes(v);
+const isMethod = (v: unknown): v is PanelMethod =>
+  typeof v === 'string' && (PANEL_METHODS as readonly string[]).includes(v);
 /** A share the engine can act on: finite, strictly inside (0, 1). */
 const isShare = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 1;
 
@@ -67,20 +90,25 @@ export function parseWebviewMessage(v: unknown): ParseResult<FromWebview> {
   const o = v as Record<string, unknown>;
   switch (o.type) {
     case 'ready':
-      return exactKeys(o, ['type']) ? { ok: true, value: { type: 'ready' } } : { ok: false, reason: 'ready: unexpected keys' };
+      return exactKeys(o, ['type'])
+        ? { ok: true, value: { type: 'ready' } }
+        : { ok: false, reason: 'ready: unexpected keys' };
     case 'requestFigure': {
       if (!exactKeys(o, ['type', 'requestId', 'name'])) return { ok: false, reason: 'requestFigure: unexpected keys' };
       const id = o.requestId;
       if (!isRequestId(id)) return { ok: false, reason: 'requestFigure: requestId must be a non-negative integer' };
-      if (typeof o.name !== 'string' || !(FIGURE_NAMES as readonly string[]).includes(o.name)) return { ok: false, reason: 'requestFigure: unknown figure name' };
+      if (typeof o.name !== 'string' || !(FIGURE_NAMES as readonly string[]).includes(o.name))
+        return { ok: false, reason: 'requestFigure: unknown figure name' };
       return { ok: true, value: { type: 'requestFigure', requestId: id, name: o.name as FigureName } };
     }
     case 'reportError':
       if (!exactKeys(o, ['type', 'message'])) return { ok: false, reason: 'reportError: unexpected keys' };
-      if (typeof o.message !== 'string' || o.message.length > MAX_TEXT) return { ok: false, reason: 'reportError: message must be a string of at most 2000 characters' };
+      if (typeof o.message !== 'string' || o.message.length > MAX_TEXT)
+        return { ok: false, reason: 'reportError: message must be a string of at most 2000 characters' };
       return { ok: true, value: { type: 'reportError', message: o.message } };
     case 'whatif': {
-      if (!exactKeys(o, ['type', 'requestId', 'method', 'share'])) return { ok: false, reason: 'whatif: unexpected keys' };
+      if (!exactKeys(o, ['type', 'requestId', 'method', 'share']))
+        return { ok: false, reason: 'whatif: unexpected keys' };
       if (!isRequestId(o.requestId)) return { ok: false, reason: 'whatif: requestId must be a non-negative integer' };
       const ms = methodShare(o, 'whatif');
       return ms.ok ? { ok: true, value: { type: 'whatif', requestId: o.requestId, ...ms.value } } : ms;
@@ -108,9 +136,12 @@ export function parseGradientVarianceMessage(v: unknown): ParseResult<GradientVa
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, reason: 'not an object' };
   const o = v as Record<string, unknown>;
   if (o.type !== 'gradientVariance') return { ok: false, reason: 'not a gradientVariance message' };
-  if (!exactKeys(o, ['type', 'title', 'figures', 'timeline'])) return { ok: false, reason: 'gradientVariance: unexpected keys' };
-  if (typeof o.title !== 'string' || o.title.length > MAX_TEXT) return { ok: false, reason: 'gradientVariance: title must be a string of at most 2000 characters' };
-  if (!Array.isArray(o.figures) || o.figures.length > 10) return { ok: false, reason: 'gradientVariance: figures must be an array of at most 10 figures' };
+  if (!exactKeys(o, ['type', 'title', 'figures', 'timeline']))
+    return { ok: false, reason: 'gradientVariance: unexpected keys' };
+  if (typeof o.title !== 'string' || o.title.length > MAX_TEXT)
+    return { ok: false, reason: 'gradientVariance: title must be a string of at most 2000 characters' };
+  if (!Array.isArray(o.figures) || o.figures.length > 10)
+    return { ok: false, reason: 'gradientVariance: figures must be an array of at most 10 figures' };
   for (const [i, f] of o.figures.entries()) {
     const p = figureProblem(f);
     if (p) return { ok: false, reason: `gradientVariance: figures[${i}]: ${p}` };

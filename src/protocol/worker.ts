@@ -8,11 +8,28 @@ import type { JobKind, ProvenanceRecord } from './jobs';
  * running job writes.
  */
 export type EngineErrorCode =
-  | 'bad-input' | 'unsupported' | 'not-found' | 'too-large' | 'numerical' | 'cancelled' | 'internal'
-  | 'unknown-job' | 'worker-exit' | 'busy';
+  | 'bad-input'
+  | 'unsupported'
+  | 'not-found'
+  | 'too-large'
+  | 'numerical'
+  | 'cancelled'
+  | 'internal'
+  | 'unknown-job'
+  | 'worker-exit'
+  | 'busy';
 
 export const ENGINE_ERROR_CODES: readonly EngineErrorCode[] = [
-  'bad-input', 'unsupported', 'not-found', 'too-large', 'numerical', 'cancelled', 'internal', 'unknown-job', 'worker-exit', 'busy',
+  'bad-input',
+  'unsupported',
+  'not-found',
+  'too-large',
+  'numerical',
+  'cancelled',
+  'internal',
+  'unknown-job',
+  'worker-exit',
+  'busy',
 ];
 
 export interface EngineErrorInfo {
@@ -47,20 +64,32 @@ export function parseWorkerMessage(v: unknown): WorkerToHost | undefined {
   if (!isObj(v) || typeof v.type !== 'string') return undefined;
   switch (v.type) {
     case 'ready':
-      return typeof v.pid === 'number' && Array.isArray(v.jobs) && v.jobs.every((j) => typeof j === 'string') ? (v as WorkerToHost) : undefined;
+      return typeof v.pid === 'number' && Array.isArray(v.jobs) && v.jobs.every((j) => typeof j === 'string')
+        ? (v as WorkerToHost)
+        : undefined;
     case 'progress':
       if (!isId(v.id)) return undefined;
-      if (v.fraction !== undefined && (typeof v.fraction !== 'number' || !(v.fraction >= 0 && v.fraction <= 1))) return undefined;
+      if (v.fraction !== undefined && (typeof v.fraction !== 'number' || !(v.fraction >= 0 && v.fraction <= 1)))
+        return undefined;
       if (v.message !== undefined && typeof v.message !== 'string') return undefined;
       return v as WorkerToHost;
     case 'log':
-      return typeof v.message === 'string' && ['trace', 'debug', 'info', 'warn', 'error'].includes(v.level as string) ? (v as WorkerToHost) : undefined;
+      return typeof v.message === 'string' && ['trace', 'debug', 'info', 'warn', 'error'].includes(v.level as string)
+        ? (v as WorkerToHost)
+        : undefined;
     case 'result':
       return isId(v.id) && typeof v.ms === 'number' ? (v as WorkerToHost) : undefined;
     case 'error':
-      return isId(v.id) && isObj(v.error) && typeof v.error.code === 'string' && typeof v.error.message === 'string' ? (v as WorkerToHost) : undefined;
+      return isId(v.id) && isObj(v.error) && typeof v.error.code === 'string' && typeof v.error.message === 'string'
+        ? (v as WorkerToHost)
+        : undefined;
     case 'pong':
-      return isId(v.seq) && ['heapUsedMb', 'heapLimitMb', 'rssMb'].every((k) => v[k] === undefined || (typeof v[k] === 'number' && Number.isFinite(v[k]))) ? (v as WorkerToHost) : undefined;
+      return isId(v.seq) &&
+        ['heapUsedMb', 'heapLimitMb', 'rssMb'].every(
+          (k) => v[k] === undefined || (typeof v[k] === 'number' && Number.isFinite(v[k])),
+        )
+        ? (v as WorkerToHost)
+        : undefined;
     default:
       return undefined;
   }

@@ -2,10 +2,19 @@
 // the gradient-variance ordering and its freeze timeline) and the what-if slider. It trusts nothing it receives either:
 // unknown message types are ignored and figures are checked before drawing. It sends only
 // method + share requests; the host owns the model, the data and every file path.
-import { parseGradientVarianceMessage, type FromWebview, type PanelAnalysis, type ToWebview } from '../protocol/webview';
+import {
+  parseGradientVarianceMessage,
+  type FromWebview,
+  type PanelAnalysis,
+  type ToWebview,
+} from '../protocol/webview';
 import { clearFigure, drawFigure, onThemeChange, redrawAll, resizeAll } from './draw';
 
-declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; getState(): unknown; setState(s: unknown): void };
+declare function acquireVsCodeApi(): {
+  postMessage(m: FromWebview): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+};
 const vscode = acquireVsCodeApi();
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -19,10 +28,16 @@ const wiShare = $<HTMLInputElement>('whatif-share');
 const wiShareLabel = $('whatif-share-label');
 const wiValue = $('whatif-value');
 
-type State = { last?: Extract<ToWebview, { type: 'figure' }>; analysis?: PanelAnalysis; gv?: Extract<ToWebview, { type: 'gradientVariance' }> };
+type State = {
+  last?: Extract<ToWebview, { type: 'figure' }>;
+  analysis?: PanelAnalysis;
+  gv?: Extract<ToWebview, { type: 'gradientVariance' }>;
+};
 const state: State = (vscode.getState() as State | undefined) ?? {};
 const save = () => vscode.setState(state);
-const report = (err: string | undefined) => { if (err) vscode.postMessage({ type: 'reportError', message: err.slice(0, 2000) }); };
+const report = (err: string | undefined) => {
+  if (err) vscode.postMessage({ type: 'reportError', message: err.slice(0, 2000) });
+};
 
 async function show(m: Extract<ToWebview, { type: 'figure' }>) {
   title.textContent = m.title;
@@ -31,13 +46,21 @@ async function show(m: Extract<ToWebview, { type: 'figure' }>) {
   status.classList.remove('busy');
   const err = await drawFigure(figureHost, m.figure);
   report(err);
-  if (!err) { state.last = m; save(); }
+  if (!err) {
+    state.last = m;
+    save();
+  }
 }
 
 function fillSelect(sel: HTMLSelectElement, values: string[], keep?: string) {
   const prev = keep ?? sel.value;
   sel.textContent = '';
-  for (const v of values) { const o = document.createElement('option'); o.value = v; o.textContent = v; sel.append(o); }
+  for (const v of values) {
+    const o = document.createElement('option');
+    o.value = v;
+    o.textContent = v;
+    sel.append(o);
+  }
   if (values.includes(prev)) sel.value = prev;
 }
 
@@ -58,7 +81,8 @@ async function drawHeatmaps(a: PanelAnalysis) {
 }
 
 async function showAnalysis(a: PanelAnalysis) {
-  state.analysis = a; save();
+  state.analysis = a;
+  save();
   $('analysis').hidden = false;
   title.textContent = a.title;
   subtitle.textContent = a.subtitle;
@@ -68,24 +92,34 @@ async function showAnalysis(a: PanelAnalysis) {
   $('summary-caption').textContent = `Layers of ${a.title}`;
   const body = $('summary').querySelector('tbody')!;
   body.textContent = '';
-  for (const l of s.layers) { const tr = body.insertRow(); for (const v of [l.name, l.inSize, l.outSize, l.activation]) tr.insertCell().textContent = String(v); }
-  $('summary-totals').textContent = `${s.params} parameters (${s.active} active, ${s.pruned} pruned); test ${s.metric} ${fmt(s.metric, s.baseline)}; backend ${s.backend}.`;
+  for (const l of s.layers) {
+    const tr = body.insertRow();
+    for (const v of [l.name, l.inSize, l.outSize, l.activation]) tr.insertCell().textContent = String(v);
+  }
+  $('summary-totals').textContent =
+    `${s.params} parameters (${s.active} active, ${s.pruned} pruned); test ${s.metric} ${fmt(s.metric, s.baseline)}; backend ${s.backend}.`;
   const methods = a.methods.length ? a.methods : Object.keys(a.figures.heatmaps);
   fillSelect(heatMethod, Object.keys(a.figures.heatmaps));
   fillSelect(wiMethod, methods);
   report(await drawFigure($('curves'), a.figures.curves));
   await drawHeatmaps(a);
   const f = a.figures;
-  for (const [id, fig] of [['belsley-condition', f.belsleyCondition], ['belsley-proportions', f.belsleyProportions], ['variational', f.variational]] as const) {
+  for (const [id, fig] of [
+    ['belsley-condition', f.belsleyCondition],
+    ['belsley-proportions', f.belsleyProportions],
+    ['variational', f.variational],
+  ] as const) {
     const host = $(id);
-    if (fig) report(await drawFigure(host, fig)); else host.textContent = '';
+    if (fig) report(await drawFigure(host, fig));
+    else host.textContent = '';
   }
   $('belsley-none').hidden = !!(f.belsleyCondition || f.belsleyProportions);
   $('variational-none').hidden = !!f.variational;
 }
 
 async function showGv(m: Extract<ToWebview, { type: 'gradientVariance' }>) {
-  state.gv = m; save();
+  state.gv = m;
+  save();
   $('gv').hidden = false;
   $('gv-title').textContent = `Gradient-variance ordering: ${m.title}`;
   const host = $('gv-figures');
@@ -101,13 +135,19 @@ async function showGv(m: Extract<ToWebview, { type: 'gradientVariance' }>) {
   const tl = $('gv-timeline');
   $('gv-timeline-section').hidden = false;
   if (m.timeline) report(await drawFigure(tl, m.timeline, { height: 380 }));
-  else clearFigure(tl, 'The freeze timeline is computed after the ordering (half the weights frozen at step 100 of 200, and the same steps without freezing).');
+  else
+    clearFigure(
+      tl,
+      'The freeze timeline is computed after the ordering (half the weights frozen at step 100 of 200, and the same steps without freezing).',
+    );
 }
 
 // What-if: debounced; only the newest reply is shown (request ids increase).
 let requestId = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
-function shareNow(): number { return Math.min(0.95, Math.max(0.05, Number(wiShare.value))); }
+function shareNow(): number {
+  return Math.min(0.95, Math.max(0.05, Number(wiShare.value)));
+}
 function requestWhatif() {
   const share = shareNow();
   wiShareLabel.textContent = `${Math.round(share * 100)}%`;
@@ -121,19 +161,30 @@ function requestWhatif() {
 }
 wiShare.addEventListener('input', requestWhatif);
 wiMethod.addEventListener('change', requestWhatif);
-heatMethod.addEventListener('change', () => { if (state.analysis) void drawHeatmaps(state.analysis); });
-$('save-pruned').addEventListener('click', () => { if (wiMethod.value) vscode.postMessage({ type: 'savePruned', method: wiMethod.value as never, share: shareNow() }); });
-$('export-student').addEventListener('click', () => { if (wiMethod.value) vscode.postMessage({ type: 'exportStudent', method: wiMethod.value as never, share: shareNow() }); });
+heatMethod.addEventListener('change', () => {
+  if (state.analysis) void drawHeatmaps(state.analysis);
+});
+$('save-pruned').addEventListener('click', () => {
+  if (wiMethod.value) vscode.postMessage({ type: 'savePruned', method: wiMethod.value as never, share: shareNow() });
+});
+$('export-student').addEventListener('click', () => {
+  if (wiMethod.value) vscode.postMessage({ type: 'exportStudent', method: wiMethod.value as never, share: shareNow() });
+});
 
 window.addEventListener('message', (ev: MessageEvent) => {
   const m = ev.data as ToWebview;
   if (typeof m !== 'object' || m === null) return;
   switch (m.type) {
-    case 'figure': void show(m); break;
-    case 'analysis': if (m.analysis && typeof m.analysis === 'object') void showAnalysis(m.analysis); break;
+    case 'figure':
+      void show(m);
+      break;
+    case 'analysis':
+      if (m.analysis && typeof m.analysis === 'object') void showAnalysis(m.analysis);
+      break;
     case 'gradientVariance': {
       const p = parseGradientVarianceMessage(m);
-      if (p.ok) void showGv(p.value); else report(`gradientVariance message rejected: ${p.reason}`);
+      if (p.ok) void showGv(p.value);
+      else report(`gradientVariance message rejected: ${p.reason}`);
       break;
     }
     case 'whatif':
@@ -146,15 +197,23 @@ window.addEventListener('message', (ev: MessageEvent) => {
       status.classList.toggle('busy', m.busy === true);
       break;
     case 'error':
-      if (m.inReplyTo !== undefined && m.inReplyTo === requestId) { wiValue.classList.remove('busy'); wiValue.textContent = String(m.message); break; }
+      if (m.inReplyTo !== undefined && m.inReplyTo === requestId) {
+        wiValue.classList.remove('busy');
+        wiValue.textContent = String(m.message);
+        break;
+      }
       status.textContent = typeof m.message === 'string' ? m.message : 'error';
       status.classList.remove('busy');
       break;
   }
 });
 window.addEventListener('resize', () => resizeAll(document));
-onThemeChange(() => { void redrawAll(); });
-$('demo').addEventListener('click', () => vscode.postMessage({ type: 'requestFigure', requestId: Date.now() % 1e9, name: 'demo' }));
+onThemeChange(() => {
+  void redrawAll();
+});
+$('demo').addEventListener('click', () =>
+  vscode.postMessage({ type: 'requestFigure', requestId: Date.now() % 1e9, name: 'demo' }),
+);
 
 // Redraw what was shown before the view was hidden, then tell the host we can receive.
 if (state.last) void show(state.last);

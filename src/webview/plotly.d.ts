@@ -1,7 +1,12 @@
 // plotly.js-dist ships no types; we use three calls.
 declare module 'plotly.js-dist' {
   const Plotly: {
-    react(el: HTMLElement, data: unknown[], layout?: Record<string, unknown>, config?: Record<string, unknown>): Promise<unknown>;
+    react(
+      el: HTMLElement,
+      data: unknown[],
+      layout?: Record<string, unknown>,
+      config?: Record<string, unknown>,
+    ): Promise<unknown>;
     purge(el: HTMLElement): void;
     Plots: { resize(el: HTMLElement): void };
   };

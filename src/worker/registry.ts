@@ -15,5 +15,21 @@ import { distillJob } from './jobs/distill';
 import { gradientVarianceJob } from './jobs/gradientVariance';
 
 export const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
-  ([infoJob, demoFigureJob, longDemoJob, relevanceJob, cellJob, analysisJob, whatifJob, pruneJob, exportStudentJob, distillJob, gradientVarianceJob, freezeTimelineJob, cellResetJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
+  (
+    [
+      infoJob,
+      demoFigureJob,
+      longDemoJob,
+      relevanceJob,
+      cellJob,
+      analysisJob,
+      whatifJob,
+      pruneJob,
+      exportStudentJob,
+      distillJob,
+      gradientVarianceJob,
+      freezeTimelineJob,
+      cellResetJob,
+    ] as JobHandler<any>[]
+  ).map((h) => [h.kind, h]),
 );

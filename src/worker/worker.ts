@@ -5,13 +5,21 @@ import { PruneScopeError } from '../engine/errors';
 import { parseHostMessage, type EngineErrorInfo, type WorkerToHost } from '../protocol';
 import { handlers } from './registry';
 
-const send = (m: WorkerToHost) => { if (process.send) process.send(m); };
+const send = (m: WorkerToHost) => {
+  if (process.send) process.send(m);
+};
 const running = new Map<number, AbortController>();
 const cache = new Map<string, unknown>();
 
 function toErrorInfo(e: unknown): EngineErrorInfo {
   if (e instanceof PruneScopeError) {
-    return { code: e.code, message: e.message, file: e.context.file, field: e.context.field, expected: e.context.expected };
+    return {
+      code: e.code,
+      message: e.message,
+      file: e.context.file,
+      field: e.context.field,
+      expected: e.context.expected,
+    };
   }
   const err = e as Error;
   // User code in notebook cells throws ordinary errors: report them as bad input, not bugs.
@@ -31,14 +39,23 @@ async function run(id: number, kind: string, params: unknown): Promise<void> {
     const typed = handler.parse(params);
     const out = await handler.run(typed, {
       signal: controller.signal,
-      progress: (fraction, message) => send({ type: 'progress', id, fraction: fraction === undefined ? undefined : Math.min(1, Math.max(0, fraction)), message }),
+      progress: (fraction, message) =>
+        send({
+          type: 'progress',
+          id,
+          fraction: fraction === undefined ? undefined : Math.min(1, Math.max(0, fraction)),
+          message,
+        }),
       log: (message) => send({ type: 'log', level: 'info', message, id }),
       cache,
     });
     send({ type: 'result', id, result: out.result, provenance: out.provenance, ms: Date.now() - t0 });
   } catch (e) {
-    const info = controller.signal.aborted ? { code: 'cancelled' as const, message: `${kind} cancelled` } : toErrorInfo(e);
-    if (info.code === 'internal' && process.env.PRUNESCOPE_DEBUG) send({ type: 'log', level: 'error', message: String((e as Error)?.stack), id });
+    const info = controller.signal.aborted
+      ? { code: 'cancelled' as const, message: `${kind} cancelled` }
+      : toErrorInfo(e);
+    if (info.code === 'internal' && process.env.PRUNESCOPE_DEBUG)
+      send({ type: 'log', level: 'error', message: String((e as Error)?.stack), id });
     send({ type: 'error', id, error: info, ms: Date.now() - t0 });
   } finally {
     running.delete(id);
@@ -47,7 +64,10 @@ async function run(id: number, kind: string, params: unknown): Promise<void> {
 
 process.on('message', (raw) => {
   const m = parseHostMessage(raw);
-  if (!m) { send({ type: 'log', level: 'warn', message: 'worker: ignored malformed message' }); return; }
+  if (!m) {
+    send({ type: 'log', level: 'warn', message: 'worker: ignored malformed message' });
+    return;
+  }
   if (m.type === 'run') void run(m.id, m.kind, m.params);
   else if (m.type === 'cancel') running.get(m.id)?.abort();
   else if (m.type === 'ping') send({ type: 'pong', seq: m.seq, ...memoryMb() });

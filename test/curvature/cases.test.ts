@@ -13,8 +13,15 @@ test('OBD least squares (METHODS.md 6): diag H = [35, 56], saliency [17.5, 7.0]'
   await backend();
   // Our loss is the mean MSE (1/N) sum_n (y_n - x_n w - b)^2 = (2/N) * (1/2)||y - Xw||^2 at b = 0,
   // so the essay's diagonal is ours times N/2 (N = 3). The bias entry is ours alone (ignored here).
-  const net = Network.fromFlat({ inputSize: 2, layers: [{ name: 'lin', units: 1, activation: 'linear' }] }, Float32Array.from([1, -0.5, 0]));
-  const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+  const net = Network.fromFlat(
+    { inputSize: 2, layers: [{ name: 'lin', units: 1, activation: 'linear' }] },
+    Float32Array.from([1, -0.5, 0]),
+  );
+  const x = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   const y = tf.tensor2d([[1], [0], [2]]);
   try {
     for (const kind of ['hessian', 'ggn'] as const) {
@@ -33,7 +40,11 @@ test('OBD least squares (METHODS.md 6): diag H = [35, 56], saliency [17.5, 7.0]'
   }
 });
 
-for (const [head, layer] of [['softmax', 0], ['softmax', 1], ['sigmoid', 2]] as const) {
+for (const [head, layer] of [
+  ['softmax', 0],
+  ['softmax', 1],
+  ['sigmoid', 2],
+] as const) {
   test(`GGN block of layer ${layer} (${head} head) equals explicit float64 J^T H J`, async () => {
     await backend();
     const c = makeCase([3, 4, 3, 2], 'tanh', head, 6);
@@ -63,7 +74,10 @@ test('ggnLayerBlock refuses blocks over the size limit', async () => {
   await backend();
   const c = makeCase([3, 4, 3, 2], 'tanh', 'softmax');
   try {
-    await assert.rejects(ggnLayerBlock(c.net, c.x, c.y, 0, { maxParams: 10 }), (e: unknown) => e instanceof PruneScopeError && e.code === 'too-large');
+    await assert.rejects(
+      ggnLayerBlock(c.net, c.x, c.y, 0, { maxParams: 10 }),
+      (e: unknown) => e instanceof PruneScopeError && e.code === 'too-large',
+    );
   } finally {
     c.dispose();
   }

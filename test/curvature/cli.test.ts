@@ -14,7 +14,13 @@ const MODEL = path.join(__dirname, '..', '..', '..', 'test', 'e2e', 'fixtures', 
 
 async function runJson(argv: string[]): Promise<any> {
   let out = '';
-  const ctx = { log: () => undefined, out: (t: string) => { out += t; }, signal: new AbortController().signal };
+  const ctx = {
+    log: () => undefined,
+    out: (t: string) => {
+      out += t;
+    },
+    signal: new AbortController().signal,
+  };
   await curvatureCommand.run(parseArgs(argv, curvatureCommand.flags, 'curvature'), ctx);
   return JSON.parse(out);
 }
@@ -25,7 +31,13 @@ test('prunescope curvature --kind hessian --json matches the float64 reference o
   const m = await loadModel(MODEL);
   const w = Float64Array.from(m.network.toFlat());
   const ref: Net64 = { sizes: [4, 8, 3], acts: ['tanh', 'softmax'] };
-  assert.deepEqual(m.network.layout.map((l) => [l.inSize, l.outSize, l.activation]), [[4, 8, 'tanh'], [8, 3, 'softmax']]);
+  assert.deepEqual(
+    m.network.layout.map((l) => [l.inSize, l.outSize, l.activation]),
+    [
+      [4, 8, 'tanh'],
+      [8, 3, 'softmax'],
+    ],
+  );
   m.network.dispose();
   const s = splitDataset(loadDataset('iris'), { seed: 0, standardize: false }).train;
   const X = Array.from({ length: s.rows }, (_, n) => Array.from(s.x.subarray(n * 4, n * 4 + 4)));
@@ -34,7 +46,13 @@ test('prunescope curvature --kind hessian --json matches the float64 reference o
   assert.ok(maxRelErr(h, fdHessianDiag(ref, w, X, Y)) < 1e-6);
   assert.equal(doc.kind, 'hessian');
   assert.equal(doc.nParams, 67);
-  assert.deepEqual(doc.layers.map((l: any) => [l.offset, l.kernelShape, l.biasSize]), [[0, [4, 8], 8], [40, [8, 3], 3]]);
+  assert.deepEqual(
+    doc.layers.map((l: any) => [l.offset, l.kernelShape, l.biasSize]),
+    [
+      [0, [4, 8], 8],
+      [40, [8, 3], 3],
+    ],
+  );
   const e = maxRelErr(doc.values, h);
   assert.ok(e < 1e-3, `CLI hessian vs float64: ${e}`);
   assert.equal(doc.provenance.job, 'curvature');

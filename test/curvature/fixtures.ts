@@ -31,7 +31,9 @@ export function makeCase(sizes: number[], hidden: Activation, head: Activation, 
     const rng = new Rng(100 + s);
     const spec: NetworkSpec = {
       inputSize: sizes[0],
-      layers: sizes.slice(1).map((u, i) => ({ name: `d${i}`, units: u, activation: i === sizes.length - 2 ? head : hidden })),
+      layers: sizes
+        .slice(1)
+        .map((u, i) => ({ name: `d${i}`, units: u, activation: i === sizes.length - 2 ? head : hidden })),
     };
     const net = Network.random(spec, s);
     net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v * 1.5 + 0.2 * Math.sin(3 * i + s)));
@@ -39,13 +41,32 @@ export function makeCase(sizes: number[], hidden: Activation, head: Activation, 
     const K = sizes[sizes.length - 1];
     const X = Array.from({ length: n }, () => Array.from({ length: sizes[0] }, () => Math.fround(rng.normal())));
     const Y = Array.from({ length: n }, () => {
-      if (head === 'softmax') { const y = new Array(K).fill(0); y[rng.int(K)] = 1; return y; }
+      if (head === 'softmax') {
+        const y = new Array(K).fill(0);
+        y[rng.int(K)] = 1;
+        return y;
+      }
       return Array.from({ length: K }, () => Math.fround(head === 'sigmoid' ? rng.next() : rng.normal()));
     });
     const ref: Net64 = { sizes, acts: spec.layers.map((l) => l.activation as Net64['acts'][number]) };
-    if (minAbsHidden(ref, w, X) < 1e-2) { net.dispose(); continue; }
+    if (minAbsHidden(ref, w, X) < 1e-2) {
+      net.dispose();
+      continue;
+    }
     const x = tf.tensor2d(X.flat(), [n, sizes[0]]);
     const y = tf.tensor2d(Y.flat(), [n, K]);
-    return { net, ref, w, X, Y, x, y, dispose: () => { net.dispose(); tf.dispose([x, y]); } };
+    return {
+      net,
+      ref,
+      w,
+      X,
+      Y,
+      x,
+      y,
+      dispose: () => {
+        net.dispose();
+        tf.dispose([x, y]);
+      },
+    };
   }
 }

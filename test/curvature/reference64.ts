@@ -14,15 +14,32 @@ const SS = 1.0507009873554805;
 /** [f, f', f''] of an elementwise activation. */
 export function act64(a: Act, z: number): [number, number, number] {
   switch (a) {
-    case 'linear': return [z, 1, 0];
-    case 'tanh': { const t = Math.tanh(z); return [t, 1 - t * t, -2 * t * (1 - t * t)]; }
-    case 'relu': return z > 0 ? [z, 1, 0] : [0, 0, 0];
-    case 'sigmoid': { const s = 1 / (1 + Math.exp(-z)); return [s, s * (1 - s), s * (1 - s) * (1 - 2 * s)]; }
-    case 'elu': return z > 0 ? [z, 1, 0] : [Math.exp(z) - 1, Math.exp(z), Math.exp(z)];
-    case 'selu': return z > 0 ? [SS * z, SS, 0] : [SS * SA * (Math.exp(z) - 1), SS * SA * Math.exp(z), SS * SA * Math.exp(z)];
-    case 'softplus': { const s = 1 / (1 + Math.exp(-z)); return [Math.log1p(Math.exp(z)), s, s * (1 - s)]; }
-    case 'softsign': { const d = 1 + Math.abs(z); return [z / d, 1 / (d * d), -2 * Math.sign(z) / (d * d * d)]; }
-    case 'softmax': throw new Error('softmax is not elementwise');
+    case 'linear':
+      return [z, 1, 0];
+    case 'tanh': {
+      const t = Math.tanh(z);
+      return [t, 1 - t * t, -2 * t * (1 - t * t)];
+    }
+    case 'relu':
+      return z > 0 ? [z, 1, 0] : [0, 0, 0];
+    case 'sigmoid': {
+      const s = 1 / (1 + Math.exp(-z));
+      return [s, s * (1 - s), s * (1 - s) * (1 - 2 * s)];
+    }
+    case 'elu':
+      return z > 0 ? [z, 1, 0] : [Math.exp(z) - 1, Math.exp(z), Math.exp(z)];
+    case 'selu':
+      return z > 0 ? [SS * z, SS, 0] : [SS * SA * (Math.exp(z) - 1), SS * SA * Math.exp(z), SS * SA * Math.exp(z)];
+    case 'softplus': {
+      const s = 1 / (1 + Math.exp(-z));
+      return [Math.log1p(Math.exp(z)), s, s * (1 - s)];
+    }
+    case 'softsign': {
+      const d = 1 + Math.abs(z);
+      return [z / d, 1 / (d * d), (-2 * Math.sign(z)) / (d * d * d)];
+    }
+    case 'softmax':
+      throw new Error('softmax is not elementwise');
   }
 }
 
@@ -43,14 +60,18 @@ export function offsets(net: Net64): { k: number; b: number }[] {
   return o;
 }
 
-export interface Fwd { z: number[][]; a: number[][] } // a[0] = x; a[l+1] = f(z[l])
+export interface Fwd {
+  z: number[][];
+  a: number[][];
+} // a[0] = x; a[l+1] = f(z[l])
 
 export function forward(net: Net64, w: ArrayLike<number>, x: number[]): Fwd {
   const off = offsets(net);
   const a: number[][] = [x];
   const z: number[][] = [];
   for (let l = 0; l < net.acts.length; l++) {
-    const din = net.sizes[l], dout = net.sizes[l + 1];
+    const din = net.sizes[l],
+      dout = net.sizes[l + 1];
     const zl = new Array(dout).fill(0);
     for (let j = 0; j < dout; j++) {
       let s = w[off[l].b + j];
@@ -91,8 +112,10 @@ export function fdHessianDiag(net: Net64, w: Float64Array, X: number[][], Y: num
   const l0 = meanLoss(net, w, X, Y);
   const v = Float64Array.from(w);
   for (let j = 0; j < w.length; j++) {
-    v[j] = w[j] + h; const lp = meanLoss(net, v, X, Y);
-    v[j] = w[j] - h; const lm = meanLoss(net, v, X, Y);
+    v[j] = w[j] + h;
+    const lp = meanLoss(net, v, X, Y);
+    v[j] = w[j] - h;
+    const lm = meanLoss(net, v, X, Y);
     v[j] = w[j];
     out[j] = (lp - 2 * l0 + lm) / (h * h);
   }
@@ -105,8 +128,10 @@ export function fdSampleGrads(net: Net64, w: Float64Array, X: number[][], Y: num
   return X.map((x, n) => {
     const g = new Array(w.length).fill(0);
     for (let j = 0; j < w.length; j++) {
-      v[j] = w[j] + h; const lp = sampleLoss(net, v, x, Y[n]);
-      v[j] = w[j] - h; const lm = sampleLoss(net, v, x, Y[n]);
+      v[j] = w[j] + h;
+      const lp = sampleLoss(net, v, x, Y[n]);
+      v[j] = w[j] - h;
+      const lm = sampleLoss(net, v, x, Y[n]);
       v[j] = w[j];
       g[j] = (lp - lm) / (2 * h);
     }
@@ -130,18 +155,21 @@ export function explicitGgn(net: Net64, w: Float64Array, X: number[][], h = 1e-6
   for (const x of X) {
     const J: number[][] = []; // [P][K]
     for (let j = 0; j < P; j++) {
-      v[j] = w[j] + h; const op = outOf(forward(net, v, x));
-      v[j] = w[j] - h; const om = outOf(forward(net, v, x));
+      v[j] = w[j] + h;
+      const op = outOf(forward(net, v, x));
+      v[j] = w[j] - h;
+      const om = outOf(forward(net, v, x));
       v[j] = w[j];
       J.push(op.map((o, k) => (o - om[k]) / (2 * h)));
     }
     const p = forward(net, w, x).a[L];
     const Hout = (k: number, q: number) => (softmax ? (k === q ? p[k] : 0) - p[k] * p[q] : k === q ? 2 / K : 0);
-    for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) for (let q = 0; q < K; q++) s += J[i][k] * Hout(k, q) * J[j][q];
-      G[i][j] += s / X.length;
-    }
+    for (let i = 0; i < P; i++)
+      for (let j = 0; j < P; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) for (let q = 0; q < K; q++) s += J[i][k] * Hout(k, q) * J[j][q];
+        G[i][j] += s / X.length;
+      }
   }
   return G;
 }
@@ -167,11 +195,14 @@ export function recursionDiag(net: Net64, w: Float64Array, X: number[][], Y: num
       delta = p.map((pi, i) => pi - y[i]);
     } else {
       const d = z[L - 1].map((v) => act64(net.acts[L - 1], v));
-      H = d.map((_, i) => d.map((dj, j) => (i === j ? (2 / K) * (dj[1] * dj[1] + (exact ? (a[L][j] - y[j]) * dj[2] : 0)) : 0)));
+      H = d.map((_, i) =>
+        d.map((dj, j) => (i === j ? (2 / K) * (dj[1] * dj[1] + (exact ? (a[L][j] - y[j]) * dj[2] : 0)) : 0)),
+      );
       delta = d.map((dj, j) => (2 / K) * (a[L][j] - y[j]) * dj[1]);
     }
     for (let l = L - 1; l >= 0; l--) {
-      const din = net.sizes[l], dout = net.sizes[l + 1];
+      const din = net.sizes[l],
+        dout = net.sizes[l + 1];
       for (let j = 0; j < dout; j++) {
         out[off[l].b + j] += H[j][j] / X.length;
         for (let i = 0; i < din; i++) out[off[l].k + i * dout + j] += (a[l][i] ** 2 * H[j][j]) / X.length;
@@ -181,11 +212,13 @@ export function recursionDiag(net: Net64, w: Float64Array, X: number[][], Y: num
       const Wl = (i: number, j: number) => w[off[l].k + i * dout + j];
       const d = z[l - 1].map((v) => act64(net.acts[l - 1], v));
       const gA = Array.from({ length: din }, (_, i) => delta.reduce((s, dj, j) => s + dj * Wl(i, j), 0));
-      const Hn = Array.from({ length: din }, (_, i) => Array.from({ length: din }, (_, k) => {
-        let s = 0;
-        for (let j = 0; j < dout; j++) for (let q = 0; q < dout; q++) s += Wl(i, j) * H[j][q] * Wl(k, q);
-        return s * d[i][1] * d[k][1] + (i === k && exact ? d[i][2] * gA[i] : 0);
-      }));
+      const Hn = Array.from({ length: din }, (_, i) =>
+        Array.from({ length: din }, (_, k) => {
+          let s = 0;
+          for (let j = 0; j < dout; j++) for (let q = 0; q < dout; q++) s += Wl(i, j) * H[j][q] * Wl(k, q);
+          return s * d[i][1] * d[k][1] + (i === k && exact ? d[i][2] * gA[i] : 0);
+        }),
+      );
       H = Hn;
       delta = gA.map((g, i) => g * d[i][1]);
     }

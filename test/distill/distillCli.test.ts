@@ -20,16 +20,36 @@ async function teacher(): Promise<string> {
   await backend();
   const ds = loadDataset('wine');
   const split = splitDataset(ds, { seed: 0 });
-  const net = Network.random({ inputSize: 13, layers: [{ name: 'h', units: 12, activation: 'tanh' }, { name: 'o', units: 3, activation: 'softmax' }] }, 1);
+  const net = Network.random(
+    {
+      inputSize: 13,
+      layers: [
+        { name: 'h', units: 12, activation: 'tanh' },
+        { name: 'o', units: 3, activation: 'softmax' },
+      ],
+    },
+    1,
+  );
   await train(net, split, { epochs: 15, batchSize: 16, lr: 0.01, seed: 0, evalEvery: 0 });
-  const saved = await saveModel(path.join(tmpDir('t'), 'teacher'), net, { task: 'classification', featureNames: ds.featureNames, labelNames: ds.labelNames, preprocessing: { standardization: split.standardization! } });
+  const saved = await saveModel(path.join(tmpDir('t'), 'teacher'), net, {
+    task: 'classification',
+    featureNames: ds.featureNames,
+    labelNames: ds.labelNames,
+    preprocessing: { standardization: split.standardization! },
+  });
   net.dispose();
   return saved.modelJson;
 }
 
 async function run(cmd: Command, argv: string[]): Promise<string> {
   let out = '';
-  const ctx: CliContext = { log: () => undefined, out: (t) => { out += t; }, signal: new AbortController().signal };
+  const ctx: CliContext = {
+    log: () => undefined,
+    out: (t) => {
+      out += t;
+    },
+    signal: new AbortController().signal,
+  };
   await cmd.run(parseArgs(argv, cmd.flags, cmd.name), ctx);
   return out;
 }
@@ -37,8 +57,31 @@ async function run(cmd: Command, argv: string[]): Promise<string> {
 test('distill --widths with privileged features: baseline row, narrower student input, consistent statistics and files', async () => {
   const t = await teacher();
   const out = path.join(tmpDir('d'), 'run');
-  const doc = JSON.parse(await run(distillCommand, ['--teacher', t, '--widths', '5', '--data', 'wine', '--epochs', '3', '--lr', '0.01', '--seeds', '2', '--teacher-features', 'proline,flavanoids', '--out', out, '--json']));
-  assert.deepEqual(doc.rows.map((r: { name: string }) => r.name), ['teacher', 'labels-only', 'distilled-scratch', 'distilled-teacher-init']);
+  const doc = JSON.parse(
+    await run(distillCommand, [
+      '--teacher',
+      t,
+      '--widths',
+      '5',
+      '--data',
+      'wine',
+      '--epochs',
+      '3',
+      '--lr',
+      '0.01',
+      '--seeds',
+      '2',
+      '--teacher-features',
+      'proline,flavanoids',
+      '--out',
+      out,
+      '--json',
+    ]),
+  );
+  assert.deepEqual(
+    doc.rows.map((r: { name: string }) => r.name),
+    ['teacher', 'labels-only', 'distilled-scratch', 'distilled-teacher-init'],
+  );
   assert.deepEqual(doc.studentSpec, [11, 5, 3]);
   assert.ok(!doc.studentFeatures.includes('proline') && !doc.studentFeatures.includes('flavanoids'));
   for (const r of doc.rows as { runs: { metric: number; loss: number }[]; metricMean: number; metricSd: number }[]) {
@@ -51,24 +94,113 @@ test('distill --widths with privileged features: baseline row, narrower student 
   const csv = fs.readFileSync(path.join(out, 'distill.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 1 + 4 * 2);
   assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /error_y/);
-  await assert.rejects(run(distillCommand, ['--teacher', t, '--widths', '5', '--data', 'wine', '--out', out]), (e: unknown) => e instanceof PruneScopeError && e.context.field === '--out');
-  await assert.rejects(run(distillCommand, ['--teacher', t, '--widths', '50', '--data', 'wine', '--epochs', '1', '--out', path.join(out, '..', 'w')]), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'widths');
-  await assert.rejects(run(distillCommand, ['--teacher', t, '--widths', '5', '--data', 'wine', '--teacher-features', 'nope', '--out', path.join(out, '..', 'w')]), (e: unknown) => e instanceof PruneScopeError && e.context.field === '--teacher-features');
+  await assert.rejects(
+    run(distillCommand, ['--teacher', t, '--widths', '5', '--data', 'wine', '--out', out]),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === '--out',
+  );
+  await assert.rejects(
+    run(distillCommand, [
+      '--teacher',
+      t,
+      '--widths',
+      '50',
+      '--data',
+      'wine',
+      '--epochs',
+      '1',
+      '--out',
+      path.join(out, '..', 'w'),
+    ]),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'widths',
+  );
+  await assert.rejects(
+    run(distillCommand, [
+      '--teacher',
+      t,
+      '--widths',
+      '5',
+      '--data',
+      'wine',
+      '--teacher-features',
+      'nope',
+      '--out',
+      path.join(out, '..', 'w'),
+    ]),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === '--teacher-features',
+  );
 });
 
-test('export-student CLI refuses the teacher\'s own folder and a fraction outside [0, 1]', async () => {
+test("export-student CLI refuses the teacher's own folder and a fraction outside [0, 1]", async () => {
   const t = await teacher();
   const before = fs.readFileSync(t, 'utf8');
-  await assert.rejects(run(exportStudentCommand, [t, '--data', 'wine', '--method', 'random', '--fraction', '0.5', '--out', path.dirname(t)]), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'out');
-  await assert.rejects(run(exportStudentCommand, [t, '--data', 'wine', '--method', 'random', '--fraction', '1.2', '--out', path.join(tmpDir('e'), 'x')]), (e: unknown) => e instanceof PruneScopeError && e.context.field === '--fraction');
+  await assert.rejects(
+    run(exportStudentCommand, [
+      t,
+      '--data',
+      'wine',
+      '--method',
+      'random',
+      '--fraction',
+      '0.5',
+      '--out',
+      path.dirname(t),
+    ]),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'out',
+  );
+  await assert.rejects(
+    run(exportStudentCommand, [
+      t,
+      '--data',
+      'wine',
+      '--method',
+      'random',
+      '--fraction',
+      '1.2',
+      '--out',
+      path.join(tmpDir('e'), 'x'),
+    ]),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === '--fraction',
+  );
   assert.equal(fs.readFileSync(t, 'utf8'), before);
   const out = path.join(tmpDir('e'), 's');
-  const r = JSON.parse(await run(exportStudentCommand, [t, '--data', 'wine', '--method', 'obd', '--widths', '4', '--out', out, '--json']));
+  const r = JSON.parse(
+    await run(exportStudentCommand, [t, '--data', 'wine', '--method', 'obd', '--widths', '4', '--out', out, '--json']),
+  );
   assert.deepEqual(r.widthsAfter, [4, 3]);
   assert.equal(fs.statSync(path.join(out, 'group1-shard1of1.bin')).size, 4 * (13 * 4 + 4 + 4 * 3 + 3));
   // --test-fraction reaches the split through the shared model-and-data loader: Wine has 178 rows.
-  const r3 = JSON.parse(await run(exportStudentCommand, [t, '--data', 'wine', '--method', 'random', '--fraction', '0.5', '--test-fraction', '0.3', '--out', path.join(tmpDir('e'), 's3'), '--json']));
+  const r3 = JSON.parse(
+    await run(exportStudentCommand, [
+      t,
+      '--data',
+      'wine',
+      '--method',
+      'random',
+      '--fraction',
+      '0.5',
+      '--test-fraction',
+      '0.3',
+      '--out',
+      path.join(tmpDir('e'), 's3'),
+      '--json',
+    ]),
+  );
   assert.equal(r3.provenance.data.testFraction, 0.3);
   assert.equal(r3.provenance.data.rows, Math.round(178 * 0.3));
-  await assert.rejects(run(exportStudentCommand, [t, '--data', 'wine', '--method', 'random', '--fraction', '0.5', '--test-fraction', '1', '--out', path.join(tmpDir('e'), 's4')]), (e: unknown) => e instanceof PruneScopeError && e.context.field === '--test-fraction');
+  await assert.rejects(
+    run(exportStudentCommand, [
+      t,
+      '--data',
+      'wine',
+      '--method',
+      'random',
+      '--fraction',
+      '0.5',
+      '--test-fraction',
+      '1',
+      '--out',
+      path.join(tmpDir('e'), 's4'),
+    ]),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === '--test-fraction',
+  );
 });

@@ -9,7 +9,12 @@ function probe(env: Record<string, string | undefined>) {
   const code = `require(${JSON.stringify(path.join(root, 'build/src/engine/backend.js'))}).initBackend()
     .then((b) => { const tf = require('@tensorflow/tfjs'); console.log(JSON.stringify({ ...b, active: tf.getBackend() })); })
     .catch((e) => { console.error(e.message); process.exit(3); });`;
-  return spawnSync(process.execPath, ['-e', code], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['-e', code], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 test('PRUNESCOPE_BACKEND=cpu and =wasm force that backend, and the choice is reported', () => {
@@ -27,7 +32,11 @@ test('without tfjs-node the default is wasm; forcing tensorflow fails with a mes
   const r = probe({ PRUNESCOPE_BACKEND: undefined });
   assert.equal(r.status, 0, r.stderr);
   let hasNode = true;
-  try { require.resolve('@tensorflow/tfjs-node'); } catch { hasNode = false; }
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+  } catch {
+    hasNode = false;
+  }
   assert.equal(JSON.parse(r.stdout).name, hasNode ? 'tensorflow' : 'wasm');
   if (!hasNode) {
     const t = probe({ PRUNESCOPE_BACKEND: 'tensorflow' });

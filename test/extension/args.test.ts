@@ -6,7 +6,10 @@ import { modelArgFrom } from '../../src/extension/args';
 const uri = (scheme: string, fsPath: string) => ({ scheme, fsPath, path: fsPath });
 
 test('a file Uri from the explorer (with the selection as second argument) gives its path', () => {
-  assert.deepEqual(modelArgFrom([uri('file', '/w/model.json'), [uri('file', '/w/model.json')]]), { kind: 'path', path: '/w/model.json' });
+  assert.deepEqual(modelArgFrom([uri('file', '/w/model.json'), [uri('file', '/w/model.json')]]), {
+    kind: 'path',
+    path: '/w/model.json',
+  });
   assert.deepEqual(modelArgFrom([uri('file', '/w/Classifier.JSON')]), { kind: 'path', path: '/w/Classifier.JSON' });
 });
 
@@ -35,13 +38,38 @@ test('an absolute path string is normalised', () => {
 });
 
 import * as path from 'node:path';
-import { curveShares, methodOrder, outputFolder, parseShare, parseWidths, readSettings, rememberedData, shareLabel, DEFAULT_SETTINGS } from '../../src/extension/args';
+import {
+  curveShares,
+  methodOrder,
+  outputFolder,
+  parseShare,
+  parseWidths,
+  readSettings,
+  rememberedData,
+  shareLabel,
+  DEFAULT_SETTINGS,
+} from '../../src/extension/args';
 
 test('share: numbers strictly inside (0, 1), also as percent; everything else refused with a reason', () => {
   assert.deepEqual(parseShare('0.35'), { ok: true, value: 0.35 });
   assert.deepEqual(parseShare(' .5 '), { ok: true, value: 0.5 });
   assert.deepEqual(parseShare('35%'), { ok: true, value: 0.35 });
-  for (const t of ['0', '1', '1.0', '100%', '0%', '-0.2', '1.5', '', 'abc', '0.5.1', '1e-1', 'NaN', 'Infinity', '0x1']) {
+  for (const t of [
+    '0',
+    '1',
+    '1.0',
+    '100%',
+    '0%',
+    '-0.2',
+    '1.5',
+    '',
+    'abc',
+    '0.5.1',
+    '1e-1',
+    'NaN',
+    'Infinity',
+    '0x1',
+  ]) {
     const r = parseShare(t);
     assert.equal(r.ok, false, t);
     if (!r.ok) assert.ok(r.reason.length > 10, t);
@@ -64,7 +92,10 @@ test('output folder: beside the model, named by what/method/share, suffixed whil
   assert.equal(outputFolder(m, 'pruned', 'obd-0.3', exists), first + '-2');
   taken.add(first + '-2');
   assert.equal(outputFolder(m, 'pruned', 'obd-0.3', exists), first + '-3');
-  assert.equal(outputFolder('/w/Classifier.JSON', 'student', 'belsley-0.5', exists), path.join('/w', 'Classifier-student-belsley-0.5'));
+  assert.equal(
+    outputFolder('/w/Classifier.JSON', 'student', 'belsley-0.5', exists),
+    path.join('/w', 'Classifier-student-belsley-0.5'),
+  );
   assert.throws(() => outputFolder(m, 'pruned', 'x', () => true, 5), /no free folder name/);
   assert.equal(shareLabel(0.1 + 0.2), '0.3');
   assert.equal(shareLabel(0.123456), '0.1235');
@@ -73,9 +104,14 @@ test('output folder: beside the model, named by what/method/share, suffixed whil
 test('settings: valid values pass, junk falls back to the defaults', () => {
   const from = (o: Record<string, unknown>) => readSettings((k) => o[k]);
   assert.deepEqual(from({}), DEFAULT_SETTINGS);
-  assert.deepEqual(from({ defaultMethod: 'belsley', defaultVariant: 'fisher', belsleyBlockLimit: 512, seeds: 5, curveStep: 0.1 }),
-    { defaultMethod: 'belsley', defaultVariant: 'fisher', belsleyBlockLimit: 512, seeds: 5, curveStep: 0.1 });
-  assert.deepEqual(from({ defaultMethod: 'magnitude', defaultVariant: 7, belsleyBlockLimit: 0.5, seeds: -1, curveStep: 0.03 }), DEFAULT_SETTINGS);
+  assert.deepEqual(
+    from({ defaultMethod: 'belsley', defaultVariant: 'fisher', belsleyBlockLimit: 512, seeds: 5, curveStep: 0.1 }),
+    { defaultMethod: 'belsley', defaultVariant: 'fisher', belsleyBlockLimit: 512, seeds: 5, curveStep: 0.1 },
+  );
+  assert.deepEqual(
+    from({ defaultMethod: 'magnitude', defaultVariant: 7, belsleyBlockLimit: 0.5, seeds: -1, curveStep: 0.03 }),
+    DEFAULT_SETTINGS,
+  );
   assert.equal(from({ curveStep: 0.3 }).curveStep, DEFAULT_SETTINGS.curveStep, '1/0.3 is not an integer');
   assert.equal(from({ curveStep: 0.02 }).curveStep, 0.02);
 });
@@ -91,5 +127,6 @@ test('remembered data: a built-in name or an absolute CSV path; anything else fo
   const b = ['wine', 'iris'];
   assert.equal(rememberedData('iris', b), 'iris');
   assert.equal(rememberedData('/d/x.csv', b), '/d/x.csv');
-  for (const v of [undefined, 3, '', 'mnist', 'x.csv', '/d/x.json', { data: 'wine' }, '/'.repeat(5000) + '.csv']) assert.equal(rememberedData(v, b), undefined, String(v));
+  for (const v of [undefined, 3, '', 'mnist', 'x.csv', '/d/x.json', { data: 'wine' }, '/'.repeat(5000) + '.csv'])
+    assert.equal(rememberedData(v, b), undefined, String(v));
 });

@@ -7,7 +7,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EngineClient, EngineError, type EngineClientOptions, type WorkerFault } from '../../src/extension/engineClient';
+import {
+  EngineClient,
+  EngineError,
+  type EngineClientOptions,
+  type WorkerFault,
+} from '../../src/extension/engineClient';
 import { cleanupAfterWorker } from '../../src/extension/outputCleanup';
 import { JobLocks, jobResources } from '../../src/extension/jobQueue';
 
@@ -35,7 +40,11 @@ function harness(opts: Partial<EngineClientOptions> = {}): Harness {
       logs.push({ t, level, message });
       const pid = /engine worker started \(pid (\d+)\)/.exec(message);
       if (pid) forked.push(Number(pid[1]));
-      for (const w of [...waiters]) if (w.re.test(message)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(t); }
+      for (const w of [...waiters])
+        if (w.re.test(message)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(t);
+        }
     },
     onUnexpectedExit: (reason, tail, fault) => exits.push({ reason, tail, fault }),
     ...opts,
@@ -47,12 +56,20 @@ function harness(opts: Partial<EngineClientOptions> = {}): Harness {
   return { c, logs, exits, logged };
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => assert.fail('the job should have failed'), (e) => { assert.ok(e instanceof EngineError, String(e)); return e as EngineError; });
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => assert.fail('the job should have failed'),
+    (e) => {
+      assert.ok(e instanceof EngineError, String(e));
+      return e as EngineError;
+    },
+  );
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-faults-'));
-const leftovers = (parent: string, base: string) => fs.readdirSync(parent).filter((n) => n === base || n.startsWith(`.${base}.`));
+const leftovers = (parent: string, base: string) =>
+  fs.readdirSync(parent).filter((n) => n === base || n.startsWith(`.${base}.`));
 
 async function freshWorkerRuns(h: Harness, oldPid: number | undefined): Promise<void> {
-  const r = await h.c.run('fault-sleep' as never, { ms: 1 } as never).done as { result: { slept: number } };
+  const r = (await h.c.run('fault-sleep' as never, { ms: 1 } as never).done) as { result: { slept: number } };
   assert.equal(r.result.slept, 1);
   assert.ok(h.c.pid !== undefined && h.c.pid !== oldPid, 'the next job runs on a fresh worker');
 }
@@ -71,12 +88,17 @@ test('worker killed by SIGKILL mid-job: the job fails with the signal and the lo
     assert.equal(e.code, 'worker-exit');
     assert.deepEqual(e.fault, { kind: 'signal', signal: 'SIGKILL' });
     assert.match(e.message, /^the engine worker was killed by SIGKILL/);
-    assert.ok(e.logTail.some((l) => /^#\d+ sleeping$/.test(l)), `log tail: ${e.logTail.join(' | ')}`);
+    assert.ok(
+      e.logTail.some((l) => /^#\d+ sleeping$/.test(l)),
+      `log tail: ${e.logTail.join(' | ')}`,
+    );
     assert.ok(noticedMs < 2000, `noticed in ${noticedMs} ms`);
     assert.equal(h.exits.length, 1);
     assert.equal(h.exits[0].fault.kind, 'signal');
     await freshWorkerRuns(h, pid);
-  } finally { h.c.dispose(); }
+  } finally {
+    h.c.dispose();
+  }
 });
 
 test('worker out of memory (bounded heap): the job fails as out of memory with the heap limit and the log tail', async (t) => {
@@ -87,19 +109,32 @@ test('worker out of memory (bounded heap): the job fails as out of memory with t
     const pid = h.c.pid;
     const e = await failure(job.done);
     const tDone = Date.now();
-    const tFatal = (await h.logged(/heap out of memory|Reached heap limit/));
-    t.diagnostic(`OOM (${JSON.stringify(e.fault)}): allocation ran ${tFatal - tAlloc} ms to the fatal error; noticed ${tDone - tFatal} ms after V8's fatal message`);
+    const tFatal = await h.logged(/heap out of memory|Reached heap limit/);
+    t.diagnostic(
+      `OOM (${JSON.stringify(e.fault)}): allocation ran ${tFatal - tAlloc} ms to the fatal error; noticed ${tDone - tFatal} ms after V8's fatal message`,
+    );
     assert.equal(e.code, 'worker-exit');
     assert.equal(e.fault?.kind, 'oom');
     assert.equal((e.fault as { heapLimitMb?: number }).heapLimitMb! >= 128, true);
-    assert.match(e.message, /^the engine worker ran out of memory \(JavaScript heap limit \d+ MB; raise prunescope\.worker\.maxMemoryMb/);
-    assert.ok(e.logTail.some((l) => /heap out of memory/.test(l)), `log tail: ${e.logTail.join(' | ')}`);
-    assert.ok(e.logTail.some((l) => /^#\d+ allocating/.test(l)), 'the job\'s own last log line is in the tail');
+    assert.match(
+      e.message,
+      /^the engine worker ran out of memory \(JavaScript heap limit \d+ MB; raise prunescope\.worker\.maxMemoryMb/,
+    );
+    assert.ok(
+      e.logTail.some((l) => /heap out of memory/.test(l)),
+      `log tail: ${e.logTail.join(' | ')}`,
+    );
+    assert.ok(
+      e.logTail.some((l) => /^#\d+ allocating/.test(l)),
+      "the job's own last log line is in the tail",
+    );
     assert.ok(!e.logTail.some((l) => /^\s*\d+: 0x/.test(l)), 'native stack frames are not in the user-facing tail');
     assert.ok(tDone - tFatal < 2000, `noticed ${tDone - tFatal} ms after the fatal message`);
     assert.equal(h.exits.length, 1);
     await freshWorkerRuns(h, pid);
-  } finally { h.c.dispose(); }
+  } finally {
+    h.c.dispose();
+  }
 });
 
 test('hung worker (event loop blocked): noticed by the heartbeat within the timeout, killed, reported; next job fresh', async (t) => {
@@ -120,7 +155,9 @@ test('hung worker (event loop blocked): noticed by the heartbeat within the time
     assert.equal(h.exits.length, 1);
     assert.equal(h.exits[0].fault.kind, 'hung');
     await freshWorkerRuns(h, pid);
-  } finally { h.c.dispose(); }
+  } finally {
+    h.c.dispose();
+  }
 });
 
 test('a job that blocks the loop for less than the heartbeat timeout is not mistaken for a hang', async () => {
@@ -128,11 +165,13 @@ test('a job that blocks the loop for less than the heartbeat timeout is not mist
   try {
     await h.c.jobs();
     const pid = h.c.pid;
-    const r = await h.c.run('fault-block' as never, { ms: 700 } as never).done as { result: { blocked: number } };
+    const r = (await h.c.run('fault-block' as never, { ms: 700 } as never).done) as { result: { blocked: number } };
     assert.equal(r.result.blocked, 700);
     assert.equal(h.c.pid, pid);
     assert.equal(h.exits.length, 0);
-  } finally { h.c.dispose(); }
+  } finally {
+    h.c.dispose();
+  }
 });
 
 test('cancel during the cooperative phase of a writing job: cancelled quickly, nothing written, worker kept', async (t) => {
@@ -143,7 +182,13 @@ test('cancel during the cooperative phase of a writing job: cancelled quickly, n
     await h.c.jobs();
     const pid = h.c.pid;
     let steps = 0;
-    const job = h.c.run('prune' as never, { modelPath: path.join(dir, 'model.json'), out, steps: 100, stepMs: 20, files: 5, writeMs: 0, tag: 'A' } as never, () => { steps++; });
+    const job = h.c.run(
+      'prune' as never,
+      { modelPath: path.join(dir, 'model.json'), out, steps: 100, stepMs: 20, files: 5, writeMs: 0, tag: 'A' } as never,
+      () => {
+        steps++;
+      },
+    );
     while (steps < 3) await new Promise((r) => setTimeout(r, 10));
     const t0 = Date.now();
     h.c.cancel(job.id);
@@ -153,7 +198,10 @@ test('cancel during the cooperative phase of a writing job: cancelled quickly, n
     assert.ok(Date.now() - t0 < 1000);
     assert.deepEqual(leftovers(dir, 'pruned'), []);
     assert.equal(h.c.pid, pid, 'a cooperative cancel keeps the worker');
-  } finally { h.c.dispose(); fs.rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    h.c.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('cancel during a slow atomic write that ignores the cancel: killed after the grace period, no output, no temp folder', async (t) => {
@@ -162,7 +210,10 @@ test('cancel during a slow atomic write that ignores the cancel: killed after th
   const dir = tmpDir();
   const out = path.join(dir, 'pruned');
   try {
-    const job = h.c.run('prune' as never, { modelPath: path.join(dir, 'model.json'), out, steps: 0, stepMs: 0, files: 50, writeMs: 100, tag: 'A' } as never);
+    const job = h.c.run(
+      'prune' as never,
+      { modelPath: path.join(dir, 'model.json'), out, steps: 0, stepMs: 0, files: 50, writeMs: 100, tag: 'A' } as never,
+    );
     await h.logged(/#\d+ writing/);
     await new Promise((r) => setTimeout(r, 350));
     const partial = leftovers(dir, 'pruned');
@@ -181,22 +232,25 @@ test('cancel during a slow atomic write that ignores the cancel: killed after th
     assert.ok(h.logs.some((l) => /removed the partial output .*\.pruned\.\d+\.[0-9a-f]{8}\.tmp/.test(l.message)));
     assert.equal(h.exits.length, 0, 'a kill we asked for is not reported as a crash');
     await freshWorkerRuns(h, pid);
-  } finally { h.c.dispose(); fs.rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    h.c.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
-test('cleanup after a killed writer: only that pid\'s temporaries; a folder moved aside for a replace is put back', () => {
+test("cleanup after a killed writer: only that pid's temporaries; a folder moved aside for a replace is put back", () => {
   const dir = tmpDir();
   try {
     const out = path.join(dir, 'out');
     fs.mkdirSync(path.join(dir, '.out.4242.0badcafe.tmp'));
     fs.writeFileSync(path.join(dir, '.out.4242.0badcafe.tmp', 'model.json'), '{');
     fs.mkdirSync(path.join(dir, '.out.4242.deadbeef.tmp.old'));
-    fs.writeFileSync(path.join(dir, '.out.4242.deadbeef.tmp.old', 'model.json'), 'the user\'s previous model');
+    fs.writeFileSync(path.join(dir, '.out.4242.deadbeef.tmp.old', 'model.json'), "the user's previous model");
     fs.mkdirSync(path.join(dir, '.out.777.0badcafe.tmp')); // another process's write in progress
     fs.mkdirSync(path.join(dir, '.other.4242.0badcafe.tmp')); // another output
     const r = cleanupAfterWorker([out], 4242);
     assert.deepEqual(r.restored, [out]);
-    assert.equal(fs.readFileSync(path.join(out, 'model.json'), 'utf8'), 'the user\'s previous model');
+    assert.equal(fs.readFileSync(path.join(out, 'model.json'), 'utf8'), "the user's previous model");
     assert.deepEqual(fs.readdirSync(dir).sort(), ['.other.4242.0badcafe.tmp', '.out.777.0badcafe.tmp', 'out']);
     // With the new folder already in place, the aside copy is the stale one and goes.
     fs.mkdirSync(path.join(dir, '.out.4242.feedf00d.tmp.old'));
@@ -204,10 +258,19 @@ test('cleanup after a killed writer: only that pid\'s temporaries; a folder move
     cleanupAfterWorker([out], 4242);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['.other.4242.0badcafe.tmp', '.out.777.0badcafe.tmp', 'out']);
     assert.deepEqual(fs.readdirSync(out), ['model.json']);
-  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
-const journalOf = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' ')) : []);
+const journalOf = (file: string) =>
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+    : [];
 
 test('two writers to the same output folder: the second is refused at once, naming the first; only one ever writes', async () => {
   const h = harness();
@@ -215,22 +278,79 @@ test('two writers to the same output folder: the second is refused at once, nami
   const out = path.join(dir, 'pruned');
   const journal = path.join(dir, 'journal');
   try {
-    const a = h.c.run('prune' as never, { modelPath: path.join(dir, 'm1.json'), out, steps: 5, stepMs: 20, files: 3, writeMs: 20, tag: 'A', journal } as never);
+    const a = h.c.run(
+      'prune' as never,
+      {
+        modelPath: path.join(dir, 'm1.json'),
+        out,
+        steps: 5,
+        stepMs: 20,
+        files: 3,
+        writeMs: 20,
+        tag: 'A',
+        journal,
+      } as never,
+    );
     // Same folder spelled differently, from another model: still the same output.
-    const b = h.c.run('prune' as never, { modelPath: path.join(dir, 'm2.json'), out: path.join(dir, 'x', '..', 'pruned'), steps: 1, stepMs: 1, files: 3, writeMs: 0, tag: 'B', journal } as never);
+    const b = h.c.run(
+      'prune' as never,
+      {
+        modelPath: path.join(dir, 'm2.json'),
+        out: path.join(dir, 'x', '..', 'pruned'),
+        steps: 1,
+        stepMs: 1,
+        files: 3,
+        writeMs: 0,
+        tag: 'B',
+        journal,
+      } as never,
+    );
     const e = await failure(b.done);
     assert.equal(e.code, 'busy');
-    assert.equal(e.message, `${out} is already being written by job #${a.id} (prune); wait for it to finish or choose another output folder`);
+    assert.equal(
+      e.message,
+      `${out} is already being written by job #${a.id} (prune); wait for it to finish or choose another output folder`,
+    );
     // A folder inside the one being written is refused too.
-    assert.equal((await failure(h.c.run('prune' as never, { modelPath: 'm3.json', out: path.join(out, 'sub'), steps: 1, stepMs: 1, files: 1, writeMs: 0, tag: 'C', journal } as never).done)).code, 'busy');
+    assert.equal(
+      (
+        await failure(
+          h.c.run(
+            'prune' as never,
+            {
+              modelPath: 'm3.json',
+              out: path.join(out, 'sub'),
+              steps: 1,
+              stepMs: 1,
+              files: 1,
+              writeMs: 0,
+              tag: 'C',
+              journal,
+            } as never,
+          ).done,
+        )
+      ).code,
+      'busy',
+    );
     await a.done;
-    assert.deepEqual(journalOf(journal).map((l) => l.slice(0, 2).join(' ')), ['A start', 'A write-begin', 'A write-end']);
+    assert.deepEqual(
+      journalOf(journal).map((l) => l.slice(0, 2).join(' ')),
+      ['A start', 'A write-begin', 'A write-end'],
+    );
     assert.equal(fs.readFileSync(path.join(out, 'shard0.bin'), 'utf8').split('\n')[0], 'A 0');
     // Once the first is done the folder is free again (the engine then refuses a non-empty folder itself).
-    const again = await failure(h.c.run('prune' as never, { modelPath: 'm1.json', out, steps: 0, stepMs: 0, files: 1, writeMs: 0, tag: 'D' } as never).done);
+    const again = await failure(
+      h.c.run(
+        'prune' as never,
+        { modelPath: 'm1.json', out, steps: 0, stepMs: 0, files: 1, writeMs: 0, tag: 'D' } as never,
+      ).done,
+    );
     assert.equal(again.code, 'internal');
     assert.match(again.message, /output folder exists and is not empty/);
-  } finally { h.c.dispose(); fs.rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    h.c.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('two writers from the same model: queued, one after the other; read-only jobs do not wait; a queued job cancels at once', async () => {
@@ -239,27 +359,76 @@ test('two writers from the same model: queued, one after the other; read-only jo
   const model = path.join(dir, 'model.json');
   const journal = path.join(dir, 'journal');
   try {
-    const a = h.c.run('prune' as never, { modelPath: model, out: path.join(dir, 'a'), steps: 10, stepMs: 30, files: 3, writeMs: 30, tag: 'A', journal } as never);
+    const a = h.c.run(
+      'prune' as never,
+      {
+        modelPath: model,
+        out: path.join(dir, 'a'),
+        steps: 10,
+        stepMs: 30,
+        files: 3,
+        writeMs: 30,
+        tag: 'A',
+        journal,
+      } as never,
+    );
     const waits: (string | undefined)[] = [];
-    const b = h.c.run('prune' as never, { modelPath: model, out: path.join(dir, 'b'), steps: 2, stepMs: 10, files: 3, writeMs: 10, tag: 'B', journal } as never, (_f, m) => waits.push(m));
-    const c = h.c.run('prune' as never, { modelPath: model, out: path.join(dir, 'c'), steps: 2, stepMs: 10, files: 3, writeMs: 10, tag: 'C', journal } as never);
+    const b = h.c.run(
+      'prune' as never,
+      {
+        modelPath: model,
+        out: path.join(dir, 'b'),
+        steps: 2,
+        stepMs: 10,
+        files: 3,
+        writeMs: 10,
+        tag: 'B',
+        journal,
+      } as never,
+      (_f, m) => waits.push(m),
+    );
+    const c = h.c.run(
+      'prune' as never,
+      {
+        modelPath: model,
+        out: path.join(dir, 'c'),
+        steps: 2,
+        stepMs: 10,
+        files: 3,
+        writeMs: 10,
+        tag: 'C',
+        journal,
+      } as never,
+    );
     assert.deepEqual(waits, [`waiting for job #${a.id} (prune) on the same model to finish`]);
     const aDone = a.done.then(() => Date.now());
     const readOnly = await h.c.run('fault-sleep' as never, { ms: 10 } as never).done.then(() => Date.now());
     h.c.cancel(c.id);
     assert.equal((await failure(c.done)).code, 'cancelled');
     await Promise.all([aDone, b.done]);
-    assert.ok(readOnly < await aDone, 'the read-only job finished while the writer was still running');
+    assert.ok(readOnly < (await aDone), 'the read-only job finished while the writer was still running');
     const j = journalOf(journal);
-    assert.deepEqual(j.map((l) => l.slice(0, 2).join(' ')), ['A start', 'A write-begin', 'A write-end', 'B start', 'B write-begin', 'B write-end']);
+    assert.deepEqual(
+      j.map((l) => l.slice(0, 2).join(' ')),
+      ['A start', 'A write-begin', 'A write-end', 'B start', 'B write-begin', 'B write-end'],
+    );
     assert.ok(Number(j[3][2]) >= Number(j[2][2]), 'B started after A finished writing');
     assert.deepEqual(fs.readdirSync(dir).sort(), ['a', 'b', 'journal']);
-  } finally { h.c.dispose(); fs.rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    h.c.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('job resources: writers by kind; other kinds and bad params write nothing', () => {
-  assert.deepEqual(jobResources('prune', { modelPath: 'm.json', out: 'o' }), { writes: path.resolve('o'), model: path.resolve('m.json') });
-  assert.deepEqual(jobResources('distill', { teacherPath: 't.json', out: 'o' }), { writes: path.resolve('o'), model: path.resolve('t.json') });
+  assert.deepEqual(jobResources('prune', { modelPath: 'm.json', out: 'o' }), {
+    writes: path.resolve('o'),
+    model: path.resolve('m.json'),
+  });
+  assert.deepEqual(jobResources('distill', { teacherPath: 't.json', out: 'o' }), {
+    writes: path.resolve('o'),
+    model: path.resolve('t.json'),
+  });
   assert.deepEqual(jobResources('relevance', { modelPath: 'm.json', out: 'o' }), {});
   assert.deepEqual(jobResources('prune', null), {});
   assert.deepEqual(jobResources('prune', { out: 3 }), { writes: undefined, model: undefined });
@@ -279,34 +448,66 @@ test('malformed and forged messages from the worker are dropped; the host and th
   const model = path.join(dir, 'model.json');
   try {
     // A writer holds the model; a second one is queued on the host (never sent to the worker).
-    const w1 = h.c.run('prune' as never, { modelPath: model, out: path.join(dir, 'a'), steps: 1000, stepMs: 10, files: 1, writeMs: 0, tag: 'A' } as never);
-    const w2 = h.c.run('prune' as never, { modelPath: model, out: path.join(dir, 'b'), steps: 1, stepMs: 1, files: 1, writeMs: 0, tag: 'B' } as never);
+    const w1 = h.c.run(
+      'prune' as never,
+      { modelPath: model, out: path.join(dir, 'a'), steps: 1000, stepMs: 10, files: 1, writeMs: 0, tag: 'A' } as never,
+    );
+    const w2 = h.c.run(
+      'prune' as never,
+      { modelPath: model, out: path.join(dir, 'b'), steps: 1, stepMs: 1, files: 1, writeMs: 0, tag: 'B' } as never,
+    );
     let w2Settled = false;
-    void w2.done.then(() => { w2Settled = true; }, () => { w2Settled = true; });
+    void w2.done.then(
+      () => {
+        w2Settled = true;
+      },
+      () => {
+        w2Settled = true;
+      },
+    );
     const progress: (number | undefined)[] = [];
-    const r = await h.c.run('fault-junk' as never, { victim: w2.id } as never, (f) => progress.push(f)).done as { result: { ok: boolean } };
+    const r = (await h.c.run('fault-junk' as never, { victim: w2.id } as never, (f) => progress.push(f)).done) as {
+      result: { ok: boolean };
+    };
     assert.deepEqual(r.result, { ok: true });
     assert.deepEqual(progress, [0, 0.5], 'only the well-formed progress reached the listener');
     await new Promise((res) => setTimeout(res, 50));
     assert.equal(w2Settled, false, 'a forged result cannot settle a job the worker was never given');
     assert.ok(h.logs.some((l) => /sent a malformed message: ignored/.test(l.message)));
-    assert.ok(h.logs.filter((l) => /malformed/.test(l.message)).length <= 6, 'malformed-message warnings are rate limited');
-    assert.ok(h.logs.every((l) => l.message.length < 4200), 'worker text is clipped');
+    assert.ok(
+      h.logs.filter((l) => /malformed/.test(l.message)).length <= 6,
+      'malformed-message warnings are rate limited',
+    );
+    assert.ok(
+      h.logs.every((l) => l.message.length < 4200),
+      'worker text is clipped',
+    );
     // A worker cannot claim host-only error codes.
     const e = await failure(h.c.run('fault-junk' as never, { forgeCode: 'worker-exit' } as never).done);
     assert.equal(e.code, 'internal');
     assert.equal(e.message, 'forged');
     assert.equal(e.info.file, undefined);
     assert.equal(h.exits.length, 0);
-    h.c.cancel(w1.id); h.c.cancel(w2.id);
+    h.c.cancel(w1.id);
+    h.c.cancel(w2.id);
     assert.equal((await failure(w1.done)).code, 'cancelled');
     assert.equal((await failure(w2.done)).code, 'cancelled');
-  } finally { h.c.dispose(); fs.rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    h.c.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 after(async () => {
   // Every worker these tests forked is gone (dispose kills; give the kernel a moment to reap).
   await new Promise((r) => setTimeout(r, 300));
-  const alive = forked.filter((pid) => { try { process.kill(pid, 0); return true; } catch { return false; } });
+  const alive = forked.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
   assert.deepEqual(alive, [], `workers left running: ${alive.join(', ')}`);
 });

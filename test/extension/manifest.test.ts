@@ -15,7 +15,10 @@ const src = (f: string) => fs.readFileSync(path.join(root, 'src/extension', f), 
 test('*.prune.ipynb opens in the PruneScope notebook editor directly: default priority plus an editor association', () => {
   const nb = c.notebooks.find((n: { type: string }) => n.type === 'prunescope-notebook');
   assert.ok(nb, 'notebook type declared');
-  assert.ok(src('notebook/controller.ts').includes(`NOTEBOOK_TYPE = '${nb.type}'`), 'the controller serves the declared type');
+  assert.ok(
+    src('notebook/controller.ts').includes(`NOTEBOOK_TYPE = '${nb.type}'`),
+    'the controller serves the declared type',
+  );
   assert.deepEqual(nb.selector, [{ filenamePattern: '*.prune.ipynb' }]);
   assert.equal(nb.priority, 'default');
   // Jupyter's notebook type also matches *.ipynb with default priority: the association decides.
@@ -28,10 +31,15 @@ test('Restart Notebook Kernel: declared, in the notebook toolbar and the palette
   assert.equal(cmd?.title, 'Restart Notebook Kernel');
   assert.equal(cmd?.category, 'PruneScope');
   const when = 'notebookType == prunescope-notebook';
-  assert.ok(c.menus['notebook/toolbar'].some((m: { command: string; when: string }) => m.command === id && m.when === when));
+  assert.ok(
+    c.menus['notebook/toolbar'].some((m: { command: string; when: string }) => m.command === id && m.when === when),
+  );
   assert.ok(c.menus.commandPalette.some((m: { command: string; when: string }) => m.command === id && m.when === when));
   assert.ok(src('notebook/controller.ts').includes(`RESTART_KERNEL_COMMAND = '${id}'`));
-  assert.ok(fs.readFileSync(path.join(root, 'README.md'), 'utf8').includes('Restart Notebook Kernel'), 'README lists it');
+  assert.ok(
+    fs.readFileSync(path.join(root, 'README.md'), 'utf8').includes('Restart Notebook Kernel'),
+    'README lists it',
+  );
 });
 
 test('every declared command is registered, and every registered command is declared', () => {

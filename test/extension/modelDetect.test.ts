@@ -20,7 +20,8 @@ test('other json is not: package.json, a graph model, a topology without weights
   assert.equal(isLayersModelJson('{"name":"x","version":"1.0.0"}'), false);
   assert.equal(isLayersModelJson('{"layers":[16,8]}'), false);
   assert.equal(isLayersModelJson('{"modelTopology":{"node":[]},"weightsManifest":[],"format":"graph-model"}'), false);
-  const noWeights = JSON.parse(fixture); delete noWeights.weightsManifest;
+  const noWeights = JSON.parse(fixture);
+  delete noWeights.weightsManifest;
   assert.equal(isLayersModelJson(JSON.stringify(noWeights)), false);
   assert.equal(isLayersModelJson(fixture.slice(0, fixture.length - 5)), false);
 });
@@ -28,13 +29,19 @@ test('other json is not: package.json, a graph model, a topology without weights
 test('info summary counts parameters from the weights manifest (4*8+8 + 8*3+3)', () => {
   const info = summarizeModelJson(JSON.parse(fixture), 'model.json');
   assert.equal(info.totalParams, 67);
-  assert.deepEqual(info.layers.map((l) => [l.name, l.className, l.units, l.activation, l.params]), [
-    ['hidden', 'Dense', 8, 'tanh', 40],
-    ['out', 'Dense', 3, 'softmax', 27],
-  ]);
+  assert.deepEqual(
+    info.layers.map((l) => [l.name, l.className, l.units, l.activation, l.params]),
+    [
+      ['hidden', 'Dense', 8, 'tanh', 40],
+      ['out', 'Dense', 3, 'softmax', 27],
+    ],
+  );
   assert.deepEqual(info.inputShape, [null, 4]);
   assert.deepEqual(info.weightFiles, ['weights.bin']);
-  assert.throws(() => summarizeModelJson({ modelTopology: {} }, 'bad.json'), /bad\.json: modelTopology.*expected an array of layer configs/);
+  assert.throws(
+    () => summarizeModelJson({ modelTopology: {} }, 'bad.json'),
+    /bad\.json: modelTopology.*expected an array of layer configs/,
+  );
 });
 
 test('modelIo: input width from batch_input_shape, outputs from the last Dense layer', () => {

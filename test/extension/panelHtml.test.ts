@@ -6,9 +6,19 @@ test('side panel CSP: default-src none, scripts by nonce only, no eval, no remot
   const nonce = makeNonce();
   assert.match(nonce, /^[A-Za-z0-9]{16,}$/);
   assert.notEqual(nonce, makeNonce());
-  const html = panelHtml({ cspSource: 'https://x.vscode-cdn.net', nonce, scriptUri: 'https://x.vscode-cdn.net/dist/webview.js', styleUri: 'https://x.vscode-cdn.net/media/panel.css' });
+  const html = panelHtml({
+    cspSource: 'https://x.vscode-cdn.net',
+    nonce,
+    scriptUri: 'https://x.vscode-cdn.net/dist/webview.js',
+    styleUri: 'https://x.vscode-cdn.net/media/panel.css',
+  });
   const csp = /Content-Security-Policy" content="([^"]+)"/.exec(html)![1].replace(/&#39;/g, "'");
-  const dirs = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+  const dirs = Object.fromEntries(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v]),
+  );
   assert.deepEqual(dirs['default-src'], ["'none'"]);
   assert.deepEqual(dirs['script-src'], [`'nonce-${nonce}'`]);
   assert.ok(!csp.includes('unsafe-eval'));

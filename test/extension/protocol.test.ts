@@ -2,18 +2,36 @@
 // over-long messages must be rejected, well-formed ones passed through unchanged.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseWebviewMessage, parseWorkerMessage, parseHostMessage, figureProblem, figureTable } from '../../src/protocol';
+import {
+  parseWebviewMessage,
+  parseWorkerMessage,
+  parseHostMessage,
+  figureProblem,
+  figureTable,
+} from '../../src/protocol';
 
 test('webview: well-formed messages are accepted as exactly what was sent', () => {
   assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { ok: true, value: { type: 'ready' } });
-  assert.deepEqual(parseWebviewMessage({ type: 'requestFigure', requestId: 7, name: 'demo' }), { ok: true, value: { type: 'requestFigure', requestId: 7, name: 'demo' } });
-  assert.deepEqual(parseWebviewMessage({ type: 'reportError', message: 'x' }), { ok: true, value: { type: 'reportError', message: 'x' } });
+  assert.deepEqual(parseWebviewMessage({ type: 'requestFigure', requestId: 7, name: 'demo' }), {
+    ok: true,
+    value: { type: 'requestFigure', requestId: 7, name: 'demo' },
+  });
+  assert.deepEqual(parseWebviewMessage({ type: 'reportError', message: 'x' }), {
+    ok: true,
+    value: { type: 'reportError', message: 'x' },
+  });
 });
 
 test('webview: malformed and unexpected messages are rejected with a reason', () => {
   const bad: unknown[] = [
-    null, undefined, 42, 'ready', [], [{ type: 'ready' }],
-    {}, { type: 'runJob', kind: 'cell', params: { source: 'process.exit()' } },
+    null,
+    undefined,
+    42,
+    'ready',
+    [],
+    [{ type: 'ready' }],
+    {},
+    { type: 'runJob', kind: 'cell', params: { source: 'process.exit()' } },
     { type: 'ready', extra: 1 },
     { type: 'requestFigure', requestId: -1, name: 'demo' },
     { type: 'requestFigure', requestId: 1.5, name: 'demo' },
@@ -46,7 +64,8 @@ test('worker -> host: envelopes are checked field by field', () => {
     { type: 'error', id: 3, error: 'boom', ms: 1 },
     { type: 'log', level: 'fatal', message: 'x' },
     { type: 'whatever', id: 1 },
-  ]) assert.equal(parseWorkerMessage(m), undefined, JSON.stringify(m));
+  ])
+    assert.equal(parseWorkerMessage(m), undefined, JSON.stringify(m));
   assert.deepEqual(parseHostMessage({ type: 'cancel', id: 4 }), { type: 'cancel', id: 4 });
   assert.equal(parseHostMessage({ type: 'cancel', id: 'all' }), undefined);
 });
@@ -58,17 +77,56 @@ test('figures: only SVG trace types are drawable; tables list every point', () =
   assert.match(figureProblem({ data: [{ type: 'scattergl' }] })!, /not an SVG trace type/);
   assert.match(figureProblem({ data: {} })!, /array/);
   assert.match(figureProblem({ data: [], layout: [] })!, /layout/);
-  const t = figureTable({ data: [{ type: 'bar', name: 'p', x: ['a', 'b'], y: [1, 0.123456] }], layout: { title: { text: 'T' } } });
-  assert.deepEqual(t, { caption: 'T', columns: ['series', 'x', 'y'], rows: [['p', 'a', '1'], ['p', 'b', '0.1235']], truncated: false });
-  const h = figureTable({ data: [{ type: 'heatmap', z: [[1, 2], [3, 4]], x: ['c0', 'c1'], y: ['r0', 'r1'] }] }, 3);
-  assert.deepEqual(h.rows, [['trace 1', 'c0', 'r0', '1'], ['trace 1', 'c1', 'r0', '2'], ['trace 1', 'c0', 'r1', '3']]);
+  const t = figureTable({
+    data: [{ type: 'bar', name: 'p', x: ['a', 'b'], y: [1, 0.123456] }],
+    layout: { title: { text: 'T' } },
+  });
+  assert.deepEqual(t, {
+    caption: 'T',
+    columns: ['series', 'x', 'y'],
+    rows: [
+      ['p', 'a', '1'],
+      ['p', 'b', '0.1235'],
+    ],
+    truncated: false,
+  });
+  const h = figureTable(
+    {
+      data: [
+        {
+          type: 'heatmap',
+          z: [
+            [1, 2],
+            [3, 4],
+          ],
+          x: ['c0', 'c1'],
+          y: ['r0', 'r1'],
+        },
+      ],
+    },
+    3,
+  );
+  assert.deepEqual(h.rows, [
+    ['trace 1', 'c0', 'r0', '1'],
+    ['trace 1', 'c1', 'r0', '2'],
+    ['trace 1', 'c0', 'r1', '3'],
+  ]);
   assert.equal(h.truncated, true);
 });
 
 test('webview: what-if, save and export carry only a known method and a share inside (0, 1)', () => {
-  assert.deepEqual(parseWebviewMessage({ type: 'whatif', requestId: 3, method: 'obd', share: 0.45 }), { ok: true, value: { type: 'whatif', requestId: 3, method: 'obd', share: 0.45 } });
-  assert.deepEqual(parseWebviewMessage({ type: 'savePruned', method: 'belsley', share: 0.9 }), { ok: true, value: { type: 'savePruned', method: 'belsley', share: 0.9 } });
-  assert.deepEqual(parseWebviewMessage({ type: 'exportStudent', method: 'random', share: 0.05 }), { ok: true, value: { type: 'exportStudent', method: 'random', share: 0.05 } });
+  assert.deepEqual(parseWebviewMessage({ type: 'whatif', requestId: 3, method: 'obd', share: 0.45 }), {
+    ok: true,
+    value: { type: 'whatif', requestId: 3, method: 'obd', share: 0.45 },
+  });
+  assert.deepEqual(parseWebviewMessage({ type: 'savePruned', method: 'belsley', share: 0.9 }), {
+    ok: true,
+    value: { type: 'savePruned', method: 'belsley', share: 0.9 },
+  });
+  assert.deepEqual(parseWebviewMessage({ type: 'exportStudent', method: 'random', share: 0.05 }), {
+    ok: true,
+    value: { type: 'exportStudent', method: 'random', share: 0.05 },
+  });
   const bad: unknown[] = [
     { type: 'whatif', requestId: 3, method: 'obd' },
     { type: 'whatif', requestId: 3, method: 'obd', share: 0 },

@@ -24,15 +24,28 @@ test('the example notebook runs top to bottom', async () => {
     fs.copyFileSync(path.join(root, 'media/examples/analysis.prune.ipynb'), nbFile);
     const nb = JSON.parse(fs.readFileSync(nbFile, 'utf8'));
     assert.equal(nb.nbformat, 4);
-    const ctx: JobContext = { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, cache: new Map() };
+    const ctx: JobContext = {
+      signal: new AbortController().signal,
+      progress: () => undefined,
+      log: () => undefined,
+      cache: new Map(),
+    };
     let figures = 0;
     for (const [i, c] of (nb.cells as { cell_type: string; source: string[] }[]).entries()) {
       if (c.cell_type !== 'code') continue;
-      const r = await cellJob.run(cellJob.parse({ source: c.source.join(''), notebook: url.pathToFileURL(nbFile).href, cellIndex: i }), ctx);
-      for (const o of r.result.outputs) if (o.mime === FIGURE_MIME) { figures++; assert.equal(figureProblem(o.data), undefined, `cell ${i}`); }
+      const r = await cellJob.run(
+        cellJob.parse({ source: c.source.join(''), notebook: url.pathToFileURL(nbFile).href, cellIndex: i }),
+        ctx,
+      );
+      for (const o of r.result.outputs)
+        if (o.mime === FIGURE_MIME) {
+          figures++;
+          assert.equal(figureProblem(o.data), undefined, `cell ${i}`);
+        }
     }
     assert.ok(figures >= 8, `${figures} figures`);
-    for (const d of ['wine-pruned-obd-50/model.json', 'wine-student-obd/student.json', 'wine-distill/report.html']) assert.ok(fs.existsSync(path.join(tmp, 'examples/out', d)), d);
+    for (const d of ['wine-pruned-obd-50/model.json', 'wine-student-obd/student.json', 'wine-distill/report.html'])
+      assert.ok(fs.existsSync(path.join(tmp, 'examples/out', d)), d);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -18,17 +18,23 @@ test('forked worker: all panel jobs announced; a notebook cell runs the API end 
   const child = fork(workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   const messages: WorkerToHost[] = [];
   let wake = () => undefined as void;
-  child.on('message', (m) => { messages.push(m as WorkerToHost); wake(); });
+  child.on('message', (m) => {
+    messages.push(m as WorkerToHost);
+    wake();
+  });
   const next = async (pred: (m: WorkerToHost) => boolean): Promise<WorkerToHost> => {
     for (;;) {
       const m = messages.find(pred);
       if (m) return m;
-      await new Promise<void>((r) => { wake = r; });
+      await new Promise<void>((r) => {
+        wake = r;
+      });
     }
   };
   try {
-    const ready = await next((m) => m.type === 'ready') as Extract<WorkerToHost, { type: 'ready' }>;
-    for (const k of ['analysis', 'whatif', 'prune', 'export-student', 'distill', 'gradient-variance']) assert.ok(ready.jobs.includes(k), k);
+    const ready = (await next((m) => m.type === 'ready')) as Extract<WorkerToHost, { type: 'ready' }>;
+    for (const k of ['analysis', 'whatif', 'prune', 'export-student', 'distill', 'gradient-variance'])
+      assert.ok(ready.jobs.includes(k), k);
     const source = `
       const t = await prunescope.train({ data: 'wine', layers: [6, 3], epochs: 20, out: 'm/model.json' });
       const a = await prunescope.analysis({ model: 'm/model.json', data: 'wine', methods: ['random', 'obd'], step: 0.25 });
@@ -38,16 +44,25 @@ test('forked worker: all panel jobs announced; a notebook cell runs the API end 
       plot(await prunescope.figures.heatmap({ model: 'm/model.json', data: 'wine', method: 'obd', layer: 1 }));
       plot(a.figures.curves);
       return { t: t.layers, curve: a.curves.methods.obd.mean[2], baseline: a.summary.baseline, share0: a.curves.methods.obd.mean[0], w: w.value, wBase: w.baseline, p: p.modelJson, e: e.widthsAfter };`;
-    child.send({ type: 'run', id: 1, kind: 'cell', params: { source, notebook: url.pathToFileURL(path.join(dir, 'a.prune.ipynb')).href, cellIndex: 0 } });
+    child.send({
+      type: 'run',
+      id: 1,
+      kind: 'cell',
+      params: { source, notebook: url.pathToFileURL(path.join(dir, 'a.prune.ipynb')).href, cellIndex: 0 },
+    });
     const done = await next((m) => (m.type === 'result' || m.type === 'error') && m.id === 1);
     assert.equal(done.type, 'result', JSON.stringify(done));
     const outputs = (done as Extract<WorkerToHost, { type: 'result' }>).result as { outputs: CellOutput[] };
     const figs = outputs.outputs.filter((o) => o.mime === FIGURE_MIME);
     assert.equal(figs.length, 2);
-    const text = outputs.outputs.filter((o) => o.mime === 'text/plain').map((o) => o.data).join('\n');
+    const text = outputs.outputs
+      .filter((o) => o.mime === 'text/plain')
+      .map((o) => o.data)
+      .join('\n');
     // The returned object is printed with util.inspect: pull the numbers back out.
     const num = (k: string) => Number(new RegExp(`${k}: ([0-9.e-]+)`).exec(text)?.[1]);
-    for (const k of ['curve', 'w', 'share0', 'baseline', 'wBase']) assert.ok(Number.isFinite(num(k)) && num(k) > 0, `${k} in ${text}`);
+    for (const k of ['curve', 'w', 'share0', 'baseline', 'wBase'])
+      assert.ok(Number.isFinite(num(k)) && num(k) > 0, `${k} in ${text}`);
     assert.equal(num('curve'), num('w'), 'whatif at share 0.5 equals the analysis curve at 0.5');
     assert.equal(num('share0'), num('baseline'));
     assert.equal(num('wBase'), num('baseline'));

@@ -8,5 +8,6 @@ test('fuzz: random argv is parsed or refused with a typed error', { timeout: 60_
   const s = await runSuite('args', budget(4000));
   console.log(report(s));
   assert.deepEqual(s.failures, [], report(s));
-  if (!process.env.PRUNESCOPE_FUZZ_CASE) assert.ok(s.loaded > 0 && s.refused > 0, `${s.loaded} parsed, ${s.refused} refused`);
+  if (!process.env.PRUNESCOPE_FUZZ_CASE)
+    assert.ok(s.loaded > 0 && s.refused > 0, `${s.loaded} parsed, ${s.refused} refused`);
 });

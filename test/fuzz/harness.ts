@@ -65,8 +65,17 @@ export function normalise(code: string, message: string): string {
 export async function runSuite(suite: Suite, cases: number, data: Record<string, unknown> = {}): Promise<SuiteSummary> {
   const only = process.env.PRUNESCOPE_FUZZ_CASE !== undefined ? Number(process.env.PRUNESCOPE_FUZZ_CASE) : undefined;
   const summary: SuiteSummary = {
-    suite, seed: FUZZ_SEED, cases: 0, loaded: 0, refused: 0, failures: [], distinct: new Map(),
-    slowest: { i: -1, mutation: '', ms: 0 }, peakRssMb: 0, peakHeapGrowthMb: 0, wallMs: 0,
+    suite,
+    seed: FUZZ_SEED,
+    cases: 0,
+    loaded: 0,
+    refused: 0,
+    failures: [],
+    distinct: new Map(),
+    slowest: { i: -1, mutation: '', ms: 0 },
+    peakRssMb: 0,
+    peakHeapGrowthMb: 0,
+    wallMs: 0,
   };
   const t0 = Date.now();
   const worker = new Worker(path.join(__dirname, 'worker.js'), {
@@ -78,7 +87,11 @@ export async function runSuite(suite: Suite, cases: number, data: Record<string,
   await new Promise<void>((resolve) => {
     const watchdog = setInterval(() => {
       if (current && Date.now() - current.since > HANG_MS) {
-        summary.failures.push({ i: current.i, mutation: current.mutation, reason: `hang: no result after ${HANG_MS} ms` });
+        summary.failures.push({
+          i: current.i,
+          mutation: current.mutation,
+          reason: `hang: no result after ${HANG_MS} ms`,
+        });
         current = undefined;
         void worker.terminate();
       }
@@ -103,7 +116,10 @@ export async function runSuite(suite: Suite, cases: number, data: Record<string,
       summary.failures.push({ i: current?.i ?? -1, mutation: current?.mutation ?? '(between cases)', reason: what });
       current = undefined;
     });
-    worker.on('exit', () => { clearInterval(watchdog); resolve(); });
+    worker.on('exit', () => {
+      clearInterval(watchdog);
+      resolve();
+    });
   });
   summary.wallMs = Date.now() - t0;
   return summary;
@@ -117,7 +133,12 @@ export function report(s: SuiteSummary): string {
     `[fuzz ${s.suite}] peak rss ${s.peakRssMb.toFixed(0)} MB, peak heap growth ${s.peakHeapGrowthMb.toFixed(0)} MB`,
     ...top.slice(0, 12).map(([k, n]) => `    ${String(n).padStart(5)}  ${k}`),
     ...(top.length > 12 ? [`    ... and ${top.length - 12} more kinds`] : []),
-    ...s.failures.slice(0, 20).map((f) => `  FAILED case #${f.i} (seed ${s.seed}, PRUNESCOPE_FUZZ_CASE=${f.i}) mutation: ${f.mutation}\n    ${f.reason}`),
+    ...s.failures
+      .slice(0, 20)
+      .map(
+        (f) =>
+          `  FAILED case #${f.i} (seed ${s.seed}, PRUNESCOPE_FUZZ_CASE=${f.i}) mutation: ${f.mutation}\n    ${f.reason}`,
+      ),
   ];
   return lines.join('\n');
 }

@@ -16,7 +16,9 @@ import { tmpDir, writeTfjsModel } from '../fixtures/models/tfjsFiles';
 /** h (3 -> 4) then out (4 -> 2): 26 float32 parameters = 104 bytes in one shard. */
 async function fixture(): Promise<{ dir: string; file: string; json: any }> {
   await backend();
-  const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 4, name: 'h' }), tf.layers.dense({ units: 2, name: 'out' })] });
+  const model = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [3], units: 4, name: 'h' }), tf.layers.dense({ units: 2, name: 'out' })],
+  });
   const dir = tmpDir('limits');
   const file = await writeTfjsModel(model, dir);
   model.dispose();
@@ -25,7 +27,11 @@ async function fixture(): Promise<{ dir: string; file: string; json: any }> {
 
 async function refusal(p: Promise<unknown>, code: ErrorCode, file: string): Promise<PruneScopeError> {
   let caught: unknown;
-  try { await p; } catch (e) { caught = e; }
+  try {
+    await p;
+  } catch (e) {
+    caught = e;
+  }
   assert.ok(caught instanceof PruneScopeError, `expected a PruneScopeError, got ${String(caught)}`);
   assert.equal(caught.code, code, caught.message);
   assert.ok(caught.message.includes(file), `does not name ${file}: ${caught.message}`);
@@ -107,7 +113,10 @@ test('shape products past 2^53 and non-numeric budgets are refused, not mis-comp
   }
   const csv = path.join(path.dirname(file), 'd.csv');
   fs.writeFileSync(csv, 'a,b\n1,2\n3,4\n');
-  assert.throws(() => readCsv(csv, { maxBytes: NaN }), (x: unknown) => x instanceof PruneScopeError && x.message.includes(csv) && /maxBytes is NaN/.test(x.message));
+  assert.throws(
+    () => readCsv(csv, { maxBytes: NaN }),
+    (x: unknown) => x instanceof PruneScopeError && x.message.includes(csv) && /maxBytes is NaN/.test(x.message),
+  );
 });
 
 test('deeply nested model.json is refused by depth before parsing, quickly and naming the file', async () => {

@@ -20,7 +20,8 @@ export function paths(json: Json, cap = 5000): (string | number)[][] {
     const { node, p } = queue.shift()!;
     out.push(p);
     if (Array.isArray(node)) node.forEach((c, i) => queue.push({ node: c, p: [...p, i] }));
-    else if (node && typeof node === 'object') for (const k of Object.keys(node)) queue.push({ node: node[k], p: [...p, k] });
+    else if (node && typeof node === 'object')
+      for (const k of Object.keys(node)) queue.push({ node: node[k], p: [...p, k] });
   }
   return out;
 }
@@ -46,28 +47,50 @@ export function setAt(json: Json, p: (string | number)[], v: Json | undefined): 
 export function oddValue(rng: Rng): { v: Json; d: string } {
   const k = rng.int(22);
   switch (k) {
-    case 0: return { v: null, d: 'null' };
-    case 1: return { v: true, d: 'true' };
-    case 2: return { v: 0, d: '0' };
-    case 3: return { v: -1, d: '-1' };
-    case 4: return { v: 1.5, d: '1.5' };
-    case 5: return { v: 1e308, d: '1e308' };
-    case 6: return { v: RAW('1e999'), d: '1e999 (Infinity)' };
-    case 7: return { v: RAW('-1e999'), d: '-1e999' };
-    case 8: return { v: RAW('NaN'), d: 'NaN (invalid JSON)' };
-    case 9: return { v: '', d: '""' };
-    case 10: return { v: 'x', d: '"x"' };
-    case 11: return { v: [], d: '[]' };
-    case 12: return { v: {}, d: '{}' };
-    case 13: return { v: [null], d: '[null]' };
-    case 14: return { v: [[1, 2], [3]], d: '[[1,2],[3]]' };
-    case 15: return { v: '__proto__', d: '"__proto__"' };
-    case 16: return { v: { __proto__: 1, constructor: 'x' } as unknown as Json, d: '{constructor}' };
-    case 17: return { v: 'x'.repeat(2_000_000), d: '2 MB string' };
-    case 18: return { v: new Array(300_000).fill(7), d: 'array of 300k numbers' };
-    case 19: return { v: 2 ** 53 + 2, d: '2^53+2' };
-    case 20: return { v: -0, d: '-0' };
-    default: return { v: RAW(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), d: 'nested 100k deep' };
+    case 0:
+      return { v: null, d: 'null' };
+    case 1:
+      return { v: true, d: 'true' };
+    case 2:
+      return { v: 0, d: '0' };
+    case 3:
+      return { v: -1, d: '-1' };
+    case 4:
+      return { v: 1.5, d: '1.5' };
+    case 5:
+      return { v: 1e308, d: '1e308' };
+    case 6:
+      return { v: RAW('1e999'), d: '1e999 (Infinity)' };
+    case 7:
+      return { v: RAW('-1e999'), d: '-1e999' };
+    case 8:
+      return { v: RAW('NaN'), d: 'NaN (invalid JSON)' };
+    case 9:
+      return { v: '', d: '""' };
+    case 10:
+      return { v: 'x', d: '"x"' };
+    case 11:
+      return { v: [], d: '[]' };
+    case 12:
+      return { v: {}, d: '{}' };
+    case 13:
+      return { v: [null], d: '[null]' };
+    case 14:
+      return { v: [[1, 2], [3]], d: '[[1,2],[3]]' };
+    case 15:
+      return { v: '__proto__', d: '"__proto__"' };
+    case 16:
+      return { v: { __proto__: 1, constructor: 'x' } as unknown as Json, d: '{constructor}' };
+    case 17:
+      return { v: 'x'.repeat(2_000_000), d: '2 MB string' };
+    case 18:
+      return { v: new Array(300_000).fill(7), d: 'array of 300k numbers' };
+    case 19:
+      return { v: 2 ** 53 + 2, d: '2^53+2' };
+    case 20:
+      return { v: -0, d: '-0' };
+    default:
+      return { v: RAW(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), d: 'nested 100k deep' };
   }
 }
 
@@ -84,7 +107,9 @@ export function invalidUtf8(rng: Rng, b: Buffer): { b: Buffer; d: string } {
   for (let n = 1 + rng.int(4); n > 0; n--) {
     const s = pick(rng, seqs);
     const i = rng.int(Math.max(1, out.length - s.length));
-    s.forEach((x, j) => { if (i + j < out.length) out[i + j] = x; });
+    s.forEach((x, j) => {
+      if (i + j < out.length) out[i + j] = x;
+    });
     at.push(i);
   }
   return { b: out, d: `invalid UTF-8 at bytes ${at.join(',')}` };
@@ -93,7 +118,28 @@ export function invalidUtf8(rng: Rng, b: Buffer): { b: Buffer; d: string } {
 /** Random argv built from real flags, near-misses and junk. */
 export function randomArgv(rng: Rng, flags: string[]): { argv: string[]; d: string } {
   const argv: string[] = [];
-  const junk = ['--', '-', '---x', '--=', '--=v', '-h', '', ' ', '--\u0000', '--__proto__', '--constructor', '--toString', 'é', '\uD800', 'NaN', '1e999', '-1', '0x10', '1,2,,3', 'a,b'];
+  const junk = [
+    '--',
+    '-',
+    '---x',
+    '--=',
+    '--=v',
+    '-h',
+    '',
+    ' ',
+    '--\u0000',
+    '--__proto__',
+    '--constructor',
+    '--toString',
+    'é',
+    '\uD800',
+    'NaN',
+    '1e999',
+    '-1',
+    '0x10',
+    '1,2,,3',
+    'a,b',
+  ];
   for (let n = rng.int(7); n > 0; n--) {
     const k = rng.int(6);
     const f = pick(rng, flags);

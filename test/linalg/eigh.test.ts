@@ -8,7 +8,6 @@ import { logspace, maxAbs, randomOrthogonal, randomSymmetric, residuals, withSpe
 
 const EPS = 2 ** -52;
 
-
 for (const n of [1, 2, 5, 50, 300]) {
   test(`eigh reconstructs a random symmetric ${n} x ${n} matrix with orthonormal vectors`, () => {
     const a = randomSymmetric(n, 100 + n);
@@ -20,8 +19,12 @@ for (const n of [1, 2, 5, 50, 300]) {
     assert.ok(rec / maxAbs(a) < tol, `||A - U L U^T|| / ||A|| = ${rec / maxAbs(a)}`);
     assert.ok(orth < tol, `||U^T U - I|| = ${orth}`);
     // Trace is the sum of eigenvalues (independent of the vectors).
-    let tr = 0, sum = 0;
-    for (let i = 0; i < n; i++) { tr += a[i * n + i]; sum += values[i]; }
+    let tr = 0,
+      sum = 0;
+    for (let i = 0; i < n; i++) {
+      tr += a[i * n + i];
+      sum += values[i];
+    }
     assert.ok(Math.abs(tr - sum) < tol * n * maxAbs(a));
   });
 }
@@ -61,6 +64,12 @@ test('eighRows gives the transpose of eigh vectors (row j = eigenvector j)', () 
 });
 
 test('eigh rejects a wrong size and non-finite entries', () => {
-  assert.throws(() => eigh(new Float64Array(5), 2), (e: unknown) => e instanceof PruneScopeError && /n \* n = 4/.test(e.message));
-  assert.throws(() => eigh(new Float64Array([1, NaN, NaN, 1]), 2), (e: unknown) => e instanceof PruneScopeError && e.code === 'numerical');
+  assert.throws(
+    () => eigh(new Float64Array(5), 2),
+    (e: unknown) => e instanceof PruneScopeError && /n \* n = 4/.test(e.message),
+  );
+  assert.throws(
+    () => eigh(new Float64Array([1, NaN, NaN, 1]), 2),
+    (e: unknown) => e instanceof PruneScopeError && e.code === 'numerical',
+  );
 });

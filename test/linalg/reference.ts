@@ -17,17 +17,20 @@ export function jacobiEigen(a: ArrayLike<number>, n: number): { values: number[]
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
         for (let k = 0; k < n; k++) {
-          const mkp = m[k][p], mkq = m[k][q];
+          const mkp = m[k][p],
+            mkq = m[k][q];
           m[k][p] = c * mkp - s * mkq;
           m[k][q] = s * mkp + c * mkq;
         }
         for (let k = 0; k < n; k++) {
-          const mpk = m[p][k], mqk = m[q][k];
+          const mpk = m[p][k],
+            mqk = m[q][k];
           m[p][k] = c * mpk - s * mqk;
           m[q][k] = s * mpk + c * mqk;
         }
         for (let k = 0; k < n; k++) {
-          const vkp = v[k][p], vkq = v[k][q];
+          const vkp = v[k][p],
+            vkq = v[k][q];
           v[k][p] = c * vkp - s * vkq;
           v[k][q] = s * vkp + c * vkq;
         }
@@ -96,11 +99,18 @@ export function maxAbs(a: ArrayLike<number>): number {
 }
 
 /** max |A - U L U^T| and max |U^T U - I| for column-eigenvector layout. */
-export function residuals(a: Float64Array, values: Float64Array, u: Float64Array, n: number): { rec: number; orth: number } {
-  let rec = 0, orth = 0;
+export function residuals(
+  a: Float64Array,
+  values: Float64Array,
+  u: Float64Array,
+  n: number,
+): { rec: number; orth: number } {
+  let rec = 0,
+    orth = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
-      let s = 0, o = 0;
+      let s = 0,
+        o = 0;
       for (let k = 0; k < n; k++) {
         s += u[i * n + k] * values[k] * u[j * n + k];
         o += u[k * n + i] * u[k * n + j];

@@ -22,18 +22,34 @@ function problem(k: number, seed: number, close: boolean): { d: Float64Array; z:
   return { d, z, rho: rng.uniform(0.5, 1.5) };
 }
 
-for (const [k, close] of [[17, false], [64, true], [201, false], [200, true]] as const) {
+for (const [k, close] of [
+  [17, false],
+  [64, true],
+  [201, false],
+  [200, true],
+] as const) {
   test(`rank-one update k=${k}${close ? ' with close poles' : ''}: eigenpairs of D + rho z z^T on both paths`, () => {
     const { d, z, rho } = problem(k, 40 + k, close);
-    const runs = [withWasmLinalg(true, () => rankOneUpdate(d, z, rho)), withWasmLinalg(false, () => rankOneUpdate(d, z, rho)), rankOne(d, z, rho)];
+    const runs = [
+      withWasmLinalg(true, () => rankOneUpdate(d, z, rho)),
+      withWasmLinalg(false, () => rankOneUpdate(d, z, rho)),
+      rankOne(d, z, rho),
+    ];
     const scale = Math.max(Math.abs(d[0]), Math.abs(d[k - 1])) + rho;
     for (const { lambda, sT } of runs) {
-      let zz = 0, tr = 0;
-      for (let i = 0; i < k; i++) { zz += z[i] * z[i]; tr += d[i]; }
+      let zz = 0,
+        tr = 0;
+      for (let i = 0; i < k; i++) {
+        zz += z[i] * z[i];
+        tr += d[i];
+      }
       let sum = 0;
       for (let j = 0; j < k; j++) {
         sum += lambda[j];
-        assert.ok(lambda[j] >= d[j] && (j === k - 1 ? lambda[j] <= d[j] + rho * zz * (1 + 4 * EPS) : lambda[j] <= d[j + 1]), `interlacing at ${j}`);
+        assert.ok(
+          lambda[j] >= d[j] && (j === k - 1 ? lambda[j] <= d[j] + rho * zz * (1 + 4 * EPS) : lambda[j] <= d[j + 1]),
+          `interlacing at ${j}`,
+        );
         let zs = 0;
         for (let i = 0; i < k; i++) zs += z[i] * sT[j * k + i];
         for (let i = 0; i < k; i++) {
@@ -43,13 +59,15 @@ for (const [k, close] of [[17, false], [64, true], [201, false], [200, true]] as
       }
       assert.ok(Math.abs(sum - tr - rho * zz) < 10 * k * EPS * scale, 'trace');
       let orth = 0;
-      for (let a = 0; a < k; a++) for (let b = a; b < k; b++) {
-        let o = 0;
-        for (let i = 0; i < k; i++) o += sT[a * k + i] * sT[b * k + i];
-        orth = Math.max(orth, Math.abs(o - (a === b ? 1 : 0)));
-      }
+      for (let a = 0; a < k; a++)
+        for (let b = a; b < k; b++) {
+          let o = 0;
+          for (let i = 0; i < k; i++) o += sT[a * k + i] * sT[b * k + i];
+          orth = Math.max(orth, Math.abs(o - (a === b ? 1 : 0)));
+        }
       assert.ok(orth < 20 * k * EPS, `orthogonality ${orth}`);
     }
-    for (let j = 0; j < k; j++) assert.ok(Math.abs(runs[0].lambda[j] - runs[2].lambda[j]) < 8 * EPS * scale, `lambda ${j} wasm vs TS`);
+    for (let j = 0; j < k; j++)
+      assert.ok(Math.abs(runs[0].lambda[j] - runs[2].lambda[j]) < 8 * EPS * scale, `lambda ${j} wasm vs TS`);
   });
 }

@@ -17,31 +17,37 @@ function reconstruction(a: Float64Array, t: Tridiagonal): { rec: number; orth: n
   const z = formQt(t);
   const q = (i: number, k: number) => z[k * n + i];
   const m = new Float64Array(n * n); // Q T
-  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) {
-    let s = t.d[k] * q(i, k);
-    if (k > 0) s += t.e[k - 1] * q(i, k - 1);
-    if (k < n - 1) s += t.e[k] * q(i, k + 1);
-    m[i * n + k] = s;
-  }
-  let rec = 0, orth = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0, o = 0;
+  for (let i = 0; i < n; i++)
     for (let k = 0; k < n; k++) {
-      s += m[i * n + k] * q(j, k);
-      o += z[i * n + k] * z[j * n + k];
+      let s = t.d[k] * q(i, k);
+      if (k > 0) s += t.e[k - 1] * q(i, k - 1);
+      if (k < n - 1) s += t.e[k] * q(i, k + 1);
+      m[i * n + k] = s;
     }
-    rec = Math.max(rec, Math.abs(s - a[i * n + j]));
-    orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
-  }
+  let rec = 0,
+    orth = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0,
+        o = 0;
+      for (let k = 0; k < n; k++) {
+        s += m[i * n + k] * q(j, k);
+        o += z[i * n + k] * z[j * n + k];
+      }
+      rec = Math.max(rec, Math.abs(s - a[i * n + j]));
+      orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
+    }
   return { rec, orth };
 }
 
 /** Eigenvalues of the tridiagonal (d, e) by bisection on the Sturm sequence count (ascending). */
 function sturmEigenvalues(d: Float64Array, e: Float64Array, n: number): number[] {
   let r = 0;
-  for (let i = 0; i < n; i++) r = Math.max(r, Math.abs(d[i]) + (i > 0 ? Math.abs(e[i - 1]) : 0) + (i < n - 1 ? Math.abs(e[i]) : 0));
+  for (let i = 0; i < n; i++)
+    r = Math.max(r, Math.abs(d[i]) + (i > 0 ? Math.abs(e[i - 1]) : 0) + (i < n - 1 ? Math.abs(e[i]) : 0));
   const below = (x: number) => {
-    let c = 0, q = 1;
+    let c = 0,
+      q = 1;
     for (let i = 0; i < n; i++) {
       q = d[i] - x - (i > 0 ? (e[i - 1] * e[i - 1]) / q : 0);
       if (q === 0) q = EPS * r;
@@ -50,10 +56,12 @@ function sturmEigenvalues(d: Float64Array, e: Float64Array, n: number): number[]
     return c;
   };
   return Array.from({ length: n }, (_, j) => {
-    let lo = -r - 1, hi = r + 1;
+    let lo = -r - 1,
+      hi = r + 1;
     for (let it = 0; it < 200 && hi - lo > 2 * EPS * r; it++) {
       const mid = (lo + hi) / 2;
-      if (below(mid) > j) hi = mid; else lo = mid;
+      if (below(mid) > j) hi = mid;
+      else lo = mid;
     }
     return (lo + hi) / 2;
   });
@@ -83,8 +91,10 @@ for (const [name, n, a] of cases) {
       assert.ok(rec / maxAbs(a) < tol, `||Q T Q^T - A|| / ||A|| = ${rec / maxAbs(a)}`);
       assert.ok(orth < tol, `||Q^T Q - I|| = ${orth}`);
     }
-    const lw = sturmEigenvalues(wasm.d, wasm.e, n), lt = sturmEigenvalues(ref.d, ref.e, n);
+    const lw = sturmEigenvalues(wasm.d, wasm.e, n),
+      lt = sturmEigenvalues(ref.d, ref.e, n);
     const scale = Math.max(...lt.map(Math.abs));
-    for (let j = 0; j < n; j++) assert.ok(Math.abs(lw[j] - lt[j]) < 1e-13 * scale, `eigenvalue ${j}: ${lw[j]} vs ${lt[j]}`);
+    for (let j = 0; j < n; j++)
+      assert.ok(Math.abs(lw[j] - lt[j]) < 1e-13 * scale, `eigenvalue ${j}: ${lw[j]} vs ${lt[j]}`);
   });
 }

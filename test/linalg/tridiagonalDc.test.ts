@@ -14,24 +14,34 @@ import { jacobiEigen, logspace, maxAbs, randomOrthogonal, withSpectrum } from '.
 const EPS = 2 ** -52;
 
 /** max |T - V L V^T| / max|T| and max |V^T V - I| for V with column j = eigenvector j. */
-function tridiagResiduals(d: Float64Array, e: Float64Array, vals: Float64Array, v: Float64Array, n: number): { rec: number; orth: number } {
+function tridiagResiduals(
+  d: Float64Array,
+  e: Float64Array,
+  vals: Float64Array,
+  v: Float64Array,
+  n: number,
+): { rec: number; orth: number } {
   let tmax = 0;
   for (let i = 0; i < n; i++) tmax = Math.max(tmax, Math.abs(d[i]), i < n - 1 ? Math.abs(e[i]) : 0);
-  let rec = 0, orth = 0;
+  let rec = 0,
+    orth = 0;
   // (T V)[i][j] - lambda_j V[i][j]: with ||V^T V - I|| small this bounds ||T - V L V^T||.
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let tv = d[i] * v[i * n + j];
-    if (i > 0) tv += e[i - 1] * v[(i - 1) * n + j];
-    if (i < n - 1) tv += e[i] * v[(i + 1) * n + j];
-    rec = Math.max(rec, Math.abs(tv - vals[j] * v[i * n + j]));
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let tv = d[i] * v[i * n + j];
+      if (i > 0) tv += e[i - 1] * v[(i - 1) * n + j];
+      if (i < n - 1) tv += e[i] * v[(i + 1) * n + j];
+      rec = Math.max(rec, Math.abs(tv - vals[j] * v[i * n + j]));
+    }
   const g = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) {
-    const x = v[k * n + i];
-    if (x === 0) continue;
-    for (let j = 0; j < n; j++) g[i * n + j] += x * v[k * n + j];
-  }
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) orth = Math.max(orth, Math.abs(g[i * n + j] - (i === j ? 1 : 0)));
+  for (let k = 0; k < n; k++)
+    for (let i = 0; i < n; i++) {
+      const x = v[k * n + i];
+      if (x === 0) continue;
+      for (let j = 0; j < n; j++) g[i * n + j] += x * v[k * n + j];
+    }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) orth = Math.max(orth, Math.abs(g[i * n + j] - (i === j ? 1 : 0)));
   return { rec: rec / (tmax || 1), orth };
 }
 
@@ -46,10 +56,12 @@ function checkDc(name: string, d: Float64Array, e: Float64Array, n: number, jaco
     let tmax = 0;
     for (let i = 0; i < n; i++) tmax = Math.max(tmax, Math.abs(d[i]), Math.abs(e[i]));
     const mine = Array.from(vals).sort((x, y) => x - y);
-    const dq = Float64Array.from(d), eq = Float64Array.from(e);
+    const dq = Float64Array.from(d),
+      eq = Float64Array.from(e);
     tridiagonalQl(dq, eq, n);
     const ql = Array.from(dq).sort((x, y) => x - y);
-    for (let j = 0; j < n; j++) assert.ok(Math.abs(mine[j] - ql[j]) <= tol * tmax, `value ${j}: ${mine[j]} vs QL ${ql[j]}`);
+    for (let j = 0; j < n; j++)
+      assert.ok(Math.abs(mine[j] - ql[j]) <= tol * tmax, `value ${j}: ${mine[j]} vs QL ${ql[j]}`);
     if (jacobi) {
       const full = new Float64Array(n * n);
       for (let i = 0; i < n; i++) {
@@ -57,7 +69,8 @@ function checkDc(name: string, d: Float64Array, e: Float64Array, n: number, jaco
         if (i < n - 1) full[i * n + i + 1] = full[(i + 1) * n + i] = e[i];
       }
       const ref = jacobiEigen(full, n).values.sort((x, y) => x - y);
-      for (let j = 0; j < n; j++) assert.ok(Math.abs(mine[j] - ref[j]) <= tol * tmax, `value ${j}: ${mine[j]} vs Jacobi ${ref[j]}`);
+      for (let j = 0; j < n; j++)
+        assert.ok(Math.abs(mine[j] - ref[j]) <= tol * tmax, `value ${j}: ${mine[j]} vs Jacobi ${ref[j]}`);
     }
   });
 }
@@ -72,7 +85,10 @@ function randomTridiagonal(n: number, seed: number): [Float64Array, Float64Array
 /** Wilkinson W+_n (n odd): d_i = |(n-1)/2 - i|, e = 1; its largest eigenvalues come in pairs within ~1e-14. */
 function wilkinson(n: number): [Float64Array, Float64Array] {
   const m = (n - 1) / 2;
-  return [Float64Array.from({ length: n }, (_, i) => Math.abs(m - i)), Float64Array.from({ length: n }, (_, i) => (i < n - 1 ? 1 : 0))];
+  return [
+    Float64Array.from({ length: n }, (_, i) => Math.abs(m - i)),
+    Float64Array.from({ length: n }, (_, i) => (i < n - 1 ? 1 : 0)),
+  ];
 }
 
 /** The tridiagonal that tridiagonal.ts makes of Q diag(lambda) Q^T: a known spectrum. */
@@ -90,15 +106,31 @@ checkDc('Wilkinson W+', ...wilkinson(301), 301, false);
   // Four W+_21 blocks glued by 1e-10: every eigenvalue is (nearly) four-fold.
   const [wd, we] = wilkinson(21);
   const n = 84;
-  const d = new Float64Array(n), e = new Float64Array(n);
-  for (let b = 0; b < 4; b++) for (let i = 0; i < 21; i++) {
-    d[b * 21 + i] = wd[i];
-    e[b * 21 + i] = i < 20 ? we[i] : b < 3 ? 1e-10 : 0;
-  }
+  const d = new Float64Array(n),
+    e = new Float64Array(n);
+  for (let b = 0; b < 4; b++)
+    for (let i = 0; i < 21; i++) {
+      d[b * 21 + i] = wd[i];
+      e[b * 21 + i] = i < 20 ? we[i] : b < 3 ? 1e-10 : 0;
+    }
   checkDc('glued Wilkinson blocks (clusters of 4)', d, e, n, true);
 }
-checkDc('constant diagonal, tiny couplings', Float64Array.from({ length: 120 }, () => 1), Float64Array.from({ length: 120 }, (_, i) => (i < 119 ? 1e-300 : 0)), 120, true);
-checkDc('repeated eigenvalues {1 x 40, 2 x 40, 3 x 40}', ...tridiagonalWithSpectrum(Array.from({ length: 120 }, (_, i) => 1 + Math.floor(i / 40)), 11), 120, true);
+checkDc(
+  'constant diagonal, tiny couplings',
+  Float64Array.from({ length: 120 }, () => 1),
+  Float64Array.from({ length: 120 }, (_, i) => (i < 119 ? 1e-300 : 0)),
+  120,
+  true,
+);
+checkDc(
+  'repeated eigenvalues {1 x 40, 2 x 40, 3 x 40}',
+  ...tridiagonalWithSpectrum(
+    Array.from({ length: 120 }, (_, i) => 1 + Math.floor(i / 40)),
+    11,
+  ),
+  120,
+  true,
+);
 checkDc('graded spectrum logspace(0, -14)', ...tridiagonalWithSpectrum(logspace(0, -14, 150), 12), 150, true);
 checkDc('zero matrix', new Float64Array(30), new Float64Array(30), 30, true);
 
@@ -107,16 +139,19 @@ function checkEigh(name: string, a: Float64Array, n: number): void {
   test(`eigh by divide and conquer: ${name} (n = ${n})`, () => {
     const { values, vectors: u } = eigh(a, n, { method: 'dc' });
     const ql = eigh(a, n, { method: 'ql' }).values;
-    let rec = 0, orth = 0;
-    for (let i = 0; i < n; i++) for (let j = i; j < n; j++) {
-      let s = 0, o = 0;
-      for (let k = 0; k < n; k++) {
-        s += u![i * n + k] * values[k] * u![j * n + k];
-        o += u![k * n + i] * u![k * n + j];
+    let rec = 0,
+      orth = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = i; j < n; j++) {
+        let s = 0,
+          o = 0;
+        for (let k = 0; k < n; k++) {
+          s += u![i * n + k] * values[k] * u![j * n + k];
+          o += u![k * n + i] * u![k * n + j];
+        }
+        rec = Math.max(rec, Math.abs(s - a[i * n + j]));
+        orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
       }
-      rec = Math.max(rec, Math.abs(s - a[i * n + j]));
-      orth = Math.max(orth, Math.abs(o - (i === j ? 1 : 0)));
-    }
     const tol = 20 * n * EPS;
     assert.ok(rec / maxAbs(a) < tol, `||A - U L U^T|| / ||A|| = ${rec / maxAbs(a)}`);
     assert.ok(orth < tol, `||U^T U - I|| = ${orth}`);
@@ -127,5 +162,13 @@ function checkEigh(name: string, a: Float64Array, n: number): void {
   });
 }
 
-checkEigh('repeated spectrum {0 x 70, 1 x 70, 5 x 60}', withSpectrum(randomOrthogonal(200, 21), Array.from({ length: 200 }, (_, i) => (i < 70 ? 0 : i < 140 ? 1 : 5)), 200), 200);
+checkEigh(
+  'repeated spectrum {0 x 70, 1 x 70, 5 x 60}',
+  withSpectrum(
+    randomOrthogonal(200, 21),
+    Array.from({ length: 200 }, (_, i) => (i < 70 ? 0 : i < 140 ? 1 : 5)),
+    200,
+  ),
+  200,
+);
 checkEigh('graded spectrum logspace(0, -14)', withSpectrum(randomOrthogonal(160, 22), logspace(0, -14, 160), 160), 160);

@@ -8,7 +8,13 @@ import { HIDDEN_ACTIVATIONS } from '../../src/engine/model/activations';
 import { meanLoss, lossKindOf } from '../../src/engine/model/loss';
 
 test('flat index round trip: kernel row-major [in, out], then bias', () => {
-  const spec: NetworkSpec = { inputSize: 3, layers: [{ name: 'a', units: 2, activation: 'tanh' }, { name: 'b', units: 4, activation: 'softmax' }] };
+  const spec: NetworkSpec = {
+    inputSize: 3,
+    layers: [
+      { name: 'a', units: 2, activation: 'tanh' },
+      { name: 'b', units: 4, activation: 'softmax' },
+    ],
+  };
   const layout = computeLayout(spec);
   assert.equal(layout[1].kernelOffset, 8);
   assert.deepEqual(locate(layout, 1), { layer: 0, kind: 'kernel', input: 0, unit: 1 });
@@ -21,7 +27,14 @@ for (const act of HIDDEN_ACTIVATIONS) {
   for (const head of ['softmax', 'linear', 'sigmoid'] as const) {
     test(`explicit backward equals tf autodiff (${act} hidden, ${head} head)`, async () => {
       await backend();
-      const spec: NetworkSpec = { inputSize: 4, layers: [{ name: 'h1', units: 5, activation: act }, { name: 'h2', units: 3, activation: act }, { name: 'out', units: 3, activation: head }] };
+      const spec: NetworkSpec = {
+        inputSize: 4,
+        layers: [
+          { name: 'h1', units: 5, activation: act },
+          { name: 'h2', units: 3, activation: act },
+          { name: 'out', units: 3, activation: head },
+        ],
+      };
       const net = Network.random(spec, 3);
       net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.1 * Math.sin(i))); // non-zero biases
       const { x, y } = batch(7, 16, 4, 3, head === 'softmax');
@@ -29,7 +42,11 @@ for (const act of HIDDEN_ACTIVATIONS) {
       const ours = flattenParams(net, g.kernels, g.biases);
       const vars = [...net.kernels, ...net.biases];
       const ref = tf.variableGrads(() => meanLoss(lossKindOf(net), net.predict(x), y), vars);
-      const refFlat = flattenParams(net, net.kernels.map((k) => ref.grads[k.name]), net.biases.map((b) => ref.grads[b.name]));
+      const refFlat = flattenParams(
+        net,
+        net.kernels.map((k) => ref.grads[k.name]),
+        net.biases.map((b) => ref.grads[b.name]),
+      );
       assert.ok(maxRelErr(ours, refFlat) < 1e-4, `rel err ${maxRelErr(ours, refFlat)}`);
       assert.ok(Math.abs(g.loss - ref.value.dataSync()[0]) < 1e-5);
       tf.dispose([x, y, ...g.kernels, ...g.biases, ref.value, ...Object.values(ref.grads)]);

@@ -40,21 +40,33 @@ function perturbBiases(model: tf.LayersModel): void {
 
 test('tfjs Sequential with Flatten, Dense, Dropout, bias-free Dense and an Activation head loads and predicts like tfjs', async () => {
   await backend();
-  const model = tf.sequential({ layers: [
-    tf.layers.flatten({ inputShape: [4, 3] }),
-    tf.layers.dense({ units: 6, activation: 'tanh', name: 'h1' }),
-    tf.layers.dropout({ rate: 0.3 }),
-    tf.layers.dense({ units: 5, activation: 'elu', name: 'h2' }),
-    tf.layers.dense({ units: 4, useBias: false, name: 'logits' }),
-    tf.layers.activation({ activation: 'softmax' }),
-  ] });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [4, 3] }),
+      tf.layers.dense({ units: 6, activation: 'tanh', name: 'h1' }),
+      tf.layers.dropout({ rate: 0.3 }),
+      tf.layers.dense({ units: 5, activation: 'elu', name: 'h2' }),
+      tf.layers.dense({ units: 4, useBias: false, name: 'logits' }),
+      tf.layers.activation({ activation: 'softmax' }),
+    ],
+  });
   perturbBiases(model);
   const file = await writeTfjsModel(model, tmpDir('seq'));
   const m = await loadModel(file);
   assert.equal(m.network.spec.inputSize, 12);
-  assert.deepEqual(m.network.spec.layers.map((l) => [l.name, l.units, l.activation]), [['h1', 6, 'tanh'], ['h2', 5, 'elu'], ['logits', 4, 'softmax']]);
+  assert.deepEqual(
+    m.network.spec.layers.map((l) => [l.name, l.units, l.activation]),
+    [
+      ['h1', 6, 'tanh'],
+      ['h2', 5, 'elu'],
+      ['logits', 4, 'softmax'],
+    ],
+  );
   assert.deepEqual(m.format.inputShape, [4, 3]);
-  assert.ok(m.warnings.some((w) => /logits.*zero bias/.test(w)), m.warnings.join('; '));
+  assert.ok(
+    m.warnings.some((w) => /logits.*zero bias/.test(w)),
+    m.warnings.join('; '),
+  );
   const gap = predictionGap(m.network, model, [4, 3]);
   assert.ok(gap < 1e-5, `max abs diff ${gap}`);
   m.network.dispose();
@@ -71,7 +83,10 @@ test('functional chain (Input -> Dense -> Activation -> Dropout -> Dense) loads 
   perturbBiases(model);
   const m = await loadModel(await writeTfjsModel(model, tmpDir('fn')));
   assert.equal(m.format.modelClass, 'Model');
-  assert.deepEqual(m.network.spec.layers.map((l) => l.activation), ['selu', 'softplus']);
+  assert.deepEqual(
+    m.network.spec.layers.map((l) => l.activation),
+    ['selu', 'softplus'],
+  );
   const gap = predictionGap(m.network, model, [5]);
   assert.ok(gap < 1e-5, `max abs diff ${gap}`);
   m.network.dispose();
@@ -79,15 +94,20 @@ test('functional chain (Input -> Dense -> Activation -> Dropout -> Dense) loads 
 
 test('ReLU and Softmax layer classes fold into the Dense before them', async () => {
   await backend();
-  const model = tf.sequential({ layers: [
-    tf.layers.dense({ inputShape: [4], units: 6, name: 'd1' }),
-    tf.layers.reLU(),
-    tf.layers.dense({ units: 3, name: 'd2' }),
-    tf.layers.softmax(),
-  ] });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [4], units: 6, name: 'd1' }),
+      tf.layers.reLU(),
+      tf.layers.dense({ units: 3, name: 'd2' }),
+      tf.layers.softmax(),
+    ],
+  });
   perturbBiases(model);
   const m = await loadModel(await writeTfjsModel(model, tmpDir('relu')));
-  assert.deepEqual(m.network.spec.layers.map((l) => l.activation), ['relu', 'softmax']);
+  assert.deepEqual(
+    m.network.spec.layers.map((l) => l.activation),
+    ['relu', 'softmax'],
+  );
   const gap = predictionGap(m.network, model, [4]);
   assert.ok(gap < 1e-5, `max abs diff ${gap}`);
   m.network.dispose();
@@ -95,11 +115,13 @@ test('ReLU and Softmax layer classes fold into the Dense before them', async () 
 
 test('several groups, several shards per group and prefixed weight names load like tfjs', async () => {
   await backend();
-  const model = tf.sequential({ layers: [
-    tf.layers.dense({ inputShape: [6], units: 9, activation: 'sigmoid', name: 'a' }),
-    tf.layers.dense({ units: 8, activation: 'softsign', name: 'b' }),
-    tf.layers.dense({ units: 2, activation: 'linear', name: 'c' }),
-  ] });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [6], units: 9, activation: 'sigmoid', name: 'a' }),
+      tf.layers.dense({ units: 8, activation: 'softsign', name: 'b' }),
+      tf.layers.dense({ units: 2, activation: 'linear', name: 'c' }),
+    ],
+  });
   perturbBiases(model);
   const a = await artifactsOf(model);
   // Shuffle the manifest order too, so only name matching (not position) puts weights in place.
@@ -129,20 +151,43 @@ function reverseData(a: { specs: tf.io.WeightsManifestEntry[]; data: Uint8Array 
 
 test('Keras 3 style config (InputLayer with batch_shape, keras_tensor inbound nodes, Functional) loads', async () => {
   await backend();
-  const model = tf.sequential({ layers: [
-    tf.layers.dense({ inputShape: [4], units: 5, activation: 'relu', name: 'dense' }),
-    tf.layers.dense({ units: 3, activation: 'softmax', name: 'dense_1' }),
-  ] });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [4], units: 5, activation: 'relu', name: 'dense' }),
+      tf.layers.dense({ units: 3, activation: 'softmax', name: 'dense_1' }),
+    ],
+  });
   perturbBiases(model);
-  const kt = (name: string, shape: (number | null)[]) => ({ class_name: '__keras_tensor__', config: { shape, dtype: 'float32', keras_history: [name, 0, 0] } });
+  const kt = (name: string, shape: (number | null)[]) => ({
+    class_name: '__keras_tensor__',
+    config: { shape, dtype: 'float32', keras_history: [name, 0, 0] },
+  });
   const keras3 = {
     class_name: 'Functional',
     config: {
       name: 'functional',
       layers: [
-        { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 4], dtype: 'float32', sparse: false, name: 'input_layer' }, name: 'input_layer', inbound_nodes: [] },
-        { module: 'keras.layers', class_name: 'Dense', config: { name: 'dense', units: 5, activation: 'relu', use_bias: true }, name: 'dense', inbound_nodes: [{ args: [kt('input_layer', [null, 4])], kwargs: {} }] },
-        { module: 'keras.layers', class_name: 'Dense', config: { name: 'dense_1', units: 3, activation: 'softmax', use_bias: true }, name: 'dense_1', inbound_nodes: [{ args: [kt('dense', [null, 5])], kwargs: {} }] },
+        {
+          module: 'keras.layers',
+          class_name: 'InputLayer',
+          config: { batch_shape: [null, 4], dtype: 'float32', sparse: false, name: 'input_layer' },
+          name: 'input_layer',
+          inbound_nodes: [],
+        },
+        {
+          module: 'keras.layers',
+          class_name: 'Dense',
+          config: { name: 'dense', units: 5, activation: 'relu', use_bias: true },
+          name: 'dense',
+          inbound_nodes: [{ args: [kt('input_layer', [null, 4])], kwargs: {} }],
+        },
+        {
+          module: 'keras.layers',
+          class_name: 'Dense',
+          config: { name: 'dense_1', units: 3, activation: 'softmax', use_bias: true },
+          name: 'dense_1',
+          inbound_nodes: [{ args: [kt('dense', [null, 5])], kwargs: {} }],
+        },
       ],
       input_layers: ['input_layer', 0, 0],
       output_layers: ['dense_1', 0, 0],
@@ -157,7 +202,13 @@ test('Keras 3 style config (InputLayer with batch_shape, keras_tensor inbound no
   assert.ok(predictionGap(m.network, model, [4]) < 1e-5);
   m.network.dispose();
   // Keras 3 Sequential: the InputLayer is listed as a layer, with batch_shape.
-  const seq3 = { class_name: 'Sequential', config: { name: 'sequential', layers: [keras3.config.layers[0], ...keras3.config.layers.slice(1).map(({ inbound_nodes: _, ...l }) => l)] } };
+  const seq3 = {
+    class_name: 'Sequential',
+    config: {
+      name: 'sequential',
+      layers: [keras3.config.layers[0], ...keras3.config.layers.slice(1).map(({ inbound_nodes: _, ...l }) => l)],
+    },
+  };
   const m2 = await loadModel(await writeTfjsModel(model, tmpDir('k3s'), { topology: () => seq3 }));
   assert.ok(predictionGap(m2.network, model, [4]) < 1e-5);
   m2.network.dispose();
@@ -165,11 +216,14 @@ test('Keras 3 style config (InputLayer with batch_shape, keras_tensor inbound no
 
 test('float16-quantized, uint8-quantized and int32 weights decode like tf.io.decodeWeights', async () => {
   await backend();
-  const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 4, activation: 'tanh', name: 'q' })] });
+  const model = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [3], units: 4, activation: 'tanh', name: 'q' })],
+  });
   perturbBiases(model);
   const [k, b] = model.getWeights().map((w) => w.dataSync() as Float32Array);
   // Kernel as uint8 with scale/min, bias as float16: TF.js's two quantization formats.
-  const min = Math.min(...k), scale = (Math.max(...k) - min) / 255;
+  const min = Math.min(...k),
+    scale = (Math.max(...k) - min) / 255;
   const kq = Uint8Array.from(k, (v) => Math.round((v - min) / scale));
   const bq = Uint16Array.from(b, toHalf);
   const specs: tf.io.WeightsManifestEntry[] = [
@@ -184,7 +238,8 @@ test('float16-quantized, uint8-quantized and int32 weights decode like tf.io.dec
   const want = [...ref['q/kernel'].dataSync(), ...ref['q/bias'].dataSync()];
   const got = m.network.toFlat();
   assert.equal(got.length, want.length);
-  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-7, `entry ${i}: ${got[i]} vs ${want[i]}`);
+  for (let i = 0; i < want.length; i++)
+    assert.ok(Math.abs(got[i] - want[i]) < 1e-7, `entry ${i}: ${got[i]} vs ${want[i]}`);
   assert.ok(m.warnings.some((w) => /uint8-quantized/.test(w)) && m.warnings.some((w) => /float16/.test(w)));
   tf.dispose(Object.values(ref));
   m.network.dispose();
@@ -192,9 +247,14 @@ test('float16-quantized, uint8-quantized and int32 weights decode like tf.io.dec
   // int32 weights: converted to float32 with a warning, equal to tfjs's own int32 decode.
   const ki = Int32Array.from({ length: 12 }, (_, i) => i - 5);
   const bi = Int32Array.from([3, -2, 0, 7]);
-  const ispecs: tf.io.WeightsManifestEntry[] = [{ name: 'q/kernel', shape: [3, 4], dtype: 'int32' }, { name: 'q/bias', shape: [4], dtype: 'int32' }];
+  const ispecs: tf.io.WeightsManifestEntry[] = [
+    { name: 'q/kernel', shape: [3, 4], dtype: 'int32' },
+    { name: 'q/bias', shape: [4], dtype: 'int32' },
+  ];
   const idata = Buffer.concat([Buffer.from(ki.buffer), Buffer.from(bi.buffer)]);
-  const mi = await loadModel(writeArtifacts(tmpDir('int'), { topology: a.topology, specs: ispecs, data: new Uint8Array(idata) }));
+  const mi = await loadModel(
+    writeArtifacts(tmpDir('int'), { topology: a.topology, specs: ispecs, data: new Uint8Array(idata) }),
+  );
   const iref = tf.io.decodeWeights(idata.buffer.slice(idata.byteOffset, idata.byteOffset + idata.byteLength), ispecs);
   assert.deepEqual(Array.from(mi.network.toFlat()), [...iref['q/kernel'].dataSync(), ...iref['q/bias'].dataSync()]);
   assert.ok(mi.warnings.some((w) => /int32/.test(w)));
@@ -212,15 +272,23 @@ function toHalf(v: number): number {
   if (exp <= 0) return sign; // tiny: flush to zero (not hit by these values)
   let h = sign | (exp << 10) | (mant >>> 13);
   mant &= 0x1fff;
-  if (mant > 0x1000 || (mant === 0x1000 && (h & 1))) h++;
+  if (mant > 0x1000 || (mant === 0x1000 && h & 1)) h++;
   return h;
 }
 
 test('saveModel writes a LayersModel that tf.loadLayersModel reads and that predicts like our Network', async () => {
   await backend();
-  const net = Network.random({ inputSize: 7, layers: [
-    { name: 'hidden_a', units: 6, activation: 'tanh' }, { name: 'hidden_b', units: 5, activation: 'relu' }, { name: 'head', units: 3, activation: 'softmax' },
-  ] }, 11);
+  const net = Network.random(
+    {
+      inputSize: 7,
+      layers: [
+        { name: 'hidden_a', units: 6, activation: 'tanh' },
+        { name: 'hidden_b', units: 5, activation: 'relu' },
+        { name: 'head', units: 3, activation: 'softmax' },
+      ],
+    },
+    11,
+  );
   net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.05 * Math.cos(i)));
   const dir = path.join(tmpDir('save'), 'out');
   const { modelJson, bytes } = await saveModel(dir, net);
@@ -229,14 +297,20 @@ test('saveModel writes a LayersModel that tf.loadLayersModel reads and that pred
   assert.equal(bytes, fs.statSync(modelJson).size + fs.statSync(path.join(dir, 'group1-shard1of1.bin')).size);
   assert.equal(fs.statSync(path.join(dir, 'group1-shard1of1.bin')).size, 4 * net.nParams);
   const model = await tfjsLoad(modelJson);
-  assert.deepEqual(model.layers.map((l) => l.name), ['hidden_a', 'hidden_b', 'head']);
+  assert.deepEqual(
+    model.layers.map((l) => l.name),
+    ['hidden_a', 'hidden_b', 'head'],
+  );
   const gap = predictionGap(net, model, [7]);
   assert.ok(gap < 1e-5, `max abs diff ${gap}`);
   // And back through our own reader: same parameters bit for bit.
   const back = await loadModel(modelJson);
   assert.deepEqual(Array.from(back.network.toFlat()), Array.from(net.toFlat()));
   // Never over an existing non-empty folder unless replace.
-  await assert.rejects(saveModel(dir, net), (e: unknown) => e instanceof PruneScopeError && e.message.includes(dir) && /not empty/.test(e.message));
+  await assert.rejects(
+    saveModel(dir, net),
+    (e: unknown) => e instanceof PruneScopeError && e.message.includes(dir) && /not empty/.test(e.message),
+  );
   const again = await saveModel(dir, net, undefined, { replace: true });
   assert.equal(again.bytes, bytes);
   model.dispose();
@@ -246,10 +320,22 @@ test('saveModel writes a LayersModel that tf.loadLayersModel reads and that pred
 
 test('PruneScope metadata survives a save/load round trip and the prune mask is honoured', async () => {
   await backend();
-  const net = Network.random({ inputSize: 3, layers: [{ name: 'h', units: 4, activation: 'tanh' }, { name: 'out', units: 2, activation: 'softmax' }] }, 5);
+  const net = Network.random(
+    {
+      inputSize: 3,
+      layers: [
+        { name: 'h', units: 4, activation: 'tanh' },
+        { name: 'out', units: 2, activation: 'softmax' },
+      ],
+    },
+    5,
+  );
   const flat = net.toFlat();
   const pruned = new Uint8Array(net.nParams);
-  for (const j of [0, 5, 11, 17]) { pruned[j] = 1; flat[j] = 0; }
+  for (const j of [0, 5, 11, 17]) {
+    pruned[j] = 1;
+    flat[j] = 0;
+  }
   net.setFlat(flat);
   const meta: PruneScopeMetadata = {
     task: 'classification',

@@ -12,10 +12,12 @@ import { tmpDir, writeTfjsModel } from '../fixtures/models/tfjsFiles';
 /** A small valid model: h (3 -> 4, tanh) then out (4 -> 2). 26 float32 parameters = 104 bytes. */
 async function fixture(opts: { shardBytes?: number } = {}): Promise<{ dir: string; file: string; json: any }> {
   await backend();
-  const model = tf.sequential({ layers: [
-    tf.layers.dense({ inputShape: [3], units: 4, activation: 'tanh', name: 'h' }),
-    tf.layers.dense({ units: 2, name: 'out' }),
-  ] });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [3], units: 4, activation: 'tanh', name: 'h' }),
+      tf.layers.dense({ units: 2, name: 'out' }),
+    ],
+  });
   const dir = tmpDir('bad');
   const file = await writeTfjsModel(model, dir, opts);
   model.dispose();
@@ -26,7 +28,13 @@ function rewrite(file: string, json: unknown): void {
   fs.writeFileSync(file, JSON.stringify(json));
 }
 
-async function refused(p: Promise<unknown>, code: ErrorCode, file: string, field: string | RegExp, what: RegExp): Promise<void> {
+async function refused(
+  p: Promise<unknown>,
+  code: ErrorCode,
+  file: string,
+  field: string | RegExp,
+  what: RegExp,
+): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
     assert.ok(e instanceof PruneScopeError, `not a PruneScopeError: ${String(e)}`);
     assert.equal(e.code, code, e.message);
@@ -56,7 +64,13 @@ test('shard paths that leave the model folder are refused: ../, absolute, symlin
   fs.symlinkSync(stolen, path.join(dir, 'linked.bin'));
   json.weightsManifest[0].paths = ['linked.bin'];
   rewrite(file, json);
-  await refused(loadModel(file), 'bad-input', file, 'weightsManifest[0].paths[0]', /link to .*outside the model folder/);
+  await refused(
+    loadModel(file),
+    'bad-input',
+    file,
+    'weightsManifest[0].paths[0]',
+    /link to .*outside the model folder/,
+  );
 
   // A symlink that stays inside the folder is fine.
   fs.symlinkSync(path.join(dir, 'group1-shard1of1.bin'), path.join(dir, 'inside.bin'));
@@ -71,16 +85,34 @@ test('a missing shard and a short shard name the shard with expected and actual 
   const { dir, file } = await fixture();
   const shard = path.join(dir, 'group1-shard1of1.bin');
   fs.truncateSync(shard, 100);
-  await refused(loadModel(file), 'bad-input', file, 'weightsManifest[0].paths[0]', /shard group1-shard1of1\.bin has 100 bytes but 104 were expected/);
+  await refused(
+    loadModel(file),
+    'bad-input',
+    file,
+    'weightsManifest[0].paths[0]',
+    /shard group1-shard1of1\.bin has 100 bytes but 104 were expected/,
+  );
   fs.rmSync(shard);
-  await refused(loadModel(file), 'not-found', file, 'weightsManifest[0].paths[0]', /group1-shard1of1\.bin.*does not exist/);
+  await refused(
+    loadModel(file),
+    'not-found',
+    file,
+    'weightsManifest[0].paths[0]',
+    /group1-shard1of1\.bin.*does not exist/,
+  );
 });
 
 test('with several shards, the one of the wrong size is named', async () => {
   const { dir, file, json } = await fixture({ shardBytes: 32 }); // 104 bytes = 32 + 32 + 32 + 8
   assert.equal(json.weightsManifest[0].paths.length, 4);
   fs.truncateSync(path.join(dir, 'group1-shard2of4.bin'), 30);
-  await refused(loadModel(file), 'bad-input', file, 'weightsManifest[0].paths[1]', /shard group1-shard2of4\.bin has 30 bytes but 32 were expected/);
+  await refused(
+    loadModel(file),
+    'bad-input',
+    file,
+    'weightsManifest[0].paths[1]',
+    /shard group1-shard2of4\.bin has 30 bytes but 32 were expected/,
+  );
 });
 
 test('a weight whose shape does not match its layer is named', async () => {
@@ -99,7 +131,10 @@ test('a missing weight names the weight it looked for', async () => {
 
 test('an unsupported layer class is named with its class and what is supported', async () => {
   const { file, json } = await fixture();
-  json.modelTopology.config.layers.splice(1, 0, { class_name: 'Conv2D', config: { name: 'conv', filters: 2, kernel_size: [3, 3] } });
+  json.modelTopology.config.layers.splice(1, 0, {
+    class_name: 'Conv2D',
+    config: { name: 'conv', filters: 2, kernel_size: [3, 3] },
+  });
   rewrite(file, json);
   await refused(loadModel(file), 'unsupported', file, 'layer conv (Conv2D)', /Conv2D is not supported.*Dense/);
 });
@@ -110,16 +145,34 @@ test('softmax on a hidden layer is refused, also when it comes from an Activatio
   rewrite(file, json);
   await refused(loadModel(file), 'unsupported', file, 'layer h.activation', /softmax on hidden Dense layer h/);
   json.modelTopology.config.layers[0].config.activation = 'linear';
-  json.modelTopology.config.layers.splice(1, 0, { class_name: 'Activation', config: { name: 'act', activation: 'softmax' } });
+  json.modelTopology.config.layers.splice(1, 0, {
+    class_name: 'Activation',
+    config: { name: 'act', activation: 'softmax' },
+  });
   rewrite(file, json);
-  await refused(loadModel(file), 'unsupported', file, 'layer act.activation', /softmax on hidden Dense layer h \(from layer act\)/);
+  await refused(
+    loadModel(file),
+    'unsupported',
+    file,
+    'layer act.activation',
+    /softmax on hidden Dense layer h \(from layer act\)/,
+  );
 });
 
 test('an Activation after a non-linear Dense and an unknown activation are refused', async () => {
   const { file, json } = await fixture();
-  json.modelTopology.config.layers.splice(1, 0, { class_name: 'Activation', config: { name: 'act', activation: 'relu' } });
+  json.modelTopology.config.layers.splice(1, 0, {
+    class_name: 'Activation',
+    config: { name: 'act', activation: 'relu' },
+  });
   rewrite(file, json);
-  await refused(loadModel(file), 'unsupported', file, 'layer act (Activation)', /after Dense layer h, which already applies tanh/);
+  await refused(
+    loadModel(file),
+    'unsupported',
+    file,
+    'layer act (Activation)',
+    /after Dense layer h, which already applies tanh/,
+  );
   json.modelTopology.config.layers.splice(1, 1);
   json.modelTopology.config.layers[1].config.activation = 'gelu';
   rewrite(file, json);
@@ -137,7 +190,13 @@ test('a non-finite weight is refused with the weight name', async () => {
 
 test('a model over the byte budget is refused before its shards are read', async () => {
   const { dir, file } = await fixture();
-  await refused(loadModel(file, { maxBytes: 100 }), 'too-large', file, 'weightsManifest', /declares 104 bytes.*limit of 100 bytes/);
+  await refused(
+    loadModel(file, { maxBytes: 100 }),
+    'too-large',
+    file,
+    'weightsManifest',
+    /declares 104 bytes.*limit of 100 bytes/,
+  );
   fs.rmSync(path.join(dir, 'group1-shard1of1.bin'));
   await refused(loadModel(file, { maxBytes: 100 }), 'too-large', file, 'weightsManifest', /104 bytes/);
 });
@@ -157,10 +216,24 @@ test('metadata that does not fit the network names the field', async () => {
   const { file, json } = await fixture();
   json.userDefinedMetadata = { prunescope: { featureNames: ['a', 'b'] } };
   rewrite(file, json);
-  await refused(loadModel(file), 'bad-input', file, 'userDefinedMetadata.prunescope.featureNames', /has 2 names.*expected 3/);
-  json.userDefinedMetadata = { prunescope: { pruneMask: { encoding: 'indices', pruned: [3, 99], nParams: 26, prunedCount: 2 } } };
+  await refused(
+    loadModel(file),
+    'bad-input',
+    file,
+    'userDefinedMetadata.prunescope.featureNames',
+    /has 2 names.*expected 3/,
+  );
+  json.userDefinedMetadata = {
+    prunescope: { pruneMask: { encoding: 'indices', pruned: [3, 99], nParams: 26, prunedCount: 2 } },
+  };
   rewrite(file, json);
-  await refused(loadModel(file), 'bad-input', file, 'userDefinedMetadata.prunescope.pruneMask', /index 99 is out of range/);
+  await refused(
+    loadModel(file),
+    'bad-input',
+    file,
+    'userDefinedMetadata.prunescope.pruneMask',
+    /index 99 is out of range/,
+  );
 });
 
 test('a missing file, invalid JSON and a graph model are refused', async () => {

@@ -12,25 +12,44 @@ import { tmpDir, writeTfjsModel } from '../fixtures/models/tfjsFiles';
 
 async function prunedModel(): Promise<{ file: string; model: tf.LayersModel }> {
   await backend();
-  const model = tf.sequential({ layers: [
-    tf.layers.flatten({ inputShape: [2, 5] }),
-    tf.layers.dense({ units: 6, activation: 'relu', name: 'hidden' }),
-    tf.layers.dense({ units: 3, activation: 'softmax', name: 'head' }),
-  ] });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [2, 5] }),
+      tf.layers.dense({ units: 6, activation: 'relu', name: 'hidden' }),
+      tf.layers.dense({ units: 3, activation: 'softmax', name: 'head' }),
+    ],
+  });
   // Zero every third kernel entry (a pruned model) and give the biases values.
-  model.setWeights(model.getWeights().map((w) => tf.tidy(() => {
-    const v = w.dataSync().map((x, i) => (w.shape.length === 2 && i % 3 === 0 ? 0 : x + 0.1));
-    return tf.tensor(v, w.shape);
-  })));
+  model.setWeights(
+    model.getWeights().map((w) =>
+      tf.tidy(() => {
+        const v = w.dataSync().map((x, i) => (w.shape.length === 2 && i % 3 === 0 ? 0 : x + 0.1));
+        return tf.tensor(v, w.shape);
+      }),
+    ),
+  );
   const file = await writeTfjsModel(model, tmpDir('info'), {
-    userDefinedMetadata: { prunescope: { task: 'classification', featureNames: Array.from({ length: 10 }, (_, i) => `f${i}`), labelNames: ['a', 'b', 'c'], note: 'x' } },
+    userDefinedMetadata: {
+      prunescope: {
+        task: 'classification',
+        featureNames: Array.from({ length: 10 }, (_, i) => `f${i}`),
+        labelNames: ['a', 'b', 'c'],
+        note: 'x',
+      },
+    },
   });
   return { file, model };
 }
 
 async function run(argv: string[]): Promise<string> {
   let out = '';
-  const ctx: CliContext = { log: () => undefined, out: (t) => { out += t; }, signal: new AbortController().signal };
+  const ctx: CliContext = {
+    log: () => undefined,
+    out: (t) => {
+      out += t;
+    },
+    signal: new AbortController().signal,
+  };
   await infoCommand.run(parseArgs(argv, infoCommand.flags, 'info'), ctx);
   return out;
 }
@@ -43,10 +62,13 @@ test('info --json reports layers and counts that agree with tfjs', async () => {
   assert.equal(r.totalParams, model.countParams());
   assert.equal(r.activeParams, nonZero);
   assert.equal(r.prunedParams, model.countParams() - nonZero);
-  assert.deepEqual(r.layers.map((l) => [l.name, l.in, l.out, l.activation, l.kernelShape, l.params]), [
-    ['hidden', 10, 6, 'relu', [10, 6], model.getLayer('hidden').countParams()],
-    ['head', 6, 3, 'softmax', [6, 3], model.getLayer('head').countParams()],
-  ]);
+  assert.deepEqual(
+    r.layers.map((l) => [l.name, l.in, l.out, l.activation, l.kernelShape, l.params]),
+    [
+      ['hidden', 10, 6, 'relu', [10, 6], model.getLayer('hidden').countParams()],
+      ['head', 6, 3, 'softmax', [6, 3], model.getLayer('head').countParams()],
+    ],
+  );
   assert.equal(r.metadata?.features, 10);
   assert.deepEqual(r.metadata?.labelNames, ['a', 'b', 'c']);
   assert.deepEqual(r.metadata?.otherKeys, ['note']);
@@ -63,7 +85,9 @@ test('info text output and the CLI entry point', async () => {
   const ok = spawnSync(process.execPath, [main, 'info', file, '--json'], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal((JSON.parse(ok.stdout) as InfoReport).totalParams, model.countParams());
-  const bad = spawnSync(process.execPath, [main, 'info', path.join(path.dirname(file), 'missing.json')], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [main, 'info', path.join(path.dirname(file), 'missing.json')], {
+    encoding: 'utf8',
+  });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /prunescope info: .*missing\.json: model file does not exist/);
   model.dispose();

@@ -21,7 +21,16 @@ function cli(args: string[]): { code: number | null; stdout: string; stderr: str
 async function wineModel(): Promise<{ dir: string; file: string }> {
   await backend();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-order-'));
-  const net = Network.random({ inputSize: 13, layers: [{ name: 'h', units: 4, activation: 'tanh' }, { name: 'out', units: 3, activation: 'softmax' }] }, 11);
+  const net = Network.random(
+    {
+      inputSize: 13,
+      layers: [
+        { name: 'h', units: 4, activation: 'tanh' },
+        { name: 'out', units: 3, activation: 'softmax' },
+      ],
+    },
+    11,
+  );
   const { modelJson } = await saveModel(path.join(dir, 'm'), net);
   net.dispose();
   return { dir, file: modelJson };
@@ -30,7 +39,19 @@ async function wineModel(): Promise<{ dir: string; file: string }> {
 test('order --json: exit 0, n variances, an order and ranks that are inverse permutations of 1..n', async () => {
   const { dir, file } = await wineModel();
   const bytes = fs.readdirSync(path.dirname(file)).map((f) => fs.readFileSync(path.join(path.dirname(file), f)));
-  const r = cli(['order', file, '--data', 'wine', '--steps', '6', '--batch', '16', '--estimator', 'per-sample', '--json']);
+  const r = cli([
+    'order',
+    file,
+    '--data',
+    'wine',
+    '--steps',
+    '6',
+    '--batch',
+    '16',
+    '--estimator',
+    'per-sample',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   const n = 71;
@@ -40,11 +61,17 @@ test('order --json: exit 0, n variances, an order and ranks that are inverse per
   assert.equal(doc.variances.length, n);
   assert.equal(doc.order.length, n);
   assert.equal(doc.ranks.length, n);
-  assert.deepEqual([...doc.ranks].sort((a: number, b: number) => a - b), Array.from({ length: n }, (_, i) => i + 1));
+  assert.deepEqual(
+    [...doc.ranks].sort((a: number, b: number) => a - b),
+    Array.from({ length: n }, (_, i) => i + 1),
+  );
   doc.order.forEach((j: number, i: number) => assert.equal(doc.ranks[j], i + 1));
   for (let i = 1; i < n; i++) {
     const [a, b] = [doc.order[i - 1], doc.order[i]];
-    assert.ok(doc.variances[a] < doc.variances[b] || (doc.variances[a] === doc.variances[b] && a < b), `order not by variance at ${i}`);
+    assert.ok(
+      doc.variances[a] < doc.variances[b] || (doc.variances[a] === doc.variances[b] && a < b),
+      `order not by variance at ${i}`,
+    );
   }
   assert.ok(doc.variances.every((v: number) => v >= 0));
   assert.ok(doc.variances.some((v: number) => v > 0));
@@ -77,10 +104,31 @@ test('order: bad flags exit non-zero and name the flag', async () => {
 test('experiment freeze --json on boston linear: exit 0, rows per share x policy, files written', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-exp-'));
   const out = path.join(dir, 'out');
-  const r = cli(['experiment', 'freeze', '--data', 'boston', '--model', 'linear', '--t0', '3', '--steps', '6', '--shares', '0,0.5', '--seeds', '2', '--out', out, '--json']);
+  const r = cli([
+    'experiment',
+    'freeze',
+    '--data',
+    'boston',
+    '--model',
+    'linear',
+    '--t0',
+    '3',
+    '--steps',
+    '6',
+    '--shares',
+    '0,0.5',
+    '--seeds',
+    '2',
+    '--out',
+    out,
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
-  assert.deepEqual(doc.rows.map((x: { share: number; policy: string }) => `${x.share}/${x.policy}`), ['0/ordered', '0/random', '0.5/ordered', '0.5/random']);
+  assert.deepEqual(
+    doc.rows.map((x: { share: number; policy: string }) => `${x.share}/${x.policy}`),
+    ['0/ordered', '0/random', '0.5/ordered', '0.5/random'],
+  );
   // Linear on 13 features: 13 weights, 1 bias; weights only by default: round(0.5 * 13) = 7.
   assert.equal(doc.rows[2].frozen, 7);
   assert.equal(doc.variances.length, 14);
@@ -90,7 +138,27 @@ test('experiment freeze --json on boston linear: exit 0, rows per share x policy
   assert.deepEqual(fs.readdirSync(out).sort(), ['report.html', 'results.csv', 'results.json']);
   assert.equal(fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trimEnd().split('\n').length, 5);
   // --weights-only off: the bias joins, round(0.5 * 14) = 7 still, and the order covers 14.
-  const r2 = cli(['experiment', 'freeze', '--data', 'boston', '--model', 'linear', '--t0', '3', '--steps', '4', '--shares', '0.5', '--seeds', '1', '--weights-only', 'off', '--out', path.join(dir, 'out2'), '--json']);
+  const r2 = cli([
+    'experiment',
+    'freeze',
+    '--data',
+    'boston',
+    '--model',
+    'linear',
+    '--t0',
+    '3',
+    '--steps',
+    '4',
+    '--shares',
+    '0.5',
+    '--seeds',
+    '1',
+    '--weights-only',
+    'off',
+    '--out',
+    path.join(dir, 'out2'),
+    '--json',
+  ]);
   assert.equal(r2.code, 0, r2.stderr);
   assert.equal(JSON.parse(r2.stdout).order.length, 14);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -98,7 +166,20 @@ test('experiment freeze --json on boston linear: exit 0, rows per share x policy
 
 test('experiment freeze: bad flags exit non-zero and name the flag', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-exp-'));
-  const base = ['experiment', 'freeze', '--data', 'boston', '--model', 'linear', '--t0', '2', '--steps', '4', '--seeds', '1'];
+  const base = [
+    'experiment',
+    'freeze',
+    '--data',
+    'boston',
+    '--model',
+    'linear',
+    '--t0',
+    '2',
+    '--steps',
+    '4',
+    '--seeds',
+    '1',
+  ];
   const cases: [string[], string][] = [
     [[...base, '--weights-only', 'maybe', '--out', path.join(dir, 'a')], '--weights-only'],
     [[...base, '--estimator', 'x', '--out', path.join(dir, 'b')], '--estimator'],

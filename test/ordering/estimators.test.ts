@@ -13,9 +13,20 @@ import { autodiffGrad, perSampleAutodiff, smallNet } from './util';
 
 test('METHODS reference: d = [1,0],[0,2],[1,1] gives C_3 = [[2/3,1/3],[1/3,5/3]] whatever C_0 is', async () => {
   await backend();
-  for (const c0 of [[0, 0, 0, 0], [5, -1, 3, 0.25]]) {
+  for (const c0 of [
+    [0, 0, 0, 0],
+    [5, -1, 3, 0.25],
+  ]) {
     const c = tf.variable(tf.tensor2d(c0, [2, 2]), false);
-    [[1, 0], [0, 2], [1, 1]].forEach((d, i) => { const dt = tf.tensor1d(d); updateOuter(c, dt, i + 1); dt.dispose(); });
+    [
+      [1, 0],
+      [0, 2],
+      [1, 1],
+    ].forEach((d, i) => {
+      const dt = tf.tensor1d(d);
+      updateOuter(c, dt, i + 1);
+      dt.dispose();
+    });
     const got = c.dataSync();
     assert.ok(maxRelErr(got, [2 / 3, 1 / 3, 1 / 3, 5 / 3]) < 1e-6, `C_3 = ${Array.from(got)}`);
     // parameter 1 (index 0) has the smaller variance: frozen first.
@@ -24,7 +35,7 @@ test('METHODS reference: d = [1,0],[0,2],[1,1] gives C_3 = [[2/3,1/3],[1/3,5/3]]
   }
 });
 
-test("essay example: C = diag(0.3, 0.2, 0.25) gives I = [3, 1, 2]", () => {
+test('essay example: C = diag(0.3, 0.2, 0.25) gives I = [3, 1, 2]', () => {
   const order = orderByVariance([0.3, 0.2, 0.25]);
   assert.deepEqual(Array.from(order), [1, 2, 0]);
   assert.deepEqual(Array.from(ranksFromOrder(order)), [3, 1, 2]);
@@ -41,7 +52,14 @@ for (const head of ['softmax', 'linear'] as const) {
     const deltas = backwardDeltas(net, cache, y);
     const g1 = net.layout.map((_, l) => firstSampleGrad(cache.inputs[l], deltas[l]));
     const gS = net.layout.map((_, l) => meanGrad(cache.inputs[l], deltas[l]));
-    const flat = (g: typeof g1) => { const f = new Float64Array(net.nParams); net.layout.forEach((l, i) => { f.set(g[i].kernel.dataSync(), l.kernelOffset); f.set(g[i].bias.dataSync(), l.biasOffset); }); return f; };
+    const flat = (g: typeof g1) => {
+      const f = new Float64Array(net.nParams);
+      net.layout.forEach((l, i) => {
+        f.set(g[i].kernel.dataSync(), l.kernelOffset);
+        f.set(g[i].bias.dataSync(), l.biasOffset);
+      });
+      return f;
+    };
     const ref1 = autodiffGrad(net, x, y, 0, 1);
     const refS = autodiffGrad(net, x, y);
     assert.ok(maxRelErr(flat(g1), ref1) < 1e-5, `g1 rel err ${maxRelErr(flat(g1), ref1)}`);
@@ -62,12 +80,13 @@ function reference(net: Network, x: tf.Tensor2D, y: tf.Tensor2D) {
   const d = rows[0].map((v, j) => v - mean[j]);
   const essay = new Float64Array(p * p);
   const cov = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
-    essay[i * p + j] = d[i] * d[j];
-    let s = 0;
-    for (const r of rows) s += r[i] * r[j];
-    cov[i * p + j] = s / n - mean[i] * mean[j];
-  }
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j < p; j++) {
+      essay[i * p + j] = d[i] * d[j];
+      let s = 0;
+      for (const r of rows) s += r[i] * r[j];
+      cov[i * p + j] = s / n - mean[i] * mean[j];
+    }
   return { essay, cov };
 }
 
@@ -100,7 +119,8 @@ for (const estimator of ['essay', 'per-sample'] as const) {
         assert.equal(blocks.length, net.layout.length);
         for (const b of blocks) {
           const sub = new Float64Array(b.size * b.size);
-          for (let i = 0; i < b.size; i++) for (let j = 0; j < b.size; j++) sub[i * b.size + j] = acc[(b.offset + i) * p + b.offset + j];
+          for (let i = 0; i < b.size; i++)
+            for (let j = 0; j < b.size; j++) sub[i * b.size + j] = acc[(b.offset + i) * p + b.offset + j];
           assert.ok(maxRelErr(b.matrix, sub) < 1e-4, `block ${b.name} rel err ${maxRelErr(b.matrix, sub)}`);
         }
       }
@@ -119,33 +139,66 @@ test('essay and per-sample estimates agree in expectation over many steps', asyn
   const net = smallNet(9);
   const a = new GradientVarianceTracker(net, { estimator: 'essay' });
   const b = new GradientVarianceTracker(net, { estimator: 'per-sample' });
-  for (let s = 0; s < 200; s++) { const { x, y } = batch(1000 + s, 16, 4, 3, true); a.observeBatch(x, y); b.observeBatch(x, y); tf.dispose([x, y]); }
-  const va = a.variances(), vb = b.variances();
-  const sa = va.reduce((s, v) => s + v, 0), sb = vb.reduce((s, v) => s + v, 0);
+  for (let s = 0; s < 200; s++) {
+    const { x, y } = batch(1000 + s, 16, 4, 3, true);
+    a.observeBatch(x, y);
+    b.observeBatch(x, y);
+    tf.dispose([x, y]);
+  }
+  const va = a.variances(),
+    vb = b.variances();
+  const sa = va.reduce((s, v) => s + v, 0),
+    sb = vb.reduce((s, v) => s + v, 0);
   // E[(g_1 - g_S)^2] = Var * (1 - 1/N); the per-sample population variance has the same expectation.
   assert.ok(Math.abs(sa / sb - 1) < 0.2, `essay total ${sa} vs per-sample total ${sb}`);
-  a.dispose(); b.dispose(); net.dispose();
+  a.dispose();
+  b.dispose();
+  net.dispose();
 });
 
 test('full mode refuses a 784-300-100-10 MLP and names the memory it would need', async () => {
   await backend();
-  const net = Network.random({ inputSize: 784, layers: [{ name: 'h1', units: 300, activation: 'tanh' }, { name: 'h2', units: 100, activation: 'tanh' }, { name: 'out', units: 10, activation: 'softmax' }] }, 1);
+  const net = Network.random(
+    {
+      inputSize: 784,
+      layers: [
+        { name: 'h1', units: 300, activation: 'tanh' },
+        { name: 'h2', units: 100, activation: 'tanh' },
+        { name: 'out', units: 10, activation: 'softmax' },
+      ],
+    },
+    1,
+  );
   const n = 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10;
   const gib = ((n * n * 4) / 1024 ** 3).toFixed(1);
-  assert.throws(() => new GradientVarianceTracker(net, { mode: 'full' }), (e: unknown) =>
-    e instanceof PruneScopeError && e.code === 'too-large' && e.message.includes(`${gib} GiB`) && e.message.includes(String(n)));
+  assert.throws(
+    () => new GradientVarianceTracker(net, { mode: 'full' }),
+    (e: unknown) =>
+      e instanceof PruneScopeError &&
+      e.code === 'too-large' &&
+      e.message.includes(`${gib} GiB`) &&
+      e.message.includes(String(n)),
+  );
   net.dispose();
 });
 
 test('shared transpose: a^T delta and (a^2)^T (delta^2/N) from one materialised a^T are bit-identical to the transposed matmuls', async () => {
   await backend();
   // MNIST-sized first layer and a small one: a [N, in], delta [N, out].
-  for (const [n, m, k, seed] of [[128, 784, 300, 3], [16, 5, 6, 4]]) {
+  for (const [n, m, k, seed] of [
+    [128, 784, 300, 3],
+    [16, 5, 6, 4],
+  ]) {
     const { x: a, y: d } = batch(seed, n, m, k, false);
     const [ref, got, refSq, gotSq] = tf.tidy(() => {
       const aT = tf.transpose(a);
       const d2 = tf.mul(tf.square(d), 1 / n);
-      return [tf.matMul(a, d, true, false), tf.matMul(aT, d), tf.matMul(tf.square(a), d2, true, false), tf.matMul(tf.square(aT), d2)];
+      return [
+        tf.matMul(a, d, true, false),
+        tf.matMul(aT, d),
+        tf.matMul(tf.square(a), d2, true, false),
+        tf.matMul(tf.square(aT), d2),
+      ];
     });
     assert.deepEqual(Array.from(got.dataSync()), Array.from(ref.dataSync()), `a^T delta, ${n}x${m}x${k}`);
     assert.deepEqual(Array.from(gotSq.dataSync()), Array.from(refSq.dataSync()), `(a^2)^T delta^2, ${n}x${m}x${k}`);

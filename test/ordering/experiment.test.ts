@@ -8,8 +8,18 @@ import { Network, NetworkSpec } from '../../src/engine/model/network';
 import { DataSplit } from '../../src/engine/data/dataset';
 import { evaluate } from '../../src/engine/train/metrics';
 import { trainWithFreezing } from '../../src/engine/ordering/freezeTrain';
-import { concludeFreezeExperiment, FreezeExperimentResult, runFreezeExperiment, ShareRow } from '../../src/engine/ordering/experiment';
-import { covarianceHeatmapFigure, freezeTimelineFigure, lossVsShareFigure, orderedVarianceFigure } from '../../src/engine/ordering/figures';
+import {
+  concludeFreezeExperiment,
+  FreezeExperimentResult,
+  runFreezeExperiment,
+  ShareRow,
+} from '../../src/engine/ordering/experiment';
+import {
+  covarianceHeatmapFigure,
+  freezeTimelineFigure,
+  lossVsShareFigure,
+  orderedVarianceFigure,
+} from '../../src/engine/ordering/figures';
 import { experimentCsv } from '../../src/cli/commands/experiment-freeze';
 import { Rng } from '../../src/engine/util/random';
 
@@ -24,12 +34,27 @@ function regressionSplit(rows: number, features: number): DataSplit {
     }
     return { x, y, rows: n };
   };
-  const dataset = { name: 'synthetic', task: 'regression' as const, featureNames: Array.from({ length: features }, (_, i) => `f${i}`), targetName: 'y', x: new Float32Array(0), y: new Float32Array(0), rows, features };
+  const dataset = {
+    name: 'synthetic',
+    task: 'regression' as const,
+    featureNames: Array.from({ length: features }, (_, i) => `f${i}`),
+    targetName: 'y',
+    x: new Float32Array(0),
+    y: new Float32Array(0),
+    rows,
+    features,
+  };
   return { dataset, train: part(rows), test: part(24), seed: 1, testFraction: 0.2 };
 }
 
 // 5-4-1: kernels 20 + 4 = 24 weights, biases 4 + 1 = 5, 29 parameters.
-const SPEC: NetworkSpec = { inputSize: 5, layers: [{ name: 'h', units: 4, activation: 'tanh' }, { name: 'out', units: 1, activation: 'linear' }] };
+const SPEC: NetworkSpec = {
+  inputSize: 5,
+  layers: [
+    { name: 'h', units: 4, activation: 'tanh' },
+    { name: 'out', units: 1, activation: 'linear' },
+  ],
+};
 const KERNEL_IDX = [...Array.from({ length: 20 }, (_, i) => i), ...Array.from({ length: 4 }, (_, i) => 24 + i)];
 const BIAS_IDX = [20, 21, 22, 23, 28];
 const OPTS = { spec: SPEC, steps: 8, t0: 4, shares: [0.5, 0], seeds: 2, batchSize: 8, lr: 0.02 };
@@ -42,12 +67,23 @@ test('tiny experiment: documented shape, share 0 identical for both policies, fr
   const before = tf.memory().numTensors;
   const r = await runFreezeExperiment(split, OPTS);
   assert.equal(tf.memory().numTensors, before, 'leaked tensors');
-  assert.deepEqual(r.rows.map((x) => [x.share, x.policy]), [[0, 'ordered'], [0, 'random'], [0.5, 'ordered'], [0.5, 'random']]);
+  assert.deepEqual(
+    r.rows.map((x) => [x.share, x.policy]),
+    [
+      [0, 'ordered'],
+      [0, 'random'],
+      [0.5, 'ordered'],
+      [0.5, 'random'],
+    ],
+  );
   for (const row of r.rows) {
     assert.equal(row.train.length, 2);
     assert.equal(row.test.length, 2);
     assert.ok(Math.abs(row.testMean - mean(row.test)) < 1e-12);
-    assert.ok(Math.abs(row.trainStd - Math.abs(row.train[0] - row.train[1]) / Math.SQRT2) < 1e-9, 'sample std of two values');
+    assert.ok(
+      Math.abs(row.trainStd - Math.abs(row.train[0] - row.train[1]) / Math.SQRT2) < 1e-9,
+      'sample std of two values',
+    );
   }
   const at = (share: number, policy: string) => r.rows.find((x) => x.share === share && x.policy === policy)!;
   // Nothing frozen at share 0: both policies are the same run, seed by seed.
@@ -66,7 +102,10 @@ test('tiny experiment: documented shape, share 0 identical for both policies, fr
   assert.equal(r.timeline.lossPlain.length, 8);
   // Variances of every parameter; the order is over the candidates, least variance first.
   assert.equal(r.variances.length, 29);
-  assert.deepEqual([...r.order].sort((a, b) => a - b), KERNEL_IDX);
+  assert.deepEqual(
+    [...r.order].sort((a, b) => a - b),
+    KERNEL_IDX,
+  );
   for (let i = 1; i < r.order.length; i++) assert.ok(r.variances[r.order[i - 1]] <= r.variances[r.order[i]]);
   assert.equal(r.provenance.options?.weightsOnly, true);
   assert.equal(r.savings.share, 0.5);
@@ -80,19 +119,30 @@ test('the experiment reproduces an independent ordered run and a plain run (same
   const plain = Network.random(SPEC, 1000);
   await trainWithFreezing(plain, split, { steps: 8, batchSize: 8, lr: 0.02, seed: 0, policy: 'random' });
   const ordered = Network.random(SPEC, 1000);
-  await trainWithFreezing(ordered, split, { steps: 8, batchSize: 8, lr: 0.02, seed: 0, weightsOnly: true, stages: [{ atStep: 4, share: 0.5 }] });
+  await trainWithFreezing(ordered, split, {
+    steps: 8,
+    batchSize: 8,
+    lr: 0.02,
+    seed: 0,
+    weightsOnly: true,
+    stages: [{ atStep: 4, share: 0.5 }],
+  });
   const at = (share: number, policy: string) => r.rows.find((x) => x.share === share && x.policy === policy)!;
   assert.equal(at(0, 'random').test[0], evaluate(plain, split.test, 'regression', 0).loss);
   assert.equal(at(0.5, 'ordered').test[0], evaluate(ordered, split.test, 'regression', 0).loss);
   assert.notEqual(at(0.5, 'ordered').test[0], at(0, 'ordered').test[0], 'freezing half the weights changed nothing');
-  plain.dispose(); ordered.dispose();
+  plain.dispose();
+  ordered.dispose();
 });
 
 test('weightsOnly false: biases are candidates and the share counts all 29 parameters', async () => {
   await backend();
   const r = await runFreezeExperiment(regressionSplit(48, 5), { ...OPTS, shares: [0.5], seeds: 1, weightsOnly: false });
   assert.equal(r.rows[0].frozen, Math.round(0.5 * 29));
-  assert.deepEqual([...r.order].sort((a, b) => a - b), [...KERNEL_IDX, ...BIAS_IDX].sort((a, b) => a - b));
+  assert.deepEqual(
+    [...r.order].sort((a, b) => a - b),
+    [...KERNEL_IDX, ...BIAS_IDX].sort((a, b) => a - b),
+  );
 });
 
 test('CSV: a header and one row per share x policy, values as in the result', async () => {
@@ -102,7 +152,15 @@ test('CSV: a header and one row per share x policy, values as in the result', as
   assert.equal(lines[0], 'share,policy,frozen,train_mean,train_std,test_mean,test_std,seeds');
   assert.equal(lines.length, 1 + 2 * 2);
   const cells = lines.slice(1).map((l) => l.split(','));
-  assert.deepEqual(cells.map((c) => [Number(c[0]), c[1], Number(c[2]), Number(c[7])]), [[0, 'ordered', 0, 2], [0, 'random', 0, 2], [0.5, 'ordered', 12, 2], [0.5, 'random', 12, 2]]);
+  assert.deepEqual(
+    cells.map((c) => [Number(c[0]), c[1], Number(c[2]), Number(c[7])]),
+    [
+      [0, 'ordered', 0, 2],
+      [0, 'random', 0, 2],
+      [0.5, 'ordered', 12, 2],
+      [0.5, 'random', 12, 2],
+    ],
+  );
   cells.forEach((c, i) => assert.equal(Number(c[5]), r.rows[i].testMean));
 });
 
@@ -114,10 +172,18 @@ function row(share: number, policy: 'ordered' | 'random', test: number[]): Share
 
 test('the conclusion follows the numbers, whichever way they go', () => {
   const base = [row(0, 'ordered', [1, 1.1]), row(0, 'random', [1, 1.1])];
-  const orderedWins = concludeFreezeExperiment([...base, row(0.5, 'ordered', [1.0, 1.02]), row(0.5, 'random', [2.0, 2.02])]);
+  const orderedWins = concludeFreezeExperiment([
+    ...base,
+    row(0.5, 'ordered', [1.0, 1.02]),
+    row(0.5, 'random', [2.0, 2.02]),
+  ]);
   assert.match(orderedWins, /lower mean final test loss than random freezing at 1 of 1 shares/);
   assert.match(orderedWins, /carries information/);
-  const randomWins = concludeFreezeExperiment([...base, row(0.5, 'ordered', [2.0, 2.02]), row(0.5, 'random', [1.0, 1.02])]);
+  const randomWins = concludeFreezeExperiment([
+    ...base,
+    row(0.5, 'ordered', [2.0, 2.02]),
+    row(0.5, 'random', [1.0, 1.02]),
+  ]);
   assert.match(randomWins, /at 0 of 1 shares/);
   assert.match(randomWins, /random freezing did better/);
   const tie = concludeFreezeExperiment([...base, row(0.5, 'ordered', [1.0, 2.0]), row(0.5, 'random', [1.1, 2.1])]);
@@ -137,9 +203,17 @@ test('figures: SVG trace types only, lengths follow the inputs, band = mean +- s
   const ordered = r.rows.filter((x) => x.policy === 'ordered');
   const [band, line] = loss.data;
   assert.deepEqual(line.x, [0, 0.5]);
-  assert.deepEqual(line.y, ordered.map((x) => x.testMean));
+  assert.deepEqual(
+    line.y,
+    ordered.map((x) => x.testMean),
+  );
   assert.deepEqual(band.x, [0, 0.5, 0.5, 0]);
-  assert.deepEqual(band.y, [ordered[0].testMean + ordered[0].testStd, ordered[1].testMean + ordered[1].testStd, ordered[1].testMean - ordered[1].testStd, ordered[0].testMean - ordered[0].testStd]);
+  assert.deepEqual(band.y, [
+    ordered[0].testMean + ordered[0].testStd,
+    ordered[1].testMean + ordered[1].testStd,
+    ordered[1].testMean - ordered[1].testStd,
+    ordered[0].testMean - ordered[0].testStd,
+  ]);
   assert.equal(loss.table!.rows.length, 4);
   assert.equal(vari.data[0].x!.length, r.order.length);
   assert.deepEqual(vari.data[0].customdata, r.order);
@@ -148,7 +222,10 @@ test('figures: SVG trace types only, lengths follow the inputs, band = mean +- s
   assert.equal(timeline.data[2].x!.length, 12, 'one marker per frozen parameter');
   // A big model: the variance curve is thinned to at most 5000 points, every k-th of the order.
   const n = 12001;
-  const big = orderedVarianceFigure(Array.from({ length: n }, (_, j) => j + 1), Array.from({ length: n }, (_, j) => j));
+  const big = orderedVarianceFigure(
+    Array.from({ length: n }, (_, j) => j + 1),
+    Array.from({ length: n }, (_, j) => j),
+  );
   assert.equal(big.data[0].x!.length, Math.ceil(n / Math.ceil(n / 5000)));
   assert.equal(big.data[0].x![1], 1 + Math.ceil(n / 5000));
   // Heatmap: capped at 100 x 100, the top-left corner of the block, row-major.

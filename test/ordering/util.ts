@@ -5,7 +5,13 @@ import { flattenParams } from '../../src/engine/model/backprop';
 import { lossKindOf, meanLoss } from '../../src/engine/model/loss';
 
 export function smallNet(seed = 3, head: 'softmax' | 'linear' = 'softmax'): Network {
-  const spec: NetworkSpec = { inputSize: 4, layers: [{ name: 'h', units: 3, activation: 'tanh' }, { name: 'out', units: 3, activation: head }] };
+  const spec: NetworkSpec = {
+    inputSize: 4,
+    layers: [
+      { name: 'h', units: 3, activation: 'tanh' },
+      { name: 'out', units: 3, activation: head },
+    ],
+  };
   const net = Network.random(spec, seed);
   net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.1 * Math.sin(i + 1))); // non-zero biases
   return net;
@@ -17,7 +23,11 @@ export function autodiffGrad(net: Network, x: tf.Tensor2D, y: tf.Tensor2D, from 
   const ys = y.slice([from, 0], [count, y.shape[1]]);
   const vars = [...net.kernels, ...net.biases];
   const r = tf.variableGrads(() => meanLoss(lossKindOf(net), net.predict(xs), ys), vars);
-  const flat = flattenParams(net, net.kernels.map((k) => r.grads[k.name]), net.biases.map((b) => r.grads[b.name]));
+  const flat = flattenParams(
+    net,
+    net.kernels.map((k) => r.grads[k.name]),
+    net.biases.map((b) => r.grads[b.name]),
+  );
   tf.dispose([xs, ys, r.value, ...Object.values(r.grads)]);
   return Float64Array.from(flat);
 }

@@ -21,7 +21,16 @@ test('share grid: 51 points from 0 to 1 in steps of 0.02', () => {
 test('curves on Wine: share 0 equals the unpruned metric; share 1 (weights only) predicts from biases alone', async () => {
   await backend();
   const split = splitDataset(loadDataset('wine'), { seed: 1 });
-  const net = Network.random({ inputSize: 13, layers: [{ name: 'h', units: 6, activation: 'tanh' }, { name: 'o', units: 3, activation: 'softmax' }] }, 1);
+  const net = Network.random(
+    {
+      inputSize: 13,
+      layers: [
+        { name: 'h', units: 6, activation: 'tanh' },
+        { name: 'o', units: 3, activation: 'softmax' },
+      ],
+    },
+    1,
+  );
   await train(net, split, { epochs: 40, batchSize: 16, lr: 0.02, seed: 1, evalEvery: 0 });
   const rankers: Ranker[] = [
     { name: 'random', stochastic: true, rank: async (n, s) => randomRelevance(n, s) },
@@ -41,7 +50,8 @@ test('curves on Wine: share 0 equals the unpruned metric; share 1 (weights only)
   const cls = b2.indexOf(Math.max(...b2));
   const y = split.test.y;
   const expected = Array.from(y).filter((v) => v === cls).length / y.length;
-  for (const c of Object.values(r.curves)) assert.ok(Math.abs(c.mean[4] - expected) < 1e-9, `${c.mean[4]} vs ${expected}`);
+  for (const c of Object.values(r.curves))
+    assert.ok(Math.abs(c.mean[4] - expected) < 1e-9, `${c.mean[4]} vs ${expected}`);
   assert.equal(r.curves.random.runs.length, 3);
   assert.equal(r.curves.obd.runs.length, 1);
   assert.ok(r.curves.random.sd.some((s) => s > 0));

@@ -1,10 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeLayout, NetworkSpec } from '../../src/engine/model/network';
-import { candidateMask, pruneMaskAt, applyMask, countOnes, maskToIndices, indicesToMask } from '../../src/engine/prune/mask';
+import {
+  candidateMask,
+  pruneMaskAt,
+  applyMask,
+  countOnes,
+  maskToIndices,
+  indicesToMask,
+} from '../../src/engine/prune/mask';
 import { orderByScore } from '../../src/engine/relevance/types';
 
-const spec: NetworkSpec = { inputSize: 2, layers: [{ name: 'h', units: 2, activation: 'tanh' }, { name: 'o', units: 1, activation: 'linear' }] };
+const spec: NetworkSpec = {
+  inputSize: 2,
+  layers: [
+    { name: 'h', units: 2, activation: 'tanh' },
+    { name: 'o', units: 1, activation: 'linear' },
+  ],
+};
 // flat: h kernel 0..3, h bias 4..5, o kernel 6..7, o bias 8
 const layout = computeLayout(spec);
 

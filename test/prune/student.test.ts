@@ -15,12 +15,21 @@ for (const act of HIDDEN_ACTIVATIONS) {
   test(`student computes the masked network's function exactly and is smaller (${act})`, async () => {
     await backend();
     const rng = new Rng(11);
-    const spec: NetworkSpec = { inputSize: 6, layers: [{ name: 'h1', units: 8, activation: act }, { name: 'h2', units: 5, activation: act }, { name: 'out', units: 3, activation: 'softmax' }] };
+    const spec: NetworkSpec = {
+      inputSize: 6,
+      layers: [
+        { name: 'h1', units: 8, activation: act },
+        { name: 'h2', units: 5, activation: act },
+        { name: 'out', units: 3, activation: 'softmax' },
+      ],
+    };
     const net = Network.random(spec, 5);
     const flat = net.toFlat();
     for (let i = 0; i < flat.length; i++) flat[i] += 0.3 * rng.normal(); // non-zero biases too
     const L = net.layout;
-    const kill = (l: number, i: number, u: number) => { flat[flatIndex(L, { layer: l, kind: 'kernel', input: i, unit: u })] = 0; };
+    const kill = (l: number, i: number, u: number) => {
+      flat[flatIndex(L, { layer: l, kind: 'kernel', input: i, unit: u })] = 0;
+    };
     // h1 unit 2: all incoming pruned -> constant act(b) folded into h2's biases.
     for (let i = 0; i < 6; i++) kill(0, i, 2);
     // h1 unit 5: all outgoing pruned -> dead.
@@ -52,7 +61,13 @@ for (const act of HIDDEN_ACTIVATIONS) {
 
 test('a fully pruned hidden layer collapses to a constant network', async () => {
   await backend();
-  const spec: NetworkSpec = { inputSize: 3, layers: [{ name: 'h', units: 4, activation: 'sigmoid' }, { name: 'o', units: 2, activation: 'linear' }] };
+  const spec: NetworkSpec = {
+    inputSize: 3,
+    layers: [
+      { name: 'h', units: 4, activation: 'sigmoid' },
+      { name: 'o', units: 2, activation: 'linear' },
+    ],
+  };
   const net = Network.random(spec, 1);
   const flat = net.toFlat();
   for (let i = 0; i < 12; i++) flat[i] = 0; // all input weights
@@ -62,21 +77,31 @@ test('a fully pruned hidden layer collapses to a constant network', async () => 
   assert.deepEqual(s.widthsAfter, [1, 2]);
   const x = tf.randomNormal([5, 3]) as tf.Tensor2D;
   // Independent reference: out = sum_u sigmoid(b_u) W2[u] + b2.
-  const W2 = flat.subarray(16, 24), b2 = flat.subarray(24, 26);
+  const W2 = flat.subarray(16, 24),
+    b2 = flat.subarray(24, 26);
   for (let j = 0; j < 2; j++) {
     let ref = b2[j];
     for (let u = 0; u < 4; u++) ref += W2[u * 2 + j] / (1 + Math.exp(-flat[12 + u]));
     const got = s.network.predict(x).arraySync() as number[][];
     for (const row of got) assert.ok(Math.abs(row[j] - ref) < 1e-5);
   }
-  x.dispose(); net.dispose(); s.network.dispose();
+  x.dispose();
+  net.dispose();
+  s.network.dispose();
 });
 
 import { selectNeurons } from '../../src/engine/prune/neuronSelect';
 
 test('neuron selection keeps the neurons with the largest summed relevance and reaches the widths', async () => {
   await backend();
-  const spec: NetworkSpec = { inputSize: 4, layers: [{ name: 'h1', units: 6, activation: 'tanh' }, { name: 'h2', units: 5, activation: 'relu' }, { name: 'o', units: 2, activation: 'linear' }] };
+  const spec: NetworkSpec = {
+    inputSize: 4,
+    layers: [
+      { name: 'h1', units: 6, activation: 'tanh' },
+      { name: 'h2', units: 5, activation: 'relu' },
+      { name: 'o', units: 2, activation: 'linear' },
+    ],
+  };
   const net = Network.random(spec, 2);
   const L = net.layout;
   const scores = new Float64Array(net.nParams).fill(1);
@@ -93,5 +118,6 @@ test('neuron selection keeps the neurons with the largest summed relevance and r
   assert.deepEqual(s.widthsAfter, [2, 1, 2]);
   assert.deepEqual(s.keptUnits.slice(0, 2), [[1, 4], [0]]);
   assert.throws(() => selectNeurons(net, scores, { widths: [7, 1] }), /widths.*\[1, 6\]/);
-  net.dispose(); s.network.dispose();
+  net.dispose();
+  s.network.dispose();
 });

@@ -33,24 +33,48 @@ function accuracyWith(net: Network, split: DataSplit, r: RelevanceResult, share:
 test('studentAtBestShare picks the largest share within one accuracy point of the teacher', async () => {
   await backend();
   const split = splitDataset(loadDataset('wine'), { seed: 0 });
-  const net = Network.random({ inputSize: 13, layers: [{ name: 'h', units: 16, activation: 'tanh' }, { name: 'o', units: 3, activation: 'softmax' }] }, 2);
+  const net = Network.random(
+    {
+      inputSize: 13,
+      layers: [
+        { name: 'h', units: 16, activation: 'tanh' },
+        { name: 'o', units: 3, activation: 'softmax' },
+      ],
+    },
+    2,
+  );
   await train(net, split, { epochs: 30, batchSize: 16, lr: 0.01, seed: 0, evalEvery: 0 });
   const rng = new Rng(5);
   const rankings = {
-    obd: ranking(Float64Array.from(net.toFlat(), (w) => Math.abs(w)), 'obd'),
-    random: ranking(Float64Array.from({ length: net.nParams }, () => rng.next()), 'random'),
+    obd: ranking(
+      Float64Array.from(net.toFlat(), (w) => Math.abs(w)),
+      'obd',
+    ),
+    random: ranking(
+      Float64Array.from({ length: net.nParams }, () => rng.next()),
+      'random',
+    ),
   };
   const shares = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-  const curves = await qualityCurves(net, split, Object.entries(rankings).map(([name, r]) => ({ name, rank: async () => r })), { shares });
+  const curves = await qualityCurves(
+    net,
+    split,
+    Object.entries(rankings).map(([name, r]) => ({ name, rank: async () => r })),
+    { shares },
+  );
   const best = studentAtBestShare(net, split, curves, rankings, { maxDrop: 0.01 });
   const base = accuracyWith(net, split, rankings.obd, 0);
   assert.ok(Math.abs(best.baseline - base) < 1e-9);
   assert.ok(Math.abs(accuracyWith(net, split, rankings[best.method as 'obd'], best.share) - best.metric) < 1e-9);
   assert.ok(best.metric >= base - 0.01 - 1e-12);
   for (const [name, r] of Object.entries(rankings)) {
-    for (const s of shares.filter((s) => s > best.share)) assert.ok(accuracyWith(net, split, r, s) < base - 0.01, `${name} at ${s} also qualifies`);
+    for (const s of shares.filter((s) => s > best.share))
+      assert.ok(accuracyWith(net, split, r, s) < base - 0.01, `${name} at ${s} also qualifies`);
   }
   assert.ok(best.share > 0, 'magnitude pruning keeps accuracy at some share > 0');
-  assert.equal(best.mask.reduce((a, b) => a + b, 0), Math.round(best.share * (13 * 16 + 16 * 3)));
+  assert.equal(
+    best.mask.reduce((a, b) => a + b, 0),
+    Math.round(best.share * (13 * 16 + 16 * 3)),
+  );
   net.dispose();
 });

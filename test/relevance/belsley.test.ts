@@ -41,11 +41,12 @@ function randomCovariance(n: number, seed: number): Float64Array {
   const b = Array.from({ length: n * m }, () => rng.normal());
   for (let i = 1; i < n; i += 2) for (let c = 0; c < m; c++) b[i * m + c] += 2 * b[(i - 1) * m + c];
   const s = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let v = 0;
-    for (let c = 0; c < m; c++) v += b[i * m + c] * b[j * m + c];
-    s[i * n + j] = v / m * (1 + i) * (1 + j); // unequal scales: standardisation matters
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let v = 0;
+      for (let c = 0; c < m; c++) v += b[i * m + c] * b[j * m + c];
+      s[i * n + j] = (v / m) * (1 + i) * (1 + j); // unequal scales: standardisation matters
+    }
   return s;
 }
 
@@ -76,7 +77,10 @@ for (const n of [4, 9, 16]) {
     // zeta = argmax of column xi = 0 in the reference too.
     let best = 0;
     for (let i = 1; i < n; i++) {
-      const v = (k: number) => ref.vectors[cols[0]][k] ** 2 / Math.abs(ref.values[cols[0]]) / cols.reduce((a, j) => a + ref.vectors[j][k] ** 2 / Math.abs(ref.values[j]), 0);
+      const v = (k: number) =>
+        ref.vectors[cols[0]][k] ** 2 /
+        Math.abs(ref.values[cols[0]]) /
+        cols.reduce((a, j) => a + ref.vectors[j][k] ** 2 / Math.abs(ref.values[j]), 0);
       if (v(i) > v(best)) best = i;
     }
     assert.equal(res.zeta, best);
@@ -90,7 +94,11 @@ test('exact and fast orderings are permutations and agree on their first element
     const fast = belsley(s, n, { ordering: 'fast' });
     assert.equal(exact.order[0], fast.order[0]);
     assert.equal(exact.order[0], exact.zeta);
-    for (const o of [exact.order, fast.order]) assert.deepEqual([...o].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+    for (const o of [exact.order, fast.order])
+      assert.deepEqual(
+        [...o].sort((a, b) => a - b),
+        Array.from({ length: n }, (_, i) => i),
+      );
   }
 });
 
@@ -99,13 +107,15 @@ test('exact ordering removes the collinear pair first: x3 = x0 + x1 + tiny noise
   // is removed the dependency is gone, so the next removals carry no information about it - but
   // the first must come from the dependency.
   const rng = new Rng(11);
-  const m = 400, n = 5;
+  const m = 400,
+    n = 5;
   const x = Array.from({ length: m }, () => {
-    const a = rng.normal(), b = rng.normal();
+    const a = rng.normal(),
+      b = rng.normal();
     return [a, b, rng.normal(), a + b + 1e-3 * rng.normal(), rng.normal()];
   });
   const s = new Float64Array(n * n);
-  for (const row of x) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] += row[i] * row[j] / m;
+  for (const row of x) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] += (row[i] * row[j]) / m;
   const r = belsley(s, n, { ordering: 'exact' });
   assert.ok([0, 1, 3].includes(r.order[0]), `first removed ${r.order[0]}`);
   assert.ok(r.conditionIndices[0] > 1e5, `eta max ${r.conditionIndices[0]}`);
@@ -113,9 +123,22 @@ test('exact ordering removes the collinear pair first: x3 = x0 + x1 + tiny noise
 
 test('bad input: asymmetric, non-positive variance, non-unit correlation diagonal, exact above the limit', () => {
   const isBad = (re: RegExp) => (e: unknown) => e instanceof PruneScopeError && re.test(e.message);
-  assert.throws(() => belsley(Float64Array.from([1, 0.5, 0.4, 1]), 2, { source: 'S.csv' }), isBad(/S\.csv: matrix: not symmetric at \(row 0, column 1\)/));
+  assert.throws(
+    () => belsley(Float64Array.from([1, 0.5, 0.4, 1]), 2, { source: 'S.csv' }),
+    isBad(/S\.csv: matrix: not symmetric at \(row 0, column 1\)/),
+  );
   assert.throws(() => belsley(Float64Array.from([1, 0, 0, 0]), 2), isBad(/diagonal entry \(row 1, column 1\)/));
-  assert.throws(() => belsley(Float64Array.from([2, 0, 0, 1]), 2, { input: 'correlation' }), isBad(/1 on the diagonal/));
-  assert.throws(() => belsley(new Float64Array(9).fill(0).map((_, i) => (i % 4 === 0 ? 1 : 0)), 3, { ordering: 'exact', exactLimit: 2 }),
-    (e: unknown) => e instanceof PruneScopeError && e.code === 'too-large' && /--ordering fast/.test(e.message));
+  assert.throws(
+    () => belsley(Float64Array.from([2, 0, 0, 1]), 2, { input: 'correlation' }),
+    isBad(/1 on the diagonal/),
+  );
+  assert.throws(
+    () =>
+      belsley(
+        new Float64Array(9).fill(0).map((_, i) => (i % 4 === 0 ? 1 : 0)),
+        3,
+        { ordering: 'exact', exactLimit: 2 },
+      ),
+    (e: unknown) => e instanceof PruneScopeError && e.code === 'too-large' && /--ordering fast/.test(e.message),
+  );
 });

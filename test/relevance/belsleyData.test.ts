@@ -13,10 +13,14 @@ const hald = Float64Array.from({ length: 52 }, (_, k) => [X1, X2, X3, X4][k % 4]
 test('Hald cement with intercept: BKW indices and proportions on the last component (printed precision)', () => {
   const r = belsleyData(hald, 13, 4, { intercept: true });
   const want = [249.578252, 10.462074, 3.777529, 2.727214, 1]; // decreasing, as returned
-  want.forEach((w, j) => assert.ok(Math.abs(r.conditionIndicesBKW[j] - w) < 5e-7, `BKW[${j}] = ${r.conditionIndicesBKW[j]}`));
+  want.forEach((w, j) =>
+    assert.ok(Math.abs(r.conditionIndicesBKW[j] - w) < 5e-7, `BKW[${j}] = ${r.conditionIndicesBKW[j]}`),
+  );
   want.forEach((w, j) => assert.ok(Math.abs(r.conditionIndices[j] - w * w) < 5e-7 * 2 * w, `essay eta[${j}]`));
   const last = [0.99987, 0.93157, 0.99687, 0.94985, 0.9973]; // intercept, X1..X4 on eta = 249.58
-  last.forEach((w, i) => assert.ok(Math.abs(r.proportions[i * 5 + r.xi] - w) < 5e-6, `q[${i}] = ${r.proportions[i * 5]}`));
+  last.forEach((w, i) =>
+    assert.ok(Math.abs(r.proportions[i * 5 + r.xi] - w) < 5e-6, `q[${i}] = ${r.proportions[i * 5]}`),
+  );
   assert.equal(r.zeta, 0); // the intercept has the largest share
   assert.equal(r.order[0], 0);
   assert.equal(belsleyData(hald, 13, 4, { intercept: true, ordering: 'fast' }).order[0], 0);
@@ -31,5 +35,8 @@ test('column scaling makes the diagnostic invariant to column units', () => {
 
 test('a zero column is refused naming the column', () => {
   const x = Float64Array.from([1, 0, 2, 0, 3, 0]);
-  assert.throws(() => belsleyData(x, 3, 2, { source: 'X.csv' }), (e: unknown) => e instanceof PruneScopeError && /X\.csv: column 1/.test(e.message));
+  assert.throws(
+    () => belsleyData(x, 3, 2, { source: 'X.csv' }),
+    (e: unknown) => e instanceof PruneScopeError && /X\.csv: column 1/.test(e.message),
+  );
 });

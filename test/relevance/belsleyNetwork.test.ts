@@ -21,12 +21,21 @@ import { PruneScopeError } from '../../src/engine/errors';
 import { Rng } from '../../src/engine/util/random';
 import { linearRegression } from '../train/fixtures';
 
-const SPEC: NetworkSpec = { inputSize: 3, layers: [{ name: 'h', units: 2, activation: 'tanh' }, { name: 'out', units: 1, activation: 'linear' }] };
+const SPEC: NetworkSpec = {
+  inputSize: 3,
+  layers: [
+    { name: 'h', units: 2, activation: 'tanh' },
+    { name: 'out', units: 1, activation: 'linear' },
+  ],
+};
 
 /** 3-2-1 tanh, 11 parameters, all nonzero (Network.random would leave the biases at 0 = pruned). */
 function tinyNet(seed = 3): Network {
   const rng = new Rng(seed);
-  return Network.fromFlat(SPEC, Float32Array.from({ length: 11 }, () => rng.uniform(0.2, 1.2) * (rng.next() < 0.5 ? -1 : 1)));
+  return Network.fromFlat(
+    SPEC,
+    Float32Array.from({ length: 11 }, () => rng.uniform(0.2, 1.2) * (rng.next() < 0.5 ? -1 : 1)),
+  );
 }
 
 /** Gauss-Jordan inverse with partial pivoting (independent of the product's eigh). */
@@ -42,12 +51,18 @@ function invert(a: Float64Array, n: number): Float64Array {
       [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
     }
     const d = m[c * n + c];
-    for (let k = 0; k < n; k++) { m[c * n + k] /= d; inv[c * n + k] /= d; }
+    for (let k = 0; k < n; k++) {
+      m[c * n + k] /= d;
+      inv[c * n + k] /= d;
+    }
     for (let r = 0; r < n; r++) {
       if (r === c) continue;
       const f = m[r * n + c];
       if (f === 0) continue;
-      for (let k = 0; k < n; k++) { m[r * n + k] -= f * m[c * n + k]; inv[r * n + k] -= f * inv[c * n + k]; }
+      for (let k = 0; k < n; k++) {
+        m[r * n + k] -= f * m[c * n + k];
+        inv[r * n + k] -= f * inv[c * n + k];
+      }
     }
   }
   return inv;
@@ -58,7 +73,11 @@ function invert(a: Float64Array, n: number): Float64Array {
  * (N * GGN + tau I) restricted to the active rows/columns, tau = (#active) / sum w^2, inverted;
  * diagonalLayers get an identity block (what a diagonal block standardises to).
  */
-async function denseLaplace(net: Network, split: DataSplit, diagonalLayers: number[] = []): Promise<{ s: Float64Array; active: number[] }> {
+async function denseLaplace(
+  net: Network,
+  split: DataSplit,
+  diagonalLayers: number[] = [],
+): Promise<{ s: Float64Array; active: number[] }> {
   const w = net.toFlat();
   const active = Array.from(w.keys()).filter((j) => w[j] !== 0);
   const n = active.length;
@@ -67,19 +86,26 @@ async function denseLaplace(net: Network, split: DataSplit, diagonalLayers: numb
   const y = yTensor(split.train, split.dataset.task, numClasses(split.dataset));
   const N = split.train.rows;
   for (const lay of net.layout) {
-    const pos = active.map((j, p) => [j, p]).filter(([j]) => j >= lay.kernelOffset && j < lay.biasOffset + lay.biasSize);
+    const pos = active
+      .map((j, p) => [j, p])
+      .filter(([j]) => j >= lay.kernelOffset && j < lay.biasOffset + lay.biasSize);
     const m = pos.length;
-    if (diagonalLayers.includes(lay.index)) { for (const [, p] of pos) s[p * n + p] = 1; continue; }
+    if (diagonalLayers.includes(lay.index)) {
+      for (const [, p] of pos) s[p * n + p] = 1;
+      continue;
+    }
     const g = await ggnLayerBlock(net, x, y, lay.index);
     const P = g.size;
     const tau = m / pos.reduce((acc, [j]) => acc + w[j] * w[j], 0);
     const h = new Float64Array(m * m);
     for (let a = 0; a < m; a++) {
-      for (let b = 0; b < m; b++) h[a * m + b] = N * g.values[(pos[a][0] - lay.kernelOffset) * P + pos[b][0] - lay.kernelOffset];
+      for (let b = 0; b < m; b++)
+        h[a * m + b] = N * g.values[(pos[a][0] - lay.kernelOffset) * P + pos[b][0] - lay.kernelOffset];
       h[a * m + a] += tau;
     }
     const inv = invert(h, m);
-    for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) s[pos[a][1] * n + pos[b][1]] = 0.5 * (inv[a * m + b] + inv[b * m + a]);
+    for (let a = 0; a < m; a++)
+      for (let b = 0; b < m; b++) s[pos[a][1] * n + pos[b][1]] = 0.5 * (inv[a * m + b] + inv[b * m + a]);
   }
   x.dispose();
   y.dispose();
@@ -88,23 +114,38 @@ async function denseLaplace(net: Network, split: DataSplit, diagonalLayers: numb
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
   assert.equal(a.length, b.length, `${what}: length`);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
 }
 
 function isPermutation(order: ArrayLike<number>, n: number): boolean {
   const seen = new Uint8Array(n);
-  for (const j of Array.from(order)) { if (j < 0 || j >= n || seen[j]) return false; seen[j] = 1; }
+  for (const j of Array.from(order)) {
+    if (j < 0 || j >= n || seen[j]) return false;
+    seen[j] = 1;
+  }
   return order.length === n;
 }
 
 /** Compare a result's extras (full proportions, since n is small) with the dense belsley() result. */
-function checkAgainstDense(r: Awaited<ReturnType<typeof belsleyRelevance>>, dense: ReturnType<typeof belsley>, active: number[]): void {
-  const ex = r.extra as { conditionIndices: number[]; conditionIndicesBKW: number[]; proportions: number[][]; proportionParameters: number[]; zeta: number };
+function checkAgainstDense(
+  r: Awaited<ReturnType<typeof belsleyRelevance>>,
+  dense: ReturnType<typeof belsley>,
+  active: number[],
+): void {
+  const ex = r.extra as {
+    conditionIndices: number[];
+    conditionIndicesBKW: number[];
+    proportions: number[][];
+    proportionParameters: number[];
+    zeta: number;
+  };
   close(ex.conditionIndices, dense.conditionIndices, 1e-7, 'eta');
   close(ex.conditionIndicesBKW, dense.conditionIndicesBKW, 1e-7, 'eta BKW');
   assert.deepEqual(ex.proportionParameters, active);
   const n = active.length;
-  for (let i = 0; i < n; i++) close(ex.proportions[i], Array.from(dense.proportions.subarray(i * n, i * n + n)), 1e-6, `q row ${i}`);
+  for (let i = 0; i < n; i++)
+    close(ex.proportions[i], Array.from(dense.proportions.subarray(i * n, i * n + n)), 1e-6, `q row ${i}`);
   assert.equal(ex.zeta, active[dense.zeta]);
 }
 
@@ -120,7 +161,11 @@ test('laplace, 3-2-1: block-wise condition indices, proportions and exact/fast o
     const dense = belsley(s, 11, { ordering });
     const r = await belsleyRelevance(net, split, { covariance: 'laplace', ordering });
     checkAgainstDense(r, dense, active);
-    assert.deepEqual(Array.from(r.order), Array.from(dense.order, (i) => active[i]), ordering);
+    assert.deepEqual(
+      Array.from(r.order),
+      Array.from(dense.order, (i) => active[i]),
+      ordering,
+    );
     assert.equal(r.variant, ordering);
   }
   // Default: 11 <= 200 active parameters, so exact.
@@ -135,7 +180,9 @@ test('pruned (exactly zero) parameters go first by flat index and are excluded f
   const { split } = linearRegression(40, 3, 12);
   const net = tinyNet(5);
   const w = net.toFlat();
-  w[9] = 0; w[1] = 0; w[7] = 0; // two in layer h (kernel 1, bias 7), one in out (kernel 9)
+  w[9] = 0;
+  w[1] = 0;
+  w[7] = 0; // two in layer h (kernel 1, bias 7), one in out (kernel 9)
   net.setFlat(w);
   const { s, active } = await denseLaplace(net, split);
   assert.equal(active.length, 8);
@@ -144,7 +191,10 @@ test('pruned (exactly zero) parameters go first by flat index and are excluded f
   const r = await belsleyRelevance(net, split, { ordering: 'exact' });
   assert.equal(tf.memory().numTensors, before, 'tensors leaked');
   assert.deepEqual(Array.from(r.order.subarray(0, 3)), [1, 7, 9]);
-  assert.deepEqual(Array.from(r.order.subarray(3)), Array.from(dense.order, (i) => active[i]));
+  assert.deepEqual(
+    Array.from(r.order.subarray(3)),
+    Array.from(dense.order, (i) => active[i]),
+  );
   checkAgainstDense(r, dense, active);
   assert.ok(isPermutation(r.order, 11));
   r.order.forEach((j, p) => assert.equal(r.scores[j], p));
@@ -168,12 +218,18 @@ test('blockBelsley equals dense belsley() for several random SPD blocks and a si
     at += m;
     const b = Array.from({ length: m * (m + 2) }, () => rng.normal());
     const mat = new Float64Array(m * m);
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
-      let v = 0;
-      for (let k = 0; k < m + 2; k++) v += b[i * (m + 2) + k] * b[j * (m + 2) + k] * (1 + i + j) ** 0.5;
-      mat[i * m + j] = v;
-    }
-    for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) { const v = 0.5 * (mat[i * m + j] + mat[j * m + i]); mat[i * m + j] = v; mat[j * m + i] = v; }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < m; j++) {
+        let v = 0;
+        for (let k = 0; k < m + 2; k++) v += b[i * (m + 2) + k] * b[j * (m + 2) + k] * (1 + i + j) ** 0.5;
+        mat[i * m + j] = v;
+      }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < i; j++) {
+        const v = 0.5 * (mat[i * m + j] + mat[j * m + i]);
+        mat[i * m + j] = v;
+        mat[j * m + i] = v;
+      }
     for (let i = 0; i < m; i++) mat[i * m + i] += 0.05;
     blocks.push({ name: `b${blocks.length}`, indices: Int32Array.from(idx), matrix: mat });
   }
@@ -182,13 +238,18 @@ test('blockBelsley equals dense belsley() for several random SPD blocks and a si
   const s = new Float64Array(n * n);
   for (const b of blocks) {
     const m = b.indices.length;
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) s[pos.get(b.indices[i])! * n + pos.get(b.indices[j])!] = b.matrix[i * m + j];
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < m; j++) s[pos.get(b.indices[i])! * n + pos.get(b.indices[j])!] = b.matrix[i * m + j];
   }
   for (const ordering of ['exact', 'fast'] as const) {
     const dense = belsley(s, n, { ordering });
     const r = blockBelsley(blocks, { ordering });
     close(r.conditionIndices, dense.conditionIndices, 1e-8, 'eta');
-    assert.deepEqual(Array.from(r.order), Array.from(dense.order, (i) => flat[i]), ordering);
+    assert.deepEqual(
+      Array.from(r.order),
+      Array.from(dense.order, (i) => flat[i]),
+      ordering,
+    );
     assert.equal(r.zeta, flat[dense.zeta]);
     // Proportions, matched by component: block b's local column j is global column r.blocks[b].columns[j].
     for (const b of r.blocks) {
@@ -214,10 +275,16 @@ test('blockLimit: a layer over the limit is diagonal (identity correlation block
   const { s, active } = await denseLaplace(net, split, [0]); // layer h has 8 parameters > blockLimit 4
   const dense = belsley(s, 11, { ordering: 'exact' });
   const r = await belsleyRelevance(net, split, { blockLimit: 4, ordering: 'exact' });
-  assert.deepEqual(Array.from(r.order), Array.from(dense.order, (i) => active[i]));
+  assert.deepEqual(
+    Array.from(r.order),
+    Array.from(dense.order, (i) => active[i]),
+  );
   checkAgainstDense(r, dense, active);
   const layers = (r.extra!.construction as { layers: { layer: string; kind: string }[] }).layers;
-  assert.deepEqual(layers.map((l) => l.kind), ['diagonal', 'full']);
+  assert.deepEqual(
+    layers.map((l) => l.kind),
+    ['diagonal', 'full'],
+  );
   assert.equal((r.provenance.options as { blockLimit: number }).blockLimit, 4);
   net.dispose();
 });
@@ -231,11 +298,11 @@ test('trajectory path: two parameters moving together are the worst near-depende
   for (let a = 0; a < k; a++) {
     const base = rng.normal();
     raw[a * n + 0] = rng.normal();
-    raw[a * n + 1] = base;                          // flat 2
+    raw[a * n + 1] = base; // flat 2
     raw[a * n + 2] = rng.normal();
     raw[a * n + 3] = 2 * base + 0.02 * rng.normal(); // flat 5 follows flat 2
     raw[a * n + 4] = rng.normal();
-    raw[a * n + 5] = 0.75;                           // flat 8 never moves
+    raw[a * n + 5] = 0.75; // flat 8 never moves
   }
   const t = fromSnapshots(raw, k, active, k);
   assert.deepEqual(t.constant, [8]);
@@ -252,15 +319,20 @@ test('trajectory path: two parameters moving together are the worst near-depende
     for (let a = 0; a < k; a++) z[a * m + i] = (t.snaps[a * m + i] - mean) / Math.sqrt(ss);
   }
   const R = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
-    let v = 0;
-    for (let a = 0; a < k; a++) v += z[a * m + i] * z[a * m + j];
-    R[i * m + j] = (1 - rho) * v + (i === j ? rho : 0);
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < m; j++) {
+      let v = 0;
+      for (let a = 0; a < k; a++) v += z[a * m + i] * z[a * m + j];
+      R[i * m + j] = (1 - rho) * v + (i === j ? rho : 0);
+    }
   for (const ordering of ['exact', 'fast'] as const) {
     const dense = belsley(R, m, { ordering, input: 'correlation' });
     const got = trajectoryBelsley(t, rho, ordering);
-    assert.deepEqual(Array.from(got.order), Array.from(dense.order, (i) => t.moving[i]), ordering);
+    assert.deepEqual(
+      Array.from(got.order),
+      Array.from(dense.order, (i) => t.moving[i]),
+      ordering,
+    );
     close(got.result!.conditionIndices, dense.conditionIndices, 1e-8, 'eta');
     // The strongly collinear pair owns the worst component: zeta and its partner are 2 and 5.
     assert.ok([2, 5].includes(t.moving[got.result!.zeta]));
@@ -285,13 +357,26 @@ test('trajectory source end to end: a permutation, pruned first, model unchanged
   assert.equal(r.covariance, 'trajectory');
   assert.equal(r.provenance.covariance, 'trajectory');
   const o = r.provenance.options as Record<string, unknown>;
-  assert.equal(o.snapshots, 30); assert.equal(o.every, 2); assert.equal(o.rho, 0.05); assert.equal(o.steps, 60);
+  assert.equal(o.snapshots, 30);
+  assert.equal(o.every, 2);
+  assert.equal(o.rho, 0.05);
+  assert.equal(o.steps, 60);
   assert.equal(r.provenance.seed, 1);
   // A cancelled job stops with a 'cancelled' error and leaves no tensors behind.
   const ac = new AbortController();
   let calls = 0;
-  await assert.rejects(belsleyRelevance(net, split, { covariance: 'trajectory', snapshots: 30, every: 2, signal: ac.signal, onProgress: () => { if (++calls === 5) ac.abort(); } }),
-    (e: unknown) => e instanceof PruneScopeError && e.code === 'cancelled');
+  await assert.rejects(
+    belsleyRelevance(net, split, {
+      covariance: 'trajectory',
+      snapshots: 30,
+      every: 2,
+      signal: ac.signal,
+      onProgress: () => {
+        if (++calls === 5) ac.abort();
+      },
+    }),
+    (e: unknown) => e instanceof PruneScopeError && e.code === 'cancelled',
+  );
   assert.equal(tf.memory().numTensors, before, 'tensors leaked after cancel');
   // Same seed, same result (seeded minibatches).
   const again = await belsleyRelevance(net, split, { covariance: 'trajectory', snapshots: 30, every: 2, seed: 1 });
@@ -299,7 +384,7 @@ test('trajectory source end to end: a permutation, pruned first, model unchanged
   net.dispose();
 });
 
-test('gradient source: its blocks are the ordering tracker\'s blocks (same steps, seed, batches), and its order is dense belsley() on them', async () => {
+test("gradient source: its blocks are the ordering tracker's blocks (same steps, seed, batches), and its order is dense belsley() on them", async () => {
   await backend();
   const { split } = linearRegression(50, 3, 15);
   const net = tinyNet(10);
@@ -314,7 +399,11 @@ test('gradient source: its blocks are the ordering tracker\'s blocks (same steps
     const m = rb.size;
     let scale = 0;
     for (const v of rb.matrix) scale = Math.max(scale, Math.abs(v));
-    for (let i = 0; i < m * m; i++) assert.ok(Math.abs(b.matrix[i] - rb.matrix[i]) <= 1e-4 * scale, `${b.name}[${i}]: ${b.matrix[i]} vs ${rb.matrix[i]}`);
+    for (let i = 0; i < m * m; i++)
+      assert.ok(
+        Math.abs(b.matrix[i] - rb.matrix[i]) <= 1e-4 * scale,
+        `${b.name}[${i}]: ${b.matrix[i]} vs ${rb.matrix[i]}`,
+      );
   }
   const before = tf.memory().numTensors;
   const r = await belsleyRelevance(net, split, { covariance: 'gradient', ...opts, ordering: 'exact' });
@@ -347,16 +436,46 @@ test('variational-full is refused: mean-field posterior, diagonal S, R = I; sugg
     assert.ok(e.message.includes(VARIATIONAL_FULL_REFUSAL));
     return true;
   });
-  await assert.rejects(belsleyRelevance(net, split, { covariance: 'hessian' as never }), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'covariance' && /laplace, trajectory, gradient/.test(e.context.expected ?? ''));
-  await assert.rejects(belsleyRelevance(net, split, { blockLimit: 0 }), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'blockLimit');
-  await assert.rejects(belsleyRelevance(net, split, { covariance: 'trajectory', rho: 0 }), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'rho');
-  const wide = Network.fromFlat({ inputSize: 3, layers: [{ name: 'h', units: 70, activation: 'tanh' }, { name: 'out', units: 1, activation: 'linear' }] },
-    Float32Array.from({ length: 3 * 70 + 70 + 71 }, (_, j) => 0.1 + ((j * 37) % 11) / 20));
+  await assert.rejects(
+    belsleyRelevance(net, split, { covariance: 'hessian' as never }),
+    (e: unknown) =>
+      e instanceof PruneScopeError &&
+      e.context.field === 'covariance' &&
+      /laplace, trajectory, gradient/.test(e.context.expected ?? ''),
+  );
+  await assert.rejects(
+    belsleyRelevance(net, split, { blockLimit: 0 }),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'blockLimit',
+  );
+  await assert.rejects(
+    belsleyRelevance(net, split, { covariance: 'trajectory', rho: 0 }),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'rho',
+  );
+  const wide = Network.fromFlat(
+    {
+      inputSize: 3,
+      layers: [
+        { name: 'h', units: 70, activation: 'tanh' },
+        { name: 'out', units: 1, activation: 'linear' },
+      ],
+    },
+    Float32Array.from({ length: 3 * 70 + 70 + 71 }, (_, j) => 0.1 + ((j * 37) % 11) / 20),
+  );
   // Layer h has 280 active parameters > 256: the exact ordering (one re-decomposition per removal) is refused.
-  await assert.rejects(belsleyRelevance(wide, split, { ordering: 'exact' }), (e: unknown) => e instanceof PruneScopeError && e.code === 'too-large' && e.context.field === 'ordering' && /256/.test(e.context.expected ?? ''));
+  await assert.rejects(
+    belsleyRelevance(wide, split, { ordering: 'exact' }),
+    (e: unknown) =>
+      e instanceof PruneScopeError &&
+      e.code === 'too-large' &&
+      e.context.field === 'ordering' &&
+      /256/.test(e.context.expected ?? ''),
+  );
   wide.dispose();
   net.setFlat(new Float32Array(11));
-  await assert.rejects(belsleyRelevance(net, split), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'parameters');
+  await assert.rejects(
+    belsleyRelevance(net, split),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'parameters',
+  );
   net.dispose();
 });
 
@@ -377,6 +496,9 @@ test('computeRelevance with method belsley: same order as belsleyRelevance, prov
   assert.match(String((p.options as { prior: string }).prior), /mean\(w\^2\)/);
   assert.equal(p.data!.rows, 40);
   assert.ok(p.modelHash && p.modelHash.length === 16);
-  await assert.rejects(computeRelevance(net, split, { method: 'belsley', covariance: 'nope' }), (e: unknown) => e instanceof PruneScopeError && e.context.field === 'covariance');
+  await assert.rejects(
+    computeRelevance(net, split, { method: 'belsley', covariance: 'nope' }),
+    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'covariance',
+  );
   net.dispose();
 });

@@ -5,7 +5,11 @@ import { orderByScore } from '../../src/engine/relevance/types';
 
 test('OBD least-squares reference case (METHODS.md 6): diag H = [35, 56] -> saliency [17.5, 7], parameter 2 first', () => {
   // loss 1/2 ||y - Xw||^2 with X = [[1,2],[3,4],[5,6]]: H = X^T X, so diag H = column sums of squares.
-  const X = [[1, 2], [3, 4], [5, 6]];
+  const X = [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ];
   const diag = [0, 1].map((j) => X.reduce((s, r) => s + r[j] * r[j], 0));
   assert.deepEqual(diag, [35, 56]);
   const s = obdSaliency(diag, [1, -0.5]);
@@ -22,10 +26,20 @@ import { Rng } from '../../src/engine/util/random';
 test('OBD on a linear regression network equals the closed form: mean-MSE Hessian diag = (2/N) sum x^2', async () => {
   await backend();
   const rng = new Rng(2);
-  const N = 40, m = 3;
+  const N = 40,
+    m = 3;
   const x = Float32Array.from({ length: N * m }, () => rng.normal());
   const y = Float32Array.from({ length: N }, () => rng.normal());
-  const ds: Dataset = { name: 'synthetic', task: 'regression', featureNames: ['a', 'b', 'c'], targetName: 'y', x, y, rows: N, features: m };
+  const ds: Dataset = {
+    name: 'synthetic',
+    task: 'regression',
+    featureNames: ['a', 'b', 'c'],
+    targetName: 'y',
+    x,
+    y,
+    rows: N,
+    features: m,
+  };
   const split: DataSplit = { dataset: ds, train: { x, y, rows: N }, test: { x, y, rows: N }, seed: 0, testFraction: 0 };
   const net = Network.random({ inputSize: m, layers: [{ name: 'o', units: 1, activation: 'linear' }] }, 4);
   const w = net.toFlat();

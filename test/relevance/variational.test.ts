@@ -9,7 +9,10 @@ import { CancelledError } from '../../src/engine/errors';
 import { posteriorMeanNetwork, variationalRelevance, variationalScores } from '../../src/engine/relevance/variational';
 import { classificationSplit, linearData, regressionSplit } from './variationalHelpers';
 
-const linearSpec = (d: number): NetworkSpec => ({ inputSize: d, layers: [{ name: 'out', units: 1, activation: 'linear' }] });
+const linearSpec = (d: number): NetworkSpec => ({
+  inputSize: d,
+  layers: [{ name: 'out', units: 1, activation: 'linear' }],
+});
 
 /** Design matrix with a trailing ones column: the flat order of a 1-unit Dense layer is [w..., b]. */
 function design(x: Float64Array, rows: number, d: number): Matrix {
@@ -25,7 +28,13 @@ function design(x: Float64Array, rows: number, d: number): Matrix {
 function blr(X: Matrix, y: Float64Array, s2: number, a2: number) {
   const p = X.columns;
   const lambda = X.transpose().mmul(X).div(s2).add(Matrix.eye(p).div(a2));
-  const mean = inverse(lambda).mmul(X.transpose().mmul(Matrix.columnVector(Array.from(y))).div(s2)).getColumn(0);
+  const mean = inverse(lambda)
+    .mmul(
+      X.transpose()
+        .mmul(Matrix.columnVector(Array.from(y)))
+        .div(s2),
+    )
+    .getColumn(0);
   const mfVar = Array.from({ length: p }, (_, j) => 1 / lambda.get(j, j));
   return { mean, mfVar };
 }
@@ -39,15 +48,26 @@ test('METHODS.md 6: mu = [0.5, -2, 0.1], sigma = [1, 1, 0.01] scores [0.5, 2, 10
 test('Bayesian linear regression: fitted mu and sigma equal the mean-field optimum in closed form', async () => {
   await backend();
   const rng = new Rng(21);
-  const d = 3, N = 200, s2 = 0.25, a2 = 1;
+  const d = 3,
+    N = 200,
+    s2 = 0.25,
+    a2 = 1;
   const { x, y } = linearData(rng, N, [1.5, -0.7, 0.3], 0.5, Math.sqrt(s2));
   const X = design(x, N, d);
   const ref = blr(X, y, s2, a2);
   // Start mu at ordinary least squares (the "trained network"), which is not the posterior mean.
-  const ols = inverse(X.transpose().mmul(X)).mmul(X.transpose().mmul(Matrix.columnVector(Array.from(y)))).getColumn(0);
+  const ols = inverse(X.transpose().mmul(X))
+    .mmul(X.transpose().mmul(Matrix.columnVector(Array.from(y))))
+    .getColumn(0);
   const net = Network.fromFlat(linearSpec(d), Float32Array.from(ols));
   const res = await variationalRelevance(net, regressionSplit(x, y, d), {
-    epochs: 3000, batchSize: N, lr: 2e-3, rhoLr: 3e-3, seed: 3, priorVariance: a2, noiseVariance: s2,
+    epochs: 3000,
+    batchSize: N,
+    lr: 2e-3,
+    rhoLr: 3e-3,
+    seed: 3,
+    priorVariance: a2,
+    noiseVariance: s2,
   });
   // Tolerances: at the optimum the sampled gradient is pure noise and Adam keeps jittering, by
   // roughly the step size (3e-3 in log sigma, 2e-3 in mu); 5e-2 relative on sigma and 0.1
@@ -67,7 +87,9 @@ test('Bayesian linear regression: fitted mu and sigma equal the mean-field optim
 test('fitted prior variance reaches the empirical-Bayes fixed point alpha^2 = mean(mu^2 + sigma^2)', async () => {
   await backend();
   const rng = new Rng(4);
-  const d = 3, N = 30, s2 = 0.5;
+  const d = 3,
+    N = 30,
+    s2 = 0.5;
   const { x, y } = linearData(rng, N, [1, -0.5, 0.3], 0.2, Math.sqrt(s2));
   const X = design(x, N, d);
   // Reference: iterate the closed-form mean-field optimum and the prior update to their fixed point.
@@ -80,7 +102,12 @@ test('fitted prior variance reaches the empirical-Bayes fixed point alpha^2 = me
   // Start far away: mu = 3 everywhere gives an initial alpha^2 of about 9.
   const net = Network.fromFlat(linearSpec(d), Float32Array.from([3, -3, 3, 3]));
   const res = await variationalRelevance(net, regressionSplit(x, y, d), {
-    epochs: 3000, batchSize: N, lr: 1e-2, rhoLr: 3e-3, seed: 9, noiseVariance: s2,
+    epochs: 3000,
+    batchSize: N,
+    lr: 1e-2,
+    rhoLr: 3e-3,
+    seed: 9,
+    noiseVariance: s2,
   });
   const fitted = res.priorVariances[0];
   assert.ok(Math.abs(fitted - a2) / a2 < 5e-2, `alpha^2 ${fitted} vs empirical-Bayes fixed point ${a2}`);
@@ -93,10 +120,17 @@ test('fitted prior variance reaches the empirical-Bayes fixed point alpha^2 = me
 test('half the inputs pure noise: their weights score lower; fitted noise variance = E_q residual^2 / N', async () => {
   await backend();
   const rng = new Rng(12);
-  const d = 6, N = 120;
+  const d = 6,
+    N = 120;
   const { x, y } = linearData(rng, N, [1, -0.8, 0.6, 0, 0, 0], 0.3, 0.4);
   const net = Network.random(linearSpec(d), 2);
-  const res = await variationalRelevance(net, regressionSplit(x, y, d), { epochs: 600, batchSize: 30, lr: 1e-2, rhoLr: 1e-2, seed: 1 });
+  const res = await variationalRelevance(net, regressionSplit(x, y, d), {
+    epochs: 600,
+    batchSize: 30,
+    lr: 1e-2,
+    rhoLr: 1e-2,
+    seed: 1,
+  });
   const informative = [0, 1, 2].map((j) => res.scores[j]);
   const noise = [3, 4, 5].map((j) => res.scores[j]);
   assert.ok(Math.min(...informative) > Math.max(...noise), `informative ${informative} vs noise ${noise}`);
@@ -119,10 +153,25 @@ test('half the inputs pure noise: their weights score lower; fitted noise varian
 test('same seed, same result; no tensor leak; cancellable; mu is a usable network', async () => {
   await backend();
   const split = classificationSplit(new Rng(3), 60, 4, 3);
-  const net = Network.random({ inputSize: 4, layers: [{ name: 'h', units: 5, activation: 'tanh' }, { name: 'out', units: 3, activation: 'softmax' }] }, 8);
+  const net = Network.random(
+    {
+      inputSize: 4,
+      layers: [
+        { name: 'h', units: 5, activation: 'tanh' },
+        { name: 'out', units: 3, activation: 'softmax' },
+      ],
+    },
+    8,
+  );
   const before = tf.memory().numTensors;
   const elbos: number[] = [];
-  const a = await variationalRelevance(net, split, { epochs: 40, batchSize: 16, lr: 1e-2, seed: 5, onEpoch: (e) => elbos.push(e.elbo) });
+  const a = await variationalRelevance(net, split, {
+    epochs: 40,
+    batchSize: 16,
+    lr: 1e-2,
+    seed: 5,
+    onEpoch: (e) => elbos.push(e.elbo),
+  });
   const b = await variationalRelevance(net, split, { epochs: 40, batchSize: 16, lr: 1e-2, seed: 5 });
   const c = await variationalRelevance(net, split, { epochs: 40, batchSize: 16, lr: 1e-2, seed: 6 });
   assert.equal(tf.memory().numTensors, before);
@@ -142,7 +191,14 @@ test('same seed, same result; no tensor leak; cancellable; mu is a usable networ
   const ctl = new AbortController();
   let seen = 0;
   await assert.rejects(
-    variationalRelevance(net, split, { epochs: 1000, seed: 1, signal: ctl.signal, onEpoch: () => { if (++seen === 2) ctl.abort(); } }),
+    variationalRelevance(net, split, {
+      epochs: 1000,
+      seed: 1,
+      signal: ctl.signal,
+      onEpoch: () => {
+        if (++seen === 2) ctl.abort();
+      },
+    }),
     CancelledError,
   );
   assert.equal(seen, 2);

@@ -8,12 +8,17 @@ import { backend, maxRelErr } from '../helpers';
 import { Adam } from '../../src/engine/relevance/variationalAdam';
 import { Rng } from '../../src/engine/util/random';
 
-for (const [mode, sizes] of [['flat', [6, 3]], ['per-variable', [40000, 5]]] as const) {
+for (const [mode, sizes] of [
+  ['flat', [6, 3]],
+  ['per-variable', [40000, 5]],
+] as const) {
   test(`variational Adam (${mode}) equals Kingma & Ba's update in float64 over several steps`, async () => {
     await backend();
     const rng = new Rng(3);
     const lrs = [0.01, 0.2];
-    const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const b1 = 0.9,
+      b2 = 0.999,
+      eps = 1e-8;
     const w = sizes.map((n) => Float64Array.from({ length: n }, () => Math.fround(rng.normal())));
     const w0 = w.map((x) => x.slice());
     const vars = w.map((x) => tf.variable(tf.tensor1d(Float32Array.from(x))));
@@ -23,7 +28,9 @@ for (const [mode, sizes] of [['flat', [6, 3]], ['per-variable', [40000, 5]]] as 
     const adam = new Adam(vars, lrs, b1, b2, eps);
     for (let t = 1; t <= 5; t++) {
       // Gradients of very different scales per entry, some exactly 0 (v stays 0 there at t = 1).
-      const g = sizes.map((n) => Float64Array.from({ length: n }, (_, j) => (j % 4 === 0 && t === 1 ? 0 : rng.normal() * 10 ** ((j % 5) - 2))));
+      const g = sizes.map((n) =>
+        Float64Array.from({ length: n }, (_, j) => (j % 4 === 0 && t === 1 ? 0 : rng.normal() * 10 ** ((j % 5) - 2))),
+      );
       const gt = g.map((x) => tf.tensor1d(Float32Array.from(x)));
       adam.step(gt);
       tf.dispose(gt);

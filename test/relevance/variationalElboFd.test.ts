@@ -10,15 +10,36 @@ import { backend, maxRelErr } from '../helpers';
 import { Network, NetworkSpec } from '../../src/engine/model/network';
 import { Rng } from '../../src/engine/util/random';
 import {
-  disposePosterior, elboStep, fillNormal, initPosterior, layerStatistics, Likelihood,
+  disposePosterior,
+  elboStep,
+  fillNormal,
+  initPosterior,
+  layerStatistics,
+  Likelihood,
 } from '../../src/engine/relevance/variationalPosterior';
 
-interface Layer { inSize: number; outSize: number; act: 'tanh' | 'softmax' | 'linear'; muW: number[]; muB: number[]; rhoW: number[]; rhoB: number[] }
+interface Layer {
+  inSize: number;
+  outSize: number;
+  act: 'tanh' | 'softmax' | 'linear';
+  muW: number[];
+  muB: number[];
+  rhoW: number[];
+  rhoB: number[];
+}
 
 const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
 
 /** F in float64 for rows x [B, d], targets y [B, K], noise eps[l] [B, out_l]. */
-function objective(layers: Layer[], x: number[][], y: number[][], eps: number[][][], lik: Likelihood, prior: number[], N: number): number {
+function objective(
+  layers: Layer[],
+  x: number[][],
+  y: number[][],
+  eps: number[][][],
+  lik: Likelihood,
+  prior: number[],
+  N: number,
+): number {
   const B = x.length;
   let nll = 0;
   for (let i = 0; i < B; i++) {
@@ -70,16 +91,25 @@ function central(f: () => number, get: () => number, set: (v: number) => void): 
 for (const head of ['softmax', 'linear'] as const) {
   test(`float64 finite differences of the minibatch ELBO: d/dmu, d/drho (${head} head), d/dalpha^2`, async () => {
     await backend();
-    const spec: NetworkSpec = { inputSize: 3, layers: [{ name: 'h', units: 4, activation: 'tanh' }, { name: 'out', units: 3, activation: head }] };
+    const spec: NetworkSpec = {
+      inputSize: 3,
+      layers: [
+        { name: 'h', units: 4, activation: 'tanh' },
+        { name: 'out', units: 3, activation: head },
+      ],
+    };
     const net = Network.random(spec, 5);
     const rng = new Rng(17);
-    const B = 5, N = 40;
+    const B = 5,
+      N = 40;
     const q = initPosterior(net, 0.3);
     // rho from -3 to 1 (sigma 0.05 to 1.3): both branches of softplus, entries distinguishable.
-    tf.tidy(() => q.forEach((p) => {
-      p.rhoW.assign(tf.add(-1, tf.mul(2, tf.sin(tf.reshape(tf.range(0, p.rhoW.size), p.rhoW.shape)))) as tf.Tensor2D);
-      p.rhoB.assign(tf.add(-1, tf.mul(2, tf.cos(tf.range(0, p.rhoB.size)))) as tf.Tensor1D);
-    }));
+    tf.tidy(() =>
+      q.forEach((p) => {
+        p.rhoW.assign(tf.add(-1, tf.mul(2, tf.sin(tf.reshape(tf.range(0, p.rhoW.size), p.rhoW.shape)))) as tf.Tensor2D);
+        p.rhoB.assign(tf.add(-1, tf.mul(2, tf.cos(tf.range(0, p.rhoB.size)))) as tf.Tensor1D);
+      }),
+    );
     const x = Array.from({ length: B }, () => Array.from({ length: 3 }, () => rng.normal()));
     const y = Array.from({ length: B }, () => {
       const row = [0, 0, 0];
@@ -88,14 +118,20 @@ for (const head of ['softmax', 'linear'] as const) {
       return row;
     });
     const epsF = net.layout.map((l) => fillNormal(rng, new Float32Array(B * l.outSize)));
-    const eps = net.layout.map((l, i) => Array.from({ length: B }, (_, r) => Array.from(epsF[i].subarray(r * l.outSize, (r + 1) * l.outSize))));
+    const eps = net.layout.map((l, i) =>
+      Array.from({ length: B }, (_, r) => Array.from(epsF[i].subarray(r * l.outSize, (r + 1) * l.outSize))),
+    );
     const lik: Likelihood = head === 'softmax' ? { kind: 'categorical' } : { kind: 'gaussian', noiseVariance: 0.4 };
     const prior = [0.6, 1.7];
     // The float64 copy of exactly the float32 parameters elboStep sees.
     const layers: Layer[] = net.layout.map((l, i) => ({
-      inSize: l.inSize, outSize: l.outSize, act: l.activation as Layer['act'],
-      muW: Array.from(q[i].muW.dataSync()), muB: Array.from(q[i].muB.dataSync()),
-      rhoW: Array.from(q[i].rhoW.dataSync()), rhoB: Array.from(q[i].rhoB.dataSync()),
+      inSize: l.inSize,
+      outSize: l.outSize,
+      act: l.activation as Layer['act'],
+      muW: Array.from(q[i].muW.dataSync()),
+      muB: Array.from(q[i].muB.dataSync()),
+      rhoW: Array.from(q[i].rhoW.dataSync()),
+      rhoB: Array.from(q[i].rhoB.dataSync()),
     }));
     const before = tf.memory().numTensors;
     const grads = tf.tidy(() => {
@@ -110,9 +146,20 @@ for (const head of ['softmax', 'linear'] as const) {
     layers.forEach((L, l) => {
       (['muW', 'muB', 'rhoW', 'rhoB'] as const).forEach((name, k) => {
         const arr = L[name];
-        const fd = arr.map((_, j) => central(F, () => arr[j], (v) => { arr[j] = v; }));
+        const fd = arr.map((_, j) =>
+          central(
+            F,
+            () => arr[j],
+            (v) => {
+              arr[j] = v;
+            },
+          ),
+        );
         const e = maxRelErr(grads[4 * l + k], fd, 1e-6);
-        assert.ok(e < 2e-4, `${name} of layer ${l}: rel err ${e} (elboStep ${grads[4 * l + k].slice(0, 3)} vs fd ${fd.slice(0, 3)})`);
+        assert.ok(
+          e < 2e-4,
+          `${name} of layer ${l}: rel err ${e} (elboStep ${grads[4 * l + k].slice(0, 3)} vs fd ${fd.slice(0, 3)})`,
+        );
       });
     });
 
@@ -128,7 +175,13 @@ for (const head of ['softmax', 'linear'] as const) {
       const dF = (a2: number) => {
         const p = prior.slice();
         p[l] = a2;
-        return central(() => objective(layers, x, y, eps, lik, p, N), () => p[l], (v) => { p[l] = v; });
+        return central(
+          () => objective(layers, x, y, eps, lik, p, N),
+          () => p[l],
+          (v) => {
+            p[l] = v;
+          },
+        );
       };
       // Away from the fit the derivative is the closed form (n alpha^2 - sum(mu^2 + sigma^2)) / (2 N alpha^4) ...
       for (const a2 of [0.5 * fitted, 2 * fitted]) {
@@ -136,7 +189,10 @@ for (const head of ['softmax', 'linear'] as const) {
         assert.ok(Math.abs(dF(a2) - want) < 1e-6 * Math.abs(want), `dF/dalpha^2 at ${a2}: ${dF(a2)} vs ${want}`);
       }
       // ... and at the fitted value it vanishes (relative to its size a factor 2 away).
-      assert.ok(Math.abs(dF(fitted)) < 1e-5 * Math.abs(dF(2 * fitted)), `dF/dalpha^2 at the fitted ${fitted}: ${dF(fitted)}`);
+      assert.ok(
+        Math.abs(dF(fitted)) < 1e-5 * Math.abs(dF(2 * fitted)),
+        `dF/dalpha^2 at the fitted ${fitted}: ${dF(fitted)}`,
+      );
     });
     disposePosterior(q);
     net.dispose();

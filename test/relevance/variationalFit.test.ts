@@ -28,11 +28,19 @@ function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
     }
     return r;
   };
-  const ra = ranks(a), rb = ranks(b);
+  const ra = ranks(a),
+    rb = ranks(b);
   const n = ra.length;
-  const ma = ra.reduce((s, v) => s + v, 0) / n, mb = rb.reduce((s, v) => s + v, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) { sab += (ra[i] - ma) * (rb[i] - mb); saa += (ra[i] - ma) ** 2; sbb += (rb[i] - mb) ** 2; }
+  const ma = ra.reduce((s, v) => s + v, 0) / n,
+    mb = rb.reduce((s, v) => s + v, 0) / n;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (ra[i] - ma) * (rb[i] - mb);
+    saa += (ra[i] - ma) ** 2;
+    sbb += (rb[i] - mb) ** 2;
+  }
   return sab / Math.sqrt(saa * sbb);
 }
 
@@ -46,7 +54,13 @@ test('Wine 13-13-3: sigma^-2 follows the Laplace precision N ggn_jj + 1/alpha^2 
   await backend();
   const ds = loadDataset('wine');
   const split = splitDataset(ds, { seed: 0, testFraction: 0.2, standardize: true });
-  const spec: NetworkSpec = { inputSize: 13, layers: [{ name: 'hidden1', units: 13, activation: 'tanh' }, { name: 'output', units: 3, activation: 'softmax' }] };
+  const spec: NetworkSpec = {
+    inputSize: 13,
+    layers: [
+      { name: 'hidden1', units: 13, activation: 'tanh' },
+      { name: 'output', units: 3, activation: 'softmax' },
+    ],
+  };
   const net = Network.random(spec, 0);
   // The paper1 teacher (PAPER1_SETUPS.wine): 200 epochs, batch 16, lr 0.01.
   await train(net, split, { epochs: 200, batchSize: 16, lr: 0.01, seed: 0, evalEvery: 0 });
@@ -70,10 +84,15 @@ test('Wine 13-13-3: sigma^-2 follows the Laplace precision N ggn_jj + 1/alpha^2 
   assert.ok(cv(hidden) > 0.08, `hidden-layer sigma CV ${cv(hidden)}`);
   assert.ok(cv(output) > 0.03, `output-layer sigma CV ${cv(output)}`);
   // The spread follows the curvature, not the fit's noise: sigma range within the hidden layer.
-  assert.ok(Math.max(...hidden) / Math.min(...hidden) > 1.8, `hidden sigma range ${Math.min(...hidden)}..${Math.max(...hidden)}`);
+  assert.ok(
+    Math.max(...hidden) / Math.min(...hidden) > 1.8,
+    `hidden sigma range ${Math.min(...hidden)}..${Math.max(...hidden)}`,
+  );
   // Counted in steps: Wine has ceil(142 / 32) = 5 steps per epoch, and the default budget is >= 2000 steps.
   assert.ok(res.steps >= 2000 && res.steps === res.epochs * 5, `steps ${res.steps}, epochs ${res.epochs}`);
-  console.log(`wine: spearman ${rho.toFixed(3)}, cv hidden ${cv(hidden).toFixed(3)} output ${cv(output).toFixed(3)}, steps ${res.steps}, converged ${res.converged}`);
+  console.log(
+    `wine: spearman ${rho.toFixed(3)}, cv hidden ${cv(hidden).toFixed(3)} output ${cv(output).toFixed(3)}, steps ${res.steps}, converged ${res.converged}`,
+  );
   for (const t of [x, y]) t.dispose();
   meanNet.dispose();
   net.dispose();
@@ -97,7 +116,10 @@ test('stopping rule: a flat noisy ELBO converges after minSteps; a steadily risi
     rising.push(-500 + 0.05 * s + 10 * rng.normal());
     if ((s + 1) % 5 === 0) {
       last = rising.check();
-      if (last.stop) { assert.equal(s + 1, 3000, `rising series stopped early at ${s + 1}`); break; }
+      if (last.stop) {
+        assert.equal(s + 1, 3000, `rising series stopped early at ${s + 1}`);
+        break;
+      }
     }
   }
   assert.ok(last.stop && !last.converged);
@@ -106,16 +128,35 @@ test('stopping rule: a flat noisy ELBO converges after minSteps; a steadily risi
 test('default budget on a small problem: stops by the rule between minSteps and maxSteps, no tensor leak', async () => {
   await backend();
   const split = classificationSplit(new Rng(3), 60, 4, 3);
-  const net = Network.random({ inputSize: 4, layers: [{ name: 'h', units: 5, activation: 'tanh' }, { name: 'out', units: 3, activation: 'softmax' }] }, 8);
+  const net = Network.random(
+    {
+      inputSize: 4,
+      layers: [
+        { name: 'h', units: 5, activation: 'tanh' },
+        { name: 'out', units: 3, activation: 'softmax' },
+      ],
+    },
+    8,
+  );
   await train(net, split, { epochs: 100, batchSize: 16, lr: 0.02, seed: 0, evalEvery: 0 });
   const before = tf.memory().numTensors;
   const seen: number[] = [];
-  const res = await variationalRelevance(net, split, { seed: 2, batchSize: 16, minSteps: 400, maxSteps: 20000, windowSteps: 100, onEpoch: (e) => seen.push(e.steps) });
+  const res = await variationalRelevance(net, split, {
+    seed: 2,
+    batchSize: 16,
+    minSteps: 400,
+    maxSteps: 20000,
+    windowSteps: 100,
+    onEpoch: (e) => seen.push(e.steps),
+  });
   assert.equal(tf.memory().numTensors, before);
   assert.ok(res.converged, `not converged after ${res.steps} steps`);
   assert.ok(res.steps >= 400 && res.steps < 20000, `steps ${res.steps}`);
   // 60 rows, batch 16: 4 steps per epoch.
-  assert.deepEqual(seen, Array.from({ length: res.epochs }, (_, i) => 4 * (i + 1)));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: res.epochs }, (_, i) => 4 * (i + 1)),
+  );
   assert.equal(res.provenance.options?.steps, res.steps);
   net.dispose();
 });

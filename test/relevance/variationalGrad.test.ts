@@ -7,23 +7,45 @@ import { backend, maxRelErr } from '../helpers';
 import { Network, NetworkSpec } from '../../src/engine/model/network';
 import { apply } from '../../src/engine/model/activations';
 import { Rng } from '../../src/engine/util/random';
-import { elboStep, fillNormal, initPosterior, disposePosterior, posteriorVariables, Likelihood } from '../../src/engine/relevance/variationalPosterior';
+import {
+  elboStep,
+  fillNormal,
+  initPosterior,
+  disposePosterior,
+  posteriorVariables,
+  Likelihood,
+} from '../../src/engine/relevance/variationalPosterior';
 
 for (const head of ['softmax', 'sigmoid', 'linear'] as const) {
   test(`explicit variational gradients equal tf autodiff (tanh/relu hidden, ${head} head)`, async () => {
     await backend();
-    const spec: NetworkSpec = { inputSize: 4, layers: [{ name: 'h1', units: 5, activation: 'tanh' }, { name: 'h2', units: 3, activation: 'relu' }, { name: 'out', units: 3, activation: head }] };
+    const spec: NetworkSpec = {
+      inputSize: 4,
+      layers: [
+        { name: 'h1', units: 5, activation: 'tanh' },
+        { name: 'h2', units: 3, activation: 'relu' },
+        { name: 'out', units: 3, activation: head },
+      ],
+    };
     const net = Network.random(spec, 11);
     net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.1 * Math.sin(i)));
     const rng = new Rng(5);
-    const B = 16, N = 200;
+    const B = 16,
+      N = 200;
     const q = initPosterior(net, 0.2);
     // Different rho per entry so a mix-up of kernel entries would show.
-    tf.tidy(() => q.forEach((p) => {
-      p.rhoW.assign(tf.add(p.rhoW, tf.mul(0.3, tf.sin(tf.reshape(tf.range(0, p.rhoW.size), p.rhoW.shape)))) as tf.Tensor2D);
-      p.rhoB.assign(tf.add(p.rhoB, tf.mul(0.3, tf.cos(tf.range(0, p.rhoB.size)))) as tf.Tensor1D);
-    }));
-    const x = tf.tensor2d(Array.from({ length: B * 4 }, () => rng.normal()), [B, 4]);
+    tf.tidy(() =>
+      q.forEach((p) => {
+        p.rhoW.assign(
+          tf.add(p.rhoW, tf.mul(0.3, tf.sin(tf.reshape(tf.range(0, p.rhoW.size), p.rhoW.shape)))) as tf.Tensor2D,
+        );
+        p.rhoB.assign(tf.add(p.rhoB, tf.mul(0.3, tf.cos(tf.range(0, p.rhoB.size)))) as tf.Tensor1D);
+      }),
+    );
+    const x = tf.tensor2d(
+      Array.from({ length: B * 4 }, () => rng.normal()),
+      [B, 4],
+    );
     const yArr = new Float32Array(B * 3);
     for (let i = 0; i < B; i++) {
       if (head === 'softmax') yArr[i * 3 + rng.int(3)] = 1;
@@ -45,14 +67,24 @@ for (const head of ['softmax', 'sigmoid', 'linear'] as const) {
         z = tf.add(m, tf.mul(tf.sqrt(v), eps[i])) as tf.Tensor2D;
         a = apply(l.activation, z);
       });
-      const nll = head === 'softmax'
-        ? tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(z))))
-        : tf.div(tf.sum(tf.square(tf.sub(a, y))), 2 * 0.3);
+      const nll =
+        head === 'softmax'
+          ? tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(z))))
+          : tf.div(tf.sum(tf.square(tf.sub(a, y))), 2 * 0.3);
       let kl: tf.Scalar = tf.scalar(0);
       q.forEach((p, l) => {
-        for (const [mu, rho] of [[p.muW, p.rhoW], [p.muB, p.rhoB]] as const) {
+        for (const [mu, rho] of [
+          [p.muW, p.rhoW],
+          [p.muB, p.rhoB],
+        ] as const) {
           const s2 = tf.square(tf.softplus(rho));
-          kl = tf.add(kl, tf.mul(0.5, tf.sum(tf.sub(tf.sub(tf.div(tf.add(s2, tf.square(mu)), prior[l]), tf.log(tf.div(s2, prior[l]))), 1))));
+          kl = tf.add(
+            kl,
+            tf.mul(
+              0.5,
+              tf.sum(tf.sub(tf.sub(tf.div(tf.add(s2, tf.square(mu)), prior[l]), tf.log(tf.div(s2, prior[l]))), 1)),
+            ),
+          );
         }
       });
       return tf.add(tf.div(nll, B), tf.div(kl, N)) as tf.Scalar;
@@ -63,7 +95,10 @@ for (const head of ['softmax', 'sigmoid', 'linear'] as const) {
     vars.forEach((v, i) => {
       const r = ref.grads[v.name].dataSync();
       const e = maxRelErr(mine[i].dataSync(), r, 1e-6);
-      assert.ok(e < 2e-4, `variable ${i} (${['muW', 'muB', 'rhoW', 'rhoB'][i % 4]} of layer ${Math.floor(i / 4)}): rel err ${e}`);
+      assert.ok(
+        e < 2e-4,
+        `variable ${i} (${['muW', 'muB', 'rhoW', 'rhoB'][i % 4]} of layer ${Math.floor(i / 4)}): rel err ${e}`,
+      );
     });
     ref.value.dispose();
     for (const g of Object.values(ref.grads)) g.dispose();

@@ -11,12 +11,16 @@ const sigmoid64 = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) 
 
 /** Max relative error where the reference is a normal float32 (below, float32 itself gives up). */
 function relErr(got: ArrayLike<number>, x: ArrayLike<number>, ref: (x: number) => number): { err: number; at: number } {
-  let err = 0, at = NaN;
+  let err = 0,
+    at = NaN;
   for (let i = 0; i < x.length; i++) {
     const r = ref(x[i]);
     if (!(r > 1.2e-38) || !Number.isFinite(r)) continue;
     const e = Math.abs(got[i] - r) / r;
-    if (e > err) { err = e; at = x[i]; }
+    if (e > err) {
+      err = e;
+      at = x[i];
+    }
   }
   return { err, at };
 }
@@ -24,7 +28,17 @@ function relErr(got: ArrayLike<number>, x: ArrayLike<number>, ref: (x: number) =
 // A fine grid over [-110, 60], exact zeros, the underflow edge ln 2^-126 ~ -87.34, and huge values;
 // an odd length exercises the kernel's padding to groups of four.
 const grid = Float32Array.from([
-  ...Array.from({ length: 170001 }, (_, i) => -110 + i * 0.001), 0, -0, 1e-30, -1e-30, -87.33, -87.34, -87.35, -103, 1e30, -1e30,
+  ...Array.from({ length: 170001 }, (_, i) => -110 + i * 0.001),
+  0,
+  -0,
+  1e-30,
+  -1e-30,
+  -87.33,
+  -87.34,
+  -87.35,
+  -103,
+  1e30,
+  -1e30,
 ]);
 
 test('softplus/sigmoid kernel: relative error within a few float32 ulps of float64 for every rho', () => {
@@ -41,7 +55,10 @@ test('softplus/sigmoid kernel: relative error within a few float32 ulps of float
 });
 
 test('softplus/sigmoid kernel: NaN stays NaN, +Inf gives (Inf, 1), -Inf gives (0, 0)', () => {
-  const out = withSoftplusSigmoid(Float32Array.from([NaN, Infinity, -Infinity]), (s, g) => ({ s: Array.from(s), g: Array.from(g) }));
+  const out = withSoftplusSigmoid(Float32Array.from([NaN, Infinity, -Infinity]), (s, g) => ({
+    s: Array.from(s),
+    g: Array.from(g),
+  }));
   if (!out) return;
   assert.ok(Number.isNaN(out.s[0]) && Number.isNaN(out.g[0]));
   assert.deepEqual([out.s[1], out.g[1], out.s[2], out.g[2]], [Infinity, 1, 0, 0]);

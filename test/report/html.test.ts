@@ -6,7 +6,24 @@ test('reports inline plotly found by a path walk (no require.resolve, which a bu
   const src = plotlySource();
   assert.ok(src.length > 1_000_000, `plotly source is ${src.length} bytes`);
   assert.match(src.slice(0, 2000), /plotly/i);
-  const html = renderReport({ title: 'T <x>', sections: [{ heading: 'H', text: ['a & b'], figures: [{ id: 'f', title: 'F', data: [{ type: 'bar', x: [1], y: [2] }], layout: {}, table: { columns: ['c'], rows: [[1.5]] } }] }] });
+  const html = renderReport({
+    title: 'T <x>',
+    sections: [
+      {
+        heading: 'H',
+        text: ['a & b'],
+        figures: [
+          {
+            id: 'f',
+            title: 'F',
+            data: [{ type: 'bar', x: [1], y: [2] }],
+            layout: {},
+            table: { columns: ['c'], rows: [[1.5]] },
+          },
+        ],
+      },
+    ],
+  });
   assert.ok(html.includes('<title>T &lt;x&gt;</title>'));
   assert.ok(html.includes('<p>a &amp; b</p>'));
   assert.ok(html.includes('Plotly.newPlot('));
@@ -14,8 +31,13 @@ test('reports inline plotly found by a path walk (no require.resolve, which a bu
   assert.equal(escapeHtml('"<\'&>'), '&quot;&lt;&#39;&amp;&gt;');
 });
 
-test('figure data cannot break out of the report\'s script element', () => {
-  const html = renderReport({ title: 't', sections: [{ heading: 'h', figures: [{ id: 'f', title: '</script><script>alert(1)</script>', data: [], layout: {} }] }] });
+test("figure data cannot break out of the report's script element", () => {
+  const html = renderReport({
+    title: 't',
+    sections: [
+      { heading: 'h', figures: [{ id: 'f', title: '</script><script>alert(1)</script>', data: [], layout: {} }] },
+    ],
+  });
   const tail = html.slice(html.lastIndexOf('const FIGS='));
   assert.ok(!tail.includes('</script><script>alert(1)'));
 });

@@ -13,15 +13,28 @@ test('moderate and low advisories pass; the count is reported', () => {
 });
 
 test('a high advisory fails unless an exception with a reason names its package', () => {
-  assert.deepEqual(auditVerdict(report({ a: 'high', b: 'low', c: 'critical' }), [{ package: 'c', reason: 'dev-time only path' }]),
-    { kind: 'failed', unexplained: ['a (high)'] });
-  assert.deepEqual(auditVerdict(report({ a: 'high' }), [{ package: 'a', reason: '  ' }]), { kind: 'failed', unexplained: ['a (high)'] });
-  assert.deepEqual(auditVerdict(report({ a: 'high' }), [{ package: 'a', reason: 'not reachable from PruneScope' }]),
-    { kind: 'explained', explained: ['a (high)'] });
+  assert.deepEqual(
+    auditVerdict(report({ a: 'high', b: 'low', c: 'critical' }), [{ package: 'c', reason: 'dev-time only path' }]),
+    { kind: 'failed', unexplained: ['a (high)'] },
+  );
+  assert.deepEqual(auditVerdict(report({ a: 'high' }), [{ package: 'a', reason: '  ' }]), {
+    kind: 'failed',
+    unexplained: ['a (high)'],
+  });
+  assert.deepEqual(auditVerdict(report({ a: 'high' }), [{ package: 'a', reason: 'not reachable from PruneScope' }]), {
+    kind: 'explained',
+    explained: ['a (high)'],
+  });
 });
 
 test('an unreachable advisory endpoint is reported as unchecked, never as clean', () => {
-  const v = auditVerdict({ message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk', statusCode: 405 }, []);
+  const v = auditVerdict(
+    {
+      message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk',
+      statusCode: 405,
+    },
+    [],
+  );
   assert.equal(v.kind, 'unreachable');
   assert.match((v as { reason: string }).reason, /405/);
 });

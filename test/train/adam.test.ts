@@ -11,10 +11,15 @@ import { linearRegression, ridge } from './fixtures';
 
 /** Float64 Adam (Kingma & Ba, eps outside the sqrt of the bias-corrected v) on a linear MSE model. */
 function referenceAdam(X: number[][], Y: number[][], w0: number[], steps: number, lr: number, l2: number): number[] {
-  const n = X.length, m = X[0].length, k = Y[0].length;
+  const n = X.length,
+    m = X[0].length,
+    k = Y[0].length;
   const w = [...w0]; // flat: W [m, k] row-major, then b [k]
-  const mo = new Array(w.length).fill(0), ve = new Array(w.length).fill(0);
-  const b1 = 0.9, b2 = 0.999, eps = 1e-7;
+  const mo = new Array(w.length).fill(0),
+    ve = new Array(w.length).fill(0);
+  const b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-7;
   for (let t = 1; t <= steps; t++) {
     const g = new Array(w.length).fill(0);
     for (let i = 0; i < n; i++) {
@@ -30,8 +35,9 @@ function referenceAdam(X: number[][], Y: number[][], w0: number[], steps: number
     for (let p = 0; p < w.length; p++) {
       mo[p] = b1 * mo[p] + (1 - b1) * g[p];
       ve[p] = b2 * ve[p] + (1 - b2) * g[p] * g[p];
-      const mh = mo[p] / (1 - b1 ** t), vh = ve[p] / (1 - b2 ** t);
-      w[p] -= lr * mh / (Math.sqrt(vh) + eps);
+      const mh = mo[p] / (1 - b1 ** t),
+        vh = ve[p] / (1 - b2 ** t);
+      w[p] -= (lr * mh) / (Math.sqrt(vh) + eps);
     }
   }
   return w;
@@ -41,14 +47,17 @@ for (const l2 of [0, 0.3]) {
   test(`Adam steps match a float64 reference Adam (l2 = ${l2})`, async () => {
     await backend();
     const rng = new Rng(5);
-    const n = 8, m = 3, k = 2;
+    const n = 8,
+      m = 3,
+      k = 2;
     const X = Array.from({ length: n }, () => Array.from({ length: m }, () => rng.normal()));
     const Y = Array.from({ length: n }, () => Array.from({ length: k }, () => rng.normal()));
     const net = Network.random({ inputSize: m, layers: [{ name: 'out', units: k, activation: 'linear' }] }, 2);
     net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.05 * i)); // non-zero biases
     const w0 = Array.from(net.toFlat());
     const trainer = new Trainer(net, { lr: 0.05, l2 });
-    const x = tf.tensor2d(X), y = tf.tensor2d(Y);
+    const x = tf.tensor2d(X),
+      y = tf.tensor2d(Y);
     for (let s = 0; s < 6; s++) trainer.step(x, y).dispose();
     const ref = referenceAdam(X, Y, w0, 6, 0.05, l2);
     const err = maxRelErr(net.toFlat(), ref);
@@ -65,7 +74,8 @@ for (const l2 of [0, 0.3]) {
 for (const lambda of [0, 0.5]) {
   test(`linear regression trains to the closed-form ${lambda ? 'ridge' : 'least-squares'} solution (lambda = ${lambda})`, async () => {
     await backend();
-    const n = 200, m = 3;
+    const n = 200,
+      m = 3;
     const { split } = linearRegression(n, m, 11);
     const net = Network.random({ inputSize: m, layers: [{ name: 'out', units: 1, activation: 'linear' }] }, 3);
     // Full batch: the objective is deterministic, so Adam settles at its minimiser.

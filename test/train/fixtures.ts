@@ -7,7 +7,12 @@ export function splitOf(ds: Dataset, train: SplitPart, test: SplitPart): DataSpl
 }
 
 /** y = X beta + c + noise, X standard normal [n, m]. Returns train = all rows, test = first 20. */
-export function linearRegression(n: number, m: number, seed: number, noise = 0.3): { split: DataSplit; beta: number[]; c: number } {
+export function linearRegression(
+  n: number,
+  m: number,
+  seed: number,
+  noise = 0.3,
+): { split: DataSplit; beta: number[]; c: number } {
   const rng = new Rng(seed);
   const beta = Array.from({ length: m }, () => rng.uniform(-2, 2));
   const c = 0.7;
@@ -22,8 +27,21 @@ export function linearRegression(n: number, m: number, seed: number, noise = 0.3
     }
     y[i] = s + noise * rng.normal();
   }
-  const ds: Dataset = { name: 'linreg', task: 'regression', featureNames: beta.map((_, j) => `x${j}`), targetName: 'y', x, y, rows: n, features: m };
-  return { split: splitOf(ds, { x, y, rows: n }, { x: x.subarray(0, 20 * m), y: y.subarray(0, 20), rows: 20 }), beta, c };
+  const ds: Dataset = {
+    name: 'linreg',
+    task: 'regression',
+    featureNames: beta.map((_, j) => `x${j}`),
+    targetName: 'y',
+    x,
+    y,
+    rows: n,
+    features: m,
+  };
+  return {
+    split: splitOf(ds, { x, y, rows: n }, { x: x.subarray(0, 20 * m), y: y.subarray(0, 20), rows: 20 }),
+    beta,
+    c,
+  };
 }
 
 /** K Gaussian blobs in m dimensions, well separated: a linear classifier can reach ~100%. */
@@ -42,7 +60,17 @@ export function blobs(n: number, m: number, k: number, seed: number, testRows = 
   };
   const train = make(n);
   const test = make(testRows);
-  const ds: Dataset = { name: 'blobs', task: 'classification', featureNames: centres[0].map((_, j) => `f${j}`), targetName: 'c', labelNames: centres.map((_, c) => `c${c}`), x: train.x, y: train.y, rows: n, features: m };
+  const ds: Dataset = {
+    name: 'blobs',
+    task: 'classification',
+    featureNames: centres[0].map((_, j) => `f${j}`),
+    targetName: 'c',
+    labelNames: centres.map((_, c) => `c${c}`),
+    x: train.x,
+    y: train.y,
+    rows: n,
+    features: m,
+  };
   return splitOf(ds, train, test);
 }
 
@@ -67,7 +95,13 @@ export function solve(A: number[][], b: number[]): number[] {
  * Minimiser of (1/N) sum (x_n w + b - y_n)^2 + (lambda/2) ||w||^2 (bias not penalised), from the
  * normal equations in float64: [ (2/N) X'X + lambda I, (2/N) X'1 ; (2/N) 1'X, 2 ] [w; b] = (2/N) [X'y; 1'y].
  */
-export function ridge(x: Float32Array, y: Float32Array, n: number, m: number, lambda: number): { w: number[]; b: number } {
+export function ridge(
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+  m: number,
+  lambda: number,
+): { w: number[]; b: number } {
   const A = Array.from({ length: m + 1 }, () => new Array<number>(m + 1).fill(0));
   const rhs = new Array<number>(m + 1).fill(0);
   for (let i = 0; i < n; i++) {

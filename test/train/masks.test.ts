@@ -10,7 +10,13 @@ import { PruneScopeError, CancelledError } from '../../src/engine/errors';
 import { Rng } from '../../src/engine/util/random';
 import { bits, blobs, linearRegression } from './fixtures';
 
-const SPEC: NetworkSpec = { inputSize: 5, layers: [{ name: 'h', units: 8, activation: 'tanh' }, { name: 'out', units: 3, activation: 'softmax' }] };
+const SPEC: NetworkSpec = {
+  inputSize: 5,
+  layers: [
+    { name: 'h', units: 8, activation: 'tanh' },
+    { name: 'out', units: 3, activation: 'softmax' },
+  ],
+};
 const OPTS = { epochs: 3, batchSize: 16, lr: 0.01 };
 
 function randomMask(n: number, p: number, seed: number, only?: Uint8Array): Uint8Array {
@@ -28,7 +34,9 @@ async function trained(seed: number, extra: Partial<Parameters<typeof train>[2]>
 
 test('same seed gives bit-identical parameters; another seed gives different ones', async () => {
   await backend();
-  const a = await trained(7), b = await trained(7), c = await trained(8);
+  const a = await trained(7),
+    b = await trained(7),
+    c = await trained(8);
   assert.deepEqual(bits(a), bits(b));
   const init = Network.random(SPEC, 1);
   assert.notDeepEqual(bits(a), bits(init.toFlat())); // training moved the parameters
@@ -55,17 +63,25 @@ test('pruned parameters are exactly zero after every step, with zero Adam moment
   assert.ok(pruned.length > 10);
   // Through train(): check inside the hook (before each update) and at the end.
   let checked = 0;
-  await train(net, split, { ...OPTS, seed: 1, pruneMask: prune, onStep: ({ step }) => {
-    if (step % 5 !== 0) return;
-    const f = net.toFlat();
-    for (const j of pruned) assert.equal(f[j], 0, `step ${step}: parameter ${j} = ${f[j]}`);
-    checked++;
-  } });
+  await train(net, split, {
+    ...OPTS,
+    seed: 1,
+    pruneMask: prune,
+    onStep: ({ step }) => {
+      if (step % 5 !== 0) return;
+      const f = net.toFlat();
+      for (const j of pruned) assert.equal(f[j], 0, `step ${step}: parameter ${j} = ${f[j]}`);
+      checked++;
+    },
+  });
   assert.ok(checked > 3);
   const f = net.toFlat();
   for (const j of pruned) assert.equal(f[j], 0);
   const live = [...prune.keys()].filter((j) => !prune[j] && weightMask(net.layout)[j]);
-  assert.ok(live.every((j) => f[j] !== 0), 'unpruned weights should be non-zero');
+  assert.ok(
+    live.every((j) => f[j] !== 0),
+    'unpruned weights should be non-zero',
+  );
   // Through the Trainer: moments of pruned parameters stay 0 while the others are non-zero.
   const trainer = new Trainer(net, { lr: 0.01, pruneMask: prune });
   const x = tf.tensor2d(split.train.x.subarray(0, 32 * 5), [32, 5]);
@@ -94,18 +110,23 @@ test('parameters frozen from a hook at step t0 keep their values bit for bit; th
   let momentsAtFreeze: { m: Float32Array; v: Float32Array } | undefined;
   let lastMoments: { m: Float32Array; v: Float32Array } | undefined;
   const t0 = 10;
-  await train(net, split, { ...OPTS, seed: 2, onStep: ({ step, trainer }) => {
-    if (step === t0) {
-      // The hook runs before this step's update: these are the values at freeze time.
-      atFreeze = net.toFlat();
-      momentsAtFreeze = trainer.moments();
-      trainer.setFreezeMask(freeze);
-    }
-    if (step > t0) lastMoments = trainer.moments();
-  } });
+  await train(net, split, {
+    ...OPTS,
+    seed: 2,
+    onStep: ({ step, trainer }) => {
+      if (step === t0) {
+        // The hook runs before this step's update: these are the values at freeze time.
+        atFreeze = net.toFlat();
+        momentsAtFreeze = trainer.moments();
+        trainer.setFreezeMask(freeze);
+      }
+      if (step > t0) lastMoments = trainer.moments();
+    },
+  });
   assert.ok(atFreeze && momentsAtFreeze && lastMoments);
   const end = net.toFlat();
-  const endBits = bits(end), freezeBits = bits(atFreeze);
+  const endBits = bits(end),
+    freezeBits = bits(atFreeze);
   for (const j of frozen) {
     assert.equal(endBits[j], freezeBits[j], `frozen parameter ${j}: ${atFreeze[j]} -> ${end[j]}`);
     assert.equal(lastMoments.m[j], momentsAtFreeze.m[j]);
@@ -125,10 +146,16 @@ test('cancellation stops before the next step and leaves the network usable, wit
   const ac = new AbortController();
   const seen: number[] = [];
   await assert.rejects(
-    train(net, split, { ...OPTS, epochs: 50, seed: 1, signal: ac.signal, onStep: ({ step }) => {
-      seen.push(step);
-      if (step === 4) ac.abort();
-    } }),
+    train(net, split, {
+      ...OPTS,
+      epochs: 50,
+      seed: 1,
+      signal: ac.signal,
+      onStep: ({ step }) => {
+        seen.push(step);
+        if (step === 4) ac.abort();
+      },
+    }),
     (e: unknown) => e instanceof CancelledError && (e as PruneScopeError).code === 'cancelled',
   );
   assert.deepEqual(seen, [1, 2, 3, 4]);
@@ -150,9 +177,19 @@ test('no tensor leak across epochs', async () => {
   const net = Network.random(SPEC, 1);
   const counts: number[] = [];
   const start = tf.memory().numTensors;
-  await train(net, split, { ...OPTS, epochs: 6, seed: 1, l2: 1e-3, freezeMask: randomMask(net.nParams, 0.2, 1), onEpoch: () => counts.push(tf.memory().numTensors) });
+  await train(net, split, {
+    ...OPTS,
+    epochs: 6,
+    seed: 1,
+    l2: 1e-3,
+    freezeMask: randomMask(net.nParams, 0.2, 1),
+    onEpoch: () => counts.push(tf.memory().numTensors),
+  });
   assert.equal(counts.length, 6);
-  assert.ok(counts.every((c) => c === counts[0]), `tensor count per epoch: ${counts}`);
+  assert.ok(
+    counts.every((c) => c === counts[0]),
+    `tensor count per epoch: ${counts}`,
+  );
   assert.equal(tf.memory().numTensors, start);
   net.dispose();
 });
@@ -163,8 +200,10 @@ test('a non-finite loss stops training with a numerical error naming the step an
   split.train.y.fill(1e30, 40); // squared error overflows float32 on the batch that holds these rows
   const net = Network.random({ inputSize: 3, layers: [{ name: 'out', units: 1, activation: 'linear' }] }, 1);
   const before = tf.memory().numTensors;
-  await assert.rejects(train(net, split, { epochs: 3, batchSize: 64, lr: 0.01, seed: 1 }), (e: unknown) =>
-    e instanceof PruneScopeError && e.code === 'numerical' && /step 1 \(epoch 1\)/.test(e.message));
+  await assert.rejects(
+    train(net, split, { epochs: 3, batchSize: 64, lr: 0.01, seed: 1 }),
+    (e: unknown) => e instanceof PruneScopeError && e.code === 'numerical' && /step 1 \(epoch 1\)/.test(e.message),
+  );
   assert.equal(tf.memory().numTensors, before);
   net.dispose();
 });
@@ -184,7 +223,18 @@ test('an abort from outside the loop (a timer, like SIGINT) is delivered while t
   let steps = 0;
   setTimeout(() => ac.abort(), 100);
   const t0 = performance.now();
-  await assert.rejects(train(net, split, { ...OPTS, epochs: 100000, seed: 1, signal: ac.signal, onStep: () => { steps++; } }), CancelledError);
+  await assert.rejects(
+    train(net, split, {
+      ...OPTS,
+      epochs: 100000,
+      seed: 1,
+      signal: ac.signal,
+      onStep: () => {
+        steps++;
+      },
+    }),
+    CancelledError,
+  );
   assert.ok(steps > 0 && performance.now() - t0 < 5000, `${steps} steps in ${performance.now() - t0} ms`);
   net.dispose();
 });

@@ -13,9 +13,12 @@ test('each embedded module instantiates with the exports its loader uses', () =>
   const sp = instantiateEmbedded<Record<string, unknown>>(SOFTPLUS_WASM_BASE64);
   assert.equal(typeof sp?.softplus_sigmoid, 'function');
   // squares runs on an imported memory (the tfjs backend's); any memory will do to instantiate it.
-  const memory = new (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => object } }).WebAssembly.Memory({ initial: 2 });
+  const memory = new (
+    globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => object } }
+  ).WebAssembly.Memory({ initial: 2 });
   const sq = instantiateEmbedded<Record<string, unknown>>(SQUARES_WASM_BASE64, { env: { memory } });
-  for (const f of ['background', 'compress', 'squares', 'accumulate_sparse', 'accumulate_dense']) assert.equal(typeof sq?.[f], 'function', f);
+  for (const f of ['background', 'compress', 'squares', 'accumulate_sparse', 'accumulate_dense'])
+    assert.equal(typeof sq?.[f], 'function', f);
 });
 
 test('a corrupt module or missing imports give null, not an exception', () => {

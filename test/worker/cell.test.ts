@@ -9,7 +9,12 @@ import type { JobContext } from '../../src/worker/jobTypes';
 import type { CellOutput } from '../../src/protocol';
 
 const cache = new Map<string, unknown>();
-const ctx = (signal = new AbortController().signal): JobContext => ({ signal, progress: () => undefined, log: () => undefined, cache });
+const ctx = (signal = new AbortController().signal): JobContext => ({
+  signal,
+  progress: () => undefined,
+  log: () => undefined,
+  cache,
+});
 
 async function cell(source: string, notebook = 'untitled:nb1', signal?: AbortSignal): Promise<CellOutput[]> {
   return (await cellJob.run(cellJob.parse({ source, notebook, cellIndex: 0 }), ctx(signal))).result.outputs;
@@ -27,7 +32,9 @@ test('variables, functions and classes of one cell are visible in the next; othe
     class K { twice(n) { return 2 * n; } }
     for (let i = 0; i < 3; i++) { const inner = i; }
     if (true) { let blockLocal = 1; }`);
-  const out = await cell(`return JSON.stringify([a, b, c, d, e, g, h(10), new K().twice(4), typeof i, typeof inner, typeof blockLocal])`);
+  const out = await cell(
+    `return JSON.stringify([a, b, c, d, e, g, h(10), new K().twice(4), typeof i, typeof inner, typeof blockLocal])`,
+  );
   assert.deepEqual(JSON.parse(text(out)), [2, 6, 'x', [2, 6], 5, 7, 12, 8, 'undefined', 'undefined', 'undefined']);
   // A later cell updates what an earlier one defined, and may redeclare a const (re-running cells).
   await cell('b = b + 1; const a = 10;');
@@ -35,15 +42,35 @@ test('variables, functions and classes of one cell are visible in the next; othe
   assert.equal(text(await cell('return typeof a', 'untitled:nb2')), 'undefined');
 });
 
-test('after cell-reset the notebook\'s variables are gone; the API and globals still work', async () => {
+test("after cell-reset the notebook's variables are gone; the API and globals still work", async () => {
   await cell('const kept = 41; globalThis.viaGlobal = 1; global.viaGlobal2 = 2;', 'untitled:nb3');
-  assert.equal(text(await cell('return kept + viaGlobal + globalThis.viaGlobal2 + globalThis.Math.max(0, 0)', 'untitled:nb3')), '44');
-  assert.equal((globalThis as Record<string, unknown>).viaGlobal, undefined, 'globalThis in a cell is the notebook scope, not the worker global');
+  assert.equal(
+    text(await cell('return kept + viaGlobal + globalThis.viaGlobal2 + globalThis.Math.max(0, 0)', 'untitled:nb3')),
+    '44',
+  );
+  assert.equal(
+    (globalThis as Record<string, unknown>).viaGlobal,
+    undefined,
+    'globalThis in a cell is the notebook scope, not the worker global',
+  );
   const r = await cellResetJob.run(cellResetJob.parse({ notebook: 'untitled:nb3' }), ctx());
   assert.equal(r.result.cleared, true);
-  assert.equal(text(await cell('return typeof kept + typeof globalThis.viaGlobal + typeof viaGlobal2', 'untitled:nb3')), 'undefinedundefinedundefined');
-  assert.deepEqual(JSON.parse(text(await cell('return JSON.stringify([Math.max(1, 3), typeof prunescope.analysis, typeof plot])', 'untitled:nb3'))), [3, 'function', 'function']);
-  assert.equal((await cellResetJob.run(cellResetJob.parse({ notebook: 'untitled:never-ran' }), ctx())).result.cleared, false);
+  assert.equal(
+    text(await cell('return typeof kept + typeof globalThis.viaGlobal + typeof viaGlobal2', 'untitled:nb3')),
+    'undefinedundefinedundefined',
+  );
+  assert.deepEqual(
+    JSON.parse(
+      text(
+        await cell('return JSON.stringify([Math.max(1, 3), typeof prunescope.analysis, typeof plot])', 'untitled:nb3'),
+      ),
+    ),
+    [3, 'function', 'function'],
+  );
+  assert.equal(
+    (await cellResetJob.run(cellResetJob.parse({ notebook: 'untitled:never-ran' }), ctx())).result.cleared,
+    false,
+  );
 });
 
 test('an interrupted cell ends promptly as cancelled, its loop stops, and the next cell runs', async () => {
@@ -69,7 +96,10 @@ test('an interrupted cell ends promptly as cancelled, its loop stops, and the ne
   // A loop that does not await checks prunescope.checkCancelled().
   const ac3 = new AbortController();
   ac3.abort();
-  await assert.rejects(cell('for (;;) prunescope.checkCancelled();', nb, ac3.signal), (e: unknown) => e instanceof PruneScopeError && e.code === 'cancelled');
+  await assert.rejects(
+    cell('for (;;) prunescope.checkCancelled();', nb, ac3.signal),
+    (e: unknown) => e instanceof PruneScopeError && e.code === 'cancelled',
+  );
   assert.equal(text(await cell('print("after"); return ticks === ' + seen, nb)), 'after\ntrue');
 });
 
@@ -84,19 +114,32 @@ test('rewriteTopLevel touches only top-level declarations, never strings, templa
     'x = a / b / c; const after = 1',
   ].join('\n');
   const t = rewriteTopLevel(src);
-  assert.equal(t.source, [
-    "var s = 'const q = 1'; // let c = 2",
-    'var t = `x ${ { let y: 1 }.let } const z`',
-    '/* const w */ var r = /const [a-z]}/g.test("let") ? 1 : 2',
-    'function f() { const local = 1; return local }',
-    'async function* g() {}',
-    'var C = class C extends Array { m() { let v = 1 } };',
-    'x = a / b / c; var after = 1',
-  ].join('\n'));
+  assert.equal(
+    t.source,
+    [
+      "var s = 'const q = 1'; // let c = 2",
+      'var t = `x ${ { let y: 1 }.let } const z`',
+      '/* const w */ var r = /const [a-z]}/g.test("let") ? 1 : 2',
+      'function f() { const local = 1; return local }',
+      'async function* g() {}',
+      'var C = class C extends Array { m() { let v = 1 } };',
+      'x = a / b / c; var after = 1',
+    ].join('\n'),
+  );
   assert.deepEqual(t.functions, ['f', 'g']);
 });
 
 test('prunescope.train in a cell names its own field (train.layers), not a CLI flag, and shows a corrected example', async () => {
-  await assert.rejects(cell(`await prunescope.train({ data: 'wine', layers: [32, 16], epochs: 1, out: '/nonexistent-prunescope-test/m' })`, 'untitled:nb-train'),
-    (e: unknown) => e instanceof PruneScopeError && e.context.field === 'train.layers' && /last width is 16/.test(e.message) && /e\.g\. 32, 16, 3/.test(e.message) && !/--layers/.test(e.message));
+  await assert.rejects(
+    cell(
+      `await prunescope.train({ data: 'wine', layers: [32, 16], epochs: 1, out: '/nonexistent-prunescope-test/m' })`,
+      'untitled:nb-train',
+    ),
+    (e: unknown) =>
+      e instanceof PruneScopeError &&
+      e.context.field === 'train.layers' &&
+      /last width is 16/.test(e.message) &&
+      /e\.g\. 32, 16, 3/.test(e.message) &&
+      !/--layers/.test(e.message),
+  );
 });

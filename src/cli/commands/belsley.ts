@@ -12,12 +12,21 @@ const ORDERINGS = ['exact', 'fast'] as const;
 export const belsleyCommand: Command = {
   name: 'belsley',
   summary: "Belsley's condition indices, variance proportions and parameter ordering for a matrix",
-  usage: 'prunescope belsley --matrix FILE.csv|FILE.json [--input covariance|correlation|data] [--intercept] [--ordering exact|fast] [--json]',
+  usage:
+    'prunescope belsley --matrix FILE.csv|FILE.json [--input covariance|correlation|data] [--intercept] [--ordering exact|fast] [--json]',
   flags: [
     { name: 'matrix', value: true, help: 'CSV (no header, numbers only) or JSON (array of rows)' },
-    { name: 'input', value: true, help: 'covariance (default: standardised to correlation), correlation, or data (rows = observations)' },
+    {
+      name: 'input',
+      value: true,
+      help: 'covariance (default: standardised to correlation), correlation, or data (rows = observations)',
+    },
     { name: 'intercept', value: false, help: 'data input: prepend a column of ones (it becomes column 0)' },
-    { name: 'ordering', value: true, help: 'exact (remove and recompute; default up to 200) or fast (one decomposition)' },
+    {
+      name: 'ordering',
+      value: true,
+      help: 'exact (remove and recompute; default up to 200) or fast (one decomposition)',
+    },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args, ctx) {
@@ -25,14 +34,20 @@ export const belsleyCommand: Command = {
     if (!file) throw badInput('--matrix is required', { field: 'belsley', expected: 'a .csv or .json file' });
     const input = oneOf(args, 'input', INPUTS, 'covariance');
     const intercept = bool(args, 'intercept');
-    if (intercept && input !== 'data') throw badInput('--intercept applies to --input data only', { field: '--intercept' });
+    if (intercept && input !== 'data')
+      throw badInput('--intercept applies to --input data only', { field: '--intercept' });
     const orderingFlag = str(args, 'ordering') === undefined ? undefined : oneOf(args, 'ordering', ORDERINGS, 'exact');
     const m = readMatrixFile(file);
     let r: BelsleyResult;
     if (input === 'data') {
       r = belsleyData(m.data, m.rows, m.cols, { intercept, ordering: orderingFlag, source: file, signal: ctx.signal });
     } else {
-      if (m.rows !== m.cols) throw badInput(`matrix is ${m.rows} x ${m.cols}`, { file, field: 'matrix', expected: `a square ${input} matrix (or --input data)` });
+      if (m.rows !== m.cols)
+        throw badInput(`matrix is ${m.rows} x ${m.cols}`, {
+          file,
+          field: 'matrix',
+          expected: `a square ${input} matrix (or --input data)`,
+        });
       r = belsley(m.data, m.rows, { input, ordering: orderingFlag, source: file, signal: ctx.signal });
     }
     const doc = {
@@ -51,7 +66,8 @@ export const belsleyCommand: Command = {
       ctx.out(JSON.stringify(doc));
       return;
     }
-    const fmt = (v: number) => (Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(4) : v.toFixed(6));
+    const fmt = (v: number) =>
+      Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(4) : v.toFixed(6);
     const lines = [
       `input: ${r.input}${r.input === 'data' && intercept ? ' (intercept added as column 0)' : ''}; ordering: ${r.ordering}`,
       `condition indices (essay, lambda_max/lambda_j): ${doc.conditionIndices.map(fmt).join(' ')}`,

@@ -27,10 +27,15 @@ function concatParts(a: SplitPart, b: SplitPart, features: number): SplitPart {
 export const curvatureCommand: Command = {
   name: 'curvature',
   summary: 'Diagonal of the Hessian, GGN or empirical Fisher, or the per-sample gradient variance, of the mean loss',
-  usage: 'prunescope curvature MODEL.json --data NAME|FILE.csv --kind hessian|ggn|fisher|variance [--target COL] [--task classification|regression] [--split train|test|all] [--seed S] [--chunk N] [--json]',
+  usage:
+    'prunescope curvature MODEL.json --data NAME|FILE.csv --kind hessian|ggn|fisher|variance [--target COL] [--task classification|regression] [--split train|test|all] [--seed S] [--chunk N] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
-    { name: 'kind', value: true, help: 'hessian (exact, may be negative), ggn, fisher (empirical) or variance (population variance of per-sample gradients)' },
+    {
+      name: 'kind',
+      value: true,
+      help: 'hessian (exact, may be negative), ggn, fisher (empirical) or variance (population variance of per-sample gradients)',
+    },
     { name: 'split', value: true, help: 'train (default), test or all rows' },
     { name: 'chunk', value: true, help: 'samples per chunk (bounds memory; default from a budget)' },
     { name: 'json', value: false, help: 'print one JSON document' },
@@ -51,30 +56,64 @@ export const curvatureCommand: Command = {
       let values: Float32Array;
       let loss: number;
       try {
-        if (kind === 'variance') ({ variance: values, loss } = await gradientVariance(net, x, y, { chunkSize, signal: ctx.signal }));
+        if (kind === 'variance')
+          ({ variance: values, loss } = await gradientVariance(net, x, y, { chunkSize, signal: ctx.signal }));
         else ({ values, loss } = await curvatureDiagonal(net, x, y, kind, { chunkSize, signal: ctx.signal }));
       } finally {
         tf.dispose([x, y]);
       }
       const doc = {
-        kind, loss, nParams: net.nParams,
+        kind,
+        loss,
+        nParams: net.nParams,
         values: Array.from(values),
-        layers: net.layout.map((l) => ({ name: l.name, offset: l.kernelOffset, kernelShape: [l.inSize, l.outSize], biasSize: l.biasSize })),
+        layers: net.layout.map((l) => ({
+          name: l.name,
+          offset: l.kernelOffset,
+          kernelShape: [l.inSize, l.outSize],
+          biasSize: l.biasSize,
+        })),
         provenance: makeProvenance({
-          job: 'curvature', method: kind,
-          data: { name: ds.name, split, rows: part.rows, splitSeed: seed, testFraction: parts.testFraction, standardized: !!parts.standardization },
+          job: 'curvature',
+          method: kind,
+          data: {
+            name: ds.name,
+            split,
+            rows: part.rows,
+            splitSeed: seed,
+            testFraction: parts.testFraction,
+            standardized: !!parts.standardization,
+          },
           modelHash: hashModel(net.spec, net.toFlat()),
-          options: { chunkSize: chunkSize ?? 'default', meanLoss: true, ...(kind === 'variance' ? { variance: 'population (1/N)' } : {}) },
+          options: {
+            chunkSize: chunkSize ?? 'default',
+            meanLoss: true,
+            ...(kind === 'variance' ? { variance: 'population (1/N)' } : {}),
+          },
         }),
       };
-      if (bool(args, 'json')) { ctx.out(JSON.stringify(doc)); return; }
-      let neg = 0, lo = Infinity, hi = -Infinity;
-      for (const v of values) { if (v < 0) neg++; lo = Math.min(lo, v); hi = Math.max(hi, v); }
-      ctx.out([
-        `${kind} diagonal of the mean loss on ${ds.name} (${split}, ${part.rows} rows): loss ${loss.toPrecision(6)}, ${net.nParams} parameters`,
-        `range [${lo.toExponential(3)}, ${hi.toExponential(3)}]${neg ? `, ${neg} negative entries (exact Hessian)` : ''}`,
-        ...net.layout.map((l) => `  ${l.name}: kernel [${l.inSize}, ${l.outSize}] at ${l.kernelOffset}, bias ${l.biasSize} at ${l.biasOffset}`),
-      ].join('\n'));
+      if (bool(args, 'json')) {
+        ctx.out(JSON.stringify(doc));
+        return;
+      }
+      let neg = 0,
+        lo = Infinity,
+        hi = -Infinity;
+      for (const v of values) {
+        if (v < 0) neg++;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      ctx.out(
+        [
+          `${kind} diagonal of the mean loss on ${ds.name} (${split}, ${part.rows} rows): loss ${loss.toPrecision(6)}, ${net.nParams} parameters`,
+          `range [${lo.toExponential(3)}, ${hi.toExponential(3)}]${neg ? `, ${neg} negative entries (exact Hessian)` : ''}`,
+          ...net.layout.map(
+            (l) =>
+              `  ${l.name}: kernel [${l.inSize}, ${l.outSize}] at ${l.kernelOffset}, bias ${l.biasSize} at ${l.biasOffset}`,
+          ),
+        ].join('\n'),
+      );
     } finally {
       net.dispose();
     }

@@ -17,7 +17,9 @@ import { curvesFigure } from '../../engine/report/curvesFigure';
 export function curvesCsv(r: CurvesResult): string {
   const names = Object.keys(r.curves);
   const lines = [['share', ...names.flatMap((n) => [`${n}_mean`, `${n}_sd`])].join(',')];
-  r.shares.forEach((s, i) => lines.push([s, ...names.flatMap((n) => [r.curves[n].mean[i], r.curves[n].sd[i]])].join(',')));
+  r.shares.forEach((s, i) =>
+    lines.push([s, ...names.flatMap((n) => [r.curves[n].mean[i], r.curves[n].sd[i]])].join(',')),
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -35,9 +37,11 @@ export function curvesDocument(r: CurvesResult) {
 export const curvesCommand: Command = {
   name: 'curves',
   summary: 'Test quality against the share of weights removed, for several relevance methods',
-  usage: 'prunescope curves MODEL.json --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] --out DIR [--json]',
+  usage:
+    'prunescope curves MODEL.json --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] --out DIR [--json]',
   flags: [
-    ...MODEL_DATA_FLAGS, ...relevanceFlags.filter((f) => f.name !== 'method'),
+    ...MODEL_DATA_FLAGS,
+    ...relevanceFlags.filter((f) => f.name !== 'method'),
     { name: 'methods', value: true, help: `comma-separated: ${RELEVANCE_METHODS.join(', ')} (default all)` },
     { name: 'step', value: true, help: 'share step (default 0.02: 51 points)' },
     { name: 'finetune', value: true, help: 'epochs of fine-tuning after each step, mask kept (default 0)' },
@@ -51,7 +55,8 @@ export const curvesCommand: Command = {
     const out = str(args, 'out');
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'a new folder for the curves' });
     const methods = (list(args, 'methods') ?? [...RELEVANCE_METHODS]).map((m) => {
-      if (!(RELEVANCE_METHODS as readonly string[]).includes(m)) throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
+      if (!(RELEVANCE_METHODS as readonly string[]).includes(m))
+        throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
       return m as RelevanceMethod;
     });
     const step = num(args, 'step', 0.02, { min: 1e-3, max: 1 });
@@ -67,15 +72,45 @@ export const curvesCommand: Command = {
         rank: (net, s) => computeRelevance(net, split, { ...base, method: m, seed: s, signal: ctx.signal }),
       }));
       const r = await qualityCurves(model.network, split, rankers, {
-        step, seeds: Array.from({ length: nSeeds }, (_, i) => seed + i), recomputeEvery: recompute, includeBias: bool(args, 'include-bias'), signal: ctx.signal,
-        finetune: finetune > 0 ? async (net, pruned) => { await train(net, split, { epochs: finetune, batchSize: 32, lr: 1e-3, seed, pruneMask: pruned, evalEvery: 0, signal: ctx.signal }); } : undefined,
-        onProgress: (d, t, what) => { if (d % 25 === 0 || d === t) ctx.log(`${what}: ${d}/${t}`); },
+        step,
+        seeds: Array.from({ length: nSeeds }, (_, i) => seed + i),
+        recomputeEvery: recompute,
+        includeBias: bool(args, 'include-bias'),
+        signal: ctx.signal,
+        finetune:
+          finetune > 0
+            ? async (net, pruned) => {
+                await train(net, split, {
+                  epochs: finetune,
+                  batchSize: 32,
+                  lr: 1e-3,
+                  seed,
+                  pruneMask: pruned,
+                  evalEvery: 0,
+                  signal: ctx.signal,
+                });
+              }
+            : undefined,
+        onProgress: (d, t, what) => {
+          if (d % 25 === 0 || d === t) ctx.log(`${what}: ${d}/${t}`);
+        },
       });
       const doc = curvesDocument(r);
-      const html = renderReport({ title: `Pruning curves: ${path.basename(args.positional[0])} on ${split.dataset.name}`, sections: [{ heading: 'Quality against share removed', figures: [curvesFigure(r)] }], provenance: r.provenance });
+      const html = renderReport({
+        title: `Pruning curves: ${path.basename(args.positional[0])} on ${split.dataset.name}`,
+        sections: [{ heading: 'Quality against share removed', figures: [curvesFigure(r)] }],
+        provenance: r.provenance,
+      });
       writeFolderAtomic(out, { 'curves.json': JSON.stringify(doc), 'curves.csv': curvesCsv(r), 'report.html': html });
-      if (bool(args, 'json')) { ctx.out(JSON.stringify(doc)); return; }
-      ctx.out([curvesCsv(r).split('\n').slice(0, 6).join('\n'), '...', `written: ${path.join(out, 'report.html')}`].join('\n'));
+      if (bool(args, 'json')) {
+        ctx.out(JSON.stringify(doc));
+        return;
+      }
+      ctx.out(
+        [curvesCsv(r).split('\n').slice(0, 6).join('\n'), '...', `written: ${path.join(out, 'report.html')}`].join(
+          '\n',
+        ),
+      );
     } finally {
       model.network.dispose();
     }

@@ -19,27 +19,40 @@ export const demoCommand: Command = {
   ],
   async run(args: ParsedArgs, ctx) {
     const methods = (list(args, 'methods') ?? [...RELEVANCE_METHODS]).map((m) => {
-      if (!(RELEVANCE_METHODS as readonly string[]).includes(m)) throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
+      if (!(RELEVANCE_METHODS as readonly string[]).includes(m))
+        throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
       return m as RelevanceMethod;
     });
     const info = await initBackend();
     ctx.log(`backend: ${info.name} (${info.reason})`);
     const t0 = Date.now();
-    const r = await runDemo({ out: path.join(str(args, 'out') ?? 'out', 'demo'), methods, quick: bool(args, 'quick'), signal: ctx.signal, log: (m) => ctx.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${m}`) });
+    const r = await runDemo({
+      out: path.join(str(args, 'out') ?? 'out', 'demo'),
+      methods,
+      quick: bool(args, 'quick'),
+      signal: ctx.signal,
+      log: (m) => ctx.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${m}`),
+    });
     const summary = {
-      report: r.report, student: r.student.files.modelJson,
+      report: r.report,
+      student: r.student.files.modelJson,
       best: r.best,
       params: [r.student.paramsBefore, r.student.paramsAfter],
       distill: r.distill.rows.map((x) => ({ name: x.name, mean: x.metricMean, sd: x.metricSd })),
       seconds: (Date.now() - t0) / 1000,
     };
-    if (bool(args, 'json')) { ctx.out(JSON.stringify(summary)); return; }
-    ctx.out([
-      `report:  ${r.report}`,
-      `teacher: ${path.join(r.out, 'teacher', 'model.json')}`,
-      `student: ${r.student.files.modelJson} (${r.best.method} at ${(100 * r.best.share).toFixed(0)} %: ${r.student.paramsBefore} -> ${r.student.paramsAfter} parameters)`,
-      `distillation: ${summary.distill.map((d) => `${d.name} ${d.mean.toFixed(3)}±${d.sd.toFixed(3)}`).join(', ')}`,
-      `done in ${summary.seconds.toFixed(0)} s`,
-    ].join('\n'));
+    if (bool(args, 'json')) {
+      ctx.out(JSON.stringify(summary));
+      return;
+    }
+    ctx.out(
+      [
+        `report:  ${r.report}`,
+        `teacher: ${path.join(r.out, 'teacher', 'model.json')}`,
+        `student: ${r.student.files.modelJson} (${r.best.method} at ${(100 * r.best.share).toFixed(0)} %: ${r.student.paramsBefore} -> ${r.student.paramsAfter} parameters)`,
+        `distillation: ${summary.distill.map((d) => `${d.name} ${d.mean.toFixed(3)}±${d.sd.toFixed(3)}`).join(', ')}`,
+        `done in ${summary.seconds.toFixed(0)} s`,
+      ].join('\n'),
+    );
   },
 };

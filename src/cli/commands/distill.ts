@@ -28,9 +28,14 @@ const INITS = ['both', 'scratch', 'teacher'] as const;
 export const distillCommand: Command = {
   name: 'distill',
   summary: 'Distil a teacher into a smaller student; compare with the student trained on labels alone, over seeds',
-  usage: 'prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method obd] --out DIR [--json]',
+  usage:
+    'prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method obd] --out DIR [--json]',
   flags: [
-    { name: 'standardize', value: false, help: 'z-score features on the training part (when the teacher does not record its own preprocessing)' },
+    {
+      name: 'standardize',
+      value: false,
+      help: 'z-score features on the training part (when the teacher does not record its own preprocessing)',
+    },
     { name: 'teacher', value: true, help: 'the teacher model.json' },
     { name: 'student', value: true, help: 'a student model.json (its weights are the "teacher init")' },
     { name: 'widths', value: true, help: 'build the student by neuron selection from the teacher, e.g. 8,4' },
@@ -39,18 +44,27 @@ export const distillCommand: Command = {
     { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
     { name: 'temperature', value: true, help: `softmax temperature T (default ${DISTILL_DEFAULTS.temperature})` },
     { name: 'alpha', value: true, help: `weight of the teacher term in [0, 1] (default ${DISTILL_DEFAULTS.alpha})` },
-    { name: 'init', value: true, help: 'distilled students to run: scratch, teacher or both (default both); the labels-only baseline always runs' },
+    {
+      name: 'init',
+      value: true,
+      help: 'distilled students to run: scratch, teacher or both (default both); the labels-only baseline always runs',
+    },
     { name: 'epochs', value: true, help: `epochs per run (default ${DISTILL_DEFAULTS.epochs})` },
     { name: 'batch', value: true, help: 'minibatch size (default 32)' },
     { name: 'lr', value: true, help: 'Adam learning rate (default 0.001)' },
     { name: 'seeds', value: true, help: 'number of seeds 0..K-1 (init and shuffling; default 3)' },
     { name: 'split-seed', value: true, help: 'seed of the train/test split (default 0, as in train)' },
-    { name: 'teacher-features', value: true, help: 'columns only the teacher sees (privileged information), comma-separated names' },
+    {
+      name: 'teacher-features',
+      value: true,
+      help: 'columns only the teacher sees (privileged information), comma-separated names',
+    },
     { name: 'out', value: true, help: 'new output folder for distill.json, distill.csv, report.html' },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
-    if (args.positional.length) throw badInput(`unexpected argument ${args.positional[0]}`, { field: 'distill', expected: this.usage });
+    if (args.positional.length)
+      throw badInput(`unexpected argument ${args.positional[0]}`, { field: 'distill', expected: this.usage });
     const need = (name: string, what: string) => {
       const v = str(args, name);
       if (!v) throw badInput(`--${name} is required`, { field: `--${name}`, expected: what });
@@ -60,11 +74,19 @@ export const distillCommand: Command = {
     const data = need('data', 'a built-in data set name or a CSV path');
     const out = path.resolve(need('out', 'a new output folder'));
     if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
-      throw new PruneScopeError('bad-input', 'output folder exists and is not empty', { file: out, field: '--out', expected: 'a new or empty folder' });
+      throw new PruneScopeError('bad-input', 'output folder exists and is not empty', {
+        file: out,
+        field: '--out',
+        expected: 'a new or empty folder',
+      });
     }
     const studentFile = str(args, 'student');
     const widths = numList(args, 'widths');
-    if (!studentFile === !widths) throw badInput('give exactly one of --student and --widths', { field: '--student', expected: '--student S.json or --widths 8,4' });
+    if (!studentFile === !widths)
+      throw badInput('give exactly one of --student and --widths', {
+        field: '--student',
+        expected: '--student S.json or --widths 8,4',
+      });
     const temperature = num(args, 'temperature', DISTILL_DEFAULTS.temperature, { min: 1e-6 });
     const alpha = num(args, 'alpha', DISTILL_DEFAULTS.alpha, { min: 0, max: 1 });
     const init = oneOf(args, 'init', INITS, 'both');
@@ -84,10 +106,18 @@ export const distillCommand: Command = {
     let studentModel: LoadedModel | undefined;
     try {
       const ds = loadDataset(data, { target: str(args, 'target') });
-      const split = splitForModel(teacher, teacherModel.metadata, ds, { seed: splitSeed, standardize: bool(args, 'standardize'), file: teacherFile });
+      const split = splitForModel(teacher, teacherModel.metadata, ds, {
+        seed: splitSeed,
+        standardize: bool(args, 'standardize'),
+        file: teacherFile,
+      });
       const privileged = columnsByName(ds.featureNames, list(args, 'teacher-features') ?? [], '--teacher-features');
       const cols = ds.featureNames.map((_, i) => i).filter((i) => !privileged.includes(i));
-      if (cols.length === 0) throw badInput('every column is reserved for the teacher', { field: '--teacher-features', expected: 'leave at least one column to the student' });
+      if (cols.length === 0)
+        throw badInput('every column is reserved for the teacher', {
+          field: '--teacher-features',
+          expected: 'leave at least one column to the student',
+        });
       let student: Network;
       if (widths) {
         const ranking = await computeRelevance(teacher, split, { method, variant: 'ggn', seed: 0, signal: ctx.signal });
@@ -102,33 +132,76 @@ export const distillCommand: Command = {
         const names = studentModel.metadata?.featureNames;
         // A student saved with feature names reads those columns; else it must read the non-privileged ones.
         const sCols = names ? columnsByName(ds.featureNames, names, `${studentModel.path}: featureNames`) : cols;
-        if (sCols.some((c) => privileged.includes(c))) throw badInput('the student reads a column reserved for the teacher', { file: studentModel.path, field: 'featureNames', expected: 'none of --teacher-features' });
-        if (studentModel.network.spec.inputSize !== sCols.length) throw badInput(`the student takes ${studentModel.network.spec.inputSize} inputs`, { file: studentModel.path, field: 'inputs', expected: `${sCols.length} (the columns it sees)` });
+        if (sCols.some((c) => privileged.includes(c)))
+          throw badInput('the student reads a column reserved for the teacher', {
+            file: studentModel.path,
+            field: 'featureNames',
+            expected: 'none of --teacher-features',
+          });
+        if (studentModel.network.spec.inputSize !== sCols.length)
+          throw badInput(`the student takes ${studentModel.network.spec.inputSize} inputs`, {
+            file: studentModel.path,
+            field: 'inputs',
+            expected: `${sCols.length} (the columns it sees)`,
+          });
         student = studentModel.network;
         cols.splice(0, cols.length, ...sCols);
       }
       owned.push(student);
       const studentFeatures = cols.length === ds.features && cols.every((c, i) => c === i) ? undefined : cols;
       const r = await distillExperiment(teacher, student, split, {
-        temperature, alpha, epochs, batchSize, lr, seeds: Array.from({ length: k }, (_, i) => i), inits, studentFeatures, signal: ctx.signal,
-        onProgress: (d, n, what) => { if (!json) ctx.log(`${d}/${n} ${what}`); },
+        temperature,
+        alpha,
+        epochs,
+        batchSize,
+        lr,
+        seeds: Array.from({ length: k }, (_, i) => i),
+        inits,
+        studentFeatures,
+        signal: ctx.signal,
+        onProgress: (d, n, what) => {
+          if (!json) ctx.log(`${d}/${n} ${what}`);
+        },
       });
-      const doc = { ...r, teacher: teacherModel.path, student: studentModel?.path ?? { widths, method: method === 'obd' ? 'obd (ggn)' : method }, privilegedFeatures: privileged.map((i) => ds.featureNames[i]) };
+      const doc = {
+        ...r,
+        teacher: teacherModel.path,
+        student: studentModel?.path ?? { widths, method: method === 'obd' ? 'obd (ggn)' : method },
+        privilegedFeatures: privileged.map((i) => ds.featureNames[i]),
+      };
       const html = renderReport({
         title: `Distillation on ${ds.name}`,
-        intro: [`Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${temperature}, alpha = ${alpha}, ${epochs} epochs, batch ${batchSize}, lr ${lr}, seeds 0..${k - 1}, split seed ${splitSeed}.`,
-          ...(privileged.length ? [`Privileged information: the teacher also sees ${doc.privilegedFeatures.join(', ')}; the student does not.`] : [])],
+        intro: [
+          `Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${temperature}, alpha = ${alpha}, ${epochs} epochs, batch ${batchSize}, lr ${lr}, seeds 0..${k - 1}, split seed ${splitSeed}.`,
+          ...(privileged.length
+            ? [
+                `Privileged information: the teacher also sees ${doc.privilegedFeatures.join(', ')}; the student does not.`,
+              ]
+            : []),
+        ],
         sections: [{ heading: `Test ${r.metric}`, figures: [distillFigure(r)] }],
         provenance: r.provenance,
       });
-      writeFolderAtomic(out, { 'distill.json': JSON.stringify(doc, null, 2), 'distill.csv': distillCsv(r), 'report.html': html });
-      if (json) { ctx.out(JSON.stringify(doc)); return; }
+      writeFolderAtomic(out, {
+        'distill.json': JSON.stringify(doc, null, 2),
+        'distill.csv': distillCsv(r),
+        'report.html': html,
+      });
+      if (json) {
+        ctx.out(JSON.stringify(doc));
+        return;
+      }
       const f = (v: number) => (r.metric === 'accuracy' ? v.toFixed(4) : v.toPrecision(4));
-      ctx.out([
-        `teacher ${r.teacherSpec.join('-')} -> student ${r.studentSpec.join('-')}, test ${r.metric} (mean +- sd over ${k} seeds):`,
-        ...r.rows.map((x) => `  ${x.name.padEnd(24)} ${f(x.metricMean)} +- ${f(x.metricSd)}   loss ${x.lossMean.toPrecision(4)} +- ${x.lossSd.toPrecision(3)}`),
-        `wrote ${out}`,
-      ].join('\n'));
+      ctx.out(
+        [
+          `teacher ${r.teacherSpec.join('-')} -> student ${r.studentSpec.join('-')}, test ${r.metric} (mean +- sd over ${k} seeds):`,
+          ...r.rows.map(
+            (x) =>
+              `  ${x.name.padEnd(24)} ${f(x.metricMean)} +- ${f(x.metricSd)}   loss ${x.lossMean.toPrecision(4)} +- ${x.lossSd.toPrecision(3)}`,
+          ),
+          `wrote ${out}`,
+        ].join('\n'),
+      );
     } finally {
       for (const n of owned) n.dispose();
     }

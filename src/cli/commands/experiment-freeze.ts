@@ -10,19 +10,26 @@ import type { NetworkSpec } from '../../engine/model/network';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { renderReport } from '../../engine/report/html';
 import { runFreezeExperiment, FreezeExperimentResult } from '../../engine/ordering/experiment';
-import { covarianceHeatmapFigure, freezeTimelineFigure, lossVsShareFigure, orderedVarianceFigure } from '../../engine/ordering/figures';
+import {
+  covarianceHeatmapFigure,
+  freezeTimelineFigure,
+  lossVsShareFigure,
+  orderedVarianceFigure,
+} from '../../engine/ordering/figures';
 import { VARIANCE_ESTIMATORS } from '../../engine/ordering/types';
 
 export function experimentCsv(r: FreezeExperimentResult): string {
   const lines = ['share,policy,frozen,train_mean,train_std,test_mean,test_std,seeds'];
-  for (const x of r.rows) lines.push([x.share, x.policy, x.frozen, x.trainMean, x.trainStd, x.testMean, x.testStd, x.test.length].join(','));
+  for (const x of r.rows)
+    lines.push([x.share, x.policy, x.frozen, x.trainMean, x.trainStd, x.testMean, x.testStd, x.test.length].join(','));
   return lines.join('\n') + '\n';
 }
 
 export const experimentFreezeCommand: Command = {
   name: 'freeze',
   summary: 'Experiments from the essay: `experiment freeze` compares ordered and random freezing',
-  usage: 'prunescope experiment freeze --data boston|mnist|D --model linear|mlp [--layers 32,16] --t0 T --shares 0,0.1,...,0.9 --seeds 5 --out DIR [--steps N] [--batch B] [--lr LR] [--estimator essay|per-sample] [--weights-only on|off] [--json]',
+  usage:
+    'prunescope experiment freeze --data boston|mnist|D --model linear|mlp [--layers 32,16] --t0 T --shares 0,0.1,...,0.9 --seeds 5 --out DIR [--steps N] [--batch B] [--lr LR] [--estimator essay|per-sample] [--weights-only on|off] [--json]',
   flags: [
     { name: 'data', value: true, help: 'built-in data set or CSV path' },
     { name: 'model', value: true, help: 'linear (one dense layer) or mlp (tanh hidden layers)' },
@@ -34,13 +41,21 @@ export const experimentFreezeCommand: Command = {
     { name: 'batch', value: true, help: 'minibatch size (default 32)' },
     { name: 'lr', value: true, help: 'Adam learning rate (default 0.01)' },
     { name: 'estimator', value: true, help: 'essay (default) or per-sample' },
-    { name: 'weights-only', value: true, help: 'on (default): only kernel weights are frozen and the share counts weights, biases always train, as in the essay\'s bias-free model (3.2) and the papers\' weights-only pruning; off: biases are candidates too' },
+    {
+      name: 'weights-only',
+      value: true,
+      help: "on (default): only kernel weights are frozen and the share counts weights, biases always train, as in the essay's bias-free model (3.2) and the papers' weights-only pruning; off: biases are candidates too",
+    },
     { name: 'out', value: true, help: 'output folder (must not exist or be empty)' },
     { name: 'json', value: false, help: 'print the result as one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
     // main.ts dispatches `experiment freeze` here with the subcommand word already taken off.
-    if (args.positional.length) throw badInput(`unexpected argument "${args.positional.join(' ')}"`, { field: 'experiment freeze', expected: this.usage });
+    if (args.positional.length)
+      throw badInput(`unexpected argument "${args.positional.join(' ')}"`, {
+        field: 'experiment freeze',
+        expected: this.usage,
+      });
     const data = str(args, 'data');
     const out = str(args, 'out');
     if (!data) throw badInput('--data is required', { field: '--data', expected: 'boston, mnist or a CSV path' });
@@ -48,7 +63,8 @@ export const experimentFreezeCommand: Command = {
     const model = oneOf(args, 'model', ['linear', 'mlp'] as const, 'linear');
     const widths = (list(args, 'layers') ?? ['32']).map((s) => {
       const n = Number(s);
-      if (!Number.isInteger(n) || n < 1) throw badInput(`--layers has "${s}"`, { field: '--layers', expected: 'positive integers' });
+      if (!Number.isInteger(n) || n < 1)
+        throw badInput(`--layers has "${s}"`, { field: '--layers', expected: 'positive integers' });
       return n;
     });
     const t0 = num(args, 't0', 50, { integer: true, min: 1 });
@@ -63,14 +79,44 @@ export const experimentFreezeCommand: Command = {
     const ds = loadDataset(data);
     const split = splitDataset(ds, { seed: 0, standardize: true });
     const classes = numClasses(ds);
-    const head = ds.task === 'classification' ? { name: 'out', units: classes, activation: 'softmax' as const } : { name: 'out', units: 1, activation: 'linear' as const };
-    const spec: NetworkSpec = { inputSize: ds.features, layers: model === 'linear' ? [head] : [...widths.map((w, i) => ({ name: `h${i + 1}`, units: w, activation: 'tanh' as const })), head] };
-    const r = await runFreezeExperiment(split, { spec, steps, t0, shares, seeds, batchSize, lr, estimator, weightsOnly, signal: ctx.signal, onProgress: (m) => ctx.log(m) });
-    const figures = [lossVsShareFigure(r, 'test'), lossVsShareFigure(r, 'train'), orderedVarianceFigure(r.variances, r.order), ...(r.block ? [covarianceHeatmapFigure(r.block)] : []), freezeTimelineFigure(r.timeline)];
+    const head =
+      ds.task === 'classification'
+        ? { name: 'out', units: classes, activation: 'softmax' as const }
+        : { name: 'out', units: 1, activation: 'linear' as const };
+    const spec: NetworkSpec = {
+      inputSize: ds.features,
+      layers:
+        model === 'linear'
+          ? [head]
+          : [...widths.map((w, i) => ({ name: `h${i + 1}`, units: w, activation: 'tanh' as const })), head],
+    };
+    const r = await runFreezeExperiment(split, {
+      spec,
+      steps,
+      t0,
+      shares,
+      seeds,
+      batchSize,
+      lr,
+      estimator,
+      weightsOnly,
+      signal: ctx.signal,
+      onProgress: (m) => ctx.log(m),
+    });
+    const figures = [
+      lossVsShareFigure(r, 'test'),
+      lossVsShareFigure(r, 'train'),
+      orderedVarianceFigure(r.variances, r.order),
+      ...(r.block ? [covarianceHeatmapFigure(r.block)] : []),
+      freezeTimelineFigure(r.timeline),
+    ];
     const json = { ...r, block: r.block && { ...r.block, matrix: Array.from(r.block.matrix) }, figures };
     const html = renderReport({
       title: `Freezing by gradient variance: ${ds.name}, ${model}`,
-      intro: [`${seeds} seeds, ${steps} Adam steps (batch ${batchSize}, lr ${lr}), order taken and parameters frozen at t0 = ${t0} with the ${estimator} estimator; candidates: ${weightsOnly ? 'kernel weights only (biases always train)' : 'all parameters, biases included'}.`, r.conclusion],
+      intro: [
+        `${seeds} seeds, ${steps} Adam steps (batch ${batchSize}, lr ${lr}), order taken and parameters frozen at t0 = ${t0} with the ${estimator} estimator; candidates: ${weightsOnly ? 'kernel weights only (biases always train)' : 'all parameters, biases included'}.`,
+        r.conclusion,
+      ],
       sections: [
         { heading: 'Loss against frozen share', figures: figures.slice(0, 2) },
         { heading: 'The order', figures: figures.slice(2, r.block ? 4 : 3) },
@@ -79,8 +125,19 @@ export const experimentFreezeCommand: Command = {
       ],
       provenance: r.provenance,
     });
-    writeFolderAtomic(out, { 'results.csv': experimentCsv(r), 'results.json': JSON.stringify(json), 'report.html': html });
-    if (bool(args, 'json')) { ctx.out(JSON.stringify(json)); return; }
-    ctx.out([experimentCsv(r).trim(), '', r.conclusion, r.savings.note, `written: ${path.join(out, 'report.html')}`].join('\n'));
+    writeFolderAtomic(out, {
+      'results.csv': experimentCsv(r),
+      'results.json': JSON.stringify(json),
+      'report.html': html,
+    });
+    if (bool(args, 'json')) {
+      ctx.out(JSON.stringify(json));
+      return;
+    }
+    ctx.out(
+      [experimentCsv(r).trim(), '', r.conclusion, r.savings.note, `written: ${path.join(out, 'report.html')}`].join(
+        '\n',
+      ),
+    );
   },
 };

@@ -14,13 +14,27 @@ import { curvesCsv, curvesDocument } from './curves';
 
 /** The same document `curves --json` prints, for one data set of the experiment. */
 export function paper1Document(r: Paper1Result) {
-  return { data: r.data, network: r.setup.description, ...curvesDocument({ metric: r.metric, shares: r.shares, curves: r.curves, baseline: r.baseline.mean, provenance: r.provenance }), baselineSd: r.baseline.sd, seeds: r.runs.map((x) => x.seed), teachers: r.runs.map((x) => ({ seed: x.seed, train: x.teacher.train, test: x.teacher.test })) };
+  return {
+    data: r.data,
+    network: r.setup.description,
+    ...curvesDocument({
+      metric: r.metric,
+      shares: r.shares,
+      curves: r.curves,
+      baseline: r.baseline.mean,
+      provenance: r.provenance,
+    }),
+    baselineSd: r.baseline.sd,
+    seeds: r.runs.map((x) => x.seed),
+    teachers: r.runs.map((x) => ({ seed: x.seed, train: x.teacher.train, test: x.teacher.test })),
+  };
 }
 
 export const experimentPaper1Command: Command = {
   name: 'paper1',
   summary: 'The first seed paper: relevance-pruning curves of the four methods on its networks',
-  usage: 'prunescope experiment paper1 --data wine|boston|paper1-synthetic [--seeds 0,1,2] [--methods ...] [--step 0.02] [--epochs N] --out DIR [--json]',
+  usage:
+    'prunescope experiment paper1 --data wine|boston|paper1-synthetic [--seeds 0,1,2] [--methods ...] [--step 0.02] [--epochs N] --out DIR [--json]',
   flags: [
     { name: 'data', value: true, help: `one or more of ${Object.keys(PAPER1_SETUPS).join(', ')} (comma-separated)` },
     { name: 'seeds', value: true, help: 'teacher seeds (default 0,1,2)' },
@@ -34,9 +48,12 @@ export const experimentPaper1Command: Command = {
     const out = str(args, 'out');
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'a new folder for the results' });
     const datas = list(args, 'data') ?? ['wine'];
-    for (const d of datas) if (!PAPER1_SETUPS[d]) throw badInput(`--data has "${d}"`, { field: '--data', expected: Object.keys(PAPER1_SETUPS).join(', ') });
+    for (const d of datas)
+      if (!PAPER1_SETUPS[d])
+        throw badInput(`--data has "${d}"`, { field: '--data', expected: Object.keys(PAPER1_SETUPS).join(', ') });
     const methods = (list(args, 'methods') ?? DEFAULT_METHODS).map((m) => {
-      if (!(RELEVANCE_METHODS as readonly string[]).includes(m)) throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
+      if (!(RELEVANCE_METHODS as readonly string[]).includes(m))
+        throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
       return m as RelevanceMethod;
     });
     const seeds = numList(args, 'seeds') ?? [0, 1, 2];
@@ -53,14 +70,37 @@ export const experimentPaper1Command: Command = {
       const doc = paper1Document(r);
       docs[d] = doc;
       files[`${d}/curves.json`] = JSON.stringify(doc);
-      files[`${d}/curves.csv`] = curvesCsv({ metric: r.metric, shares: r.shares, curves: r.curves, baseline: r.baseline.mean, provenance: r.provenance });
+      files[`${d}/curves.csv`] = curvesCsv({
+        metric: r.metric,
+        shares: r.shares,
+        curves: r.curves,
+        baseline: r.baseline.mean,
+        provenance: r.provenance,
+      });
       sections.push(...paper1Sections(r));
       markdown.push(paper1Markdown(r));
     }
     files['summary.md'] = markdown.join('\n');
-    files['report.html'] = renderReport({ title: 'Relevance of neural network parameters: the paper\'s experiment', intro: ['Grabovoy, Bakhteev, Strijov (2019): prune the weights of a trained network in the order given by each relevance method and watch the test quality.'], sections, provenance: Object.fromEntries(Object.entries(docs).map(([k, v]) => [k, (v as { provenance: unknown }).provenance])) });
+    files['report.html'] = renderReport({
+      title: "Relevance of neural network parameters: the paper's experiment",
+      intro: [
+        'Grabovoy, Bakhteev, Strijov (2019): prune the weights of a trained network in the order given by each relevance method and watch the test quality.',
+      ],
+      sections,
+      provenance: Object.fromEntries(
+        Object.entries(docs).map(([k, v]) => [k, (v as { provenance: unknown }).provenance]),
+      ),
+    });
     writeFolderAtomic(out, files);
-    if (bool(args, 'json')) { ctx.out(JSON.stringify(datas.length === 1 ? docs[datas[0]] : docs)); return; }
-    ctx.out(sections.flatMap((s) => s.text ?? []).concat(`written: ${path.join(out, 'report.html')}`).join('\n'));
+    if (bool(args, 'json')) {
+      ctx.out(JSON.stringify(datas.length === 1 ? docs[datas[0]] : docs));
+      return;
+    }
+    ctx.out(
+      sections
+        .flatMap((s) => s.text ?? [])
+        .concat(`written: ${path.join(out, 'report.html')}`)
+        .join('\n'),
+    );
   },
 };

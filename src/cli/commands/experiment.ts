@@ -5,7 +5,7 @@ import { experimentFreezeCommand } from './experiment-freeze';
 
 export const experimentCommand: Command = {
   name: 'experiment',
-  summary: 'The seed papers\' experiments: `experiment paper1` (pruning curves), `experiment freeze` (ordered freezing)',
+  summary: "The seed papers' experiments: `experiment paper1` (pruning curves), `experiment freeze` (ordered freezing)",
   usage: 'prunescope experiment paper1|freeze ...',
   flags: [],
   subcommands: [experimentPaper1Command, experimentFreezeCommand],

@@ -12,16 +12,26 @@ const VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
 
 export const exportStudentCommand: Command = {
   name: 'export-student',
-  summary: 'Prune and shrink a model to a physically smaller student; write it with a Keras config and a size/latency/metric report',
-  usage: 'prunescope export-student MODEL.json --data D --method random|obd|variational (--fraction P | --widths 8,4) [--variant ggn] [--drop-unused-inputs] [--seed S] --out DIR [--json]',
+  summary:
+    'Prune and shrink a model to a physically smaller student; write it with a Keras config and a size/latency/metric report',
+  usage:
+    'prunescope export-student MODEL.json --data D --method random|obd|variational (--fraction P | --widths 8,4) [--variant ggn] [--drop-unused-inputs] [--seed S] --out DIR [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     TEST_FRACTION_FLAG,
-    { name: 'method', value: true, help: 'relevance method: random, obd, variational (belsley: pass its ranking through the API)' },
+    {
+      name: 'method',
+      value: true,
+      help: 'relevance method: random, obd, variational (belsley: pass its ranking through the API)',
+    },
     { name: 'variant', value: true, help: 'OBD curvature: hessian, ggn (default) or fisher' },
     { name: 'fraction', value: true, help: 'share of weights to prune before the structural shrink, in [0, 1]' },
     { name: 'widths', value: true, help: 'target hidden widths, e.g. 8,4 (neurons kept by summed relevance)' },
-    { name: 'drop-unused-inputs', value: false, help: 'drop input columns left without weights (recorded in the metadata)' },
+    {
+      name: 'drop-unused-inputs',
+      value: false,
+      help: 'drop input columns left without weights (recorded in the metadata)',
+    },
     { name: 'out', value: true, help: 'new output folder (refused if it exists and is not empty)' },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
@@ -36,25 +46,48 @@ export const exportStudentCommand: Command = {
       throw badInput(`--fraction got "${fractionText}"`, { field: '--fraction', expected: 'a number in [0, 1]' });
     }
     const widths = numList(args, 'widths');
-    if ((fraction === undefined) === (widths === undefined)) throw badInput('give exactly one of --fraction and --widths', { field: '--fraction', expected: '--fraction P or --widths 8,4' });
+    if ((fraction === undefined) === (widths === undefined))
+      throw badInput('give exactly one of --fraction and --widths', {
+        field: '--fraction',
+        expected: '--fraction P or --widths 8,4',
+      });
     const json = bool(args, 'json');
     const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage);
     try {
       const r = await exportStudent(model, split, {
-        method, variant, fraction, widths, dropUnusedInputs: bool(args, 'drop-unused-inputs'), seed, out, signal: ctx.signal,
-        onProgress: (d, n, what) => { if (!json) ctx.log(`${d}/${n} ${what}`); },
+        method,
+        variant,
+        fraction,
+        widths,
+        dropUnusedInputs: bool(args, 'drop-unused-inputs'),
+        seed,
+        out,
+        signal: ctx.signal,
+        onProgress: (d, n, what) => {
+          if (!json) ctx.log(`${d}/${n} ${what}`);
+        },
       });
-      if (json) { ctx.out(JSON.stringify(r)); return; }
+      if (json) {
+        ctx.out(JSON.stringify(r));
+        return;
+      }
       const m = r.metrics;
-      const fmt = (s: typeof m.teacher) => (m.metric === 'accuracy' ? `accuracy ${s.accuracy!.toFixed(4)}` : `mse ${s.mse!.toPrecision(4)}`);
-      ctx.out([
-        `student ${[r.inputsAfter, ...r.widthsAfter].join('-')} from teacher ${[r.inputsBefore, ...r.widthsBefore].join('-')} (${r.provenance.method}${r.provenance.variant ? ` ${r.provenance.variant}` : ''})`,
-        `parameters ${r.paramsBefore} -> ${r.paramsAfter}; weight bytes ${r.bytes.teacherWeights} -> ${r.bytes.studentWeights}; files ${r.bytes.teacherTotal} -> ${r.bytes.studentTotal} bytes`,
-        `latency on ${r.latency.batchRows} rows (median of ${r.latency.runs}): teacher ${r.latency.teacherMs.toFixed(3)} ms, student ${r.latency.studentMs.toFixed(3)} ms (x${r.latency.speedup.toFixed(2)})`,
-        `test: teacher ${fmt(m.teacher)}, masked teacher ${fmt(m.maskedTeacher)}, student ${fmt(m.student)}`,
-        ...(r.unusedInputs.length ? [`unused inputs: ${r.unusedInputs.join(', ')}${r.inputsAfter < r.inputsBefore ? ' (dropped)' : ' (kept; --drop-unused-inputs to drop)'}`] : []),
-        `wrote ${r.out}`,
-      ].join('\n'));
+      const fmt = (s: typeof m.teacher) =>
+        m.metric === 'accuracy' ? `accuracy ${s.accuracy!.toFixed(4)}` : `mse ${s.mse!.toPrecision(4)}`;
+      ctx.out(
+        [
+          `student ${[r.inputsAfter, ...r.widthsAfter].join('-')} from teacher ${[r.inputsBefore, ...r.widthsBefore].join('-')} (${r.provenance.method}${r.provenance.variant ? ` ${r.provenance.variant}` : ''})`,
+          `parameters ${r.paramsBefore} -> ${r.paramsAfter}; weight bytes ${r.bytes.teacherWeights} -> ${r.bytes.studentWeights}; files ${r.bytes.teacherTotal} -> ${r.bytes.studentTotal} bytes`,
+          `latency on ${r.latency.batchRows} rows (median of ${r.latency.runs}): teacher ${r.latency.teacherMs.toFixed(3)} ms, student ${r.latency.studentMs.toFixed(3)} ms (x${r.latency.speedup.toFixed(2)})`,
+          `test: teacher ${fmt(m.teacher)}, masked teacher ${fmt(m.maskedTeacher)}, student ${fmt(m.student)}`,
+          ...(r.unusedInputs.length
+            ? [
+                `unused inputs: ${r.unusedInputs.join(', ')}${r.inputsAfter < r.inputsBefore ? ' (dropped)' : ' (kept; --drop-unused-inputs to drop)'}`,
+              ]
+            : []),
+          `wrote ${r.out}`,
+        ].join('\n'),
+      );
     } finally {
       model.network.dispose();
     }

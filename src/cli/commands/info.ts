@@ -47,15 +47,32 @@ export interface InfoReport {
   warnings: string[];
 }
 
-const KNOWN_META = new Set(['task', 'featureNames', 'targetName', 'labelNames', 'preprocessing', 'provenance', 'pruneMask']);
+const KNOWN_META = new Set([
+  'task',
+  'featureNames',
+  'targetName',
+  'labelNames',
+  'preprocessing',
+  'provenance',
+  'pruneMask',
+]);
 
 export function infoReport(m: LoadedModel): InfoReport {
   const net = m.network;
   const flat = net.toFlat();
-  const nz = (a: number, b: number) => { let c = 0; for (let j = a; j < b; j++) if (flat[j] !== 0) c++; return c; };
+  const nz = (a: number, b: number) => {
+    let c = 0;
+    for (let j = a; j < b; j++) if (flat[j] !== 0) c++;
+    return c;
+  };
   const layers = net.layout.map((l) => ({
-    name: l.name, in: l.inSize, out: l.outSize, activation: l.activation, kernelShape: [l.inSize, l.outSize] as [number, number],
-    params: l.kernelSize + l.biasSize, active: nz(l.kernelOffset, l.biasOffset + l.biasSize),
+    name: l.name,
+    in: l.inSize,
+    out: l.outSize,
+    activation: l.activation,
+    kernelShape: [l.inSize, l.outSize] as [number, number],
+    params: l.kernelSize + l.biasSize,
+    active: nz(l.kernelOffset, l.biasOffset + l.biasSize),
   }));
   const active = layers.reduce((a, l) => a + l.active, 0);
   const md = m.metadata;
@@ -78,8 +95,18 @@ export function infoReport(m: LoadedModel): InfoReport {
       targetName: md.targetName,
       labelNames: md.labelNames,
       standardized: !!md.preprocessing?.standardization,
-      pruneMask: md.pruneMask && { pruned: md.pruneMask.prunedCount, method: md.pruneMask.method, fraction: md.pruneMask.fraction, includeBiases: md.pruneMask.includeBiases },
-      provenance: md.provenance && { job: md.provenance.job, method: md.provenance.method, time: md.provenance.time, modelHash: md.provenance.modelHash },
+      pruneMask: md.pruneMask && {
+        pruned: md.pruneMask.prunedCount,
+        method: md.pruneMask.method,
+        fraction: md.pruneMask.fraction,
+        includeBiases: md.pruneMask.includeBiases,
+      },
+      provenance: md.provenance && {
+        job: md.provenance.job,
+        method: md.provenance.method,
+        time: md.provenance.time,
+        modelHash: md.provenance.modelHash,
+      },
       otherKeys: Object.keys(md).filter((k) => !KNOWN_META.has(k)),
     },
     warnings: m.warnings,
@@ -92,9 +119,22 @@ function short(list: string[] | undefined, n = 8): string {
 }
 
 export function infoText(r: InfoReport): string {
-  const rows = [['layer', 'in', 'out', 'activation', 'kernel', 'params', 'active'], ...r.layers.map((l) => [l.name, String(l.in), String(l.out), l.activation, `${l.kernelShape[0]}x${l.kernelShape[1]}`, String(l.params), String(l.active)])];
+  const rows = [
+    ['layer', 'in', 'out', 'activation', 'kernel', 'params', 'active'],
+    ...r.layers.map((l) => [
+      l.name,
+      String(l.in),
+      String(l.out),
+      l.activation,
+      `${l.kernelShape[0]}x${l.kernelShape[1]}`,
+      String(l.params),
+      String(l.active),
+    ]),
+  ];
   const w = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const table = rows.map((row) => row.map((cell, c) => (c === 0 || c === 3 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  '));
+  const table = rows.map((row) =>
+    row.map((cell, c) => (c === 0 || c === 3 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  '),
+  );
   const pct = (k: number) => (r.totalParams ? ((100 * k) / r.totalParams).toFixed(1) : '0.0');
   const lines = [
     `${r.path}`,
@@ -113,8 +153,14 @@ export function infoText(r: InfoReport): string {
     if (md.targetName) lines.push(`  target: ${md.targetName}`);
     if (md.labelNames) lines.push(`  labels: ${short(md.labelNames)}`);
     lines.push(`  standardized inputs: ${md.standardized ? 'yes' : 'no'}`);
-    if (md.pruneMask) lines.push(`  prune mask: ${md.pruneMask.pruned} pruned${md.pruneMask.method ? ` by ${md.pruneMask.method}` : ''}${md.pruneMask.fraction !== undefined ? `, fraction ${md.pruneMask.fraction}` : ''}`);
-    if (md.provenance) lines.push(`  made by: ${md.provenance.job}${md.provenance.method ? ` (${md.provenance.method})` : ''} at ${md.provenance.time}`);
+    if (md.pruneMask)
+      lines.push(
+        `  prune mask: ${md.pruneMask.pruned} pruned${md.pruneMask.method ? ` by ${md.pruneMask.method}` : ''}${md.pruneMask.fraction !== undefined ? `, fraction ${md.pruneMask.fraction}` : ''}`,
+      );
+    if (md.provenance)
+      lines.push(
+        `  made by: ${md.provenance.job}${md.provenance.method ? ` (${md.provenance.method})` : ''} at ${md.provenance.time}`,
+      );
     if (md.otherKeys.length) lines.push(`  other keys: ${md.otherKeys.join(', ')}`);
   } else {
     lines.push('', 'metadata: none (not written by PruneScope)');
@@ -129,7 +175,8 @@ export const infoCommand: Command = {
   usage: 'prunescope info MODEL.json [--json]',
   flags: [{ name: 'json', value: false, help: 'print one JSON document instead of text' }],
   async run(args: ParsedArgs, ctx) {
-    if (args.positional.length !== 1) throw badInput(`got ${args.positional.length} arguments`, { field: 'info', expected: 'exactly one MODEL.json' });
+    if (args.positional.length !== 1)
+      throw badInput(`got ${args.positional.length} arguments`, { field: 'info', expected: 'exactly one MODEL.json' });
     await initBackend();
     const m = await loadModel(args.positional[0]);
     try {

@@ -9,7 +9,8 @@ import { COVARIANCE_MODES, VARIANCE_ESTIMATORS } from '../../engine/ordering/typ
 export const orderCommand: Command = {
   name: 'order',
   summary: 'Order parameters by gradient variance (essay eq. 3.6) while training with Adam',
-  usage: 'prunescope order MODEL.json --data D [--estimator essay|per-sample] [--mode diag|block|full] [--steps T] [--batch B] [--seed S] [--json]',
+  usage:
+    'prunescope order MODEL.json --data D [--estimator essay|per-sample] [--mode diag|block|full] [--steps T] [--batch B] [--seed S] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     { name: 'estimator', value: true, help: 'essay (g_1 - g_S, default) or per-sample (exact batch variance)' },
@@ -27,24 +28,54 @@ export const orderCommand: Command = {
     const lr = num(args, 'lr', 1e-3, { min: 1e-12 });
     const { model, split, seed } = await openModelWithData(args, 'order', this.usage);
     const r = await orderParameters(model.network, split, {
-      estimator, mode, steps, batchSize, lr, seed, pruneMask: model.pruneMask, signal: ctx.signal,
-      onProgress: (s, n) => { if (!bool(args, 'json') && (s % 50 === 0 || s === n)) ctx.log(`step ${s}/${n}`); },
+      estimator,
+      mode,
+      steps,
+      batchSize,
+      lr,
+      seed,
+      pruneMask: model.pruneMask,
+      signal: ctx.signal,
+      onProgress: (s, n) => {
+        if (!bool(args, 'json') && (s % 50 === 0 || s === n)) ctx.log(`step ${s}/${n}`);
+      },
     });
     model.network.dispose();
     const doc = {
-      estimator: r.estimator, mode: r.mode, steps: r.steps,
-      variances: Array.from(r.variances), order: Array.from(r.order), ranks: Array.from(r.ranks),
-      ...(r.blocks ? { blocks: r.blocks.map((b) => ({ layer: b.layer, name: b.name, offset: b.offset, size: b.size, matrix: Array.from(b.matrix) })) } : {}),
+      estimator: r.estimator,
+      mode: r.mode,
+      steps: r.steps,
+      variances: Array.from(r.variances),
+      order: Array.from(r.order),
+      ranks: Array.from(r.ranks),
+      ...(r.blocks
+        ? {
+            blocks: r.blocks.map((b) => ({
+              layer: b.layer,
+              name: b.name,
+              offset: b.offset,
+              size: b.size,
+              matrix: Array.from(b.matrix),
+            })),
+          }
+        : {}),
       ...(r.diagonalLayers ? { diagonalLayers: r.diagonalLayers } : {}),
       provenance: r.provenance,
     };
-    if (bool(args, 'json')) { ctx.out(JSON.stringify(doc)); return; }
-    const head = Array.from(r.order.subarray(0, 10)).map((j) => `${j} (${r.variances[j].toExponential(3)})`).join(', ');
-    ctx.out([
-      `${r.estimator} estimator, ${r.mode} mode, ${r.steps} steps, ${r.variances.length} parameters`,
-      `least variance first: ${head}${r.order.length > 10 ? ', ...' : ''}`,
-      `largest variance: ${r.order[r.order.length - 1]} (${r.variances[r.order[r.order.length - 1]].toExponential(3)})`,
-      ...(r.diagonalLayers ? [`kept diagonal (over the block size limit): ${r.diagonalLayers.join(', ')}`] : []),
-    ].join('\n'));
+    if (bool(args, 'json')) {
+      ctx.out(JSON.stringify(doc));
+      return;
+    }
+    const head = Array.from(r.order.subarray(0, 10))
+      .map((j) => `${j} (${r.variances[j].toExponential(3)})`)
+      .join(', ');
+    ctx.out(
+      [
+        `${r.estimator} estimator, ${r.mode} mode, ${r.steps} steps, ${r.variances.length} parameters`,
+        `least variance first: ${head}${r.order.length > 10 ? ', ...' : ''}`,
+        `largest variance: ${r.order[r.order.length - 1]} (${r.variances[r.order[r.order.length - 1]].toExponential(3)})`,
+        ...(r.diagonalLayers ? [`kept diagonal (over the block size limit): ${r.diagonalLayers.join(', ')}`] : []),
+      ].join('\n'),
+    );
   },
 };

@@ -12,9 +12,17 @@ export const BELSLEY_COVARIANCES = ['laplace', 'trajectory', 'gradient', 'variat
 export const relevanceFlags = [
   { name: 'method', value: true, help: `${RELEVANCE_METHODS.join(', ')}` },
   { name: 'variant', value: true, help: `obd curvature: ${DIAGONAL_KINDS.join(', ')} (default hessian)` },
-  { name: 'covariance', value: true, help: `belsley covariance source: ${BELSLEY_COVARIANCES.join(', ')} (default laplace)` },
+  {
+    name: 'covariance',
+    value: true,
+    help: `belsley covariance source: ${BELSLEY_COVARIANCES.join(', ')} (default laplace)`,
+  },
   { name: 'ordering', value: true, help: 'belsley ordering: exact or fast (default: exact up to 200 parameters)' },
-  { name: 'epochs', value: true, help: 'variational: run exactly N epochs (default: until the ELBO settles, 2,000-10,000 steps)' },
+  {
+    name: 'epochs',
+    value: true,
+    help: 'variational: run exactly N epochs (default: until the ELBO settles, 2,000-10,000 steps)',
+  },
 ];
 
 /** Reads the method options shared by relevance, prune, curves and export-student. */
@@ -23,7 +31,8 @@ export function relevanceRequest(args: ParsedArgs, seed: number) {
     method: oneOf(args, 'method', RELEVANCE_METHODS, 'obd'),
     variant: oneOf(args, 'variant', DIAGONAL_KINDS, 'hessian'),
     covariance: oneOf(args, 'covariance', BELSLEY_COVARIANCES, 'laplace'),
-    ordering: str(args, 'ordering') === undefined ? undefined : oneOf(args, 'ordering', ['exact', 'fast'] as const, 'fast'),
+    ordering:
+      str(args, 'ordering') === undefined ? undefined : oneOf(args, 'ordering', ['exact', 'fast'] as const, 'fast'),
     epochs: str(args, 'epochs') === undefined ? undefined : num(args, 'epochs', 1, { integer: true, min: 1 }),
     seed,
   };
@@ -32,25 +41,42 @@ export function relevanceRequest(args: ParsedArgs, seed: number) {
 export const relevanceCommand: Command = {
   name: 'relevance',
   summary: 'Score every parameter by a relevance method and order them, least relevant first',
-  usage: 'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--ordering exact|fast] [--seed S] [--json]',
+  usage:
+    'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--ordering exact|fast] [--seed S] [--json]',
   flags: [...MODEL_DATA_FLAGS, ...relevanceFlags, { name: 'json', value: false, help: 'print one JSON document' }],
   async run(args: ParsedArgs, ctx) {
     const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage);
     try {
       const req = relevanceRequest(args, seed);
       const r = await computeRelevance(model.network, split, {
-        ...req, signal: ctx.signal,
-        onProgress: (d, t, what) => { if (d % 10 === 0 || d === t) ctx.log(`${what}: ${d}/${t}`); },
+        ...req,
+        signal: ctx.signal,
+        onProgress: (d, t, what) => {
+          if (d % 10 === 0 || d === t) ctx.log(`${what}: ${d}/${t}`);
+        },
       });
       const doc = {
-        method: r.method, variant: r.variant ?? null, ...(r.covariance ? { covariance: r.covariance } : {}),
-        scores: Array.from(r.scores), order: Array.from(r.order),
+        method: r.method,
+        variant: r.variant ?? null,
+        ...(r.covariance ? { covariance: r.covariance } : {}),
+        scores: Array.from(r.scores),
+        order: Array.from(r.order),
         ...(r.extra ? { extra: r.extra } : {}),
         provenance: r.provenance,
       };
-      if (bool(args, 'json')) { ctx.out(JSON.stringify(doc)); return; }
-      const head = Array.from(r.order.subarray(0, 10)).map((j) => `${j} (${r.scores[j].toPrecision(3)})`).join(', ');
-      ctx.out([`${r.method}${r.variant ? ` (${r.variant})` : ''}: ${r.scores.length} parameters`, `least relevant first: ${head}${r.order.length > 10 ? ', ...' : ''}`].join('\n'));
+      if (bool(args, 'json')) {
+        ctx.out(JSON.stringify(doc));
+        return;
+      }
+      const head = Array.from(r.order.subarray(0, 10))
+        .map((j) => `${j} (${r.scores[j].toPrecision(3)})`)
+        .join(', ');
+      ctx.out(
+        [
+          `${r.method}${r.variant ? ` (${r.variant})` : ''}: ${r.scores.length} parameters`,
+          `least relevant first: ${head}${r.order.length > 10 ? ', ...' : ''}`,
+        ].join('\n'),
+      );
     } finally {
       model.network.dispose();
     }

@@ -22,7 +22,10 @@ export function checkBatch(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, wh
     throw badInput(`x has shape [${x.shape}]`, { field: `${where}: x`, expected: `[N, ${net.spec.inputSize}]` });
   }
   if (target.rank !== 2 || target.shape[0] !== x.shape[0] || target.shape[1] !== net.outputSize) {
-    throw badInput(`target has shape [${target.shape}]`, { field: `${where}: target`, expected: `[${x.shape[0]}, ${net.outputSize}]` });
+    throw badInput(`target has shape [${target.shape}]`, {
+      field: `${where}: target`,
+      expected: `[${x.shape[0]}, ${net.outputSize}]`,
+    });
   }
   if (x.shape[0] === 0) throw badInput('empty batch', { field: `${where}: x`, expected: 'at least one row' });
   return x.shape[0];
@@ -36,7 +39,8 @@ export function defaultChunk(n: number, floatsPerSample: number, budget = 1 << 2
 export function resolveChunk(n: number, opts: ChunkOptions | undefined, floatsPerSample: number): number {
   const c = opts?.chunkSize;
   if (c === undefined) return defaultChunk(n, floatsPerSample);
-  if (!Number.isInteger(c) || c <= 0) throw badInput(`chunkSize ${c}`, { field: 'curvature: chunkSize', expected: 'a positive integer' });
+  if (!Number.isInteger(c) || c <= 0)
+    throw badInput(`chunkSize ${c}`, { field: 'curvature: chunkSize', expected: 'a positive integer' });
   return Math.min(c, n);
 }
 
@@ -45,7 +49,10 @@ export function resolveChunk(n: number, opts: ChunkOptions | undefined, floatsPe
  * are owned here; between chunks the event loop turns so an AbortSignal can fire.
  */
 export async function forEachChunk(
-  x: tf.Tensor2D, target: tf.Tensor2D, chunk: number, signal: AbortSignal | undefined,
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  chunk: number,
+  signal: AbortSignal | undefined,
   step: (xc: tf.Tensor2D, tc: tf.Tensor2D) => void,
 ): Promise<void> {
   const n = x.shape[0];
@@ -57,7 +64,11 @@ export async function forEachChunk(
     } else {
       const xc = x.slice([start, 0], [size, x.shape[1]]);
       const tc = target.slice([start, 0], [size, target.shape[1]]);
-      try { step(xc, tc); } finally { tf.dispose([xc, tc]); }
+      try {
+        step(xc, tc);
+      } finally {
+        tf.dispose([xc, tc]);
+      }
     }
     if (start + chunk < n) await new Promise((r) => setImmediate(r));
   }
@@ -77,8 +88,14 @@ export class LayerSums {
     const ob = this.biases[l];
     this.kernels[l] = ok ? (tf.keep(tf.add(ok, k)) as tf.Tensor2D) : tf.keep(k);
     this.biases[l] = ob ? (tf.keep(tf.add(ob, b)) as tf.Tensor1D) : tf.keep(b);
-    if (ok) { ok.dispose(); k.dispose(); }
-    if (ob) { ob.dispose(); b.dispose(); }
+    if (ok) {
+      ok.dispose();
+      k.dispose();
+    }
+    if (ob) {
+      ob.dispose();
+      b.dispose();
+    }
   }
   /** The sums divided by n, as new tensors; the sums are disposed. */
   mean(n: number): LayerTensors {
@@ -126,7 +143,9 @@ export function toFlatTransposed(net: Network, t: LayerTensors): Float32Array {
 /** Population variance E[g^2] - E[g]^2 per entry, clamped at 0 against float32 round-off; disposes `second`. */
 export function varianceFrom(first: LayerTensors, second: LayerTensors): LayerTensors {
   const v = {
-    kernels: second.kernels.map((q, l) => tf.tidy(() => tf.relu(tf.sub(q, tf.square(first.kernels[l]))) as tf.Tensor2D)),
+    kernels: second.kernels.map((q, l) =>
+      tf.tidy(() => tf.relu(tf.sub(q, tf.square(first.kernels[l]))) as tf.Tensor2D),
+    ),
     biases: second.biases.map((q, l) => tf.tidy(() => tf.relu(tf.sub(q, tf.square(first.biases[l]))) as tf.Tensor1D)),
   };
   disposeLayers(second);

@@ -6,7 +6,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../model/network';
 import { sampleLosses, lossKindOf } from '../model/loss';
 import { runPass, disposePass } from './pass';
-import { Factor, outputFactor, residual, factorDiagonal, propagate, residualDiagBelow, residualFactorBelow, disposeFactor } from './factors';
+import {
+  Factor,
+  outputFactor,
+  residual,
+  factorDiagonal,
+  propagate,
+  residualDiagBelow,
+  residualFactorBelow,
+  disposeFactor,
+} from './factors';
 import { LayerSums } from './batch';
 
 /** Transposed kernels W^T and (W^2)^T, made once per call so every matmul is non-transposed. */
@@ -39,7 +48,8 @@ export function factorFloatsPerSample(net: Network, exact: boolean): number {
   for (let l = L - 1; l >= 0; l--) {
     let c = K;
     // diag(r_s) becomes a factor of width d_s from level s-1 down, used from level s-2 on.
-    if (exact) for (let s = l + 1; s < L; s++) if (hasResidual(net, s) && l <= s - 1 && s - 1 >= 1) c += net.layout[s].outSize;
+    if (exact)
+      for (let s = l + 1; s < L; s++) if (hasResidual(net, s) && l <= s - 1 && s - 1 >= 1) c += net.layout[s].outSize;
     worst = Math.max(worst, 2 * c * net.layout[l].outSize + net.layout[l].inSize);
   }
   return worst;
@@ -49,7 +59,14 @@ export function factorFloatsPerSample(net: Network, exact: boolean): number {
  * Adds this chunk's per-layer sums of the diagonal (not yet divided by N) to `sums` and returns
  * the chunk's summed loss. exact = true: Hessian; false: GGN.
  */
-export function diagonalChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, exact: boolean, kt: KernelsT, sums: LayerSums): number {
+export function diagonalChunk(
+  net: Network,
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  exact: boolean,
+  kt: KernelsT,
+  sums: LayerSums,
+): number {
   const L = net.layout.length;
   const n = x.shape[0];
   const pass = runPass(net, x, target, exact);
@@ -62,7 +79,8 @@ export function diagonalChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D,
       const r = exact ? residual(net, l, cache.pre[l], a, pass.dA[l], target) : undefined;
       const [k, b] = tf.tidy(() => {
         let diag: tf.Tensor2D | undefined = extra;
-        for (const f of factors) if (!f.skipDiag) diag = diag ? (tf.add(diag, factorDiagonal(f, n)) as tf.Tensor2D) : factorDiagonal(f, n);
+        for (const f of factors)
+          if (!f.skipDiag) diag = diag ? (tf.add(diag, factorDiagonal(f, n)) as tf.Tensor2D) : factorDiagonal(f, n);
         if (r) diag = diag ? (tf.add(diag, r) as tf.Tensor2D) : r;
         const kernel = tf.matMul(tf.square(cache.inputs[l]), diag!, true, false) as tf.Tensor2D;
         return [kernel, tf.sum(diag!, 0) as tf.Tensor1D] as const;

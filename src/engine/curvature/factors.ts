@@ -42,7 +42,14 @@ export function outputFactor(net: Network, zL: tf.Tensor2D, aL: tf.Tensor2D): Fa
  * for hidden layers; for an MSE head with non-linear activation, (2/K)(a - y) f''(z_L).
  * Returns undefined where it vanishes identically (linear, relu, softmax head).
  */
-export function residual(net: Network, l: number, z: tf.Tensor2D, a: tf.Tensor2D, dA: tf.Tensor2D | undefined, target?: tf.Tensor2D): tf.Tensor2D | undefined {
+export function residual(
+  net: Network,
+  l: number,
+  z: tf.Tensor2D,
+  a: tf.Tensor2D,
+  dA: tf.Tensor2D | undefined,
+  target?: tf.Tensor2D,
+): tf.Tensor2D | undefined {
   const act = net.layout[l].activation;
   if (act === 'linear' || act === 'relu' || act === 'softmax') return undefined;
   return tf.tidy(() => {

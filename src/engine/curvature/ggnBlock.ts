@@ -23,13 +23,24 @@ export interface GgnBlock {
 
 export const GGN_BLOCK_MAX_PARAMS = 4096;
 
-export async function ggnLayerBlock(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, layer: number, opts: ChunkOptions & { maxParams?: number } = {}): Promise<GgnBlock> {
+export async function ggnLayerBlock(
+  net: Network,
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  layer: number,
+  opts: ChunkOptions & { maxParams?: number } = {},
+): Promise<GgnBlock> {
   const n = checkBatch(net, x, target, 'ggnLayerBlock');
   const lay = net.layout[layer];
-  if (!lay) throw badInput(`layer ${layer}`, { field: 'ggnLayerBlock: layer', expected: `0..${net.layout.length - 1}` });
+  if (!lay)
+    throw badInput(`layer ${layer}`, { field: 'ggnLayerBlock: layer', expected: `0..${net.layout.length - 1}` });
   const P = lay.kernelSize + lay.biasSize;
   const maxP = opts.maxParams ?? GGN_BLOCK_MAX_PARAMS;
-  if (P > maxP) throw new PruneScopeError('too-large', `layer ${lay.name} has ${P} parameters`, { field: 'ggnLayerBlock', expected: `at most ${maxP} (use a low-rank or diagonal covariance)` });
+  if (P > maxP)
+    throw new PruneScopeError('too-large', `layer ${lay.name} has ${P} parameters`, {
+      field: 'ggnLayerBlock',
+      expected: `at most ${maxP} (use a low-rank or diagonal covariance)`,
+    });
   const K = net.outputSize;
   const chunk = resolveChunk(n, opts, 2 * K * (P + lay.outSize));
   const kt = transposedKernels(net, false);
@@ -39,14 +50,22 @@ export async function ggnLayerBlock(net: Network, x: tf.Tensor2D, target: tf.Ten
       const add = blockChunk(net, xc, tc, layer, kt.Wt);
       const old = sum;
       sum = old ? (tf.tidy(() => tf.add(old, add)) as tf.Tensor2D) : add;
-      if (old) { old.dispose(); add.dispose(); }
+      if (old) {
+        old.dispose();
+        add.dispose();
+      }
     });
     const values = Float64Array.from(await sum!.data());
     for (let i = 0; i < values.length; i++) values[i] /= n;
     const bad = firstNonFinite(values);
     if (bad >= 0) {
-      const r = Math.floor(bad / P), c = bad % P;
-      throw new PruneScopeError('numerical', `GGN block of layer ${lay.name} has ${values[bad]} at row ${describeParam(net.layout, lay.kernelOffset + r)}, column ${describeParam(net.layout, lay.kernelOffset + c)}: the model's weights or inputs overflow`, { field: 'curvature', expected: 'finite values' });
+      const r = Math.floor(bad / P),
+        c = bad % P;
+      throw new PruneScopeError(
+        'numerical',
+        `GGN block of layer ${lay.name} has ${values[bad]} at row ${describeParam(net.layout, lay.kernelOffset + r)}, column ${describeParam(net.layout, lay.kernelOffset + c)}: the model's weights or inputs overflow`,
+        { field: 'curvature', expected: 'finite values' },
+      );
     }
     return { layer, size: P, values, offset: lay.kernelOffset };
   } finally {

@@ -4,7 +4,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../model/network';
 import { badInput } from '../errors';
-import { ChunkOptions, LayerSums, checkBatch, resolveChunk, forEachChunk, toFlat, toFlatTransposed, varianceFrom } from './batch';
+import {
+  ChunkOptions,
+  LayerSums,
+  checkBatch,
+  resolveChunk,
+  forEachChunk,
+  toFlat,
+  toFlatTransposed,
+  varianceFrom,
+} from './batch';
 import { diagonalChunk, factorFloatsPerSample, transposedKernels, disposeKernelsT } from './diagonal';
 import { momentSums } from './moments';
 import { checkFiniteFlat } from '../util/finite';
@@ -24,8 +33,15 @@ export type { ChunkOptions, LayerTensors } from './batch';
  * be negative), 'ggn' (generalised Gauss-Newton, >= 0), 'fisher' (empirical Fisher, mean of
  * squared per-sample gradients). `loss` is the mean loss on the batch.
  */
-export async function curvatureDiagonal(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, kind: DiagonalKind, opts: ChunkOptions = {}): Promise<{ values: Float32Array; loss: number }> {
-  if (!DIAGONAL_KINDS.includes(kind)) throw badInput(`unknown curvature kind ${String(kind)}`, { field: 'kind', expected: DIAGONAL_KINDS.join(', ') });
+export async function curvatureDiagonal(
+  net: Network,
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  kind: DiagonalKind,
+  opts: ChunkOptions = {},
+): Promise<{ values: Float32Array; loss: number }> {
+  if (!DIAGONAL_KINDS.includes(kind))
+    throw badInput(`unknown curvature kind ${String(kind)}`, { field: 'kind', expected: DIAGONAL_KINDS.join(', ') });
   if (kind === 'fisher') {
     const m = await momentSums(net, x, target, false, opts);
     const values = toFlatTransposed(net, m.second);
@@ -39,7 +55,9 @@ export async function curvatureDiagonal(net: Network, x: tf.Tensor2D, target: tf
   const kt = transposedKernels(net, exact);
   let loss = 0;
   try {
-    await forEachChunk(x, target, chunk, opts.signal, (xc, tc) => { loss += diagonalChunk(net, xc, tc, exact, kt, sums); });
+    await forEachChunk(x, target, chunk, opts.signal, (xc, tc) => {
+      loss += diagonalChunk(net, xc, tc, exact, kt, sums);
+    });
   } catch (e) {
     sums.dispose();
     throw e;
@@ -55,7 +73,12 @@ export async function curvatureDiagonal(net: Network, x: tf.Tensor2D, target: tf
  * Mean and population variance ((1/N) sum_n (g_n - mean)^2) of the per-sample gradients, flat.
  * For the gradient-variance ordering inside a training loop use gradientMoments (no download).
  */
-export async function gradientVariance(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, opts: ChunkOptions = {}): Promise<{ mean: Float32Array; variance: Float32Array; loss: number }> {
+export async function gradientVariance(
+  net: Network,
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  opts: ChunkOptions = {},
+): Promise<{ mean: Float32Array; variance: Float32Array; loss: number }> {
   const m = await momentSums(net, x, target, true, opts);
   const first = m.first!;
   const variance = varianceFrom(first, m.second);

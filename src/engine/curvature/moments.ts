@@ -13,7 +13,14 @@ import { LayerSums, LayerTensors, checkBatch, resolveChunk, forEachChunk, ChunkO
  * Adds the chunk's sums of g (optional) and g^2 per layer, kernels TRANSPOSED ([out, in]);
  * returns the chunk's summed loss when asked.
  */
-export function momentsChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, first: LayerSums | undefined, second: LayerSums, withLoss: boolean): number {
+export function momentsChunk(
+  net: Network,
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  first: LayerSums | undefined,
+  second: LayerSums,
+  withLoss: boolean,
+): number {
   const cache = forwardCache(net, x);
   const deltas = backwardDeltas(net, cache, target);
   // Sparse inputs: both first-layer moments from one packed copy of the used columns (the same
@@ -22,7 +29,10 @@ export function momentsChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, 
   try {
     deltas.forEach((d, l) => {
       if (l === 0 && compact) {
-        if (first) { const p = compactProducts(compact, d, 1, true, 1); first.add(0, p.kernel, p.bias); }
+        if (first) {
+          const p = compactProducts(compact, d, 1, true, 1);
+          first.add(0, p.kernel, p.bias);
+        }
         const q = compactProducts(compact, d, 2, true, 1);
         second.add(0, q.kernel, q.bias);
         return;
@@ -36,7 +46,10 @@ export function momentsChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, 
           const [k, b] = tf.tidy(() => [tf.matMul(dT, a) as tf.Tensor2D, tf.sum(d, 0) as tf.Tensor1D] as const);
           first.add(l, k, b);
         }
-        const [k2, b2] = tf.tidy(() => [tf.matMul(tf.square(dT), tf.square(a)) as tf.Tensor2D, tf.sum(tf.square(d), 0) as tf.Tensor1D] as const);
+        const [k2, b2] = tf.tidy(
+          () =>
+            [tf.matMul(tf.square(dT), tf.square(a)) as tf.Tensor2D, tf.sum(tf.square(d), 0) as tf.Tensor1D] as const,
+        );
         second.add(l, k2, b2);
       } finally {
         dT.dispose();
@@ -64,7 +77,12 @@ export interface GradientMoments {
  * the wasm/cpu/node backends are memory copies: cheap enough to call inside a training loop). Synchronous; one chunk by default.
  * The caller owns (disposes) the returned tensors.
  */
-export function gradientMoments(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, opts: { chunkSize?: number } = {}): GradientMoments {
+export function gradientMoments(
+  net: Network,
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  opts: { chunkSize?: number } = {},
+): GradientMoments {
   const n = checkBatch(net, x, target, 'gradientMoments');
   const chunk = opts.chunkSize === undefined ? n : resolveChunk(n, opts, 0);
   const L = net.layout.length;
@@ -77,11 +95,16 @@ export function gradientMoments(net: Network, x: tf.Tensor2D, target: tf.Tensor2
       else {
         const xc = x.slice([start, 0], [size, x.shape[1]]);
         const tc = target.slice([start, 0], [size, target.shape[1]]);
-        try { momentsChunk(net, xc, tc, s1, s2, false); } finally { tf.dispose([xc, tc]); }
+        try {
+          momentsChunk(net, xc, tc, s1, s2, false);
+        } finally {
+          tf.dispose([xc, tc]);
+        }
       }
     }
   } catch (e) {
-    s1.dispose(); s2.dispose();
+    s1.dispose();
+    s2.dispose();
     throw e;
   }
   const meanT = s1.mean(n);
@@ -97,7 +120,13 @@ function untranspose(t: LayerTensors): LayerTensors {
 }
 
 /** Async, chunked, cancellable form: mean moments with kernels TRANSPOSED ([out, in]), and the loss. */
-export async function momentSums(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, withMean: boolean, opts: ChunkOptions = {}): Promise<{ first?: LayerTensors; second: LayerTensors; loss: number; n: number }> {
+export async function momentSums(
+  net: Network,
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  withMean: boolean,
+  opts: ChunkOptions = {},
+): Promise<{ first?: LayerTensors; second: LayerTensors; loss: number; n: number }> {
   const n = checkBatch(net, x, target);
   const widest = Math.max(...net.layout.map((l) => 3 * (l.inSize + l.outSize)));
   const chunk = resolveChunk(n, opts, widest);
@@ -106,9 +135,12 @@ export async function momentSums(net: Network, x: tf.Tensor2D, target: tf.Tensor
   const s2 = new LayerSums(L);
   let loss = 0;
   try {
-    await forEachChunk(x, target, chunk, opts.signal, (xc, tc) => { loss += momentsChunk(net, xc, tc, s1, s2, true); });
+    await forEachChunk(x, target, chunk, opts.signal, (xc, tc) => {
+      loss += momentsChunk(net, xc, tc, s1, s2, true);
+    });
   } catch (e) {
-    s1?.dispose(); s2.dispose();
+    s1?.dispose();
+    s2.dispose();
     throw e;
   }
   return { first: s1?.mean(n), second: s2.mean(n), loss: loss / n, n };

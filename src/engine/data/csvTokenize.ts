@@ -33,10 +33,18 @@ export function forEachCsvRecord(
         for (;;) {
           const q = text.indexOf('"', j);
           if (q < 0) {
-            throw badInput('unterminated quoted field', { file, field: `row ${quoteLine}, column ${fields.length + 1}`, expected: 'a closing double quote' });
+            throw badInput('unterminated quoted field', {
+              file,
+              field: `row ${quoteLine}, column ${fields.length + 1}`,
+              expected: 'a closing double quote',
+            });
           }
           parts += text.slice(j, q);
-          if (text.charCodeAt(q + 1) === 0x22) { parts += '"'; j = q + 2; continue; }
+          if (text.charCodeAt(q + 1) === 0x22) {
+            parts += '"';
+            j = q + 2;
+            continue;
+          }
           j = q + 1;
           break;
         }
@@ -45,7 +53,11 @@ export function forEachCsvRecord(
         i = j;
         const c = text.charCodeAt(i);
         if (i < n && c !== delim && c !== 0x0a && c !== 0x0d) {
-          throw badInput(`unexpected text after a closing quote`, { file, field: `row ${line}, column ${fields.length + 1}`, expected: `a delimiter or the end of the line after "${clip(value, 60)}"` });
+          throw badInput(`unexpected text after a closing quote`, {
+            file,
+            field: `row ${line}, column ${fields.length + 1}`,
+            expected: `a delimiter or the end of the line after "${clip(value, 60)}"`,
+          });
         }
       } else {
         let j = i;
@@ -60,7 +72,10 @@ export function forEachCsvRecord(
       fields.push(value);
       if (i >= n) break;
       const c = text.charCodeAt(i);
-      if (c === delim) { i++; continue; }
+      if (c === delim) {
+        i++;
+        continue;
+      }
       // Line end: CRLF counts once; a lone CR (old Mac files) is a line end too.
       i += c === 0x0d && text.charCodeAt(i + 1) === 0x0a ? 2 : 1;
       line++;

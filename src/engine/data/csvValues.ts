@@ -5,11 +5,7 @@ import { clip } from '../util/jsonLimits';
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
-export type Cell =
-  | { kind: 'number'; value: number }
-  | { kind: 'empty' }
-  | { kind: 'non-finite' }
-  | { kind: 'text' };
+export type Cell = { kind: 'number'; value: number } | { kind: 'empty' } | { kind: 'non-finite' } | { kind: 'text' };
 
 export function parseCell(raw: string): Cell {
   const s = raw.trim();
@@ -26,9 +22,13 @@ export function parseCell(raw: string): Cell {
 /** Why a cell is not a usable number, for error messages; undefined when it is one. */
 export function cellProblem(raw: string, cell: Cell): string | undefined {
   switch (cell.kind) {
-    case 'number': return undefined;
-    case 'empty': return 'empty value (missing data is not supported)';
-    case 'non-finite': return `value "${clip(raw.trim(), 60)}" is NaN or infinite`;
-    case 'text': return `value "${clip(raw.trim(), 60)}" is not a number`;
+    case 'number':
+      return undefined;
+    case 'empty':
+      return 'empty value (missing data is not supported)';
+    case 'non-finite':
+      return `value "${clip(raw.trim(), 60)}" is NaN or infinite`;
+    case 'text':
+      return `value "${clip(raw.trim(), 60)}" is not a number`;
   }
 }

@@ -43,12 +43,18 @@ export function readDataFile(name: string): Buffer {
   try {
     bytes = fs.readFileSync(file);
   } catch {
-    throw new PruneScopeError('not-found', 'missing built-in data file', { file, expected: 'the file shipped in media/data' });
+    throw new PruneScopeError('not-found', 'missing built-in data file', {
+      file,
+      expected: 'the file shipped in media/data',
+    });
   }
   if (!name.endsWith('.gz')) return bytes;
   try {
     return zlib.gunzipSync(bytes);
   } catch (e) {
-    throw new PruneScopeError('bad-input', `not a valid gzip file: ${(e as Error).message}`, { file, expected: 'gzip data' });
+    throw new PruneScopeError('bad-input', `not a valid gzip file: ${(e as Error).message}`, {
+      file,
+      expected: 'gzip data',
+    });
   }
 }

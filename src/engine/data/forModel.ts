@@ -18,20 +18,38 @@ export interface ForModelOptions {
 
 export function checkDataFitsModel(net: Network, ds: Dataset, file = 'model'): void {
   if (ds.features !== net.spec.inputSize) {
-    throw badInput(`data set ${ds.name} has ${ds.features} features`, { file, field: 'input', expected: `${net.spec.inputSize} features, the model's input size` });
+    throw badInput(`data set ${ds.name} has ${ds.features} features`, {
+      file,
+      field: 'input',
+      expected: `${net.spec.inputSize} features, the model's input size`,
+    });
   }
   const outputs = ds.task === 'classification' ? numClasses(ds) : 1;
   if (ds.task !== net.task || outputs !== net.outputSize) {
-    throw badInput(`data set ${ds.name} is ${ds.task} with ${outputs} output(s)`, { file, field: 'output layer', expected: `data for a ${net.task} model with ${net.outputSize} output(s)` });
+    throw badInput(`data set ${ds.name} is ${ds.task} with ${outputs} output(s)`, {
+      file,
+      field: 'output layer',
+      expected: `data for a ${net.task} model with ${net.outputSize} output(s)`,
+    });
   }
 }
 
-export function splitForModel(net: Network, metadata: PruneScopeMetadata | undefined, ds: Dataset, opts: ForModelOptions = {}): DataSplit {
+export function splitForModel(
+  net: Network,
+  metadata: PruneScopeMetadata | undefined,
+  ds: Dataset,
+  opts: ForModelOptions = {},
+): DataSplit {
   checkDataFitsModel(net, ds, opts.file);
   const stored = metadata?.preprocessing?.standardization;
-  if (!stored) return splitDataset(ds, { seed: opts.seed, testFraction: opts.testFraction, standardize: !!opts.standardize });
+  if (!stored)
+    return splitDataset(ds, { seed: opts.seed, testFraction: opts.testFraction, standardize: !!opts.standardize });
   if (stored.mean.length !== ds.features || stored.std.length !== ds.features) {
-    throw badInput(`stored standardisation has ${stored.mean.length} columns`, { file: opts.file, field: 'userDefinedMetadata.prunescope.preprocessing.standardization', expected: `${ds.features} columns` });
+    throw badInput(`stored standardisation has ${stored.mean.length} columns`, {
+      file: opts.file,
+      field: 'userDefinedMetadata.prunescope.preprocessing.standardization',
+      expected: `${ds.features} columns`,
+    });
   }
   const raw = splitDataset(ds, { seed: opts.seed, testFraction: opts.testFraction, standardize: false });
   return {

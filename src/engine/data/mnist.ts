@@ -13,7 +13,10 @@ export function loadMnist(provenance: string): Dataset {
   const rows = b.length >= 16 ? b.readUInt32LE(8) : 0;
   const features = b.length >= 16 ? b.readUInt32LE(12) : 0;
   if (magic !== 'PSMNIST1' || features !== SIDE * SIDE || b.length !== 16 + rows * (1 + features)) {
-    throw badInput(`unexpected header or size (magic "${magic}", ${rows} x ${features}, ${b.length} bytes)`, { file: MNIST_FILE, expected: 'the format written by scripts/prepare-data.js' });
+    throw badInput(`unexpected header or size (magic "${magic}", ${rows} x ${features}, ${b.length} bytes)`, {
+      file: MNIST_FILE,
+      expected: 'the format written by scripts/prepare-data.js',
+    });
   }
   const y = new Float32Array(rows);
   for (let i = 0; i < rows; i++) y[i] = b[16 + i];

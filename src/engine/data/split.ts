@@ -18,11 +18,20 @@ export function splitDataset(ds: Dataset, opts: SplitOptions = {}): DataSplit {
   const testFraction = opts.testFraction ?? 0.2;
   if (!Number.isInteger(seed)) throw badInput(`seed ${seed}`, { file: ds.name, field: 'seed', expected: 'an integer' });
   if (!(testFraction > 0 && testFraction < 1)) {
-    throw badInput(`test fraction ${testFraction}`, { file: ds.name, field: 'testFraction', expected: 'a number strictly between 0 and 1' });
+    throw badInput(`test fraction ${testFraction}`, {
+      file: ds.name,
+      field: 'testFraction',
+      expected: 'a number strictly between 0 and 1',
+    });
   }
-  if (ds.rows < 2) throw badInput(`${ds.rows} rows`, { file: ds.name, field: 'rows', expected: 'at least 2 rows to split' });
+  if (ds.rows < 2)
+    throw badInput(`${ds.rows} rows`, { file: ds.name, field: 'rows', expected: 'at least 2 rows to split' });
   if (ds.x.length !== ds.rows * ds.features || ds.y.length !== ds.rows) {
-    throw new PruneScopeError('internal', `x has ${ds.x.length} values and y ${ds.y.length} for ${ds.rows} x ${ds.features}`, { file: ds.name });
+    throw new PruneScopeError(
+      'internal',
+      `x has ${ds.x.length} values and y ${ds.y.length} for ${ds.rows} x ${ds.features}`,
+      { file: ds.name },
+    );
   }
   // Both parts keep at least one row, whatever the fraction.
   const nTest = Math.min(ds.rows - 1, Math.max(1, Math.round(ds.rows * testFraction)));
@@ -55,7 +64,9 @@ export function fitStandardization(x: Float32Array, features: number): Standardi
   const mean = new Array<number>(features).fill(0);
   const std = new Array<number>(features).fill(0);
   for (let j = 0; j < features; j++) {
-    let s = 0, lo = Infinity, hi = -Infinity;
+    let s = 0,
+      lo = Infinity,
+      hi = -Infinity;
     for (let i = 0; i < n; i++) {
       const v = x[i * features + j];
       s += v;
@@ -84,7 +95,10 @@ export function fitStandardization(x: Float32Array, features: number): Standardi
 /** (x - mean) / std per column, into a new array. */
 export function applyStandardization(x: Float32Array, features: number, s: Standardization): Float32Array {
   if (s.mean.length !== features || s.std.length !== features) {
-    throw badInput(`standardisation has ${s.mean.length} means and ${s.std.length} deviations`, { field: 'standardization', expected: `${features} of each` });
+    throw badInput(`standardisation has ${s.mean.length} means and ${s.std.length} deviations`, {
+      field: 'standardization',
+      expected: `${features} of each`,
+    });
   }
   const n = checkShape(x, features);
   const out = new Float32Array(x.length);
@@ -96,7 +110,10 @@ export function applyStandardization(x: Float32Array, features: number, s: Stand
 
 function checkShape(x: Float32Array, features: number): number {
   if (!(Number.isInteger(features) && features > 0) || x.length % features !== 0 || x.length === 0) {
-    throw badInput(`${x.length} values for ${features} features`, { field: 'x', expected: 'a non-empty row-major [rows, features] array' });
+    throw badInput(`${x.length} values for ${features} features`, {
+      field: 'x',
+      expected: 'a non-empty row-major [rows, features] array',
+    });
   }
   return x.length / features;
 }

@@ -39,7 +39,17 @@ export function paper1Synthetic(provenance: string): Dataset {
     y[i] = t;
   }
   const featureNames = Array.from({ length: features }, (_, j) => `x${j + 1}`);
-  return { name: 'paper1-synthetic', task: 'regression', featureNames, targetName: 'y', x, y, rows, features, provenance };
+  return {
+    name: 'paper1-synthetic',
+    task: 'regression',
+    featureNames,
+    targetName: 'y',
+    x,
+    y,
+    rows,
+    features,
+    provenance,
+  };
 }
 
 export const SINCOS = {
@@ -68,5 +78,15 @@ export function sincos(provenance: string): Dataset {
     x.set([s, c, 2 + c, 2 + s, c + s, t], k * features);
     y[k] = 3 * s - 2 * c + 0.1 * t;
   }
-  return { name: 'sincos', task: 'regression', featureNames: [...featureNames], targetName: 'y', x, y, rows: points, features, provenance };
+  return {
+    name: 'sincos',
+    task: 'regression',
+    featureNames: [...featureNames],
+    targetName: 'y',
+    x,
+    y,
+    rows: points,
+    features,
+    provenance,
+  };
 }

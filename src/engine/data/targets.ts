@@ -50,7 +50,10 @@ export function encodeTarget(raw: string[], src: TargetSource, task?: Task): Enc
 
   if (resolved === 'regression') {
     if (!numbers) {
-      throw badInput(cellProblem(raw[firstText], cells[firstText])!, { ...where(firstText), expected: 'a number for a regression target' });
+      throw badInput(cellProblem(raw[firstText], cells[firstText])!, {
+        ...where(firstText),
+        expected: 'a number for a regression target',
+      });
     }
     return { task: 'regression', y: Float32Array.from(numbers) };
   }
@@ -61,7 +64,11 @@ export function encodeTarget(raw: string[], src: TargetSource, task?: Task): Enc
   if (numbers) names.sort((a, b) => Number(a) - Number(b));
   else names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (names.length < 2) {
-    throw badInput(`the target has a single class "${clip(names[0], 60)}"`, { file: src.file, field: `column ${src.column}`, expected: 'at least 2 classes' });
+    throw badInput(`the target has a single class "${clip(names[0], 60)}"`, {
+      file: src.file,
+      field: `column ${src.column}`,
+      expected: 'at least 2 classes',
+    });
   }
   const index = new Map(names.map((name, i) => [name, i]));
   const y = new Float32Array(keys.length);

@@ -9,7 +9,10 @@ export function checkColumns(cols: number[], features: number, field: string): v
   const seen = new Set<number>();
   for (const c of cols) {
     if (!Number.isInteger(c) || c < 0 || c >= features || seen.has(c)) {
-      throw badInput(`column ${c} is out of range or repeated`, { field, expected: `distinct integers in [0, ${features})` });
+      throw badInput(`column ${c} is out of range or repeated`, {
+        field,
+        expected: `distinct integers in [0, ${features})`,
+      });
     }
     seen.add(c);
   }
@@ -18,7 +21,8 @@ export function checkColumns(cols: number[], features: number, field: string): v
 
 function part(p: SplitPart, features: number, cols: number[]): SplitPart {
   const x = new Float32Array(p.rows * cols.length);
-  for (let i = 0; i < p.rows; i++) for (let k = 0; k < cols.length; k++) x[i * cols.length + k] = p.x[i * features + cols[k]];
+  for (let i = 0; i < p.rows; i++)
+    for (let k = 0; k < cols.length; k++) x[i * cols.length + k] = p.x[i * features + cols[k]];
   return { ...p, x };
 }
 
@@ -29,7 +33,12 @@ export function selectColumns(split: DataSplit, cols: number[], field = 'columns
   const st = split.standardization;
   return {
     ...split,
-    dataset: { ...d, features: cols.length, featureNames: cols.map((c) => d.featureNames[c]), x: part({ x: d.x, y: d.y, rows: d.rows }, d.features, cols).x },
+    dataset: {
+      ...d,
+      features: cols.length,
+      featureNames: cols.map((c) => d.featureNames[c]),
+      x: part({ x: d.x, y: d.y, rows: d.rows }, d.features, cols).x,
+    },
     train: part(split.train, d.features, cols),
     test: part(split.test, d.features, cols),
     standardization: st ? { mean: cols.map((c) => st.mean[c]), std: cols.map((c) => st.std[c]) } : undefined,
@@ -40,7 +49,11 @@ export function selectColumns(split: DataSplit, cols: number[], field = 'columns
 export function columnsByName(featureNames: string[], names: string[], field: string): number[] {
   return names.map((n) => {
     const i = featureNames.indexOf(n);
-    if (i < 0) throw badInput(`unknown column "${n}"`, { field, expected: `names among ${featureNames.slice(0, 20).join(', ')}${featureNames.length > 20 ? ', ...' : ''}` });
+    if (i < 0)
+      throw badInput(`unknown column "${n}"`, {
+        field,
+        expected: `names among ${featureNames.slice(0, 20).join(', ')}${featureNames.length > 20 ? ', ...' : ''}`,
+      });
     return i;
   });
 }
@@ -53,5 +66,8 @@ export function withInputs(net: Network, cols: number[]): Network {
   const out: number[] = [];
   for (const c of cols) for (let u = 0; u < l0.outSize; u++) out.push(flat[l0.kernelOffset + c * l0.outSize + u]);
   const rest = flat.subarray(l0.biasOffset);
-  return Network.fromFlat({ inputSize: cols.length, layers: structuredClone(net.spec.layers) }, Float32Array.from([...out, ...rest]));
+  return Network.fromFlat(
+    { inputSize: cols.length, layers: structuredClone(net.spec.layers) },
+    Float32Array.from([...out, ...rest]),
+  );
 }

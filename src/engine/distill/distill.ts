@@ -56,25 +56,48 @@ export interface DistillResult {
   provenance: Provenance;
 }
 
-function checkOptions(teacher: Network, student: Network, split: DataSplit, o: DistillOptions): Required<Pick<DistillOptions, 'temperature' | 'alpha'>> & { cols?: number[] } {
+function checkOptions(
+  teacher: Network,
+  student: Network,
+  split: DataSplit,
+  o: DistillOptions,
+): Required<Pick<DistillOptions, 'temperature' | 'alpha'>> & { cols?: number[] } {
   const int = (v: number, name: string, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw badInput(`${name} = ${v}`, { field: name, expected: `an integer >= ${min}` });
+    if (!Number.isInteger(v) || v < min)
+      throw badInput(`${name} = ${v}`, { field: name, expected: `an integer >= ${min}` });
   };
   int(o.epochs, 'epochs', 0);
   int(o.batchSize, 'batchSize', 1);
   if (!Number.isFinite(o.seed)) throw badInput(`seed = ${o.seed}`, { field: 'seed', expected: 'a finite number' });
   const temperature = o.temperature ?? DISTILL_DEFAULTS.temperature;
   const alpha = o.alpha ?? DISTILL_DEFAULTS.alpha;
-  if (!(temperature > 0 && Number.isFinite(temperature))) throw badInput(`temperature = ${temperature}`, { field: 'temperature', expected: 'a positive number' });
-  if (!(alpha >= 0 && alpha <= 1)) throw badInput(`alpha = ${alpha}`, { field: 'alpha', expected: 'a number in [0, 1]' });
+  if (!(temperature > 0 && Number.isFinite(temperature)))
+    throw badInput(`temperature = ${temperature}`, { field: 'temperature', expected: 'a positive number' });
+  if (!(alpha >= 0 && alpha <= 1))
+    throw badInput(`alpha = ${alpha}`, { field: 'alpha', expected: 'a number in [0, 1]' });
   const d = split.dataset;
   const classes = numClasses(d);
   checkHead(teacher, d.task, classes);
   checkHead(student, d.task, classes);
-  if (teacher.spec.inputSize !== d.features) throw badInput(`the teacher takes ${teacher.spec.inputSize} inputs`, { file: d.name, field: 'teacher', expected: `${d.features} (the data set's features)` });
+  if (teacher.spec.inputSize !== d.features)
+    throw badInput(`the teacher takes ${teacher.spec.inputSize} inputs`, {
+      file: d.name,
+      field: 'teacher',
+      expected: `${d.features} (the data set's features)`,
+    });
   const want = o.studentFeatures ? o.studentFeatures.length : d.features;
-  if (student.spec.inputSize !== want) throw badInput(`the student takes ${student.spec.inputSize} inputs`, { file: d.name, field: 'studentFeatures', expected: `${want} (the columns the student sees)` });
-  if (split.train.rows === 0) throw badInput('the training part has no rows', { file: d.name, field: 'split.train', expected: 'at least one row' });
+  if (student.spec.inputSize !== want)
+    throw badInput(`the student takes ${student.spec.inputSize} inputs`, {
+      file: d.name,
+      field: 'studentFeatures',
+      expected: `${want} (the columns the student sees)`,
+    });
+  if (split.train.rows === 0)
+    throw badInput('the training part has no rows', {
+      file: d.name,
+      field: 'split.train',
+      expected: 'at least one row',
+    });
   return { temperature, alpha, cols: o.studentFeatures };
 }
 
@@ -92,7 +115,12 @@ function gapTensor(student: Network, xs: tf.Tensor2D, tOut: tf.Tensor2D, T: numb
 }
 
 /** Distils `teacher` into `student` in place; returns per-epoch history and the student's final label metrics. */
-export async function distill(teacher: Network, student: Network, split: DataSplit, opts: DistillOptions): Promise<DistillResult> {
+export async function distill(
+  teacher: Network,
+  student: Network,
+  split: DataSplit,
+  opts: DistillOptions,
+): Promise<DistillResult> {
   const { temperature, alpha, cols } = checkOptions(teacher, student, split, opts);
   const kd: KdOptions = { temperature, alpha };
   const d = split.dataset;
@@ -134,7 +162,9 @@ export async function distill(teacher: Network, student: Network, split: DataSpl
             const deltas = backwardDeltas(student, cache, y, top);
             const loss = tf.mean(kdSampleLosses(student, zs, cache.output, t, y, kd)) as tf.Scalar;
             // Exactly Trainer.gradients' expressions, so alpha = 0 reproduces train() bit for bit.
-            const kernels = deltas.map((dl, l) => tf.mul(tf.matMul(cache.inputs[l], dl, true, false), 1 / n) as tf.Tensor2D);
+            const kernels = deltas.map(
+              (dl, l) => tf.mul(tf.matMul(cache.inputs[l], dl, true, false), 1 / n) as tf.Tensor2D,
+            );
             const biases = deltas.map((dl) => tf.mul(tf.sum(dl, 0), 1 / n) as tf.Tensor1D);
             disposeCache(cache);
             return { kernels, biases, loss, batchSize: n };
@@ -152,7 +182,12 @@ export async function distill(teacher: Network, student: Network, split: DataSpl
         const losses = stacked.dataSync();
         stacked.dispose();
         const bad = losses.findIndex((l) => !Number.isFinite(l));
-        if (bad >= 0) throw new PruneScopeError('numerical', `distillation loss became ${losses[bad]} at step ${steps - losses.length + bad + 1} (epoch ${epoch}); student ${parameterDiagnosis(student)}; try a smaller lr`, { field: 'loss', expected: 'a finite value' });
+        if (bad >= 0)
+          throw new PruneScopeError(
+            'numerical',
+            `distillation loss became ${losses[bad]} at step ${steps - losses.length + bad + 1} (epoch ${epoch}); student ${parameterDiagnosis(student)}; try a smaller lr`,
+            { field: 'loss', expected: 'a finite value' },
+          );
         checkNetworkFinite(student, `by step ${steps} (epoch ${epoch}) of distillation`, 'try a smaller lr');
         let sum = 0;
         losses.forEach((l, i) => (sum += l * sizes[i]));
@@ -170,14 +205,33 @@ export async function distill(teacher: Network, student: Network, split: DataSpl
     trainer.dispose();
     tf.dispose([xAll, tOut]);
   }
-  const final = { train: evaluate(student, sSplit.train, d.task, classes), test: evaluate(student, sSplit.test, d.task, classes) };
+  const final = {
+    train: evaluate(student, sSplit.train, d.task, classes),
+    test: evaluate(student, sSplit.test, d.task, classes),
+  };
   return {
-    history, final, steps,
+    history,
+    final,
+    steps,
     provenance: makeProvenance({
-      job: 'distill', seed: opts.seed, modelHash: hashModel(student.spec, student.toFlat()),
-      data: { name: d.name, split: 'train', rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
+      job: 'distill',
+      seed: opts.seed,
+      modelHash: hashModel(student.spec, student.toFlat()),
+      data: {
+        name: d.name,
+        split: 'train',
+        rows,
+        splitSeed: split.seed,
+        testFraction: split.testFraction,
+        standardized: !!split.standardization,
+      },
       options: {
-        temperature, alpha, epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, optimizer: 'adam(0.9, 0.999, 1e-7)',
+        temperature,
+        alpha,
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        lr: opts.lr,
+        optimizer: 'adam(0.9, 0.999, 1e-7)',
         teacherHash: hashModel(teacher.spec, teacher.toFlat()),
         studentFeatures: cols ? cols.map((c) => d.featureNames[c]) : 'all',
       },

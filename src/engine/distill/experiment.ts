@@ -32,8 +32,10 @@ export interface DistillExperimentOptions {
 export interface DistillRow {
   name: DistillRowName;
   runs: { seed: number; metric: number; loss: number }[];
-  metricMean: number; metricSd: number;
-  lossMean: number; lossSd: number;
+  metricMean: number;
+  metricSd: number;
+  lossMean: number;
+  lossSd: number;
 }
 
 export interface DistillReport {
@@ -56,8 +58,14 @@ function row(name: DistillRowName, runs: DistillRow['runs']): DistillRow {
 }
 
 /** `student` supplies the architecture and, for init 'teacher', the starting weights (it is not modified). */
-export async function distillExperiment(teacher: Network, student: Network, split: DataSplit, o: DistillExperimentOptions): Promise<DistillReport> {
-  if (o.seeds.length === 0 || o.seeds.some((s) => !Number.isInteger(s))) throw badInput(`seeds ${o.seeds.join(',')}`, { field: 'seeds', expected: 'at least one integer seed' });
+export async function distillExperiment(
+  teacher: Network,
+  student: Network,
+  split: DataSplit,
+  o: DistillExperimentOptions,
+): Promise<DistillReport> {
+  if (o.seeds.length === 0 || o.seeds.some((s) => !Number.isInteger(s)))
+    throw badInput(`seeds ${o.seeds.join(',')}`, { field: 'seeds', expected: 'at least one integer seed' });
   const inits = o.inits ?? ['scratch', 'teacher'];
   const d = split.dataset;
   const task = d.task;
@@ -66,8 +74,19 @@ export async function distillExperiment(teacher: Network, student: Network, spli
   const tm = evaluate(teacher, split.test, task, numClasses(d));
   const total = o.seeds.length * (1 + inits.length);
   let done = 0;
-  const base = { temperature: o.temperature, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, studentFeatures: o.studentFeatures, signal: o.signal };
-  const runs: Record<string, DistillRow['runs']> = { 'labels-only': [], 'distilled-scratch': [], 'distilled-teacher-init': [] };
+  const base = {
+    temperature: o.temperature,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    studentFeatures: o.studentFeatures,
+    signal: o.signal,
+  };
+  const runs: Record<string, DistillRow['runs']> = {
+    'labels-only': [],
+    'distilled-scratch': [],
+    'distilled-teacher-init': [],
+  };
   const one = async (name: string, start: Network, alpha: number, seed: number) => {
     throwIfCancelled(o.signal, 'distill');
     try {
@@ -81,11 +100,15 @@ export async function distillExperiment(teacher: Network, student: Network, spli
   for (const seed of o.seeds) {
     // Random init from the seed: the same starting point for the baseline and the scratch student.
     await one('labels-only', Network.random(structuredClone(student.spec), seed), 0, seed);
-    if (inits.includes('scratch')) await one('distilled-scratch', Network.random(structuredClone(student.spec), seed), o.alpha, seed);
+    if (inits.includes('scratch'))
+      await one('distilled-scratch', Network.random(structuredClone(student.spec), seed), o.alpha, seed);
     if (inits.includes('teacher')) await one('distilled-teacher-init', student.clone(), o.alpha, seed);
   }
   const rows: DistillRow[] = [
-    row('teacher', o.seeds.map((seed) => ({ seed, metric: pick(tm), loss: tm.loss }))),
+    row(
+      'teacher',
+      o.seeds.map((seed) => ({ seed, metric: pick(tm), loss: tm.loss })),
+    ),
     row('labels-only', runs['labels-only']),
     ...(inits.includes('scratch') ? [row('distilled-scratch', runs['distilled-scratch'])] : []),
     ...(inits.includes('teacher') ? [row('distilled-teacher-init', runs['distilled-teacher-init'])] : []),
@@ -98,9 +121,28 @@ export async function distillExperiment(teacher: Network, student: Network, spli
     studentSpec: [student.spec.inputSize, ...student.spec.layers.map((l) => l.units)],
     studentFeatures: cols.map((c) => d.featureNames[c]),
     provenance: makeProvenance({
-      job: 'distill', seed: o.seeds[0], modelHash: hashModel(teacher.spec, teacher.toFlat()),
-      data: { name: d.name, split: 'test', rows: split.test.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
-      options: { temperature: o.temperature, alpha: o.alpha, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seeds: o.seeds, inits, studentHash: hashModel(student.spec, student.toFlat()), optimizer: 'adam(0.9, 0.999, 1e-7)' },
+      job: 'distill',
+      seed: o.seeds[0],
+      modelHash: hashModel(teacher.spec, teacher.toFlat()),
+      data: {
+        name: d.name,
+        split: 'test',
+        rows: split.test.rows,
+        splitSeed: split.seed,
+        testFraction: split.testFraction,
+        standardized: !!split.standardization,
+      },
+      options: {
+        temperature: o.temperature,
+        alpha: o.alpha,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        lr: o.lr,
+        seeds: o.seeds,
+        inits,
+        studentHash: hashModel(student.spec, student.toFlat()),
+        optimizer: 'adam(0.9, 0.999, 1e-7)',
+      },
     }),
   };
 }
@@ -115,8 +157,19 @@ export function distillFigure(r: DistillReport): Figure {
   return {
     id: 'distill',
     title: `Test ${r.metric} (mean and sd over ${r.rows[0].runs.length} seeds)`,
-    data: [{ type: 'bar', name: r.metric, x: r.rows.map((x) => x.name), y: r.rows.map((x) => x.metricMean), error_y: { type: 'data', array: r.rows.map((x) => x.metricSd), visible: true } }],
+    data: [
+      {
+        type: 'bar',
+        name: r.metric,
+        x: r.rows.map((x) => x.name),
+        y: r.rows.map((x) => x.metricMean),
+        error_y: { type: 'data', array: r.rows.map((x) => x.metricSd), visible: true },
+      },
+    ],
     layout: { yaxis: { title: r.metric }, xaxis: { title: 'model' } },
-    table: { columns: ['model', `${r.metric} mean`, `${r.metric} sd`, 'loss mean', 'loss sd'], rows: r.rows.map((x) => [x.name, x.metricMean, x.metricSd, x.lossMean, x.lossSd]) },
+    table: {
+      columns: ['model', `${r.metric} mean`, `${r.metric} sd`, 'loss mean', 'loss sd'],
+      rows: r.rows.map((x) => [x.name, x.metricMean, x.metricSd, x.lossMean, x.lossSd]),
+    },
   };
 }

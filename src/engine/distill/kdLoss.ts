@@ -24,7 +24,14 @@ export function teacherLogits(teacherProbs: tf.Tensor2D): tf.Tensor2D {
 }
 
 /** Per-sample KD losses, shape [N]. zs: student pre-activations of the last layer; out: its outputs. */
-export function kdSampleLosses(net: Network, zs: tf.Tensor2D, out: tf.Tensor2D, teacher: tf.Tensor2D, y: tf.Tensor2D, o: KdOptions): tf.Tensor1D {
+export function kdSampleLosses(
+  net: Network,
+  zs: tf.Tensor2D,
+  out: tf.Tensor2D,
+  teacher: tf.Tensor2D,
+  y: tf.Tensor2D,
+  o: KdOptions,
+): tf.Tensor1D {
   return tf.tidy(() => {
     if (net.task === 'classification') {
       const T = o.temperature;
@@ -41,7 +48,14 @@ export function kdSampleLosses(net: Network, zs: tf.Tensor2D, out: tf.Tensor2D, 
 }
 
 /** dl_n/dz_L for every sample: the top delta that the explicit backward pass propagates. */
-export function kdOutputDelta(net: Network, zs: tf.Tensor2D, out: tf.Tensor2D, teacher: tf.Tensor2D, y: tf.Tensor2D, o: KdOptions): tf.Tensor2D {
+export function kdOutputDelta(
+  net: Network,
+  zs: tf.Tensor2D,
+  out: tf.Tensor2D,
+  teacher: tf.Tensor2D,
+  y: tf.Tensor2D,
+  o: KdOptions,
+): tf.Tensor2D {
   return tf.tidy(() => {
     if (net.task === 'classification') {
       const T = o.temperature;
@@ -50,7 +64,12 @@ export function kdOutputDelta(net: Network, zs: tf.Tensor2D, out: tf.Tensor2D, t
       return tf.add(tf.mul(o.alpha * T, soft), tf.mul(1 - o.alpha, hard)) as tf.Tensor2D;
     }
     const last = net.layout[net.layout.length - 1];
-    const dA = tf.mul(2 / last.outSize, tf.add(tf.mul(o.alpha, tf.sub(out, teacher)), tf.mul(1 - o.alpha, tf.sub(out, y))));
-    return (last.activation === 'linear' ? dA : tf.mul(dA, derivative(last.activation as never, zs, out))) as tf.Tensor2D;
+    const dA = tf.mul(
+      2 / last.outSize,
+      tf.add(tf.mul(o.alpha, tf.sub(out, teacher)), tf.mul(1 - o.alpha, tf.sub(out, y))),
+    );
+    return (
+      last.activation === 'linear' ? dA : tf.mul(dA, derivative(last.activation as never, zs, out))
+    ) as tf.Tensor2D;
   });
 }

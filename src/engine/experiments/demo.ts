@@ -9,7 +9,13 @@ import { saveModel, loadModel } from '../model/layersModel';
 import { locate } from '../model/network';
 import { makeProvenance } from '../provenance';
 import { renderReport, ReportSection } from '../report/html';
-import { relevanceHeatmap, variationalFigure, belsleyConditionFigure, belsleyProportionsFigure, BelsleyView } from '../report/relevanceFigures';
+import {
+  relevanceHeatmap,
+  variationalFigure,
+  belsleyConditionFigure,
+  belsleyProportionsFigure,
+  BelsleyView,
+} from '../report/relevanceFigures';
 import { orderParameters } from '../ordering/orderModel';
 import { orderedVarianceFigure } from '../ordering/figures';
 import { studentAtBestShare } from '../prune/bestShare';
@@ -43,7 +49,7 @@ function paramNames(net: import('../model/network').Network, featureNames: strin
     const p = locate(net.layout, j);
     const l = net.layout[p.layer].name;
     if (p.kind === 'bias') return `${l}.b[${p.unit}]`;
-    return `${l}.W[${p.layer === 0 ? featureNames[p.input] ?? p.input : p.input},${p.unit}]`;
+    return `${l}.W[${p.layer === 0 ? (featureNames[p.input] ?? p.input) : p.input},${p.unit}]`;
   });
 }
 
@@ -59,50 +65,111 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   fs.mkdirSync(stage);
   try {
     log(`paper1 experiment on Wine: ${seeds.length} teacher seeds, methods ${methods.join(', ')}`);
-    const p1 = await runPaper1('wine', { seeds, methods, step: o.quick ? 0.1 : 0.02, epochs: o.quick ? 60 : undefined, variationalEpochs: o.quick ? 20 : undefined, randomSeeds: o.quick ? 2 : 5, signal: o.signal, onProgress: log });
+    const p1 = await runPaper1('wine', {
+      seeds,
+      methods,
+      step: o.quick ? 0.1 : 0.02,
+      epochs: o.quick ? 60 : undefined,
+      variationalEpochs: o.quick ? 20 : undefined,
+      randomSeeds: o.quick ? 2 : 5,
+      signal: o.signal,
+      onProgress: log,
+    });
     const run = p1.runs[0];
     const teacher = run.network;
     const split = run.split;
     const ds = split.dataset;
     await saveModel(path.join(stage, 'teacher'), teacher, {
-      task: ds.task, featureNames: ds.featureNames, targetName: ds.targetName, labelNames: ds.labelNames,
+      task: ds.task,
+      featureNames: ds.featureNames,
+      targetName: ds.targetName,
+      labelNames: ds.labelNames,
       preprocessing: split.standardization ? { standardization: split.standardization } : undefined,
-      provenance: makeProvenance({ job: 'train', seed: run.seed, data: { name: ds.name, split: 'train', rows: split.train.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: true }, options: { network: p1.setup.description, epochs: p1.setup.epochs, lr: p1.setup.lr } }),
+      provenance: makeProvenance({
+        job: 'train',
+        seed: run.seed,
+        data: {
+          name: ds.name,
+          split: 'train',
+          rows: split.train.rows,
+          splitSeed: split.seed,
+          testFraction: split.testFraction,
+          standardized: true,
+        },
+        options: { network: p1.setup.description, epochs: p1.setup.epochs, lr: p1.setup.lr },
+      }),
     });
 
     log('gradient-variance ordering of the teacher (essay estimator, 300 Adam steps)');
-    const ordering = await orderParameters(teacher, split, { steps: o.quick ? 60 : 300, seed: run.seed, signal: o.signal });
+    const ordering = await orderParameters(teacher, split, {
+      steps: o.quick ? 60 : 300,
+      seed: run.seed,
+      signal: o.signal,
+    });
 
     const rankings = Object.fromEntries(Object.entries(run.rankings).filter(([k]) => !k.includes(':')));
     rankings.random ??= run.rankings[Object.keys(run.rankings).find((k) => k.startsWith('random'))!];
     const best = studentAtBestShare(teacher, split, run.curves, rankings, { maxDrop: 0.01 });
     log(`student: ${best.method} at ${(100 * best.share).toFixed(0)} % of weights removed (${best.rule})`);
     const teacherModel = await loadModel(path.join(stage, 'teacher', 'model.json'));
-    const student = await exportStudent(teacherModel, split, { method: rankings[best.method], fraction: best.share, out: path.join(stage, 'student'), seed: run.seed, signal: o.signal });
+    const student = await exportStudent(teacherModel, split, {
+      method: rankings[best.method],
+      fraction: best.share,
+      out: path.join(stage, 'student'),
+      seed: run.seed,
+      signal: o.signal,
+    });
     teacherModel.network.dispose();
 
-    log('distillation into the student (3 seeds; labels-only baseline, from scratch, from the teacher\'s weights)');
+    log("distillation into the student (3 seeds; labels-only baseline, from scratch, from the teacher's weights)");
     const studentModel = await loadModel(student.files.modelJson);
-    const dist = await distillExperiment(teacher, studentModel.network, split, { temperature: 4, alpha: 0.7, epochs: o.quick ? 20 : 150, batchSize: 16, lr: 0.01, seeds, signal: o.signal });
+    const dist = await distillExperiment(teacher, studentModel.network, split, {
+      temperature: 4,
+      alpha: 0.7,
+      epochs: o.quick ? 20 : 150,
+      batchSize: 16,
+      lr: 0.01,
+      seeds,
+      signal: o.signal,
+    });
     studentModel.network.dispose();
 
     const names = paramNames(teacher, ds.featureNames);
     const sections: ReportSection[] = [...paper1Sections(p1)];
-    const relevanceFigures = methods.filter((m) => rankings[m]).map((m) => relevanceHeatmap(teacher, rankings[m].scores, 0, m, ds.featureNames));
+    const relevanceFigures = methods
+      .filter((m) => rankings[m])
+      .map((m) => relevanceHeatmap(teacher, rankings[m].scores, 0, m, ds.featureNames));
     const varRes = rankings.variational as unknown as { mu?: Float32Array; sigma?: Float32Array } | undefined;
     if (varRes?.mu && varRes.sigma) relevanceFigures.push(variationalFigure(varRes.mu, varRes.sigma));
-    sections.push({ heading: 'Relevance of the first layer, by method (teacher of seed ' + run.seed + ')', figures: relevanceFigures });
-    const bel = rankings.belsley?.extra as { conditionIndices?: number[]; proportions?: number[][]; parameters?: number[] } | undefined;
+    sections.push({
+      heading: 'Relevance of the first layer, by method (teacher of seed ' + run.seed + ')',
+      figures: relevanceFigures,
+    });
+    const bel = rankings.belsley?.extra as
+      { conditionIndices?: number[]; proportions?: number[][]; parameters?: number[] } | undefined;
     if (bel?.conditionIndices && bel.proportions) {
-      const view: BelsleyView = { conditionIndices: bel.conditionIndices, proportions: bel.proportions, names: (bel.parameters ?? bel.proportions.map((_, i) => i)).map((j) => names[j]) };
-      sections.push({ heading: `Belsley diagnostic (${rankings.belsley.covariance ?? 'laplace'} covariance)`, figures: [belsleyConditionFigure(view), belsleyProportionsFigure(view)] });
+      const view: BelsleyView = {
+        conditionIndices: bel.conditionIndices,
+        proportions: bel.proportions,
+        names: (bel.parameters ?? bel.proportions.map((_, i) => i)).map((j) => names[j]),
+      };
+      sections.push({
+        heading: `Belsley diagnostic (${rankings.belsley.covariance ?? 'laplace'} covariance)`,
+        figures: [belsleyConditionFigure(view), belsleyProportionsFigure(view)],
+      });
     }
     sections.push({
       heading: 'Gradient-variance order (essay section 3)',
-      text: [`${ordering.estimator} estimator, ${ordering.mode} mode, ${ordering.steps} Adam steps from the teacher's weights. Least-varying parameters: ${Array.from(ordering.order.subarray(0, 8)).map((j) => names[j]).join(', ')}.`],
+      text: [
+        `${ordering.estimator} estimator, ${ordering.mode} mode, ${ordering.steps} Adam steps from the teacher's weights. Least-varying parameters: ${Array.from(
+          ordering.order.subarray(0, 8),
+        )
+          .map((j) => names[j])
+          .join(', ')}.`,
+      ],
       figures: [orderedVarianceFigure(Array.from(ordering.variances), Array.from(ordering.order))],
     });
-    const m = (x: { accuracy?: number; mse?: number }) => (x.accuracy ?? x.mse ?? NaN);
+    const m = (x: { accuracy?: number; mse?: number }) => x.accuracy ?? x.mse ?? NaN;
     sections.push({
       heading: 'The student: physically smaller',
       text: [
@@ -113,26 +180,74 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     const rowText = dist.rows.map((r) => `${r.name} ${r.metricMean.toFixed(4)} ± ${r.metricSd.toFixed(4)}`).join('; ');
     const base = dist.rows.find((r) => r.name === 'labels-only')!;
-    const bestKd = dist.rows.filter((r) => r.name.startsWith('distilled')).sort((a, b) => (dist.metric === 'accuracy' ? b.metricMean - a.metricMean : a.metricMean - b.metricMean))[0];
-    const kdWins = dist.metric === 'accuracy' ? bestKd.metricMean > base.metricMean + base.metricSd : bestKd.metricMean < base.metricMean - base.metricSd;
+    const bestKd = dist.rows
+      .filter((r) => r.name.startsWith('distilled'))
+      .sort((a, b) => (dist.metric === 'accuracy' ? b.metricMean - a.metricMean : a.metricMean - b.metricMean))[0];
+    const kdWins =
+      dist.metric === 'accuracy'
+        ? bestKd.metricMean > base.metricMean + base.metricSd
+        : bestKd.metricMean < base.metricMean - base.metricSd;
     sections.push({
       heading: 'Distillation into the student',
       text: [
         `Test ${dist.metric}, mean ± sd over seeds ${seeds.join(', ')}: ${rowText}.`,
-        kdWins ? `Distillation (${bestKd.name}) beats the labels-only baseline by more than its spread.` : `Distillation does not beat the labels-only baseline by more than its spread here (${bestKd.name} ${bestKd.metricMean.toFixed(4)} vs ${base.metricMean.toFixed(4)}).`,
+        kdWins
+          ? `Distillation (${bestKd.name}) beats the labels-only baseline by more than its spread.`
+          : `Distillation does not beat the labels-only baseline by more than its spread here (${bestKd.name} ${bestKd.metricMean.toFixed(4)} vs ${base.metricMean.toFixed(4)}).`,
       ],
       figures: [distillFigure(dist)],
     });
     const html = renderReport({
       title: 'PruneScope demo: which parameters of a Wine classifier matter',
-      intro: ['The seed\'s full analysis on the Wine data set (178 wines, 13 features, 3 cultivars): relevance by four methods, pruning curves, gradient-variance order, a physically smaller student and distillation into it. Every number below is recomputed on each run.'],
+      intro: [
+        "The seed's full analysis on the Wine data set (178 wines, 13 features, 3 cultivars): relevance by four methods, pruning curves, gradient-variance order, a physically smaller student and distillation into it. Every number below is recomputed on each run.",
+      ],
       sections,
-      provenance: { paper1: p1.provenance, ordering: ordering.provenance, student: student.provenance, distill: dist.provenance },
+      provenance: {
+        paper1: p1.provenance,
+        ordering: ordering.provenance,
+        student: student.provenance,
+        distill: dist.provenance,
+      },
     });
     fs.writeFileSync(path.join(stage, 'report.html'), html);
-    fs.writeFileSync(path.join(stage, 'curves.json'), JSON.stringify({ metric: p1.metric, shares: p1.shares, curves: Object.fromEntries(Object.entries(p1.curves).map(([k, c]) => [k, { mean: c.mean, sd: c.sd }])), baseline: p1.baseline, provenance: p1.provenance }));
-    const bestSummary = { method: best.method, share: best.share, metric: best.metric, baseline: best.baseline, rule: best.rule };
-    fs.writeFileSync(path.join(stage, 'summary.json'), JSON.stringify({ best: bestSummary, student: { widthsBefore: student.widthsBefore, widthsAfter: student.widthsAfter, paramsBefore: student.paramsBefore, paramsAfter: student.paramsAfter, bytes: student.bytes, latency: student.latency, metrics: student.metrics }, distill: dist.rows.map((r) => ({ name: r.name, mean: r.metricMean, sd: r.metricSd })) }, null, 2));
+    fs.writeFileSync(
+      path.join(stage, 'curves.json'),
+      JSON.stringify({
+        metric: p1.metric,
+        shares: p1.shares,
+        curves: Object.fromEntries(Object.entries(p1.curves).map(([k, c]) => [k, { mean: c.mean, sd: c.sd }])),
+        baseline: p1.baseline,
+        provenance: p1.provenance,
+      }),
+    );
+    const bestSummary = {
+      method: best.method,
+      share: best.share,
+      metric: best.metric,
+      baseline: best.baseline,
+      rule: best.rule,
+    };
+    fs.writeFileSync(
+      path.join(stage, 'summary.json'),
+      JSON.stringify(
+        {
+          best: bestSummary,
+          student: {
+            widthsBefore: student.widthsBefore,
+            widthsAfter: student.widthsAfter,
+            paramsBefore: student.paramsBefore,
+            paramsAfter: student.paramsAfter,
+            bytes: student.bytes,
+            latency: student.latency,
+            metrics: student.metrics,
+          },
+          distill: dist.rows.map((r) => ({ name: r.name, mean: r.metricMean, sd: r.metricSd })),
+        },
+        null,
+        2,
+      ),
+    );
     p1.runs.forEach((r) => r.network.dispose());
     // Swap the staged results in; the old folder is removed only after the new one is in place.
     const aside = `${stage}.old`;
@@ -140,7 +255,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     fs.renameSync(stage, out);
     fs.rmSync(aside, { recursive: true, force: true });
     const fixPath = (p: string) => p.replace(stage, out);
-    student.files = { modelJson: fixPath(student.files.modelJson), kerasConfig: fixPath(student.files.kerasConfig), studentJson: fixPath(student.files.studentJson) };
+    student.files = {
+      modelJson: fixPath(student.files.modelJson),
+      kerasConfig: fixPath(student.files.kerasConfig),
+      studentJson: fixPath(student.files.studentJson),
+    };
     return { out, report: path.join(out, 'report.html'), paper1: p1, best: bestSummary, student, distill: dist };
   } catch (e) {
     fs.rmSync(stage, { recursive: true, force: true });

@@ -25,9 +25,36 @@ export interface Paper1Setup {
 
 /** The paper's networks: 13-13-3 tanh with softmax (Wine), 13-39-1 tanh (Boston), 100-1 linear (synthetic). */
 export const PAPER1_SETUPS: Record<string, Paper1Setup> = {
-  wine: { data: 'wine', layers: [{ name: 'hidden1', units: 13, activation: 'tanh' }, { name: 'output', units: 3, activation: 'softmax' }], epochs: 200, batchSize: 16, lr: 0.01, description: '13-13-3, tanh, softmax head' },
-  boston: { data: 'boston', layers: [{ name: 'hidden1', units: 39, activation: 'tanh' }, { name: 'output', units: 1, activation: 'linear' }], epochs: 300, batchSize: 32, lr: 0.01, description: '13-39-1, tanh, linear output, MSE' },
-  'paper1-synthetic': { data: 'paper1-synthetic', layers: [{ name: 'output', units: 1, activation: 'linear' }], epochs: 20, batchSize: 64, lr: 0.01, description: '100-1 linear regression, MSE' },
+  wine: {
+    data: 'wine',
+    layers: [
+      { name: 'hidden1', units: 13, activation: 'tanh' },
+      { name: 'output', units: 3, activation: 'softmax' },
+    ],
+    epochs: 200,
+    batchSize: 16,
+    lr: 0.01,
+    description: '13-13-3, tanh, softmax head',
+  },
+  boston: {
+    data: 'boston',
+    layers: [
+      { name: 'hidden1', units: 39, activation: 'tanh' },
+      { name: 'output', units: 1, activation: 'linear' },
+    ],
+    epochs: 300,
+    batchSize: 32,
+    lr: 0.01,
+    description: '13-39-1, tanh, linear output, MSE',
+  },
+  'paper1-synthetic': {
+    data: 'paper1-synthetic',
+    layers: [{ name: 'output', units: 1, activation: 'linear' }],
+    epochs: 20,
+    batchSize: 64,
+    lr: 0.01,
+    description: '100-1 linear regression, MSE',
+  },
 };
 
 export interface Paper1Options {
@@ -69,7 +96,13 @@ export interface Paper1Result {
 export const DEFAULT_METHODS: RelevanceMethod[] = ['random', 'obd', 'variational', 'belsley'];
 
 function rankerFor(method: RelevanceMethod, split: DataSplit, opts: Paper1Options, nRandom: number): Ranker {
-  const req: RelevanceRequest = { method, variant: 'hessian', covariance: opts.belsleyCovariance, epochs: opts.variationalEpochs, signal: opts.signal };
+  const req: RelevanceRequest = {
+    method,
+    variant: 'hessian',
+    covariance: opts.belsleyCovariance,
+    epochs: opts.variationalEpochs,
+    signal: opts.signal,
+  };
   return {
     name: method,
     stochastic: method === 'random' && nRandom > 1,
@@ -79,7 +112,8 @@ function rankerFor(method: RelevanceMethod, split: DataSplit, opts: Paper1Option
 
 export async function runPaper1(data: string, opts: Paper1Options = {}): Promise<Paper1Result> {
   const setup = PAPER1_SETUPS[data];
-  if (!setup) throw badInput(`no paper1 setup for ${data}`, { field: '--data', expected: Object.keys(PAPER1_SETUPS).join(', ') });
+  if (!setup)
+    throw badInput(`no paper1 setup for ${data}`, { field: '--data', expected: Object.keys(PAPER1_SETUPS).join(', ') });
   const seeds = opts.seeds ?? [0, 1, 2];
   const methods = opts.methods ?? DEFAULT_METHODS;
   const nRandom = opts.randomSeeds ?? 5;
@@ -92,7 +126,14 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
     const spec: NetworkSpec = { inputSize: ds.features, layers: setup.layers };
     const net = Network.random(spec, seed);
     opts.onProgress?.(`${data} seed ${seed}: training ${setup.description}`);
-    const t = await train(net, split, { epochs: opts.epochs ?? setup.epochs, batchSize: setup.batchSize, lr: setup.lr, seed, signal: opts.signal, evalEvery: 0 });
+    const t = await train(net, split, {
+      epochs: opts.epochs ?? setup.epochs,
+      batchSize: setup.batchSize,
+      lr: setup.lr,
+      seed,
+      signal: opts.signal,
+      evalEvery: 0,
+    });
     const rankings: Record<string, RelevanceResult> = {};
     const rankers = methods.map((m) => {
       const r = rankerFor(m, split, opts, nRandom);
@@ -107,7 +148,11 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
       };
     });
     opts.onProgress?.(`${data} seed ${seed}: ranking by ${methods.join(', ')} and pruning on ${shares.length} shares`);
-    const curves = await qualityCurves(net, split, rankers, { shares, seeds: Array.from({ length: nRandom }, (_, i) => 1000 * seed + i), signal: opts.signal });
+    const curves = await qualityCurves(net, split, rankers, {
+      shares,
+      seeds: Array.from({ length: nRandom }, (_, i) => 1000 * seed + i),
+      signal: opts.signal,
+    });
     runs.push({ seed, teacher: t.final, curves, rankings, network: net, split });
   }
   const metric = ds.task === 'classification' ? 'accuracy' : 'mse';
@@ -118,11 +163,30 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
   }
   const base = runs.map((r) => r.curves.baseline);
   return {
-    data, setup, metric, shares, curves, baseline: { mean: mean(base), sd: sampleSd(base) }, runs,
+    data,
+    setup,
+    metric,
+    shares,
+    curves,
+    baseline: { mean: mean(base), sd: sampleSd(base) },
+    runs,
     provenance: makeProvenance({
-      job: 'experiment paper1', method: methods.join(','), seed: seeds[0],
+      job: 'experiment paper1',
+      method: methods.join(','),
+      seed: seeds[0],
       data: { name: ds.name, split: 'test', rows: ds.rows, testFraction: 0.2, standardized: true },
-      options: { seeds, randomSeeds: nRandom, step: opts.step ?? 0.02, epochs: opts.epochs ?? setup.epochs, lr: setup.lr, batchSize: setup.batchSize, network: setup.description, obdVariant: 'hessian', belsleyCovariance: opts.belsleyCovariance ?? 'laplace', classes: numClasses(ds) },
+      options: {
+        seeds,
+        randomSeeds: nRandom,
+        step: opts.step ?? 0.02,
+        epochs: opts.epochs ?? setup.epochs,
+        lr: setup.lr,
+        batchSize: setup.batchSize,
+        network: setup.description,
+        obdVariant: 'hessian',
+        belsleyCovariance: opts.belsleyCovariance ?? 'laplace',
+        classes: numClasses(ds),
+      },
     }),
   };
 }
@@ -131,10 +195,17 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
  * The largest share up to which a curve stays within `tolerance` of the unpruned model at every
  * grid point: accuracy at most `tolerance` (absolute) below, or MSE at most `tolerance` (relative) above.
  */
-export function largestShareWithin(r: Pick<Paper1Result, 'metric' | 'shares' | 'baseline'>, curve: Curve, tolerance: number): number {
+export function largestShareWithin(
+  r: Pick<Paper1Result, 'metric' | 'shares' | 'baseline'>,
+  curve: Curve,
+  tolerance: number,
+): number {
   let best = 0;
   for (let i = 0; i < r.shares.length; i++) {
-    const ok = r.metric === 'accuracy' ? curve.mean[i] >= r.baseline.mean - tolerance - 1e-12 : curve.mean[i] <= r.baseline.mean * (1 + tolerance) + 1e-12;
+    const ok =
+      r.metric === 'accuracy'
+        ? curve.mean[i] >= r.baseline.mean - tolerance - 1e-12
+        : curve.mean[i] <= r.baseline.mean * (1 + tolerance) + 1e-12;
     if (!ok) break;
     best = r.shares[i];
   }

@@ -12,27 +12,47 @@ export function tolerance(metric: 'accuracy' | 'mse'): number {
 }
 
 export function paper1Figure(r: Paper1Result): Figure {
-  return curvesFigure({ metric: r.metric, shares: r.shares, curves: r.curves, baseline: r.baseline.mean, provenance: r.provenance }, `${r.data}: test ${r.metric} against share of weights removed (mean ± sd over ${r.runs.length} teacher seeds)`);
+  return curvesFigure(
+    { metric: r.metric, shares: r.shares, curves: r.curves, baseline: r.baseline.mean, provenance: r.provenance },
+    `${r.data}: test ${r.metric} against share of weights removed (mean ± sd over ${r.runs.length} teacher seeds)`,
+  );
 }
 
 export function paper1Findings(r: Paper1Result): string[] {
   const tol = tolerance(r.metric);
   const keep = Object.fromEntries(Object.entries(r.curves).map(([m, c]) => [m, largestShareWithin(r, c, tol)]));
-  const what = r.metric === 'accuracy' ? `within ${tol * 100} accuracy point of the unpruned model` : `within ${tol * 100} % of the unpruned model's MSE`;
-  const lines = [`Largest share of weights removed while staying ${what}: ${Object.entries(keep).map(([m, s]) => `${m} ${(100 * s).toFixed(0)} %`).join(', ')}.`];
+  const what =
+    r.metric === 'accuracy'
+      ? `within ${tol * 100} accuracy point of the unpruned model`
+      : `within ${tol * 100} % of the unpruned model's MSE`;
+  const lines = [
+    `Largest share of weights removed while staying ${what}: ${Object.entries(keep)
+      .map(([m, s]) => `${m} ${(100 * s).toFixed(0)} %`)
+      .join(', ')}.`,
+  ];
   const others = Object.keys(keep).filter((m) => m !== 'random');
   if ('random' in keep && others.length) {
     const better = others.filter((m) => keep[m] > keep.random);
-    lines.push(better.length === others.length
-      ? `Every informed method keeps quality longer than random removal (random: ${(100 * keep.random).toFixed(0)} %).`
-      : `Not every method beats random removal: ${others.filter((m) => !better.includes(m)).join(', ')} ${others.length - better.length === 1 ? 'does' : 'do'} not.`);
+    lines.push(
+      better.length === others.length
+        ? `Every informed method keeps quality longer than random removal (random: ${(100 * keep.random).toFixed(0)} %).`
+        : `Not every method beats random removal: ${others.filter((m) => !better.includes(m)).join(', ')} ${others.length - better.length === 1 ? 'does' : 'do'} not.`,
+    );
   }
   // Area under the curve (mean metric over the grid) ranks the methods over the whole range.
-  const area = Object.entries(r.curves).map(([m, c]) => [m, c.mean.reduce((a, b) => a + b, 0) / c.mean.length] as const);
+  const area = Object.entries(r.curves).map(
+    ([m, c]) => [m, c.mean.reduce((a, b) => a + b, 0) / c.mean.length] as const,
+  );
   area.sort((a, b) => (r.metric === 'accuracy' ? b[1] - a[1] : a[1] - b[1]));
-  lines.push(`Over the whole grid (mean ${r.metric} across shares), the order is: ${area.map(([m, v]) => `${m} (${v.toPrecision(3)})`).join(' > ')}.`);
-  if (r.data === 'wine') lines.push('The seed paper reports that OBD, variational and Belsley keep Wine\'s accuracy up to about 80 % removed while random removal collapses much earlier; compare with the figures above.');
-  if (r.data === 'boston') lines.push('The seed paper reports that Belsley keeps Boston\'s error lowest; compare with the figures above.');
+  lines.push(
+    `Over the whole grid (mean ${r.metric} across shares), the order is: ${area.map(([m, v]) => `${m} (${v.toPrecision(3)})`).join(' > ')}.`,
+  );
+  if (r.data === 'wine')
+    lines.push(
+      "The seed paper reports that OBD, variational and Belsley keep Wine's accuracy up to about 80 % removed while random removal collapses much earlier; compare with the figures above.",
+    );
+  if (r.data === 'boston')
+    lines.push("The seed paper reports that Belsley keeps Boston's error lowest; compare with the figures above.");
   return lines;
 }
 
@@ -46,11 +66,23 @@ export function paper1Sections(r: Paper1Result): ReportSection[] {
         ...paper1Findings(r),
       ],
       figures: [paper1Figure(r)],
-      tables: [{
-        caption: `Per teacher seed: unpruned test ${r.metric} and the largest share kept within tolerance (${r.metric === 'accuracy' ? `${tol * 100} point` : `${tol * 100} %`})`,
-        columns: ['seed', `test ${r.metric}`, ...Object.keys(r.curves)],
-        rows: r.runs.map((run) => [run.seed, run.curves.baseline, ...Object.keys(r.curves).map((m) => largestShareWithin({ metric: r.metric, shares: r.shares, baseline: { mean: run.curves.baseline, sd: 0 } }, run.curves.curves[m], tol))]),
-      }],
+      tables: [
+        {
+          caption: `Per teacher seed: unpruned test ${r.metric} and the largest share kept within tolerance (${r.metric === 'accuracy' ? `${tol * 100} point` : `${tol * 100} %`})`,
+          columns: ['seed', `test ${r.metric}`, ...Object.keys(r.curves)],
+          rows: r.runs.map((run) => [
+            run.seed,
+            run.curves.baseline,
+            ...Object.keys(r.curves).map((m) =>
+              largestShareWithin(
+                { metric: r.metric, shares: r.shares, baseline: { mean: run.curves.baseline, sd: 0 } },
+                run.curves.curves[m],
+                tol,
+              ),
+            ),
+          ]),
+        },
+      ],
     },
   ];
 }
@@ -60,13 +92,17 @@ export function paper1Markdown(r: Paper1Result, at: number[] = [0, 0.2, 0.4, 0.6
   const idx = at.map((s) => r.shares.findIndex((x) => Math.abs(x - s) < 1e-9)).filter((i) => i >= 0);
   const head = `| method | ${idx.map((i) => `${Math.round(100 * r.shares[i])} %`).join(' | ')} |`;
   const sep = `| --- | ${idx.map(() => '---').join(' | ')} |`;
-  const rows = Object.entries(r.curves).map(([m, c]) => `| ${m} | ${idx.map((i) => `${c.mean[i].toPrecision(3)} ± ${c.sd[i].toPrecision(2)}`).join(' | ')} |`);
+  const rows = Object.entries(r.curves).map(
+    ([m, c]) => `| ${m} | ${idx.map((i) => `${c.mean[i].toPrecision(3)} ± ${c.sd[i].toPrecision(2)}`).join(' | ')} |`,
+  );
   return [
     `### ${r.data}: ${r.setup.description}`,
     '',
     `Test ${r.metric} (mean ± sd over ${r.runs.length} teacher seeds; random also over its own seeds) against the share of weights removed. Unpruned: ${r.baseline.mean.toPrecision(4)} ± ${r.baseline.sd.toPrecision(2)}.`,
     '',
-    head, sep, ...rows,
+    head,
+    sep,
+    ...rows,
     '',
     ...paper1Findings(r).map((l) => `- ${l}`),
     '',

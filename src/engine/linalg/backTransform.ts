@@ -25,8 +25,12 @@ export function applyQ(t: Tridiagonal, v: Float64Array, cols: number): void {
   const nBlocks = Math.ceil((last + 1) / NB);
   // Wasm layout: V (n x cols), Y^T (NB x n), T, G (NB x NB), W1, W2 (NB x cols).
   let wk = wasmKernels();
-  const pv = wk?.heap ?? 0, py = pv + 8 * n * cols, pt = py + 8 * NB * n, pg = pt + 8 * NB * NB;
-  const pw1 = pg + 8 * NB * NB, pw2 = pw1 + 8 * NB * cols;
+  const pv = wk?.heap ?? 0,
+    py = pv + 8 * n * cols,
+    pt = py + 8 * NB * n,
+    pg = pt + 8 * NB * NB;
+  const pw1 = pg + 8 * NB * NB,
+    pw2 = pw1 + 8 * NB * cols;
   if (wk) {
     try {
       wk.ensure(pw2 + 8 * NB * cols - pv);

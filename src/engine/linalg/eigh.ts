@@ -66,7 +66,11 @@ export function eigh(a: Float64Array, n: number, opts: EighOptions = {}): EighRe
  * As eigh, but with the eigenvectors as ROWS (row j = eigenvector j, vectors[j * n + i] = U[i][j]),
  * the layout for callers that read whole eigenvectors.
  */
-export function eighRows(a: Float64Array, n: number, opts: EighOptions = {}): { values: Float64Array; rowVectors?: Float64Array } {
+export function eighRows(
+  a: Float64Array,
+  n: number,
+  opts: EighOptions = {},
+): { values: Float64Array; rowVectors?: Float64Array } {
   const r = eigh(a, n, opts);
   if (!r.vectors) return { values: r.values };
   return { values: r.values, rowVectors: transpose(r.vectors, n, n) };
@@ -77,7 +81,11 @@ function checkInput(a: Float64Array, n: number): void {
     throw badInput(`matrix has ${a.length} entries`, { field: 'eigh', expected: `n * n = ${n * n} for n = ${n}` });
   }
   for (let i = 0; i < a.length; i++) {
-    if (!Number.isFinite(a[i])) throw new PruneScopeError('numerical', `entry (${Math.floor(i / n)}, ${i % n}) is ${a[i]}`, { field: 'eigh', expected: 'finite numbers' });
+    if (!Number.isFinite(a[i]))
+      throw new PruneScopeError('numerical', `entry (${Math.floor(i / n)}, ${i % n}) is ${a[i]}`, {
+        field: 'eigh',
+        expected: 'finite numbers',
+      });
   }
 }
 

@@ -24,7 +24,8 @@ export interface GramEigResult {
  * (their u = Y v / sqrt(s) would be rounding noise) and dropped.
  */
 export function gramEig(snaps: Float64Array, k: number, n: number, relTol = 1e-12): GramEigResult {
-  if (snaps.length !== k * n) throw badInput(`snapshot buffer has ${snaps.length} entries`, { field: 'snapshots', expected: `K * n = ${k * n}` });
+  if (snaps.length !== k * n)
+    throw badInput(`snapshot buffer has ${snaps.length} entries`, { field: 'snapshots', expected: `K * n = ${k * n}` });
   const g = gramRows(snaps, k, n);
   const { values, vectors } = eigh(g, k);
   const smax = k > 0 ? Math.max(0, values[k - 1]) : 0;
@@ -55,24 +56,40 @@ export function gramRows(s: Float64Array, k: number, n: number): Float64Array {
     let a = 0;
     // 2 x 2 register blocks on the upper triangle.
     for (; a + 1 < k; a += 2) {
-      const ra = a * n, rb = ra + n;
+      const ra = a * n,
+        rb = ra + n;
       for (let b = a; b < k; b += 2) {
         const rc = b * n;
         if (b + 1 < k) {
           const rd = rc + n;
-          let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+          let s00 = 0,
+            s01 = 0,
+            s10 = 0,
+            s11 = 0;
           for (let i = c0; i < c1; i++) {
-            const x0 = s[ra + i], x1 = s[rb + i], y0 = s[rc + i], y1 = s[rd + i];
-            s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1;
+            const x0 = s[ra + i],
+              x1 = s[rb + i],
+              y0 = s[rc + i],
+              y1 = s[rd + i];
+            s00 += x0 * y0;
+            s01 += x0 * y1;
+            s10 += x1 * y0;
+            s11 += x1 * y1;
           }
-          g[a * k + b] += s00; g[a * k + b + 1] += s01; g[(a + 1) * k + b] += s10; g[(a + 1) * k + b + 1] += s11;
+          g[a * k + b] += s00;
+          g[a * k + b + 1] += s01;
+          g[(a + 1) * k + b] += s10;
+          g[(a + 1) * k + b + 1] += s11;
         } else {
-          let s00 = 0, s10 = 0;
+          let s00 = 0,
+            s10 = 0;
           for (let i = c0; i < c1; i++) {
             const y0 = s[rc + i];
-            s00 += s[ra + i] * y0; s10 += s[rb + i] * y0;
+            s00 += s[ra + i] * y0;
+            s10 += s[rb + i] * y0;
           }
-          g[a * k + b] += s00; g[(a + 1) * k + b] += s10;
+          g[a * k + b] += s00;
+          g[(a + 1) * k + b] += s10;
         }
       }
     }
@@ -91,24 +108,49 @@ export function gramRows(s: Float64Array, k: number, n: number): Float64Array {
 /** Out = C S for C (r x K) and S (K x n) row-major: each output row is a combination of S's rows. */
 export function combineRows(c: Float64Array, r: number, s: Float64Array, k: number, n: number): Float64Array {
   const out = new Float64Array(r * n);
-  if (r > 0 && k > 0 && n > 0 && gemmWasm(false, false, r, n, k, 1, view(c, k), view(s, n), 0, view(out, n))) return out;
+  if (r > 0 && k > 0 && n > 0 && gemmWasm(false, false, r, n, k, 1, view(c, k), view(s, n), 0, view(out, n)))
+    return out;
   const CH = 2048;
   for (let c0_ = 0; c0_ < n; c0_ += CH) {
     const c1_ = Math.min(n, c0_ + CH);
     let j = 0;
     // 4 output rows x 4 input rows per pass: 16 multiply-adds per 4 loads + 4 load/stores.
     for (; j + 3 < r; j += 4) {
-      const o0 = j * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-      const c0 = j * k, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
+      const o0 = j * n,
+        o1 = o0 + n,
+        o2 = o1 + n,
+        o3 = o2 + n;
+      const c0 = j * k,
+        c1 = c0 + k,
+        c2 = c1 + k,
+        c3 = c2 + k;
       let a = 0;
       for (; a + 3 < k; a += 4) {
-        const p0 = c[c0 + a], p1 = c[c0 + a + 1], p2 = c[c0 + a + 2], p3 = c[c0 + a + 3];
-        const q0 = c[c1 + a], q1 = c[c1 + a + 1], q2 = c[c1 + a + 2], q3 = c[c1 + a + 3];
-        const u0 = c[c2 + a], u1 = c[c2 + a + 1], u2 = c[c2 + a + 2], u3 = c[c2 + a + 3];
-        const w0 = c[c3 + a], w1 = c[c3 + a + 1], w2 = c[c3 + a + 2], w3 = c[c3 + a + 3];
-        const r0 = a * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+        const p0 = c[c0 + a],
+          p1 = c[c0 + a + 1],
+          p2 = c[c0 + a + 2],
+          p3 = c[c0 + a + 3];
+        const q0 = c[c1 + a],
+          q1 = c[c1 + a + 1],
+          q2 = c[c1 + a + 2],
+          q3 = c[c1 + a + 3];
+        const u0 = c[c2 + a],
+          u1 = c[c2 + a + 1],
+          u2 = c[c2 + a + 2],
+          u3 = c[c2 + a + 3];
+        const w0 = c[c3 + a],
+          w1 = c[c3 + a + 1],
+          w2 = c[c3 + a + 2],
+          w3 = c[c3 + a + 3];
+        const r0 = a * n,
+          r1 = r0 + n,
+          r2 = r1 + n,
+          r3 = r2 + n;
         for (let i = c0_; i < c1_; i++) {
-          const x0 = s[r0 + i], x1 = s[r1 + i], x2 = s[r2 + i], x3 = s[r3 + i];
+          const x0 = s[r0 + i],
+            x1 = s[r1 + i],
+            x2 = s[r2 + i],
+            x3 = s[r3 + i];
           out[o0 + i] += p0 * x0 + p1 * x1 + p2 * x2 + p3 * x3;
           out[o1 + i] += q0 * x0 + q1 * x1 + q2 * x2 + q3 * x3;
           out[o2 + i] += u0 * x0 + u1 * x1 + u2 * x2 + u3 * x3;
@@ -116,7 +158,11 @@ export function combineRows(c: Float64Array, r: number, s: Float64Array, k: numb
         }
       }
       for (; a < k; a++) {
-        const p0 = c[c0 + a], q0 = c[c1 + a], u0 = c[c2 + a], w0 = c[c3 + a], r0 = a * n;
+        const p0 = c[c0 + a],
+          q0 = c[c1 + a],
+          u0 = c[c2 + a],
+          w0 = c[c3 + a],
+          r0 = a * n;
         for (let i = c0_; i < c1_; i++) {
           const x = s[r0 + i];
           out[o0 + i] += p0 * x;
@@ -129,7 +175,8 @@ export function combineRows(c: Float64Array, r: number, s: Float64Array, k: numb
     for (; j < r; j++) {
       const o0 = j * n;
       for (let a = 0; a < k; a++) {
-        const p0 = c[j * k + a], r0 = a * n;
+        const p0 = c[j * k + a],
+          r0 = a * n;
         for (let i = c0_; i < c1_; i++) out[o0 + i] += p0 * s[r0 + i];
       }
     }

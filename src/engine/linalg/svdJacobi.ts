@@ -19,7 +19,8 @@ const EPS = 2 ** -52;
 
 /** SVD of row-major m x p `x` (m >= p recommended; any shape works but costs O(m p^2) per sweep). */
 export function svdJacobi(x: Float64Array, m: number, p: number, maxSweeps = 60): SvdResult {
-  if (x.length !== m * p) throw badInput(`matrix has ${x.length} entries`, { field: 'svd', expected: `m * p = ${m * p}` });
+  if (x.length !== m * p)
+    throw badInput(`matrix has ${x.length} entries`, { field: 'svd', expected: `m * p = ${m * p}` });
   // Work column-major: column j of X is cols[j*m .. j*m+m), so each rotation touches two contiguous runs.
   const cols = new Float64Array(m * p);
   for (let i = 0; i < m; i++) for (let j = 0; j < p; j++) cols[j * m + i] = x[i * p + j];
@@ -30,10 +31,14 @@ export function svdJacobi(x: Float64Array, m: number, p: number, maxSweeps = 60)
     converged = true;
     for (let a = 0; a < p - 1; a++) {
       for (let b = a + 1; b < p; b++) {
-        let alpha = 0, beta = 0, gamma = 0;
-        const oa = a * m, ob = b * m;
+        let alpha = 0,
+          beta = 0,
+          gamma = 0;
+        const oa = a * m,
+          ob = b * m;
         for (let i = 0; i < m; i++) {
-          const xa = cols[oa + i], xb = cols[ob + i];
+          const xa = cols[oa + i],
+            xb = cols[ob + i];
           alpha += xa * xa;
           beta += xb * xb;
           gamma += xa * xb;
@@ -49,7 +54,10 @@ export function svdJacobi(x: Float64Array, m: number, p: number, maxSweeps = 60)
       }
     }
   }
-  if (!converged) throw new PruneScopeError('numerical', `one-sided Jacobi SVD did not converge in ${maxSweeps} sweeps`, { field: 'svd' });
+  if (!converged)
+    throw new PruneScopeError('numerical', `one-sided Jacobi SVD did not converge in ${maxSweeps} sweeps`, {
+      field: 'svd',
+    });
   const norms = Float64Array.from({ length: p }, (_, j) => {
     let s = 0;
     for (let i = 0; i < m; i++) s += cols[j * m + i] ** 2;
@@ -69,7 +77,8 @@ export function svdJacobi(x: Float64Array, m: number, p: number, maxSweeps = 60)
 
 function rotate(buf: Float64Array, oa: number, ob: number, len: number, c: number, s: number): void {
   for (let i = 0; i < len; i++) {
-    const xa = buf[oa + i], xb = buf[ob + i];
+    const xa = buf[oa + i],
+      xb = buf[ob + i];
     buf[oa + i] = c * xa - s * xb;
     buf[ob + i] = s * xa + c * xb;
   }

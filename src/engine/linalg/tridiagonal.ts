@@ -38,7 +38,12 @@ function tridiagonalizeWasm(a: Float64Array, n: number): Tridiagonal | undefined
   const k = wasmKernels();
   if (!k) return undefined;
   // Layout in linear memory: w (n x n), d, e, beta, p, wv (n each).
-  const pw = k.heap, pd = pw + 8 * n * n, pe = pd + 8 * n, pbeta = pe + 8 * n, pp = pbeta + 8 * n, pwv = pp + 8 * n;
+  const pw = k.heap,
+    pd = pw + 8 * n * n,
+    pe = pd + 8 * n,
+    pbeta = pe + 8 * n,
+    pp = pbeta + 8 * n,
+    pwv = pp + 8 * n;
   try {
     k.ensure(8 * (n * n + 5 * n));
   } catch {
@@ -51,8 +56,11 @@ function tridiagonalizeWasm(a: Float64Array, n: number): Tridiagonal | undefined
   k.ex.tridiag(pw, n, pd, pe, pbeta, pp, pwv);
   f = k.f64();
   return {
-    d: f.slice(pd / 8, pd / 8 + n), e: f.slice(pe / 8, pe / 8 + n), beta: f.slice(pbeta / 8, pbeta / 8 + n),
-    work: f.slice(w0, w0 + n * n), n,
+    d: f.slice(pd / 8, pd / 8 + n),
+    e: f.slice(pe / 8, pe / 8 + n),
+    beta: f.slice(pbeta / 8, pbeta / 8 + n),
+    work: f.slice(w0, w0 + n * n),
+    n,
   };
 }
 
@@ -191,9 +199,11 @@ export function formQt(t: Tridiagonal): Float64Array {
   for (let i = 0; i < n; i++) z[i * n + i] = 1;
   let k = n - 2;
   for (; k >= 1; k -= 2) {
-    const b1 = beta[k], b2 = beta[k - 1];
+    const b1 = beta[k],
+      b2 = beta[k - 1];
     if (b1 === 0 && b2 === 0) continue;
-    const o1 = k * n, o2 = (k - 1) * n;
+    const o1 = k * n,
+      o2 = (k - 1) * n;
     let g = 0;
     if (b1 !== 0) for (let j = k + 1; j < n; j++) g += w[o1 + j] * w[o2 + j];
     const v2k = w[o2 + k];

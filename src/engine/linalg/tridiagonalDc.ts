@@ -64,7 +64,15 @@ class Workspace {
   mask: Uint8Array;
 }
 
-function solve(d: Float64Array, e: Float64Array, q: Float64Array, n: number, s: number, sz: number, ws: Workspace): void {
+function solve(
+  d: Float64Array,
+  e: Float64Array,
+  q: Float64Array,
+  n: number,
+  s: number,
+  sz: number,
+  ws: Workspace,
+): void {
   if (sz <= SMALL) {
     const dd = d.slice(s, s + sz);
     const ee = e.slice(s, s + sz);
@@ -90,21 +98,40 @@ function solve(d: Float64Array, e: Float64Array, q: Float64Array, n: number, s: 
  * block of q holds Q1 (n1 x n1) and Q2, d[s..] their eigenvalues; on exit q's block holds the
  * eigenvectors (columns) of the merged tridiagonal and d its eigenvalues.
  */
-function merge(d: Float64Array, q: Float64Array, n: number, s: number, sz: number, n1: number, rhoIn: number, ws: Workspace): void {
+function merge(
+  d: Float64Array,
+  q: Float64Array,
+  n: number,
+  s: number,
+  sz: number,
+  n1: number,
+  rhoIn: number,
+  ws: Workspace,
+): void {
   if (rhoIn === 0) return;
   const z = ws.z;
   const mask = ws.mask; // 1: column nonzero in the top n1 rows, 2: in the bottom rows
   const sign = rhoIn < 0 ? -1 : 1;
   // z = Q^T v / sqrt(2): last row of Q1, sign * first row of Q2; rho doubles to keep rho z z^T.
   const inv = Math.SQRT1_2;
-  for (let j = 0; j < n1; j++) { z[j] = q[(s + n1 - 1) * n + s + j] * inv; mask[j] = 1; }
-  for (let j = n1; j < sz; j++) { z[j] = sign * q[(s + n1) * n + s + j] * inv; mask[j] = 2; }
+  for (let j = 0; j < n1; j++) {
+    z[j] = q[(s + n1 - 1) * n + s + j] * inv;
+    mask[j] = 1;
+  }
+  for (let j = n1; j < sz; j++) {
+    z[j] = sign * q[(s + n1) * n + s + j] * inv;
+    mask[j] = 2;
+  }
   const rho = 2 * Math.abs(rhoIn);
   const dl = d.subarray(s, s + sz);
 
   const order = Array.from({ length: sz }, (_, i) => i).sort((a, b) => dl[a] - dl[b]);
-  let dmax = 0, zmax = 0;
-  for (let j = 0; j < sz; j++) { dmax = Math.max(dmax, Math.abs(dl[j])); zmax = Math.max(zmax, Math.abs(z[j])); }
+  let dmax = 0,
+    zmax = 0;
+  for (let j = 0; j < sz; j++) {
+    dmax = Math.max(dmax, Math.abs(dl[j]));
+    zmax = Math.max(zmax, Math.abs(z[j]));
+  }
   const tol = 8 * EPS * Math.max(dmax, zmax);
 
   // Deflation (dlaed2). keep: columns (block-relative) entering the secular equation, ascending d.
@@ -113,10 +140,17 @@ function merge(d: Float64Array, q: Float64Array, n: number, s: number, sz: numbe
   if (rho * zmax <= tol) return; // every component deflates: Q and d stay as they are
   let pj = -1;
   for (const nj of order) {
-    if (rho * Math.abs(z[nj]) <= tol) { deflated.push(nj); continue; }
-    if (pj < 0) { pj = nj; continue; }
+    if (rho * Math.abs(z[nj]) <= tol) {
+      deflated.push(nj);
+      continue;
+    }
+    if (pj < 0) {
+      pj = nj;
+      continue;
+    }
     // Close poles: a rotation in the (pj, nj) plane zeroes z[pj]; deflate pj if the fill-in is tiny.
-    let c = z[nj], sn = z[pj];
+    let c = z[nj],
+      sn = z[pj];
     const tau = Math.hypot(c, sn);
     const t = dl[nj] - dl[pj];
     c /= tau;
@@ -143,7 +177,10 @@ function merge(d: Float64Array, q: Float64Array, n: number, s: number, sz: numbe
   const dk = Float64Array.from(keep, (c) => dl[c]);
   const zk = Float64Array.from(keep, (c) => z[c]);
   for (let i = 1; i < k; i++) {
-    if (!(dk[i] > dk[i - 1])) throw new PruneScopeError('numerical', 'divide and conquer: coincident poles survived deflation', { field: 'eigh' });
+    if (!(dk[i] > dk[i - 1]))
+      throw new PruneScopeError('numerical', 'divide and conquer: coincident poles survived deflation', {
+        field: 'eigh',
+      });
   }
 
   // Roots lambda and the rank-one eigenvectors, row j of sT = eigenvector j of D + rho z z^T.
@@ -153,7 +190,10 @@ function merge(d: Float64Array, q: Float64Array, n: number, s: number, sz: numbe
   // from Q1 (Q2) or was rotated with one: multiply each half only by the columns that live there.
   const n2 = sz - n1;
   const out = new Float64Array(sz * k);
-  for (const [r0, rows, bit] of [[0, n1, 1], [n1, n2, 2]] as const) {
+  for (const [r0, rows, bit] of [
+    [0, n1, 1],
+    [n1, n2, 2],
+  ] as const) {
     const idx: number[] = [];
     for (let i = 0; i < k; i++) if (mask[keep[i]] & bit) idx.push(i);
     const kk = idx.length;
@@ -165,7 +205,8 @@ function merge(d: Float64Array, q: Float64Array, n: number, s: number, sz: numbe
     }
     const sb = new Float64Array(k * kk); // sT's columns idx: k x kk, so out = qa sb^T
     for (let j = 0; j < k; j++) {
-      const src = j * k, dst = j * kk;
+      const src = j * k,
+        dst = j * kk;
       for (let c = 0; c < kk; c++) sb[dst + c] = sT[src + idx[c]];
     }
     gemm(false, true, rows, k, kk, 1, view(qa, kk), view(sb, kk), 0, view(out, k, r0 * k));
@@ -201,7 +242,8 @@ export function rankOne(dk: Float64Array, zk: Float64Array, rho: number): { lamb
   const zh = new Float64Array(k);
   for (let i = 0; i < k; i++) zh[i] = sT[i * k + i];
   for (let j = 0; j < k; j++) {
-    const r = j * k, dj = dk[j];
+    const r = j * k,
+      dj = dk[j];
     for (let i = 0; i < k; i++) if (i !== j) zh[i] *= sT[r + i] / (dk[i] - dj);
   }
   for (let i = 0; i < k; i++) zh[i] = Math.sqrt(Math.max(0, -zh[i])) * (zk[i] < 0 ? -1 : 1);
@@ -221,17 +263,29 @@ export function rankOne(dk: Float64Array, zk: Float64Array, rho: number): { lamb
 }
 
 /** rankOne in WebAssembly SIMD when the kernels are available, else in TypeScript. */
-export function rankOneUpdate(dk: Float64Array, zk: Float64Array, rho: number): { lambda: Float64Array; sT: Float64Array } {
+export function rankOneUpdate(
+  dk: Float64Array,
+  zk: Float64Array,
+  rho: number,
+): { lambda: Float64Array; sT: Float64Array } {
   return rankOneWasm(dk, zk, rho) ?? rankOne(dk, zk, rho);
 }
 
 /** rankOne in WebAssembly (wasm/secular_f64.c), or undefined when the kernels are off or too small. */
-function rankOneWasm(dk: Float64Array, zk: Float64Array, rho: number): { lambda: Float64Array; sT: Float64Array } | undefined {
+function rankOneWasm(
+  dk: Float64Array,
+  zk: Float64Array,
+  rho: number,
+): { lambda: Float64Array; sT: Float64Array } | undefined {
   const k = dk.length;
   const w = k >= WASM_MIN_K ? wasmKernels() : undefined;
   if (!w) return undefined;
   // Layout: d, z, lambda, zh (k each), then sT (k x k).
-  const pd = w.heap, pz = pd + 8 * k, pl = pz + 8 * k, ph = pl + 8 * k, ps = ph + 8 * k;
+  const pd = w.heap,
+    pz = pd + 8 * k,
+    pl = pz + 8 * k,
+    ph = pl + 8 * k,
+    ps = ph + 8 * k;
   try {
     w.ensure(8 * (4 * k + k * k));
   } catch {
@@ -249,10 +303,20 @@ function rankOneWasm(dk: Float64Array, zk: Float64Array, rho: number): { lambda:
 const WASM_MIN_K = 16;
 
 /** Columns a and b (absolute) of rows s..s+sz of q: (x, y) <- (c x + s y, c y - s x) (LAPACK drot). */
-function rotateColumns(q: Float64Array, n: number, s: number, sz: number, a: number, b: number, c: number, sn: number): void {
+function rotateColumns(
+  q: Float64Array,
+  n: number,
+  s: number,
+  sz: number,
+  a: number,
+  b: number,
+  c: number,
+  sn: number,
+): void {
   for (let r = s; r < s + sz; r++) {
     const o = r * n;
-    const x = q[o + a], y = q[o + b];
+    const x = q[o + a],
+      y = q[o + b];
     q[o + a] = c * x + sn * y;
     q[o + b] = c * y - sn * x;
   }
@@ -277,12 +341,22 @@ function secularRoot(j: number, d: Float64Array, z: Float64Array, rho: number, d
     const half = (d[j + 1] - d[j]) / 2;
     // f at the midpoint decides which pole is nearer to the root.
     let f = rhoinv;
-    for (let i = 0; i < k; i++) f += (z[i] * z[i]) / ((d[i] - d[j]) - half);
-    if (f >= 0) { org = j; lo = 0; hi = half; } else { org = j + 1; lo = -half; hi = 0; }
+    for (let i = 0; i < k; i++) f += (z[i] * z[i]) / (d[i] - d[j] - half);
+    if (f >= 0) {
+      org = j;
+      lo = 0;
+      hi = half;
+    } else {
+      org = j + 1;
+      lo = -half;
+      hi = 0;
+    }
   } else {
     let zz = 0;
     for (let i = 0; i < k; i++) zz += z[i] * z[i];
-    org = j; lo = 0; hi = rho * zz;
+    org = j;
+    lo = 0;
+    hi = rho * zz;
   }
   const dOrg = d[org];
   // Poles adjacent to the root: a = j, b = j+1 (interior); for the last root a = j-1, b = j (model uses
@@ -290,15 +364,18 @@ function secularRoot(j: number, d: Float64Array, z: Float64Array, rho: number, d
   let tau = last ? hi : (lo + hi) / 2;
   let iter = 0;
   for (;;) {
-    let psi = 0, dpsi = 0, phi = 0, dphi = 0;
+    let psi = 0,
+      dpsi = 0,
+      phi = 0,
+      dphi = 0;
     for (let i = 0; i <= j; i++) {
-      const dl = (d[i] - dOrg) - tau;
+      const dl = d[i] - dOrg - tau;
       const t = z[i] / dl;
       psi += z[i] * t;
       dpsi += t * t;
     }
     for (let i = j + 1; i < k; i++) {
-      const dl = (d[i] - dOrg) - tau;
+      const dl = d[i] - dOrg - tau;
       const t = z[i] / dl;
       phi += z[i] * t;
       dphi += t * t;
@@ -307,11 +384,13 @@ function secularRoot(j: number, d: Float64Array, z: Float64Array, rho: number, d
     const erretm = 8 * (phi - psi) + 2 * rhoinv + 3 * Math.abs(tau) * (dpsi + dphi);
     if (Math.abs(f) <= EPS * erretm || iter >= 200) break;
     iter++;
-    if (f > 0) hi = tau; else lo = tau;
+    if (f > 0) hi = tau;
+    else lo = tau;
     if (!(hi - lo > EPS * Math.max(Math.abs(lo), Math.abs(hi)))) break;
     let eta: number;
     if (!last) {
-      const da = (d[j] - dOrg) - tau, db = (d[j + 1] - dOrg) - tau;
+      const da = d[j] - dOrg - tau,
+        db = d[j + 1] - dOrg - tau;
       const c = f - da * dpsi - db * dphi;
       const a = (da + db) * f - da * db * (dpsi + dphi);
       const b = da * db * f;
@@ -324,7 +403,7 @@ function secularRoot(j: number, d: Float64Array, z: Float64Array, rho: number, d
     } else {
       // Single pole at d_j with matched value and slope: more concave than f, so from the right of the
       // root (where we start) the iterates decrease monotonically onto it.
-      const da = (d[j] - dOrg) - tau;
+      const da = d[j] - dOrg - tau;
       const dw = dpsi + dphi;
       const c = f - da * dw;
       eta = c === 0 ? NaN : da + (da * da * dw) / c;
@@ -334,6 +413,6 @@ function secularRoot(j: number, d: Float64Array, z: Float64Array, rho: number, d
     if (next === tau) break;
     tau = next;
   }
-  for (let i = 0; i < k; i++) delta[j * k + i] = (d[i] - dOrg) - tau;
+  for (let i = 0; i < k; i++) delta[j * k + i] = d[i] - dOrg - tau;
   return dOrg + tau;
 }

@@ -29,7 +29,10 @@ export function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z?: F
     if (m > l) {
       let iter = 0;
       do {
-        if (++iter > MAX_ITER) throw new PruneScopeError('numerical', `tridiagonal QL did not converge for eigenvalue ${l}`, { field: 'eigh' });
+        if (++iter > MAX_ITER)
+          throw new PruneScopeError('numerical', `tridiagonal QL did not converge for eigenvalue ${l}`, {
+            field: 'eigh',
+          });
         // Shift from the leading 2x2 block (Wilkinson-style); the shift is folded into f.
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
@@ -43,7 +46,11 @@ export function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z?: F
         f += h;
         // Implicit QL sweep from m-1 down to l.
         p = d[m];
-        let c = 1, c2 = 1, c3 = 1, s = 0, s2 = 0;
+        let c = 1,
+          c2 = 1,
+          c3 = 1,
+          s = 0,
+          s2 = 0;
         const el1 = e[l + 1];
         for (let i = m - 1; i >= l; i--) {
           c3 = c2;
@@ -76,13 +83,31 @@ export function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z?: F
  *   (z[i+1][k], z[i][k]) <- (s z[i][k] + c z[i+1][k], c z[i][k] - s z[i+1][k]).
  * The evolving row i+1 lives in `carry`; finished rows are written straight back.
  */
-function applySweep(z: Float64Array, n: number, l: number, m: number, cs: Float64Array, sn: Float64Array, carry: Float64Array): void {
+function applySweep(
+  z: Float64Array,
+  n: number,
+  l: number,
+  m: number,
+  cs: Float64Array,
+  sn: Float64Array,
+  carry: Float64Array,
+): void {
   carry.set(z.subarray(m * n, m * n + n));
   let i = m - 1;
   for (; i - 3 >= l; i -= 4) {
-    const c0 = cs[i], s0 = sn[i], c1 = cs[i - 1], s1 = sn[i - 1];
-    const c2 = cs[i - 2], s2 = sn[i - 2], c3 = cs[i - 3], s3 = sn[i - 3];
-    const r0 = i * n, r1 = r0 - n, r2 = r1 - n, r3 = r2 - n, out = r0 + n;
+    const c0 = cs[i],
+      s0 = sn[i],
+      c1 = cs[i - 1],
+      s1 = sn[i - 1];
+    const c2 = cs[i - 2],
+      s2 = sn[i - 2],
+      c3 = cs[i - 3],
+      s3 = sn[i - 3];
+    const r0 = i * n,
+      r1 = r0 - n,
+      r2 = r1 - n,
+      r3 = r2 - n,
+      out = r0 + n;
     for (let k = 0; k < n; k++) {
       let h = carry[k];
       const a0 = z[r0 + k];
@@ -100,8 +125,10 @@ function applySweep(z: Float64Array, n: number, l: number, m: number, cs: Float6
     }
   }
   for (; i >= l; i--) {
-    const c = cs[i], s = sn[i];
-    const r0 = i * n, out = r0 + n;
+    const c = cs[i],
+      s = sn[i];
+    const r0 = i * n,
+      out = r0 + n;
     for (let k = 0; k < n; k++) {
       const h = carry[k];
       const a = z[r0 + k];

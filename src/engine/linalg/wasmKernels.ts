@@ -18,8 +18,21 @@ import { WasmMemory, ensureMemory, instantiateEmbedded } from '../util/wasmModul
 interface Exports {
   memory: WasmMemory;
   __heap_base: { value: number };
-  gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
-    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number): void;
+  gemm(
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    beta: number,
+    c: number,
+    ldc: number,
+  ): void;
   tridiag(w: number, n: number, d: number, e: number, beta: number, p: number, wv: number): void;
   secularVectors(k: number, d: number, z: number, rho: number, lambda: number, sT: number, zh: number): void;
 }

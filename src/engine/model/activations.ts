@@ -18,15 +18,24 @@ const SELU_SCALE = 1.0507009873554805;
 /** a = f(z). For 'softmax' this is the row-wise softmax. */
 export function apply(act: Activation, z: tf.Tensor2D): tf.Tensor2D {
   switch (act) {
-    case 'linear': return z.clone();
-    case 'tanh': return tf.tanh(z);
-    case 'relu': return tf.relu(z);
-    case 'sigmoid': return tf.sigmoid(z);
-    case 'elu': return tf.elu(z);
-    case 'selu': return tf.selu(z);
-    case 'softplus': return tf.softplus(z);
-    case 'softsign': return tf.tidy(() => tf.div(z, tf.add(1, tf.abs(z))));
-    case 'softmax': return tf.softmax(z);
+    case 'linear':
+      return z.clone();
+    case 'tanh':
+      return tf.tanh(z);
+    case 'relu':
+      return tf.relu(z);
+    case 'sigmoid':
+      return tf.sigmoid(z);
+    case 'elu':
+      return tf.elu(z);
+    case 'selu':
+      return tf.selu(z);
+    case 'softplus':
+      return tf.softplus(z);
+    case 'softsign':
+      return tf.tidy(() => tf.div(z, tf.add(1, tf.abs(z))));
+    case 'softmax':
+      return tf.softmax(z);
   }
 }
 
@@ -34,14 +43,22 @@ export function apply(act: Activation, z: tf.Tensor2D): tf.Tensor2D {
 export function derivative(act: HiddenActivation, z: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy((): tf.Tensor => {
     switch (act) {
-      case 'linear': return tf.onesLike(z);
-      case 'tanh': return tf.sub(1, tf.square(a));
-      case 'relu': return tf.cast(tf.greater(z, 0), 'float32');
-      case 'sigmoid': return tf.mul(a, tf.sub(1, a));
-      case 'elu': return tf.where(tf.greater(z, 0), tf.onesLike(z), tf.add(a, 1));
-      case 'selu': return tf.where(tf.greater(z, 0), tf.fill(z.shape, SELU_SCALE), tf.add(a, SELU_SCALE * SELU_ALPHA));
-      case 'softplus': return tf.sigmoid(z);
-      case 'softsign': return tf.div(1, tf.square(tf.add(1, tf.abs(z))));
+      case 'linear':
+        return tf.onesLike(z);
+      case 'tanh':
+        return tf.sub(1, tf.square(a));
+      case 'relu':
+        return tf.cast(tf.greater(z, 0), 'float32');
+      case 'sigmoid':
+        return tf.mul(a, tf.sub(1, a));
+      case 'elu':
+        return tf.where(tf.greater(z, 0), tf.onesLike(z), tf.add(a, 1));
+      case 'selu':
+        return tf.where(tf.greater(z, 0), tf.fill(z.shape, SELU_SCALE), tf.add(a, SELU_SCALE * SELU_ALPHA));
+      case 'softplus':
+        return tf.sigmoid(z);
+      case 'softsign':
+        return tf.div(1, tf.square(tf.add(1, tf.abs(z))));
     }
   }) as tf.Tensor2D;
 }
@@ -53,10 +70,14 @@ export function secondDerivative(act: HiddenActivation, z: tf.Tensor2D, a: tf.Te
       case 'linear':
       case 'relu':
         return tf.zerosLike(z);
-      case 'tanh': return tf.mul(-2, tf.mul(a, tf.sub(1, tf.square(a))));
-      case 'sigmoid': return tf.mul(tf.mul(a, tf.sub(1, a)), tf.sub(1, tf.mul(2, a)));
-      case 'elu': return tf.where(tf.greater(z, 0), tf.zerosLike(z), tf.add(a, 1));
-      case 'selu': return tf.where(tf.greater(z, 0), tf.zerosLike(z), tf.add(a, SELU_SCALE * SELU_ALPHA));
+      case 'tanh':
+        return tf.mul(-2, tf.mul(a, tf.sub(1, tf.square(a))));
+      case 'sigmoid':
+        return tf.mul(tf.mul(a, tf.sub(1, a)), tf.sub(1, tf.mul(2, a)));
+      case 'elu':
+        return tf.where(tf.greater(z, 0), tf.zerosLike(z), tf.add(a, 1));
+      case 'selu':
+        return tf.where(tf.greater(z, 0), tf.zerosLike(z), tf.add(a, SELU_SCALE * SELU_ALPHA));
       case 'softplus': {
         const s = tf.sigmoid(z);
         return tf.mul(s, tf.sub(1, s));

@@ -40,7 +40,12 @@ export function disposeCache(c: ForwardCache): void {
  * `target` is used only when `topDelta` is not given.
  * Transposed products are materialised by the patched wasm kernels (see wasmMatMul.ts).
  */
-export function backwardDeltas(net: Network, cache: ForwardCache, target: tf.Tensor2D, topDelta?: tf.Tensor2D): tf.Tensor2D[] {
+export function backwardDeltas(
+  net: Network,
+  cache: ForwardCache,
+  target: tf.Tensor2D,
+  topDelta?: tf.Tensor2D,
+): tf.Tensor2D[] {
   const L = net.layout.length;
   const deltas: tf.Tensor2D[] = new Array(L);
   // A caller with another objective (e.g. distillation) supplies its own dl/dz_L (it is cloned, not owned).
@@ -49,7 +54,9 @@ export function backwardDeltas(net: Network, cache: ForwardCache, target: tf.Ten
     const act = net.layout[l].activation as HiddenActivation;
     deltas[l] = tf.tidy((): tf.Tensor2D => {
       const back = tf.matMul(deltas[l + 1], net.kernels[l + 1], false, true) as tf.Tensor2D;
-      return act === 'linear' ? back : (tf.mul(back, derivative(act, cache.pre[l], cache.inputs[l + 1])) as tf.Tensor2D);
+      return act === 'linear'
+        ? back
+        : (tf.mul(back, derivative(act, cache.pre[l], cache.inputs[l + 1])) as tf.Tensor2D);
     });
   }
   return deltas;
@@ -63,7 +70,12 @@ export interface Gradients {
 }
 
 /** Gradient of the mean loss (1/N) sum_n l_n over the batch, one tensor per layer parameter. */
-export function lossGradients(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, kind: LossKind = lossKindOf(net)): Gradients {
+export function lossGradients(
+  net: Network,
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  kind: LossKind = lossKindOf(net),
+): Gradients {
   const cache = forwardCache(net, x);
   const deltas = backwardDeltas(net, cache, target);
   const n = x.shape[0];
@@ -76,7 +88,10 @@ export function lossGradients(net: Network, x: tf.Tensor2D, target: tf.Tensor2D,
       const { kernel, bias } = compactProducts(compact, d, 1, false, 1 / n);
       return { kernel, bias };
     }
-    return tf.tidy(() => ({ kernel: tf.div(tf.matMul(cache.inputs[l], d, true, false), n) as tf.Tensor2D, bias: tf.div(tf.sum(d, 0), n) as tf.Tensor1D }));
+    return tf.tidy(() => ({
+      kernel: tf.div(tf.matMul(cache.inputs[l], d, true, false), n) as tf.Tensor2D,
+      bias: tf.div(tf.sum(d, 0), n) as tf.Tensor1D,
+    }));
   });
   compact?.xT.dispose();
   for (const d of deltas) d.dispose();
@@ -93,7 +108,11 @@ export function lossGradients(net: Network, x: tf.Tensor2D, target: tf.Tensor2D,
  * 1,024, so first-layer products A^T D shrink by that share; packing in JS also replaces the
  * wasm transpose of A (element by element, ~10 ms at 1,024 x 784).
  */
-export interface CompactInput { xT: tf.Tensor2D; cols: Int32Array; inSize: number }
+export interface CompactInput {
+  xT: tf.Tensor2D;
+  cols: Int32Array;
+  inSize: number;
+}
 
 export function compactInput(x: tf.Tensor2D, maxShare = 0.8): CompactInput | undefined {
   const [n, m] = x.shape;
@@ -109,7 +128,8 @@ export function compactInput(x: tf.Tensor2D, maxShare = 0.8): CompactInput | und
     let keep = 0;
     for (let t = 0; t < nOpen; t++) {
       const j = open[t];
-      if (xs[o + j] !== 0) used[j] = 1; // NaN counts as used: it must propagate
+      if (xs[o + j] !== 0)
+        used[j] = 1; // NaN counts as used: it must propagate
       else open[keep++] = j;
     }
     nOpen = keep;
@@ -140,7 +160,13 @@ export function compactInput(x: tf.Tensor2D, maxShare = 0.8): CompactInput | und
  * by `scale`, as a full kernel ([in, out], or [out, in] when `transposed`; unused input rows are 0)
  * and a bias vector. One product [k + 1, N] x [N, out], read back and scattered in JS.
  */
-export function compactProducts(c: CompactInput, d: tf.Tensor2D, power: 1 | 2, transposed: boolean, scale: number): { kernel: tf.Tensor2D; bias: tf.Tensor1D } {
+export function compactProducts(
+  c: CompactInput,
+  d: tf.Tensor2D,
+  power: 1 | 2,
+  transposed: boolean,
+  scale: number,
+): { kernel: tf.Tensor2D; bias: tf.Tensor1D } {
   const out = d.shape[1];
   const prodT = tf.tidy(() => (power === 1 ? tf.matMul(c.xT, d) : tf.matMul(tf.square(c.xT), tf.square(d))));
   const p = prodT.dataSync() as Float32Array;

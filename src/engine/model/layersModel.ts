@@ -68,20 +68,34 @@ function indexWeights(weights: ManifestWeight[]): WeightIndex {
 }
 
 /** Finds the manifest weight `<layer>/<kind>`, allowing a scope prefix (`sequential/dense_1/kernel`) and a `:0` suffix. */
-function findWeight(index: WeightIndex, layer: string, kind: 'kernel' | 'bias', file: string): ManifestWeight | undefined {
+function findWeight(
+  index: WeightIndex,
+  layer: string,
+  kind: 'kernel' | 'bias',
+  file: string,
+): ManifestWeight | undefined {
   const want = `${layer}/${kind}`;
   const hits = index.get(want) ?? [];
   if (hits.length > 1) {
     const exact = hits.filter((w) => norm(w.name) === want);
     if (exact.length === 1) return exact[0];
-    throw new PruneScopeError('bad-input', `several weights match ${want}: ${nameList(hits)}`, { file, field: `weightsManifest weight ${want}`, expected: 'one weight per layer and kind' });
+    throw new PruneScopeError('bad-input', `several weights match ${want}: ${nameList(hits)}`, {
+      file,
+      field: `weightsManifest weight ${want}`,
+      expected: 'one weight per layer and kind',
+    });
   }
   return hits[0];
 }
 
 /** The first few weight names, for messages that would otherwise list a whole manifest. */
 function nameList(ws: ManifestWeight[], max = 8): string {
-  return ws.slice(0, max).map((w) => clip(w.name)).join(', ') + (ws.length > max ? `, ... (${ws.length} in all)` : '');
+  return (
+    ws
+      .slice(0, max)
+      .map((w) => clip(w.name))
+      .join(', ') + (ws.length > max ? `, ... (${ws.length} in all)` : '')
+  );
 }
 
 export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number } = {}): Promise<LoadedModel> {
@@ -94,11 +108,26 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
     throw new PruneScopeError('not-found', 'model file does not exist', { file, expected: 'a TF.js model.json' });
   }
   if (!stat.isFile()) throw new PruneScopeError('bad-input', 'is not a file', { file, expected: 'a TF.js model.json' });
-  if (stat.size > MAX_JSON_BYTES) throw new PruneScopeError('too-large', `is ${stat.size} bytes`, { file, expected: `a model.json under ${MAX_JSON_BYTES} bytes` });
+  if (stat.size > MAX_JSON_BYTES)
+    throw new PruneScopeError('too-large', `is ${stat.size} bytes`, {
+      file,
+      expected: `a model.json under ${MAX_JSON_BYTES} bytes`,
+    });
   const json = parseJsonBounded(fs.readFileSync(file, 'utf8'), file, 'a TF.js model.json');
-  if (!isObj(json)) throw new PruneScopeError('bad-input', 'is not a JSON object', { file, expected: 'a TF.js model.json' });
-  if (json.format === 'graph-model') throw new PruneScopeError('unsupported', 'is a TF.js graph model', { file, field: 'format', expected: 'layers-model' });
-  if (json.modelTopology === undefined) throw new PruneScopeError('bad-input', 'is missing', { file, field: 'modelTopology', expected: 'a Keras model config' });
+  if (!isObj(json))
+    throw new PruneScopeError('bad-input', 'is not a JSON object', { file, expected: 'a TF.js model.json' });
+  if (json.format === 'graph-model')
+    throw new PruneScopeError('unsupported', 'is a TF.js graph model', {
+      file,
+      field: 'format',
+      expected: 'layers-model',
+    });
+  if (json.modelTopology === undefined)
+    throw new PruneScopeError('bad-input', 'is missing', {
+      file,
+      field: 'modelTopology',
+      expected: 'a Keras model config',
+    });
 
   const warnings: string[] = [];
   const topo = parseTopology(json.modelTopology, file);
@@ -111,13 +140,26 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
   const plan = topo.dense.map((d) => {
     const kernel = findWeight(index, d.name, 'kernel', file);
     if (!kernel) {
-      throw new PruneScopeError('bad-input', `no weight for Dense layer ${d.name}; the manifest has ${nameList(manifest.weights) || 'no weights'}`, { file, field: `weightsManifest weight ${d.name}/kernel`, expected: `a weight named ${d.name}/kernel` });
+      throw new PruneScopeError(
+        'bad-input',
+        `no weight for Dense layer ${d.name}; the manifest has ${nameList(manifest.weights) || 'no weights'}`,
+        { file, field: `weightsManifest weight ${d.name}/kernel`, expected: `a weight named ${d.name}/kernel` },
+      );
     }
     const bias = d.useBias ? findWeight(index, d.name, 'bias', file) : undefined;
-    if (d.useBias && !bias) throw new PruneScopeError('bad-input', `no bias weight for Dense layer ${d.name}, which has use_bias true`, { file, field: `weightsManifest weight ${d.name}/bias`, expected: `a weight named ${d.name}/bias` });
+    if (d.useBias && !bias)
+      throw new PruneScopeError('bad-input', `no bias weight for Dense layer ${d.name}, which has use_bias true`, {
+        file,
+        field: `weightsManifest weight ${d.name}/bias`,
+        expected: `a weight named ${d.name}/bias`,
+      });
     const check = (w: ManifestWeight, shape: number[]) => {
       if (w.shape.length !== shape.length || w.shape.some((s, i) => s !== shape[i])) {
-        throw new PruneScopeError('bad-input', `weight ${w.name} has shape [${w.shape.join(', ')}]`, { file, field: `weightsManifest weight ${w.name}.shape`, expected: `[${shape.join(', ')}] for Dense layer ${d.name} (${d.inSize} inputs, ${d.units} units)` });
+        throw new PruneScopeError('bad-input', `weight ${w.name} has shape [${w.shape.join(', ')}]`, {
+          file,
+          field: `weightsManifest weight ${w.name}.shape`,
+          expected: `[${shape.join(', ')}] for Dense layer ${d.name} (${d.inSize} inputs, ${d.units} units)`,
+        });
       }
       used.add(w.name);
     };
@@ -127,7 +169,13 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
     return { kernel, bias };
   });
   const unused = manifest.weights.filter((w) => !used.has(w.name));
-  if (unused.length > 0) warnings.push(`ignored ${unused.length} weight(s) not used by the dense chain: ${unused.slice(0, 5).map((w) => clip(w.name)).join(', ')}${unused.length > 5 ? ', ...' : ''}`);
+  if (unused.length > 0)
+    warnings.push(
+      `ignored ${unused.length} weight(s) not used by the dense chain: ${unused
+        .slice(0, 5)
+        .map((w) => clip(w.name))
+        .join(', ')}${unused.length > 5 ? ', ...' : ''}`,
+    );
 
   const values = await readWeights(manifest, file, warnings);
   const layout = computeLayout(spec);
@@ -143,19 +191,34 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
   if (isObj(udm) && udm.prunescope !== undefined) {
     const outputSize = spec.layers[spec.layers.length - 1].units;
     metadata = validateMetadata(udm.prunescope, { inputSize: spec.inputSize, outputSize }, file);
-    if (metadata.task && metadata.task !== (spec.layers[spec.layers.length - 1].activation === 'softmax' ? 'classification' : 'regression')) {
-      warnings.push(`metadata says task ${metadata.task} but the last layer's activation is ${spec.layers[spec.layers.length - 1].activation}`);
+    if (
+      metadata.task &&
+      metadata.task !== (spec.layers[spec.layers.length - 1].activation === 'softmax' ? 'classification' : 'regression')
+    ) {
+      warnings.push(
+        `metadata says task ${metadata.task} but the last layer's activation is ${spec.layers[spec.layers.length - 1].activation}`,
+      );
     }
     if (metadata.pruneMask) {
       pruneMask = decodePruneMask(metadata.pruneMask, flat.length, file);
       // Pruned means held at zero: a non-zero value under the mask is forced to zero, with a warning.
       let forced = 0;
-      for (let j = 0; j < flat.length; j++) if (pruneMask[j] && flat[j] !== 0) { flat[j] = 0; forced++; }
-      if (forced > 0) warnings.push(`${forced} parameter(s) marked pruned in the metadata were non-zero and were set to zero`);
+      for (let j = 0; j < flat.length; j++)
+        if (pruneMask[j] && flat[j] !== 0) {
+          flat[j] = 0;
+          forced++;
+        }
+      if (forced > 0)
+        warnings.push(`${forced} parameter(s) marked pruned in the metadata were non-zero and were set to zero`);
     }
   }
 
-  const relevantDtypes = new Set(plan.flatMap((p) => [p.kernel, p.bias]).filter((w): w is ManifestWeight => !!w).map((w) => w.quantization?.dtype ?? w.dtype));
+  const relevantDtypes = new Set(
+    plan
+      .flatMap((p) => [p.kernel, p.bias])
+      .filter((w): w is ManifestWeight => !!w)
+      .map((w) => w.quantization?.dtype ?? w.dtype),
+  );
   return {
     network: Network.fromFlat(spec, flat),
     metadata,
@@ -182,9 +245,14 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
 const VERSION: string = (() => {
   for (let d = __dirname, i = 0; i < 6; i++, d = path.dirname(d)) {
     try {
-      const p = JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const p = JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (p.name === 'prunescope' && p.version) return p.version;
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
   }
   return 'unknown';
 })();
@@ -194,20 +262,37 @@ const VERSION: string = (() => {
  * folder `dir`, atomically. Refuses an existing non-empty folder unless `replace`. `bytes` is the
  * total size written (model.json + shard).
  */
-export async function saveModel(dir: string, network: Network, metadata?: PruneScopeMetadata, opts: { replace?: boolean } = {}): Promise<{ modelJson: string; bytes: number }> {
+export async function saveModel(
+  dir: string,
+  network: Network,
+  metadata?: PruneScopeMetadata,
+  opts: { replace?: boolean } = {},
+): Promise<{ modelJson: string; bytes: number }> {
   const out = path.resolve(dir);
   if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0) && !opts.replace) {
-    throw new PruneScopeError('bad-input', 'output folder exists and is not empty', { file: out, expected: 'a new or empty folder (or replace: true)' });
+    throw new PruneScopeError('bad-input', 'output folder exists and is not empty', {
+      file: out,
+      expected: 'a new or empty folder (or replace: true)',
+    });
   }
   const spec = network.spec;
   const names = new Set<string>();
   for (const l of spec.layers) {
     // TF.js matches weights by `<layer>/kernel`, so names must be unique and free of '/'.
-    if (!l.name || l.name.includes('/') || names.has(l.name)) throw new PruneScopeError('bad-input', `layer name ${JSON.stringify(l.name)} is empty, repeated or contains "/"`, { field: 'network.spec.layers.name', expected: 'unique names without "/"' });
+    if (!l.name || l.name.includes('/') || names.has(l.name))
+      throw new PruneScopeError(
+        'bad-input',
+        `layer name ${JSON.stringify(l.name)} is empty, repeated or contains "/"`,
+        { field: 'network.spec.layers.name', expected: 'unique names without "/"' },
+      );
     names.add(l.name);
   }
   if (metadata) {
-    validateMetadata(metadata, { inputSize: spec.inputSize, outputSize: network.outputSize }, path.join(out, 'model.json'));
+    validateMetadata(
+      metadata,
+      { inputSize: spec.inputSize, outputSize: network.outputSize },
+      path.join(out, 'model.json'),
+    );
     if (metadata.pruneMask) decodePruneMask(metadata.pruneMask, network.nParams, path.join(out, 'model.json'));
   }
   const flat = network.toFlat();
@@ -215,14 +300,21 @@ export async function saveModel(dir: string, network: Network, metadata?: PruneS
   const bad = firstNonFinite(flat);
   if (bad >= 0) {
     const l = network.layout.find((x) => bad < x.biasOffset + x.biasSize)!;
-    throw new PruneScopeError('numerical', `weight ${l.name}/${bad < l.biasOffset ? 'kernel' : 'bias'} has ${flat[bad]} at ${describeParam(network.layout, bad)}; nothing was written`, { file: out, field: 'weights', expected: 'finite values' });
+    throw new PruneScopeError(
+      'numerical',
+      `weight ${l.name}/${bad < l.biasOffset ? 'kernel' : 'bias'} has ${flat[bad]} at ${describeParam(network.layout, bad)}; nothing was written`,
+      { file: out, field: 'weights', expected: 'finite values' },
+    );
   }
   const weights: { name: string; shape: number[]; dtype: 'float32' }[] = [];
   const parts: Float32Array[] = [];
   network.layout.forEach((l) => {
     weights.push({ name: `${l.name}/kernel`, shape: [l.inSize, l.outSize], dtype: 'float32' });
     weights.push({ name: `${l.name}/bias`, shape: [l.outSize], dtype: 'float32' });
-    parts.push(flat.subarray(l.kernelOffset, l.kernelOffset + l.kernelSize), flat.subarray(l.biasOffset, l.biasOffset + l.biasSize));
+    parts.push(
+      flat.subarray(l.kernelOffset, l.kernelOffset + l.kernelSize),
+      flat.subarray(l.biasOffset, l.biasOffset + l.biasSize),
+    );
   });
   // The flat order is already kernel-then-bias per layer, exactly the shard layout.
   const shard = new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength);
@@ -232,7 +324,15 @@ export async function saveModel(dir: string, network: Network, metadata?: PruneS
       name: 'sequential',
       layers: spec.layers.map((l, i) => ({
         class_name: 'Dense',
-        config: { name: l.name, units: l.units, activation: l.activation, use_bias: true, trainable: true, dtype: 'float32', ...(i === 0 ? { batch_input_shape: [null, spec.inputSize] } : {}) },
+        config: {
+          name: l.name,
+          units: l.units,
+          activation: l.activation,
+          use_bias: true,
+          trainable: true,
+          dtype: 'float32',
+          ...(i === 0 ? { batch_input_shape: [null, spec.inputSize] } : {}),
+        },
       })),
     },
     keras_version: 'tfjs-layers 4.22.0',

@@ -15,7 +15,8 @@ const EPS = 1e-7;
 /** Per-sample losses l_n, shape [N], from the network output (probabilities or values). */
 export function sampleLosses(kind: LossKind, output: tf.Tensor2D, target: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy((): tf.Tensor1D => {
-    if (kind === 'crossentropy') return tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(output, EPS, 1))), 1)) as tf.Tensor1D;
+    if (kind === 'crossentropy')
+      return tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(output, EPS, 1))), 1)) as tf.Tensor1D;
     return tf.mean(tf.square(tf.sub(output, target)), 1);
   });
 }

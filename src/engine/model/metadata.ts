@@ -12,8 +12,7 @@ import type { Provenance } from '../provenance';
  * against `nParams`. `indices` (a list of pruned flat indices) is also accepted on read.
  */
 export type PruneMaskEncoding =
-  | { encoding: 'bitmask-base64'; bits: string }
-  | { encoding: 'indices'; pruned: number[] };
+  { encoding: 'bitmask-base64'; bits: string } | { encoding: 'indices'; pruned: number[] };
 
 export type PruneMask = PruneMaskEncoding & {
   /** Number of flat parameters the mask covers; must equal the network's. */
@@ -45,7 +44,10 @@ export interface PruneScopeMetadata {
 }
 
 /** Encodes a 0/1 mask over the flat index (1 = pruned) as a base64 bitmask PruneMask. */
-export function encodePruneMask(pruned: ArrayLike<number | boolean>, made: Omit<PruneMask, 'encoding' | 'bits' | 'pruned' | 'nParams' | 'prunedCount'> = {}): PruneMask {
+export function encodePruneMask(
+  pruned: ArrayLike<number | boolean>,
+  made: Omit<PruneMask, 'encoding' | 'bits' | 'pruned' | 'nParams' | 'prunedCount'> = {},
+): PruneMask {
   const bytes = new Uint8Array(Math.ceil(pruned.length / 8));
   let count = 0;
   for (let j = 0; j < pruned.length; j++) {
@@ -54,68 +56,100 @@ export function encodePruneMask(pruned: ArrayLike<number | boolean>, made: Omit<
       count++;
     }
   }
-  return { ...made, encoding: 'bitmask-base64', bits: Buffer.from(bytes).toString('base64'), nParams: pruned.length, prunedCount: count };
+  return {
+    ...made,
+    encoding: 'bitmask-base64',
+    bits: Buffer.from(bytes).toString('base64'),
+    nParams: pruned.length,
+    prunedCount: count,
+  };
 }
 
 /** Decodes a PruneMask to a Uint8Array over the flat index (1 = pruned), checking it against nParams. */
 export function decodePruneMask(mask: PruneMask, nParams: number, file = 'model.json'): Uint8Array {
   const field = 'userDefinedMetadata.prunescope.pruneMask';
   const bad = (msg: string, expected: string) => new PruneScopeError('bad-input', msg, { file, field, expected });
-  if (mask.nParams !== nParams) throw bad(`covers ${mask.nParams} parameters but the network has ${nParams}`, `nParams = ${nParams}`);
+  if (mask.nParams !== nParams)
+    throw bad(`covers ${mask.nParams} parameters but the network has ${nParams}`, `nParams = ${nParams}`);
   const out = new Uint8Array(nParams);
   if (mask.encoding === 'bitmask-base64') {
     if (typeof mask.bits !== 'string') throw bad('bits is missing', 'a base64 string');
     const bytes = Buffer.from(mask.bits, 'base64');
-    if (bytes.length !== Math.ceil(nParams / 8)) throw bad(`bits decodes to ${bytes.length} bytes`, `${Math.ceil(nParams / 8)} bytes for ${nParams} parameters`);
+    if (bytes.length !== Math.ceil(nParams / 8))
+      throw bad(`bits decodes to ${bytes.length} bytes`, `${Math.ceil(nParams / 8)} bytes for ${nParams} parameters`);
     for (let j = 0; j < nParams; j++) out[j] = (bytes[j >> 3] >> (j & 7)) & 1;
     // Bits past nParams must be clear, or the mask was made for another network.
-    for (let j = nParams; j < bytes.length * 8; j++) if ((bytes[j >> 3] >> (j & 7)) & 1) throw bad(`bit ${j} is set past the last parameter`, 'padding bits clear');
+    for (let j = nParams; j < bytes.length * 8; j++)
+      if ((bytes[j >> 3] >> (j & 7)) & 1) throw bad(`bit ${j} is set past the last parameter`, 'padding bits clear');
   } else if (mask.encoding === 'indices') {
     if (!Array.isArray(mask.pruned)) throw bad('pruned is missing', 'an array of flat indices');
     for (const j of mask.pruned) {
-      if (!Number.isInteger(j) || j < 0 || j >= nParams) throw bad(`pruned index ${String(j)} is out of range`, `integers in [0, ${nParams})`);
+      if (!Number.isInteger(j) || j < 0 || j >= nParams)
+        throw bad(`pruned index ${String(j)} is out of range`, `integers in [0, ${nParams})`);
       out[j] = 1;
     }
   } else {
-    throw bad(`unknown encoding ${JSON.stringify((mask as { encoding?: unknown }).encoding)}`, '"bitmask-base64" or "indices"');
+    throw bad(
+      `unknown encoding ${JSON.stringify((mask as { encoding?: unknown }).encoding)}`,
+      '"bitmask-base64" or "indices"',
+    );
   }
   let count = 0;
   for (let j = 0; j < nParams; j++) count += out[j];
-  if (mask.prunedCount !== undefined && mask.prunedCount !== count) throw bad(`prunedCount is ${mask.prunedCount} but the mask has ${count} pruned entries`, String(count));
+  if (mask.prunedCount !== undefined && mask.prunedCount !== count)
+    throw bad(`prunedCount is ${mask.prunedCount} but the mask has ${count} pruned entries`, String(count));
   return out;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStrList = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
-const isNumList = (v: unknown): v is number[] => Array.isArray(v) && v.every((s) => typeof s === 'number' && Number.isFinite(s));
+const isNumList = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.every((s) => typeof s === 'number' && Number.isFinite(s));
 
 /**
  * Checks metadata read from a file against the network's input and output sizes; throws a
  * PruneScopeError naming the field on any mismatch. Returns it typed.
  */
-export function validateMetadata(raw: unknown, io: { inputSize: number; outputSize: number }, file: string): PruneScopeMetadata {
+export function validateMetadata(
+  raw: unknown,
+  io: { inputSize: number; outputSize: number },
+  file: string,
+): PruneScopeMetadata {
   const base = 'userDefinedMetadata.prunescope';
-  const bad = (field: string, msg: string, expected: string) => new PruneScopeError('bad-input', msg, { file, field: `${base}.${field}`, expected });
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PruneScopeError('bad-input', 'is not an object', { file, field: base, expected: 'a JSON object' });
+  const bad = (field: string, msg: string, expected: string) =>
+    new PruneScopeError('bad-input', msg, { file, field: `${base}.${field}`, expected });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new PruneScopeError('bad-input', 'is not an object', { file, field: base, expected: 'a JSON object' });
   const m = raw as PruneScopeMetadata;
-  if (m.task !== undefined && m.task !== 'classification' && m.task !== 'regression') throw bad('task', `is ${preview(m.task)}`, '"classification" or "regression"');
+  if (m.task !== undefined && m.task !== 'classification' && m.task !== 'regression')
+    throw bad('task', `is ${preview(m.task)}`, '"classification" or "regression"');
   if (m.featureNames !== undefined) {
     if (!isStrList(m.featureNames)) throw bad('featureNames', 'is not a list of strings', 'a list of strings');
-    if (m.featureNames.length !== io.inputSize) throw bad('featureNames', `has ${m.featureNames.length} names`, `${io.inputSize}, one per input`);
+    if (m.featureNames.length !== io.inputSize)
+      throw bad('featureNames', `has ${m.featureNames.length} names`, `${io.inputSize}, one per input`);
   }
-  if (m.targetName !== undefined && typeof m.targetName !== 'string') throw bad('targetName', 'is not a string', 'a string');
+  if (m.targetName !== undefined && typeof m.targetName !== 'string')
+    throw bad('targetName', 'is not a string', 'a string');
   if (m.labelNames !== undefined) {
     if (!isStrList(m.labelNames)) throw bad('labelNames', 'is not a list of strings', 'a list of strings');
-    if (m.labelNames.length !== io.outputSize) throw bad('labelNames', `has ${m.labelNames.length} names`, `${io.outputSize}, one per output unit`);
+    if (m.labelNames.length !== io.outputSize)
+      throw bad('labelNames', `has ${m.labelNames.length} names`, `${io.outputSize}, one per output unit`);
   }
-  if (m.preprocessing !== undefined && !isObject(m.preprocessing)) throw bad('preprocessing', `is ${preview(m.preprocessing)}`, 'an object');
+  if (m.preprocessing !== undefined && !isObject(m.preprocessing))
+    throw bad('preprocessing', `is ${preview(m.preprocessing)}`, 'an object');
   const st = m.preprocessing?.standardization;
   if (st !== undefined) {
     // Without this, null or a number here made the lookups below throw a TypeError.
     if (!isObject(st)) throw bad('preprocessing.standardization', `is ${preview(st)}`, 'an object {mean, std}');
     for (const k of ['mean', 'std'] as const) {
-      if (!isNumList(st[k])) throw bad(`preprocessing.standardization.${k}`, 'is not a list of finite numbers', 'a list of finite numbers');
-      if (st[k].length !== io.inputSize) throw bad(`preprocessing.standardization.${k}`, `has ${st[k].length} entries`, `${io.inputSize}, one per input`);
+      if (!isNumList(st[k]))
+        throw bad(`preprocessing.standardization.${k}`, 'is not a list of finite numbers', 'a list of finite numbers');
+      if (st[k].length !== io.inputSize)
+        throw bad(
+          `preprocessing.standardization.${k}`,
+          `has ${st[k].length} entries`,
+          `${io.inputSize}, one per input`,
+        );
     }
     const i = st.std.findIndex((s) => !(s > 0));
     if (i >= 0) throw bad(`preprocessing.standardization.std[${i}]`, `is ${st.std[i]}`, 'a positive number');

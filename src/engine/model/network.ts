@@ -45,7 +45,8 @@ export function validateSpec(spec: NetworkSpec, where = 'network'): void {
     if (!Number.isInteger(l.units) || l.units <= 0) {
       throw new Error(`${where}: layer ${i} (${l.name}) units must be a positive integer, got ${l.units}`);
     }
-    if (!isActivation(l.activation)) throw new Error(`${where}: layer ${i} (${l.name}) has unknown activation ${String(l.activation)}`);
+    if (!isActivation(l.activation))
+      throw new Error(`${where}: layer ${i} (${l.name}) has unknown activation ${String(l.activation)}`);
     if (l.activation === 'softmax' && i !== spec.layers.length - 1) {
       throw new Error(`${where}: softmax is supported only on the last layer, found on layer ${i} (${l.name})`);
     }
@@ -59,8 +60,15 @@ export function computeLayout(spec: NetworkSpec): LayerLayout[] {
   spec.layers.forEach((l, index) => {
     const kernelSize = inSize * l.units;
     out.push({
-      index, name: l.name, inSize, outSize: l.units, activation: l.activation,
-      kernelOffset: offset, kernelSize, biasOffset: offset + kernelSize, biasSize: l.units,
+      index,
+      name: l.name,
+      inSize,
+      outSize: l.units,
+      activation: l.activation,
+      kernelOffset: offset,
+      kernelSize,
+      biasOffset: offset + kernelSize,
+      biasSize: l.units,
     });
     offset += kernelSize + l.units;
     inSize = l.units;
@@ -110,7 +118,10 @@ export class Network {
   readonly kernels: tf.Variable<tf.Rank.R2>[];
   readonly biases: tf.Variable<tf.Rank.R1>[];
 
-  private constructor(readonly spec: NetworkSpec, flat: Float32Array) {
+  private constructor(
+    readonly spec: NetworkSpec,
+    flat: Float32Array,
+  ) {
     validateSpec(spec);
     this.layout = computeLayout(spec);
     this.nParams = parameterCount(spec);
@@ -118,12 +129,21 @@ export class Network {
       throw new Error(`network: expected ${this.nParams} parameters, got ${flat.length}`);
     }
     // tidy() disposes the temporary tensors and keeps the variables.
-    this.kernels = tf.tidy(() => this.layout.map((l) =>
-      tf.variable(tf.tensor2d(flat.subarray(l.kernelOffset, l.kernelOffset + l.kernelSize), [l.inSize, l.outSize]), true, undefined, 'float32'),
-    ));
-    this.biases = tf.tidy(() => this.layout.map((l) =>
-      tf.variable(tf.tensor1d(flat.subarray(l.biasOffset, l.biasOffset + l.biasSize)), true, undefined, 'float32'),
-    ));
+    this.kernels = tf.tidy(() =>
+      this.layout.map((l) =>
+        tf.variable(
+          tf.tensor2d(flat.subarray(l.kernelOffset, l.kernelOffset + l.kernelSize), [l.inSize, l.outSize]),
+          true,
+          undefined,
+          'float32',
+        ),
+      ),
+    );
+    this.biases = tf.tidy(() =>
+      this.layout.map((l) =>
+        tf.variable(tf.tensor1d(flat.subarray(l.biasOffset, l.biasOffset + l.biasSize)), true, undefined, 'float32'),
+      ),
+    );
   }
 
   /** Glorot-uniform kernels and zero biases, from a seeded RNG (same seed, same network). */
@@ -156,12 +176,17 @@ export class Network {
   }
 
   setFlat(flat: ArrayLike<number>): void {
-    if (flat.length !== this.nParams) throw new Error(`network: expected ${this.nParams} parameters, got ${flat.length}`);
+    if (flat.length !== this.nParams)
+      throw new Error(`network: expected ${this.nParams} parameters, got ${flat.length}`);
     const f = flat instanceof Float32Array ? flat : Float32Array.from(flat);
-    tf.tidy(() => this.layout.forEach((l, i) => {
-      this.kernels[i].assign(tf.tensor2d(f.subarray(l.kernelOffset, l.kernelOffset + l.kernelSize), [l.inSize, l.outSize]));
-      this.biases[i].assign(tf.tensor1d(f.subarray(l.biasOffset, l.biasOffset + l.biasSize)));
-    }));
+    tf.tidy(() =>
+      this.layout.forEach((l, i) => {
+        this.kernels[i].assign(
+          tf.tensor2d(f.subarray(l.kernelOffset, l.kernelOffset + l.kernelSize), [l.inSize, l.outSize]),
+        );
+        this.biases[i].assign(tf.tensor1d(f.subarray(l.biasOffset, l.biasOffset + l.biasSize)));
+      }),
+    );
   }
 
   /** Network output: probabilities for a softmax head, raw values otherwise. */

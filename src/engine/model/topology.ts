@@ -29,17 +29,24 @@ export interface ParsedTopology {
 }
 
 type Json = Record<string, unknown>;
-interface LayerEntry { className: string; name: string; config: Json; raw: Json }
+interface LayerEntry {
+  className: string;
+  name: string;
+  config: Json;
+  raw: Json;
+}
 
 const SUPPORTED = 'InputLayer, Dense, Activation, ReLU, Softmax, Dropout, Flatten';
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseTopology(topology: unknown, file: string): ParsedTopology {
-  const bad = (field: string, msg: string, expected?: string) => new PruneScopeError('bad-input', msg, { file, field, expected });
+  const bad = (field: string, msg: string, expected?: string) =>
+    new PruneScopeError('bad-input', msg, { file, field, expected });
   // Keras h5 conversions wrap the model config as { model_config, training_config }.
   let topo = topology;
   if (isObj(topo) && isObj(topo.model_config)) topo = topo.model_config;
-  if (!isObj(topo) || typeof topo.class_name !== 'string') throw bad('modelTopology', 'has no class_name', 'a Keras model config {class_name, config}');
+  if (!isObj(topo) || typeof topo.class_name !== 'string')
+    throw bad('modelTopology', 'has no class_name', 'a Keras model config {class_name, config}');
   const modelClass = topo.class_name;
   let entries: LayerEntry[];
   if (modelClass === 'Sequential') {
@@ -50,7 +57,11 @@ export function parseTopology(topology: unknown, file: string): ParsedTopology {
   } else if (modelClass === 'Model' || modelClass === 'Functional') {
     entries = functionalChain(topo.config, file);
   } else {
-    throw new PruneScopeError('unsupported', `model class ${modelClass} is not supported`, { file, field: 'modelTopology.class_name', expected: 'Sequential, Model or Functional' });
+    throw new PruneScopeError('unsupported', `model class ${modelClass} is not supported`, {
+      file,
+      field: 'modelTopology.class_name',
+      expected: 'Sequential, Model or Functional',
+    });
   }
   const kv = typeof topo.keras_version === 'string' ? topo.keras_version : undefined;
   return { modelClass, ...walkChain(entries, file), kerasVersion: kv };
@@ -62,7 +73,12 @@ function entry(l: unknown, field: string, file: string): LayerEntry {
   }
   const name = typeof l.config.name === 'string' ? l.config.name : typeof l.name === 'string' ? l.name : field;
   // Names end up in every message about the layer; Keras names are short identifiers.
-  if (name.length > 512) throw new PruneScopeError('bad-input', `layer name is ${name.length} characters long: ${preview(name)}`, { file, field: `${field}.config.name`, expected: 'a name of at most 512 characters' });
+  if (name.length > 512)
+    throw new PruneScopeError('bad-input', `layer name is ${name.length} characters long: ${preview(name)}`, {
+      file,
+      field: `${field}.config.name`,
+      expected: 'a name of at most 512 characters',
+    });
   return { className: l.class_name, name, config: l.config, raw: l };
 }
 
@@ -76,13 +92,15 @@ function inboundNodes(raw: Json): string[][] {
     const visit = (v: unknown): void => {
       if (Array.isArray(v)) v.forEach(visit);
       else if (isObj(v)) {
-        if (v.class_name === '__keras_tensor__' && isObj(v.config) && Array.isArray(v.config.keras_history)) names.push(String(v.config.keras_history[0]));
+        if (v.class_name === '__keras_tensor__' && isObj(v.config) && Array.isArray(v.config.keras_history))
+          names.push(String(v.config.keras_history[0]));
         else if (Array.isArray(v.args)) visit(v.args);
       }
     };
     if (isObj(node)) visit(node);
     // Keras 2 / TF.js: [[name, nodeIndex, tensorIndex, kwargs], ...]
-    else if (Array.isArray(node)) for (const t of node) if (Array.isArray(t) && typeof t[0] === 'string') names.push(t[0]);
+    else if (Array.isArray(node))
+      for (const t of node) if (Array.isArray(t) && typeof t[0] === 'string') names.push(t[0]);
     return names;
   });
 }
@@ -96,8 +114,18 @@ function endpointNames(v: unknown): string[] {
 
 /** Orders a functional model's layers along its single input-to-output chain; refuses graphs. */
 function functionalChain(config: unknown, file: string): LayerEntry[] {
-  const unsupported = (field: string, msg: string) => new PruneScopeError('unsupported', msg, { file, field, expected: 'a single chain of layers from one input to one output' });
-  if (!isObj(config) || !Array.isArray(config.layers)) throw new PruneScopeError('bad-input', 'is missing', { file, field: 'modelTopology.config.layers', expected: 'a list of layer configs' });
+  const unsupported = (field: string, msg: string) =>
+    new PruneScopeError('unsupported', msg, {
+      file,
+      field,
+      expected: 'a single chain of layers from one input to one output',
+    });
+  if (!isObj(config) || !Array.isArray(config.layers))
+    throw new PruneScopeError('bad-input', 'is missing', {
+      file,
+      field: 'modelTopology.config.layers',
+      expected: 'a list of layer configs',
+    });
   const all = config.layers.map((l, i) => entry(l, `modelTopology.config.layers[${i}]`, file));
   const byName = new Map(all.map((e) => [e.name, e]));
   const ins = endpointNames(config.input_layers);
@@ -107,7 +135,11 @@ function functionalChain(config: unknown, file: string): LayerEntry[] {
   const chain: LayerEntry[] = [];
   const seen = new Set<string>();
   let cur = byName.get(outs[0]);
-  if (!cur) throw new PruneScopeError('bad-input', `names layer ${outs[0]}, which does not exist`, { file, field: 'modelTopology.config.output_layers' });
+  if (!cur)
+    throw new PruneScopeError('bad-input', `names layer ${outs[0]}, which does not exist`, {
+      file,
+      field: 'modelTopology.config.output_layers',
+    });
   while (cur) {
     if (seen.has(cur.name)) throw unsupported(`layer ${cur.name}`, 'is part of a cycle');
     seen.add(cur.name);
@@ -115,15 +147,24 @@ function functionalChain(config: unknown, file: string): LayerEntry[] {
     const nodes = inboundNodes(cur.raw);
     if (cur.name === ins[0]) break;
     if (nodes.length !== 1 || nodes[0].length !== 1) {
-      throw unsupported(`layer ${cur.name} (${cur.className}).inbound_nodes`, `has ${nodes.length} call(s) with ${nodes.map((n) => n.length).join('+') || 0} input(s); shared layers, merges and multiple inputs are not supported`);
+      throw unsupported(
+        `layer ${cur.name} (${cur.className}).inbound_nodes`,
+        `has ${nodes.length} call(s) with ${nodes.map((n) => n.length).join('+') || 0} input(s); shared layers, merges and multiple inputs are not supported`,
+      );
     }
     const prev = byName.get(nodes[0][0]);
-    if (!prev) throw new PruneScopeError('bad-input', `refers to layer ${nodes[0][0]}, which does not exist`, { file, field: `layer ${cur.name} (${cur.className}).inbound_nodes` });
+    if (!prev)
+      throw new PruneScopeError('bad-input', `refers to layer ${nodes[0][0]}, which does not exist`, {
+        file,
+        field: `layer ${cur.name} (${cur.className}).inbound_nodes`,
+      });
     cur = prev;
   }
-  if (chain[chain.length - 1].name !== ins[0]) throw unsupported('modelTopology.config.input_layers', `output ${outs[0]} does not lead back to input ${ins[0]}`);
+  if (chain[chain.length - 1].name !== ins[0])
+    throw unsupported('modelTopology.config.input_layers', `output ${outs[0]} does not lead back to input ${ins[0]}`);
   const off = all.filter((e) => !seen.has(e.name));
-  if (off.length > 0) throw unsupported(`layer ${off[0].name} (${off[0].className})`, 'is not on the chain from the input to the output');
+  if (off.length > 0)
+    throw unsupported(`layer ${off[0].name} (${off[0].className})`, 'is not on the chain from the input to the output');
   return chain.reverse();
 }
 
@@ -140,7 +181,11 @@ function activationName(v: unknown, file: string, where: string): Activation {
   const name = isObj(v) ? (typeof v.config === 'string' ? v.config : v.class_name) : v;
   if (name === undefined || name === null) return 'linear';
   if (!isActivation(name)) {
-    throw new PruneScopeError('unsupported', `activation ${preview(name)} is not supported`, { file, field: where, expected: 'linear, tanh, relu, sigmoid, elu, selu, softplus, softsign or softmax' });
+    throw new PruneScopeError('unsupported', `activation ${preview(name)} is not supported`, {
+      file,
+      field: where,
+      expected: 'linear, tanh, relu, sigmoid, elu, selu, softplus, softsign or softmax',
+    });
   }
   return name;
 }
@@ -152,13 +197,20 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
   // The Dense an Activation layer may fold into: reset by any layer that is not an identity.
   let foldTarget: DenseFromFile | undefined;
   const field = (e: LayerEntry) => `layer ${e.name} (${e.className})`;
-  const bad = (e: LayerEntry, msg: string, expected?: string) => new PruneScopeError('bad-input', msg, { file, field: field(e), expected });
-  const unsupported = (e: LayerEntry, msg: string, expected?: string) => new PruneScopeError('unsupported', msg, { file, field: field(e), expected });
+  const bad = (e: LayerEntry, msg: string, expected?: string) =>
+    new PruneScopeError('bad-input', msg, { file, field: field(e), expected });
+  const unsupported = (e: LayerEntry, msg: string, expected?: string) =>
+    new PruneScopeError('unsupported', msg, { file, field: field(e), expected });
 
   entries.forEach((e, i) => {
     const declared = declaredShape(e.config);
     if (declared && shape === undefined) {
-      if (!declared.every((d) => Number.isInteger(d) && d > 0)) throw bad(e, `input shape ${preview(declared)} has unknown or invalid dimensions`, 'positive integers after the batch dimension');
+      if (!declared.every((d) => Number.isInteger(d) && d > 0))
+        throw bad(
+          e,
+          `input shape ${preview(declared)} has unknown or invalid dimensions`,
+          'positive integers after the batch dimension',
+        );
       shape = declared.slice();
       inputShape = declared.slice();
     }
@@ -167,14 +219,24 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
       if (!declared) throw bad(e, 'has no batch_input_shape or batch_shape', '[null, n]');
       return;
     }
-    if (shape === undefined) throw bad(e, 'the first layer declares no input shape', 'batch_input_shape, batch_shape or input_shape');
+    if (shape === undefined)
+      throw bad(e, 'the first layer declares no input shape', 'batch_input_shape, batch_shape or input_shape');
     switch (e.className) {
       case 'Dense': {
-        if (shape.length !== 1) throw unsupported(e, `gets an input of shape ${preview(shape)}`, 'a flat input; add a Flatten before it');
+        if (shape.length !== 1)
+          throw unsupported(e, `gets an input of shape ${preview(shape)}`, 'a flat input; add a Flatten before it');
         const units = e.config.units;
-        if (!Number.isInteger(units) || (units as number) <= 0) throw bad(e, `units is ${preview(units)}`, 'a positive integer');
+        if (!Number.isInteger(units) || (units as number) <= 0)
+          throw bad(e, `units is ${preview(units)}`, 'a positive integer');
         const act = activationName(e.config.activation, file, `${field(e)}.activation`);
-        const d: DenseFromFile = { name: e.name, units: units as number, inSize: shape[0], activation: act, useBias: e.config.use_bias !== false, activationFrom: e.name };
+        const d: DenseFromFile = {
+          name: e.name,
+          units: units as number,
+          inSize: shape[0],
+          activation: act,
+          useBias: e.config.use_bias !== false,
+          activationFrom: e.name,
+        };
         dense.push(d);
         foldTarget = d;
         shape = [d.units];
@@ -183,19 +245,40 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
       case 'Activation':
       case 'ReLU':
       case 'Softmax': {
-        const act = e.className === 'Activation' ? activationName(e.config.activation, file, `${field(e)}.activation`) : e.className === 'ReLU' ? 'relu' : 'softmax';
-        if (e.className === 'ReLU' && ((e.config.max_value ?? null) !== null || Number(e.config.negative_slope ?? 0) !== 0 || Number(e.config.threshold ?? 0) !== 0)) {
+        const act =
+          e.className === 'Activation'
+            ? activationName(e.config.activation, file, `${field(e)}.activation`)
+            : e.className === 'ReLU'
+              ? 'relu'
+              : 'softmax';
+        if (
+          e.className === 'ReLU' &&
+          ((e.config.max_value ?? null) !== null ||
+            Number(e.config.negative_slope ?? 0) !== 0 ||
+            Number(e.config.threshold ?? 0) !== 0)
+        ) {
           throw unsupported(e, 'has max_value, negative_slope or threshold set', 'a plain ReLU');
         }
         if (e.className === 'Softmax') {
           // The data here is always [batch, features], so axis 1 (TF.js's default) is the same as -1.
-          const ax = Array.isArray(e.config.axis) && e.config.axis.length === 1 ? e.config.axis[0] : e.config.axis ?? -1;
-          if (ax !== -1 && ax !== 1) throw unsupported(e, `axis is ${preview(e.config.axis)}`, 'axis -1 (the feature axis)');
+          const ax =
+            Array.isArray(e.config.axis) && e.config.axis.length === 1 ? e.config.axis[0] : (e.config.axis ?? -1);
+          if (ax !== -1 && ax !== 1)
+            throw unsupported(e, `axis is ${preview(e.config.axis)}`, 'axis -1 (the feature axis)');
         }
         if (act === 'linear') return;
-        if (!foldTarget) throw unsupported(e, `applies ${act} without a Dense layer directly before it`, 'an activation right after a Dense layer');
+        if (!foldTarget)
+          throw unsupported(
+            e,
+            `applies ${act} without a Dense layer directly before it`,
+            'an activation right after a Dense layer',
+          );
         if (foldTarget.activation !== 'linear') {
-          throw unsupported(e, `applies ${act} after Dense layer ${foldTarget.name}, which already applies ${foldTarget.activation}`, 'at most one non-linear activation per Dense layer');
+          throw unsupported(
+            e,
+            `applies ${act} after Dense layer ${foldTarget.name}, which already applies ${foldTarget.activation}`,
+            'at most one non-linear activation per Dense layer',
+          );
         }
         foldTarget.activation = act;
         foldTarget.activationFrom = e.name;
@@ -204,7 +287,8 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
       case 'Dropout':
         return; // identity at inference
       case 'Flatten': {
-        if (shape.length >= 2 && e.config.data_format === 'channels_first') throw unsupported(e, 'uses data_format channels_first, which permutes the input', 'channels_last');
+        if (shape.length >= 2 && e.config.data_format === 'channels_first')
+          throw unsupported(e, 'uses data_format channels_first, which permutes the input', 'channels_last');
         shape = [shape.reduce((a, b) => a * b, 1)];
         return; // row-major data: a flatten is only a reshape
       }
@@ -212,16 +296,33 @@ function walkChain(entries: LayerEntry[], file: string): Omit<ParsedTopology, 'm
         throw unsupported(e, `layer class ${e.className} is not supported`, SUPPORTED);
     }
   });
-  if (!inputShape || !shape) throw new PruneScopeError('bad-input', 'declares no input shape', { file, field: 'modelTopology', expected: 'an InputLayer or a first layer with batch_input_shape' });
-  if (dense.length === 0) throw new PruneScopeError('unsupported', 'has no Dense layer', { file, field: 'modelTopology', expected: 'a chain of Dense layers' });
+  if (!inputShape || !shape)
+    throw new PruneScopeError('bad-input', 'declares no input shape', {
+      file,
+      field: 'modelTopology',
+      expected: 'an InputLayer or a first layer with batch_input_shape',
+    });
+  if (dense.length === 0)
+    throw new PruneScopeError('unsupported', 'has no Dense layer', {
+      file,
+      field: 'modelTopology',
+      expected: 'a chain of Dense layers',
+    });
   dense.forEach((d, i) => {
     if (d.activation === 'softmax' && i !== dense.length - 1) {
-      throw new PruneScopeError('unsupported', `softmax on hidden Dense layer ${d.name}${d.activationFrom !== d.name ? ` (from layer ${d.activationFrom})` : ''}`, { file, field: `layer ${d.activationFrom}.activation`, expected: 'softmax only on the last Dense layer' });
+      throw new PruneScopeError(
+        'unsupported',
+        `softmax on hidden Dense layer ${d.name}${d.activationFrom !== d.name ? ` (from layer ${d.activationFrom})` : ''}`,
+        { file, field: `layer ${d.activationFrom}.activation`, expected: 'softmax only on the last Dense layer' },
+      );
     }
   });
   return { inputShape, inputSize: inputShape.reduce((a, b) => a * b, 1), dense };
 }
 
 export function toNetworkSpec(t: ParsedTopology): NetworkSpec {
-  return { inputSize: t.inputSize, layers: t.dense.map((d) => ({ name: d.name, units: d.units, activation: d.activation })) };
+  return {
+    inputSize: t.inputSize,
+    layers: t.dense.map((d) => ({ name: d.name, units: d.units, activation: d.activation })),
+  };
 }

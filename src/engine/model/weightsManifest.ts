@@ -48,10 +48,17 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** Parses the manifest and resolves shard paths; throws before reading shards when over maxBytes. */
 export function parseManifest(raw: unknown, modelJson: string, maxBytes: number): Manifest {
-  const bad = (field: string, msg: string, expected?: string) => new PruneScopeError('bad-input', msg, { file: modelJson, field, expected });
+  const bad = (field: string, msg: string, expected?: string) =>
+    new PruneScopeError('bad-input', msg, { file: modelJson, field, expected });
   // NaN would compare false against every size and silently switch the budget off.
-  if (!(maxBytes >= 0)) throw new PruneScopeError('bad-input', `the byte budget maxBytes is ${maxBytes}`, { file: modelJson, field: 'maxBytes', expected: 'a non-negative number of bytes' });
-  if (!Array.isArray(raw)) throw bad('weightsManifest', 'is missing or not a list', 'a list of {paths, weights} groups');
+  if (!(maxBytes >= 0))
+    throw new PruneScopeError('bad-input', `the byte budget maxBytes is ${maxBytes}`, {
+      file: modelJson,
+      field: 'maxBytes',
+      expected: 'a non-negative number of bytes',
+    });
+  if (!Array.isArray(raw))
+    throw bad('weightsManifest', 'is missing or not a list', 'a list of {paths, weights} groups');
   const weights: ManifestWeight[] = [];
   const names = new Set<string>();
   const groups: ManifestGroup[] = [];
@@ -59,23 +66,40 @@ export function parseManifest(raw: unknown, modelJson: string, maxBytes: number)
   let shardCount = 0;
   raw.forEach((g, gi) => {
     const gf = `weightsManifest[${gi}]`;
-    if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw bad(gf, 'is not a weight group', '{paths: string[], weights: [...]}');
+    if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights))
+      throw bad(gf, 'is not a weight group', '{paths: string[], weights: [...]}');
     let offset = 0;
     g.weights.forEach((w, wi) => {
       const wf = `${gf}.weights[${wi}]`;
-      if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string') throw bad(wf, 'is not a weight entry', '{name, shape, dtype}');
-      if (w.name.length > MAX_WEIGHT_NAME) throw bad(`${wf}.name`, `is ${w.name.length} characters long: ${clip(w.name)}`, `a name of at most ${MAX_WEIGHT_NAME} characters`);
+      if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || typeof w.dtype !== 'string')
+        throw bad(wf, 'is not a weight entry', '{name, shape, dtype}');
+      if (w.name.length > MAX_WEIGHT_NAME)
+        throw bad(
+          `${wf}.name`,
+          `is ${w.name.length} characters long: ${clip(w.name)}`,
+          `a name of at most ${MAX_WEIGHT_NAME} characters`,
+        );
       const field = `${wf} (${w.name})`;
-      if (!w.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) throw bad(`${field}.shape`, `is ${preview(w.shape)}`, 'non-negative integers');
+      if (!w.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
+        throw bad(`${field}.shape`, `is ${preview(w.shape)}`, 'non-negative integers');
       const q = w.quantization;
       if (q !== undefined && (!isObj(q) || !['uint8', 'uint16', 'float16'].includes(q.dtype as string))) {
-        throw new PruneScopeError('unsupported', `quantization ${preview(q)} is not supported`, { file: modelJson, field: `${field}.quantization`, expected: 'dtype uint8, uint16 (with scale and min) or float16' });
+        throw new PruneScopeError('unsupported', `quantization ${preview(q)} is not supported`, {
+          file: modelJson,
+          field: `${field}.quantization`,
+          expected: 'dtype uint8, uint16 (with scale and min) or float16',
+        });
       }
-      if (q && q.dtype !== 'float16' && !(Number.isFinite(q.scale) && Number.isFinite(q.min))) throw bad(`${field}.quantization`, 'lacks a finite scale or min', 'numbers scale and min');
+      if (q && q.dtype !== 'float16' && !(Number.isFinite(q.scale) && Number.isFinite(q.min)))
+        throw bad(`${field}.quantization`, 'lacks a finite scale or min', 'numbers scale and min');
       const storedDtype = q ? (q.dtype as string) : w.dtype;
       const per = STORED_BYTES[storedDtype];
       if (per === undefined || (!q && !['float32', 'float16', 'int32'].includes(w.dtype))) {
-        throw new PruneScopeError('unsupported', `dtype ${preview(w.dtype)} is not supported`, { file: modelJson, field: `${field}.dtype`, expected: 'float32 (float16 and int32 are converted)' });
+        throw new PruneScopeError('unsupported', `dtype ${preview(w.dtype)} is not supported`, {
+          file: modelJson,
+          field: `${field}.dtype`,
+          expected: 'float32 (float16 and int32 are converted)',
+        });
       }
       if (names.has(w.name)) throw bad(`${field}.name`, `weight name ${w.name} appears twice`, 'unique weight names');
       names.add(w.name);
@@ -85,19 +109,45 @@ export function parseManifest(raw: unknown, modelJson: string, maxBytes: number)
       const count = dims.includes(0) ? 0 : dims.reduce((a, b) => a * b, 1);
       const byteLength = count * per;
       if (!Number.isSafeInteger(byteLength)) {
-        throw new PruneScopeError('too-large', `shape ${preview(dims)} needs ${byteLength} bytes`, { file: modelJson, field: `${field}.shape`, expected: `at most ${maxBytes} bytes in all` });
+        throw new PruneScopeError('too-large', `shape ${preview(dims)} needs ${byteLength} bytes`, {
+          file: modelJson,
+          field: `${field}.shape`,
+          expected: `at most ${maxBytes} bytes in all`,
+        });
       }
-      weights.push({ name: w.name, shape: w.shape as number[], dtype: w.dtype, quantization: q as Quantization | undefined, group: gi, byteOffset: offset, byteLength });
+      weights.push({
+        name: w.name,
+        shape: w.shape as number[],
+        dtype: w.dtype,
+        quantization: q as Quantization | undefined,
+        group: gi,
+        byteOffset: offset,
+        byteLength,
+      });
       offset += byteLength;
     });
-    if (g.paths.length === 0 && offset > 0) throw bad(`${gf}.paths`, `is empty but the group's weights need ${offset} bytes`, 'the shard files holding the weights');
+    if (g.paths.length === 0 && offset > 0)
+      throw bad(
+        `${gf}.paths`,
+        `is empty but the group's weights need ${offset} bytes`,
+        'the shard files holding the weights',
+      );
     shardCount += g.paths.length;
-    if (shardCount > MAX_SHARDS) throw new PruneScopeError('too-large', `lists more than ${MAX_SHARDS} shard files`, { file: modelJson, field: `${gf}.paths`, expected: `at most ${MAX_SHARDS} shards` });
+    if (shardCount > MAX_SHARDS)
+      throw new PruneScopeError('too-large', `lists more than ${MAX_SHARDS} shard files`, {
+        file: modelJson,
+        field: `${gf}.paths`,
+        expected: `at most ${MAX_SHARDS} shards`,
+      });
     groups.push({ paths: g.paths as string[], files: [], byteLength: offset });
     totalBytes += offset;
   });
   if (totalBytes > maxBytes) {
-    throw new PruneScopeError('too-large', `declares ${totalBytes} bytes of weights, over the limit of ${maxBytes} bytes`, { file: modelJson, field: 'weightsManifest', expected: `at most ${maxBytes} bytes (raise maxBytes to load it)` });
+    throw new PruneScopeError(
+      'too-large',
+      `declares ${totalBytes} bytes of weights, over the limit of ${maxBytes} bytes`,
+      { file: modelJson, field: 'weightsManifest', expected: `at most ${maxBytes} bytes (raise maxBytes to load it)` },
+    );
   }
   groups.forEach((g, gi) => {
     g.files = g.paths.map((p, pi) => resolveShard(p, modelJson, `weightsManifest[${gi}].paths[${pi}]`));
@@ -107,11 +157,17 @@ export function parseManifest(raw: unknown, modelJson: string, maxBytes: number)
 
 /** The shard's real path, refusing anything that leaves the model's folder (.., absolute, URL, symlink). */
 export function resolveShard(p: unknown, modelJson: string, field: string): string {
-  const refuse = (msg: string) => new PruneScopeError('bad-input', msg, { file: modelJson, field, expected: 'a relative path to a file inside the model folder' });
+  const refuse = (msg: string) =>
+    new PruneScopeError('bad-input', msg, {
+      file: modelJson,
+      field,
+      expected: 'a relative path to a file inside the model folder',
+    });
   if (typeof p !== 'string' || p === '') throw refuse(`is ${preview(p)}`);
   if (p.length > 4096) throw refuse(`shard path is ${p.length} characters long: ${preview(p)}`);
   if (p.includes('\0')) throw refuse(`shard path ${preview(p)} contains a NUL character`);
-  if (path.isAbsolute(p) || path.win32.isAbsolute(p) || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) throw refuse(`shard path ${preview(p, 200)} is absolute or a URL`);
+  if (path.isAbsolute(p) || path.win32.isAbsolute(p) || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p))
+    throw refuse(`shard path ${preview(p, 200)} is absolute or a URL`);
   const dir = fs.realpathSync(path.dirname(path.resolve(modelJson)));
   const inside = (f: string) => f.startsWith(dir + path.sep);
   const target = path.resolve(dir, p);
@@ -120,7 +176,11 @@ export function resolveShard(p: unknown, modelJson: string, field: string): stri
   try {
     real = fs.realpathSync(target);
   } catch {
-    throw new PruneScopeError('not-found', `shard ${preview(p, 200)} does not exist (looked for ${target})`, { file: modelJson, field, expected: 'the shard file next to model.json' });
+    throw new PruneScopeError('not-found', `shard ${preview(p, 200)} does not exist (looked for ${target})`, {
+      file: modelJson,
+      field,
+      expected: 'the shard file next to model.json',
+    });
   }
   if (!inside(real)) throw refuse(`shard path ${preview(p, 200)} is a link to ${real}, outside the model folder`);
   if (!fs.statSync(real).isFile()) throw refuse(`shard ${preview(p, 200)} is not a regular file`);
@@ -145,8 +205,11 @@ export function checkShardSizes(m: Manifest, modelJson: string): void {
         expected = full;
       }
     }
-    throw new PruneScopeError('bad-input', `shard ${g.paths[k]} has ${sizes[k]} bytes but ${Math.max(expected, 0)} were expected (group ${gi} needs ${g.byteLength} bytes over ${n} shard(s), found ${total})`,
-      { file: modelJson, field: `weightsManifest[${gi}].paths[${k}]`, expected: `${g.byteLength} bytes in total` });
+    throw new PruneScopeError(
+      'bad-input',
+      `shard ${g.paths[k]} has ${sizes[k]} bytes but ${Math.max(expected, 0)} were expected (group ${gi} needs ${g.byteLength} bytes over ${n} shard(s), found ${total})`,
+      { file: modelJson, field: `weightsManifest[${gi}].paths[${k}]`, expected: `${g.byteLength} bytes in total` },
+    );
   });
 }
 
@@ -164,7 +227,11 @@ function halfToFloat(h: number): number {
  * Quantized weights are dequantized (value = q * scale + min, as TF.js does) rather than refused:
  * the network then computes with the values the file represents; a warning says so.
  */
-export async function readWeights(m: Manifest, modelJson: string, warnings: string[]): Promise<Map<string, ManifestWeight & { values: Float32Array }>> {
+export async function readWeights(
+  m: Manifest,
+  modelJson: string,
+  warnings: string[],
+): Promise<Map<string, ManifestWeight & { values: Float32Array }>> {
   checkShardSizes(m, modelJson);
   const out = new Map<string, ManifestWeight & { values: Float32Array }>();
   for (const [gi, g] of m.groups.entries()) {
@@ -175,12 +242,20 @@ export async function readWeights(m: Manifest, modelJson: string, warnings: stri
       try {
         parts.push(await fs.promises.readFile(f));
       } catch (e) {
-        throw new PruneScopeError('not-found', `cannot read shard ${preview(g.paths[k], 200)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: modelJson, field: `weightsManifest[${gi}].paths[${k}]`, expected: 'a readable shard file' });
+        throw new PruneScopeError(
+          'not-found',
+          `cannot read shard ${preview(g.paths[k], 200)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          { file: modelJson, field: `weightsManifest[${gi}].paths[${k}]`, expected: 'a readable shard file' },
+        );
       }
     }
     const buf = Buffer.concat(parts);
     if (buf.length !== g.byteLength) {
-      throw new PruneScopeError('bad-input', `shards of group ${gi} changed size while being read (${buf.length} bytes, expected ${g.byteLength})`, { file: modelJson, field: `weightsManifest[${gi}].paths`, expected: `${g.byteLength} bytes` });
+      throw new PruneScopeError(
+        'bad-input',
+        `shards of group ${gi} changed size while being read (${buf.length} bytes, expected ${g.byteLength})`,
+        { file: modelJson, field: `weightsManifest[${gi}].paths`, expected: `${g.byteLength} bytes` },
+      );
     }
     for (const w of m.weights.filter((x) => x.group === gi)) {
       const bytes = buf.subarray(w.byteOffset, w.byteOffset + w.byteLength);
@@ -202,9 +277,17 @@ export async function readWeights(m: Manifest, modelJson: string, warnings: stri
         values = new Float32Array(ab);
       }
       let bad = -1;
-      for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) { bad = i; break; }
+      for (let i = 0; i < values.length; i++)
+        if (!Number.isFinite(values[i])) {
+          bad = i;
+          break;
+        }
       if (bad >= 0) {
-        throw new PruneScopeError('numerical', `weight ${w.name} has a non-finite value (${values[bad]}) at entry ${bad}`, { file: modelJson, field: `weightsManifest[${gi}] weight ${w.name}`, expected: 'finite numbers' });
+        throw new PruneScopeError(
+          'numerical',
+          `weight ${w.name} has a non-finite value (${values[bad]}) at entry ${bad}`,
+          { file: modelJson, field: `weightsManifest[${gi}] weight ${w.name}`, expected: 'finite numbers' },
+        );
       }
       out.set(w.name, { ...w, values });
     }

@@ -22,7 +22,10 @@ export function firstSampleGrad(a: tf.Tensor2D, delta: tf.Tensor2D): LayerGrad {
   return tf.tidy(() => {
     const a0 = tf.slice(a, [0, 0], [1, a.shape[1]]);
     const d0 = tf.slice(delta, [0, 0], [1, delta.shape[1]]);
-    return { kernel: tf.matMul(a0, d0, true, false) as tf.Tensor2D, bias: tf.reshape(d0, [delta.shape[1]]) as tf.Tensor1D };
+    return {
+      kernel: tf.matMul(a0, d0, true, false) as tf.Tensor2D,
+      bias: tf.reshape(d0, [delta.shape[1]]) as tf.Tensor1D,
+    };
   });
 }
 
@@ -43,7 +46,9 @@ export function perSampleVariance(a: tf.Tensor2D, delta: tf.Tensor2D, gS: LayerG
   const n = a.shape[0];
   return tf.tidy(() => {
     const d2 = tf.square(delta);
-    const kernel = tf.relu(tf.sub(tf.div(tf.matMul(tf.square(a), d2, true, false), n), tf.square(gS.kernel))) as tf.Tensor2D;
+    const kernel = tf.relu(
+      tf.sub(tf.div(tf.matMul(tf.square(a), d2, true, false), n), tf.square(gS.kernel)),
+    ) as tf.Tensor2D;
     const bias = tf.relu(tf.sub(tf.mean(d2, 0), tf.square(gS.bias))) as tf.Tensor1D;
     return { kernel, bias };
   });

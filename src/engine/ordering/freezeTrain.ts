@@ -81,17 +81,33 @@ export interface FreezeTrainResult {
 }
 
 /** Trains `net` in place. The tracker (ordered policy) observes every step until the last stage. */
-export async function trainWithFreezing(net: Network, split: DataSplit, opts: FreezeTrainOptions): Promise<FreezeTrainResult> {
+export async function trainWithFreezing(
+  net: Network,
+  split: DataSplit,
+  opts: FreezeTrainOptions,
+): Promise<FreezeTrainResult> {
   const { task, features } = split.dataset;
   const classes = numClasses(split.dataset);
   checkHead(net, task, classes);
-  if (net.layout[0].inSize !== features) throw badInput(`network takes ${net.layout[0].inSize} inputs`, { field: 'network', expected: `${features} (the data set's features)` });
-  if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw badInput(`steps = ${opts.steps}`, { field: 'steps', expected: 'an integer >= 1' });
-  if (!(Number.isInteger(opts.batchSize) && opts.batchSize >= 1)) throw badInput(`batchSize = ${opts.batchSize}`, { field: 'batchSize', expected: 'an integer >= 1' });
-  if (split.train.rows === 0) throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
+  if (net.layout[0].inSize !== features)
+    throw badInput(`network takes ${net.layout[0].inSize} inputs`, {
+      field: 'network',
+      expected: `${features} (the data set's features)`,
+    });
+  if (!(Number.isInteger(opts.steps) && opts.steps >= 1))
+    throw badInput(`steps = ${opts.steps}`, { field: 'steps', expected: 'an integer >= 1' });
+  if (!(Number.isInteger(opts.batchSize) && opts.batchSize >= 1))
+    throw badInput(`batchSize = ${opts.batchSize}`, { field: 'batchSize', expected: 'an integer >= 1' });
+  if (split.train.rows === 0)
+    throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
   const pruned = opts.pruneMask;
-  const candidates = (opts.weightsOnly ? Array.from(weightMask(net.layout).entries()).filter(([, m]) => m).map(([j]) => j) : Array.from({ length: net.nParams }, (_, j) => j))
-    .filter((j) => !pruned?.[j]);
+  const candidates = (
+    opts.weightsOnly
+      ? Array.from(weightMask(net.layout).entries())
+          .filter(([, m]) => m)
+          .map(([j]) => j)
+      : Array.from({ length: net.nParams }, (_, j) => j)
+  ).filter((j) => !pruned?.[j]);
   const stages = opts.stages ?? [];
   checkStages(stages, candidates.length, net.nParams);
   const policy = opts.policy ?? 'ordered';
@@ -101,7 +117,10 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
   const shareT = policy === 'ordered' && fastTransposedMatMulInstalled();
 
   const trainer = new Trainer(net, { lr: opts.lr, pruneMask: pruned });
-  const tracker = policy === 'ordered' ? new GradientVarianceTracker(net, { estimator: opts.estimator, mode: opts.mode, blockLimit: opts.blockLimit }) : undefined;
+  const tracker =
+    policy === 'ordered'
+      ? new GradientVarianceTracker(net, { estimator: opts.estimator, mode: opts.mode, blockLimit: opts.blockLimit })
+      : undefined;
   const policyRng = new Rng(opts.policySeed ?? opts.seed + 7919);
   const kind = lossKindOf(net);
   const batches = new PermutedBatches(split.train.rows, opts.batchSize, opts.seed);
@@ -132,11 +151,22 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
         // With the patched wasm matmul, a^T delta materialises a^T with the Transpose kernel anyway;
         // doing that once here lets the per-sample tracker reuse it (its (a^2)^T is square(a^T)).
         // Same Transpose kernel, same fast matmul: bit-identical to Trainer.gradients' product.
-        const inputsT = net.layout.map((_, i) => shareT && deltas[i] && !skip[i] ? tf.transpose(cache.inputs[i]) as tf.Tensor2D : undefined);
-        const kernels = net.layout.map((l, i) => deltas[i] && !skip[i]
-          ? tf.mul(inputsT[i] ? tf.matMul(inputsT[i]!, deltas[i]!) : tf.matMul(cache.inputs[i], deltas[i]!, true, false), 1 / size) as tf.Tensor2D
-          : tf.zeros([l.inSize, l.outSize]) as tf.Tensor2D);
-        const biases = net.layout.map((l, i) => deltas[i] && !skip[i] ? tf.mul(tf.sum(deltas[i]!, 0), 1 / size) as tf.Tensor1D : tf.zeros([l.outSize]) as tf.Tensor1D);
+        const inputsT = net.layout.map((_, i) =>
+          shareT && deltas[i] && !skip[i] ? (tf.transpose(cache.inputs[i]) as tf.Tensor2D) : undefined,
+        );
+        const kernels = net.layout.map((l, i) =>
+          deltas[i] && !skip[i]
+            ? (tf.mul(
+                inputsT[i] ? tf.matMul(inputsT[i]!, deltas[i]!) : tf.matMul(cache.inputs[i], deltas[i]!, true, false),
+                1 / size,
+              ) as tf.Tensor2D)
+            : (tf.zeros([l.inSize, l.outSize]) as tf.Tensor2D),
+        );
+        const biases = net.layout.map((l, i) =>
+          deltas[i] && !skip[i]
+            ? (tf.mul(tf.sum(deltas[i]!, 0), 1 / size) as tf.Tensor1D)
+            : (tf.zeros([l.outSize]) as tf.Tensor1D),
+        );
         if (tracking) tracker!.observe(cache.inputs, deltas as tf.Tensor2D[], { kernels, biases, inputsT });
         const loss = tf.mean(sampleLosses(kind, cache.output, y)) as tf.Scalar;
         disposeCache(cache);
@@ -146,12 +176,19 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
       losses[step - 1] = g.loss.dataSync()[0];
       if (!Number.isFinite(losses[step - 1])) {
         tf.dispose([...g.kernels, ...g.biases, g.loss]);
-        throw new PruneScopeError('numerical', `training loss became ${losses[step - 1]} at step ${step}; ${parameterDiagnosis(net)}; try a smaller --lr or standardised features`, { field: 'loss', expected: 'a finite value' });
+        throw new PruneScopeError(
+          'numerical',
+          `training loss became ${losses[step - 1]} at step ${step}; ${parameterDiagnosis(net)}; try a smaller --lr or standardised features`,
+          { field: 'loss', expected: 'a finite value' },
+        );
       }
       // Stages fire after this step's gradients and before its update, like train()'s onStep.
       while (nextStage < stages.length) {
         const s = stages[nextStage];
-        const fire = s.atStep !== undefined ? step >= s.atStep : plateauReached(losses, step, s.plateau!.window, s.plateau!.tolerance);
+        const fire =
+          s.atStep !== undefined
+            ? step >= s.atStep
+            : plateauReached(losses, step, s.plateau!.window, s.plateau!.tolerance);
         if (!fire) break;
         const target = stageTarget(s, candidates.length);
         const open = candidates.filter((j) => !freezeMask[j]);
@@ -160,15 +197,29 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
           chosen = s.indices.filter((j) => !freezeMask[j] && !pruned?.[j]);
         } else if (tracker) {
           const o = tracker.ordering(open);
-          if (!ordering) ordering = { step, variances: o.variances, order: orderByVariance(o.variances, candidates), ranks: new Int32Array(0) };
+          if (!ordering)
+            ordering = {
+              step,
+              variances: o.variances,
+              order: orderByVariance(o.variances, candidates),
+              ranks: new Int32Array(0),
+            };
           chosen = Array.from(o.order.subarray(0, Math.max(0, target - (candidates.length - open.length))));
         } else {
           const p = policyRng.permutation(open.length);
           chosen = Array.from(p.subarray(0, Math.max(0, target - (candidates.length - open.length))), (i) => open[i]);
         }
         const already = countSet(freezeMask);
-        for (const j of chosen) { freezeMask[j] = 1; freezeStep[j] = step; }
-        events.push({ step, trigger: s.atStep !== undefined ? 'step' : 'plateau', frozen: chosen, totalFrozen: already + chosen.length });
+        for (const j of chosen) {
+          freezeMask[j] = 1;
+          freezeStep[j] = step;
+        }
+        events.push({
+          step,
+          trigger: s.atStep !== undefined ? 'step' : 'plateau',
+          frozen: chosen,
+          totalFrozen: already + chosen.length,
+        });
         trainer.setFreezeMask(freezeMask);
         frozenLayer = net.layout.map((l) => allSet(freezeMask, l.kernelOffset, l.biasOffset + l.biasSize));
         nextStage++;
@@ -178,7 +229,9 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
       tf.dispose([...g.kernels, ...g.biases, g.loss]);
       if (timing) {
         const ph = events.length ? acc.after : acc.before;
-        ph.steps++; ph.b += t1 - t0; ph.o += performance.now() - t2;
+        ph.steps++;
+        ph.b += t1 - t0;
+        ph.o += performance.now() - t2;
       }
       opts.onProgress?.(step, opts.steps);
     }
@@ -194,9 +247,17 @@ export async function trainWithFreezing(net: Network, split: DataSplit, opts: Fr
     tracker?.dispose();
     trainer.dispose();
   }
-  const phase = (p: { steps: number; b: number; o: number }): PhaseTiming => ({ steps: p.steps, backwardMs: p.steps ? p.b / p.steps : 0, optimiserMs: p.steps ? p.o / p.steps : 0 });
+  const phase = (p: { steps: number; b: number; o: number }): PhaseTiming => ({
+    steps: p.steps,
+    backwardMs: p.steps ? p.b / p.steps : 0,
+    optimiserMs: p.steps ? p.o / p.steps : 0,
+  });
   return {
-    losses, events, freezeStep, ordering, steps: opts.steps,
+    losses,
+    events,
+    freezeStep,
+    ordering,
+    steps: opts.steps,
     frozenLayers: net.layout.filter((_, i) => frozenLayer[i]).map((l) => l.name),
     timing: { beforeFreeze: phase(acc.before), afterFreeze: phase(acc.after) },
   };
@@ -208,14 +269,20 @@ function allSet(mask: Uint8Array, from: number, to: number): boolean {
 }
 
 /** backwardDeltas (model/backprop.ts), stopping at layer `lowest`: deltas below it are undefined. */
-function backward(net: Network, cache: ReturnType<typeof forwardCache>, target: tf.Tensor2D, lowest: number): (tf.Tensor2D | undefined)[] {
+function backward(
+  net: Network,
+  cache: ReturnType<typeof forwardCache>,
+  target: tf.Tensor2D,
+  lowest: number,
+): (tf.Tensor2D | undefined)[] {
   const L = net.layout.length;
   const deltas: (tf.Tensor2D | undefined)[] = new Array(L).fill(undefined);
   deltas[L - 1] = outputDelta(net, cache.pre[L - 1], cache.output, target);
   for (let l = L - 2; l >= lowest; l--) {
     const act = net.layout[l].activation as HiddenActivation;
     const back = tf.matMul(deltas[l + 1]!, net.kernels[l + 1], false, true) as tf.Tensor2D;
-    deltas[l] = act === 'linear' ? back : (tf.mul(back, derivative(act, cache.pre[l], cache.inputs[l + 1])) as tf.Tensor2D);
+    deltas[l] =
+      act === 'linear' ? back : (tf.mul(back, derivative(act, cache.pre[l], cache.inputs[l + 1])) as tf.Tensor2D);
   }
   return deltas;
 }

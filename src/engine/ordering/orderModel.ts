@@ -22,7 +22,11 @@ export interface OrderOptions {
 }
 
 /** Leaves `net` untouched (trains a clone). */
-export async function orderParameters(net: Network, split: DataSplit, opts: OrderOptions = {}): Promise<OrderingResult> {
+export async function orderParameters(
+  net: Network,
+  split: DataSplit,
+  opts: OrderOptions = {},
+): Promise<OrderingResult> {
   const estimator = opts.estimator ?? 'essay';
   const mode = opts.mode ?? 'diag';
   const steps = opts.steps ?? 200;
@@ -37,16 +41,48 @@ export async function orderParameters(net: Network, split: DataSplit, opts: Orde
     let blocks: OrderingResult['blocks'];
     let diagonalLayers: string[] | undefined;
     const r = await trainWithFreezing(copy, split, {
-      steps, batchSize, lr, seed, estimator, mode, blockLimit: opts.blockLimit, pruneMask: opts.pruneMask, timing: false, signal: opts.signal, onProgress: opts.onProgress,
-      onTrackerDone: (t) => { if (mode !== 'diag') { blocks = t.blocks(); diagonalLayers = t.diagonalLayers.slice(); } },
+      steps,
+      batchSize,
+      lr,
+      seed,
+      estimator,
+      mode,
+      blockLimit: opts.blockLimit,
+      pruneMask: opts.pruneMask,
+      timing: false,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      onTrackerDone: (t) => {
+        if (mode !== 'diag') {
+          blocks = t.blocks();
+          diagonalLayers = t.diagonalLayers.slice();
+        }
+      },
     });
     const o = r.ordering!;
     return {
-      estimator, mode, steps, variances: o.variances, order: o.order, ranks: o.ranks,
-      ...(blocks ? { blocks } : {}), ...(diagonalLayers?.length ? { diagonalLayers } : {}),
+      estimator,
+      mode,
+      steps,
+      variances: o.variances,
+      order: o.order,
+      ranks: o.ranks,
+      ...(blocks ? { blocks } : {}),
+      ...(diagonalLayers?.length ? { diagonalLayers } : {}),
       provenance: makeProvenance({
-        job: 'ordering', method: 'gradient-variance', variant: `${estimator}/${mode}`, seed, modelHash,
-        data: { name: split.dataset.name, split: 'train', rows: split.train.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
+        job: 'ordering',
+        method: 'gradient-variance',
+        variant: `${estimator}/${mode}`,
+        seed,
+        modelHash,
+        data: {
+          name: split.dataset.name,
+          split: 'train',
+          rows: split.train.rows,
+          splitSeed: split.seed,
+          testFraction: split.testFraction,
+          standardized: !!split.standardization,
+        },
         options: { steps, batchSize, lr, optimiser: 'adam' },
       }),
     };

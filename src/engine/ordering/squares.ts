@@ -23,14 +23,40 @@ export const SPARSE_MAX_DENSITY = 0.5;
 interface Exports {
   background(x: number, n: number, f: number, bg: number): number;
   compress(x: number, n: number, f: number, o: number, bg: number, ptr: number, rows: number, w: number): void;
-  squares(d: number, n: number, o: number, scale: number, d2: number, dsum: number, sumB: number, gb: number, outB: number): void;
-  accumulate_sparse(f: number, o: number, ptr: number, rows: number, w: number, bg: number, d2: number, dsum: number, sumK: number, g: number, outK: number): void;
+  squares(
+    d: number,
+    n: number,
+    o: number,
+    scale: number,
+    d2: number,
+    dsum: number,
+    sumB: number,
+    gb: number,
+    outB: number,
+  ): void;
+  accumulate_sparse(
+    f: number,
+    o: number,
+    ptr: number,
+    rows: number,
+    w: number,
+    bg: number,
+    d2: number,
+    dsum: number,
+    sumK: number,
+    g: number,
+    outK: number,
+  ): void;
   accumulate_dense(len: number, e: number, sumK: number, g: number, outK: number): void;
   square_transpose(a: number, n: number, f: number, at2: number): void;
 }
 
 // The pieces of tfjs-backend-wasm's BackendWasm its own kernels use.
-interface TensorInfo { dataId: object; shape: number[]; dtype: string }
+interface TensorInfo {
+  dataId: object;
+  shape: number[];
+  dtype: string;
+}
 interface WasmBackend {
   wasm: { asm: { memory: object }; _malloc(bytes: number): number; _free(ptr: number): void };
   dataIdMap: { get(id: object): { memoryOffset: number } };
@@ -38,7 +64,11 @@ interface WasmBackend {
   disposeData(id: object): boolean;
 }
 
-interface Kernels { ex: Exports; backend: WasmBackend; matMul: (args: unknown) => TensorInfo }
+interface Kernels {
+  ex: Exports;
+  backend: WasmBackend;
+  matMul: (args: unknown) => TensorInfo;
+}
 let kernels: Kernels | null | undefined; // undefined: not tried; null: unavailable
 
 /** The module instantiated on the wasm backend's memory; undefined elsewhere (callers use tfjs ops). */
@@ -48,7 +78,10 @@ function load(): Kernels | undefined {
     kernels = null;
     const backend = tf.backend() as unknown as WasmBackend;
     const matMul = tf.getKernel('BatchMatMul', 'wasm');
-    const ex = backend.wasm?.asm?.memory && matMul ? instantiateEmbedded<Exports>(SQUARES_WASM_BASE64, { env: { memory: backend.wasm.asm.memory } }) : null;
+    const ex =
+      backend.wasm?.asm?.memory && matMul
+        ? instantiateEmbedded<Exports>(SQUARES_WASM_BASE64, { env: { memory: backend.wasm.asm.memory } })
+        : null;
     if (ex) kernels = { ex, backend, matMul: matMul!.kernelFunc as never };
   }
   return kernels ?? undefined;
@@ -61,7 +94,15 @@ function load(): Kernels | undefined {
  * MNIST layer. a [N, in], d [N, out] (per-sample deltas, not divided by N). Returns false (and does
  * nothing) off the wasm backend.
  */
-export function accumulateSquares(sumK: tf.Variable, sumB: tf.Variable, a: tf.Tensor2D, d: tf.Tensor2D, gK: tf.Tensor2D, gB: tf.Tensor1D, maxDensity = SPARSE_MAX_DENSITY): boolean {
+export function accumulateSquares(
+  sumK: tf.Variable,
+  sumB: tf.Variable,
+  a: tf.Tensor2D,
+  d: tf.Tensor2D,
+  gK: tf.Tensor2D,
+  gB: tf.Tensor1D,
+  maxDensity = SPARSE_MAX_DENSITY,
+): boolean {
   const k = load();
   if (!k) return false;
   const { ex, backend } = k;
@@ -71,7 +112,9 @@ export function accumulateSquares(sumK: tf.Variable, sumB: tf.Variable, a: tf.Te
   const d2 = backend.makeOutput([1, n, o], 'float32');
   // Scratch: bg [f], ptr [f + 1], dsum [o]; rows and w [nnz + 1] only on the sparse route.
   const small = backend.wasm._malloc(4 * (2 * f + 1 + o));
-  const bg = small, ptr = small + 4 * f, dsum = small + 4 * (2 * f + 1);
+  const bg = small,
+    ptr = small + 4 * f,
+    dsum = small + 4 * (2 * f + 1);
   try {
     ex.squares(at(d), n, o, 1 / n, at(d2), dsum, at(sumB), at(gB), at(sumB));
     const nnz = ex.background(at(a), n, f, bg);

@@ -49,7 +49,10 @@ export class GradientVarianceTracker {
   private fullC: tf.Variable | undefined;
   readonly diagonalLayers: string[] = [];
 
-  constructor(private readonly net: Network, opts: TrackerOptions = {}) {
+  constructor(
+    private readonly net: Network,
+    opts: TrackerOptions = {},
+  ) {
     this.estimator = opts.estimator ?? 'essay';
     this.mode = opts.mode ?? 'diag';
     const blockLimit = opts.blockLimit ?? DEFAULT_BLOCK_LIMIT;
@@ -57,9 +60,11 @@ export class GradientVarianceTracker {
       const bytes = net.nParams * net.nParams * 4;
       const limit = opts.fullLimitBytes ?? DEFAULT_FULL_LIMIT;
       if (bytes > limit) {
-        throw new PruneScopeError('too-large',
+        throw new PruneScopeError(
+          'too-large',
           `full covariance of ${net.nParams} parameters would need ${formatBytes(bytes)} (n^2 float32), over the ${formatBytes(limit)} limit; use --mode block or --mode diag`,
-          { field: 'mode', expected: `full only for models up to ${Math.floor(Math.sqrt(limit / 4))} parameters` });
+          { field: 'mode', expected: `full only for models up to ${Math.floor(Math.sqrt(limit / 4))} parameters` },
+        );
       }
       this.fullC = zeroVariable([net.nParams, net.nParams]);
       return;
@@ -96,7 +101,9 @@ export class GradientVarianceTracker {
       const rowParts: tf.Tensor2D[] = [];
       const meanParts: tf.Tensor1D[] = [];
       this.net.layout.forEach((l, i) => {
-        const gS: LayerGrad = grads ? { kernel: grads.kernels[i], bias: grads.biases[i] } : meanGrad(inputs[i], deltas[i]);
+        const gS: LayerGrad = grads
+          ? { kernel: grads.kernels[i], bias: grads.biases[i] }
+          : meanGrad(inputs[i], deltas[i]);
         const dk = this.diagK[i];
         if (dk) {
           diagStep(this.estimator, dk, this.diagB[i]!, inputs[i], deltas[i], gS, grads?.inputsT?.[i]);
@@ -110,13 +117,21 @@ export class GradientVarianceTracker {
           else updateOuter(this.blockC[i]!, dFlat, t);
         } else {
           const rows = perSampleRows(inputs[i], deltas[i]);
-          if (this.fullC) { rowParts.push(rows); meanParts.push(gFlat); }
-          else updateRowCovariance(this.blockC[i]!, rows, gFlat, t);
+          if (this.fullC) {
+            rowParts.push(rows);
+            meanParts.push(gFlat);
+          } else updateRowCovariance(this.blockC[i]!, rows, gFlat, t);
         }
       });
       if (this.fullC) {
         if (this.estimator === 'essay') updateOuter(this.fullC, tf.concat(flatParts) as tf.Tensor1D, t);
-        else updateRowCovariance(this.fullC, tf.concat(rowParts, 1) as tf.Tensor2D, tf.concat(meanParts) as tf.Tensor1D, t);
+        else
+          updateRowCovariance(
+            this.fullC,
+            tf.concat(rowParts, 1) as tf.Tensor2D,
+            tf.concat(meanParts) as tf.Tensor1D,
+            t,
+          );
       }
     });
   }
@@ -158,11 +173,21 @@ export class GradientVarianceTracker {
 
   /** The covariance blocks held (block: one per small layer; full: the whole matrix as one block). */
   blocks(): CovarianceBlock[] {
-    if (this.fullC) return [{ layer: -1, name: 'all', offset: 0, size: this.net.nParams, matrix: this.fullC.dataSync() as Float32Array }];
+    if (this.fullC)
+      return [
+        { layer: -1, name: 'all', offset: 0, size: this.net.nParams, matrix: this.fullC.dataSync() as Float32Array },
+      ];
     const out: CovarianceBlock[] = [];
     this.net.layout.forEach((l, i) => {
       const b = this.blockC[i];
-      if (b) out.push({ layer: i, name: l.name, offset: l.kernelOffset, size: l.kernelSize + l.biasSize, matrix: b.dataSync() as Float32Array });
+      if (b)
+        out.push({
+          layer: i,
+          name: l.name,
+          offset: l.kernelOffset,
+          size: l.kernelSize + l.biasSize,
+          matrix: b.dataSync() as Float32Array,
+        });
     });
     return out;
   }
@@ -175,7 +200,9 @@ export class GradientVarianceTracker {
   }
 
   dispose(): void {
-    tf.dispose([...this.diagK, ...this.diagB, ...this.blockC, this.fullC].filter((v): v is tf.Variable => v !== undefined));
+    tf.dispose(
+      [...this.diagK, ...this.diagB, ...this.blockC, this.fullC].filter((v): v is tf.Variable => v !== undefined),
+    );
   }
 }
 
@@ -186,7 +213,15 @@ export class GradientVarianceTracker {
  * (a^2)^T taken as square(a^T) when the loop passes a^T (bit-identical: squaring commutes with it).
  * Nothing is clamped per step: the clamp of the per-sample float32 cancellation happens on read.
  */
-function diagStep(estimator: VarianceEstimator, sumK: tf.Variable, sumB: tf.Variable, a: tf.Tensor2D, delta: tf.Tensor2D, gS: LayerGrad, aT?: tf.Tensor2D): void {
+function diagStep(
+  estimator: VarianceEstimator,
+  sumK: tf.Variable,
+  sumB: tf.Variable,
+  a: tf.Tensor2D,
+  delta: tf.Tensor2D,
+  gS: LayerGrad,
+  aT?: tf.Tensor2D,
+): void {
   // On wasm the per-sample step is one fused kernel (squares.ts), sparse-aware on sparse inputs.
   if (estimator === 'per-sample' && accumulateSquares(sumK, sumB, a, delta, gS.kernel, gS.bias)) return;
   tf.tidy(() => {

@@ -24,20 +24,34 @@ export interface BestShare {
   rule: string;
 }
 
-export function studentAtBestShare(teacher: Network, split: DataSplit, curves: CurvesResult, rankings: Record<string, RelevanceResult>, opts: { maxDrop?: number; includeBias?: boolean } = {}): BestShare {
+export function studentAtBestShare(
+  teacher: Network,
+  split: DataSplit,
+  curves: CurvesResult,
+  rankings: Record<string, RelevanceResult>,
+  opts: { maxDrop?: number; includeBias?: boolean } = {},
+): BestShare {
   const maxDrop = opts.maxDrop ?? 0.01;
   if (!(maxDrop >= 0)) throw badInput(`maxDrop ${maxDrop}`, { field: 'maxDrop', expected: 'a non-negative number' });
   const cls = curves.metric === 'accuracy';
   const base = curves.baseline;
   const ok = (m: number) => (cls ? m >= base - maxDrop - 1e-12 : m <= base * (1 + maxDrop) + 1e-12);
-  const rule = cls ? `test accuracy >= teacher's ${base.toFixed(4)} - ${maxDrop}` : `test MSE <= teacher's ${base.toPrecision(4)} * (1 + ${maxDrop})`;
+  const rule = cls
+    ? `test accuracy >= teacher's ${base.toFixed(4)} - ${maxDrop}`
+    : `test MSE <= teacher's ${base.toPrecision(4)} * (1 + ${maxDrop})`;
   const methods = Object.keys(rankings).filter((m) => curves.curves[m]);
-  if (methods.length === 0) throw badInput('no method has both a curve and a ranking', { field: 'rankings', expected: `rankings for some of ${Object.keys(curves.curves).join(', ')}` });
+  if (methods.length === 0)
+    throw badInput('no method has both a curve and a ranking', {
+      field: 'rankings',
+      expected: `rankings for some of ${Object.keys(curves.curves).join(', ')}`,
+    });
   // Candidates (method, share index), largest share first; at equal share, the better curve value first.
-  const cand = methods.flatMap((m) => curves.shares.map((s, i) => ({ m, i, s, v: curves.curves[m].mean[i] })))
+  const cand = methods
+    .flatMap((m) => curves.shares.map((s, i) => ({ m, i, s, v: curves.curves[m].mean[i] })))
     .filter((c) => ok(c.v))
     .sort((a, b) => b.s - a.s || (cls ? b.v - a.v : a.v - b.v) || a.m.localeCompare(b.m));
-  const includeBias = opts.includeBias ?? !!(curves.provenance.options as { includeBias?: boolean } | undefined)?.includeBias;
+  const includeBias =
+    opts.includeBias ?? !!(curves.provenance.options as { includeBias?: boolean } | undefined)?.includeBias;
   const cands = candidateMask(teacher.layout, { includeBias });
   const task = split.dataset.task;
   const work = teacher.clone();

@@ -62,7 +62,15 @@ function testMetric(net: Network, split: DataSplit): number {
   return task === 'classification' ? m.accuracy! : m.mse!;
 }
 
-async function curveFor(net: Network, split: DataSplit, ranker: Ranker, seed: number, shares: number[], opts: CurveOptions, tick: () => void): Promise<number[]> {
+async function curveFor(
+  net: Network,
+  split: DataSplit,
+  ranker: Ranker,
+  seed: number,
+  shares: number[],
+  opts: CurveOptions,
+  tick: () => void,
+): Promise<number[]> {
   const work = net.clone();
   try {
     const base = net.toFlat();
@@ -81,7 +89,10 @@ async function curveFor(net: Network, split: DataSplit, ranker: Ranker, seed: nu
       const target = Math.round(shares[i] * nCand);
       // Extend the mask along the current ranking, skipping what is already pruned.
       for (let r = 0; r < ranked.length && nPruned < target; r++) {
-        if (!pruned[ranked[r]]) { pruned[ranked[r]] = 1; nPruned++; }
+        if (!pruned[ranked[r]]) {
+          pruned[ranked[r]] = 1;
+          nPruned++;
+        }
       }
       work.setFlat(applyMask(current, pruned));
       if (opts.finetune && nPruned > 0) {
@@ -97,7 +108,12 @@ async function curveFor(net: Network, split: DataSplit, ranker: Ranker, seed: nu
   }
 }
 
-export async function qualityCurves(net: Network, split: DataSplit, rankers: Ranker[], opts: CurveOptions = {}): Promise<CurvesResult> {
+export async function qualityCurves(
+  net: Network,
+  split: DataSplit,
+  rankers: Ranker[],
+  opts: CurveOptions = {},
+): Promise<CurvesResult> {
   const shares = opts.shares ?? shareGrid(opts.step ?? 0.02);
   const seeds = opts.seeds?.length ? opts.seeds : [0];
   const total = rankers.reduce((s, r) => s + (r.stochastic ? seeds.length : 1), 0) * shares.length;
@@ -106,7 +122,9 @@ export async function qualityCurves(net: Network, split: DataSplit, rankers: Ran
   for (const ranker of rankers) {
     const runs: number[][] = [];
     for (const seed of ranker.stochastic ? seeds : [seeds[0]]) {
-      runs.push(await curveFor(net, split, ranker, seed, shares, opts, () => opts.onProgress?.(++done, total, ranker.name)));
+      runs.push(
+        await curveFor(net, split, ranker, seed, shares, opts, () => opts.onProgress?.(++done, total, ranker.name)),
+      );
     }
     curves[ranker.name] = summarise(runs);
   }
@@ -120,8 +138,20 @@ export async function qualityCurves(net: Network, split: DataSplit, rankers: Ran
       method: rankers.map((r) => r.name).join(','),
       seed: seeds[0],
       modelHash: hashModel(net.spec, net.toFlat()),
-      data: { name: split.dataset.name, split: 'test', rows: split.test.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
-      options: { seeds, includeBias: !!opts.includeBias, recomputeEvery: opts.recomputeEvery ?? 0, finetune: !!opts.finetune },
+      data: {
+        name: split.dataset.name,
+        split: 'test',
+        rows: split.test.rows,
+        splitSeed: split.seed,
+        testFraction: split.testFraction,
+        standardized: !!split.standardization,
+      },
+      options: {
+        seeds,
+        includeBias: !!opts.includeBias,
+        recomputeEvery: opts.recomputeEvery ?? 0,
+        finetune: !!opts.finetune,
+      },
     }),
   };
 }

@@ -24,14 +24,23 @@ export function candidateOrder(order: ArrayLike<number>, candidates: Uint8Array)
   const out: number[] = [];
   for (let i = 0; i < order.length; i++) if (candidates[order[i]]) out.push(order[i]);
   if (out.length !== countOnes(candidates)) {
-    throw badInput(`the relevance order covers ${out.length} of ${countOnes(candidates)} prunable parameters`, { field: 'order', expected: 'an order over every parameter' });
+    throw badInput(`the relevance order covers ${out.length} of ${countOnes(candidates)} prunable parameters`, {
+      field: 'order',
+      expected: 'an order over every parameter',
+    });
   }
   return Int32Array.from(out);
 }
 
 /** Mask (1 = pruned) for share p of the candidates, taken from the head of `order`. */
-export function pruneMaskAt(order: ArrayLike<number>, candidates: Uint8Array, share: number, alreadyPruned?: Uint8Array): Uint8Array {
-  if (!(share >= 0 && share <= 1)) throw badInput(`share ${share}`, { field: 'fraction', expected: 'a number in [0, 1]' });
+export function pruneMaskAt(
+  order: ArrayLike<number>,
+  candidates: Uint8Array,
+  share: number,
+  alreadyPruned?: Uint8Array,
+): Uint8Array {
+  if (!(share >= 0 && share <= 1))
+    throw badInput(`share ${share}`, { field: 'fraction', expected: 'a number in [0, 1]' });
   const ranked = candidateOrder(order, candidates);
   const k = Math.round(share * ranked.length);
   const mask = alreadyPruned ? Uint8Array.from(alreadyPruned) : new Uint8Array(candidates.length);
@@ -69,7 +78,8 @@ export function maskToIndices(mask: Uint8Array): number[] {
 export function indicesToMask(indices: number[], n: number, where = 'mask'): Uint8Array {
   const m = new Uint8Array(n);
   for (const i of indices) {
-    if (!Number.isInteger(i) || i < 0 || i >= n) throw badInput(`index ${i}`, { field: where, expected: `integers in [0, ${n})` });
+    if (!Number.isInteger(i) || i < 0 || i >= n)
+      throw badInput(`index ${i}`, { field: where, expected: `integers in [0, ${n})` });
     m[i] = 1;
   }
   return m;

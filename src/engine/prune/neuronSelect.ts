@@ -29,18 +29,31 @@ export function neuronScores(net: Network, scores: ArrayLike<number>): number[][
 }
 
 /** Target widths per hidden layer, or a share of each hidden layer's neurons to remove. */
-export function selectNeurons(net: Network, scores: ArrayLike<number>, target: { widths: number[] } | { share: number }): NeuronSelection {
+export function selectNeurons(
+  net: Network,
+  scores: ArrayLike<number>,
+  target: { widths: number[] } | { share: number },
+): NeuronSelection {
   const L = net.layout;
   const hidden = L.length - 1;
   let widths: number[];
   if ('widths' in target) {
-    if (target.widths.length !== hidden) throw badInput(`got ${target.widths.length} widths for ${hidden} hidden layers`, { field: 'widths', expected: `${hidden} comma-separated widths` });
+    if (target.widths.length !== hidden)
+      throw badInput(`got ${target.widths.length} widths for ${hidden} hidden layers`, {
+        field: 'widths',
+        expected: `${hidden} comma-separated widths`,
+      });
     target.widths.forEach((w, h) => {
-      if (!Number.isInteger(w) || w < 1 || w > L[h].outSize) throw badInput(`width ${w} for layer ${L[h].name}`, { field: 'widths', expected: `an integer in [1, ${L[h].outSize}]` });
+      if (!Number.isInteger(w) || w < 1 || w > L[h].outSize)
+        throw badInput(`width ${w} for layer ${L[h].name}`, {
+          field: 'widths',
+          expected: `an integer in [1, ${L[h].outSize}]`,
+        });
     });
     widths = target.widths;
   } else {
-    if (!(target.share >= 0 && target.share < 1)) throw badInput(`share ${target.share}`, { field: 'fraction', expected: 'a number in [0, 1)' });
+    if (!(target.share >= 0 && target.share < 1))
+      throw badInput(`share ${target.share}`, { field: 'fraction', expected: 'a number in [0, 1)' });
     widths = L.slice(0, -1).map((l) => Math.max(1, l.outSize - Math.round(target.share * l.outSize)));
   }
   const ns = neuronScores(net, scores);

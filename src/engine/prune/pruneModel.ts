@@ -24,18 +24,31 @@ export interface PruneOutcome {
 }
 
 /** Mask of `fraction` of the active candidates from the head of `order`, on top of `already`. */
-export function extendMask(order: ArrayLike<number>, candidates: Uint8Array, fraction: number, already: Uint8Array): Uint8Array {
+export function extendMask(
+  order: ArrayLike<number>,
+  candidates: Uint8Array,
+  fraction: number,
+  already: Uint8Array,
+): Uint8Array {
   const k = Math.round(fraction * countOnes(candidates));
   const mask = Uint8Array.from(already);
   let taken = 0;
   for (let r = 0; r < order.length && taken < k; r++) {
     const j = order[r];
-    if (candidates[j] && !mask[j]) { mask[j] = 1; taken++; }
+    if (candidates[j] && !mask[j]) {
+      mask[j] = 1;
+      taken++;
+    }
   }
   return mask;
 }
 
-export async function pruneNetwork(net: Network, split: DataSplit, metadata: PruneScopeMetadata | undefined, req: PruneRequest): Promise<PruneOutcome> {
+export async function pruneNetwork(
+  net: Network,
+  split: DataSplit,
+  metadata: PruneScopeMetadata | undefined,
+  req: PruneRequest,
+): Promise<PruneOutcome> {
   const flat = net.toFlat();
   const already = zeroMask(flat);
   const candidates = candidateMask(net.layout, { includeBias: req.includeBias, alreadyPruned: already });

@@ -32,18 +32,31 @@ export interface ShrinkResult {
 /** Scalar activation, for folding act(bias) of a constant neuron (f64, exact enough for float32). */
 function act1(a: HiddenActivation, z: number): number {
   switch (a) {
-    case 'linear': return z;
-    case 'tanh': return Math.tanh(z);
-    case 'relu': return Math.max(0, z);
-    case 'sigmoid': return 1 / (1 + Math.exp(-z));
-    case 'elu': return z > 0 ? z : Math.expm1(z);
-    case 'selu': return 1.0507009873554805 * (z > 0 ? z : 1.6732632423543772 * Math.expm1(z));
-    case 'softplus': return Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0);
-    case 'softsign': return z / (1 + Math.abs(z));
+    case 'linear':
+      return z;
+    case 'tanh':
+      return Math.tanh(z);
+    case 'relu':
+      return Math.max(0, z);
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-z));
+    case 'elu':
+      return z > 0 ? z : Math.expm1(z);
+    case 'selu':
+      return 1.0507009873554805 * (z > 0 ? z : 1.6732632423543772 * Math.expm1(z));
+    case 'softplus':
+      return Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0);
+    case 'softsign':
+      return z / (1 + Math.abs(z));
   }
 }
 
-interface DenseArrays { W: Float64Array; b: Float64Array; inSize: number; outSize: number }
+interface DenseArrays {
+  W: Float64Array;
+  b: Float64Array;
+  inSize: number;
+  outSize: number;
+}
 
 export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkResult {
   const flat = net.toFlat();
@@ -57,11 +70,14 @@ export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkR
     for (let i = 0; i < l.biasSize; i++) b[i] = pruned[l.biasOffset + i] ? 0 : flat[l.biasOffset + i];
     return { W, b, inSize: l.inSize, outSize: l.outSize };
   });
-  const alive: boolean[][] = [Array(net.spec.inputSize).fill(true), ...net.layout.map((l) => Array(l.outSize).fill(true))];
+  const alive: boolean[][] = [
+    Array(net.spec.inputSize).fill(true),
+    ...net.layout.map((l) => Array(l.outSize).fill(true)),
+  ];
   const nonzero = (l: number, i: number, j: number) => layers[l].W[i * layers[l].outSize + j] !== 0;
   let removedDead = 0;
   let removedConstant = 0;
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     // Hidden units: alive[h] for h = 1..L-1 are the outputs of layer h-1, inputs of layer h.
     for (let h = 1; h < L; h++) {
@@ -72,7 +88,9 @@ export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkR
         let hasOut = false;
         for (let j = 0; j < above.outSize && !hasOut; j++) hasOut = alive[h + 1][j] && nonzero(h, u, j);
         if (!hasOut) {
-          alive[h][u] = false; removedDead++; changed = true;
+          alive[h][u] = false;
+          removedDead++;
+          changed = true;
           continue;
         }
         let hasIn = false;
@@ -83,7 +101,9 @@ export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkR
             above.b[j] += c * above.W[u * above.outSize + j];
             above.W[u * above.outSize + j] = 0;
           }
-          alive[h][u] = false; removedConstant++; changed = true;
+          alive[h][u] = false;
+          removedConstant++;
+          changed = true;
         }
       }
     }
@@ -101,7 +121,10 @@ export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkR
     const k = a.flatMap((v, i) => (v ? [i] : []));
     return k.length ? k : [0];
   });
-  const spec: NetworkSpec = { inputSize: kept[0].length, layers: net.spec.layers.map((l, i) => ({ ...l, units: kept[i + 1].length })) };
+  const spec: NetworkSpec = {
+    inputSize: kept[0].length,
+    layers: net.spec.layers.map((l, i) => ({ ...l, units: kept[i + 1].length })),
+  };
   const out: number[] = [];
   layers.forEach((d, l) => {
     const rows = kept[l];

@@ -45,7 +45,11 @@ export interface ExportStudentOptions {
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
-export interface MetricSet { loss: number; accuracy?: number; mse?: number }
+export interface MetricSet {
+  loss: number;
+  accuracy?: number;
+  mse?: number;
+}
 
 export interface StudentReport {
   out: string;
@@ -60,8 +64,10 @@ export interface StudentReport {
   prunedParams: number;
   bytes: {
     /** Teacher's model.json + its weight shards, as on disk. */
-    teacherTotal: number; teacherWeights: number;
-    studentTotal: number; studentWeights: number;
+    teacherTotal: number;
+    teacherWeights: number;
+    studentTotal: number;
+    studentWeights: number;
   };
   /** Median ms of one prediction on the same batch, repeated; teacher and student interleaved. */
   latency: { batchRows: number; runs: number; teacherMs: number; studentMs: number; speedup: number };
@@ -76,16 +82,27 @@ export interface StudentReport {
 
 function checkOptions(o: ExportStudentOptions): void {
   if ((o.fraction === undefined) === (o.widths === undefined)) {
-    throw badInput('give exactly one of fraction and widths', { field: 'fraction', expected: 'a pruning share in [0, 1] or target widths, not both' });
+    throw badInput('give exactly one of fraction and widths', {
+      field: 'fraction',
+      expected: 'a pruning share in [0, 1] or target widths, not both',
+    });
   }
-  if (o.fraction !== undefined && !(o.fraction >= 0 && o.fraction <= 1)) throw badInput(`fraction ${o.fraction}`, { field: 'fraction', expected: 'a number in [0, 1]' });
+  if (o.fraction !== undefined && !(o.fraction >= 0 && o.fraction <= 1))
+    throw badInput(`fraction ${o.fraction}`, { field: 'fraction', expected: 'a number in [0, 1]' });
   if (o.widths !== undefined && (!Array.isArray(o.widths) || o.widths.some((w) => !Number.isInteger(w) || w < 1))) {
-    throw badInput(`widths ${String(o.widths)}`, { field: 'widths', expected: 'positive integer widths, one per hidden layer' });
+    throw badInput(`widths ${String(o.widths)}`, {
+      field: 'widths',
+      expected: 'positive integer widths, one per hidden layer',
+    });
   }
   if (!o.out) throw badInput('no output folder', { field: 'out', expected: 'a new folder' });
   const out = path.resolve(o.out);
   if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
-    throw new PruneScopeError('bad-input', 'output folder exists and is not empty', { file: out, field: 'out', expected: 'a new or empty folder (the teacher is never overwritten)' });
+    throw new PruneScopeError('bad-input', 'output folder exists and is not empty', {
+      file: out,
+      field: 'out',
+      expected: 'a new or empty folder (the teacher is never overwritten)',
+    });
   }
 }
 
@@ -93,7 +110,10 @@ async function rank(net: Network, split: DataSplit, o: ExportStudentOptions): Pr
   const m = o.method;
   if (typeof m !== 'string') {
     if (!(m.scores instanceof Float64Array) || m.scores.length !== net.nParams || m.order.length !== net.nParams) {
-      throw badInput(`ranking covers ${m.scores?.length} parameters`, { field: 'method', expected: `a RelevanceResult over the teacher's ${net.nParams} parameters` });
+      throw badInput(`ranking covers ${m.scores?.length} parameters`, {
+        field: 'method',
+        expected: `a RelevanceResult over the teacher's ${net.nParams} parameters`,
+      });
     }
     return m;
   }
@@ -104,7 +124,8 @@ async function rank(net: Network, split: DataSplit, o: ExportStudentOptions): Pr
 export function modelFileBytes(modelJson: string): { total: number; weights: number } {
   const json = JSON.parse(fs.readFileSync(modelJson, 'utf8')) as { weightsManifest?: { paths: string[] }[] };
   let weights = 0;
-  for (const g of json.weightsManifest ?? []) for (const p of g.paths) weights += fs.statSync(path.join(path.dirname(modelJson), p)).size;
+  for (const g of json.weightsManifest ?? [])
+    for (const p of g.paths) weights += fs.statSync(path.join(path.dirname(modelJson), p)).size;
   return { total: fs.statSync(modelJson).size + weights, weights };
 }
 
@@ -114,7 +135,13 @@ function median(v: number[]): number {
 }
 
 /** Median milliseconds of predict + download for two networks on the same batch, interleaved so load noise hits both. */
-export function measureLatency(teacher: Network, student: Network, x: tf.Tensor2D, keptInputs: number[] | undefined, runs: number): { teacherMs: number; studentMs: number } {
+export function measureLatency(
+  teacher: Network,
+  student: Network,
+  x: tf.Tensor2D,
+  keptInputs: number[] | undefined,
+  runs: number,
+): { teacherMs: number; studentMs: number } {
   const xs = keptInputs ? (tf.gather(x, keptInputs, 1) as tf.Tensor2D) : x;
   const time = (net: Network, input: tf.Tensor2D) => {
     const t0 = performance.now();
@@ -125,10 +152,20 @@ export function measureLatency(teacher: Network, student: Network, x: tf.Tensor2
     return ms;
   };
   try {
-    for (let i = 0; i < 3; i++) { time(teacher, x); time(student, xs); } // warm-up: kernel setup, caches
-    const t: number[] = [], s: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      time(teacher, x);
+      time(student, xs);
+    } // warm-up: kernel setup, caches
+    const t: number[] = [],
+      s: number[] = [];
     for (let i = 0; i < runs; i++) {
-      if (i % 2) { t.push(time(teacher, x)); s.push(time(student, xs)); } else { s.push(time(student, xs)); t.push(time(teacher, x)); }
+      if (i % 2) {
+        t.push(time(teacher, x));
+        s.push(time(student, xs));
+      } else {
+        s.push(time(student, xs));
+        t.push(time(teacher, x));
+      }
     }
     return { teacherMs: median(t), studentMs: median(s) };
   } finally {
@@ -137,7 +174,11 @@ export function measureLatency(teacher: Network, student: Network, x: tf.Tensor2
 }
 
 function metricSet(m: { loss: number; accuracy?: number; mse?: number }): MetricSet {
-  return { loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}), ...(m.mse !== undefined ? { mse: m.mse } : {}) };
+  return {
+    loss: m.loss,
+    ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
+    ...(m.mse !== undefined ? { mse: m.mse } : {}),
+  };
 }
 
 /** The Sequential config Keras' model_from_json accepts (InputLayer + Dense layers). */
@@ -147,14 +188,32 @@ export function kerasConfig(spec: NetworkSpec, name = 'student'): Record<string,
     config: {
       name,
       layers: [
-        { class_name: 'InputLayer', config: { batch_input_shape: [null, spec.inputSize], dtype: 'float32', sparse: false, ragged: false, name: 'input' } },
+        {
+          class_name: 'InputLayer',
+          config: {
+            batch_input_shape: [null, spec.inputSize],
+            dtype: 'float32',
+            sparse: false,
+            ragged: false,
+            name: 'input',
+          },
+        },
         ...spec.layers.map((l) => ({
           class_name: 'Dense',
           config: {
-            name: l.name, trainable: true, dtype: 'float32', units: l.units, activation: l.activation, use_bias: true,
+            name: l.name,
+            trainable: true,
+            dtype: 'float32',
+            units: l.units,
+            activation: l.activation,
+            use_bias: true,
             kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
             bias_initializer: { class_name: 'Zeros', config: {} },
-            kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+            kernel_regularizer: null,
+            bias_regularizer: null,
+            activity_regularizer: null,
+            kernel_constraint: null,
+            bias_constraint: null,
           },
         })),
       ],
@@ -165,7 +224,12 @@ export function kerasConfig(spec: NetworkSpec, name = 'student'): Record<string,
 }
 
 /** The student's mask and shrink from a teacher and a ranking (shared by the CLI, the demo and tests). */
-export function studentMask(teacher: Network, ranking: RelevanceResult, target: { fraction: number } | { widths: number[] }, alreadyPruned?: Uint8Array): Uint8Array {
+export function studentMask(
+  teacher: Network,
+  ranking: RelevanceResult,
+  target: { fraction: number } | { widths: number[] },
+  alreadyPruned?: Uint8Array,
+): Uint8Array {
   if ('fraction' in target) {
     const cand = candidateMask(teacher.layout, { alreadyPruned });
     return pruneMaskAt(ranking.order, cand, target.fraction, alreadyPruned);
@@ -175,24 +239,40 @@ export function studentMask(teacher: Network, ranking: RelevanceResult, target: 
   return sel.mask;
 }
 
-export async function exportStudent(model: string | LoadedModel, split: DataSplit, opts: ExportStudentOptions): Promise<StudentReport> {
+export async function exportStudent(
+  model: string | LoadedModel,
+  split: DataSplit,
+  opts: ExportStudentOptions,
+): Promise<StudentReport> {
   checkOptions(opts);
   const out = path.resolve(opts.out);
   const total = 6;
   let done = 0;
-  const step = (what: string) => { throwIfCancelled(opts.signal, 'export-student'); opts.onProgress?.(++done, total, what); };
+  const step = (what: string) => {
+    throwIfCancelled(opts.signal, 'export-student');
+    opts.onProgress?.(++done, total, what);
+  };
   const loaded = typeof model === 'string' ? await loadModel(model) : model;
   const teacher = loaded.network;
   const d = split.dataset;
   if (d.features !== teacher.spec.inputSize) {
-    throw badInput(`data has ${d.features} features, the model takes ${teacher.spec.inputSize}`, { file: d.name, field: 'features', expected: `${teacher.spec.inputSize} columns` });
+    throw badInput(`data has ${d.features} features, the model takes ${teacher.spec.inputSize}`, {
+      file: d.name,
+      field: 'features',
+      expected: `${teacher.spec.inputSize} columns`,
+    });
   }
   const classes = numClasses(d);
   const teacherBytes = modelFileBytes(loaded.path);
   step('load');
   const ranking = await rank(teacher, split, opts);
   step('relevance');
-  const mask = studentMask(teacher, ranking, opts.widths ? { widths: opts.widths } : { fraction: opts.fraction! }, loaded.pruneMask);
+  const mask = studentMask(
+    teacher,
+    ranking,
+    opts.widths ? { widths: opts.widths } : { fraction: opts.fraction! },
+    loaded.pruneMask,
+  );
   const masked = Network.fromFlat(structuredClone(teacher.spec), applyMask(teacher.toFlat(), mask));
   let shrink: ShrinkResult | undefined;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-student-'));
@@ -221,10 +301,26 @@ export async function exportStudent(model: string | LoadedModel, split: DataSpli
     const st = loaded.metadata?.preprocessing?.standardization ?? split.standardization;
     const target = opts.widths ? { widths: opts.widths } : { fraction: opts.fraction };
     const provenance = makeProvenance({
-      job: 'export-student', method: ranking.method, variant: ranking.variant, seed: opts.seed,
+      job: 'export-student',
+      method: ranking.method,
+      variant: ranking.variant,
+      seed: opts.seed,
       modelHash: hashModel(teacher.spec, teacher.toFlat()),
-      data: { name: d.name, split: 'test', rows: split.test.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
-      options: { ...target, dropUnusedInputs: !!opts.dropUnusedInputs, teacher: loaded.path, studentHash: hashModel(student.spec, student.toFlat()), rankingProvenance: ranking.provenance },
+      data: {
+        name: d.name,
+        split: 'test',
+        rows: split.test.rows,
+        splitSeed: split.seed,
+        testFraction: split.testFraction,
+        standardized: !!split.standardization,
+      },
+      options: {
+        ...target,
+        dropUnusedInputs: !!opts.dropUnusedInputs,
+        teacher: loaded.path,
+        studentHash: hashModel(student.spec, student.toFlat()),
+        rankingProvenance: ranking.provenance,
+      },
     });
     // Only what still describes the student is inherited (not the teacher's mask or training record).
     const tm = loaded.metadata ?? {};
@@ -232,10 +328,28 @@ export async function exportStudent(model: string | LoadedModel, split: DataSpli
       task: d.task,
       targetName: tm.targetName ?? d.targetName,
       featureNames: keptFeatures,
-      ...(loaded.metadata?.labelNames ?? d.labelNames ? { labelNames: loaded.metadata?.labelNames ?? d.labelNames } : {}),
-      ...(st ? { preprocessing: { ...(loaded.metadata?.preprocessing ?? {}), standardization: { mean: shrink.keptInputs.map((i) => st.mean[i]), std: shrink.keptInputs.map((i) => st.std[i]) } } } : {}),
+      ...((loaded.metadata?.labelNames ?? d.labelNames)
+        ? { labelNames: loaded.metadata?.labelNames ?? d.labelNames }
+        : {}),
+      ...(st
+        ? {
+            preprocessing: {
+              ...(loaded.metadata?.preprocessing ?? {}),
+              standardization: {
+                mean: shrink.keptInputs.map((i) => st.mean[i]),
+                std: shrink.keptInputs.map((i) => st.std[i]),
+              },
+            },
+          }
+        : {}),
       provenance,
-      student: { keptFeatures, keptInputs: shrink.keptInputs, unusedInputs: shrink.unusedInputs.map((i) => names[i]), keptUnits: shrink.keptUnits, teacherProvenance: tm.provenance },
+      student: {
+        keptFeatures,
+        keptInputs: shrink.keptInputs,
+        unusedInputs: shrink.unusedInputs.map((i) => names[i]),
+        keptUnits: shrink.keptUnits,
+        teacherProvenance: tm.provenance,
+      },
     };
     // saveModel writes the LayersModel; the whole output folder then appears in one rename.
     const saved = await saveModel(path.join(tmp, 'model'), student, metadata);
@@ -243,17 +357,41 @@ export async function exportStudent(model: string | LoadedModel, split: DataSpli
     const shard = fs.readFileSync(path.join(tmp, 'model', SHARD_NAME));
     const report: StudentReport = {
       out,
-      files: { modelJson: path.join(out, 'model.json'), kerasConfig: path.join(out, 'keras-config.json'), studentJson: path.join(out, 'student.json') },
-      widthsBefore: shrink.widthsBefore, widthsAfter: shrink.widthsAfter,
-      inputsBefore: teacher.spec.inputSize, inputsAfter: student.spec.inputSize,
-      paramsBefore: shrink.paramsBefore, paramsAfter: shrink.paramsAfter,
+      files: {
+        modelJson: path.join(out, 'model.json'),
+        kerasConfig: path.join(out, 'keras-config.json'),
+        studentJson: path.join(out, 'student.json'),
+      },
+      widthsBefore: shrink.widthsBefore,
+      widthsAfter: shrink.widthsAfter,
+      inputsBefore: teacher.spec.inputSize,
+      inputsAfter: student.spec.inputSize,
+      paramsBefore: shrink.paramsBefore,
+      paramsAfter: shrink.paramsAfter,
       prunedParams: countOnes(mask),
-      bytes: { teacherTotal: teacherBytes.total, teacherWeights: teacherBytes.weights, studentTotal: modelText.byteLength + shard.byteLength, studentWeights: shard.byteLength },
-      latency: { batchRows, runs, teacherMs: lat.teacherMs, studentMs: lat.studentMs, speedup: lat.teacherMs / lat.studentMs },
-      metrics: { metric: d.task === 'classification' ? 'accuracy' : 'mse', teacher: metricSet(mt), maskedTeacher: metricSet(mm), student: metricSet(ms) },
+      bytes: {
+        teacherTotal: teacherBytes.total,
+        teacherWeights: teacherBytes.weights,
+        studentTotal: modelText.byteLength + shard.byteLength,
+        studentWeights: shard.byteLength,
+      },
+      latency: {
+        batchRows,
+        runs,
+        teacherMs: lat.teacherMs,
+        studentMs: lat.studentMs,
+        speedup: lat.teacherMs / lat.studentMs,
+      },
+      metrics: {
+        metric: d.task === 'classification' ? 'accuracy' : 'mse',
+        teacher: metricSet(mt),
+        maskedTeacher: metricSet(mm),
+        student: metricSet(ms),
+      },
       unusedInputs: shrink.unusedInputs.map((i) => names[i]),
       keptFeatures,
-      removedDead: shrink.removedDead, removedConstant: shrink.removedConstant,
+      removedDead: shrink.removedDead,
+      removedConstant: shrink.removedConstant,
       provenance,
     };
     throwIfCancelled(opts.signal, 'export-student');

@@ -3,7 +3,14 @@
 // The covariance *source* (Laplace, trajectory, gradient...) is chosen by the caller.
 import { badInput, PruneScopeError } from '../errors';
 import { eighRows } from '../linalg/eigh';
-import { argmaxColumn, BELSLEY_DEFINITIONS, belsleyCore, BelsleyOrdering, BelsleyResult, exactRemovalOrder } from './belsleyCore';
+import {
+  argmaxColumn,
+  BELSLEY_DEFINITIONS,
+  belsleyCore,
+  BelsleyOrdering,
+  BelsleyResult,
+  exactRemovalOrder,
+} from './belsleyCore';
 
 export { BELSLEY_DEFINITIONS, proportionRows } from './belsleyCore';
 export type { BelsleyOrdering, BelsleyResult } from './belsleyCore';
@@ -32,9 +39,18 @@ export function belsley(s: Float64Array, n: number, opts: BelsleyOptions = {}): 
   const standardize = opts.standardize ?? true;
   const limit = opts.exactLimit ?? DEFAULT_EXACT_LIMIT;
   const ordering = opts.ordering ?? (n <= limit ? 'exact' : 'fast');
-  if (!Number.isInteger(n) || n < 1 || s.length !== n * n) throw badInput(`matrix has ${s.length} entries`, { file, field: 'matrix', expected: `a square n x n matrix with n >= 1 (n = ${n})` });
+  if (!Number.isInteger(n) || n < 1 || s.length !== n * n)
+    throw badInput(`matrix has ${s.length} entries`, {
+      file,
+      field: 'matrix',
+      expected: `a square n x n matrix with n >= 1 (n = ${n})`,
+    });
   if (ordering === 'exact' && n > limit) {
-    throw new PruneScopeError('too-large', `exact Belsley ordering recomputes the decomposition n times (O(n^4)); n = ${n} is above the limit ${limit}`, { file, field: 'ordering', expected: `--ordering fast, or at most ${limit} parameters` });
+    throw new PruneScopeError(
+      'too-large',
+      `exact Belsley ordering recomputes the decomposition n times (O(n^4)); n = ${n} is above the limit ${limit}`,
+      { file, field: 'ordering', expected: `--ordering fast, or at most ${limit} parameters` },
+    );
   }
   const r = prepare(s, n, input, standardize, file);
   const core = decompose(r, n);
@@ -44,22 +60,47 @@ export function belsley(s: Float64Array, n: number, opts: BelsleyOptions = {}): 
 }
 
 /** Check symmetry and the diagonal, then standardise (or copy). Returns a fresh symmetric matrix. */
-function prepare(s: Float64Array, n: number, input: 'covariance' | 'correlation', standardize: boolean, file?: string): Float64Array {
+function prepare(
+  s: Float64Array,
+  n: number,
+  input: 'covariance' | 'correlation',
+  standardize: boolean,
+  file?: string,
+): Float64Array {
   let scale = 0;
   for (let i = 0; i < n * n; i++) {
     const v = s[i];
-    if (!Number.isFinite(v)) throw badInput(`entry (row ${Math.floor(i / n)}, column ${i % n}) is ${v}`, { file, field: 'matrix', expected: 'finite numbers' });
+    if (!Number.isFinite(v))
+      throw badInput(`entry (row ${Math.floor(i / n)}, column ${i % n}) is ${v}`, {
+        file,
+        field: 'matrix',
+        expected: 'finite numbers',
+      });
     scale = Math.max(scale, Math.abs(v));
   }
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       if (Math.abs(s[i * n + j] - s[j * n + i]) > 1e-10 * scale) {
-        throw badInput(`not symmetric at (row ${i}, column ${j}): ${s[i * n + j]} vs ${s[j * n + i]}`, { file, field: 'matrix', expected: 'a symmetric covariance or correlation matrix' });
+        throw badInput(`not symmetric at (row ${i}, column ${j}): ${s[i * n + j]} vs ${s[j * n + i]}`, {
+          file,
+          field: 'matrix',
+          expected: 'a symmetric covariance or correlation matrix',
+        });
       }
     }
     const dii = s[i * n + i];
-    if (standardize && !(dii > 0)) throw badInput(`diagonal entry (row ${i}, column ${i}) is ${dii}`, { file, field: 'matrix', expected: 'a positive variance on the diagonal' });
-    if (input === 'correlation' && Math.abs(dii - 1) > 1e-8) throw badInput(`diagonal entry (row ${i}, column ${i}) is ${dii}`, { file, field: 'matrix', expected: '1 on the diagonal of a correlation matrix' });
+    if (standardize && !(dii > 0))
+      throw badInput(`diagonal entry (row ${i}, column ${i}) is ${dii}`, {
+        file,
+        field: 'matrix',
+        expected: 'a positive variance on the diagonal',
+      });
+    if (input === 'correlation' && Math.abs(dii - 1) > 1e-8)
+      throw badInput(`diagonal entry (row ${i}, column ${i}) is ${dii}`, {
+        file,
+        field: 'matrix',
+        expected: '1 on the diagonal of a correlation matrix',
+      });
   }
   const r = new Float64Array(n * n);
   const inv = Float64Array.from({ length: n }, (_, i) => (standardize ? 1 / Math.sqrt(s[i * n + i]) : 1));
@@ -85,11 +126,17 @@ function decompose(r: Float64Array, n: number) {
 
 /** METHODS.md 2.6 step 6, exact: remove zeta, re-decompose the remaining submatrix, repeat. */
 function exactOrder(r: Float64Array, n: number, firstZeta: number, opts: BelsleyOptions): Int32Array {
-  return exactRemovalOrder(n, firstZeta, (remaining) => {
-    const m = remaining.length;
-    const sub = new Float64Array(m * m);
-    for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) sub[a * m + b] = r[remaining[a] * n + remaining[b]];
-    const core = decompose(sub, m);
-    return argmaxColumn(core.proportions, m, m, core.xi, new Uint8Array(m));
-  }, opts.signal, opts.onProgress);
+  return exactRemovalOrder(
+    n,
+    firstZeta,
+    (remaining) => {
+      const m = remaining.length;
+      const sub = new Float64Array(m * m);
+      for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) sub[a * m + b] = r[remaining[a] * n + remaining[b]];
+      const core = decompose(sub, m);
+      return argmaxColumn(core.proportions, m, m, core.xi, new Uint8Array(m));
+    },
+    opts.signal,
+    opts.onProgress,
+  );
 }

@@ -10,9 +10,12 @@ export type BelsleyOrdering = 'exact' | 'fast';
 /** What each field of a Belsley result means; carried in every result so a plot can label itself. */
 export const BELSLEY_DEFINITIONS = {
   conditionIndices: 'essay (4.2): eta_j = lambda_max / lambda_j, decreasing',
-  conditionIndicesBKW: 'Belsley, Kuh, Welsch 1980: sqrt(lambda_max / lambda_j) (= sigma_max / sigma_j for a data matrix)',
-  eigenvalues: '|lambda_j| of the decomposed matrix (sigma_j^2 for a data matrix), floored at lambda_max * 2^-52, same column order',
-  proportions: 'q_ij = (u_ij^2 / lambda_j) / sum_k (u_ik^2 / lambda_k): row i = parameter/column i, column j = component j; rows sum to 1',
+  conditionIndicesBKW:
+    'Belsley, Kuh, Welsch 1980: sqrt(lambda_max / lambda_j) (= sigma_max / sigma_j for a data matrix)',
+  eigenvalues:
+    '|lambda_j| of the decomposed matrix (sigma_j^2 for a data matrix), floored at lambda_max * 2^-52, same column order',
+  proportions:
+    'q_ij = (u_ij^2 / lambda_j) / sum_k (u_ik^2 / lambda_k): row i = parameter/column i, column j = component j; rows sum to 1',
   xi: 'component column with the largest condition index (4.2)',
   zeta: 'parameter with the largest proportion on component xi (4.4); ties: lower index',
   order: 'least relevant first; exact = remove zeta and recompute; fast = one decomposition, see belsleyCore.fastOrder',
@@ -44,7 +47,9 @@ export interface BelsleyResult {
   definitions: typeof BELSLEY_DEFINITIONS;
 }
 
-export type BelsleyCore = Omit<BelsleyResult, 'input' | 'standardized' | 'ordering' | 'order' | 'definitions'> & { fastOrder: Int32Array };
+export type BelsleyCore = Omit<BelsleyResult, 'input' | 'standardized' | 'ordering' | 'order' | 'definitions'> & {
+  fastOrder: Int32Array;
+};
 
 /** Relative tolerance under which two proportions count as tied (then the lower index wins). */
 export const TIE_TOL = 1e-12;
@@ -54,7 +59,13 @@ const FLOOR = 2 ** -52;
  * lambda: c eigenvalues (any sign, any order); u2: row-major n x c squared loadings, u2[i*c+j] = u_ij^2.
  * multiplicity defaults to 1 per column.
  */
-export function belsleyCore(lambda: ArrayLike<number>, u2: Float64Array, n: number, c: number, multiplicity?: Int32Array): BelsleyCore {
+export function belsleyCore(
+  lambda: ArrayLike<number>,
+  u2: Float64Array,
+  n: number,
+  c: number,
+  multiplicity?: Int32Array,
+): BelsleyCore {
   let lmax = 0;
   for (let j = 0; j < c; j++) lmax = Math.max(lmax, Math.abs(lambda[j]));
   // |lambda| because the sign of a near-zero eigenvalue is rounding noise; the floor keeps indices
@@ -79,7 +90,18 @@ export function belsleyCore(lambda: ArrayLike<number>, u2: Float64Array, n: numb
   }
   const xi = 0; // columns are sorted by decreasing eta (ties keep the lower original column first)
   const zeta = argmaxColumn(q, n, c, xi, new Uint8Array(n));
-  return { nParams: n, nComponents: c, conditionIndices, conditionIndicesBKW, eigenvalues, multiplicity: mult, proportions: q, xi, zeta, fastOrder: fastOrder(q, n, c) };
+  return {
+    nParams: n,
+    nComponents: c,
+    conditionIndices,
+    conditionIndicesBKW,
+    eigenvalues,
+    multiplicity: mult,
+    proportions: q,
+    xi,
+    zeta,
+    fastOrder: fastOrder(q, n, c),
+  };
 }
 
 /** Index of the largest q[i][col] over i not taken; ties (within TIE_TOL) go to the lower index. */
@@ -103,7 +125,13 @@ export function argmaxColumn(q: Float64Array, n: number, c: number, col: number,
  * differs: `nextZeta` gets the original indices still in play (at least two, in order) and returns
  * the position in that list of the next zeta.
  */
-export function exactRemovalOrder(n: number, firstZeta: number, nextZeta: (remaining: readonly number[]) => number, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Int32Array {
+export function exactRemovalOrder(
+  n: number,
+  firstZeta: number,
+  nextZeta: (remaining: readonly number[]) => number,
+  signal?: AbortSignal,
+  onProgress?: (done: number, total: number) => void,
+): Int32Array {
   const remaining = Array.from({ length: n }, (_, i) => i);
   const order: number[] = [];
   let zeta = firstZeta;
@@ -142,7 +170,8 @@ export function fastOrder(q: Float64Array, n: number, c: number): Int32Array {
     for (let i = 0; i < n; i++) if (!taken[i]) rest.push(i);
     rest.sort((a, b) => {
       for (let j = 0; j < c; j++) {
-        const x = q[a * c + j], y = q[b * c + j];
+        const x = q[a * c + j],
+          y = q[b * c + j];
         if (Math.abs(x - y) > TIE_TOL * Math.max(Math.abs(x), Math.abs(y))) return y - x;
       }
       return a - b;

@@ -6,7 +6,14 @@
 // mu_max / mu_j = sqrt(lambda_max / lambda_j); the essay's index is its square.
 import { badInput, PruneScopeError } from '../errors';
 import { svdJacobi } from '../linalg/svdJacobi';
-import { argmaxColumn, BELSLEY_DEFINITIONS, belsleyCore, BelsleyOrdering, BelsleyResult, exactRemovalOrder } from './belsleyCore';
+import {
+  argmaxColumn,
+  BELSLEY_DEFINITIONS,
+  belsleyCore,
+  BelsleyOrdering,
+  BelsleyResult,
+  exactRemovalOrder,
+} from './belsleyCore';
 
 export interface BelsleyDataOptions {
   /** Prepend a column of ones (it becomes column 0 of the result). */
@@ -22,11 +29,21 @@ export interface BelsleyDataOptions {
 /** Diagnostic for row-major m x p `x`. Columns of the result: [intercept,] x's columns in order. */
 export function belsleyData(x: Float64Array, m: number, p: number, opts: BelsleyDataOptions = {}): BelsleyResult {
   const file = opts.source;
-  if (x.length !== m * p || m < 1 || p < 1) throw badInput(`data matrix has ${x.length} entries`, { file, field: 'matrix', expected: `m x p with m, p >= 1 (m = ${m}, p = ${p})` });
+  if (x.length !== m * p || m < 1 || p < 1)
+    throw badInput(`data matrix has ${x.length} entries`, {
+      file,
+      field: 'matrix',
+      expected: `m x p with m, p >= 1 (m = ${m}, p = ${p})`,
+    });
   const q = p + (opts.intercept ? 1 : 0);
   const ordering = opts.ordering ?? 'exact';
   const limit = opts.exactLimit ?? 200;
-  if (ordering === 'exact' && q > limit) throw new PruneScopeError('too-large', `exact ordering with ${q} columns is above the limit ${limit}`, { file, field: 'ordering', expected: `--ordering fast, or at most ${limit} columns` });
+  if (ordering === 'exact' && q > limit)
+    throw new PruneScopeError('too-large', `exact ordering with ${q} columns is above the limit ${limit}`, {
+      file,
+      field: 'ordering',
+      expected: `--ordering fast, or at most ${limit} columns`,
+    });
   // Scaled columns, column-major for the column-length pass; then back to row-major for the SVD.
   const xs = new Float64Array(m * q);
   for (let j = 0; j < q; j++) {
@@ -34,10 +51,20 @@ export function belsleyData(x: Float64Array, m: number, p: number, opts: Belsley
     let ss = 0;
     for (let i = 0; i < m; i++) {
       const v = src < 0 ? 1 : x[i * p + src];
-      if (!Number.isFinite(v)) throw badInput(`entry (row ${i}, column ${src}) is ${v}`, { file, field: 'matrix', expected: 'finite numbers' });
+      if (!Number.isFinite(v))
+        throw badInput(`entry (row ${i}, column ${src}) is ${v}`, {
+          file,
+          field: 'matrix',
+          expected: 'finite numbers',
+        });
       ss += v * v;
     }
-    if (!(ss > 0)) throw badInput(`column ${src} is all zeros`, { file, field: `column ${src}`, expected: 'a column with a nonzero entry (it cannot be scaled to unit length)' });
+    if (!(ss > 0))
+      throw badInput(`column ${src} is all zeros`, {
+        file,
+        field: `column ${src}`,
+        expected: 'a column with a nonzero entry (it cannot be scaled to unit length)',
+      });
     const inv = 1 / Math.sqrt(ss);
     for (let i = 0; i < m; i++) xs[i * q + j] = (src < 0 ? 1 : x[i * p + src]) * inv;
   }
@@ -56,11 +83,16 @@ function decomposeData(xs: Float64Array, m: number, q: number) {
 
 /** Exact ordering on columns: drop zeta's column, redo the SVD on the rest, repeat. */
 function exactDataOrder(xs: Float64Array, m: number, q: number, firstZeta: number, signal?: AbortSignal): Int32Array {
-  return exactRemovalOrder(q, firstZeta, (remaining) => {
-    const c = remaining.length;
-    const sub = new Float64Array(m * c);
-    for (let i = 0; i < m; i++) for (let a = 0; a < c; a++) sub[i * c + a] = xs[i * q + remaining[a]];
-    const core = decomposeData(sub, m, c);
-    return argmaxColumn(core.proportions, c, c, core.xi, new Uint8Array(c));
-  }, signal);
+  return exactRemovalOrder(
+    q,
+    firstZeta,
+    (remaining) => {
+      const c = remaining.length;
+      const sub = new Float64Array(m * c);
+      for (let i = 0; i < m; i++) for (let a = 0; a < c; a++) sub[i * c + a] = xs[i * q + remaining[a]];
+      const core = decomposeData(sub, m, c);
+      return argmaxColumn(core.proportions, c, c, core.xi, new Uint8Array(c));
+    },
+    signal,
+  );
 }

@@ -18,7 +18,14 @@
 // terms. The K components follow in the walk.
 import { badInput, PruneScopeError } from '../errors';
 import { gramEig } from '../linalg/gram';
-import { BELSLEY_DEFINITIONS, BelsleyCore, belsleyCore, BelsleyOrdering, BelsleyResult, exactRemovalOrder } from './belsleyCore';
+import {
+  BELSLEY_DEFINITIONS,
+  BelsleyCore,
+  belsleyCore,
+  BelsleyOrdering,
+  BelsleyResult,
+  exactRemovalOrder,
+} from './belsleyCore';
 
 export interface BelsleyLowRankOptions {
   /** Subtract each parameter's mean over the snapshots first (default true). */
@@ -36,10 +43,26 @@ export interface BelsleyLowRankOptions {
  * Result columns: the r low-rank components and (when n > r) the pooled complement, sorted by
  * decreasing condition index; the complement's `multiplicity` is n - r.
  */
-export function belsleyLowRank(snaps: Float64Array, k: number, n: number, rho: number, opts: BelsleyLowRankOptions = {}): BelsleyResult {
+export function belsleyLowRank(
+  snaps: Float64Array,
+  k: number,
+  n: number,
+  rho: number,
+  opts: BelsleyLowRankOptions = {},
+): BelsleyResult {
   const file = opts.source;
-  if (snaps.length !== k * n || k < 1 || n < 1) throw badInput(`snapshot buffer has ${snaps.length} entries`, { file, field: 'snapshots', expected: `K x n = ${k} x ${n}` });
-  if (!(rho > 0 && rho <= 1)) throw badInput(`rho is ${rho}`, { file, field: 'rho', expected: 'a number in (0, 1] (rho = 0 makes R singular when n > K)' });
+  if (snaps.length !== k * n || k < 1 || n < 1)
+    throw badInput(`snapshot buffer has ${snaps.length} entries`, {
+      file,
+      field: 'snapshots',
+      expected: `K x n = ${k} x ${n}`,
+    });
+  if (!(rho > 0 && rho <= 1))
+    throw badInput(`rho is ${rho}`, {
+      file,
+      field: 'rho',
+      expected: 'a number in (0, 1] (rho = 0 makes R singular when n > K)',
+    });
   const z = Float64Array.from(snaps);
   const norm2 = new Float64Array(n);
   const center = opts.center ?? true;
@@ -51,15 +74,30 @@ export function belsleyLowRank(snaps: Float64Array, k: number, n: number, rho: n
   }
   for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) norm2[i] += z[a * n + i] ** 2;
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(norm2[i])) throw badInput(`parameter ${i} has a non-finite snapshot value`, { file, field: `snapshots[*][${i}]`, expected: 'finite numbers' });
-    if (!(norm2[i] > 0)) throw badInput(`parameter ${i} does not vary across the ${k} snapshots`, { file, field: `snapshots[*][${i}]`, expected: 'a nonzero variance (a constant parameter has no correlation to standardise)' });
+    if (!Number.isFinite(norm2[i]))
+      throw badInput(`parameter ${i} has a non-finite snapshot value`, {
+        file,
+        field: `snapshots[*][${i}]`,
+        expected: 'finite numbers',
+      });
+    if (!(norm2[i] > 0))
+      throw badInput(`parameter ${i} does not vary across the ${k} snapshots`, {
+        file,
+        field: `snapshots[*][${i}]`,
+        expected: 'a nonzero variance (a constant parameter has no correlation to standardise)',
+      });
   }
   const inv = Float64Array.from(norm2, (v) => 1 / Math.sqrt(v));
   for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) z[a * n + i] *= inv[i];
 
   const ordering = opts.ordering ?? 'fast';
   const limit = opts.exactLimit ?? 5000;
-  if (ordering === 'exact' && n > limit) throw new PruneScopeError('too-large', `exact ordering re-runs the Gram route once per parameter; n = ${n} is above the limit ${limit}`, { file, field: 'ordering', expected: `ordering 'fast', or at most ${limit} parameters` });
+  if (ordering === 'exact' && n > limit)
+    throw new PruneScopeError(
+      'too-large',
+      `exact ordering re-runs the Gram route once per parameter; n = ${n} is above the limit ${limit}`,
+      { file, field: 'ordering', expected: `ordering 'fast', or at most ${limit} parameters` },
+    );
   const core = lowRankCore(z, k, n, rho);
   const { fastOrder, ...rest } = core;
   const order = ordering === 'fast' ? fastOrder : exactLowRankOrder(z, k, n, rho, core.zeta, opts.signal);
@@ -98,13 +136,25 @@ function lowRankCore(z: Float64Array, k: number, n: number, rho: number): Belsle
  * pooled complement keeps this well defined; a dense eigh of R would instead pick an arbitrary basis
  * of the degenerate rho-eigenspace, and the per-vector proportions would depend on that choice.
  */
-function exactLowRankOrder(z: Float64Array, k: number, n: number, rho: number, firstZeta: number, signal?: AbortSignal): Int32Array {
-  return exactRemovalOrder(n, firstZeta, (remaining) => {
-    const m = remaining.length;
-    const sub = new Float64Array(k * m);
-    for (let a = 0; a < k; a++) for (let t = 0; t < m; t++) sub[a * m + t] = z[a * n + remaining[t]];
-    return lowRankCore(sub, k, m, rho).zeta;
-  }, signal);
+function exactLowRankOrder(
+  z: Float64Array,
+  k: number,
+  n: number,
+  rho: number,
+  firstZeta: number,
+  signal?: AbortSignal,
+): Int32Array {
+  return exactRemovalOrder(
+    n,
+    firstZeta,
+    (remaining) => {
+      const m = remaining.length;
+      const sub = new Float64Array(k * m);
+      for (let a = 0; a < k; a++) for (let t = 0; t < m; t++) sub[a * m + t] = z[a * n + remaining[t]];
+      return lowRankCore(sub, k, m, rho).zeta;
+    },
+    signal,
+  );
 }
 
 /** The model R densely (for tests and the small exact case): (1 - rho) Z Z^T + rho I. */

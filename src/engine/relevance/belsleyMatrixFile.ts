@@ -25,11 +25,21 @@ export function parseCsvMatrix(text: string, file: string): NumericMatrix {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
   const rows: number[][] = lines.map((line, r) => {
-    if (line.trim() === '') throw badInput('empty line', { file, field: `row ${r}`, expected: 'comma-separated numbers (no blank lines inside the matrix)' });
+    if (line.trim() === '')
+      throw badInput('empty line', {
+        file,
+        field: `row ${r}`,
+        expected: 'comma-separated numbers (no blank lines inside the matrix)',
+      });
     return line.split(',').map((cell, c) => {
       const t = cell.trim();
       const v = t === '' ? NaN : Number(t);
-      if (!Number.isFinite(v)) throw badInput(`"${t}" is not a finite number`, { file, field: `row ${r}, column ${c}`, expected: 'numbers only (no header row)' });
+      if (!Number.isFinite(v))
+        throw badInput(`"${t}" is not a finite number`, {
+          file,
+          field: `row ${r}, column ${c}`,
+          expected: 'numbers only (no header row)',
+        });
       return v;
     });
   });
@@ -41,13 +51,28 @@ export function parseJsonMatrix(text: string, file: string): NumericMatrix {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw badInput(`not valid JSON: ${(e as Error).message}`, { file, field: 'matrix', expected: 'a JSON array of rows, each an array of numbers' });
+    throw badInput(`not valid JSON: ${(e as Error).message}`, {
+      file,
+      field: 'matrix',
+      expected: 'a JSON array of rows, each an array of numbers',
+    });
   }
-  if (!Array.isArray(doc)) throw badInput('top level is not an array', { file, field: 'matrix', expected: 'a JSON array of rows, each an array of numbers' });
+  if (!Array.isArray(doc))
+    throw badInput('top level is not an array', {
+      file,
+      field: 'matrix',
+      expected: 'a JSON array of rows, each an array of numbers',
+    });
   const rows = doc.map((row, r) => {
-    if (!Array.isArray(row)) throw badInput('row is not an array', { file, field: `row ${r}`, expected: 'an array of numbers' });
+    if (!Array.isArray(row))
+      throw badInput('row is not an array', { file, field: `row ${r}`, expected: 'an array of numbers' });
     return row.map((v, c) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(`${JSON.stringify(v)} is not a finite number`, { file, field: `row ${r}, column ${c}`, expected: 'a finite number' });
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw badInput(`${JSON.stringify(v)} is not a finite number`, {
+          file,
+          field: `row ${r}, column ${c}`,
+          expected: 'a finite number',
+        });
       return v;
     });
   });
@@ -59,7 +84,12 @@ function pack(rows: number[][], file: string): NumericMatrix {
   const cols = rows[0].length;
   const data = new Float64Array(rows.length * cols);
   rows.forEach((row, r) => {
-    if (row.length !== cols) throw badInput(`row has ${row.length} columns`, { file, field: `row ${r}`, expected: `${cols} columns, as in row 0` });
+    if (row.length !== cols)
+      throw badInput(`row has ${row.length} columns`, {
+        file,
+        field: `row ${r}`,
+        expected: `${cols} columns, as in row 0`,
+      });
     data.set(row, r * cols);
   });
   return { rows: rows.length, cols, data };

@@ -31,7 +31,12 @@ import { recordTrajectory, trajectoryBelsley } from './covariance/trajectory';
 import type { RelevanceResult } from './types';
 
 export type BelsleyCovariance = 'laplace' | 'trajectory' | 'gradient' | 'variational-full';
-export const BELSLEY_COVARIANCES: readonly BelsleyCovariance[] = ['laplace', 'trajectory', 'gradient', 'variational-full'];
+export const BELSLEY_COVARIANCES: readonly BelsleyCovariance[] = [
+  'laplace',
+  'trajectory',
+  'gradient',
+  'variational-full',
+];
 
 export interface BelsleyRelevanceRequest {
   covariance?: BelsleyCovariance;
@@ -74,35 +79,61 @@ export const VARIATIONAL_FULL_REFUSAL =
 
 function positiveInt(v: number | undefined, name: string, dflt: number, min = 1): number {
   const x = v ?? dflt;
-  if (!(Number.isInteger(x) && x >= min)) throw badInput(`${name} = ${v}`, { field: name, expected: `an integer >= ${min}` });
+  if (!(Number.isInteger(x) && x >= min))
+    throw badInput(`${name} = ${v}`, { field: name, expected: `an integer >= ${min}` });
   return x;
 }
 
-export async function belsleyRelevance(net: Network, split: DataSplit, req: BelsleyRelevanceRequest = {}): Promise<RelevanceResult> {
+export async function belsleyRelevance(
+  net: Network,
+  split: DataSplit,
+  req: BelsleyRelevanceRequest = {},
+): Promise<RelevanceResult> {
   const covariance = req.covariance ?? 'laplace';
-  if (!BELSLEY_COVARIANCES.includes(covariance)) throw badInput(`unknown covariance source ${String(covariance)}`, { field: 'covariance', expected: BELSLEY_COVARIANCES.join(', ') });
+  if (!BELSLEY_COVARIANCES.includes(covariance))
+    throw badInput(`unknown covariance source ${String(covariance)}`, {
+      field: 'covariance',
+      expected: BELSLEY_COVARIANCES.join(', '),
+    });
   if (covariance === 'variational-full') {
-    throw new PruneScopeError('unsupported', VARIATIONAL_FULL_REFUSAL, { field: 'covariance', expected: "'laplace' (default) or 'trajectory'" });
+    throw new PruneScopeError('unsupported', VARIATIONAL_FULL_REFUSAL, {
+      field: 'covariance',
+      expected: "'laplace' (default) or 'trajectory'",
+    });
   }
-  if (req.ordering !== undefined && req.ordering !== 'exact' && req.ordering !== 'fast') throw badInput(`ordering = ${String(req.ordering)}`, { field: 'ordering', expected: 'exact or fast' });
+  if (req.ordering !== undefined && req.ordering !== 'exact' && req.ordering !== 'fast')
+    throw badInput(`ordering = ${String(req.ordering)}`, { field: 'ordering', expected: 'exact or fast' });
   const seed = req.seed ?? 0;
   if (!Number.isFinite(seed)) throw badInput(`seed = ${seed}`, { field: 'seed', expected: 'a finite number' });
   const blockLimit = positiveInt(req.blockLimit, 'blockLimit', DEFAULT_BLOCK_LIMIT);
   const lr = req.lr ?? 1e-3;
-  if (!(lr > 0 && Number.isFinite(lr))) throw badInput(`lr = ${req.lr}`, { field: 'lr', expected: 'a positive number' });
+  if (!(lr > 0 && Number.isFinite(lr)))
+    throw badInput(`lr = ${req.lr}`, { field: 'lr', expected: 'a positive number' });
   const batchSize = positiveInt(req.batchSize, 'batchSize', 32);
   const d = split.dataset;
-  if (net.layout[0].inSize !== d.features) throw badInput(`network takes ${net.layout[0].inSize} inputs`, { field: 'network', expected: `${d.features} (the data set's features)` });
+  if (net.layout[0].inSize !== d.features)
+    throw badInput(`network takes ${net.layout[0].inSize} inputs`, {
+      field: 'network',
+      expected: `${d.features} (the data set's features)`,
+    });
 
   const w = net.toFlat();
   const pruned: number[] = [];
   const active: number[] = [];
   w.forEach((v, j) => (v === 0 ? pruned : active).push(j));
-  if (active.length === 0) throw badInput('every parameter is 0 (already pruned)', { field: 'parameters', expected: 'at least one nonzero parameter' });
+  if (active.length === 0)
+    throw badInput('every parameter is 0 (already pruned)', {
+      field: 'parameters',
+      expected: 'at least one nonzero parameter',
+    });
   const prune = Uint8Array.from(w, (v) => (v === 0 ? 1 : 0));
   const ordering = req.ordering ?? (active.length <= DEFAULT_EXACT_LIMIT ? 'exact' : 'fast');
   const progress = req.onProgress;
-  const options: Record<string, unknown> = { ordering, activeParameters: active.length, prunedParameters: pruned.length };
+  const options: Record<string, unknown> = {
+    ordering,
+    activeParameters: active.length,
+    prunedParameters: pruned.length,
+  };
   const extra: Record<string, unknown> = {};
   let degenerate: number[] = [];
   let belsleyOrder: Int32Array;
@@ -111,36 +142,73 @@ export async function belsleyRelevance(net: Network, split: DataSplit, req: Bels
     let res: BlockBelsleyResult;
     const run = (blocks: Parameters<typeof blockBelsley>[0]) => {
       if (ordering === 'exact' && largestBlock(blocks) > EXACT_BLOCK_LIMIT) {
-        throw new PruneScopeError('too-large', `exact ordering re-decomposes a block of ${largestBlock(blocks)} parameters once per removal (~m^4/4 operations)`, { field: 'ordering', expected: `ordering 'fast', or blocks of at most ${EXACT_BLOCK_LIMIT} parameters` });
+        throw new PruneScopeError(
+          'too-large',
+          `exact ordering re-decomposes a block of ${largestBlock(blocks)} parameters once per removal (~m^4/4 operations)`,
+          { field: 'ordering', expected: `ordering 'fast', or blocks of at most ${EXACT_BLOCK_LIMIT} parameters` },
+        );
       }
-      return blockBelsley(blocks, { ordering, signal: req.signal, onProgress: progress ? (a, b) => progress(a, b, 'belsley exact ordering') : undefined });
+      return blockBelsley(blocks, {
+        ordering,
+        signal: req.signal,
+        onProgress: progress ? (a, b) => progress(a, b, 'belsley exact ordering') : undefined,
+      });
     };
     if (covariance === 'laplace') {
       const x = xTensor(split.train, d.features);
       const y = yTensor(split.train, d.task, numClasses(d));
       let lap;
       try {
-        lap = await laplaceBlocks(net, x, y, w, { blockLimit, signal: req.signal, onLayer: progress ? (a, b) => progress(a, b, 'laplace GGN blocks') : undefined });
+        lap = await laplaceBlocks(net, x, y, w, {
+          blockLimit,
+          signal: req.signal,
+          onLayer: progress ? (a, b) => progress(a, b, 'laplace GGN blocks') : undefined,
+        });
       } finally {
         x.dispose();
         y.dispose();
       }
       res = run(lap.blocks);
-      Object.assign(options, { blockLimit, prior: 'per layer tau = 1 / mean(w^2) over active parameters', likelihoodScale: lap.nTrain });
+      Object.assign(options, {
+        blockLimit,
+        prior: 'per layer tau = 1 / mean(w^2) over active parameters',
+        likelihoodScale: lap.nTrain,
+      });
       extra.construction = {
-        formula: 'S_l = (N * GGN_l + tau_l I)^-1 per layer over active parameters; N * GGN = Gauss-Newton Hessian of N x mean loss; tau_l = 1 / mean(w^2) of the layer (empirical Bayes, as the variational prior fit)',
-        nTrain: lap.nTrain, layers: lap.layers,
+        formula:
+          'S_l = (N * GGN_l + tau_l I)^-1 per layer over active parameters; N * GGN = Gauss-Newton Hessian of N x mean loss; tau_l = 1 / mean(w^2) of the layer (empirical Bayes, as the variational prior fit)',
+        nTrain: lap.nTrain,
+        layers: lap.layers,
       };
     } else {
       const steps = positiveInt(req.steps, 'steps', 200);
       const estimator = req.estimator ?? 'essay';
-      if (estimator !== 'essay' && estimator !== 'per-sample') throw badInput(`estimator = ${String(estimator)}`, { field: 'estimator', expected: 'essay or per-sample' });
-      const g = await gradientBlocks(net, split, w, prune, { steps, batchSize, lr, seed, blockLimit, estimator, signal: req.signal, onStep: progress ? (a, b) => progress(a, b, 'gradient covariance training') : undefined });
+      if (estimator !== 'essay' && estimator !== 'per-sample')
+        throw badInput(`estimator = ${String(estimator)}`, { field: 'estimator', expected: 'essay or per-sample' });
+      const g = await gradientBlocks(net, split, w, prune, {
+        steps,
+        batchSize,
+        lr,
+        seed,
+        blockLimit,
+        estimator,
+        signal: req.signal,
+        onStep: progress ? (a, b) => progress(a, b, 'gradient covariance training') : undefined,
+      });
       degenerate = g.zeroVariance;
       res = run(g.blocks);
       Object.assign(options, { blockLimit, steps, batchSize, lr, optimiser: 'adam', estimator, seed });
-      extra.construction = { formula: 'per-layer gradient covariance C (tracker, block mode) over steps of Adam on a clone', steps, estimator, layers: g.layers };
-      if (degenerate.length) extra.degenerate = { parameters: degenerate, reason: 'zero gradient variance: cannot be standardised; ranked right after the pruned parameters' };
+      extra.construction = {
+        formula: 'per-layer gradient covariance C (tracker, block mode) over steps of Adam on a clone',
+        steps,
+        estimator,
+        layers: g.layers,
+      };
+      if (degenerate.length)
+        extra.degenerate = {
+          parameters: degenerate,
+          reason: 'zero gradient variance: cannot be standardised; ranked right after the pruned parameters',
+        };
     }
     belsleyOrder = res.order;
     Object.assign(extra, blockExtras(res));
@@ -149,26 +217,49 @@ export async function belsleyRelevance(net: Network, split: DataSplit, req: Bels
     const every = positiveInt(req.every, 'every', 5);
     const rho = req.rho ?? 0.05;
     if (!(rho > 0 && rho <= 1)) throw badInput(`rho = ${req.rho}`, { field: 'rho', expected: 'a number in (0, 1]' });
-    const t = await recordTrajectory(net, split, Int32Array.from(active), prune, { snapshots: k, every, batchSize, lr, seed, signal: req.signal, onStep: progress ? (a, b) => progress(a, b, 'trajectory training') : undefined });
+    const t = await recordTrajectory(net, split, Int32Array.from(active), prune, {
+      snapshots: k,
+      every,
+      batchSize,
+      lr,
+      seed,
+      signal: req.signal,
+      onStep: progress ? (a, b) => progress(a, b, 'trajectory training') : undefined,
+    });
     degenerate = t.constant;
-    if (degenerate.length) extra.degenerate = { parameters: degenerate, reason: 'did not move along the trajectory: cannot be standardised; ranked right after the pruned parameters' };
+    if (degenerate.length)
+      extra.degenerate = {
+        parameters: degenerate,
+        reason: 'did not move along the trajectory: cannot be standardised; ranked right after the pruned parameters',
+      };
     const { order: lrOrder, result: r } = trajectoryBelsley(t, rho, ordering, req.signal);
     belsleyOrder = lrOrder;
     if (r) {
       const c = r.nComponents;
       Object.assign(extra, {
-        conditionIndices: Array.from(r.conditionIndices), conditionIndicesBKW: Array.from(r.conditionIndicesBKW),
-        eigenvalues: Array.from(r.eigenvalues), multiplicity: Array.from(r.multiplicity),
-        xi: r.xi, zeta: t.moving[r.zeta],
+        conditionIndices: Array.from(r.conditionIndices),
+        conditionIndicesBKW: Array.from(r.conditionIndicesBKW),
+        eigenvalues: Array.from(r.eigenvalues),
+        multiplicity: Array.from(r.multiplicity),
+        xi: r.xi,
+        zeta: t.moving[r.zeta],
         ...proportionExtras(t.moving.length, c, Array.from(t.moving), (i, j) => r.proportions[i * c + j]),
       });
     }
     Object.assign(options, { snapshots: k, every, steps: t.steps, rho, batchSize, lr, optimiser: 'adam', seed });
-    extra.construction = { formula: 'R = (1 - rho) Z Z^T + rho I from K centred, row-standardised snapshots of Adam on a clone (belsleyLowRank)', snapshots: k, every, rho, rank: r ? Array.from(r.eigenvalues).filter((l) => l !== rho).length : 0 }; // the pooled complement is the one column with lambda = rho exactly
+    extra.construction = {
+      formula:
+        'R = (1 - rho) Z Z^T + rho I from K centred, row-standardised snapshots of Adam on a clone (belsleyLowRank)',
+      snapshots: k,
+      every,
+      rho,
+      rank: r ? Array.from(r.eigenvalues).filter((l) => l !== rho).length : 0,
+    }; // the pooled complement is the one column with lambda = rho exactly
   }
 
   const order = Int32Array.from([...pruned, ...degenerate, ...belsleyOrder]);
-  if (order.length !== net.nParams) throw new PruneScopeError('internal', `Belsley order has ${order.length} of ${net.nParams} parameters`);
+  if (order.length !== net.nParams)
+    throw new PruneScopeError('internal', `Belsley order has ${order.length} of ${net.nParams} parameters`);
   const scores = new Float64Array(net.nParams);
   order.forEach((j, pos) => (scores[j] = pos));
   return {
@@ -179,16 +270,28 @@ export async function belsleyRelevance(net: Network, split: DataSplit, req: Bels
     order,
     extra: {
       ...extra,
-      covariance, ordering,
+      covariance,
+      ordering,
       scoreMeaning: 'position in the Belsley order (first removed = 0); higher = more relevant',
-      pruned, conditionIndexPlotted: 'conditionIndices (essay: lambda_max / lambda_j); conditionIndicesBKW is the square root',
+      pruned,
+      conditionIndexPlotted: 'conditionIndices (essay: lambda_max / lambda_j); conditionIndicesBKW is the square root',
       definitions: BELSLEY_DEFINITIONS,
     },
     provenance: makeProvenance({
-      job: 'relevance', method: 'belsley', variant: ordering, covariance,
+      job: 'relevance',
+      method: 'belsley',
+      variant: ordering,
+      covariance,
       ...(covariance === 'laplace' ? {} : { seed }),
       modelHash: hashModel(net.spec, w),
-      data: { name: d.name, split: 'train', rows: split.train.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
+      data: {
+        name: d.name,
+        split: 'train',
+        rows: split.train.rows,
+        splitSeed: split.seed,
+        testFraction: split.testFraction,
+        standardized: !!split.standardization,
+      },
       options,
     }),
   };
@@ -197,7 +300,11 @@ export async function belsleyRelevance(net: Network, split: DataSplit, req: Bels
 function blockExtras(r: BlockBelsleyResult): Record<string, unknown> {
   const where = new Map<number, { b: number; row: number }>();
   r.blocks.forEach((b, bi) => b.indices.forEach((f, row) => where.set(f, { b: bi, row })));
-  const local = r.blocks.map((b) => { const m = new Map<number, number>(); b.columns.forEach((g, j) => m.set(g, j)); return m; });
+  const local = r.blocks.map((b) => {
+    const m = new Map<number, number>();
+    b.columns.forEach((g, j) => m.set(g, j));
+    return m;
+  });
   const params = Array.from(where.keys()).sort((a, b) => a - b);
   const q = (i: number, g: number) => {
     const w = where.get(params[i])!;
@@ -207,10 +314,12 @@ function blockExtras(r: BlockBelsleyResult): Record<string, unknown> {
     return r.blocks[w.b].proportions[w.row * m + j];
   };
   return {
-    conditionIndices: Array.from(r.conditionIndices), conditionIndicesBKW: Array.from(r.conditionIndicesBKW),
+    conditionIndices: Array.from(r.conditionIndices),
+    conditionIndicesBKW: Array.from(r.conditionIndicesBKW),
     eigenvalues: Array.from(r.eigenvalues),
     componentBlock: Array.from(r.componentBlock, (b) => r.blocks[b].name),
-    xi: r.xi, zeta: r.zeta,
+    xi: r.xi,
+    zeta: r.zeta,
     ...proportionExtras(params.length, r.n, params, q),
   };
 }
@@ -220,22 +329,33 @@ function blockExtras(r: BlockBelsleyResult): Record<string, unknown> {
  * condition index) when small; otherwise the top components and, for each, its largest-proportion
  * parameters (union, by flat index).
  */
-function proportionExtras(n: number, c: number, params: number[], q: (i: number, j: number) => number): Record<string, unknown> {
+function proportionExtras(
+  n: number,
+  c: number,
+  params: number[],
+  q: (i: number, j: number) => number,
+): Record<string, unknown> {
   if (n <= FULL_PROPORTIONS_LIMIT) {
     return {
       proportions: Array.from({ length: n }, (_, i) => Array.from({ length: c }, (_, j) => q(i, j))),
-      proportionParameters: params, proportionComponents: Array.from({ length: c }, (_, j) => j), proportionsTruncated: false,
+      proportionParameters: params,
+      proportionComponents: Array.from({ length: c }, (_, j) => j),
+      proportionsTruncated: false,
     };
   }
   const comps = Array.from({ length: Math.min(TOP_COMPONENTS, c) }, (_, j) => j);
   const pick = new Set<number>();
   for (const j of comps) {
-    const top = Array.from({ length: n }, (_, i) => i).sort((a, b) => q(b, j) - q(a, j) || a - b).slice(0, TOP_PARAMS_PER_COMPONENT);
+    const top = Array.from({ length: n }, (_, i) => i)
+      .sort((a, b) => q(b, j) - q(a, j) || a - b)
+      .slice(0, TOP_PARAMS_PER_COMPONENT);
     top.forEach((i) => pick.add(i));
   }
   const rows = Array.from(pick).sort((a, b) => a - b);
   return {
     proportions: rows.map((i) => comps.map((j) => q(i, j))),
-    proportionParameters: rows.map((i) => params[i]), proportionComponents: comps, proportionsTruncated: true,
+    proportionParameters: rows.map((i) => params[i]),
+    proportionComponents: comps,
+    proportionsTruncated: true,
   };
 }

@@ -27,7 +27,11 @@ export interface RelevanceRequest {
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
-export async function computeRelevance(net: Network, split: DataSplit, req: RelevanceRequest): Promise<RelevanceResult> {
+export async function computeRelevance(
+  net: Network,
+  split: DataSplit,
+  req: RelevanceRequest,
+): Promise<RelevanceResult> {
   switch (req.method) {
     case 'random':
       return randomRelevance(net, req.seed ?? 0);
@@ -50,6 +54,9 @@ export async function computeRelevance(net: Network, split: DataSplit, req: Rele
         onProgress: req.onProgress,
       });
     default:
-      throw badInput(`unknown method ${String(req.method)}`, { field: 'method', expected: RELEVANCE_METHODS.join(', ') });
+      throw badInput(`unknown method ${String(req.method)}`, {
+        field: 'method',
+        expected: RELEVANCE_METHODS.join(', '),
+      });
   }
 }

@@ -31,7 +31,9 @@ export async function obdRelevance(net: Network, split: DataSplit, opts: ObdOpti
     const w = net.toFlat();
     const scores = obdSaliency(values, w);
     const negative: number[] = [];
-    values.forEach((h, j) => { if (h < 0) negative.push(j); });
+    values.forEach((h, j) => {
+      if (h < 0) negative.push(j);
+    });
     return {
       method: 'obd',
       variant,
@@ -39,8 +41,18 @@ export async function obdRelevance(net: Network, split: DataSplit, opts: ObdOpti
       order: orderByScore(scores),
       extra: { curvature: Array.from(values), negativeCurvature: negative, loss },
       provenance: makeProvenance({
-        job: 'relevance', method: 'obd', variant, modelHash: hashModel(net.spec, w),
-        data: { name: d.name, split: 'train', rows: split.train.rows, splitSeed: split.seed, testFraction: split.testFraction, standardized: !!split.standardization },
+        job: 'relevance',
+        method: 'obd',
+        variant,
+        modelHash: hashModel(net.spec, w),
+        data: {
+          name: d.name,
+          split: 'train',
+          rows: split.train.rows,
+          splitSeed: split.seed,
+          testFraction: split.testFraction,
+          standardized: !!split.standardization,
+        },
       }),
     };
   } finally {

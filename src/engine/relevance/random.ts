@@ -13,6 +13,11 @@ export function randomRelevance(net: Network, seed: number): RelevanceResult {
     method: 'random',
     scores,
     order: orderByScore(scores),
-    provenance: makeProvenance({ job: 'relevance', method: 'random', seed, modelHash: hashModel(net.spec, net.toFlat()) }),
+    provenance: makeProvenance({
+      job: 'relevance',
+      method: 'random',
+      seed,
+      modelHash: hashModel(net.spec, net.toFlat()),
+    }),
   };
 }

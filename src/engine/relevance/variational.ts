@@ -43,7 +43,13 @@ import { orderByScore, RelevanceResult } from './types';
 import { Adam } from './variationalAdam';
 import { ElboTracker } from './variationalConvergence';
 import {
-  disposePosterior, elboStep, fillNormal, initPosterior, layerStatistics, Likelihood, PosteriorAverage,
+  disposePosterior,
+  elboStep,
+  fillNormal,
+  initPosterior,
+  layerStatistics,
+  Likelihood,
+  PosteriorAverage,
   posteriorVariables,
 } from './variationalPosterior';
 
@@ -103,8 +109,15 @@ export type VariationalResult = RelevanceResult & {
 };
 
 /** Relevance |mu / sigma| and the order it induces (least relevant first). */
-export function variationalScores(mu: ArrayLike<number>, sigma: ArrayLike<number>): { scores: Float64Array; order: Int32Array } {
-  if (mu.length !== sigma.length) throw badInput(`mu has ${mu.length} entries, sigma ${sigma.length}`, { field: 'sigma', expected: 'one sigma per mu' });
+export function variationalScores(
+  mu: ArrayLike<number>,
+  sigma: ArrayLike<number>,
+): { scores: Float64Array; order: Int32Array } {
+  if (mu.length !== sigma.length)
+    throw badInput(`mu has ${mu.length} entries, sigma ${sigma.length}`, {
+      field: 'sigma',
+      expected: 'one sigma per mu',
+    });
   const scores = Float64Array.from({ length: mu.length }, (_, j) => Math.abs(mu[j] / sigma[j]));
   return { scores, order: orderByScore(scores) };
 }
@@ -117,16 +130,34 @@ export function posteriorMeanNetwork(net: Network, result: { mu: Float32Array })
 function checkData(net: Network, split: DataSplit): void {
   const d = split.dataset;
   if (d.features !== net.spec.inputSize) {
-    throw badInput(`data has ${d.features} features, the network takes ${net.spec.inputSize}`, { file: d.name, field: 'features', expected: `${net.spec.inputSize} columns` });
+    throw badInput(`data has ${d.features} features, the network takes ${net.spec.inputSize}`, {
+      file: d.name,
+      field: 'features',
+      expected: `${net.spec.inputSize} columns`,
+    });
   }
-  if (net.task !== d.task) throw badInput(`the network is for ${net.task}, the data for ${d.task}`, { file: d.name, field: 'task', expected: net.task });
+  if (net.task !== d.task)
+    throw badInput(`the network is for ${net.task}, the data for ${d.task}`, {
+      file: d.name,
+      field: 'task',
+      expected: net.task,
+    });
   if (d.task === 'classification' && numClasses(d) !== net.outputSize) {
-    throw badInput(`data has ${numClasses(d)} classes, the network ${net.outputSize} outputs`, { file: d.name, field: 'labels', expected: `${net.outputSize} classes` });
+    throw badInput(`data has ${numClasses(d)} classes, the network ${net.outputSize} outputs`, {
+      file: d.name,
+      field: 'labels',
+      expected: `${net.outputSize} classes`,
+    });
   }
   if (d.task === 'regression' && net.outputSize !== 1) {
-    throw badInput(`regression data has one target, the network ${net.outputSize} outputs`, { file: d.name, field: 'target', expected: '1 output' });
+    throw badInput(`regression data has one target, the network ${net.outputSize} outputs`, {
+      file: d.name,
+      field: 'target',
+      expected: '1 output',
+    });
   }
-  if (split.train.rows === 0) throw badInput('the training part is empty', { file: d.name, field: 'train', expected: 'at least one row' });
+  if (split.train.rows === 0)
+    throw badInput('the training part is empty', { file: d.name, field: 'train', expected: 'at least one row' });
 }
 
 function positive(x: number | undefined, name: string, def: number): number {
@@ -135,7 +166,11 @@ function positive(x: number | undefined, name: string, def: number): number {
   return v;
 }
 
-export async function variationalRelevance(net: Network, split: DataSplit, opts: VariationalOptions = {}): Promise<VariationalResult> {
+export async function variationalRelevance(
+  net: Network,
+  split: DataSplit,
+  opts: VariationalOptions = {},
+): Promise<VariationalResult> {
   checkData(net, split);
   const fixedEpochs = opts.epochs === undefined ? undefined : Math.floor(positive(opts.epochs, 'epochs', 1));
   const lr = positive(opts.lr, 'lr', 3e-3);
@@ -146,17 +181,25 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
   const N = split.train.rows;
   const B = Math.min(N, Math.floor(positive(opts.batchSize, 'batchSize', 32)));
   const stepsPerEpoch = Math.ceil(N / B);
-  const maxSteps = fixedEpochs !== undefined ? fixedEpochs * stepsPerEpoch : Math.floor(positive(opts.maxSteps, 'maxSteps', 10000));
+  const maxSteps =
+    fixedEpochs !== undefined ? fixedEpochs * stepsPerEpoch : Math.floor(positive(opts.maxSteps, 'maxSteps', 10000));
   const minSteps = Math.min(maxSteps, Math.floor(positive(opts.minSteps, 'minSteps', 2000)));
   const windowSteps = Math.floor(positive(opts.windowSteps, 'windowSteps', 200));
   const tolerance = positive(opts.tolerance, 'tolerance', 1e-3);
   const maxEpochs = fixedEpochs ?? Math.ceil(maxSteps / stepsPerEpoch);
   const L = net.layout.length;
   const K = net.outputSize;
-  const fixedPrior = opts.priorVariance === undefined ? undefined
-    : typeof opts.priorVariance === 'number' ? new Array<number>(L).fill(opts.priorVariance) : opts.priorVariance.slice();
+  const fixedPrior =
+    opts.priorVariance === undefined
+      ? undefined
+      : typeof opts.priorVariance === 'number'
+        ? new Array<number>(L).fill(opts.priorVariance)
+        : opts.priorVariance.slice();
   if (fixedPrior && (fixedPrior.length !== L || fixedPrior.some((a) => !(a > 0)))) {
-    throw badInput(`priorVariance ${JSON.stringify(opts.priorVariance)}`, { field: 'priorVariance', expected: `a positive number or ${L} positive numbers` });
+    throw badInput(`priorVariance ${JSON.stringify(opts.priorVariance)}`, {
+      field: 'priorVariance',
+      expected: `a positive number or ${L} positive numbers`,
+    });
   }
   const regression = net.task === 'regression';
   if (opts.noiseVariance !== undefined) positive(opts.noiseVariance, 'noiseVariance', 1);
@@ -164,20 +207,30 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
   const rng = new Rng(seed);
   const layerSizes = net.layout.map((l) => l.kernelSize + l.biasSize);
   // Initial sigma per layer: relative to the layer's weight scale (0.01 absolute for an all-zero layer).
-  const sigmaInit: number[] = opts.sigmaInit !== undefined ? new Array<number>(L).fill(opts.sigmaInit) : tf.tidy(() => net.layout.map((_, l) => {
-    const ms = tf.add(tf.sum(tf.square(net.kernels[l])), tf.sum(tf.square(net.biases[l]))).dataSync()[0] / layerSizes[l];
-    return ms > 0 ? sigmaInitRelative * Math.sqrt(ms) : 1e-2;
-  }));
+  const sigmaInit: number[] =
+    opts.sigmaInit !== undefined
+      ? new Array<number>(L).fill(opts.sigmaInit)
+      : tf.tidy(() =>
+          net.layout.map((_, l) => {
+            const ms =
+              tf.add(tf.sum(tf.square(net.kernels[l])), tf.sum(tf.square(net.biases[l]))).dataSync()[0] / layerSizes[l];
+            return ms > 0 ? sigmaInitRelative * Math.sqrt(ms) : 1e-2;
+          }),
+        );
   const q = initPosterior(net, sigmaInit);
   const vars = posteriorVariables(q);
-  const adam = new Adam(vars, vars.map((_, i) => (i % 4 < 2 ? lr : rhoLr)));
+  const adam = new Adam(
+    vars,
+    vars.map((_, i) => (i % 4 < 2 ? lr : rhoLr)),
+  );
   const fitPrior = (secondMoment: number[]): number[] => secondMoment.map((s, l) => s / layerSizes[l]);
   let priorVariances = fixedPrior ?? fitPrior(layerStatistics(q, new Array<number>(L).fill(1)).secondMoment);
   let noiseVariance = regression
-    ? opts.noiseVariance ?? tf.tidy(() => {
-      const x = xTensor(split.train, split.dataset.features);
-      return tf.mean(tf.square(tf.sub(net.predict(x), yTensor(split.train, 'regression', 1)))).dataSync()[0];
-    })
+    ? (opts.noiseVariance ??
+      tf.tidy(() => {
+        const x = xTensor(split.train, split.dataset.features);
+        return tf.mean(tf.square(tf.sub(net.predict(x), yTensor(split.train, 'regression', 1)))).dataSync()[0];
+      }))
     : undefined;
   if (noiseVariance !== undefined && !(noiseVariance > 0)) noiseVariance = 1e-6; // a perfect fit: keep the likelihood finite
 
@@ -188,7 +241,9 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
   try {
     const eps = net.layout.map((l) => new Float32Array(B * l.outSize));
     for (let epoch = 1; epoch <= maxEpochs; epoch++) {
-      const lik: Likelihood = regression ? { kind: 'gaussian', noiseVariance: noiseVariance! } : { kind: 'categorical' };
+      const lik: Likelihood = regression
+        ? { kind: 'gaussian', noiseVariance: noiseVariance! }
+        : { kind: 'categorical' };
       const perm = rng.permutation(N);
       const sums: tf.Scalar[] = [];
       const sizes: number[] = [];
@@ -199,7 +254,9 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
           // Batches assembled in JS and uploaded, as train() does: a wasm Gather of 128 x 784 rows
           // copies element by element and cost ~7 ms a step.
           const [xb, yb] = batchTensors(split.train, split.dataset.features, split.dataset.task, K, perm, start, b);
-          const noise = net.layout.map((l, i) => tf.tensor2d(fillNormal(rng, eps[i]).subarray(0, b * l.outSize), [b, l.outSize]));
+          const noise = net.layout.map((l, i) =>
+            tf.tensor2d(fillNormal(rng, eps[i]).subarray(0, b * l.outSize), [b, l.outSize]),
+          );
           const { grads, batchSum } = elboStep(net.layout, q, xb, yb, noise, lik, priorVariances, N);
           adam.step(grads);
           sums.push(tf.keep(batchSum));
@@ -212,20 +269,36 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
       const rowsSeen = sizes.reduce((a, b) => a + b, 0);
       const batchTotal = perStep.reduce((a, b) => a + b, 0);
       // Negative log-likelihood of the whole training set from `rows` sampled rows with summed statistic t.
-      const gaussNll = (t: number, rows: number, s2: number) => (N / rows) * (t / (2 * s2) + 0.5 * rows * K * Math.log(2 * Math.PI * s2));
-      const nllOf = (t: number, rows: number) => (lik.kind === 'gaussian' ? gaussNll(t, rows, lik.noiseVariance) : (N / rows) * t);
+      const gaussNll = (t: number, rows: number, s2: number) =>
+        (N / rows) * (t / (2 * s2) + 0.5 * rows * K * Math.log(2 * Math.PI * s2));
+      const nllOf = (t: number, rows: number) =>
+        lik.kind === 'gaussian' ? gaussNll(t, rows, lik.noiseVariance) : (N / rows) * t;
       const nll = nllOf(batchTotal, rowsSeen);
-      if (lik.kind === 'gaussian' && opts.noiseVariance === undefined) noiseVariance = Math.max(batchTotal / (rowsSeen * K), 1e-12);
+      if (lik.kind === 'gaussian' && opts.noiseVariance === undefined)
+        noiseVariance = Math.max(batchTotal / (rowsSeen * K), 1e-12);
       const stats = layerStatistics(q, priorVariances);
       const kl = stats.kl.reduce((a, b) => a + b, 0);
       if (!Number.isFinite(nll) || !Number.isFinite(kl)) {
         // Where: the first step whose batch term is non-finite, and the layers whose posterior (mu, rho) is.
         const badStep = perStep.findIndex((t) => !Number.isFinite(t));
-        const at = badStep >= 0 ? `step ${tracker.steps + badStep + 1}` : `the end of the epoch (step ${tracker.steps + perStep.length})`;
+        const at =
+          badStep >= 0
+            ? `step ${tracker.steps + badStep + 1}`
+            : `the end of the epoch (step ${tracker.steps + perStep.length})`;
         const ok = tf.tidy(() => tf.stack(vars.map((v) => tf.all(tf.isFinite(v)))).dataSync());
-        const layers = net.layout.filter((_, l) => !ok[4 * l] || !ok[4 * l + 1] || !ok[4 * l + 2] || !ok[4 * l + 3] || !Number.isFinite(stats.kl[l])).map((l) => l.name);
-        const where = layers.length ? `non-finite posterior in layer ${layers.join(', ')}` : 'posterior finite in every layer (the likelihood overflows: check the inputs)';
-        throw new PruneScopeError('numerical', `variational fit diverged at epoch ${epoch}, ${at} (nll ${nll}, kl ${kl}); ${where}; lower lr`, { field: 'ELBO', expected: 'a finite value' });
+        const layers = net.layout
+          .filter(
+            (_, l) => !ok[4 * l] || !ok[4 * l + 1] || !ok[4 * l + 2] || !ok[4 * l + 3] || !Number.isFinite(stats.kl[l]),
+          )
+          .map((l) => l.name);
+        const where = layers.length
+          ? `non-finite posterior in layer ${layers.join(', ')}`
+          : 'posterior finite in every layer (the likelihood overflows: check the inputs)';
+        throw new PruneScopeError(
+          'numerical',
+          `variational fit diverged at epoch ${epoch}, ${at} (nll ${nll}, kl ${kl}); ${where}; lower lr`,
+          { field: 'ELBO', expected: 'a finite value' },
+        );
       }
       // The KL changes slowly; the epoch-end value stands in for each of the epoch's steps.
       perStep.forEach((t, i) => tracker.push(-(nllOf(t, sizes[i]) + kl)));
@@ -238,7 +311,10 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
       average.update(q, epoch === 1 ? 1 : 1 - Math.exp(-sizes.length / tau));
       if (fixedEpochs === undefined) {
         const c = tracker.check();
-        if (c.stop) { converged = c.converged; break; }
+        if (c.stop) {
+          converged = c.converged;
+          break;
+        }
       } else if (tracker.steps >= maxSteps) break;
       // Yield so a cancel from the UI or a timer can land between epochs.
       await new Promise((r) => setImmediate(r));
@@ -254,28 +330,61 @@ export async function variationalRelevance(net: Network, split: DataSplit, opts:
     }
     const { scores, order } = variationalScores(mu, sigma);
     const provenance = makeProvenance({
-      job: 'relevance', method: 'variational', seed,
+      job: 'relevance',
+      method: 'variational',
+      seed,
       data: {
-        name: split.dataset.name, split: 'train', rows: N, splitSeed: split.seed,
-        testFraction: split.testFraction, standardized: split.standardization !== undefined,
+        name: split.dataset.name,
+        split: 'train',
+        rows: N,
+        splitSeed: split.seed,
+        testFraction: split.testFraction,
+        standardized: split.standardization !== undefined,
       },
       modelHash: hashModel(net.spec, net.toFlat()),
       options: {
-        epochs: epochsRun, steps: tracker.steps,
-        budget: fixedEpochs !== undefined
-          ? { fixedEpochs }
-          : { minSteps, maxSteps, windowSteps, tolerance, converged, rule: 'windowed mean ELBO improvement < max(tolerance |ELBO|, 2 standard errors)' },
-        batchSize: B, lr, rhoLr, sigmaInit: opts.sigmaInit ?? { relative: sigmaInitRelative, perLayer: sigmaInit },
-        sigma: 'softplus(rho)', reparameterisation: 'local', average: 'EMA of (mu, sigma) between epochs, time constant min(windowSteps, steps/5)',
-        prior: fixedPrior ? { fixed: fixedPrior } : 'per-layer (kernel+bias shared), closed-form mean(mu^2+sigma^2) between epochs',
+        epochs: epochsRun,
+        steps: tracker.steps,
+        budget:
+          fixedEpochs !== undefined
+            ? { fixedEpochs }
+            : {
+                minSteps,
+                maxSteps,
+                windowSteps,
+                tolerance,
+                converged,
+                rule: 'windowed mean ELBO improvement < max(tolerance |ELBO|, 2 standard errors)',
+              },
+        batchSize: B,
+        lr,
+        rhoLr,
+        sigmaInit: opts.sigmaInit ?? { relative: sigmaInitRelative, perLayer: sigmaInit },
+        sigma: 'softplus(rho)',
+        reparameterisation: 'local',
+        average: 'EMA of (mu, sigma) between epochs, time constant min(windowSteps, steps/5)',
+        prior: fixedPrior
+          ? { fixed: fixedPrior }
+          : 'per-layer (kernel+bias shared), closed-form mean(mu^2+sigma^2) between epochs',
         likelihood: regression
-          ? (opts.noiseVariance !== undefined ? { gaussian: 'fixed', noiseVariance: opts.noiseVariance } : { gaussian: 'closed-form E_q[residual^2] between epochs' })
+          ? opts.noiseVariance !== undefined
+            ? { gaussian: 'fixed', noiseVariance: opts.noiseVariance }
+            : { gaussian: 'closed-form E_q[residual^2] between epochs' }
           : 'categorical',
       },
     });
     return {
-      method: 'variational', scores, order, provenance, mu, sigma, priorVariances, noiseVariance,
-      steps: tracker.steps, epochs: epochsRun, converged,
+      method: 'variational',
+      scores,
+      order,
+      provenance,
+      mu,
+      sigma,
+      priorVariances,
+      noiseVariance,
+      steps: tracker.steps,
+      epochs: epochsRun,
+      converged,
       extra: { mu, sigma, priorVariances, noiseVariance, steps: tracker.steps, epochs: epochsRun, converged },
     };
   } finally {

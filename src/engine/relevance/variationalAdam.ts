@@ -32,7 +32,10 @@ export class Adam {
     if (this.flat) {
       const lr = new Float32Array(total);
       let off = 0;
-      this.sizes.forEach((s, i) => { lr.fill(lrs[i], off, off + s); off += s; });
+      this.sizes.forEach((s, i) => {
+        lr.fill(lrs[i], off, off + s);
+        off += s;
+      });
       this.lrVec = tf.tensor1d(lr);
       this.m = [tf.zeros([total])];
       this.v = [tf.zeros([total])];

@@ -23,12 +23,14 @@ export function inverseSoftplus(s: number): number {
 /** mu from the network's weights; sigma = sigmaInit (one absolute value, or one per layer). */
 export function initPosterior(net: Network, sigmaInit: number | number[]): LayerPosterior[] {
   const rho0 = net.layout.map((_, i) => inverseSoftplus(typeof sigmaInit === 'number' ? sigmaInit : sigmaInit[i]));
-  return tf.tidy(() => net.layout.map((l, i) => ({
-    muW: tf.variable(net.kernels[i].clone(), true),
-    muB: tf.variable(net.biases[i].clone(), true),
-    rhoW: tf.variable(tf.fill([l.inSize, l.outSize], rho0[i]), true) as tf.Variable<tf.Rank.R2>,
-    rhoB: tf.variable(tf.fill([l.outSize], rho0[i]), true) as tf.Variable<tf.Rank.R1>,
-  })));
+  return tf.tidy(() =>
+    net.layout.map((l, i) => ({
+      muW: tf.variable(net.kernels[i].clone(), true),
+      muB: tf.variable(net.biases[i].clone(), true),
+      rhoW: tf.variable(tf.fill([l.inSize, l.outSize], rho0[i]), true) as tf.Variable<tf.Rank.R2>,
+      rhoB: tf.variable(tf.fill([l.outSize], rho0[i]), true) as tf.Variable<tf.Rank.R1>,
+    })),
+  );
 }
 
 export function disposePosterior(q: LayerPosterior[]): void {
@@ -40,15 +42,24 @@ export function disposePosterior(q: LayerPosterior[]): void {
  * prior variance) and KL(q || p) in nats for p = N(0, alpha_l^2) (kernel and bias share alpha_l):
  * sum 0.5 (sigma^2/alpha^2 + mu^2/alpha^2 - 1 - log(sigma^2/alpha^2)).
  */
-export function layerStatistics(q: LayerPosterior[], priorVariances: number[]): { secondMoment: number[]; kl: number[] } {
-  const out = tf.tidy(() => tf.stack(q.flatMap((p, l) => {
-    const a2 = priorVariances[l];
-    const mu2 = tf.concat([tf.reshape(tf.square(p.muW), [-1]), tf.square(p.muB)]);
-    const s2 = tf.square(tf.concat([tf.reshape(sigmaOf(p.rhoW), [-1]), sigmaOf(p.rhoB)]));
-    const m2 = tf.add(mu2, s2);
-    const kl = tf.mul(tf.sum(tf.sub(tf.sub(tf.div(m2, a2), tf.log(tf.div(s2, a2))), 1)), 0.5);
-    return [tf.sum(m2), kl];
-  })).dataSync());
+export function layerStatistics(
+  q: LayerPosterior[],
+  priorVariances: number[],
+): { secondMoment: number[]; kl: number[] } {
+  const out = tf.tidy(() =>
+    tf
+      .stack(
+        q.flatMap((p, l) => {
+          const a2 = priorVariances[l];
+          const mu2 = tf.concat([tf.reshape(tf.square(p.muW), [-1]), tf.square(p.muB)]);
+          const s2 = tf.square(tf.concat([tf.reshape(sigmaOf(p.rhoW), [-1]), sigmaOf(p.rhoB)]));
+          const m2 = tf.add(mu2, s2);
+          const kl = tf.mul(tf.sum(tf.sub(tf.sub(tf.div(m2, a2), tf.log(tf.div(s2, a2))), 1)), 0.5);
+          return [tf.sum(m2), kl];
+        }),
+      )
+      .dataSync(),
+  );
   return { secondMoment: q.map((_, l) => out[2 * l]), kl: q.map((_, l) => out[2 * l + 1]) };
 }
 
@@ -87,8 +98,14 @@ export interface StepGradients {
  * dL/da = dz mu_W^T + 2 a (g_v (s_W^2)^T). Call inside tf.tidy.
  */
 export function elboStep(
-  layout: LayerLayout[], q: LayerPosterior[], x: tf.Tensor2D, target: tf.Tensor2D, eps: tf.Tensor2D[],
-  lik: Likelihood, priorVariances: number[], nTrain: number,
+  layout: LayerLayout[],
+  q: LayerPosterior[],
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  eps: tf.Tensor2D[],
+  lik: Likelihood,
+  priorVariances: number[],
+  nTrain: number,
 ): StepGradients {
   const L = layout.length;
   const B = x.shape[0];
@@ -146,15 +163,24 @@ export function elboStep(
     const klScale = 1 / (priorVariances[l] * nTrain);
     // gv2 = 2 g_v = dz eps / sqrt(v): the factor 2 of ds^2/drho and of dv/da is carried here.
     const gv2 = tf.div(tf.mul(delta, eps[l]), sd[l]) as tf.Tensor2D;
-    const gMuW = tf.add(l === 0 ? tf.matMul(xT, delta) : tf.matMul(inputs[l], delta, true, false), tf.mul(p.muW, klScale));
+    const gMuW = tf.add(
+      l === 0 ? tf.matMul(xT, delta) : tf.matMul(inputs[l], delta, true, false),
+      tf.mul(p.muW, klScale),
+    );
     const gMuB = tf.add(tf.sum(delta, 0), tf.mul(p.muB, klScale));
     // d/ds^2 of KL/N is 0.5 (1/alpha^2 - 1/s^2)/N; chain rule ds^2/drho = 2 s sigmoid(rho), so
     // dL/drho = sigmoid(rho) (s (2 P + klScale) - 1 / (N s)) with P = (a^2)^T g_v: six
     // elementwise kernels on the kernel-sized tensors instead of eight.
     const p2W = l === 0 ? tf.matMul(tf.square(xT), gv2) : tf.matMul(inputsSq[l], gv2, true, false);
     const gRhoW = tf.mul(tf.sub(tf.mul(tf.add(p2W, klScale), sigW[l]), tf.div(1 / nTrain, sigW[l])), slopeW[l]);
-    const gRhoB = tf.mul(tf.sub(tf.mul(tf.add(tf.sum(gv2, 0), klScale), sigB[l]), tf.div(1 / nTrain, sigB[l])), slopeB[l]);
-    grads[4 * l] = gMuW; grads[4 * l + 1] = gMuB; grads[4 * l + 2] = gRhoW; grads[4 * l + 3] = gRhoB;
+    const gRhoB = tf.mul(
+      tf.sub(tf.mul(tf.add(tf.sum(gv2, 0), klScale), sigB[l]), tf.div(1 / nTrain, sigB[l])),
+      slopeB[l],
+    );
+    grads[4 * l] = gMuW;
+    grads[4 * l + 1] = gMuB;
+    grads[4 * l + 2] = gRhoW;
+    grads[4 * l + 3] = gRhoB;
     if (l > 0) {
       const back = tf.add(
         tf.matMul(delta, p.muW, false, true),
@@ -183,10 +209,14 @@ export class PosteriorAverage {
 
   /** Move the average toward the current q with weight w in (0, 1] (1: restart at q). */
   update(q: LayerPosterior[], w: number): void {
-    const next = tf.tidy(() => q.flatMap((p, i) => {
-      const cur = [p.muW, p.muB, sigmaOf(p.rhoW), sigmaOf(p.rhoB)];
-      return cur.map((c, k) => (this.avg && w < 1 ? tf.add(this.avg[4 * i + k], tf.mul(tf.sub(c, this.avg[4 * i + k]), w)) : tf.clone(c)));
-    }));
+    const next = tf.tidy(() =>
+      q.flatMap((p, i) => {
+        const cur = [p.muW, p.muB, sigmaOf(p.rhoW), sigmaOf(p.rhoB)];
+        return cur.map((c, k) =>
+          this.avg && w < 1 ? tf.add(this.avg[4 * i + k], tf.mul(tf.sub(c, this.avg[4 * i + k]), w)) : tf.clone(c),
+        );
+      }),
+    );
     if (this.avg) tf.dispose(this.avg);
     this.avg = next;
   }

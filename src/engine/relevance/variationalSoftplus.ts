@@ -15,7 +15,6 @@ interface Exports {
 
 let kernel: Exports | null | undefined; // undefined: not tried; null: unavailable
 
-
 export interface SoftplusParts<T extends tf.Tensor> {
   /** softplus(rho) = log(1 + e^rho). */
   sigma: T;
@@ -27,7 +26,10 @@ export interface SoftplusParts<T extends tf.Tensor> {
  * Run the kernel on rho and hand its outputs to `use` as views into the kernel's memory (valid
  * only during the call: copy or upload them there). undefined when the kernel is unavailable.
  */
-export function withSoftplusSigmoid<R>(rho: Float32Array, use: (sigma: Float32Array, slope: Float32Array) => R): R | undefined {
+export function withSoftplusSigmoid<R>(
+  rho: Float32Array,
+  use: (sigma: Float32Array, slope: Float32Array) => R,
+): R | undefined {
   if (kernel === undefined) kernel = instantiateEmbedded<Exports>(SOFTPLUS_WASM_BASE64);
   if (!kernel) return undefined;
   const n = rho.length;
@@ -49,7 +51,8 @@ export function softplusParts<T extends tf.Tensor>(rho: T): SoftplusParts<T> {
     // The wasm backend copies a new tensor's values into its own heap at once, so the views can go
     // straight in (other backends keep the array: they never get here).
     const parts = withSoftplusSigmoid(rho.dataSync() as Float32Array, (sigma, slope) => ({
-      sigma: tf.tensor(sigma, rho.shape) as T, slope: tf.tensor(slope, rho.shape) as T,
+      sigma: tf.tensor(sigma, rho.shape) as T,
+      slope: tf.tensor(slope, rho.shape) as T,
     }));
     if (parts) return parts;
   }

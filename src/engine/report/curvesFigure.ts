@@ -3,7 +3,12 @@
 import type { CurvesResult } from '../prune/curves';
 import type { Figure, FigureTrace } from './figure';
 
-const COLORS: Record<string, string> = { random: '#7f7f7f', obd: '#1f77b4', variational: '#2ca02c', belsley: '#d62728' };
+const COLORS: Record<string, string> = {
+  random: '#7f7f7f',
+  obd: '#1f77b4',
+  variational: '#2ca02c',
+  belsley: '#d62728',
+};
 
 export function curvesFigure(r: CurvesResult, title = 'Quality against share of weights removed'): Figure {
   const x = r.shares.map((s) => 100 * s);
@@ -11,7 +16,17 @@ export function curvesFigure(r: CurvesResult, title = 'Quality against share of 
   for (const [name, c] of Object.entries(r.curves)) {
     const color = COLORS[name.split(':')[0]] ?? undefined;
     if (c.runs.length > 1) {
-      data.push({ type: 'scatter', x: [...x, ...[...x].reverse()], y: [...c.mean.map((m, i) => m + c.sd[i]), ...c.mean.map((m, i) => m - c.sd[i]).reverse()], fill: 'toself', line: { width: 0 }, fillcolor: color ? color + '33' : undefined, hoverinfo: 'skip', showlegend: false, name: `${name} ±1 sd` });
+      data.push({
+        type: 'scatter',
+        x: [...x, ...[...x].reverse()],
+        y: [...c.mean.map((m, i) => m + c.sd[i]), ...c.mean.map((m, i) => m - c.sd[i]).reverse()],
+        fill: 'toself',
+        line: { width: 0 },
+        fillcolor: color ? color + '33' : undefined,
+        hoverinfo: 'skip',
+        showlegend: false,
+        name: `${name} ±1 sd`,
+      });
     }
     data.push({ type: 'scatter', mode: 'lines+markers', name, x, y: c.mean, line: { color }, marker: { size: 4 } });
   }
@@ -20,10 +35,20 @@ export function curvesFigure(r: CurvesResult, title = 'Quality against share of 
     id: 'curves',
     title,
     data,
-    layout: { xaxis: { title: { text: 'weights removed, %' } }, yaxis: { title: { text: metric } }, legend: { orientation: 'h' } },
+    layout: {
+      xaxis: { title: { text: 'weights removed, %' } },
+      yaxis: { title: { text: metric } },
+      legend: { orientation: 'h' },
+    },
     table: {
-      columns: ['share removed', ...Object.keys(r.curves).flatMap((n) => (r.curves[n].runs.length > 1 ? [`${n} mean`, `${n} sd`] : [n]))],
-      rows: r.shares.map((s, i) => [s, ...Object.values(r.curves).flatMap((c) => (c.runs.length > 1 ? [c.mean[i], c.sd[i]] : [c.mean[i]]))]),
+      columns: [
+        'share removed',
+        ...Object.keys(r.curves).flatMap((n) => (r.curves[n].runs.length > 1 ? [`${n} mean`, `${n} sd`] : [n])),
+      ],
+      rows: r.shares.map((s, i) => [
+        s,
+        ...Object.values(r.curves).flatMap((c) => (c.runs.length > 1 ? [c.mean[i], c.sd[i]] : [c.mean[i]])),
+      ]),
     },
   };
 }

@@ -30,9 +30,15 @@ let plotlyCache: string | undefined;
 export function plotlySource(): string {
   if (plotlyCache) return plotlyCache;
   const candidates = [path.join(__dirname, 'plotly.js')];
-  for (let dir = __dirname, i = 0; i < 8; i++, dir = path.dirname(dir)) candidates.push(path.join(dir, 'node_modules', 'plotly.js-dist', 'plotly.js'));
+  for (let dir = __dirname, i = 0; i < 8; i++, dir = path.dirname(dir))
+    candidates.push(path.join(dir, 'node_modules', 'plotly.js-dist', 'plotly.js'));
   const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new PruneScopeError('not-found', 'plotly.js (needed to write an HTML report) was not found beside the bundle or in node_modules', { file: candidates[0] });
+  if (!found)
+    throw new PruneScopeError(
+      'not-found',
+      'plotly.js (needed to write an HTML report) was not found beside the bundle or in node_modules',
+      { file: candidates[0] },
+    );
   plotlyCache = fs.readFileSync(found, 'utf8');
   return plotlyCache;
 }
@@ -43,11 +49,15 @@ export function escapeHtml(s: string): string {
 
 /** JSON safe to embed inside a <script> element. */
 function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function table(caption: string, columns: string[], rows: (string | number)[][]): string {
-  const cell = (v: string | number) => escapeHtml(typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : v);
+  const cell = (v: string | number) =>
+    escapeHtml(typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : v);
   return `<table><caption>${escapeHtml(caption)}</caption><thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
@@ -62,13 +72,18 @@ export function renderReport(r: Report): string {
       for (const f of s.figures ?? []) {
         const id = `fig${figures.length}`;
         figures.push(f);
-        parts.push(`<figure><div id="${id}" class="plot"></div>${f.table ? `<details><summary>Table: ${escapeHtml(f.title)}</summary>${table(f.title, f.table.columns, f.table.rows)}</details>` : ''}</figure>`);
+        parts.push(
+          `<figure><div id="${id}" class="plot"></div>${f.table ? `<details><summary>Table: ${escapeHtml(f.title)}</summary>${table(f.title, f.table.columns, f.table.rows)}</details>` : ''}</figure>`,
+        );
       }
       for (const t of s.tables ?? []) parts.push(table(t.caption, t.columns, t.rows));
       return `<section>${parts.join('\n')}</section>`;
     })
     .join('\n');
-  const prov = r.provenance === undefined ? '' : `<section><h2>How this was made</h2><pre>${escapeHtml(JSON.stringify(r.provenance, null, 2))}</pre></section>`;
+  const prov =
+    r.provenance === undefined
+      ? ''
+      : `<section><h2>How this was made</h2><pre>${escapeHtml(JSON.stringify(r.provenance, null, 2))}</pre></section>`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(r.title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}

@@ -29,7 +29,15 @@ export function copyRows(src: Float32Array, cols: number, perm: Int32Array, star
  * owned by the caller. Targets are built as yTensor builds them: one-hot [size, K] for
  * classification, [size, 1] for regression.
  */
-export function batchTensors(part: SplitPart, features: number, task: Task, classes: number, perm: Int32Array, start: number, size: number): [tf.Tensor2D, tf.Tensor2D] {
+export function batchTensors(
+  part: SplitPart,
+  features: number,
+  task: Task,
+  classes: number,
+  perm: Int32Array,
+  start: number,
+  size: number,
+): [tf.Tensor2D, tf.Tensor2D] {
   const cols = task === 'classification' ? classes : 1;
   const y = new Float32Array(size * cols);
   for (let i = 0; i < size; i++) {
@@ -56,7 +64,11 @@ export class PermutedBatches {
   private perm: Int32Array = new Int32Array(0);
   private pos: number;
 
-  constructor(private readonly rows: number, private readonly batchSize: number, seed: number) {
+  constructor(
+    private readonly rows: number,
+    private readonly batchSize: number,
+    seed: number,
+  ) {
     this.rng = new Rng(seed);
     this.pos = rows;
   }

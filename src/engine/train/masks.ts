@@ -9,8 +9,13 @@ import type { LayerLayout } from '../model/network';
  * in the error, e.g. 'pruneMask'.
  */
 export function checkMask(mask: Uint8Array, nParams: number, what: string): void {
-  if (!(mask instanceof Uint8Array)) throw badInput('mask must be a Uint8Array', { field: what, expected: 'one 0/1 byte per parameter' });
-  if (mask.length !== nParams) throw badInput(`mask has ${mask.length} entries`, { field: what, expected: `${nParams} (one per parameter in the flat order)` });
+  if (!(mask instanceof Uint8Array))
+    throw badInput('mask must be a Uint8Array', { field: what, expected: 'one 0/1 byte per parameter' });
+  if (mask.length !== nParams)
+    throw badInput(`mask has ${mask.length} entries`, {
+      field: what,
+      expected: `${nParams} (one per parameter in the flat order)`,
+    });
 }
 
 export function countSet(mask: Uint8Array | undefined): number {
@@ -25,7 +30,11 @@ export function countSet(mask: Uint8Array | undefined): number {
  * tensor's shape, true where the parameter is neither pruned nor frozen (alpha_j = 1 in METHODS.md
  * section 3); undefined where every entry may change, so the update can skip the select.
  */
-export function updatableTensors(prune: Uint8Array | undefined, freeze: Uint8Array | undefined, layout: LayerLayout[]): (tf.Tensor | undefined)[] {
+export function updatableTensors(
+  prune: Uint8Array | undefined,
+  freeze: Uint8Array | undefined,
+  layout: LayerLayout[],
+): (tf.Tensor | undefined)[] {
   const out: (tf.Tensor | undefined)[] = [];
   const piece = (offset: number, size: number, shape: number[]) => {
     const u = new Int32Array(size);

@@ -20,10 +20,16 @@ export interface Metrics {
 export function checkHead(net: Network, task: Task, classes: number): void {
   if (task === 'classification') {
     if (net.task !== 'classification' || net.outputSize !== classes) {
-      throw badInput(`network head is ${net.outputSize} units (${net.task})`, { field: 'network', expected: `a softmax head with ${classes} units for ${classes} classes` });
+      throw badInput(`network head is ${net.outputSize} units (${net.task})`, {
+        field: 'network',
+        expected: `a softmax head with ${classes} units for ${classes} classes`,
+      });
     }
   } else if (net.task !== 'regression' || net.outputSize !== 1) {
-    throw badInput(`network head is ${net.outputSize} units (${net.task})`, { field: 'network', expected: 'one non-softmax output unit for regression' });
+    throw badInput(`network head is ${net.outputSize} units (${net.task})`, {
+      field: 'network',
+      expected: 'one non-softmax output unit for regression',
+    });
   }
 }
 
@@ -58,5 +64,7 @@ export function evaluate(net: Network, part: SplitPart, task: Task, classes: num
   const [lossSum, correct] = acc.dataSync();
   acc.dispose();
   const loss = lossSum / part.rows;
-  return task === 'classification' ? { loss, accuracy: correct / part.rows, rows: part.rows } : { loss, mse: loss, rows: part.rows };
+  return task === 'classification'
+    ? { loss, accuracy: correct / part.rows, rows: part.rows }
+    : { loss, mse: loss, rows: part.rows };
 }

@@ -63,13 +63,15 @@ export interface TrainResult {
 
 function checkOptions(o: TrainOptions, rows: number): void {
   const int = (v: number, name: string, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw badInput(`${name} = ${v}`, { field: name, expected: `an integer >= ${min}` });
+    if (!Number.isInteger(v) || v < min)
+      throw badInput(`${name} = ${v}`, { field: name, expected: `an integer >= ${min}` });
   };
   int(o.epochs, 'epochs', 0);
   int(o.batchSize, 'batchSize', 1);
   int(o.evalEvery ?? 1, 'evalEvery', 0);
   if (!Number.isFinite(o.seed)) throw badInput(`seed = ${o.seed}`, { field: 'seed', expected: 'a finite number' });
-  if (rows === 0) throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
+  if (rows === 0)
+    throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
 }
 
 /** Trains `net` in place on split.train; returns the history and final train/test metrics. */
@@ -78,7 +80,10 @@ export async function train(net: Network, split: DataSplit, opts: TrainOptions):
   const classes = numClasses(split.dataset);
   checkHead(net, task, classes);
   if (net.layout[0].inSize !== features) {
-    throw badInput(`network takes ${net.layout[0].inSize} inputs`, { field: 'network', expected: `${features} (the data set's features)` });
+    throw badInput(`network takes ${net.layout[0].inSize} inputs`, {
+      field: 'network',
+      expected: `${features} (the data set's features)`,
+    });
   }
   const rows = split.train.rows;
   checkOptions(opts, rows);
@@ -109,7 +114,9 @@ export async function train(net: Network, split: DataSplit, opts: TrainOptions):
           step += 1;
           const s = step;
           try {
-            const hook = opts.onStep ? (g: StepGradients) => opts.onStep!({ step: s, epoch, x, y, gradients: g, trainer }) : undefined;
+            const hook = opts.onStep
+              ? (g: StepGradients) => opts.onStep!({ step: s, epoch, x, y, gradients: g, trainer })
+              : undefined;
             stepLosses.push(trainer.step(x, y, hook));
             batchSizes.push(size);
           } finally {
@@ -122,7 +129,11 @@ export async function train(net: Network, split: DataSplit, opts: TrainOptions):
         const bad = losses.findIndex((l) => !Number.isFinite(l));
         if (bad >= 0) {
           const at = step - losses.length + bad + 1;
-          throw new PruneScopeError('numerical', `training loss became ${losses[bad]} at step ${at} (epoch ${epoch}); ${parameterDiagnosis(net)}; try a smaller --lr or standardised features`, { field: 'loss', expected: 'a finite value' });
+          throw new PruneScopeError(
+            'numerical',
+            `training loss became ${losses[bad]} at step ${at} (epoch ${epoch}); ${parameterDiagnosis(net)}; try a smaller --lr or standardised features`,
+            { field: 'loss', expected: 'a finite value' },
+          );
         }
         // A finite loss does not imply finite weights (an Inf weight into a saturated tanh): check
         // every layer's parameters once per epoch, on the backend, before anything can save them.
@@ -131,7 +142,8 @@ export async function train(net: Network, split: DataSplit, opts: TrainOptions):
         losses.forEach((l, i) => (sum += l * batchSizes[i]));
         seconds += (performance.now() - t0) / 1000;
         const m: EpochMetrics = { epoch, steps: step, trainLoss: sum / rows, seconds };
-        if (epoch === opts.epochs || (evalEvery > 0 && epoch % evalEvery === 0)) m.test = evaluate(net, split.test, task, classes);
+        if (epoch === opts.epochs || (evalEvery > 0 && epoch % evalEvery === 0))
+          m.test = evaluate(net, split.test, task, classes);
         history.push(m);
         opts.onEpoch?.(m);
       } finally {

@@ -61,9 +61,13 @@ export class Trainer {
   private freeze?: Uint8Array;
   private disposed = false;
 
-  constructor(readonly net: Network, opts: AdamOptions) {
+  constructor(
+    readonly net: Network,
+    opts: AdamOptions,
+  ) {
     const range = (x: number, name: string, lo: number, hi: number) => {
-      if (!(Number.isFinite(x) && x >= lo && x < hi)) throw badInput(`${name} = ${x}`, { field: name, expected: `a number in [${lo}, ${hi})` });
+      if (!(Number.isFinite(x) && x >= lo && x < hi))
+        throw badInput(`${name} = ${x}`, { field: name, expected: `a number in [${lo}, ${hi})` });
     };
     this.lr = opts.lr;
     this.beta1 = opts.beta1 ?? 0.9;
@@ -181,22 +185,24 @@ export class Trainer {
     const stepScale = (lrT * (1 - b1)) / s2;
     const epsT = (this.epsilon * c2) / s2;
     const grads = g.kernels.flatMap((k, i) => [k as tf.Tensor, g.biases[i]]);
-    tf.tidy(() => this.params.forEach((w, i) => {
-      const isKernel = i % 2 === 0;
-      const grad = l2 > 0 && isKernel ? tf.add(grads[i], tf.mul(w, l2)) : grads[i];
-      let m = tf.add(tf.mul(this.m[i], b1), grad);
-      let v = tf.add(tf.mul(this.v[i], b2), tf.square(grad));
-      let wNew = tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsT)), stepScale));
-      const u = this.updatable[i];
-      if (u) {
-        // A select, not a multiply by 0/1: frozen values stay bit-identical (signed zeros, NaN).
-        m = tf.where(u, m, this.m[i]);
-        v = tf.where(u, v, this.v[i]);
-        wNew = tf.where(u, wNew, w);
-      }
-      this.replace(i, tf.keep(m), tf.keep(v));
-      w.assign(wNew);
-    }));
+    tf.tidy(() =>
+      this.params.forEach((w, i) => {
+        const isKernel = i % 2 === 0;
+        const grad = l2 > 0 && isKernel ? tf.add(grads[i], tf.mul(w, l2)) : grads[i];
+        let m = tf.add(tf.mul(this.m[i], b1), grad);
+        let v = tf.add(tf.mul(this.v[i], b2), tf.square(grad));
+        let wNew = tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsT)), stepScale));
+        const u = this.updatable[i];
+        if (u) {
+          // A select, not a multiply by 0/1: frozen values stay bit-identical (signed zeros, NaN).
+          m = tf.where(u, m, this.m[i]);
+          v = tf.where(u, v, this.v[i]);
+          wNew = tf.where(u, wNew, w);
+        }
+        this.replace(i, tf.keep(m), tf.keep(v));
+        w.assign(wNew);
+      }),
+    );
   }
 
   /**

@@ -22,7 +22,11 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
  * it to `dir`. Refuses to replace an existing non-empty folder unless `replace` is set (then the
  * old folder is moved aside first and removed only after the new one is in place).
  */
-export function writeFolderAtomic(dir: string, files: Record<string, string | Uint8Array>, opts: { replace?: boolean } = {}): void {
+export function writeFolderAtomic(
+  dir: string,
+  files: Record<string, string | Uint8Array>,
+  opts: { replace?: boolean } = {},
+): void {
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });
   const exists = fs.existsSync(dir) && fs.readdirSync(dir).length > 0;
@@ -34,7 +38,8 @@ export function writeFolderAtomic(dir: string, files: Record<string, string | Ui
   try {
     for (const [name, data] of Object.entries(files)) {
       const target = path.join(tmp, name);
-      if (!path.resolve(target).startsWith(path.resolve(tmp) + path.sep)) throw new Error(`${name}: file name escapes the output folder`);
+      if (!path.resolve(target).startsWith(path.resolve(tmp) + path.sep))
+        throw new Error(`${name}: file name escapes the output folder`);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, data);
     }

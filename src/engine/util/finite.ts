@@ -16,17 +16,28 @@ export function firstNonFinite(a: ArrayLike<number>, from = 0, to = a.length): n
 export function describeParam(layout: LayerLayout[], j: number): string {
   const p = locate(layout, j);
   const name = layout[p.layer].name;
-  return p.kind === 'kernel' ? `layer ${name} kernel[${p.input}, ${p.unit}] (flat ${j})` : `layer ${name} bias[${p.unit}] (flat ${j})`;
+  return p.kind === 'kernel'
+    ? `layer ${name} kernel[${p.input}, ${p.unit}] (flat ${j})`
+    : `layer ${name} bias[${p.unit}] (flat ${j})`;
 }
 
 /**
  * Throws PruneScopeError('numerical') if `values` (flat parameter order) holds a NaN/Infinity:
  * "<what> has NaN at layer hidden1 kernel[3, 5] (flat 41): <hint>".
  */
-export function checkFiniteFlat(layout: LayerLayout[], values: ArrayLike<number>, what: string, hint: string, context: ErrorContext = {}): void {
+export function checkFiniteFlat(
+  layout: LayerLayout[],
+  values: ArrayLike<number>,
+  what: string,
+  hint: string,
+  context: ErrorContext = {},
+): void {
   const j = firstNonFinite(values);
   if (j < 0) return;
-  throw new PruneScopeError('numerical', `${what} has ${values[j]} at ${describeParam(layout, j)}: ${hint}`, { expected: 'finite values', ...context });
+  throw new PruneScopeError('numerical', `${what} has ${values[j]} at ${describeParam(layout, j)}: ${hint}`, {
+    expected: 'finite values',
+    ...context,
+  });
 }
 
 /**
@@ -53,11 +64,17 @@ export function nonFiniteParameters(net: Network): string[] {
 export function checkNetworkFinite(net: Network, when: string, hint: string, context: ErrorContext = {}): void {
   const bad = nonFiniteParameters(net);
   if (bad.length === 0) return;
-  throw new PruneScopeError('numerical', `parameters became non-finite ${when}: ${bad.join('; ')}; ${hint}`, { field: 'parameters', expected: 'finite values', ...context });
+  throw new PruneScopeError('numerical', `parameters became non-finite ${when}: ${bad.join('; ')}; ${hint}`, {
+    field: 'parameters',
+    expected: 'finite values',
+    ...context,
+  });
 }
 
 /** For a non-finite loss: which layers' parameters are non-finite now (or that they all are finite). */
 export function parameterDiagnosis(net: Network): string {
   const bad = nonFiniteParameters(net);
-  return bad.length ? `non-finite parameters: ${bad.join('; ')}` : 'all parameters finite (the inputs or a layer\'s activations overflow)';
+  return bad.length
+    ? `non-finite parameters: ${bad.join('; ')}`
+    : "all parameters finite (the inputs or a layer's activations overflow)";
 }

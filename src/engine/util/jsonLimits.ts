@@ -31,7 +31,10 @@ export function jsonDepth(text: string, limit = Infinity): number {
 /** JSON.parse with a nesting limit; every failure is a PruneScopeError naming `file`. */
 export function parseJsonBounded(text: string, file: string, expected: string, maxDepth = MAX_JSON_DEPTH): unknown {
   if (jsonDepth(text, maxDepth) > maxDepth) {
-    throw new PruneScopeError('too-large', `nests JSON more than ${maxDepth} levels deep`, { file, expected: `${expected} nested at most ${maxDepth} levels` });
+    throw new PruneScopeError('too-large', `nests JSON more than ${maxDepth} levels deep`, {
+      file,
+      expected: `${expected} nested at most ${maxDepth} levels`,
+    });
   }
   try {
     return JSON.parse(text);

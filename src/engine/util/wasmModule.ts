@@ -4,7 +4,10 @@
 // keeps a TypeScript/tfjs path for when this returns null.
 
 // The project's tsconfig has no DOM lib, so the few WebAssembly shapes used here are declared here.
-export interface WasmMemory { buffer: ArrayBuffer; grow(pages: number): number }
+export interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };

@@ -14,7 +14,11 @@ export const NOTEBOOK_TYPE = 'prunescope-notebook';
 export const RESTART_KERNEL_COMMAND = 'prunescope.restartNotebookKernel';
 
 export function createController(client: EngineClient, log: vscode.LogOutputChannel): vscode.Disposable {
-  const controller = vscode.notebooks.createNotebookController('prunescope-kernel', NOTEBOOK_TYPE, 'PruneScope (JavaScript)');
+  const controller = vscode.notebooks.createNotebookController(
+    'prunescope-kernel',
+    NOTEBOOK_TYPE,
+    'PruneScope (JavaScript)',
+  );
   controller.supportedLanguages = ['javascript'];
   controller.supportsExecutionOrder = true;
   controller.description = 'Runs cells in the PruneScope engine worker';
@@ -27,19 +31,34 @@ export function createController(client: EngineClient, log: vscode.LogOutputChan
     for (const cell of cells) {
       const exec = controller.createNotebookCellExecution(cell);
       // An interrupt during this run: the cells after the interrupted one do not run.
-      if (interrupted || exec.token.isCancellationRequested) { interrupted = true; exec.end(undefined); continue; }
+      if (interrupted || exec.token.isCancellationRequested) {
+        interrupted = true;
+        exec.end(undefined);
+        continue;
+      }
       const n = (order.get(key) ?? 0) + 1;
       order.set(key, n);
       exec.executionOrder = n;
       exec.start(Date.now());
       await exec.clearOutput();
       if (!vscode.workspace.isTrusted) {
-        await exec.replaceOutput(new vscode.NotebookCellOutput([toItem({ mime: 'text/plain', data: 'PruneScope runs notebook code only in a trusted workspace (Workspaces: Manage Workspace Trust).' })]));
+        await exec.replaceOutput(
+          new vscode.NotebookCellOutput([
+            toItem({
+              mime: 'text/plain',
+              data: 'PruneScope runs notebook code only in a trusted workspace (Workspaces: Manage Workspace Trust).',
+            }),
+          ]),
+        );
         exec.end(false, Date.now());
         continue;
       }
       const handle = client.run('cell', { source: cell.document.getText(), notebook: key, cellIndex: cell.index });
-      const sub = exec.token.onCancellationRequested(() => { interrupted = true; log.info(`cell job #${handle.id}: interrupted`); client.cancel(handle.id); });
+      const sub = exec.token.onCancellationRequested(() => {
+        interrupted = true;
+        log.info(`cell job #${handle.id}: interrupted`);
+        client.cancel(handle.id);
+      });
       runningJob.set(key, handle.id);
       log.info(`cell job #${handle.id}: ${key} cell ${cell.index}`);
       try {
@@ -49,8 +68,13 @@ export function createController(client: EngineClient, log: vscode.LogOutputChan
         exec.end(true, Date.now());
       } catch (e) {
         const err = e instanceof EngineError ? e : new EngineError({ code: 'internal', message: String(e) });
-        const message = err.code === 'cancelled' ? 'Cell interrupted (cancelled); the notebook\'s variables are kept.' : err.message;
-        await exec.replaceOutput(new vscode.NotebookCellOutput([toItem({ mime: ERROR_MIME, data: { name: err.code, message, stack: err.logTail.join('\n') } })]));
+        const message =
+          err.code === 'cancelled' ? "Cell interrupted (cancelled); the notebook's variables are kept." : err.message;
+        await exec.replaceOutput(
+          new vscode.NotebookCellOutput([
+            toItem({ mime: ERROR_MIME, data: { name: err.code, message, stack: err.logTail.join('\n') } }),
+          ]),
+        );
         exec.end(false, Date.now());
       } finally {
         sub.dispose();
@@ -59,7 +83,10 @@ export function createController(client: EngineClient, log: vscode.LogOutputChan
     }
   };
   // Our notebooks have one sensible kernel: prefer it so "Run All" needs no kernel picker.
-  const prefer = (nb: vscode.NotebookDocument) => { if (nb.notebookType === NOTEBOOK_TYPE) controller.updateNotebookAffinity(nb, vscode.NotebookControllerAffinity.Preferred); };
+  const prefer = (nb: vscode.NotebookDocument) => {
+    if (nb.notebookType === NOTEBOOK_TYPE)
+      controller.updateNotebookAffinity(nb, vscode.NotebookControllerAffinity.Preferred);
+  };
   vscode.workspace.notebookDocuments.forEach(prefer);
 
   const reset = async (nb: vscode.Uri): Promise<void> => {
@@ -76,20 +103,27 @@ export function createController(client: EngineClient, log: vscode.LogOutputChan
     const uri = notebookFromArg(arg) ?? vscode.window.activeNotebookEditor?.notebook.uri;
     const doc = uri && vscode.workspace.notebookDocuments.find((d) => d.uri.toString() === uri.toString());
     if (!doc || doc.notebookType !== NOTEBOOK_TYPE) {
-      void vscode.window.showInformationMessage('PruneScope: open a PruneScope notebook (*.prune.ipynb) to restart its kernel.');
+      void vscode.window.showInformationMessage(
+        'PruneScope: open a PruneScope notebook (*.prune.ipynb) to restart its kernel.',
+      );
       return;
     }
     try {
       await reset(doc.uri);
       log.info(`notebook kernel restarted: ${doc.uri.toString()}`);
-      void vscode.window.showInformationMessage('PruneScope: notebook kernel restarted; the variables defined by earlier cells are gone.');
+      void vscode.window.showInformationMessage(
+        'PruneScope: notebook kernel restarted; the variables defined by earlier cells are gone.',
+      );
     } catch (e) {
-      void vscode.window.showErrorMessage(`PruneScope: could not restart the notebook kernel: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(
+        `PruneScope: could not restart the notebook kernel: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   });
   // A closed notebook's variables would only hold memory in the worker.
   const closed = vscode.workspace.onDidCloseNotebookDocument((nb) => {
-    if (nb.notebookType === NOTEBOOK_TYPE) reset(nb.uri).catch((e) => log.warn(`notebook state not cleared: ${e instanceof Error ? e.message : String(e)}`));
+    if (nb.notebookType === NOTEBOOK_TYPE)
+      reset(nb.uri).catch((e) => log.warn(`notebook state not cleared: ${e instanceof Error ? e.message : String(e)}`));
   });
   return vscode.Disposable.from(controller, vscode.workspace.onDidOpenNotebookDocument(prefer), restart, closed);
 }

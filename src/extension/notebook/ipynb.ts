@@ -2,8 +2,13 @@
 // On disk it is an ordinary .ipynb (Jupyter and other tools can open it); JSON mime types are
 // stored as JSON objects, text mime types as line arrays, as Jupyter does.
 
-export interface NbOutputItem { mime: string; data: unknown }
-export interface NbOutput { items: NbOutputItem[] }
+export interface NbOutputItem {
+  mime: string;
+  data: unknown;
+}
+export interface NbOutput {
+  items: NbOutputItem[];
+}
 export interface NbCell {
   kind: 'code' | 'markdown';
   source: string;
@@ -12,7 +17,10 @@ export interface NbCell {
   id?: string;
   metadata?: Record<string, unknown>;
 }
-export interface Nb { cells: NbCell[]; metadata: Record<string, unknown> }
+export interface Nb {
+  cells: NbCell[];
+  metadata: Record<string, unknown>;
+}
 
 export const ERROR_MIME = 'application/vnd.code.notebook.error';
 export const KERNELSPEC = { name: 'prunescope', display_name: 'PruneScope (JavaScript)', language: 'javascript' };
@@ -29,9 +37,27 @@ function splitLines(s: string): string[] {
 function outputFromJupyter(o: any): NbOutput | undefined {
   switch (o?.output_type) {
     case 'stream':
-      return { items: [{ mime: o.name === 'stderr' ? 'application/vnd.code.notebook.stderr' : 'application/vnd.code.notebook.stdout', data: joinSource(o.text) }] };
+      return {
+        items: [
+          {
+            mime: o.name === 'stderr' ? 'application/vnd.code.notebook.stderr' : 'application/vnd.code.notebook.stdout',
+            data: joinSource(o.text),
+          },
+        ],
+      };
     case 'error':
-      return { items: [{ mime: ERROR_MIME, data: { name: String(o.ename ?? 'Error'), message: String(o.evalue ?? ''), stack: Array.isArray(o.traceback) ? o.traceback.join('\n') : '' } }] };
+      return {
+        items: [
+          {
+            mime: ERROR_MIME,
+            data: {
+              name: String(o.ename ?? 'Error'),
+              message: String(o.evalue ?? ''),
+              stack: Array.isArray(o.traceback) ? o.traceback.join('\n') : '',
+            },
+          },
+        ],
+      };
     case 'display_data':
     case 'execute_result': {
       const data = o.data && typeof o.data === 'object' ? o.data : {};
@@ -46,10 +72,22 @@ function outputToJupyter(o: NbOutput): Record<string, unknown> {
   const only = o.items.length === 1 ? o.items[0] : undefined;
   if (only?.mime === ERROR_MIME) {
     const e = only.data as { name?: string; message?: string; stack?: string };
-    return { output_type: 'error', ename: e?.name ?? 'Error', evalue: e?.message ?? '', traceback: (e?.stack ?? '').split('\n') };
+    return {
+      output_type: 'error',
+      ename: e?.name ?? 'Error',
+      evalue: e?.message ?? '',
+      traceback: (e?.stack ?? '').split('\n'),
+    };
   }
-  if (only && (only.mime === 'application/vnd.code.notebook.stdout' || only.mime === 'application/vnd.code.notebook.stderr')) {
-    return { output_type: 'stream', name: only.mime.endsWith('stderr') ? 'stderr' : 'stdout', text: splitLines(String(only.data)) };
+  if (
+    only &&
+    (only.mime === 'application/vnd.code.notebook.stdout' || only.mime === 'application/vnd.code.notebook.stderr')
+  ) {
+    return {
+      output_type: 'stream',
+      name: only.mime.endsWith('stderr') ? 'stderr' : 'stdout',
+      text: splitLines(String(only.data)),
+    };
   }
   const data: Record<string, unknown> = {};
   for (const it of o.items) data[it.mime] = isJsonMime(it.mime) ? it.data : splitLines(String(it.data));
@@ -59,18 +97,27 @@ function outputToJupyter(o: NbOutput): Record<string, unknown> {
 export function parseIpynb(text: string): Nb {
   if (text.trim() === '') return { cells: [], metadata: {} };
   let raw: any;
-  try { raw = JSON.parse(text); } catch (e) { throw new NotebookFormatError(`not valid JSON: ${(e as Error).message}`); }
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new NotebookFormatError(`not valid JSON: ${(e as Error).message}`);
+  }
   if (typeof raw !== 'object' || raw === null || raw.nbformat !== 4 || !Array.isArray(raw.cells)) {
     throw new NotebookFormatError('not an nbformat 4 notebook (expected {"nbformat": 4, "cells": [...]})');
   }
-  const cells: NbCell[] = raw.cells.filter((c: any) => c && (c.cell_type === 'code' || c.cell_type === 'markdown' || c.cell_type === 'raw')).map((c: any) => ({
-    kind: c.cell_type === 'code' ? 'code' : 'markdown',
-    source: joinSource(c.source),
-    outputs: c.cell_type === 'code' && Array.isArray(c.outputs) ? c.outputs.map(outputFromJupyter).filter((o: NbOutput | undefined): o is NbOutput => !!o) : [],
-    executionCount: typeof c.execution_count === 'number' ? c.execution_count : undefined,
-    id: typeof c.id === 'string' ? c.id : undefined,
-    metadata: c.metadata && typeof c.metadata === 'object' ? c.metadata : undefined,
-  }));
+  const cells: NbCell[] = raw.cells
+    .filter((c: any) => c && (c.cell_type === 'code' || c.cell_type === 'markdown' || c.cell_type === 'raw'))
+    .map((c: any) => ({
+      kind: c.cell_type === 'code' ? 'code' : 'markdown',
+      source: joinSource(c.source),
+      outputs:
+        c.cell_type === 'code' && Array.isArray(c.outputs)
+          ? c.outputs.map(outputFromJupyter).filter((o: NbOutput | undefined): o is NbOutput => !!o)
+          : [],
+      executionCount: typeof c.execution_count === 'number' ? c.execution_count : undefined,
+      id: typeof c.id === 'string' ? c.id : undefined,
+      metadata: c.metadata && typeof c.metadata === 'object' ? c.metadata : undefined,
+    }));
   return { cells, metadata: raw.metadata && typeof raw.metadata === 'object' ? raw.metadata : {} };
 }
 
@@ -78,7 +125,12 @@ export function serializeIpynb(nb: Nb): string {
   const cells = nb.cells.map((c, i) => {
     const base = { id: c.id ?? `cell-${i}`, metadata: c.metadata ?? {}, source: splitLines(c.source) };
     return c.kind === 'code'
-      ? { cell_type: 'code', ...base, execution_count: c.executionCount ?? null, outputs: c.outputs.map(outputToJupyter) }
+      ? {
+          cell_type: 'code',
+          ...base,
+          execution_count: c.executionCount ?? null,
+          outputs: c.outputs.map(outputToJupyter),
+        }
       : { cell_type: 'markdown', ...base };
   });
   const metadata = { ...nb.metadata, kernelspec: KERNELSPEC, language_info: { name: 'javascript' } };

@@ -2,17 +2,25 @@
 import * as vscode from 'vscode';
 import { parseIpynb, serializeIpynb, type Nb, type NbOutputItem } from './ipynb';
 
-const isJsonMime = (mime: string) => mime === 'application/json' || mime.endsWith('+json') || mime === 'application/vnd.code.notebook.error';
+const isJsonMime = (mime: string) =>
+  mime === 'application/json' || mime.endsWith('+json') || mime === 'application/vnd.code.notebook.error';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 export function toItem(it: NbOutputItem): vscode.NotebookCellOutputItem {
-  return new vscode.NotebookCellOutputItem(enc.encode(isJsonMime(it.mime) ? JSON.stringify(it.data) : String(it.data)), it.mime);
+  return new vscode.NotebookCellOutputItem(
+    enc.encode(isJsonMime(it.mime) ? JSON.stringify(it.data) : String(it.data)),
+    it.mime,
+  );
 }
 
 export function nbToData(nb: Nb): vscode.NotebookData {
   const cells = nb.cells.map((c) => {
-    const cell = new vscode.NotebookCellData(c.kind === 'code' ? vscode.NotebookCellKind.Code : vscode.NotebookCellKind.Markup, c.source, c.kind === 'code' ? 'javascript' : 'markdown');
+    const cell = new vscode.NotebookCellData(
+      c.kind === 'code' ? vscode.NotebookCellKind.Code : vscode.NotebookCellKind.Markup,
+      c.source,
+      c.kind === 'code' ? 'javascript' : 'markdown',
+    );
     cell.outputs = c.outputs.map((o) => new vscode.NotebookCellOutput(o.items.map(toItem)));
     cell.metadata = { ...(c.metadata ? { jupyter: c.metadata } : {}), id: c.id };
     if (c.executionCount !== undefined) cell.executionSummary = { executionOrder: c.executionCount };
@@ -34,7 +42,12 @@ export class PruneNotebookSerializer implements vscode.NotebookSerializer {
       cells: data.cells.map((c) => ({
         kind: c.kind === vscode.NotebookCellKind.Code ? 'code' : 'markdown',
         source: c.value,
-        outputs: (c.outputs ?? []).map((o) => ({ items: o.items.map((it) => ({ mime: it.mime, data: isJsonMime(it.mime) ? safeJson(dec.decode(it.data)) : dec.decode(it.data) })) })),
+        outputs: (c.outputs ?? []).map((o) => ({
+          items: o.items.map((it) => ({
+            mime: it.mime,
+            data: isJsonMime(it.mime) ? safeJson(dec.decode(it.data)) : dec.decode(it.data),
+          })),
+        })),
         executionCount: c.executionSummary?.executionOrder,
         id: typeof c.metadata?.id === 'string' ? c.metadata.id : undefined,
         metadata: (c.metadata?.jupyter as Record<string, unknown>) ?? undefined,
@@ -45,5 +58,9 @@ export class PruneNotebookSerializer implements vscode.NotebookSerializer {
 }
 
 function safeJson(s: string): unknown {
-  try { return JSON.parse(s); } catch { return s; }
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
 }

@@ -8,7 +8,13 @@ import { qualityCurves, shareGrid, type Ranker } from '../../engine/prune/curves
 import { countOnes, zeroMask } from '../../engine/prune/mask';
 import { RELEVANCE_METHODS, type RelevanceMethod, type RelevanceResult } from '../../engine/relevance/types';
 import { curvesFigure } from '../../engine/report/curvesFigure';
-import { belsleyConditionFigure, belsleyProportionsFigure, relevanceHeatmap, variationalFigure, type BelsleyView } from '../../engine/report/relevanceFigures';
+import {
+  belsleyConditionFigure,
+  belsleyProportionsFigure,
+  relevanceHeatmap,
+  variationalFigure,
+  type BelsleyView,
+} from '../../engine/report/relevanceFigures';
 import { badInput } from '../../engine/errors';
 import type { JobResult, PlotlyFigure, ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
@@ -21,23 +27,35 @@ export function paramNames(net: Network, featureNames: string[]): string[] {
     const p = locate(net.layout, j);
     const l = net.layout[p.layer].name;
     if (p.kind === 'bias') return `${l}.b[${p.unit}]`;
-    return `${l}.W[${p.layer === 0 ? featureNames[p.input] ?? p.input : p.input},${p.unit}]`;
+    return `${l}.W[${p.layer === 0 ? (featureNames[p.input] ?? p.input) : p.input},${p.unit}]`;
   });
 }
 
 export function parseMethods(v: unknown, job: string): RelevanceMethod[] {
   if (v === undefined) return [...RELEVANCE_METHODS];
-  if (!Array.isArray(v) || v.length === 0 || v.some((m) => typeof m !== 'string' || !(RELEVANCE_METHODS as readonly string[]).includes(m))) {
-    throw badInput(`${job}: unknown method in ${JSON.stringify(v)}`, { field: 'methods', expected: `a non-empty list of ${RELEVANCE_METHODS.join(', ')}` });
+  if (
+    !Array.isArray(v) ||
+    v.length === 0 ||
+    v.some((m) => typeof m !== 'string' || !(RELEVANCE_METHODS as readonly string[]).includes(m))
+  ) {
+    throw badInput(`${job}: unknown method in ${JSON.stringify(v)}`, {
+      field: 'methods',
+      expected: `a non-empty list of ${RELEVANCE_METHODS.join(', ')}`,
+    });
   }
   return [...new Set(v as RelevanceMethod[])];
 }
 
 /** Belsley's view from a ranking's extras, or undefined when the method did not produce one. */
 export function belsleyView(r: RelevanceResult, names: string[]): BelsleyView | undefined {
-  const bel = r.extra as { conditionIndices?: ArrayLike<number>; proportions?: number[][]; parameters?: number[] } | undefined;
+  const bel = r.extra as
+    { conditionIndices?: ArrayLike<number>; proportions?: number[][]; parameters?: number[] } | undefined;
   if (!bel?.conditionIndices || !bel.proportions?.length) return undefined;
-  return { conditionIndices: bel.conditionIndices, proportions: bel.proportions, names: (bel.parameters ?? bel.proportions.map((_, i) => i)).map((j) => names[j] ?? `p${j}`) };
+  return {
+    conditionIndices: bel.conditionIndices,
+    proportions: bel.proportions,
+    names: (bel.parameters ?? bel.proportions.map((_, i) => i)).map((j) => names[j] ?? `p${j}`),
+  };
 }
 
 export const analysisJob: JobHandler<'analysis'> = {
@@ -45,7 +63,11 @@ export const analysisJob: JobHandler<'analysis'> = {
   parse(raw) {
     const o = obj(raw, 'analysis');
     const step = num(o, 'step', 'analysis', 0.001, 0.5, 0.02);
-    if (Math.abs(Math.round(1 / step) * step - 1) > 1e-9) throw badInput('analysis: step must divide 1', { field: 'step', expected: 'a step like 0.01, 0.02, 0.05, 0.1 (1/step an integer)' });
+    if (Math.abs(Math.round(1 / step) * step - 1) > 1e-9)
+      throw badInput('analysis: step must divide 1', {
+        field: 'step',
+        expected: 'a step like 0.01, 0.02, 0.05, 0.1 (1/step an integer)',
+      });
     return { ...modelRef(o, 'analysis'), methods: parseMethods(o.methods, 'analysis'), step };
   },
   async run(p, ctx) {
@@ -62,18 +84,28 @@ export const analysisJob: JobHandler<'analysis'> = {
       const base = (i / methods.length) * rankShare;
       ctx.progress(base, `ranking by ${m}`);
       rankings[m] = await cachedRanking(entry, m, p.seed, ctx, (done, total, what) =>
-        ctx.progress(base + (total > 0 ? (done / total) * (rankShare / methods.length) : 0), `${what}: ${done}/${total}`));
+        ctx.progress(
+          base + (total > 0 ? (done / total) * (rankShare / methods.length) : 0),
+          `${what}: ${done}/${total}`,
+        ),
+      );
     }
     throwIfCancelled(ctx.signal, 'analysis');
     // One cached ranking per method: the curve at a share is exactly what `whatif` answers there.
     const rankers: Ranker[] = methods.map((m) => ({ name: m, rank: async () => rankings[m]! }));
     const curves = await qualityCurves(net, entry.split, rankers, {
-      shares, seeds: [p.seed], signal: ctx.signal,
-      onProgress: (done, total, what) => ctx.progress(rankShare + (1 - rankShare) * (done / total), `curve ${what}: ${done}/${total}`),
+      shares,
+      seeds: [p.seed],
+      signal: ctx.signal,
+      onProgress: (done, total, what) =>
+        ctx.progress(rankShare + (1 - rankShare) * (done / total), `curve ${what}: ${done}/${total}`),
     });
     const names = paramNames(net, ds.featureNames);
     const heatmaps: Record<string, PlotlyFigure[]> = {};
-    for (const m of methods) heatmaps[m] = net.layout.map((_, l) => toPlotly(relevanceHeatmap(net, rankings[m]!.scores, l, m, ds.featureNames)));
+    for (const m of methods)
+      heatmaps[m] = net.layout.map((_, l) =>
+        toPlotly(relevanceHeatmap(net, rankings[m]!.scores, l, m, ds.featureNames)),
+      );
     const figures: JobResult<'analysis'>['figures'] = { curves: toPlotly(curvesFigure(curves)), heatmaps };
     const bel = rankings.belsley && belsleyView(rankings.belsley, names);
     if (bel) {
@@ -87,14 +119,29 @@ export const analysisJob: JobHandler<'analysis'> = {
     return {
       result: {
         summary: {
-          layers: net.layout.map((l) => ({ name: l.name, inSize: l.inSize, outSize: l.outSize, activation: l.activation })),
-          params: net.nParams, active: net.nParams - zeros, pruned: zeros,
-          backend: backendInfo().name, metric: curves.metric, baseline: curves.baseline,
+          layers: net.layout.map((l) => ({
+            name: l.name,
+            inSize: l.inSize,
+            outSize: l.outSize,
+            activation: l.activation,
+          })),
+          params: net.nParams,
+          active: net.nParams - zeros,
+          pruned: zeros,
+          backend: backendInfo().name,
+          metric: curves.metric,
+          baseline: curves.baseline,
         },
-        curves: { shares: curves.shares, methods: Object.fromEntries(Object.entries(curves.curves).map(([k, c]) => [k, { mean: c.mean, sd: c.sd }])) },
+        curves: {
+          shares: curves.shares,
+          methods: Object.fromEntries(Object.entries(curves.curves).map(([k, c]) => [k, { mean: c.mean, sd: c.sd }])),
+        },
         figures,
       },
-      provenance: { ...(curves.provenance as unknown as ProvenanceRecord), rankings: Object.fromEntries(methods.map((m) => [m, rankings[m]!.provenance])) },
+      provenance: {
+        ...(curves.provenance as unknown as ProvenanceRecord),
+        rankings: Object.fromEntries(methods.map((m) => [m, rankings[m]!.provenance])),
+      },
     };
   },
 };

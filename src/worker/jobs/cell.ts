@@ -15,14 +15,20 @@ import { int, obj, str } from './params';
 import { makeEngineApi } from './cellApi';
 import { CELL_PARAMS, cellState, resetCellState, scopeProxy, scopedBody } from './cellScope';
 
-const AsyncFunction = Object.getPrototypeOf(async function () { /* prototype only */ }).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<unknown>;
+const AsyncFunction = Object.getPrototypeOf(async function () {
+  /* prototype only */
+}).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<unknown>;
 
 /** The `prunescope` object a cell sees (exported so tests can check the notebook template against it). */
 export function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string) {
   // Relative paths in a cell mean "next to the notebook", as in Jupyter.
   const base = notebook.startsWith('file:') ? path.dirname(url.fileURLToPath(notebook)) : process.cwd();
   const resolve = (p: string) => path.resolve(base, p);
-  const print = (...values: unknown[]) => outputs.push({ mime: 'text/plain', data: values.map((v) => (typeof v === 'string' ? v : util.inspect(v, { depth: 4 }))).join(' ') });
+  const print = (...values: unknown[]) =>
+    outputs.push({
+      mime: 'text/plain',
+      data: values.map((v) => (typeof v === 'string' ? v : util.inspect(v, { depth: 4 }))).join(' '),
+    });
   return {
     // analysis, curves, whatif, belsley, gradientVariance/order, freeze, prune, exportStudent,
     // distill, train, figures.* (docs/NOTEBOOK-API.md).
@@ -42,18 +48,32 @@ export function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string
     demoFigure: (seed = 1, n = 12) => demoFigure(seed, n),
     /** Relevance of every parameter: { model, data, method?, seed? } -> { scores, order, figure }. */
     async relevance(o: { model: string; data: string; method?: string; seed?: number }) {
-      const p = relevanceJob.parse({ modelPath: resolve(String(o?.model)), data: o?.data, method: o?.method, seed: o?.seed });
+      const p = relevanceJob.parse({
+        modelPath: resolve(String(o?.model)),
+        data: o?.data,
+        method: o?.method,
+        seed: o?.seed,
+      });
       return (await relevanceJob.run(p, ctx)).result;
     },
     progress: (fraction: number, message?: string) => ctx.progress(fraction, message),
     /** A delay that ends early (rejecting) when the cell is interrupted, so a polling loop stops. */
     sleep: (ms: number) => {
       let t: NodeJS.Timeout | undefined;
-      return untilAborted(new Promise<void>((r) => { t = setTimeout(r, ms); }), ctx.signal).finally(() => clearTimeout(t));
+      return untilAborted(
+        new Promise<void>((r) => {
+          t = setTimeout(r, ms);
+        }),
+        ctx.signal,
+      ).finally(() => clearTimeout(t));
     },
-    get cancelled() { return ctx.signal.aborted; },
+    get cancelled() {
+      return ctx.signal.aborted;
+    },
     /** Throws when the cell was interrupted: for loops that do not await prunescope calls. */
-    checkCancelled() { if (ctx.signal.aborted) throw cancelledError(); },
+    checkCancelled() {
+      if (ctx.signal.aborted) throw cancelledError();
+    },
   };
 }
 
@@ -90,7 +110,10 @@ export const cellJob: JobHandler<'cell'> = {
       if (figureProblem(value) === undefined) api.plot(value);
       else api.print(value);
     }
-    return { result: { outputs }, provenance: { job: 'cell', time: new Date().toISOString(), options: { notebook, cellIndex } } };
+    return {
+      result: { outputs },
+      provenance: { job: 'cell', time: new Date().toISOString(), options: { notebook, cellIndex } },
+    };
   },
 };
 
@@ -98,6 +121,9 @@ export const cellResetJob: JobHandler<'cell-reset'> = {
   kind: 'cell-reset',
   parse: (p) => ({ notebook: str(obj(p, 'cell-reset'), 'notebook', 'cell-reset') }),
   async run({ notebook }, ctx) {
-    return { result: { cleared: resetCellState(ctx.cache, notebook) }, provenance: { job: 'cell-reset', time: new Date().toISOString(), options: { notebook } } };
+    return {
+      result: { cleared: resetCellState(ctx.cache, notebook) },
+      provenance: { job: 'cell-reset', time: new Date().toISOString(), options: { notebook } },
+    };
   },
 };

@@ -34,7 +34,17 @@ type Opts = Record<string, unknown>;
 
 // Imported directly, not via registry.ts (which imports cell.ts: a cycle).
 const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
-  ([analysisJob, whatifJob, pruneJob, exportStudentJob, distillJob, gradientVarianceJob, freezeTimelineJob] as JobHandler<any>[]).map((h) => [h.kind, h]),
+  (
+    [
+      analysisJob,
+      whatifJob,
+      pruneJob,
+      exportStudentJob,
+      distillJob,
+      gradientVarianceJob,
+      freezeTimelineJob,
+    ] as JobHandler<any>[]
+  ).map((h) => [h.kind, h]),
 );
 
 export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
@@ -45,9 +55,18 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
   /** { model, data, seed } in the notebook's words -> the jobs' modelPath/data/seed. */
   const ref = (o: unknown, what: string): Opts & { modelPath: string; data: string; seed: number } => {
     const x = obj(o, what);
-    if (typeof x.model !== 'string' || !x.model) throw badInput(`${what}: model is missing`, { field: 'model', expected: 'a path to model.json (relative to the notebook or absolute)' });
+    if (typeof x.model !== 'string' || !x.model)
+      throw badInput(`${what}: model is missing`, {
+        field: 'model',
+        expected: 'a path to model.json (relative to the notebook or absolute)',
+      });
     const { model, ...rest } = x;
-    return { ...rest, modelPath: resolve(model as string), data: str(x, 'data', what), seed: int(x, 'seed', what, 0, 2 ** 31 - 1, 0) };
+    return {
+      ...rest,
+      modelPath: resolve(model as string),
+      data: str(x, 'data', what),
+      seed: int(x, 'seed', what, 0, 2 ** 31 - 1, 0),
+    };
   };
   const withOut = (o: Opts) => (typeof o.out === 'string' ? { ...o, out: resolve(o.out) } : o);
 
@@ -69,7 +88,14 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
       const view = belsleyView(r, paramNames(entry.model.network, entry.split.dataset.featureNames));
       if (!view) throw badInput('belsley: the ranking carries no diagnostic', { field: 'method' });
       const { belsleyConditionFigure, belsleyProportionsFigure } = await import('../../engine/report/relevanceFigures');
-      return { conditionIndices: Array.from(view.conditionIndices), order: Array.from(r.order), figures: { condition: toPlotly(belsleyConditionFigure(view)), proportions: toPlotly(belsleyProportionsFigure(view)) } };
+      return {
+        conditionIndices: Array.from(view.conditionIndices),
+        order: Array.from(r.order),
+        figures: {
+          condition: toPlotly(belsleyConditionFigure(view)),
+          proportions: toPlotly(belsleyProportionsFigure(view)),
+        },
+      };
     },
     /** Gradient-variance order (essay section 3): { variances, order, ranks, figures }. */
     gradientVariance: (o: Opts) => job('gradient-variance', ref(o, 'gradientVariance')),
@@ -81,13 +107,28 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
       const p = ref(o, 'freeze');
       const entry = await modelAndSplit(p, ctx);
       const shares = (p.shares ?? [0, 0.25, 0.5, 0.75]) as number[];
-      if (!Array.isArray(shares) || shares.some((s) => typeof s !== 'number' || !(s >= 0 && s <= 1))) throw badInput('freeze: shares must be numbers in [0, 1]', { field: 'shares' });
+      if (!Array.isArray(shares) || shares.some((s) => typeof s !== 'number' || !(s >= 0 && s <= 1)))
+        throw badInput('freeze: shares must be numbers in [0, 1]', { field: 'shares' });
       const r = await runFreezeExperiment(entry.split, {
-        spec: structuredClone(entry.model.network.spec), steps: int(p, 'steps', 'freeze', 2, 1e6, 300), t0: int(p, 't0', 'freeze', 1, 1e6, 100),
-        shares, seeds: int(p, 'seeds', 'freeze', 1, 100, 3), batchSize: int(p, 'batchSize', 'freeze', 1, 1e5, 32), lr: num(p, 'lr', 'freeze', 1e-12, 10, 1e-3),
-        signal: ctx.signal, onProgress: (m) => ctx.progress(undefined, m),
+        spec: structuredClone(entry.model.network.spec),
+        steps: int(p, 'steps', 'freeze', 2, 1e6, 300),
+        t0: int(p, 't0', 'freeze', 1, 1e6, 100),
+        shares,
+        seeds: int(p, 'seeds', 'freeze', 1, 100, 3),
+        batchSize: int(p, 'batchSize', 'freeze', 1, 1e5, 32),
+        lr: num(p, 'lr', 'freeze', 1e-12, 10, 1e-3),
+        signal: ctx.signal,
+        onProgress: (m) => ctx.progress(undefined, m),
       });
-      return { rows: r.rows, conclusion: concludeFreezeExperiment(r.rows), figures: { test: toPlotly(lossVsShareFigure(r, 'test')), train: toPlotly(lossVsShareFigure(r, 'train')), timeline: toPlotly(freezeTimelineFigure(r.timeline)) } };
+      return {
+        rows: r.rows,
+        conclusion: concludeFreezeExperiment(r.rows),
+        figures: {
+          test: toPlotly(lossVsShareFigure(r, 'test')),
+          train: toPlotly(lossVsShareFigure(r, 'train')),
+          timeline: toPlotly(freezeTimelineFigure(r.timeline)),
+        },
+      };
     },
     /** Prune `fraction` of the active weights into the NEW folder `out`. */
     prune: (o: Opts) => job('prune', withOut(ref(o, 'prune'))),
@@ -96,14 +137,27 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
     /** Distil `teacher` into `student` (a model.json) or into `widths`; writes report.html into `out`. */
     distill(o: Opts) {
       const x = obj(o, 'distill');
-      if (typeof x.teacher !== 'string') throw badInput('distill: teacher is missing', { field: 'teacher', expected: 'a path to the teacher model.json' });
+      if (typeof x.teacher !== 'string')
+        throw badInput('distill: teacher is missing', {
+          field: 'teacher',
+          expected: 'a path to the teacher model.json',
+        });
       const { teacher, student, ...rest } = x;
-      return job('distill', withOut({ ...rest, seed: x.seed ?? 0, teacherPath: resolve(teacher), ...(typeof student === 'string' ? { studentPath: resolve(student) } : {}) }));
+      return job(
+        'distill',
+        withOut({
+          ...rest,
+          seed: x.seed ?? 0,
+          teacherPath: resolve(teacher),
+          ...(typeof student === 'string' ? { studentPath: resolve(student) } : {}),
+        }),
+      );
     },
     /** Train a dense network on a data set and save it as a NEW model folder (`out`: a folder or a path ending in model.json). */
     async train(o: Opts) {
       const x = obj(o, 'train');
-      if (typeof x.data !== 'string' || typeof x.out !== 'string') throw badInput('train: data and out are required', { field: typeof x.data !== 'string' ? 'data' : 'out' });
+      if (typeof x.data !== 'string' || typeof x.out !== 'string')
+        throw badInput('train: data and out are required', { field: typeof x.data !== 'string' ? 'data' : 'out' });
       const outArg = resolve(x.out);
       const out = outArg.endsWith('.json') ? path.dirname(outArg) : outArg;
       const seed = int(x, 'seed', 'train', 0, 2 ** 31 - 1, 0);
@@ -115,17 +169,60 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
       await initBackend();
       const ds = loadDataset(x.data);
       const split = splitDataset(ds, { seed, standardize });
-      const spec = buildSpec(ds.features, ds.task === 'classification' ? numClasses(ds) : 1, ds.task, x.layers, activation, 'train.layers');
+      const spec = buildSpec(
+        ds.features,
+        ds.task === 'classification' ? numClasses(ds) : 1,
+        ds.task,
+        x.layers,
+        activation,
+        'train.layers',
+      );
       const net = Network.random(spec, seed);
       try {
-        const r = await trainNet(net, split, { epochs, batchSize, lr, seed, signal: ctx.signal, evalEvery: 0, onEpoch: (m) => ctx.progress(m.epoch / epochs, `epoch ${m.epoch}/${epochs}`) });
+        const r = await trainNet(net, split, {
+          epochs,
+          batchSize,
+          lr,
+          seed,
+          signal: ctx.signal,
+          evalEvery: 0,
+          onEpoch: (m) => ctx.progress(m.epoch / epochs, `epoch ${m.epoch}/${epochs}`),
+        });
         const saved = await saveModel(out, net, {
-          task: ds.task, featureNames: ds.featureNames, targetName: ds.targetName,
+          task: ds.task,
+          featureNames: ds.featureNames,
+          targetName: ds.targetName,
           ...(ds.labelNames ? { labelNames: ds.labelNames } : {}),
           ...(split.standardization ? { preprocessing: { standardization: split.standardization } } : {}),
-          provenance: makeProvenance({ job: 'train', seed, modelHash: hashModel(spec, net.toFlat()), data: { name: ds.name, split: 'train', rows: split.train.rows, splitSeed: seed, testFraction: split.testFraction, standardized: standardize }, options: { layers: spec.layers.map((l) => l.units), activation, epochs, batchSize, lr, optimizer: 'adam(0.9, 0.999, 1e-7)' } }),
+          provenance: makeProvenance({
+            job: 'train',
+            seed,
+            modelHash: hashModel(spec, net.toFlat()),
+            data: {
+              name: ds.name,
+              split: 'train',
+              rows: split.train.rows,
+              splitSeed: seed,
+              testFraction: split.testFraction,
+              standardized: standardize,
+            },
+            options: {
+              layers: spec.layers.map((l) => l.units),
+              activation,
+              epochs,
+              batchSize,
+              lr,
+              optimizer: 'adam(0.9, 0.999, 1e-7)',
+            },
+          }),
         });
-        return { modelJson: saved.modelJson, layers: [spec.inputSize, ...spec.layers.map((l) => l.units)], final: r.final, steps: r.steps, seconds: r.seconds };
+        return {
+          modelJson: saved.modelJson,
+          layers: [spec.inputSize, ...spec.layers.map((l) => l.units)],
+          final: r.final,
+          steps: r.steps,
+          seconds: r.seconds,
+        };
       } finally {
         net.dispose();
       }
@@ -143,7 +240,8 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
         return toPlotly(relevanceHeatmap(net, r.scores, layer, method, entry.split.dataset.featureNames));
       },
       /** The ordered-variance figure from a gradientVariance() result. */
-      orderedVariance: (g: { variances: number[]; order: number[] }) => toPlotly(orderedVarianceFigure(g.variances, g.order)),
+      orderedVariance: (g: { variances: number[]; order: number[] }) =>
+        toPlotly(orderedVarianceFigure(g.variances, g.order)),
     },
   };
 }

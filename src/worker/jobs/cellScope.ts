@@ -14,7 +14,10 @@ const stateKey = (notebook: string) => `cell-state|${notebook}`;
 
 export function cellState(cache: Map<string, unknown>, notebook: string): CellState {
   let s = cache.get(stateKey(notebook)) as CellState | undefined;
-  if (!s) { s = Object.create(null) as CellState; cache.set(stateKey(notebook), s); }
+  if (!s) {
+    s = Object.create(null) as CellState;
+    cache.set(stateKey(notebook), s);
+  }
   return s;
 }
 
@@ -43,16 +46,58 @@ export function scopeProxy(state: CellState): object {
       if (k in t) return t[k];
       return GLOBAL_NAMES.has(k) ? proxy : real[k];
     },
-    set: (t, k, v) => { if (own(k)) t[k] = v; return true; },
+    set: (t, k, v) => {
+      if (own(k)) t[k] = v;
+      return true;
+    },
   });
   return proxy;
 }
 
-interface TopLevel { source: string; functions: string[]; }
+interface TopLevel {
+  source: string;
+  functions: string[];
+}
 
 const WORD = /[A-Za-z0-9_$]/;
 // After these a `/` starts a regular expression, not a division.
-const REGEX_AFTER = new Set(['(', ',', '=', ':', '[', '!', '&', '|', '?', '{', '}', ';', '+', '-', '*', '%', '<', '>', '~', '^', 'return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await', '']);
+const REGEX_AFTER = new Set([
+  '(',
+  ',',
+  '=',
+  ':',
+  '[',
+  '!',
+  '&',
+  '|',
+  '?',
+  '{',
+  '}',
+  ';',
+  '+',
+  '-',
+  '*',
+  '%',
+  '<',
+  '>',
+  '~',
+  '^',
+  'return',
+  'typeof',
+  'instanceof',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'case',
+  'do',
+  'else',
+  'yield',
+  'await',
+  '',
+]);
 
 /**
  * Rewrites the top level of a cell (brace/paren depth 0, outside strings, templates, comments and
@@ -70,12 +115,23 @@ export function rewriteTopLevel(src: string): TopLevel {
   const templateDepth: number[] = []; // brace depth of each open `${`
   let i = 0;
   const n = src.length;
-  const skipString = (q: string) => { let j = i + 1; while (j < n && src[j] !== q) { if (src[j] === '\\') j++; else if (src[j] === '\n') break; j++; } return j + 1; };
+  const skipString = (q: string) => {
+    let j = i + 1;
+    while (j < n && src[j] !== q) {
+      if (src[j] === '\\') j++;
+      else if (src[j] === '\n') break;
+      j++;
+    }
+    return j + 1;
+  };
   // Template literal from i (at ` or just after a closing `}` of ${...}) to its end or next ${.
   const scanTemplate = (from: number): { end: number; open: boolean } => {
     let j = from;
     while (j < n) {
-      if (src[j] === '\\') { j += 2; continue; }
+      if (src[j] === '\\') {
+        j += 2;
+        continue;
+      }
       if (src[j] === '`') return { end: j + 1, open: false };
       if (src[j] === '$' && src[j + 1] === '{') return { end: j + 2, open: true };
       j++;
@@ -84,34 +140,80 @@ export function rewriteTopLevel(src: string): TopLevel {
   };
   while (i < n) {
     const c = src[i];
-    if (c === '/' && src[i + 1] === '/') { const j = src.indexOf('\n', i); const e = j < 0 ? n : j; out += src.slice(i, e); i = e; continue; }
-    if (c === '/' && src[i + 1] === '*') { const j = src.indexOf('*/', i + 2); const e = j < 0 ? n : j + 2; nl ||= src.slice(i, e).includes('\n'); out += src.slice(i, e); i = e; continue; }
-    if (/\s/.test(c)) { nl ||= c === '\n'; out += c; i++; continue; }
-    const afterBreak = nl && (WORD.test(prev.slice(-1)) || prev === ')' || prev === ']' || prev === 'str' || prev === 'regex');
+    if (c === '/' && src[i + 1] === '/') {
+      const j = src.indexOf('\n', i);
+      const e = j < 0 ? n : j;
+      out += src.slice(i, e);
+      i = e;
+      continue;
+    }
+    if (c === '/' && src[i + 1] === '*') {
+      const j = src.indexOf('*/', i + 2);
+      const e = j < 0 ? n : j + 2;
+      nl ||= src.slice(i, e).includes('\n');
+      out += src.slice(i, e);
+      i = e;
+      continue;
+    }
+    if (/\s/.test(c)) {
+      nl ||= c === '\n';
+      out += c;
+      i++;
+      continue;
+    }
+    const afterBreak =
+      nl && (WORD.test(prev.slice(-1)) || prev === ')' || prev === ']' || prev === 'str' || prev === 'regex');
     nl = false;
-    if (c === '"' || c === "'") { const e = skipString(c); out += src.slice(i, e); i = e; prev = 'str'; continue; }
+    if (c === '"' || c === "'") {
+      const e = skipString(c);
+      out += src.slice(i, e);
+      i = e;
+      prev = 'str';
+      continue;
+    }
     if (c === '`') {
-      const t = scanTemplate(i + 1); out += src.slice(i, t.end); i = t.end; prev = 'str';
-      if (t.open) { templateDepth.push(depth); depth++; prev = '{'; }
+      const t = scanTemplate(i + 1);
+      out += src.slice(i, t.end);
+      i = t.end;
+      prev = 'str';
+      if (t.open) {
+        templateDepth.push(depth);
+        depth++;
+        prev = '{';
+      }
       continue;
     }
     if (c === '/' && REGEX_AFTER.has(prev)) {
-      let j = i + 1, cls = false;
+      let j = i + 1,
+        cls = false;
       while (j < n && src[j] !== '\n') {
-        if (src[j] === '\\') { j += 2; continue; }
-        if (src[j] === '[') cls = true; else if (src[j] === ']') cls = false; else if (src[j] === '/' && !cls) break;
+        if (src[j] === '\\') {
+          j += 2;
+          continue;
+        }
+        if (src[j] === '[') cls = true;
+        else if (src[j] === ']') cls = false;
+        else if (src[j] === '/' && !cls) break;
         j++;
       }
       j++;
       while (j < n && WORD.test(src[j])) j++;
-      out += src.slice(i, j); i = j; prev = 'regex'; continue;
+      out += src.slice(i, j);
+      i = j;
+      prev = 'regex';
+      continue;
     }
     if (WORD.test(c)) {
-      let j = i; while (j < n && WORD.test(src[j])) j++;
+      let j = i;
+      while (j < n && WORD.test(src[j])) j++;
       const w = src.slice(i, j);
-      const statementStart = afterBreak || prev === '' || prev === ';' || prev === '}' || prev === ')' || prev === 'else';
+      const statementStart =
+        afterBreak || prev === '' || prev === ';' || prev === '}' || prev === ')' || prev === 'else';
       if (depth === 0 && (w === 'let' || w === 'const') && statementStart && /^\s*[A-Za-z_$[{]/.test(src.slice(j))) {
-        out += 'var'; i = j; prev = 'var'; continue;
+        out += 'var';
+        i = j;
+        prev = 'var';
+        continue;
       }
       if (depth === 0 && w === 'function' && (statementStart || prev === 'async')) {
         const m = /^\s*\*?\s*([A-Za-z_$][A-Za-z0-9_$]*)/.exec(src.slice(j));
@@ -119,23 +221,54 @@ export function rewriteTopLevel(src: string): TopLevel {
       }
       if (depth === 0 && w === 'class' && statementStart) {
         const m = /^\s*([A-Za-z_$][A-Za-z0-9_$]*)/.exec(src.slice(j));
-        if (m) { out += `var ${m[1]} = class`; i = j; prev = 'class'; closeClassAt.push(0); continue; }
+        if (m) {
+          out += `var ${m[1]} = class`;
+          i = j;
+          prev = 'class';
+          closeClassAt.push(0);
+          continue;
+        }
       }
-      out += w; i = j; prev = w; continue;
+      out += w;
+      i = j;
+      prev = w;
+      continue;
     }
-    if (c === '{' || c === '(' || c === '[') { depth++; out += c; i++; prev = c; continue; }
+    if (c === '{' || c === '(' || c === '[') {
+      depth++;
+      out += c;
+      i++;
+      prev = c;
+      continue;
+    }
     if (c === '}' && templateDepth.length && templateDepth[templateDepth.length - 1] === depth - 1) {
       depth = templateDepth.pop()!;
-      const t = scanTemplate(i + 1); out += src.slice(i, t.end); i = t.end; prev = 'str';
-      if (t.open) { templateDepth.push(depth); depth++; prev = '{'; }
+      const t = scanTemplate(i + 1);
+      out += src.slice(i, t.end);
+      i = t.end;
+      prev = 'str';
+      if (t.open) {
+        templateDepth.push(depth);
+        depth++;
+        prev = '{';
+      }
       continue;
     }
     if (c === '}' || c === ')' || c === ']') {
-      depth = Math.max(0, depth - 1); out += c; i++; prev = c;
-      if (c === '}' && depth === 0 && closeClassAt.length) { closeClassAt.pop(); out += ';'; prev = ';'; }
+      depth = Math.max(0, depth - 1);
+      out += c;
+      i++;
+      prev = c;
+      if (c === '}' && depth === 0 && closeClassAt.length) {
+        closeClassAt.pop();
+        out += ';';
+        prev = ';';
+      }
       continue;
     }
-    out += c; i++; prev = c;
+    out += c;
+    i++;
+    prev = c;
   }
   return { source: out, functions };
 }

@@ -16,25 +16,51 @@ export const exportStudentJob: JobHandler<'export-student'> = {
     const o = obj(raw, job);
     const ref = modelRef(o, job);
     const fraction = o.fraction;
-    if (fraction !== undefined && (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1))) throw badInput(`${job}: fraction out of range`, { field: 'fraction', expected: 'a number in [0, 1]' });
+    if (fraction !== undefined && (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)))
+      throw badInput(`${job}: fraction out of range`, { field: 'fraction', expected: 'a number in [0, 1]' });
     const widths = optWidths(o, 'widths', job);
-    if ((fraction === undefined) === (widths === undefined)) throw badInput(`${job}: give exactly one of fraction and widths`, { field: 'fraction', expected: 'a pruning share in [0, 1] or target widths, not both' });
-    return { ...ref, method: oneOf(o, 'method', job, RELEVANCE_METHODS), fraction: fraction as number | undefined, widths, dropUnusedInputs: optBool(o, 'dropUnusedInputs', job), out: checkOut(str(o, 'out', job), [ref.modelPath], job) };
+    if ((fraction === undefined) === (widths === undefined))
+      throw badInput(`${job}: give exactly one of fraction and widths`, {
+        field: 'fraction',
+        expected: 'a pruning share in [0, 1] or target widths, not both',
+      });
+    return {
+      ...ref,
+      method: oneOf(o, 'method', job, RELEVANCE_METHODS),
+      fraction: fraction as number | undefined,
+      widths,
+      dropUnusedInputs: optBool(o, 'dropUnusedInputs', job),
+      out: checkOut(str(o, 'out', job), [ref.modelPath], job),
+    };
   },
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);
     checkOutEmpty(p.out, 'export-student');
     ctx.progress(0, `ranking by ${p.method}`);
-    const ranking = await cachedRanking(entry, p.method as RelevanceMethod, p.seed, ctx, (done, total, what) => ctx.progress(total > 0 ? 0.5 * done / total : undefined, `${what}: ${done}/${total}`));
+    const ranking = await cachedRanking(entry, p.method as RelevanceMethod, p.seed, ctx, (done, total, what) =>
+      ctx.progress(total > 0 ? (0.5 * done) / total : undefined, `${what}: ${done}/${total}`),
+    );
     const r = await exportStudent(entry.model, entry.split, {
-      method: ranking, fraction: p.fraction, widths: p.widths, dropUnusedInputs: p.dropUnusedInputs, seed: p.seed, out: p.out, signal: ctx.signal,
-      onProgress: (done, total, what) => ctx.progress(0.5 + 0.5 * done / total, what),
+      method: ranking,
+      fraction: p.fraction,
+      widths: p.widths,
+      dropUnusedInputs: p.dropUnusedInputs,
+      seed: p.seed,
+      out: p.out,
+      signal: ctx.signal,
+      onProgress: (done, total, what) => ctx.progress(0.5 + (0.5 * done) / total, what),
     });
     return {
       result: {
-        out: r.out, modelJson: r.files.modelJson, studentJson: r.files.studentJson,
-        widthsBefore: r.widthsBefore, widthsAfter: r.widthsAfter, paramsBefore: r.paramsBefore, paramsAfter: r.paramsAfter,
-        bytesBefore: r.bytes.teacherTotal, bytesAfter: r.bytes.studentTotal,
+        out: r.out,
+        modelJson: r.files.modelJson,
+        studentJson: r.files.studentJson,
+        widthsBefore: r.widthsBefore,
+        widthsAfter: r.widthsAfter,
+        paramsBefore: r.paramsBefore,
+        paramsAfter: r.paramsAfter,
+        bytesBefore: r.bytes.teacherTotal,
+        bytesAfter: r.bytes.studentTotal,
       },
       provenance: r.provenance as unknown as ProvenanceRecord,
     };

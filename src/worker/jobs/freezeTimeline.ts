@@ -27,7 +27,8 @@ export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
     return {
       ...modelRef(o, job),
       estimator: oneOf(o, 'estimator', job, ['essay', 'per-sample'] as const, 'essay'),
-      steps, t0,
+      steps,
+      t0,
       share: num(o, 'share', job, 0, 1, 0.5),
     };
   },
@@ -40,35 +41,84 @@ export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
       throwIfCancelled(ctx.signal, 'freeze-timeline');
       const net = model.clone();
       try {
-        runs.push(await trainWithFreezing(net, entry.split, {
-          steps: p.steps, batchSize: BATCH, lr: LR, seed: p.seed, estimator: p.estimator, mode: 'diag', weightsOnly: true, pruneMask: entry.model.pruneMask,
-          stages: [{ atStep: p.t0, share }], timing: false, signal: ctx.signal,
-          onProgress: (step, steps) => { if (step % 10 === 0 || step === steps) ctx.progress((i * steps + step) / (2 * steps), `${share ? `freezing ${share}` : 'no freezing'}: step ${step}/${steps}`); },
-        }));
+        runs.push(
+          await trainWithFreezing(net, entry.split, {
+            steps: p.steps,
+            batchSize: BATCH,
+            lr: LR,
+            seed: p.seed,
+            estimator: p.estimator,
+            mode: 'diag',
+            weightsOnly: true,
+            pruneMask: entry.model.pruneMask,
+            stages: [{ atStep: p.t0, share }],
+            timing: false,
+            signal: ctx.signal,
+            onProgress: (step, steps) => {
+              if (step % 10 === 0 || step === steps)
+                ctx.progress(
+                  (i * steps + step) / (2 * steps),
+                  `${share ? `freezing ${share}` : 'no freezing'}: step ${step}/${steps}`,
+                );
+            },
+          }),
+        );
       } finally {
         net.dispose();
       }
     }
     const [frozen, plain] = runs;
     const timeline: FreezeTimeline = {
-      share: p.share, seed: p.seed, events: frozen.events, freezeStep: Array.from(frozen.freezeStep),
-      lossFrozen: Array.from(frozen.losses), lossPlain: Array.from(plain.losses),
+      share: p.share,
+      seed: p.seed,
+      events: frozen.events,
+      freezeStep: Array.from(frozen.freezeStep),
+      lossFrozen: Array.from(frozen.losses),
+      lossPlain: Array.from(plain.losses),
     };
     const figure = toPlotly(freezeTimelineFigure(timeline)); // the report's figure, one implementation
     // The freezing candidates: kernel weights, less any the model's prune mask removed.
     const pruned = entry.model.pruneMask;
     let weights = 0;
-    weightMask(model.layout).forEach((m, j) => { if (m && !pruned?.[j]) weights++; });
+    weightMask(model.layout).forEach((m, j) => {
+      if (m && !pruned?.[j]) weights++;
+    });
     return {
       result: {
-        share: p.share, t0: p.t0, steps: p.steps, weights,
+        share: p.share,
+        t0: p.t0,
+        steps: p.steps,
+        weights,
         events: frozen.events.map((e) => ({ step: e.step, frozen: e.frozen.length, totalFrozen: e.totalFrozen })),
-        lossFrozen: timeline.lossFrozen, lossPlain: timeline.lossPlain, frozenLayers: frozen.frozenLayers, figure,
+        lossFrozen: timeline.lossFrozen,
+        lossPlain: timeline.lossPlain,
+        frozenLayers: frozen.frozenLayers,
+        figure,
       },
       provenance: makeProvenance({
-        job: 'freeze-timeline', method: 'gradient-variance', variant: `${p.estimator}/diag`, seed: p.seed, modelHash: hashModel(model.spec, model.toFlat()),
-        data: { name: entry.split.dataset.name, split: 'train', rows: entry.split.train.rows, splitSeed: entry.split.seed, testFraction: entry.split.testFraction, standardized: !!entry.split.standardization },
-        options: { steps: p.steps, t0: p.t0, share: p.share, batchSize: BATCH, lr: LR, optimiser: 'adam', weightsOnly: true, init: 'the model\'s weights' },
+        job: 'freeze-timeline',
+        method: 'gradient-variance',
+        variant: `${p.estimator}/diag`,
+        seed: p.seed,
+        modelHash: hashModel(model.spec, model.toFlat()),
+        data: {
+          name: entry.split.dataset.name,
+          split: 'train',
+          rows: entry.split.train.rows,
+          splitSeed: entry.split.seed,
+          testFraction: entry.split.testFraction,
+          standardized: !!entry.split.standardization,
+        },
+        options: {
+          steps: p.steps,
+          t0: p.t0,
+          share: p.share,
+          batchSize: BATCH,
+          lr: LR,
+          optimiser: 'adam',
+          weightsOnly: true,
+          init: "the model's weights",
+        },
       }) as unknown as ProvenanceRecord,
     };
   },

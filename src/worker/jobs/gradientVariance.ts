@@ -23,7 +23,12 @@ export const gradientVarianceJob: JobHandler<'gradient-variance'> = {
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);
     const r = await orderParameters(entry.model.network, entry.split, {
-      estimator: p.estimator, mode: p.mode, steps: p.steps, seed: p.seed, pruneMask: entry.model.pruneMask, signal: ctx.signal,
+      estimator: p.estimator,
+      mode: p.mode,
+      steps: p.steps,
+      seed: p.seed,
+      pruneMask: entry.model.pruneMask,
+      signal: ctx.signal,
       onProgress: (step, steps) => ctx.progress(step / steps, `step ${step}/${steps}`),
     });
     const variances = Array.from(r.variances);
@@ -31,8 +36,13 @@ export const gradientVarianceJob: JobHandler<'gradient-variance'> = {
     const block = r.blocks?.[0];
     return {
       result: {
-        variances, order, ranks: Array.from(r.ranks),
-        figures: { variances: toPlotly(orderedVarianceFigure(variances, order)), ...(block ? { covariance: toPlotly(covarianceHeatmapFigure(block)) } : {}) },
+        variances,
+        order,
+        ranks: Array.from(r.ranks),
+        figures: {
+          variances: toPlotly(orderedVarianceFigure(variances, order)),
+          ...(block ? { covariance: toPlotly(covarianceHeatmapFigure(block)) } : {}),
+        },
       },
       provenance: r.provenance as unknown as ProvenanceRecord,
     };

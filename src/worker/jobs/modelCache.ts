@@ -25,14 +25,20 @@ export interface ModelEntry {
   split: DataSplit;
 }
 
-export interface ModelRef { modelPath: string; data: string; seed: number }
+export interface ModelRef {
+  modelPath: string;
+  data: string;
+  seed: number;
+}
 
 export function toPlotly(f: Figure): PlotlyFigure {
   return { data: f.data as PlotlyFigure['data'], layout: { ...(f.layout ?? {}), title: { text: f.title } } };
 }
 
 /** Things owned by a model entry that hold tensors: disposed when the entry is evicted. */
-interface Disposable { dispose(): void }
+interface Disposable {
+  dispose(): void;
+}
 
 function evict(ctx: JobContext, key: string): void {
   (ctx.cache.get(key) as ModelEntry | undefined)?.model.network.dispose();
@@ -52,7 +58,11 @@ export function modelMtime(modelPath: string, field = 'modelPath'): number {
     if (!st.isFile()) throw new Error('not a file');
     return st.mtimeMs;
   } catch {
-    throw new PruneScopeError('not-found', 'model file does not exist', { file: modelPath, field, expected: 'a TF.js model.json' });
+    throw new PruneScopeError('not-found', 'model file does not exist', {
+      file: modelPath,
+      field,
+      expected: 'a TF.js model.json',
+    });
   }
 }
 
@@ -60,11 +70,17 @@ export async function modelAndSplit(p: ModelRef, ctx: JobContext): Promise<Model
   const mtime = modelMtime(p.modelPath);
   const key = `model:${p.modelPath}:${mtime}:${p.data}:${p.seed}`;
   const hit = ctx.cache.get(key) as ModelEntry | undefined;
-  if (hit) { ctx.log(`${p.modelPath} + ${p.data} from cache`); return hit; }
+  if (hit) {
+    ctx.log(`${p.modelPath} + ${p.data} from cache`);
+    return hit;
+  }
   await initBackend();
   const model = await loadModel(p.modelPath);
   try {
-    const split = splitForModel(model.network, model.metadata, loadDataset(p.data), { seed: p.seed, file: p.modelPath });
+    const split = splitForModel(model.network, model.metadata, loadDataset(p.data), {
+      seed: p.seed,
+      file: p.modelPath,
+    });
     const models = [...ctx.cache.keys()].filter((k) => k.startsWith('model:') && !k.includes('|'));
     // Evict the oldest so a long session does not hold every model it ever saw.
     for (const k of models.slice(0, Math.max(0, models.length - MAX_CACHED_MODELS + 1))) evict(ctx, k);
@@ -84,13 +100,24 @@ function belsleyBlockLimit(): number | undefined {
 }
 
 /** The ranking of `method` with its default options, computed once per model entry. */
-export async function cachedRanking(entry: ModelEntry, method: RelevanceMethod, seed: number, ctx: JobContext, onProgress?: (done: number, total: number, what: string) => void): Promise<RelevanceResult> {
+export async function cachedRanking(
+  entry: ModelEntry,
+  method: RelevanceMethod,
+  seed: number,
+  ctx: JobContext,
+  onProgress?: (done: number, total: number, what: string) => void,
+): Promise<RelevanceResult> {
   const key = `${entry.key}|rank:${method}`;
   const hit = ctx.cache.get(key) as { ranking: RelevanceResult } | undefined;
   if (hit) return hit.ranking;
   const ranking = await computeRelevance(entry.model.network, entry.split, {
-    method, seed, signal: ctx.signal, blockLimit: belsleyBlockLimit(),
-    onProgress: onProgress ?? ((done, total, what) => ctx.progress(total > 0 ? done / total : undefined, `${what}: ${done}/${total}`)),
+    method,
+    seed,
+    signal: ctx.signal,
+    blockLimit: belsleyBlockLimit(),
+    onProgress:
+      onProgress ??
+      ((done, total, what) => ctx.progress(total > 0 ? done / total : undefined, `${what}: ${done}/${total}`)),
   });
   // Only a finished ranking is cached; a cancelled one throws above and leaves nothing behind.
   if (ctx.cache.has(entry.key)) ctx.cache.set(key, { ranking });
@@ -123,14 +150,25 @@ export function whatifState(entry: ModelEntry, ctx: JobContext): WhatifState {
     const net = entry.model.network;
     const flat = net.toFlat();
     const already = zeroMask(flat);
-    s = { net: net.clone(), flat, already, candidates: countOnes(candidateMask(net.layout, { alreadyPruned: already })), ranked: new Map() };
+    s = {
+      net: net.clone(),
+      flat,
+      already,
+      candidates: countOnes(candidateMask(net.layout, { alreadyPruned: already })),
+      ranked: new Map(),
+    };
     ctx.cache.set(key, s);
   }
   return s;
 }
 
 /** Test metric (accuracy or MSE) of the model with the head `share` of the active weights of `ranking` zeroed. */
-export function maskedMetric(entry: ModelEntry, s: WhatifState, ranking: RelevanceResult, share: number): { value: number; pruned: number } {
+export function maskedMetric(
+  entry: ModelEntry,
+  s: WhatifState,
+  ranking: RelevanceResult,
+  share: number,
+): { value: number; pruned: number } {
   let ranked = s.ranked.get(ranking.method);
   if (!ranked) {
     ranked = candidateOrder(ranking.order, candidateMask(s.net.layout, { alreadyPruned: s.already }));
@@ -149,13 +187,22 @@ export function maskedMetric(entry: ModelEntry, s: WhatifState, ranking: Relevan
 export function checkOut(out: string, modelPaths: string[], job: string): string {
   const o = path.resolve(out);
   for (const m of modelPaths) {
-    if (o === path.dirname(path.resolve(m))) throw badInput(`${job}: out is the model's own folder`, { file: o, field: 'out', expected: 'a new folder (the input model is never overwritten)' });
+    if (o === path.dirname(path.resolve(m)))
+      throw badInput(`${job}: out is the model's own folder`, {
+        file: o,
+        field: 'out',
+        expected: 'a new folder (the input model is never overwritten)',
+      });
   }
   return o;
 }
 
 export function checkOutEmpty(out: string, job: string): void {
   if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
-    throw badInput(`${job}: output folder exists and is not empty`, { file: out, field: 'out', expected: 'a new or empty folder' });
+    throw badInput(`${job}: output folder exists and is not empty`, {
+      file: out,
+      field: 'out',
+      expected: 'a new or empty folder',
+    });
   }
 }

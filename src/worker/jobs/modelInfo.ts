@@ -8,7 +8,10 @@ import type { LayerSummary, ModelInfo, PlotlyFigure } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { obj, str } from './params';
 
-interface ManifestWeight { name: string; shape: number[] }
+interface ManifestWeight {
+  name: string;
+  shape: number[];
+}
 
 export function summarizeModelJson(json: unknown, file: string): ModelInfo {
   const o = json as Record<string, any>;
@@ -16,28 +19,53 @@ export function summarizeModelJson(json: unknown, file: string): ModelInfo {
   const config = topo?.model_config?.config ?? topo?.config;
   const layersRaw: any[] | undefined = Array.isArray(config) ? config : config?.layers;
   if (!Array.isArray(layersRaw)) {
-    throw badInput('not a TF.js LayersModel', { file, field: 'modelTopology.model_config.config.layers', expected: 'an array of layer configs' });
+    throw badInput('not a TF.js LayersModel', {
+      file,
+      field: 'modelTopology.model_config.config.layers',
+      expected: 'an array of layer configs',
+    });
   }
-  if (!Array.isArray(o.weightsManifest)) throw badInput('no weights manifest', { file, field: 'weightsManifest', expected: 'an array of weight groups' });
+  if (!Array.isArray(o.weightsManifest))
+    throw badInput('no weights manifest', { file, field: 'weightsManifest', expected: 'an array of weight groups' });
   const weights: ManifestWeight[] = o.weightsManifest.flatMap((g: any) => (Array.isArray(g?.weights) ? g.weights : []));
   const weightFiles: string[] = o.weightsManifest.flatMap((g: any) => (Array.isArray(g?.paths) ? g.paths : []));
-  const count = (shape: unknown) => (Array.isArray(shape) ? shape.reduce((a: number, b: unknown) => a * (typeof b === 'number' ? b : 0), 1) : 0);
+  const count = (shape: unknown) =>
+    Array.isArray(shape) ? shape.reduce((a: number, b: unknown) => a * (typeof b === 'number' ? b : 0), 1) : 0;
   let inputShape: (number | null)[] | undefined;
   const layers: LayerSummary[] = layersRaw.map((l, i) => {
     const c = l?.config ?? {};
     const name = String(c.name ?? `layer_${i}`);
     if (!inputShape && Array.isArray(c.batch_input_shape)) inputShape = c.batch_input_shape;
-    const params = weights.filter((w) => typeof w.name === 'string' && w.name.split('/')[0] === name).reduce((s, w) => s + count(w.shape), 0);
-    return { name, className: String(l?.class_name ?? 'unknown'), units: typeof c.units === 'number' ? c.units : undefined, activation: typeof c.activation === 'string' ? c.activation : undefined, params };
+    const params = weights
+      .filter((w) => typeof w.name === 'string' && w.name.split('/')[0] === name)
+      .reduce((s, w) => s + count(w.shape), 0);
+    return {
+      name,
+      className: String(l?.class_name ?? 'unknown'),
+      units: typeof c.units === 'number' ? c.units : undefined,
+      activation: typeof c.activation === 'string' ? c.activation : undefined,
+      params,
+    };
   });
-  return { path: file, format: 'layers-model', layers, totalParams: weights.reduce((s, w) => s + count(w.shape), 0), inputShape, weightFiles };
+  return {
+    path: file,
+    format: 'layers-model',
+    layers,
+    totalParams: weights.reduce((s, w) => s + count(w.shape), 0),
+    inputShape,
+    weightFiles,
+  };
 }
 
 export function infoFigure(info: ModelInfo): PlotlyFigure {
   const withParams = info.layers.filter((l) => l.params > 0);
   return {
     data: [{ type: 'bar', name: 'parameters', x: withParams.map((l) => l.name), y: withParams.map((l) => l.params) }],
-    layout: { title: { text: `${path.basename(info.path)}: ${info.totalParams} parameters` }, xaxis: { title: { text: 'layer' } }, yaxis: { title: { text: 'parameters' } } },
+    layout: {
+      title: { text: `${path.basename(info.path)}: ${info.totalParams} parameters` },
+      xaxis: { title: { text: 'layer' } },
+      yaxis: { title: { text: 'parameters' } },
+    },
   };
 }
 
@@ -48,18 +76,29 @@ export const infoJob: JobHandler<'info'> = {
   },
   async run({ modelPath }, ctx) {
     let stat: fs.Stats;
-    try { stat = fs.statSync(modelPath); } catch { throw new PruneScopeError('not-found', 'model file does not exist', { file: modelPath }); }
+    try {
+      stat = fs.statSync(modelPath);
+    } catch {
+      throw new PruneScopeError('not-found', 'model file does not exist', { file: modelPath });
+    }
     // Keyed by path + mtime so an edited file is re-read but a re-plot is free.
     const key = `info:${modelPath}:${stat.mtimeMs}`;
     let info = ctx.cache.get(key) as ModelInfo | undefined;
     if (!info) {
       let json: unknown;
-      try { json = JSON.parse(fs.readFileSync(modelPath, 'utf8')); } catch (e) { throw badInput(`not valid JSON: ${(e as Error).message}`, { file: modelPath }); }
+      try {
+        json = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
+      } catch (e) {
+        throw badInput(`not valid JSON: ${(e as Error).message}`, { file: modelPath });
+      }
       info = summarizeModelJson(json, modelPath);
       ctx.cache.set(key, info);
     } else {
       ctx.log(`info: ${modelPath} from cache`);
     }
-    return { result: { info, figure: infoFigure(info) }, provenance: { job: 'info', time: new Date().toISOString(), options: { modelPath, mtimeMs: stat.mtimeMs } } };
+    return {
+      result: { info, figure: infoFigure(info) },
+      provenance: { job: 'info', time: new Date().toISOString(), options: { modelPath, mtimeMs: stat.mtimeMs } },
+    };
   },
 };

@@ -22,7 +22,14 @@ export const pruneJob: JobHandler<'prune'> = {
     const ref = modelRef(o, 'prune');
     const method = oneOf(o, 'method', 'prune', RELEVANCE_METHODS);
     const variant = o.variant === undefined ? undefined : oneOf(o, 'variant', 'prune', OBD_VARIANTS);
-    return { ...ref, method, variant, fraction: num(o, 'fraction', 'prune', 0, 1), includeBias: optBool(o, 'includeBias', 'prune'), out: checkOut(str(o, 'out', 'prune'), [ref.modelPath], 'prune') };
+    return {
+      ...ref,
+      method,
+      variant,
+      fraction: num(o, 'fraction', 'prune', 0, 1),
+      includeBias: optBool(o, 'includeBias', 'prune'),
+      out: checkOut(str(o, 'out', 'prune'), [ref.modelPath], 'prune'),
+    };
   },
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);
@@ -31,11 +38,20 @@ export const pruneJob: JobHandler<'prune'> = {
     const d = split.dataset;
     ctx.progress(undefined, `ranking by ${p.method}`);
     const r = await pruneNetwork(model.network, split, model.metadata, {
-      method: p.method as RelevanceMethod, variant: p.variant as DiagonalKind | undefined, fraction: p.fraction, includeBias: p.includeBias, seed: p.seed, signal: ctx.signal,
-      onProgress: (done, total, what) => ctx.progress(total > 0 ? 0.9 * done / total : undefined, `${what}: ${done}/${total}`),
+      method: p.method as RelevanceMethod,
+      variant: p.variant as DiagonalKind | undefined,
+      fraction: p.fraction,
+      includeBias: p.includeBias,
+      seed: p.seed,
+      signal: ctx.signal,
+      onProgress: (done, total, what) =>
+        ctx.progress(total > 0 ? (0.9 * done) / total : undefined, `${what}: ${done}/${total}`),
     });
     try {
-      const pick = (n: typeof r.network) => { const m = evaluate(n, split.test, d.task, numClasses(d)); return d.task === 'classification' ? m.accuracy! : m.mse!; };
+      const pick = (n: typeof r.network) => {
+        const m = evaluate(n, split.test, d.task, numClasses(d));
+        return d.task === 'classification' ? m.accuracy! : m.mse!;
+      };
       const testBefore = pick(model.network);
       const testAfter = pick(r.network);
       throwIfCancelled(ctx.signal, 'prune');
@@ -44,11 +60,22 @@ export const pruneJob: JobHandler<'prune'> = {
       ctx.progress(1, 'done');
       return {
         result: {
-          modelJson: saved.modelJson, method: r.relevance.method, fraction: p.fraction,
-          prunedNow: r.prunedNow, prunedTotal: r.prunedTotal, candidates: r.candidates, nParams: model.network.nParams,
-          testBefore, testAfter, metric: d.task === 'classification' ? 'accuracy' : 'mse',
+          modelJson: saved.modelJson,
+          method: r.relevance.method,
+          fraction: p.fraction,
+          prunedNow: r.prunedNow,
+          prunedTotal: r.prunedTotal,
+          candidates: r.candidates,
+          nParams: model.network.nParams,
+          testBefore,
+          testAfter,
+          metric: d.task === 'classification' ? 'accuracy' : 'mse',
         },
-        provenance: { ...(r.relevance.provenance as unknown as ProvenanceRecord), job: 'prune', options: { modelPath: p.modelPath, out: p.out, fraction: p.fraction, includeBias: !!p.includeBias } },
+        provenance: {
+          ...(r.relevance.provenance as unknown as ProvenanceRecord),
+          job: 'prune',
+          options: { modelPath: p.modelPath, out: p.out, fraction: p.fraction, includeBias: !!p.includeBias },
+        },
       };
     } finally {
       r.network.dispose();

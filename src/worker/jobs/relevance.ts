@@ -21,7 +21,12 @@ export const relevanceJob: JobHandler<'relevance'> = {
     if (typeof method !== 'string' || !(RELEVANCE_METHODS as readonly string[]).includes(method)) {
       throw badInput('relevance: unknown method', { field: 'method', expected: RELEVANCE_METHODS.join(', ') });
     }
-    return { modelPath: str(o, 'modelPath', 'relevance'), data: str(o, 'data', 'relevance'), method: method as RelevanceMethod, seed: int(o, 'seed', 'relevance', 0, 2 ** 31 - 1, 0) };
+    return {
+      modelPath: str(o, 'modelPath', 'relevance'),
+      data: str(o, 'data', 'relevance'),
+      method: method as RelevanceMethod,
+      seed: int(o, 'seed', 'relevance', 0, 2 ** 31 - 1, 0),
+    };
   },
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);

@@ -13,7 +13,11 @@ export const whatifJob: JobHandler<'whatif'> = {
   kind: 'whatif',
   parse(raw) {
     const o = obj(raw, 'whatif');
-    return { ...modelRef(o, 'whatif'), method: oneOf(o, 'method', 'whatif', RELEVANCE_METHODS), share: num(o, 'share', 'whatif', 0, 1) };
+    return {
+      ...modelRef(o, 'whatif'),
+      method: oneOf(o, 'method', 'whatif', RELEVANCE_METHODS),
+      share: num(o, 'share', 'whatif', 0, 1),
+    };
   },
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);
@@ -24,10 +28,24 @@ export const whatifJob: JobHandler<'whatif'> = {
     if (s.baseline === undefined) s.baseline = maskedMetric(entry, s, ranking, 0).value;
     const { value, pruned } = maskedMetric(entry, s, ranking, p.share);
     const ms = performance.now() - t0;
-    const metric = entry.split.dataset.task === 'classification' ? 'accuracy' as const : 'mse' as const;
+    const metric = entry.split.dataset.task === 'classification' ? ('accuracy' as const) : ('mse' as const);
     return {
-      result: { method: ranking.method, share: p.share, metric, value, baseline: s.baseline, pruned, candidates: s.candidates, ms },
-      provenance: { job: 'whatif', time: new Date().toISOString(), options: { modelPath: p.modelPath, data: p.data, seed: p.seed, share: p.share }, ranking: ranking.provenance },
+      result: {
+        method: ranking.method,
+        share: p.share,
+        metric,
+        value,
+        baseline: s.baseline,
+        pruned,
+        candidates: s.candidates,
+        ms,
+      },
+      provenance: {
+        job: 'whatif',
+        time: new Date().toISOString(),
+        options: { modelPath: p.modelPath, data: p.data, seed: p.seed, share: p.share },
+        ranking: ranking.provenance,
+      },
     };
   },
 };

@@ -67,11 +67,19 @@ interface BlockEig {
 /** Standardise a covariance block to a correlation block (checks the diagonal). */
 export function standardizeBlock(b: CovBlock): Float64Array {
   const m = b.indices.length;
-  if (b.matrix.length !== m * m) throw badInput(`block ${b.name} has ${b.matrix.length} entries`, { field: 'covariance block', expected: `${m} x ${m}` });
+  if (b.matrix.length !== m * m)
+    throw badInput(`block ${b.name} has ${b.matrix.length} entries`, {
+      field: 'covariance block',
+      expected: `${m} x ${m}`,
+    });
   const inv = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     const d = b.matrix[i * m + i];
-    if (!(d > 0) || !Number.isFinite(d)) throw new PruneScopeError('numerical', `block ${b.name}: variance of parameter ${b.indices[i]} is ${d}`, { field: 'covariance', expected: 'a positive, finite variance' });
+    if (!(d > 0) || !Number.isFinite(d))
+      throw new PruneScopeError('numerical', `block ${b.name}: variance of parameter ${b.indices[i]} is ${d}`, {
+        field: 'covariance',
+        expected: 'a positive, finite variance',
+      });
     inv[i] = 1 / Math.sqrt(d);
   }
   const r = new Float64Array(m * m);
@@ -79,7 +87,11 @@ export function standardizeBlock(b: CovBlock): Float64Array {
     r[i * m + i] = 1;
     for (let j = i + 1; j < m; j++) {
       const v = 0.5 * (b.matrix[i * m + j] + b.matrix[j * m + i]) * inv[i] * inv[j];
-      if (!Number.isFinite(v)) throw new PruneScopeError('numerical', `block ${b.name}: entry (${i}, ${j}) is ${v}`, { field: 'covariance', expected: 'finite numbers' });
+      if (!Number.isFinite(v))
+        throw new PruneScopeError('numerical', `block ${b.name}: entry (${i}, ${j}) is ${v}`, {
+          field: 'covariance',
+          expected: 'finite numbers',
+        });
       r[i * m + j] = v;
       r[j * m + i] = v;
     }
@@ -111,7 +123,11 @@ function proportions(e: BlockEig, floor: (l: number) => number): Float64Array {
   const q = new Float64Array(m * m);
   for (let i = 0; i < m; i++) {
     let s = 0;
-    for (let j = 0; j < m; j++) { const t = e.u2[i * m + j] / lam[j]; q[i * m + j] = t; s += t; }
+    for (let j = 0; j < m; j++) {
+      const t = e.u2[i * m + j] / lam[j];
+      q[i * m + j] = t;
+      s += t;
+    }
     if (s > 0) for (let j = 0; j < m; j++) q[i * m + j] /= s;
   }
   return q;
@@ -125,7 +141,10 @@ function argmaxRow(q: Float64Array, m: number, col: number, idx: ArrayLike<numbe
     if (taken && taken[i]) continue;
     const v = q[i * m + col];
     const tol = TIE_TOL * Math.max(Math.abs(v), Math.abs(bv));
-    if (best < 0 || v > bv + tol || (Math.abs(v - bv) <= tol && idx[i] < idx[best])) { best = i; bv = v; }
+    if (best < 0 || v > bv + tol || (Math.abs(v - bv) <= tol && idx[i] < idx[best])) {
+      best = i;
+      bv = v;
+    }
   }
   return best;
 }
@@ -133,7 +152,8 @@ function argmaxRow(q: Float64Array, m: number, col: number, idx: ArrayLike<numbe
 export function blockBelsley(input: CovBlock[], opts: BlockBelsleyOptions): BlockBelsleyResult {
   const blocks = input.filter((b) => b.indices.length > 0);
   const n = blocks.reduce((s, b) => s + b.indices.length, 0);
-  if (n === 0) throw badInput('no active parameters', { field: 'parameters', expected: 'at least one nonzero parameter' });
+  if (n === 0)
+    throw badInput('no active parameters', { field: 'parameters', expected: 'at least one nonzero parameter' });
   const eigs = blocks.map((b) => decompose(standardizeBlock(b), b.indices.length, Array.from(b.indices)));
 
   // Global components: all blocks' eigenvalues, ascending (ties: lower block, then lower column).
@@ -156,9 +176,21 @@ export function blockBelsley(input: CovBlock[], opts: BlockBelsleyOptions): Bloc
 
   const order = opts.ordering === 'fast' ? fastOrder(eigs, qs, comps, n) : exactOrder(eigs, blocks, n, opts);
   return {
-    n, eigenvalues, conditionIndices, conditionIndicesBKW, componentBlock,
-    blocks: blocks.map((b, i) => ({ name: b.name, indices: Int32Array.from(eigs[i].idx), columns: Int32Array.from(columns[i]), proportions: qs[i] })),
-    xi: 0, zeta, order, ordering: opts.ordering,
+    n,
+    eigenvalues,
+    conditionIndices,
+    conditionIndicesBKW,
+    componentBlock,
+    blocks: blocks.map((b, i) => ({
+      name: b.name,
+      indices: Int32Array.from(eigs[i].idx),
+      columns: Int32Array.from(columns[i]),
+      proportions: qs[i],
+    })),
+    xi: 0,
+    zeta,
+    order,
+    ordering: opts.ordering,
   };
 }
 
@@ -176,7 +208,8 @@ function fastOrder(eigs: BlockEig[], qs: Float64Array[], comps: { b: number; j: 
     taken[c.b][i] = 1;
     order.push(e.idx[i]);
   }
-  if (order.length !== n) throw new PruneScopeError('internal', `fast ordering took ${order.length} of ${n} parameters`);
+  if (order.length !== n)
+    throw new PruneScopeError('internal', `fast ordering took ${order.length} of ${n} parameters`);
   return Int32Array.from(order);
 }
 
@@ -184,7 +217,11 @@ function fastOrder(eigs: BlockEig[], qs: Float64Array[], comps: { b: number; j: 
 function exactOrder(eigs0: BlockEig[], blocks: CovBlock[], n: number, opts: BlockBelsleyOptions): Int32Array {
   const eigs = eigs0.slice();
   // Standardised blocks indexed by flat index, to take submatrices of R after removals.
-  const rs = blocks.map((b) => ({ r: standardizeBlock(b), pos: new Map(Array.from(b.indices, (f, i) => [f, i])), m: b.indices.length }));
+  const rs = blocks.map((b) => ({
+    r: standardizeBlock(b),
+    pos: new Map(Array.from(b.indices, (f, i) => [f, i])),
+    m: b.indices.length,
+  }));
   const order: number[] = [];
   while (order.length < n) {
     throwIfCancelled(opts.signal, 'Belsley exact ordering');
@@ -194,8 +231,12 @@ function exactOrder(eigs0: BlockEig[], blocks: CovBlock[], n: number, opts: Bloc
     let bb = -1;
     for (let b = 0; b < eigs.length; b++) {
       if (!eigs[b].idx.length) continue;
-      if (bb < 0) { bb = b; continue; }
-      const l = floor(eigs[b].lam[0]), lb = floor(eigs[bb].lam[0]);
+      if (bb < 0) {
+        bb = b;
+        continue;
+      }
+      const l = floor(eigs[b].lam[0]),
+        lb = floor(eigs[bb].lam[0]);
       if (l < lb || (l === lb && firstIndex(eigs[b]) < firstIndex(eigs[bb]))) bb = b;
     }
     const e = eigs[bb];

@@ -22,13 +22,23 @@ export interface CloneTrainingOptions {
   onUpdated?(step: number, clone: Network): void;
 }
 
-export async function trainClone(net: Network, split: DataSplit, pruneMask: Uint8Array, o: CloneTrainingOptions): Promise<void> {
-  for (const [k, v] of [['steps', o.steps], ['batchSize', o.batchSize]] as const) {
+export async function trainClone(
+  net: Network,
+  split: DataSplit,
+  pruneMask: Uint8Array,
+  o: CloneTrainingOptions,
+): Promise<void> {
+  for (const [k, v] of [
+    ['steps', o.steps],
+    ['batchSize', o.batchSize],
+  ] as const) {
     if (!(Number.isInteger(v) && v >= 1)) throw badInput(`${k} = ${v}`, { field: k, expected: 'an integer >= 1' });
   }
-  if (!(o.lr > 0 && Number.isFinite(o.lr))) throw badInput(`lr = ${o.lr}`, { field: 'lr', expected: 'a positive number' });
+  if (!(o.lr > 0 && Number.isFinite(o.lr)))
+    throw badInput(`lr = ${o.lr}`, { field: 'lr', expected: 'a positive number' });
   const rows = split.train.rows;
-  if (rows === 0) throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
+  if (rows === 0)
+    throw badInput('the training part has no rows', { field: 'split.train', expected: 'at least one row' });
   const d = split.dataset;
   const clone = net.clone();
   const trainer = new Trainer(clone, { lr: o.lr, pruneMask });
@@ -46,7 +56,11 @@ export async function trainClone(net: Network, split: DataSplit, pruneMask: Uint
         trainer.apply(g);
         if (step === o.steps || step % 50 === 0) {
           const l = g.loss.dataSync()[0];
-          if (!Number.isFinite(l)) throw new PruneScopeError('numerical', `training loss became ${l} at step ${step}; try a smaller lr`, { field: 'loss', expected: 'a finite value' });
+          if (!Number.isFinite(l))
+            throw new PruneScopeError('numerical', `training loss became ${l} at step ${step}; try a smaller lr`, {
+              field: 'loss',
+              expected: 'a finite value',
+            });
         }
       } finally {
         tf.dispose([x, y, ...g.kernels, ...g.biases, g.loss]);

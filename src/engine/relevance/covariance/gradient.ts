@@ -33,16 +33,30 @@ export interface GradientCovariance {
   steps: number;
 }
 
-export async function gradientBlocks(net: Network, split: DataSplit, w: Float32Array, prune: Uint8Array, o: GradientCovarianceOptions): Promise<GradientCovariance> {
+export async function gradientBlocks(
+  net: Network,
+  split: DataSplit,
+  w: Float32Array,
+  prune: Uint8Array,
+  o: GradientCovarianceOptions,
+): Promise<GradientCovariance> {
   // Built lazily on the clone: observeBatch runs its forward pass on the network it was built with.
   let tracked: GradientVarianceTracker | undefined;
   let mats: { layer: number; offset: number; size: number; matrix: Float32Array }[] = [];
   let diagonal: string[] = [];
   let variances: Float64Array = new Float64Array(0);
   await trainClone(net, split, prune, {
-    steps: o.steps, batchSize: o.batchSize, lr: o.lr, seed: o.seed, signal: o.signal,
+    steps: o.steps,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    seed: o.seed,
+    signal: o.signal,
     onGradients: (step, x, y, g, clone) => {
-      tracked ??= new GradientVarianceTracker(clone, { estimator: o.estimator, mode: 'block', blockLimit: o.blockLimit });
+      tracked ??= new GradientVarianceTracker(clone, {
+        estimator: o.estimator,
+        mode: 'block',
+        blockLimit: o.blockLimit,
+      });
       tracked.observeBatch(x, y, { kernels: g.kernels, biases: g.biases });
       o.onStep?.(step, o.steps);
       if (step === o.steps) {
@@ -55,7 +69,14 @@ export async function gradientBlocks(net: Network, split: DataSplit, w: Float32A
     },
   }).finally(() => tracked?.dispose());
   // A NaN variance would otherwise be filed under zeroVariance (NaN > 0 is false): stop and say where.
-  if (variances.length) checkFiniteFlat(net.layout, variances, `gradient covariance after ${o.steps} steps`, 'the clone\'s training overflowed; try a smaller lr', { field: 'covariance' });
+  if (variances.length)
+    checkFiniteFlat(
+      net.layout,
+      variances,
+      `gradient covariance after ${o.steps} steps`,
+      "the clone's training overflowed; try a smaller lr",
+      { field: 'covariance' },
+    );
   const active = activeByLayer(net, w);
   const blocks: CovBlock[] = [];
   const layers: GradientCovariance['layers'] = [];
@@ -66,7 +87,8 @@ export async function gradientBlocks(net: Network, split: DataSplit, w: Float32A
     for (const j of idx) if (!(variances[j] > 0)) zeroVariance.push(j);
     const blk = mats.find((m) => m.layer === li);
     if (!blk || diagonal.includes(lay.name)) {
-      for (const j of good) blocks.push({ name: `${lay.name}[${j}]`, indices: Int32Array.of(j), matrix: Float64Array.of(1) });
+      for (const j of good)
+        blocks.push({ name: `${lay.name}[${j}]`, indices: Int32Array.of(j), matrix: Float64Array.of(1) });
       layers.push({ layer: lay.name, active: idx.length, kind: 'diagonal' });
       return;
     }
@@ -81,7 +103,12 @@ export async function gradientBlocks(net: Network, split: DataSplit, w: Float32A
       }
     }
     const badEntry = s.findIndex((v) => !Number.isFinite(v));
-    if (badEntry >= 0) throw new PruneScopeError('numerical', `gradient covariance block of layer ${lay.name} has ${s[badEntry]} at (${describeParam(net.layout, good[Math.floor(badEntry / m)])}, ${describeParam(net.layout, good[badEntry % m])}) after ${o.steps} steps; try a smaller lr`, { field: 'covariance', expected: 'finite values' });
+    if (badEntry >= 0)
+      throw new PruneScopeError(
+        'numerical',
+        `gradient covariance block of layer ${lay.name} has ${s[badEntry]} at (${describeParam(net.layout, good[Math.floor(badEntry / m)])}, ${describeParam(net.layout, good[badEntry % m])}) after ${o.steps} steps; try a smaller lr`,
+        { field: 'covariance', expected: 'finite values' },
+      );
     if (m) blocks.push({ name: lay.name, indices: Int32Array.from(good), matrix: s });
     layers.push({ layer: lay.name, active: idx.length, kind: 'block' });
   });

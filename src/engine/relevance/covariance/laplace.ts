@@ -47,7 +47,13 @@ export function activeByLayer(net: Network, w: Float32Array): Int32Array[] {
   });
 }
 
-export async function laplaceBlocks(net: Network, x: tf.Tensor2D, y: tf.Tensor2D, w: Float32Array, opts: { blockLimit: number; signal?: AbortSignal; onLayer?: (done: number, total: number) => void }): Promise<LaplaceCovariance> {
+export async function laplaceBlocks(
+  net: Network,
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  w: Float32Array,
+  opts: { blockLimit: number; signal?: AbortSignal; onLayer?: (done: number, total: number) => void },
+): Promise<LaplaceCovariance> {
   const N = x.shape[0];
   const active = activeByLayer(net, w);
   const blocks: CovBlock[] = [];
@@ -58,15 +64,28 @@ export async function laplaceBlocks(net: Network, x: tf.Tensor2D, y: tf.Tensor2D
     const idx = active[li];
     const m = idx.length;
     opts.onLayer?.(li, net.layout.length);
-    if (m === 0) { layers.push({ layer: lay.name, active: 0, kind: 'full', priorPrecision: NaN, note: 'every parameter pruned' }); continue; }
+    if (m === 0) {
+      layers.push({ layer: lay.name, active: 0, kind: 'full', priorPrecision: NaN, note: 'every parameter pruned' });
+      continue;
+    }
     let ss = 0;
     for (const j of idx) ss += w[j] * w[j];
     const tau = m / ss;
     const P = lay.kernelSize + lay.biasSize;
     if (m > opts.blockLimit || P > GGN_BLOCK_MAX_PARAMS) {
       // Diagonal: R_l = I whatever the diagonal values are, so singleton blocks with unit variance.
-      for (const j of idx) blocks.push({ name: `${lay.name}[${j}]`, indices: Int32Array.of(j), matrix: Float64Array.of(1) });
-      layers.push({ layer: lay.name, active: m, kind: 'diagonal', priorPrecision: tau, note: m > opts.blockLimit ? `${m} active parameters > blockLimit ${opts.blockLimit}: diagonal (identity correlation; no near-dependencies within this layer)` : `${P} parameters > ${GGN_BLOCK_MAX_PARAMS} (GGN block limit): diagonal` });
+      for (const j of idx)
+        blocks.push({ name: `${lay.name}[${j}]`, indices: Int32Array.of(j), matrix: Float64Array.of(1) });
+      layers.push({
+        layer: lay.name,
+        active: m,
+        kind: 'diagonal',
+        priorPrecision: tau,
+        note:
+          m > opts.blockLimit
+            ? `${m} active parameters > blockLimit ${opts.blockLimit}: diagonal (identity correlation; no near-dependencies within this layer)`
+            : `${P} parameters > ${GGN_BLOCK_MAX_PARAMS} (GGN block limit): diagonal`,
+      });
       continue;
     }
     const g = await ggnLayerBlock(net, x, y, li, { signal: opts.signal });
@@ -92,7 +111,8 @@ export function inverseSpd(h: Float64Array, m: number): { s: Float64Array; range
   const inv = Float64Array.from(values, (l) => 1 / Math.max(l, top * 1e-15));
   const s = new Float64Array(m * m);
   for (let k = 0; k < m; k++) {
-    const o = k * m, ik = inv[k];
+    const o = k * m,
+      ik = inv[k];
     for (let a = 0; a < m; a++) {
       const va = v[o + a] * ik;
       if (va === 0) continue;

@@ -35,14 +35,24 @@ export interface Trajectory {
   steps: number;
 }
 
-export async function recordTrajectory(net: Network, split: DataSplit, active: Int32Array, prune: Uint8Array, o: TrajectoryOptions): Promise<Trajectory> {
+export async function recordTrajectory(
+  net: Network,
+  split: DataSplit,
+  active: Int32Array,
+  prune: Uint8Array,
+  o: TrajectoryOptions,
+): Promise<Trajectory> {
   const k = o.snapshots;
   const n = active.length;
   const raw = new Float64Array(k * n);
   const steps = k * o.every;
   let taken = 0;
   await trainClone(net, split, prune, {
-    steps, batchSize: o.batchSize, lr: o.lr, seed: o.seed, signal: o.signal,
+    steps,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    seed: o.seed,
+    signal: o.signal,
     onUpdated: (step, clone) => {
       o.onStep?.(step, steps);
       if (step % o.every !== 0) return;
@@ -62,7 +72,8 @@ export function fromSnapshots(raw: Float64Array, k: number, active: Int32Array, 
   for (let i = 0; i < n; i++) {
     let moves = false;
     for (let a = 1; a < k && !moves; a++) moves = raw[a * n + i] !== raw[i];
-    if (moves) keep.push(i); else constant.push(active[i]);
+    if (moves) keep.push(i);
+    else constant.push(active[i]);
   }
   const m = keep.length;
   const snaps = new Float64Array(k * m);
@@ -74,7 +85,12 @@ export function fromSnapshots(raw: Float64Array, k: number, active: Int32Array, 
  * Belsley on the recorded snapshots: constant parameters apart, belsleyLowRank on the moving ones,
  * its order mapped back to flat indices (constant ones are NOT in `order`; the caller ranks them).
  */
-export function trajectoryBelsley(t: Trajectory, rho: number, ordering: BelsleyOrdering, signal?: AbortSignal): { order: Int32Array; result?: BelsleyResult } {
+export function trajectoryBelsley(
+  t: Trajectory,
+  rho: number,
+  ordering: BelsleyOrdering,
+  signal?: AbortSignal,
+): { order: Int32Array; result?: BelsleyResult } {
   const m = t.moving.length;
   if (m === 0) return { order: new Int32Array(0) };
   const result = belsleyLowRank(t.snaps, t.k, m, rho, { ordering, signal });
