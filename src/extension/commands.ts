@@ -385,7 +385,7 @@ export class Commands {
 
   register(): void {
     const { ctx, d } = this;
-    const reg = (id: string, fn: (...args: any[]) => unknown) =>
+    const reg = (id: string, fn: (...args: unknown[]) => unknown) =>
       ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
     reg('prunescope.analyzeModel', async (...args: unknown[]) => {
@@ -648,7 +648,7 @@ export class Commands {
 export function registerCommands(ctx: vscode.ExtensionContext, d: CommandDeps): Commands {
   const c = new Commands(ctx, d);
   c.register();
-  const reg = (id: string, fn: (...args: any[]) => unknown) =>
+  const reg = (id: string, fn: (...args: unknown[]) => unknown) =>
     ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
   reg('prunescope.selfTest', async () => {
     const out = await d.runner.run('long-demo', { steps: 60, stepMs: 500 }, 'Engine self-test');

@@ -142,8 +142,11 @@ export class EngineClient {
   run<K extends JobKind>(kind: K, params: JobParams<K>, onProgress?: Pending['onProgress']): JobHandle<K> {
     const id = this.nextId++;
     const res = (this.opts.resources ?? jobResources)(kind, params);
-    const done = new Promise<any>((resolve, reject) => {
-      this.pending.set(id, { kind, res, params, resolve, reject, onProgress, queued: false });
+    // The worker's result for this kind (the protocol's JobSpecs; the worker checks its params).
+    const done = new Promise<Awaited<JobHandle<K>['done']>>((resolve, reject) => {
+      const settle = (v: { result: unknown; provenance?: ProvenanceRecord; ms: number }) =>
+        resolve(v as Awaited<JobHandle<K>['done']>);
+      this.pending.set(id, { kind, res, params, resolve: settle, reject, onProgress, queued: false });
     });
     const adm = this.locks.admit(id, kind, res);
     if ('refuse' in adm) {

@@ -55,15 +55,15 @@ export function activate(ctx: vscode.ExtensionContext): void {
   ctx.subscriptions.push(runner);
   const models = new ModelFiles(log);
   ctx.subscriptions.push(models, vscode.window.registerTreeDataProvider('prunescope.models', models));
-  let commands: Commands | undefined;
-  const panel = new RelevancePanel(ctx.extensionUri, log, () => commands!.panelActions());
+  // The panel asks for the commands' actions only when its webview sends something (after activation).
+  const panel = new RelevancePanel(ctx.extensionUri, log, () => commands.panelActions());
   ctx.subscriptions.push(
     vscode.window.registerWebviewViewProvider(RelevancePanel.viewId, panel, {
       webviewOptions: { retainContextWhenHidden: false },
     }),
   );
 
-  commands = registerCommands(ctx, { client: c, runner, panel, models, log });
+  const commands: Commands = registerCommands(ctx, { client: c, runner, panel, models, log });
 
   ctx.subscriptions.push(
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new PruneNotebookSerializer(), {

@@ -253,7 +253,7 @@ test('export-student writes a smaller model (counted from the written file); the
   assert.deepEqual(r.widthsBefore, [6, 3]);
   assert.deepEqual(r.widthsAfter, [3, 3]);
   const student = await loadModel(r.modelJson);
-  const { net, split } = await reference();
+  const { net } = await reference();
   try {
     // Counted from the written file: 13*3+3 + 3*3+3 parameters, fewer bytes than the teacher's files.
     assert.equal(student.network.nParams, 13 * 3 + 3 + 3 * 3 + 3);

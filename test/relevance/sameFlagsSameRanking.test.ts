@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { backend } from '../helpers';
+import { backend, type JsonDoc } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 import { Network } from '../../src/engine/model/network';
 import { loadModel, saveModel } from '../../src/engine/model/layersModel';
@@ -34,7 +34,7 @@ let dir: string;
 let teacher: string;
 let split: DataSplit;
 
-async function cli(cmd: Command, argv: string[]): Promise<any> {
+async function cli(cmd: Command, argv: string[]): Promise<JsonDoc> {
   let out = '';
   const ctx: CliContext = { log: () => undefined, out: (t) => (out += t), signal: new AbortController().signal };
   await cmd.run(parseArgs([...argv, '--json'], cmd.flags, cmd.name), ctx);

@@ -12,7 +12,7 @@ import { qualityCurves, CurvesResult, Ranker } from '../../engine/prune/curves';
 import { train } from '../../engine/train/train';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { renderReport } from '../../engine/report/html';
-import { curvesFigure } from '../../engine/report/curvesFigure';
+import { curvesFigure } from '../../engine/prune/curvesFigure';
 
 export function curvesCsv(r: CurvesResult): string {
   const names = Object.keys(r.curves);

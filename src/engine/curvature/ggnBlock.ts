@@ -9,7 +9,8 @@ import { runPass, disposePass } from './pass';
 import { Factor, outputFactor, propagate, disposeFactor } from './factors';
 import { ChunkOptions, checkBatch, resolveChunk, forEachChunk } from './batch';
 import { transposedKernels, disposeKernelsT } from './diagonal';
-import { describeParam, firstNonFinite } from '../util/finite';
+import { firstNonFinite } from '../util/finite';
+import { describeParam } from '../model/finiteParams';
 
 export interface GgnBlock {
   /** Layer index and its parameter count P = in*out + out. */

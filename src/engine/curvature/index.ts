@@ -16,7 +16,7 @@ import {
 } from './batch';
 import { diagonalChunk, factorFloatsPerSample, transposedKernels, disposeKernelsT } from './diagonal';
 import { momentSums } from './moments';
-import { checkFiniteFlat } from '../util/finite';
+import { checkFiniteFlat } from '../model/finiteParams';
 import { OBD_VARIANTS, type ObdVariant } from '../options';
 
 /** Why a curvature quantity goes non-finite: the forward pass or its derivatives overflowed. */

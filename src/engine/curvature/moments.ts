@@ -74,7 +74,8 @@ export interface GradientMoments {
 /**
  * Mean and variance of per-sample gradients, per layer, left on the backend (nothing is
  * downloaded except, for sparse first-layer inputs, the input and two compact products, which on
- * the wasm/cpu/node backends are memory copies: cheap enough to call inside a training loop). Synchronous; one chunk by default.
+ * the wasm/cpu/node backends are memory copies: cheap enough to call inside a training loop). Synchronous; one chunk
+ * by default.
  * The caller owns (disposes) the returned tensors.
  */
 export function gradientMoments(

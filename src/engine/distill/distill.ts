@@ -15,8 +15,8 @@ import { hashModel, makeProvenance, Provenance } from '../provenance';
 import { Trainer, StepGradients } from '../train/trainer';
 import { Metrics, checkHead, evaluate } from '../train/metrics';
 import { Rng } from '../util/random';
-import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
-import { selectColumns } from './columns';
+import { checkNetworkFinite, parameterDiagnosis } from '../model/finiteParams';
+import { selectColumns } from '../data/columns';
 import { KdOptions, kdOutputDelta, kdSampleLosses, teacherLogits } from './kdLoss';
 import { DISTILL_DEFAULTS } from '../options';
 

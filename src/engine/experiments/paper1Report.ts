@@ -3,7 +3,7 @@
 // computed from the numbers (whichever way they go) and set against what the paper reports.
 import type { Figure } from '../report/figure';
 import type { ReportSection } from '../report/html';
-import { curvesFigure } from '../report/curvesFigure';
+import { curvesFigure } from '../prune/curvesFigure';
 import { largestShareWithin, Paper1Result } from './paper1';
 
 /** Tolerance for "keeps quality": 1 accuracy point, or 5 % relative MSE. */

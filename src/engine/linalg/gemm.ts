@@ -30,7 +30,7 @@ export function view(data: Float64Array, ld: number, off = 0): MatView {
   return { data, off, ld };
 }
 
-let packA = new Float64Array(MC * KC);
+const packA = new Float64Array(MC * KC);
 let packB = new Float64Array(KC * NC);
 
 /**

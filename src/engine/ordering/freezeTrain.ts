@@ -15,7 +15,7 @@ import { countSet } from '../train/masks';
 import { checkHead } from '../train/metrics';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { Rng } from '../util/random';
-import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
+import { checkNetworkFinite, parameterDiagnosis } from '../model/finiteParams';
 import { GradientVarianceTracker } from './tracker';
 import type { CovarianceMode, VarianceEstimator } from '../options';
 import { FreezeStage, checkStages, plateauReached, stageTarget } from './schedule';

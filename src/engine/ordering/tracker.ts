@@ -11,7 +11,8 @@ import { essayDiff, LayerGrad, meanGrad, perSampleRows } from './estimators';
 import { updateOuter, updateRowCovariance } from './covariance';
 import { ORDER_DEFAULTS, type CovarianceMode, type VarianceEstimator } from '../options';
 import { CovarianceBlock } from './types';
-import { formatBytes, orderByVariance, ranksFromOrder } from './rank';
+import { formatBytes } from '../util/formatBytes';
+import { orderByVariance, ranksFromOrder } from './rank';
 import { accumulateSquares } from './squares';
 
 export interface TrackerOptions {

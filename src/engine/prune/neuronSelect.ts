@@ -4,7 +4,7 @@
 // turns that mask into real, narrower layers.
 import { badInput } from '../errors';
 import type { Network } from '../model/network';
-import { orderByScore } from '../relevance/types';
+import { orderByScore } from '../util/order';
 
 export interface NeuronSelection {
   /** 1 = pruned, over the flat parameter index (incoming and outgoing weights of removed neurons). */

@@ -9,7 +9,8 @@ import type { Network } from '../model/network';
 import { curvatureDiagonal, DiagonalKind } from '../curvature';
 import { RELEVANCE_DEFAULTS } from '../options';
 import { makeProvenance, hashModel } from '../provenance';
-import { orderByScore, RelevanceResult } from './types';
+import { orderByScore } from '../util/order';
+import type { RelevanceResult } from './types';
 
 export interface ObdOptions {
   variant?: DiagonalKind;

@@ -3,7 +3,8 @@
 import type { Network } from '../model/network';
 import { makeProvenance, hashModel } from '../provenance';
 import { Rng } from '../util/random';
-import { orderByScore, RelevanceResult } from './types';
+import { orderByScore } from '../util/order';
+import type { RelevanceResult } from './types';
 
 export function randomRelevance(net: Network, seed: number): RelevanceResult {
   const rng = new Rng(seed);

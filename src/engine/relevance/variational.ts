@@ -39,7 +39,8 @@ import { batchTensors } from '../train/batches';
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { hashModel, makeProvenance } from '../provenance';
 import { Rng } from '../util/random';
-import { orderByScore, RelevanceResult } from './types';
+import { orderByScore } from '../util/order';
+import type { RelevanceResult } from './types';
 import { Adam } from './variationalAdam';
 import { ElboTracker } from './variationalConvergence';
 import {
@@ -232,7 +233,8 @@ export async function variationalRelevance(
         return tf.mean(tf.square(tf.sub(net.predict(x), yTensor(split.train, 'regression', 1)))).dataSync()[0];
       }))
     : undefined;
-  if (noiseVariance !== undefined && !(noiseVariance > 0)) noiseVariance = 1e-6; // a perfect fit: keep the likelihood finite
+  // a perfect fit: keep the likelihood finite
+  if (noiseVariance !== undefined && !(noiseVariance > 0)) noiseVariance = 1e-6;
 
   const tracker = new ElboTracker({ windowSteps, minSteps, maxSteps, tolerance });
   const average = new PosteriorAverage();

@@ -43,7 +43,8 @@ export function batchTensors(
   for (let i = 0; i < size; i++) {
     const r = perm[start + i];
     if (task === 'classification') {
-      const k = part.y[r] | 0; // Int32Array.from truncation, as yTensor; out-of-range labels give a zero row, as tf.oneHot
+      // Int32Array.from truncation, as yTensor; out-of-range labels give a zero row, as tf.oneHot
+      const k = part.y[r] | 0;
       if (k >= 0 && k < classes) y[i * classes + k] = 1;
     } else {
       y[i] = part.y[r];

@@ -8,7 +8,7 @@ import { qualityCurves, shareGrid, type Ranker } from '../../engine/prune/curves
 import { countOnes, zeroMask } from '../../engine/prune/mask';
 import type { RelevanceResult } from '../../engine/relevance/types';
 import { CURVE_DEFAULTS, RELEVANCE_METHODS, type RelevanceMethod } from '../../engine/options';
-import { curvesFigure } from '../../engine/report/curvesFigure';
+import { curvesFigure } from '../../engine/prune/curvesFigure';
 import {
   belsleyConditionFigure,
   belsleyProportionsFigure,

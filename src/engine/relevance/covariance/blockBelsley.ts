@@ -42,7 +42,10 @@ export interface BlockBelsleyResult {
   conditionIndicesBKW: Float64Array;
   /** Block of each global component. */
   componentBlock: Int32Array;
-  /** Per block: its parameters' flat indices, its components' global column indices, and q (m x m, row = parameter, column = component in increasing global column order). */
+  /**
+   * Per block: its parameters' flat indices, its components' global column indices, and q (m x m, row = parameter,
+   * column = component in increasing global column order).
+   */
   blocks: { name: string; indices: Int32Array; columns: Int32Array; proportions: Float64Array }[];
   /** Component with the largest condition index (global column 0). */
   xi: number;

@@ -10,7 +10,7 @@ import type { VarianceEstimator } from '../../options';
 import type { CovBlock } from './blockBelsley';
 import { activeByLayer } from './laplace';
 import { trainClone } from './cloneTraining';
-import { checkFiniteFlat, describeParam } from '../../util/finite';
+import { checkFiniteFlat, describeParam } from '../../model/finiteParams';
 import { PruneScopeError } from '../../errors';
 
 export interface GradientCovarianceOptions {
