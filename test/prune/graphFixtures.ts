@@ -9,6 +9,7 @@ import type {
   Shape,
 } from '../../src/engine/model/graphSpec';
 import { Rng } from '../../src/engine/util/random';
+import { flatLayout } from '../../src/engine/model/graphFlat';
 import type { Batch64 } from '../reference/forward64';
 
 export class GraphBuilder {
@@ -204,4 +205,21 @@ export function lenet5(seed: number, classes = 10, activation: ActivationName = 
   b.dense('fc2', 'fc1', 120, 84, activation);
   b.dense('out', 'fc2', 84, classes, 'softmax');
   return b.output('out');
+}
+
+/** Flat indices of `node`'s `weight` whose coordinates satisfy `pick` (row-major decoding). */
+export function entries(spec: GraphSpec, node: string, weight: string, pick: (c: number[]) => boolean): number[] {
+  const L = flatLayout(spec);
+  const w = L.weights.find((x) => x.node === node && x.weight === weight)!;
+  const out: number[] = [];
+  for (let i = 0; i < w.size; i++) {
+    const c: number[] = [];
+    let r = i;
+    for (let a = w.shape.length - 1; a >= 0; a--) {
+      c.unshift(r % w.shape[a]);
+      r = Math.floor(r / w.shape[a]);
+    }
+    if (pick(c)) out.push(w.offset + i);
+  }
+  return out;
 }

@@ -5,30 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GraphSpec } from '../../src/engine/model/graphSpec';
-import { flatLayout, graphToFlat, graphWithFlat } from '../../src/engine/model/graphFlat';
+import { graphToFlat, graphWithFlat } from '../../src/engine/model/graphFlat';
 import { channelGroups, prunableGroups } from '../../src/engine/prune/groups';
 import { structuredMask } from '../../src/engine/prune/structuredMask';
 import { shrinkGraph } from '../../src/engine/prune/graphStudent';
 import { applyMask } from '../../src/engine/prune/mask';
 import { forward64 } from '../reference/forward64';
-import { GraphBuilder, maxAbsDiff, randomBatch } from './graphFixtures';
-
-/** Flat indices of `node`'s `weight` whose coordinates satisfy `pick` (row-major decoding). */
-function entries(spec: GraphSpec, node: string, weight: string, pick: (c: number[]) => boolean): number[] {
-  const L = flatLayout(spec);
-  const w = L.weights.find((x) => x.node === node && x.weight === weight)!;
-  const out: number[] = [];
-  for (let i = 0; i < w.size; i++) {
-    const c: number[] = [];
-    let r = i;
-    for (let a = w.shape.length - 1; a >= 0; a--) {
-      c.unshift(r % w.shape[a]);
-      r = Math.floor(r / w.shape[a]);
-    }
-    if (pick(c)) out.push(w.offset + i);
-  }
-  return out;
-}
+import { GraphBuilder, entries, maxAbsDiff, randomBatch } from './graphFixtures';
 
 function maskIndices(m: Uint8Array): number[] {
   return Array.from(m.keys()).filter((i) => m[i]);
