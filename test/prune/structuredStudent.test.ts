@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { flatLayout } from '../../src/engine/model/graphFlat';
 import { graphCost } from '../../src/engine/model/graphCost';
 import { channelGroups, prunableGroups } from '../../src/engine/prune/groups';
-import { macsPerChannel } from '../../src/engine/prune/channelCost';
+import { costWithRemoved, macsPerChannel } from '../../src/engine/prune/channelCost';
+import { Rng } from '../../src/engine/util/random';
 import { structuredStudent, studentForChannels } from '../../src/engine/prune/structuredStudent';
 import { groupsReport } from '../../src/engine/prune/groupsReport';
 import { GraphBuilder, lenet5 } from './graphFixtures';
@@ -34,7 +35,8 @@ test("LeNet-5 with half of every layer's channels removed: widths, parameters an
   assert.equal(s.shares.channels, (3 + 8 + 60 + 42) / (6 + 16 + 120 + 84));
 });
 
-test('multiply-adds per channel = teacher cost - cost of the student without that one channel', () => {
+/** BN, depthwise, a residual Add and Flatten -> Dense. */
+function mixedNet() {
   const b = new GraphBuilder(9, [6, 6, 2]);
   b.conv('c1', 'input', 2, 3, 3, { strides: 2 });
   b.bn('bn', 'c1', 3);
@@ -46,7 +48,11 @@ test('multiply-adds per channel = teacher cost - cost of the student without tha
   b.flatten('f', 'add');
   b.dense('d', 'f', 36, 5, 'relu');
   b.dense('out', 'd', 5, 2);
-  const spec = b.output('out');
+  return b.output('out');
+}
+
+test('multiply-adds per channel = teacher cost - cost of the student without that one channel', () => {
+  const spec = mixedNet();
   const g = channelGroups(spec);
   const per = macsPerChannel(spec, g);
   const full = graphCost(spec).macs;
@@ -73,4 +79,20 @@ test('groups report: LeNet-5 has four removable groups; the output layer is fixe
   // Its multiply-adds: 10 x 10 positions x 150 in conv2, and 25 x 120 in fc1.
   assert.equal(conv2.macsPerChannel[0], 100 * 150 + 25 * 120);
   assert.ok(r.groups[4].fixedBecause[0].includes('model output'));
+});
+
+test('the what-if cost from kept channel counts equals the student graph cost', () => {
+  const rng = new Rng(4);
+  for (let trial = 0; trial < 10; trial++) {
+    const spec = trial % 2 ? lenet5(5) : mixedNet();
+    const g = channelGroups(spec);
+    const removed = new Map<number, number[]>();
+    for (const grp of prunableGroups(g)) {
+      const ks = Array.from(rng.permutation(grp.channels)).slice(0, rng.int(grp.channels));
+      if (ks.length) removed.set(grp.id, ks);
+    }
+    const s = studentForChannels(spec, g, removed);
+    const c = costWithRemoved(spec, g, removed);
+    assert.deepEqual(c, { params: s.studentCost.params, state: s.studentCost.state, macs: s.studentCost.macs });
+  }
 });
