@@ -193,3 +193,29 @@ test('dead channels cascade: a filter nobody reads frees the channels only it re
   const x = randomBatch(3, 5, [5, 5, 1]);
   assert.ok(maxAbsDiff(forward64(r.spec, x).data, forward64(maskedTeacher(spec, mask), x).data) <= 1e-5);
 });
+
+test('on a Dense chain the graph shrink removes dead and constant neurons as the dense student does', () => {
+  for (const act of ['tanh', 'relu', 'sigmoid', 'elu', 'softplus'] as const) {
+    const b = new GraphBuilder(91, [6]);
+    b.dense('h1', 'input', 6, 8, act);
+    b.dense('h2', 'h1', 8, 5, act);
+    b.dense('out', 'h2', 5, 3, 'softmax');
+    const spec = b.output('out');
+    const L = flatLayout(spec);
+    const k = (node: string) => L.weights.find((w) => w.node === node && w.weight === 'kernel')!;
+    const mask = new Uint8Array(L.total);
+    for (let i = 0; i < 6; i++) mask[k('h1').offset + i * 8 + 2] = 1; // h1 unit 2: no input -> constant
+    for (let u = 0; u < 5; u++) mask[k('h2').offset + 5 * 5 + u] = 1; // h1 unit 5: no output -> dead
+    for (let u = 0; u < 3; u++) mask[k('out').offset + 4 * 3 + u] = 1; // h2 unit 4: no output -> dead
+    const r = shrinkGraph(spec, { mask });
+    assert.deepEqual(
+      r.layers.map((l) => l.channelsAfter),
+      [6, 4, 3],
+      act,
+    );
+    assert.equal(r.removedConstant, 1);
+    assert.equal(r.removedDead, 2);
+    const x = randomBatch(6, 20, [6]);
+    assert.ok(maxAbsDiff(forward64(r.spec, x).data, forward64(maskedTeacher(spec, mask), x).data) <= 1e-5, act);
+  }
+});
