@@ -227,3 +227,39 @@ test('the input, the outputs and channels under a softmax are fixed', () => {
   );
   assert.throws(() => structuredMask(spec, g, new Map([[find('h').id, [0]]])), /cannot be removed/);
 });
+
+test('per-channel maps pass channels through: Normalization statistics and Rescaling vectors are sliced', () => {
+  const b = new GraphBuilder(8, [5, 5, 2]);
+  b.conv('c1', 'input', 2, 3, 3);
+  b.spec.nodes.push(
+    {
+      name: 'norm',
+      className: 'Normalization',
+      config: { epsilon: 1e-7 },
+      inputs: ['c1'],
+      weights: [
+        { name: 'mean', shape: [3], trainable: false, values: Float32Array.from([0.1, -0.2, 0.3]) },
+        { name: 'variance', shape: [3], trainable: false, values: Float32Array.from([0.5, 2, 1.5]) },
+      ],
+    },
+    {
+      name: 'scale',
+      className: 'Rescaling',
+      config: { scale: [2, -1, 0.5], offset: [0.1, 0.2, 0.3] },
+      inputs: ['norm'],
+      weights: [],
+    },
+  );
+  b.act('t', 'scale', 'tanh');
+  b.avgPool('p', 't', 2, 'same');
+  b.conv('c2', 'p', 3, 2, 1);
+  b.flatten('f', 'c2');
+  b.dense('out', 'f', 18, 2);
+  const spec = b.output('out');
+  const { g, grp } = groupOf(spec, ['c1']);
+  assert.deepEqual(grp.tensors, ['c1', 'norm', 'scale', 't', 'p']);
+  const s = checkStudent(spec, structuredMask(spec, g, new Map([[grp.id, [1]]])));
+  const node = (n: string) => s.nodes.find((x) => x.name === n)!;
+  assert.deepEqual(Array.from(node('norm').weights[1].values), [0.5, 1.5]);
+  assert.deepEqual(node('scale').config, { scale: [2, 0.5], offset: [0.1, 0.3] });
+});
