@@ -96,3 +96,14 @@ test('the what-if cost from kept channel counts equals the student graph cost', 
     assert.deepEqual(c, { params: s.studentCost.params, state: s.studentCost.state, macs: s.studentCost.macs });
   }
 });
+
+test('units: only the Dense layers of LeNet-5 lose units; the convolutions keep their filters', () => {
+  const spec = lenet5(3);
+  const scores = Float64Array.from({ length: flatLayout(spec).total }, (_, i) => (i * 7919) % 104729);
+  const s = structuredStudent(spec, scores, { share: 0.5, unit: 'units' });
+  assert.deepEqual(
+    s.layers.filter((l) => l.className !== 'MaxPooling2D' && l.className !== 'Flatten').map((l) => l.channelsAfter),
+    [6, 16, 60, 42, 10],
+  );
+  assert.equal(s.shares.channels, (60 + 42) / (120 + 84));
+});

@@ -5,7 +5,7 @@
 // output element). Bias additions, activations, pooling and Add are not multiply-adds and are not
 // counted. Weight bytes are 4 per stored value (float32), trainable or not.
 import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from './graphSpec';
-import { graphShapes, sizeOf } from './graphShapes';
+import { inferShapes, sizeOf } from '../formats/shapes';
 
 export interface LayerCost {
   node: string;
@@ -51,7 +51,7 @@ function macsOf(node: NodeSpec, ins: Shape[], out: Shape): number {
 }
 
 export function graphCost(spec: GraphSpec): GraphCost {
-  const shapes = graphShapes(spec);
+  const shapes = inferShapes(spec);
   const layers = spec.nodes.map((node): LayerCost => {
     const ins = node.inputs.map((n) => shapes.get(n)!);
     const out = shapes.get(node.name)!;

@@ -4,7 +4,8 @@
 // (The same rules as the layer modules' ChannelRule in src/engine/layers; this GraphSpec-level
 // table serves pruning until every layer class has a module.)
 import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
-import { graphShapes, sizeOf, windowGeometry } from '../model/graphShapes';
+import { inferShapes, sizeOf } from '../formats/shapes';
+import { windowGeometry } from '../model/windowGeometry';
 
 /**
  * - new: the layer makes its own output channels (Dense, Conv2D);
@@ -130,7 +131,7 @@ function isPadded(node: NodeSpec, x: Shape): boolean {
 
 /** The channel view of every node, in graph order. */
 export function channelView(spec: GraphSpec): NodeChannels[] {
-  const shapes = graphShapes(spec);
+  const shapes = inferShapes(spec);
   return spec.nodes.map((node) => {
     const inputShapes = node.inputs.map((n) => shapes.get(n)!);
     const outputShape = shapes.get(node.name)!;

@@ -5,15 +5,14 @@
 // its removable channels, as Torch-Pruning's default local pruning); 'global' ranks all removable
 // channels together. Every group keeps at least one channel.
 import { badInput } from '../errors';
+import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope, type StructuredMode } from '../options';
 import type { GraphSpec } from '../model/graphSpec';
 import { flatLayout } from '../model/graphFlat';
 import { ChannelGroups, forEachOnAxis, prunableGroups } from './groups';
 import type { RemovedChannels } from './structuredMask';
 
-export const CHANNEL_AGGREGATES = ['sum', 'mean', 'max'] as const;
-export type ChannelAggregate = (typeof CHANNEL_AGGREGATES)[number];
-export const CHANNEL_SCOPES = ['per-group', 'global'] as const;
-export type ChannelScope = (typeof CHANNEL_SCOPES)[number];
+/** What a structured share removes: channels of every group, or units of Dense-made groups only. */
+export type StructuredUnit = Exclude<StructuredMode, 'none'>;
 
 /** Per prunable group id: one relevance per channel (NaN for fixed channels). */
 export type ChannelScores = Map<number, Float64Array>;
@@ -22,7 +21,8 @@ export function channelScores(
   spec: GraphSpec,
   groups: ChannelGroups,
   scores: ArrayLike<number>,
-  aggregate: ChannelAggregate = 'sum',
+  aggregate: ChannelAggregate = STRUCTURED_DEFAULTS.aggregate,
+  mode: StructuredUnit = 'channels',
 ): ChannelScores {
   const layout = flatLayout(spec);
   if (scores.length !== layout.total)
@@ -32,7 +32,7 @@ export function channelScores(
     });
   const shapes = new Map(layout.weights.map((w) => [`${w.node}\u0000${w.weight}`, w]));
   const out: ChannelScores = new Map();
-  for (const g of prunableGroups(groups)) {
+  for (const g of prunableGroups(groups, mode)) {
     const acc = new Float64Array(g.channels).fill(aggregate === 'max' ? -Infinity : 0);
     const count = new Float64Array(g.channels);
     for (const m of g.members) {
@@ -68,8 +68,8 @@ export function channelOrder(scores: ChannelScores, groups: ChannelGroups): Map<
 }
 
 /** Number of removable channels over all prunable groups. */
-export function removableChannels(groups: ChannelGroups): number {
-  return prunableGroups(groups).reduce((a, g) => a + g.fixed.filter((f) => !f).length, 0);
+export function removableChannels(groups: ChannelGroups, mode: StructuredUnit = 'channels'): number {
+  return prunableGroups(groups, mode).reduce((a, g) => a + g.fixed.filter((f) => !f).length, 0);
 }
 
 /** The channels to remove at `share` of the removable channels. */
@@ -77,7 +77,7 @@ export function selectChannels(
   scores: ChannelScores,
   groups: ChannelGroups,
   share: number,
-  scope: ChannelScope = 'per-group',
+  scope: ChannelScope = STRUCTURED_DEFAULTS.scope,
 ): RemovedChannels {
   if (!(share >= 0 && share <= 1))
     throw badInput(`share ${share}`, { field: 'fraction', expected: 'a number in [0, 1]' });

@@ -5,7 +5,7 @@
 // A BN on an image that cannot fold (after an activation, an Add, the input) becomes a 1x1
 // DepthwiseConv2D with kernel s and bias t: the same function, and no BN layer left.
 import type { GraphSpec, LayerConfigs, NodeSpec, WeightSpec } from '../model/graphSpec';
-import { graphShapes } from '../model/graphShapes';
+import { inferShapes } from '../formats/shapes';
 
 export interface FoldBatchNormResult {
   spec: GraphSpec;
@@ -86,7 +86,7 @@ function asDepthwise(bn: NodeSpec, s: Float64Array, t: Float64Array): NodeSpec {
 }
 
 export function foldBatchNorm(spec: GraphSpec): FoldBatchNormResult {
-  const shapes = graphShapes(spec);
+  const shapes = inferShapes(spec);
   const readers = new Map<string, number>();
   for (const n of spec.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
   for (const o of spec.outputs) readers.set(o, (readers.get(o) ?? 0) + 1);

@@ -10,7 +10,7 @@
 import { badInput } from '../errors';
 import type { GraphSpec, LayerConfigs, NodeSpec, Shape, WeightSpec } from '../model/graphSpec';
 import { flatLayout } from '../model/graphFlat';
-import { graphShapes, sizeOf } from '../model/graphShapes';
+import { inferShapes, sizeOf } from '../formats/shapes';
 import type { HiddenActivation } from '../model/activations';
 import type { NodeChannels } from './channelRules';
 import { channelGroups, ChannelGroup, ChannelGroups, forEachOnAxis } from './groups';
@@ -382,7 +382,7 @@ export function shrinkGraph(spec: GraphSpec, opts: GraphShrinkOptions = {}): Gra
   s.run();
   const student = rebuild(s);
   const kept = s.alive.map((a) => a.flatMap((x, k) => (x ? [k] : [])));
-  const after = graphShapes(student);
+  const after = inferShapes(student);
   const layers: LayerWidth[] = spec.nodes
     .filter((n) => n.className === 'Dense' || n.className === 'Conv2D' || n.className === 'DepthwiseConv2D')
     .map((n) => ({

@@ -11,7 +11,7 @@
 // that reach a graph input, a graph output, an opaque layer or a softmax are fixed: never removed.
 import type { GraphSpec, Shape } from '../model/graphSpec';
 import { flatLayout } from '../model/graphFlat';
-import { sizeOf } from '../model/graphShapes';
+import { sizeOf } from '../formats/shapes';
 import { channelView, NodeChannels } from './channelRules';
 
 export interface GroupMember {
@@ -201,9 +201,18 @@ export function channelGroups(spec: GraphSpec): ChannelGroups {
   return { groups, tensorChannels, view };
 }
 
-/** Groups with at least one channel that can be removed. */
-export function prunableGroups(g: ChannelGroups): ChannelGroup[] {
-  return g.groups.filter((x) => x.fixed.some((f) => !f) && x.producers.length > 0);
+/**
+ * Groups with at least one channel that can be removed; for 'units', only the groups made by Dense
+ * layers alone (convolutions keep their filters).
+ */
+export function prunableGroups(g: ChannelGroups, mode: 'channels' | 'units' = 'channels'): ChannelGroup[] {
+  const dense = new Set(g.view.filter((v) => v.node.className === 'Dense').map((v) => v.node.name));
+  return g.groups.filter(
+    (x) =>
+      x.fixed.some((f) => !f) &&
+      x.producers.length > 0 &&
+      (mode === 'channels' || x.producers.every((p) => dense.has(p))),
+  );
 }
 
 /** Calls f(i) for every row-major offset i of a weight of `shape` whose coordinate on `axis` is `index`. */

@@ -7,7 +7,8 @@ import { throwIfCancelled } from '../errors';
 import type { GraphSpec } from '../model/graphSpec';
 import { graphCost } from '../model/graphCost';
 import { costWithRemoved } from './channelCost';
-import { ChannelAggregate, ChannelScope, channelScores, removableChannels, selectChannels } from './channelSelect';
+import { channelScores, removableChannels, selectChannels, StructuredUnit } from './channelSelect';
+import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope } from '../options';
 import { summarise, shareGrid, Curve } from './curves';
 import { channelGroups, ChannelGroups } from './groups';
 import { structuredMask } from './structuredMask';
@@ -31,6 +32,7 @@ export interface StructuredCurveOptions {
   step?: number;
   aggregate?: ChannelAggregate;
   scope?: ChannelScope;
+  unit?: StructuredUnit;
   seeds?: number[];
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, what: string) => void;
@@ -69,10 +71,10 @@ export async function structuredCurves(
 ): Promise<StructuredCurves> {
   const shares = opts.shares ?? shareGrid(opts.step ?? 0.05);
   const seeds = opts.seeds?.length ? opts.seeds : [0];
-  const aggregate = opts.aggregate ?? 'sum';
-  const scope = opts.scope ?? 'per-group';
+  const aggregate = opts.aggregate ?? STRUCTURED_DEFAULTS.aggregate;
+  const scope = opts.scope ?? STRUCTURED_DEFAULTS.scope;
   const base = graphCost(spec);
-  const removable = removableChannels(groups);
+  const removable = removableChannels(groups, opts.unit);
   const total = rankers.reduce((s, r) => s + (r.stochastic ? seeds.length : 1), 0) * shares.length;
   let done = 0;
   const curves: Record<string, StructuredCurve> = {};
@@ -80,7 +82,7 @@ export async function structuredCurves(
     const runs: Point[][] = [];
     for (const seed of ranker.stochastic ? seeds : [seeds[0]]) {
       throwIfCancelled(opts.signal, 'curves');
-      const cs = channelScores(spec, groups, await ranker.scores(seed), aggregate);
+      const cs = channelScores(spec, groups, await ranker.scores(seed), aggregate, opts.unit);
       const run: Point[] = [];
       for (const share of shares) {
         throwIfCancelled(opts.signal, 'curves');

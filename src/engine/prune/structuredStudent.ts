@@ -4,8 +4,9 @@
 // parameters, multiply-adds and weight bytes before and after.
 import type { GraphSpec } from '../model/graphSpec';
 import { graphCost, GraphCost } from '../model/graphCost';
-import { graphShapes } from '../model/graphShapes';
-import { ChannelAggregate, ChannelScope, channelScores, removableChannels, selectChannels } from './channelSelect';
+import { inferShapes } from '../formats/shapes';
+import { channelScores, removableChannels, selectChannels, StructuredUnit } from './channelSelect';
+import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope } from '../options';
 import { foldBatchNorm, FoldBatchNormResult } from './foldBatchNorm';
 import { channelGroups, ChannelGroups } from './groups';
 import { GraphShrinkResult, shrinkGraph } from './graphStudent';
@@ -16,6 +17,8 @@ export interface StructuredTarget {
   share: number;
   aggregate?: ChannelAggregate;
   scope?: ChannelScope;
+  /** channels (default) or units (Dense-made groups only). */
+  unit?: StructuredUnit;
   foldBn?: boolean;
   /** Parameters already pruned in the teacher (1 = pruned): they stay pruned. */
   alreadyPruned?: Uint8Array;
@@ -66,8 +69,8 @@ export function studentLayerRows(
 ): StudentLayerRow[] {
   const tc = graphCost(teacher);
   const sc = graphCost(student);
-  const ts = graphShapes(teacher);
-  const ss = graphShapes(student);
+  const ts = inferShapes(teacher);
+  const ss = inferShapes(student);
   const after = new Map(sc.layers.map((l) => [l.node, l]));
   return tc.layers.map((l) => {
     const a = after.get(l.node);
@@ -93,7 +96,7 @@ export function studentForChannels(
   spec: GraphSpec,
   groups: ChannelGroups,
   removed: RemovedChannels,
-  opts: { foldBn?: boolean; alreadyPruned?: Uint8Array } = {},
+  opts: { foldBn?: boolean; alreadyPruned?: Uint8Array; unit?: StructuredUnit } = {},
 ): StructuredStudent {
   const mask = structuredMask(spec, groups, removed);
   if (opts.alreadyPruned) for (let i = 0; i < mask.length; i++) mask[i] |= opts.alreadyPruned[i];
@@ -104,7 +107,7 @@ export function studentForChannels(
   const studentCost = graphCost(student);
   // Shares removed by pruning, before BN folding (which drops BN's own parameters and multiply-adds).
   const pruned = fold ? graphCost(shrink.spec) : studentCost;
-  const removable = removableChannels(groups);
+  const removable = removableChannels(groups, opts.unit);
   return {
     groups,
     removed,
@@ -126,7 +129,7 @@ export function studentForChannels(
 /** Ranks channels by `scores` (per-parameter relevance, flat order) and builds the student at a share. */
 export function structuredStudent(spec: GraphSpec, scores: ArrayLike<number>, t: StructuredTarget): StructuredStudent {
   const groups = channelGroups(spec);
-  const cs = channelScores(spec, groups, scores, t.aggregate ?? 'sum');
-  const removed = selectChannels(cs, groups, t.share, t.scope ?? 'per-group');
-  return studentForChannels(spec, groups, removed, { foldBn: t.foldBn, alreadyPruned: t.alreadyPruned });
+  const cs = channelScores(spec, groups, scores, t.aggregate ?? STRUCTURED_DEFAULTS.aggregate, t.unit);
+  const removed = selectChannels(cs, groups, t.share, t.scope ?? STRUCTURED_DEFAULTS.scope);
+  return studentForChannels(spec, groups, removed, { foldBn: t.foldBn, alreadyPruned: t.alreadyPruned, unit: t.unit });
 }
