@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError } from '../errors';
 import type { GraphSpec } from '../model/graphSpec';
-import { nodeField } from './shapes';
+import { nodeField } from '../model/graphShapes';
 import type { WriteOptions } from './types';
 
 const real = (p: string): string => {

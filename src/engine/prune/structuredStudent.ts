@@ -4,7 +4,7 @@
 // parameters, multiply-adds and weight bytes before and after.
 import type { GraphSpec } from '../model/graphSpec';
 import { graphCost, GraphCost } from '../model/graphCost';
-import { inferShapes } from '../formats/shapes';
+import { inferShapes } from '../model/graphShapes';
 import { channelScores, removableChannels, selectChannels, StructuredUnit } from './channelSelect';
 import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope } from '../options';
 import { foldBatchNorm, FoldBatchNormResult } from './foldBatchNorm';
@@ -51,7 +51,10 @@ export interface StructuredStudent {
   layers: StudentLayerRow[];
   teacherCost: GraphCost;
   studentCost: GraphCost;
-  /** Shares removed by pruning (before any BN folding): of the removable channels, of the parameters, of the multiply-adds. */
+  /**
+   * Shares removed by pruning (before any BN folding): of the removable channels, of the
+   * parameters, of the multiply-adds.
+   */
   shares: { channels: number; params: number; macs: number };
 }
 
