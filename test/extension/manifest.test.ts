@@ -64,9 +64,13 @@ test('Restart Notebook Kernel: declared, in the notebook toolbar and the palette
 
 test('every declared command is registered, and every registered command is declared', () => {
   const declared = new Set<string>(c.commands.map((x: { command: string }) => x.command));
-  const all = ['commands.ts', 'notebook/controller.ts'].map(src).join('\n');
-  const registered = new Set([...all.matchAll(/reg\('(prunescope\.[A-Za-z]+)'/g)].map((m) => m[1]));
-  for (const m of all.matchAll(/_COMMAND = '(prunescope\.[A-Za-z]+)'/g)) registered.add(m[1]);
+  // extension.ts wires each command id to its module (COMMANDS); the notebook controller registers its own.
+  const wiring = src('extension.ts');
+  const registered = new Set([...wiring.matchAll(/\['(prunescope\.[A-Za-z]+)', [A-Za-z]+\]/g)].map((m) => m[1]));
+  for (const m of src('notebook/controller.ts').matchAll(/_COMMAND = '(prunescope\.[A-Za-z]+)'/g)) registered.add(m[1]);
+  // Each wired function is a command module's export.
+  for (const m of wiring.matchAll(/import \{ (\w+) \} from '\.\/commands\/(\w+)'/g))
+    assert.match(src(`commands/${m[2]}.ts`), new RegExp(`export (async )?function ${m[1]}\\(`), m[1]);
   assert.deepEqual([...declared].sort(), [...registered].sort());
 });
 
