@@ -139,7 +139,7 @@ export async function trainWithFreezing(
       throwIfCancelled(opts.signal, 'training');
       const tracking = tracker !== undefined && (nextStage < stages.length || opts.trackToEnd || stages.length === 0);
       const t0 = timing ? performance.now() : 0;
-      // Batches assembled in JS as train() assembles them (a wasm Gather costs ~15 ms a step).
+      // Batches assembled in JS as train() assembles them (a wasm Gather is slow: bench/NOTES.md).
       const { perm, start, size } = batches.nextRange();
       const g = tf.tidy(() => {
         const [x, y] = batchTensors(split.train, features, task, classes, perm, start, size);

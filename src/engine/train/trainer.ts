@@ -1,15 +1,7 @@
-// Minibatch Adam over a Network's parameters, with prune and freeze masks. Other loops
-// (distillation, freezing experiments, variational) reuse it through gradients() + apply() or step().
-// The update runs per layer tensor: on wasm a Slice costs ~1 ms whatever its size, so working on
-// one concatenated vector and slicing it back was slower than six small sets of elementwise ops.
-//
-// Adam as in Kingma & Ba (and tf.train.adam / Keras): t counts applied steps,
-//   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
-//   w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps),  eps = 1e-7 by default,
-// computed as w - lr_t m / (sqrt(v) + eps_t) with lr_t = lr sqrt(1-b2^t)/(1-b1^t) and
-// eps_t = eps sqrt(1-b2^t), which is the same expression.
-// L2 (a Gaussian prior on the kernel weights, biases not penalised, as in ridge regression):
-//   objective = mean loss + (l2 / 2) * sum of squared kernel weights, so g += l2 * w on kernels.
+// Minibatch Adam over a Network's parameters, with prune and freeze masks; other loops
+// (distillation, freezing, the variational fit) reuse it through gradients() + apply() or step().
+// Adam as tf.train.adam / Keras, L2 on kernels only; the update runs per layer tensor
+// (docs/DESIGN.md, bench/NOTES.md).
 import * as tf from '@tensorflow/tfjs';
 import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
 import { LossKind, lossKindOf, sampleLosses } from '../model/loss';
@@ -149,9 +141,8 @@ export class Trainer {
   /**
    * Gradients of the mean loss on (x, y) from the explicit backward pass (model/backprop.ts).
    * Kept exactly as these expressions: freezeTrain (ordering) and distill repeat them so that their
-   * neutral settings reproduce train() bit for bit. (A leaner form - 1/n folded into the top delta,
-   * 1^T D bias sums, tanh as 2 sigmoid(2z) - 1 - measured ~10 % faster per step on wasm but changes
-   * the last bits.)
+   * neutral settings reproduce train() bit for bit. (A leaner form, faster on wasm, changes the
+   * last bits: bench/NOTES.md.)
    */
   gradients(x: tf.Tensor2D, y: tf.Tensor2D): StepGradients {
     this.live();
@@ -172,8 +163,8 @@ export class Trainer {
    * The moments are stored rescaled, M = m / (1 - b1) and V = v / (1 - b2), so that
    *   M <- b1 M + g,  V <- b2 V + g^2,
    *   w <- w - lr_t (1 - b1) / sqrt(1 - b2) * M / (sqrt(V) + eps_t / sqrt(1 - b2)),
-   * the same update with three fewer scalar multiplies per tensor (a scalar-broadcast multiply of
-   * the 784 x 300 kernel costs ~0.2 ms on wasm). moments() returns m and v.
+   * the same update with three fewer scalar multiplies per tensor (bench/NOTES.md). moments()
+   * returns m and v.
    */
   apply(g: StepGradients): void {
     this.live();

@@ -1,18 +1,7 @@
-// Belsley's diagnostic (METHODS.md 2.6) on a BLOCK-DIAGONAL covariance S = diag(S_1, ..., S_B), e.g.
-// one block per layer (Laplace, gradient covariance). Standardising a block-diagonal S gives the
-// block-diagonal R = diag(R_1, ..., R_B) with R_b = D_b^-1/2 S_b D_b^-1/2, and the eigen-system of R is
-// the union of the blocks' eigen-systems. So:
-// - condition indices are GLOBAL: eta_j = lambda_max / lambda_j with lambda_max over all blocks;
-// - a parameter of block b has u_ij = 0 on every other block's components, so its proportions live
-//   only on its own block's components (row sums over the block only);
-// - exact ordering: the globally smallest eigenvalue is xi; zeta is the parameter of xi's block with
-//   the largest proportion on it; remove it and re-decompose ONLY that block (the others are unchanged);
-// - fast ordering: walk all components by decreasing global eta, taking for each the not-yet-taken
-//   parameter of its block with the largest proportion.
-// This equals the dense belsley() on the assembled n x n matrix (the tests check it) at a cost of
-// sum_b m_b^3 per decomposition instead of n^3, and O(sum_b m_b^2) memory.
-// The eigenvalue floor (lambda_max * 2^-52, as in belsleyCore) uses the global lambda_max, like the
-// dense route does.
+// Belsley's diagnostic on a BLOCK-DIAGONAL covariance (one block per layer: Laplace, gradient):
+// the eigen-system is the union of the blocks', so condition indices are global and a parameter's
+// proportions live on its own block. Equals the dense belsley() at sum_b m_b^3 instead of n^3 per
+// decomposition. docs/DESIGN.md.
 import { badInput, PruneScopeError, throwIfCancelled } from '../../errors';
 import { eighRows } from '../../linalg/eigh';
 import { TIE_TOL, type BelsleyOrdering } from '../belsleyCore';

@@ -1,18 +1,6 @@
-// Laplace covariance per layer block (METHODS.md 2.6 `laplace`):
-//   S_l = (N * GGN_l + tau_l I)^-1   over the layer's ACTIVE parameters,
-// - N * GGN_l: GGN_l is the mean-loss GGN block (curvature/ggnBlock.ts); N times the mean loss is the
-//   negative log-likelihood of the training set (cross-entropy: the categorical likelihood; MSE, which
-//   averages over the K outputs: a Gaussian with noise variance K / 2), so N * GGN is the Gauss-Newton
-//   approximation of its Hessian.
-// - tau_l = 1 / mean(w^2) over the layer's active parameters (kernel and bias share it): the
-//   empirical-Bayes prior variance of a zero-mean Gaussian prior fitted to the weights, the same
-//   per-layer fit as the variational method's prior (variational.ts: alpha_l^2 = E[w^2] of the layer).
-// - Pruned parameters are fixed at 0, so the posterior of the active ones is the conditional one:
-//   restrict the PRECISION to the active rows/columns, then invert (not the other way round).
-// - Inverted by eigendecomposition: the block is SPD after adding tau_l > 0.
-// - A layer with more than blockLimit active parameters (or more than the GGN block routine accepts)
-//   is treated as diagonal: its correlation block is then the identity, so each parameter is its own
-//   component with lambda = 1 and the layer contributes no near-dependency. Named in `layers[].kind`.
+// Laplace covariance per layer block (METHODS.md 2.6 `laplace`): S_l = (N GGN_l + tau_l I)^-1 over
+// the layer's active parameters, tau_l = 1 / mean(w^2) (empirical Bayes), the precision restricted
+// before inverting; oversized layers are treated as diagonal. Details: docs/DESIGN.md.
 import * as tf from '@tensorflow/tfjs';
 import { ggnLayerBlock, GGN_BLOCK_MAX_PARAMS } from '../../curvature/ggnBlock';
 import { eighRows } from '../../linalg/eigh';
