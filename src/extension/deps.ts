@@ -7,13 +7,16 @@ import type { EngineClient } from './engineClient';
 import type { ModelFocus } from './focus';
 import type { JobRunner } from './jobRunner';
 import type { ModelFiles } from './modelFiles';
-import type { RelevancePanel } from './panel';
+import type { AnalysisEditorPanel } from './editorPanel';
+import type { AnalysisViews } from './views';
 
 export interface Deps {
   ext: vscode.ExtensionContext;
   client: EngineClient;
   runner: JobRunner;
-  panel: RelevancePanel;
+  /** The analysis views (side panel and editor panel): what they show. */
+  panel: AnalysisViews;
+  editorPanel: AnalysisEditorPanel;
   models: ModelFiles;
   focus: ModelFocus;
   log: vscode.LogOutputChannel;

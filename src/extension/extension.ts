@@ -1,5 +1,6 @@
 // Extension entry: wires one engine worker, the job runner, the model list, the model in focus,
-// the side panel, the commands (one module each in commands/) and the *.prune.ipynb notebook.
+// the analysis views (side panel, editor panel), the commands (one module each in commands/) and
+// the *.prune.ipynb notebook.
 // Activation: VS Code's implicit events for the contributed commands, views and notebook
 // serializer, opening a PruneScope notebook, and a workspace holding a file that looks like a model
 // (model.json, .keras, .h5, .onnx), so the Models list and the explorer's menus are ready there;
@@ -12,6 +13,7 @@ import { cancelJob } from './commands/cancelJob';
 import { distill } from './commands/distill';
 import { exportStudentCommand } from './commands/exportStudent';
 import { newNotebook } from './commands/newNotebook';
+import { openAnalysisInEditor } from './commands/openAnalysisInEditor';
 import { orderByGradientVariance } from './commands/orderByGradientVariance';
 import { pruneModel } from './commands/pruneModel';
 import { restartEngine } from './commands/restartEngine';
@@ -26,8 +28,10 @@ import { JobRunner } from './jobRunner';
 import { ModelFiles } from './modelFiles';
 import { createController, NOTEBOOK_TYPE } from './notebook/controller';
 import { PruneNotebookSerializer } from './notebook/serializer';
-import { RelevancePanel } from './panel';
+import { AnalysisEditorPanel, EDITOR_VIEW_TYPE } from './editorPanel';
+import { RelevancePanel, SIDE_VIEW_ID, revealSidePanel } from './panel';
 import { panelActions } from './panelActions';
+import { AnalysisViews } from './views';
 
 let client: EngineClient | undefined;
 
@@ -39,6 +43,7 @@ const COMMANDS: [string, (d: Deps, ...args: unknown[]) => unknown][] = [
   ['prunescope.distill', distill],
   ['prunescope.orderByGradientVariance', orderByGradientVariance],
   ['prunescope.showPanel', showPanel],
+  ['prunescope.openAnalysisInEditor', openAnalysisInEditor],
   ['prunescope.newNotebook', newNotebook],
   ['prunescope.selfTest', selfTest],
   ['prunescope.cancelJob', cancelJob],
@@ -53,9 +58,10 @@ export function activate(ext: vscode.ExtensionContext): void {
   const runner = new JobRunner(c, log);
   const models = new ModelFiles(log);
   const focus = new ModelFocus(ext.workspaceState);
-  // The panel asks for its actions only when its webview sends something (after activation).
-  const panel = new RelevancePanel(ext.extensionUri, log, () => panelActions(d));
-  const d: Deps = { ext, client: c, runner, panel, models, focus, log };
+  // The views ask for their actions only when a page sends something (after activation).
+  const views = new AnalysisViews(ext.extensionUri, log, () => panelActions(d), revealSidePanel);
+  const editorPanel = new AnalysisEditorPanel(views, focus, ext.extensionUri);
+  const d: Deps = { ext, client: c, runner, panel: views, editorPanel, models, focus, log };
   ext.subscriptions.push(
     log,
     { dispose: () => c.dispose() },
@@ -63,9 +69,12 @@ export function activate(ext: vscode.ExtensionContext): void {
     models,
     focus,
     vscode.window.registerTreeDataProvider('prunescope.models', models),
-    vscode.window.registerWebviewViewProvider(RelevancePanel.viewId, panel, {
+    views,
+    editorPanel,
+    vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, new RelevancePanel(views), {
       webviewOptions: { retainContextWhenHidden: false },
     }),
+    vscode.window.registerWebviewPanelSerializer(EDITOR_VIEW_TYPE, editorPanel),
     ...COMMANDS.map(([id, run]) => vscode.commands.registerCommand(id, (...args: unknown[]) => run(d, ...args))),
     followActiveEditor(d),
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new PruneNotebookSerializer(), {

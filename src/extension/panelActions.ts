@@ -6,7 +6,7 @@ import { exportStudent } from './commands/exportStudent';
 import { prune } from './commands/pruneModel';
 import { requireJob, type Deps } from './deps';
 import { EngineError } from './engineClient';
-import type { PanelActions } from './panel';
+import type { PanelActions } from './views';
 
 export function panelActions(d: Deps): PanelActions {
   return {
