@@ -9,7 +9,7 @@ import { HIDDEN_ACTIVATIONS } from '../../src/engine/layers/activationFunctions'
 import { PruneScopeError } from '../../src/engine/errors';
 import { backend } from '../helpers';
 import { act64, Act } from '../curvature/reference64';
-import { checkLayer, Reference } from './harness';
+import { checkLayer, nodeReference, Reference } from './harness';
 
 function make<C extends LayerClass>(className: C, config: LayerConfigs[C], inputShapes: number[][], name = 'l') {
   const node: NodeSpec = { name, className, config, inputs: [], weights: [] };
@@ -45,6 +45,21 @@ test('Dense: every backward quantity against float64 finite differences', async 
     reference: dense(5, 2, false),
     c: 3,
   });
+});
+
+test('Dense against the float64 GraphSpec reference (fused activation left to the graph)', async () => {
+  await backend();
+  const node: NodeSpec = {
+    name: 'fc',
+    className: 'Dense',
+    config: { units: 3, activation: 'tanh', useBias: true },
+    inputs: ['x'],
+    weights: [
+      { name: 'kernel', shape: [4, 3], trainable: true, values: new Float32Array(12) },
+      { name: 'bias', shape: [3], trainable: true, values: new Float32Array(3) },
+    ],
+  };
+  checkLayer({ layer: layerModule('Dense')!.create(node, [[4]]), reference: nodeReference(node, [4]) });
 });
 
 test('Dense refuses an image input and names the layer', async () => {

@@ -18,9 +18,38 @@ import * as tf from '@tensorflow/tfjs';
 import type { Layer, Saved } from '../../src/engine/layers/layer';
 import { Rng } from '../../src/engine/util/random';
 import { maxRelErr } from '../helpers';
+import type { GraphSpec, NodeSpec, Shape } from '../../src/engine/model/graphSpec';
+import { forward64 } from '../reference/forward64';
 
 /** One sample's output from one sample's inputs and ALL the layer's weights (Keras order), in float64. */
 export type Reference = (x: Float64Array[], w: Float64Array[]) => Float64Array;
+
+/**
+ * A Reference for a single-input node from the integrator's float64 GraphSpec forward
+ * (test/reference/forward64.ts), with the node's fused activation removed (the module computes the
+ * map without it). `node.weights` supply names and shapes; the values come from the harness.
+ */
+export function nodeReference(node: NodeSpec, inputShape: Shape): Reference {
+  const cfg = { ...(node.config as object) } as Record<string, unknown>;
+  if ('activation' in cfg) cfg.activation = 'linear';
+  return ([x], w) => {
+    const spec: GraphSpec = {
+      inputs: [{ name: 'x', shape: inputShape }],
+      nodes: [
+        {
+          ...node,
+          config: cfg as never,
+          inputs: ['x'],
+          // float64 values through the Float32Array-typed field: forward64 copies them into float64.
+          weights: node.weights.map((d, i) => ({ ...d, values: w[i] as unknown as Float32Array })),
+        },
+      ],
+      outputs: [node.name],
+      inputLayout: 'NHWC',
+    };
+    return forward64(spec, { n: 1, shape: inputShape, data: x }).data;
+  };
+}
 
 export interface LayerCase {
   layer: Layer;

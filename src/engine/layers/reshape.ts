@@ -61,9 +61,15 @@ export const ReshapeModule: LayerModule = {
     const out = target.map((d) => (d === -1 ? size / rest : d));
     if (!Number.isInteger(sizeOf(out)) || sizeOf(out) !== size || out.some((d) => !Number.isInteger(d)))
       throw layerError(node, `cannot reshape [${inputShapes[0].join(', ')}] into [${target.join(', ')}]`, expected);
-    const sameChannels = out[out.length - 1] === inputShapes[0][inputShapes[0].length - 1];
+    const inShape = inputShapes[0];
+    const inChannels = inShape[inShape.length - 1];
+    // Rank 1 from an image is a Flatten; keeping the last axis keeps the channels; anything else mixes them.
     const channels: ChannelRule =
-      sameChannels && inputShapes[0].length > 1 && out.length > 1 ? { kind: 'same' } : { kind: 'opaque' };
+      out.length === 1 && inShape.length > 1
+        ? { kind: 'flatten', channels: inChannels, positions: size / inChannels }
+        : out[out.length - 1] === inChannels && inShape.length > 1 && out.length > 1
+          ? { kind: 'same' }
+          : { kind: 'opaque' };
     return new ReshapeLayer(node.name, 'Reshape', inputShapes, out, channels);
   },
 };

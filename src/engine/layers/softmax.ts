@@ -11,7 +11,8 @@ import { expectInputs, layerError } from './util';
 export class SoftmaxLayer implements Layer {
   readonly className = 'Softmax' as const;
   readonly weights = [];
-  readonly channels: ChannelRule = { kind: 'same' };
+  /** Every output depends on every channel: no channel is removed through a softmax. */
+  readonly channels: ChannelRule = { kind: 'opaque' };
   readonly outputShape: Shape;
   constructor(
     readonly name: string,
