@@ -20,6 +20,8 @@ export interface Dataset {
   features: number;
   /** Where the data came from (citation, licence, notes such as Boston's B column). */
   provenance?: string;
+  /** The shape of one row in the engine's layout (NHWC, no batch), when rows are images or arrays. */
+  shape?: number[];
 }
 
 export interface Standardization {
