@@ -11,7 +11,7 @@ import { randomDense } from '../../src/engine/model/denseChain';
 import { Graph } from '../../src/engine/model/graph';
 import { saveModel } from '../../src/engine/model/layersModel';
 
-const MAIN = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
+const MAIN = path.join(__dirname, '..', '..', 'src', 'cli', 'run.js');
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
