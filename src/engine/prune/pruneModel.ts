@@ -11,6 +11,8 @@ import { applyMask, candidateMask, countOnes, zeroMask } from './mask';
 export interface PruneRequest extends RelevanceRequest {
   fraction: number;
   includeBias?: boolean;
+  /** A ranking of this network already computed for the request (a cache's): used as is. */
+  ranking?: RelevanceResult;
 }
 
 export interface PruneOutcome {
@@ -52,7 +54,7 @@ export async function pruneNetwork(
   const flat = net.toFlat();
   const already = zeroMask(flat);
   const candidates = candidateMask(net.layout, { includeBias: req.includeBias, alreadyPruned: already });
-  const relevance = await computeRelevance(net, split, req);
+  const relevance = req.ranking ?? (await computeRelevance(net, split, req));
   const mask = extendMask(relevance.order, candidates, req.fraction, already);
   const pruned = net.clone();
   pruned.setFlat(applyMask(flat, mask));

@@ -6,7 +6,7 @@
 import type { Network } from '../../model/network';
 import type { DataSplit } from '../../data/dataset';
 import { GradientVarianceTracker } from '../../ordering/tracker';
-import type { VarianceEstimator } from '../../ordering/types';
+import type { VarianceEstimator } from '../../options';
 import type { CovBlock } from './blockBelsley';
 import { activeByLayer } from './laplace';
 import { trainClone } from './cloneTraining';
