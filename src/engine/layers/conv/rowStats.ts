@@ -42,3 +42,15 @@ export function rowsPerSample(rows: number, n: number, where: string): number {
 export function tidyObject<T>(fn: () => T): T {
   return tf.tidy(fn as () => tf.TensorContainer) as T;
 }
+
+/** [kernel, bias?] as the list of a layer's trainable weights. */
+export function kernelBiasList(kb: KernelBias): tf.Tensor[] {
+  return kb.bias ? [kb.kernel, kb.bias] : [kb.kernel];
+}
+
+/** Sum over each sample's c rows: [n * c, ...] -> [n, ...] (g itself when c = 1). */
+export function sampleSum(g: tf.Tensor, c: number): tf.Tensor {
+  if (c === 1) return g;
+  const [r, ...rest] = g.shape;
+  return tf.tidy(() => tf.sum(g.reshape([r / c, c, ...rest]), 1));
+}
