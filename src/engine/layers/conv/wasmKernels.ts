@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CONV_WASM_BASE64 } from './wasm/conv.generated';
 import { instantiateEmbedded, WasmMemory } from '../../util/wasmModule';
 import { packGeometry, WindowGeometry } from './geometry';
+import { PruneScopeError } from '../../errors';
 
 type Ptr = number;
 
@@ -94,6 +95,16 @@ export interface ConvWasm {
   run<T>(g: WindowGeometry, scratch: (gp: Ptr) => number, fn: (gp: Ptr, sp: Ptr) => T): T;
 }
 
+function outOfMemory(floats: number): PruneScopeError {
+  return new PruneScopeError(
+    'too-large',
+    `the wasm backend could not allocate ${floats} floats (${Math.round((4 * floats) / 2 ** 20)} MB)`,
+    {
+      expected: 'a smaller batch or chunk size',
+    },
+  );
+}
+
 let enabled = true;
 let loaded: { backend: WasmBackend; ex: ConvExports } | null | undefined; // undefined: not tried
 
@@ -127,7 +138,14 @@ export function convWasm(): ConvWasm | undefined {
       return d.memoryOffset;
     },
     output(shape: number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
-      return tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, dtype) as tf.TensorInfo);
+      const info = backend.makeOutput(shape, dtype);
+      const t = tf.engine().makeTensorFromTensorInfo(info as tf.TensorInfo);
+      // A failed allocation comes back as offset 0: writing there would corrupt the backend's heap.
+      if (shape.some((d) => d > 0) && !backend.dataIdMap.get(info.dataId)?.memoryOffset) {
+        t.dispose();
+        throw outOfMemory(shape.reduce((a, b) => a * b, 1));
+      }
+      return t;
     },
     run<T>(g: WindowGeometry, scratch: (gp: Ptr) => number, fn: (gp: Ptr, sp: Ptr) => T): T {
       const packed = packGeometry(g);
@@ -138,6 +156,7 @@ export function convWasm(): ConvWasm | undefined {
         const floats = scratch(gp);
         // 16 bytes of slack: the kernels align their scratch sub-buffers to 4 floats.
         sp = floats > 0 ? backend.wasm._malloc(4 * floats + 16) : 0;
+        if (floats > 0 && !sp) throw outOfMemory(floats);
         return fn(gp, sp);
       } finally {
         if (sp) backend.wasm._free(sp);
