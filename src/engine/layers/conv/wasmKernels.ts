@@ -11,26 +11,32 @@ import { PruneScopeError } from '../../errors';
 
 type Ptr = number;
 
+/**
+ * Per-row products (conv_f32.c conv_row_stats, depthwise_f32.c dw_row_stats): geometry, x, rows, c,
+ * signs, then the outputs sum, sq, bsum, bsq, out (0 = not wanted), withBias, scratch.
+ */
+type RowStatsKernel = (
+  g: Ptr,
+  x: Ptr,
+  rows: Ptr,
+  c: number,
+  signs: Ptr,
+  sum: Ptr,
+  sq: Ptr,
+  bsum: Ptr,
+  bsq: Ptr,
+  out: Ptr,
+  withBias: number,
+  scratch: Ptr,
+) => void;
+
 /** The module's exports (wasm/conv_f32.c, depthwise_f32.c, pool_f32.c). Pointers are heap offsets. */
 export interface ConvExports {
   conv_scratch(g: Ptr): number;
   conv_rows_scratch(g: Ptr, c: number): number;
   conv_filter_grad(g: Ptr, x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, scratch: Ptr): void;
   conv_input_grad(g: Ptr, dy: Ptr, w: Ptr, dx: Ptr, scratch: Ptr): void;
-  conv_row_stats(
-    g: Ptr,
-    x: Ptr,
-    rows: Ptr,
-    c: number,
-    signs: Ptr,
-    sum: Ptr,
-    sq: Ptr,
-    bsum: Ptr,
-    bsq: Ptr,
-    out: Ptr,
-    withBias: number,
-    scratch: Ptr,
-  ): void;
+  conv_row_stats: RowStatsKernel;
   conv_kfc_input(g: Ptr, x: Ptr, a: Ptr, withBias: number, scratch: Ptr): void;
   gram(m: Ptr, rows: number, cols: number, out: Ptr, scratch: Ptr): void;
   gemm_scratch(): number;
@@ -51,20 +57,7 @@ export interface ConvExports {
   dw_scratch(g: Ptr): number;
   dw_filter_grad(g: Ptr, x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, scratch: Ptr): void;
   dw_input_grad(g: Ptr, dy: Ptr, w: Ptr, dx: Ptr, scratch: Ptr): void;
-  dw_row_stats(
-    g: Ptr,
-    x: Ptr,
-    rows: Ptr,
-    c: number,
-    signs: Ptr,
-    sum: Ptr,
-    sq: Ptr,
-    bsum: Ptr,
-    bsq: Ptr,
-    out: Ptr,
-    withBias: number,
-    scratch: Ptr,
-  ): void;
+  dw_row_stats: RowStatsKernel;
   maxpool_forward(g: Ptr, x: Ptr, y: Ptr, idx: Ptr): void;
   maxpool_backward(g: Ptr, rows: Ptr, idx: Ptr, c: number, dx: Ptr): void;
   avgpool_backward(g: Ptr, dy: Ptr, dx: Ptr): void;
@@ -103,6 +96,11 @@ function outOfMemory(floats: number): PruneScopeError {
       expected: 'a smaller batch or chunk size',
     },
   );
+}
+
+/** Kernels read float32 data: other dtypes are cast first. */
+export function float32(t: tf.Tensor): tf.Tensor {
+  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
 }
 
 let enabled = true;
