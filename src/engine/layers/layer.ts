@@ -98,16 +98,26 @@ export interface WeightStats {
   squares?: tf.Tensor[];
 }
 
-/** Kronecker factors of a weight's curvature block (K-FAC / KFC): block ~ A (x) G. */
+/**
+ * Kronecker factors of a weight's curvature block (K-FAC / KFC): block ~ (A / samples) (x) (G / count),
+ * with samples = count / positions (Grosse & Martens' KFC normalisation; Dense: positions = 1).
+ */
 export interface KroneckerFactors {
   /** Which trainable weight (index into the trainable weights) the factors describe. */
   weight: number;
-  /** Sum over samples (and positions, for convolutions) of the input's outer products; [a, a]. */
-  A: tf.Tensor2D;
-  /** Sum over rows (and positions) of the output gradient's outer products; [g, g]. */
-  G: tf.Tensor2D;
+  /**
+   * Sum over samples (and positions, for convolutions) of the input's outer products; [a, a], or
+   * [groups, a, a] for a block-diagonal weight (depthwise: one block per input channel).
+   */
+  A: tf.Tensor;
+  /** Sum over rows (and positions) of the output gradient's outer products; [g, g] or [groups, g, g]. */
+  G: tf.Tensor;
   /** Number of terms summed in A (samples x positions), for normalising. */
   count: number;
+  /** Output positions per sample summed into A and G (1 for Dense; H_out * W_out for a convolution). */
+  positions?: number;
+  /** Block g of A / G covers the kernel entries of group (input channel) g; absent: one block. */
+  groups?: number;
   /** Whether the last row/column of A is the bias' constant input 1 (bias folded into the kernel). */
   biasFolded: boolean;
 }
@@ -230,6 +240,13 @@ export interface Layer {
    * ([n, ...in]); its off-diagonal part is not represented. Used with diagonalSuffices (Dense: D (W^2)^T).
    */
   squaredJacobianT?(D: tf.Tensor, s: Saved, w: tf.Tensor[]): tf.Tensor;
+
+  /**
+   * Fast path of the per-sample variance step of gradient-variance ordering (c = 1 rows): IN PLACE
+   * in the caller's variables, sums[k] += (1/n) sum_n grad_n^2 - mean[k]^2 per trainable weight.
+   * Returns false where no fast path applies (the caller then uses weightStats).
+   */
+  accumulateVariance?(g: tf.Tensor, s: Saved, w: tf.Tensor[], mean: tf.Tensor[], sums: tf.Variable[]): boolean;
 
   /** K-FAC factors for each weight matrix (c rows per sample in g). */
   kroneckerFactors?(g: tf.Tensor, s: Saved, w: tf.Tensor[], c: number): KroneckerFactors[];
