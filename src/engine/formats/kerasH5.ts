@@ -21,7 +21,7 @@ import {
 } from './keras/weightFill';
 import { attachMetadata, checkMetadataForWrite } from './metadata';
 import { checkFinite, checkNames, checkOutput, checkWeightShapes } from './output';
-import { nodeField, sizeOf } from './shapes';
+import { nodeField, sizeOf } from '../model/graphShapes';
 import { DEFAULT_MAX_BYTES, ModelFile, ModelToWrite, ReadOptions, WriteOptions, WrittenModel } from './types';
 
 const EXPECTED = 'a Keras .h5 model file (model.save in Keras 2, or the legacy format in Keras 3)';

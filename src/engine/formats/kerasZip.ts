@@ -22,7 +22,7 @@ import {
 } from './keras/weightFill';
 import { attachMetadata, checkMetadataForWrite } from './metadata';
 import { checkFinite, checkNames, checkOutput, checkWeightShapes } from './output';
-import { nodeField, sizeOf } from './shapes';
+import { nodeField, sizeOf } from '../model/graphShapes';
 import { DEFAULT_MAX_BYTES, ModelFile, ModelToWrite, ReadOptions, WriteOptions, WrittenModel } from './types';
 import { ZipReader } from './zip';
 

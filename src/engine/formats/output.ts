@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError } from '../errors';
 import type { GraphSpec } from '../model/graphSpec';
-import { inferShapes, nodeField, shapeText, weightSlots } from './shapes';
+import { inferShapes, nodeField, shapeText, weightSlots } from '../model/graphShapes';
 import type { WriteOptions } from './types';
 
 const real = (p: string): string => {

@@ -15,7 +15,7 @@ import { readKerasConfig } from './keras/modelConfig';
 import { tfjsTopology } from './keras/configWrite';
 import { attachMetadata, checkMetadataForWrite } from './metadata';
 import { checkFinite, checkNames, checkOutput, checkWeightShapes } from './output';
-import { nodeField, shapeText } from './shapes';
+import { nodeField, shapeText } from '../model/graphShapes';
 import { DEFAULT_MAX_BYTES, ModelFile, ModelToWrite, ReadOptions, WriteOptions, WrittenModel } from './types';
 
 /** model.json holds only the topology and manifest; anything this big is not a LayersModel. */

@@ -7,7 +7,7 @@ import { PruneScopeError } from '../../errors';
 import type { ActivationName, GraphSpec, LayerConfigs, NodeSpec, Shape } from '../../model/graphSpec';
 import type { PruneScopeMetadata } from '../../model/metadata';
 import { VERSION } from '../../util/version';
-import { inferShapes, nodeField } from '../shapes';
+import { inferShapes, nodeField } from '../../model/graphShapes';
 import { AttrType, AttributeMsg, ModelMsg, NodeMsg, TensorMsg, ValueInfoMsg } from './schema';
 import { floatTensor, int64Tensor } from './tensors';
 

@@ -16,7 +16,7 @@ import type {
 } from '../../model/graphSpec';
 import { preview } from '../../util/jsonLimits';
 import { checkSoftmaxAtOutput } from '../keras/modelConfig';
-import { windowOut } from '../shapes';
+import { windowOut } from '../../model/graphShapes';
 import { FOLDABLE, fold } from './constFold';
 import { AttrType, AttributeMsg, GraphMsg, ModelMsg, NodeMsg } from './schema';
 import { Const, TensorContext, decodeTensor, num } from './tensors';
