@@ -279,6 +279,7 @@ class Importer {
       this.consts.set(outs[0], c);
       return;
     }
+    if (ins.length === 0 || ins[0] === '') throw fail('has no input', 'the value it operates on', 'bad-input');
     const constIns = ins.map((x) => (x === '' ? undefined : this.consts.get(x)));
     if (FOLDABLE.has(op) && ins.length > 0 && ins.every((x, k) => x === '' || constIns[k])) {
       this.consts.set(
