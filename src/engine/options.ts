@@ -225,3 +225,15 @@ export const DISTILL_RANGES: Record<'temperature' | 'alpha' | 'epochs' | 'seeds'
   epochs: { min: 1, max: 100_000, integer: true },
   seeds: { min: 1, max: 100, integer: true },
 };
+
+// ---- Model files (formats/) ----
+
+/** tfjs: a LayersModel folder (model.json + shards); keras: a Keras 3 `.keras` zip; h5: legacy Keras HDF5; onnx. */
+export const MODEL_FORMATS = ['tfjs', 'keras', 'h5', 'onnx'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+export const MODEL_FORMAT_DESCRIPTIONS: Record<ModelFormat, string> = {
+  tfjs: 'TF.js LayersModel (a folder with model.json and weight shards)',
+  keras: 'Keras 3 .keras file',
+  h5: 'Keras legacy .h5 file (Keras 2 layout; Keras 3 reads it too)',
+  onnx: 'ONNX .onnx file (NCHW, as PyTorch exports)',
+};
