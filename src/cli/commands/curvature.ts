@@ -46,7 +46,7 @@ export const curvatureCommand: Command = {
     const kind = oneOf(args, 'kind', KINDS, KINDS[0]);
     const split = oneOf(args, 'split', SPLITS, 'train');
     const chunkSize = str(args, 'chunk') === undefined ? undefined : num(args, 'chunk', 0, { integer: true, min: 1 });
-    const { model, split: parts, seed } = await openModelWithData(args, 'curvature', this.usage);
+    const { model, split: parts, seed } = await openModelWithData(args, 'curvature', this.usage, ctx);
     const net = model.network;
     try {
       const ds = parts.dataset;

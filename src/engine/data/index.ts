@@ -5,3 +5,13 @@ export { listBuiltinDatasets, loadDataset, isBuiltinDataset, BOSTON_RACE_NOTE, t
 export { dataDirectory, setDataDirectory } from './dataDirectory';
 export { splitDataset, fitStandardization, applyStandardization, type SplitOptions } from './split';
 export { splitForModel, checkDataFitsModel, type ForModelOptions } from './forModel';
+export { loadData, dataKind, defaultMaxRows, type LoadDataOptions, type DataKind } from './load';
+export type { InputSpec, Layout } from './inputSpec';
+export {
+  modelInputOf,
+  impliedPixelScale,
+  type ModelInput,
+  type ModelFacts,
+  type ModelTargets,
+  type PixelScale,
+} from './targetsForModel';

@@ -2,7 +2,7 @@
 // Adam and save it as a TF.js LayersModel carrying its task, names, standardisation, provenance
 // and final metrics. `prunescope train` and the notebook's train() are this one function.
 import { initBackend } from '../backend';
-import { loadDataset, numClasses, splitDataset, type DataSplit, type Dataset } from '../data';
+import { loadData, numClasses, splitDataset, type DataSplit, type Dataset, type LoadDataOptions } from '../data';
 import type { HiddenActivation } from '../model/activations';
 import { saveModel } from '../model/layersModel';
 import { mlpSpec } from '../model/mlpSpec';
@@ -12,10 +12,12 @@ import { hashModel, makeProvenance, type Provenance } from '../provenance';
 import { train, type EpochMetrics, type TrainResult } from './train';
 
 export interface NewModelOptions {
-  /** A built-in data set name or a CSV path. */
+  /** A built-in name, a CSV file, an image folder, a .npy or an .npz (see loadData). */
   data: string;
   target?: string;
   task?: Task;
+  /** How to read image folders and arrays (labels, keys, scale, rows); all rows by default. */
+  dataOptions?: Omit<LoadDataOptions, 'target' | 'task' | 'signal' | 'seed'>;
   /** Hidden widths then the output width (default: one hidden layer as wide as the input). */
   layers?: unknown;
   /** Names where `layers` came from in errors (the CLI's --layers, the notebook's train.layers). */
@@ -57,7 +59,15 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
   const testFraction = o.testFraction ?? SPLIT_DEFAULTS.testFraction;
   const standardize = !!o.standardize;
   const info = await initBackend();
-  const ds = loadDataset(o.data, { target: o.target, task: o.task });
+  const ds = await loadData(o.data, undefined, {
+    ...o.dataOptions,
+    target: o.target,
+    task: o.task,
+    seed,
+    signal: o.signal,
+  });
+  // Pixels the model was trained on: recorded so analyses feed images in the same range.
+  const pixelScale = ds.source?.pixelRange && (ds.source.pixelRange.range === '[0, 1]' ? 1 : 255);
   const split = splitDataset(ds, { seed, testFraction, standardize });
   const outputs = ds.task === 'classification' ? numClasses(ds) : 1;
   const spec = mlpSpec(ds.features, outputs, ds.task, o.layers, activation, o.layersField);
@@ -101,7 +111,14 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
       featureNames: ds.featureNames,
       targetName: ds.targetName,
       ...(ds.labelNames ? { labelNames: ds.labelNames } : {}),
-      ...(split.standardization ? { preprocessing: { standardization: split.standardization } } : {}),
+      ...(split.standardization || pixelScale
+        ? {
+            preprocessing: {
+              ...(split.standardization ? { standardization: split.standardization } : {}),
+              ...(pixelScale ? { pixelScale } : {}),
+            },
+          }
+        : {}),
       provenance,
       training: {
         final: result.final,

@@ -159,7 +159,7 @@ async function readRows(
         expected: 'no --scale for this array (scale it in NumPy if needed)',
       },
     );
-  const factor = isPixels ? o.pixelScale.scale / 255 : 1;
+  const toValue = isPixels ? (v: number) => (v * o.pixelScale.scale) / 255 : (v: number) => v;
   if (isPixels) conversions.push(`uint8 pixels scaled to ${pixelRange(o.pixelScale).range} (${o.pixelScale.reason})`);
 
   const rows = sampleRows(xh.rows, o.maxRows, o.seed ?? 0);
@@ -177,9 +177,9 @@ async function readRows(
           expected: 'finite numbers (missing data is not supported)',
         });
     if (layout.chw) {
-      for (let j = 0; j < v.length; j++) tmp[j] = v[j] * factor;
+      for (let j = 0; j < v.length; j++) tmp[j] = toValue(v[j]);
       chwToHwc(tmp, layout.chw[0], layout.chw[1], layout.chw[2], out, k * features);
-    } else for (let j = 0; j < v.length; j++) out[k * features + j] = v[j] * factor;
+    } else for (let j = 0; j < v.length; j++) out[k * features + j] = toValue(v[j]);
     k++;
     if (k % 256 === 0) o.onProgress?.(k, rows.length, 'reading arrays');
   };
@@ -258,7 +258,9 @@ function rowLayout(rest: number[], spec: InputSpec | undefined, file: string, no
     }
     return transpose("NCHW rows transposed to the model's NHWC");
   }
-  if (image && s[2] === 1 && same(rest, [s[0], s[1]])) return { shape: s };
+  // Singleton axes move nothing: (28, 28) rows for a (28, 28, 1) input, or the reverse.
+  const squeeze = (d: number[]) => d.filter((v) => v !== 1);
+  if (same(squeeze(rest), squeeze(s))) return { shape: s };
   if (elements(rest) === n && (rest.length <= 1 || s.length === 1)) {
     if (rest.length > 1) notes.push(`rows of ${formatShape(rest)} flattened row-major for the model's flat input`);
     if (image && spec.layout === 'NCHW') return transpose("flat rows in the model's C, H, W order transposed to NHWC");
