@@ -37,6 +37,8 @@ export interface ArrayOptions {
 
 /** Labels are read whole (they are small); a y over this many bytes is refused. */
 export const MAX_LABEL_BYTES = 256 * 2 ** 20;
+/** Without a model, integer labels 0..max are classes; more classes than this is a mistake. */
+export const MAX_INFERRED_CLASSES = 10_000;
 /** A Fortran-order x is read whole; over this it is refused with a hint. */
 export const MAX_FORTRAN_BYTES = 512 * 2 ** 20;
 /** Inflating a compressed entry is bounded by its size; over this an .npz should be saved uncompressed. */
@@ -344,6 +346,11 @@ function readLabels(a: OpenArray, o: ArrayOptions, rows: Int32Array): Labels {
       );
     max = Math.max(max, v);
   }
+  if (!t && max >= MAX_INFERRED_CLASSES)
+    throw badInput(`the largest label is ${max}`, {
+      file,
+      expected: `class indices below ${MAX_INFERRED_CLASSES} (or --task regression for numeric targets)`,
+    });
   const classes = t ? t.outputs : max + 1;
   if (!t && classes < 2)
     throw badInput(`every label is ${max}`, { file, expected: 'at least 2 classes (labels 0 and 1 at least)' });
