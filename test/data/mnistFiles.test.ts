@@ -23,7 +23,15 @@ import { npyBytes, npzBytes } from './npyWrite';
 const ROWS = 1000;
 const SEED = 3;
 
-async function runJson(cmd: Command, argv: string[]): Promise<any> {
+interface Doc {
+  loss: number;
+  values: number[];
+  scores: number[];
+  order: number[];
+  provenance: { data: { rows: number } };
+}
+
+async function runJson(cmd: Command, argv: string[]): Promise<Doc> {
   let out = '';
   const ctx = { log: () => undefined, out: (t: string) => (out += t), signal: new AbortController().signal };
   await cmd.run(parseArgs(argv, cmd.flags, cmd.name), ctx);
@@ -98,6 +106,6 @@ test(
       assert.deepEqual(o.r.order, ref.r.order, `${o.name}: OBD order`);
     }
     // Not a vacuous equality: the diagonal is not all zeros.
-    assert.ok(ref.c.values.some((v: number) => v > 0));
+    assert.ok(ref.c.values.some((v) => v > 0));
   },
 );

@@ -63,12 +63,18 @@ function values(rng: Rng, descr: string, n: number): Buffer {
   for (let i = 0; i < n; i++) {
     const v = rng.int(100);
     const kind = descr[1];
-    if (kind === 'f' && size === 4) le ? b.writeFloatLE(v / 7, 4 * i) : b.writeFloatBE(v / 7, 4 * i);
-    else if (kind === 'f' && size === 8) le ? b.writeDoubleLE(v / 7, 8 * i) : b.writeDoubleBE(v / 7, 8 * i);
-    else if (kind === 'f') b.writeUInt16LE(0x3c00 + rng.int(512), 2 * i);
+    if (kind === 'f' && size === 4) {
+      if (le) b.writeFloatLE(v / 7, 4 * i);
+      else b.writeFloatBE(v / 7, 4 * i);
+    } else if (kind === 'f' && size === 8) {
+      if (le) b.writeDoubleLE(v / 7, 8 * i);
+      else b.writeDoubleBE(v / 7, 8 * i);
+    } else if (kind === 'f') b.writeUInt16LE(0x3c00 + rng.int(512), 2 * i);
     else if (kind === 'b') b[i] = rng.int(2);
-    else if (size === 8) le ? b.writeBigInt64LE(BigInt(v), 8 * i) : b.writeBigInt64BE(BigInt(v), 8 * i);
-    else b.writeUIntLE(v, size * i, size);
+    else if (size === 8) {
+      if (le) b.writeBigInt64LE(BigInt(v), 8 * i);
+      else b.writeBigInt64BE(BigInt(v), 8 * i);
+    } else b.writeUIntLE(v, size * i, size);
   }
   return b;
 }
