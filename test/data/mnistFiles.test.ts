@@ -28,7 +28,7 @@ interface Doc {
   values: number[];
   scores: number[];
   order: number[];
-  provenance: { data: { rows: number } };
+  provenance: { data: { rows: number; source?: Record<string, unknown> } };
 }
 
 async function runJson(cmd: Command, argv: string[]): Promise<Doc> {
@@ -105,6 +105,21 @@ test(
       assert.deepEqual(o.r.scores, ref.r.scores, `${o.name}: OBD scores`);
       assert.deepEqual(o.r.order, ref.r.order, `${o.name}: OBD order`);
     }
+    // Results record where the rows came from: the sample of the built-in, the folder's classes.
+    const [builtin, folder, npz] = results.map((x) => x.r.provenance.data.source!);
+    assert.deepEqual(builtin, {
+      kind: 'builtin',
+      rowsAvailable: 10000,
+      rowsLoaded: ROWS,
+      sampleSeed: SEED,
+      conversions: [],
+    });
+    assert.equal(folder.kind, 'image-folder');
+    assert.deepEqual(folder.classes, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    assert.equal(folder.rowsLoaded, ROWS);
+    assert.deepEqual((folder.pixelRange as { range: string }).range, '[0, 1]');
+    assert.equal(npz.kind, 'npz');
+    assert.deepEqual(results[1].c.provenance.data.source, folder);
     // Not a vacuous equality: the diagonal is not all zeros.
     assert.ok(ref.c.values.some((v) => v > 0));
   },

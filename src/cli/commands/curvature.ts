@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Command } from '../command';
 import { ParsedArgs, bool, num, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
-import { xTensor, yTensor, SplitPart } from '../../engine/data';
+import { splitRecord, xTensor, yTensor, SplitPart } from '../../engine/data';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { curvatureDiagonal, gradientVariance } from '../../engine/curvature';
 import { hashModel, makeProvenance } from '../../engine/provenance';
@@ -76,14 +76,7 @@ export const curvatureCommand: Command = {
         provenance: makeProvenance({
           job: 'curvature',
           method: kind,
-          data: {
-            name: ds.name,
-            split,
-            rows: part.rows,
-            splitSeed: seed,
-            testFraction: parts.testFraction,
-            standardized: !!parts.standardization,
-          },
+          data: splitRecord(parts, split, part.rows),
           modelHash: hashModel(net.spec, net.toFlat()),
           options: {
             chunkSize: chunkSize ?? 'default',

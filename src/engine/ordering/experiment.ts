@@ -11,6 +11,7 @@ import { FreezeTrainResult, trainWithFreezing, PhaseTiming } from './freezeTrain
 import type { VarianceEstimator } from '../options';
 import { CovarianceBlock } from './types';
 import { mean, sampleSd } from '../util/stats';
+import { splitRecord } from '../data/split';
 
 export interface FreezeExperimentOptions {
   spec: NetworkSpec;
@@ -191,14 +192,7 @@ export async function runFreezeExperiment(
       job: 'freeze-experiment',
       method: 'gradient-variance',
       variant: o.estimator ?? 'essay',
-      data: {
-        name: split.dataset.name,
-        split: 'train/test',
-        rows: split.train.rows + split.test.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'train/test', split.train.rows + split.test.rows),
       options: {
         spec: o.spec,
         steps: o.steps,

@@ -24,6 +24,7 @@ import { selectColumns } from '../distill/columns';
 import { applyMask, candidateMask, countOnes, pruneMaskAt } from './mask';
 import { selectNeurons } from './neuronSelect';
 import { shrinkToStudent, ShrinkResult } from './student';
+import { splitRecord } from '../data/split';
 
 export interface ExportStudentOptions {
   /**
@@ -306,14 +307,7 @@ export async function exportStudent(
       variant: ranking.variant,
       seed: opts.seed,
       modelHash: hashModel(teacher.spec, teacher.toFlat()),
-      data: {
-        name: d.name,
-        split: 'test',
-        rows: split.test.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'test', split.test.rows),
       options: {
         ...target,
         dropUnusedInputs: !!opts.dropUnusedInputs,
