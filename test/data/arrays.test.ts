@@ -13,6 +13,7 @@ import { sampleRows } from '../../src/engine/data/sample';
 import { PruneScopeError } from '../../src/engine/errors';
 import { DEFAULT_PIXEL_SCALE } from '../../src/engine/data/targetsForModel';
 import { npyFixture } from './fixturePaths';
+import { npyBytes } from './npyWrite';
 
 const opts = (o: Partial<ArrayOptions> = {}): ArrayOptions => ({ pixelScale: DEFAULT_PIXEL_SCALE, ...o });
 
@@ -86,6 +87,17 @@ test('arrays: x and y of different lengths, labels outside the model, missing la
   const u = await loadArrays(x, opts({ requireLabels: false }));
   assert.equal(u.unlabelled, true);
   assert.ok(Number.isNaN(u.y[0]));
+});
+
+test('arrays: without a model, labels past 10,000 classes are refused (a corrupt label, not a class)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-npy-'));
+  const y = path.join(dir, 'y.npy');
+  fs.writeFileSync(y, npyBytes(Int32Array.from([0, 1, 2, 0, 1, 2 ** 30]), [6], '<i4'));
+  await refused(
+    loadArrays(npyFixture('x_img.npy'), opts({ labels: y })),
+    y,
+    /the largest label is 1073741824 .*below 10000/,
+  );
 });
 
 test('arrays: a 0-d x and an x without rows are refused', async () => {
