@@ -5,7 +5,7 @@ import type { CliContext } from './command';
 import { badInput } from '../engine/errors';
 import { initBackend } from '../engine/backend';
 import { loadModel, LoadedModel } from '../engine/model/layersModel';
-import { dataKind, defaultMaxRows, loadData, modelInputOf, splitForModel } from '../engine/data';
+import { dataKind, defaultMaxRows, loadData, modelInputOfLoaded, splitForModel } from '../engine/data';
 import type { DataSplit, Dataset, LoadDataOptions } from '../engine/data';
 import { DATA_DEFAULTS, MAX_ROWS_RANGE, PIXEL_SCALES, SPLIT_DEFAULTS, TASKS } from '../engine/options';
 
@@ -111,14 +111,7 @@ export function loadDataForModel(
   seed: number,
   ctx?: CliContext,
 ): Promise<Dataset> {
-  const net = model.network;
-  const input = modelInputOf({
-    inputShape: model.format.inputShape,
-    inputSize: net.spec.inputSize,
-    task: net.task,
-    outputs: net.outputSize,
-    metadata: model.metadata,
-  });
+  const input = modelInputOfLoaded(model);
   return loadData(data, input, { ...request, seed, signal: ctx?.signal, onProgress: dataProgress(ctx) });
 }
 

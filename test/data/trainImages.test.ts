@@ -10,7 +10,7 @@ import { PNG } from 'pngjs';
 import { backend } from '../helpers';
 import { trainNewModel } from '../../src/engine/train/newModel';
 import { loadModel } from '../../src/engine/model/layersModel';
-import { loadData, modelInputOf } from '../../src/engine/data';
+import { loadData, modelInputOfLoaded } from '../../src/engine/data';
 import { Rng } from '../../src/engine/util/random';
 
 /** A 6 x 6 gray PNG: bright (160..255) or dark (0..95) noise. */
@@ -46,13 +46,7 @@ test('train on an image folder records classes and pixel range; analyses read th
   assert.deepEqual(meta.labelNames, ['bright', 'dark']);
   assert.equal(meta.preprocessing?.pixelScale, 255);
   assert.equal(meta.featureNames?.[7], 'pixel_1_1');
-  const input = modelInputOf({
-    inputShape: model.format.inputShape,
-    inputSize: model.network.spec.inputSize,
-    task: model.network.task,
-    outputs: model.network.outputSize,
-    metadata: meta,
-  });
+  const input = modelInputOfLoaded(model);
   model.network.dispose();
   assert.equal(input.pixelScale?.scale, 255);
   const ds = await loadData(path.join(root, 'data'), input);

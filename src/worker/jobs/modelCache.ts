@@ -11,7 +11,7 @@ import {
   dataKind,
   defaultMaxRows,
   loadData,
-  modelInputOf,
+  modelInputOfLoaded,
   splitForModel,
   numClasses,
   type DataSplit,
@@ -93,14 +93,7 @@ export async function modelAndSplit(p: ModelRef, ctx: JobContext): Promise<Model
   await initBackend();
   const model = await loadModel(p.modelPath);
   try {
-    const net = model.network;
-    const input = modelInputOf({
-      inputShape: model.format.inputShape,
-      inputSize: net.spec.inputSize,
-      task: net.task,
-      outputs: net.outputSize,
-      metadata: model.metadata,
-    });
+    const input = modelInputOfLoaded(model);
     const ds = await loadData(p.data, input, {
       ...loadOptions(p.data, p.dataOptions),
       seed: p.seed,
