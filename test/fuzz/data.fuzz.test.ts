@@ -9,7 +9,7 @@ const SUITES: [Suite, number, number][] = [
   // suite, cases, distinct refusals the mutations must reach
   ['npy', 700, 15],
   ['npz', 700, 15],
-  ['image', 900, 15],
+  ['image', 700, 15],
 ];
 
 for (const [suite, cases, distinct] of SUITES) {

@@ -36,6 +36,13 @@ function flipBytes(rng: Rng, b: Buffer, from = 0, to = b.length): { b: Buffer; d
   return { b: out, d: `bytes set at ${at.join(',')}` };
 }
 
+/** Writes an unsigned field of 1, 2 or 4 bytes. */
+function setField(out: Buffer, at: number, size: 1 | 2 | 4, v: number, bigEndian = false): void {
+  if (size === 1) out[at] = v & 0xff;
+  else if (size === 2) (bigEndian ? out.writeUInt16BE : out.writeUInt16LE).call(out, v & 0xffff, at);
+  else (bigEndian ? out.writeUInt32BE : out.writeUInt32LE).call(out, v >>> 0, at);
+}
+
 const HOSTILE_U32 = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 65535, 65536, 1 << 24, 3];
 const hostile = (rng: Rng) => (rng.next() < 0.6 ? pick(rng, HOSTILE_U32) : rng.int(2 ** 32));
 
@@ -286,8 +293,7 @@ function patchField(rng: Rng, b: Buffer, sig: number, fields: [number, 2 | 4, st
   const out = Buffer.from(b);
   if (p + off + size > out.length) return { b, d: 'field past the end' };
   const v = size === 2 ? hostile(rng) & 0xffff : hostile(rng);
-  if (size === 2) out.writeUInt16LE(v, p + off);
-  else out.writeUInt32LE(v >>> 0, p + off);
+  setField(out, p + off, size, v);
   return { b: out, d: `${name} at ${p} = ${v}` };
 }
 
@@ -437,8 +443,7 @@ function pngField(rng: Rng, b: Buffer): { b: Buffer; d: string } {
       [12, 1, 'interlace'],
     ] as const);
     const v = field[1] === 4 ? hostile(rng) : pick(rng, [0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 255]);
-    if (field[1] === 4) out.writeUInt32BE(v >>> 0, c.at + 8 + field[0]);
-    else out[c.at + 8 + field[0]] = v;
+    setField(out, c.at + 8 + field[0], field[1], v, true);
     d = `IHDR ${field[2]} = ${v}`;
   } else {
     out[off] = rng.int(256);
@@ -455,8 +460,7 @@ function jpegField(rng: Rng, b: Buffer): { b: Buffer; d: string } {
     if (out[p] === 0xff && out[p + 1] >= 0xc0 && out[p + 1] <= 0xc2 && rng.next() < 0.8) {
       const f = pick(rng, [5, 7, 9, 2]);
       const v = f === 9 ? pick(rng, [0, 1, 2, 3, 4, 5, 255]) : pick(rng, [0, 1, 0xffff, 0x8000, rng.int(0x10000)]);
-      if (f === 9) out[p + f] = v;
-      else out.writeUInt16BE(v, p + f);
+      setField(out, p + f, f === 9 ? 1 : 2, v, true);
       return { b: out, d: `SOF field +${f} = ${v}` };
     }
   }
@@ -486,8 +490,7 @@ function bmpField(rng: Rng, b: Buffer): { b: Buffer; d: string } {
         : field[2] === 'header size'
           ? pick(rng, [12, 16, 40, 52, 56, 64, 108, 124, 0, 0xffffffff])
           : hostile(rng);
-  if (field[1] === 2) out.writeUInt16LE(v & 0xffff, field[0]);
-  else out.writeUInt32LE(v >>> 0, field[0]);
+  setField(out, field[0], field[1], v);
   return { b: out, d: `${field[2]} = ${v}` };
 }
 

@@ -11,10 +11,10 @@ import type { Dataset, Task } from './dataset';
 import { loadImageFolder } from './image/folder';
 import { chwToHwc, elements, type InputSpec } from './inputSpec';
 import { loadArrays } from './numpy/arrays';
-import { sampleRows } from './sample';
+import { sampleRows, type RowsRequest } from './sample';
 import { DEFAULT_PIXEL_SCALE, type ModelInput, type PixelScale } from './targetsForModel';
 
-export interface LoadDataOptions {
+export interface LoadDataOptions extends RowsRequest {
   /** CSV: the target column and task (built-ins have their own). Arrays without a model: the task of y. */
   target?: string;
   task?: Task;
@@ -29,16 +29,6 @@ export interface LoadDataOptions {
   scale?: 1 | 255;
   /** Images of another size than the model's input are resized (default) or refused (false). */
   resize?: boolean;
-  /** Load at most this many rows (a seeded uniform sample, in file order); default all. */
-  maxRows?: number;
-  /** Seed of that sample. */
-  seed?: number;
-  /** Labels may be absent (predictions): image files without class folders, an .npy without --labels. */
-  requireLabels?: boolean;
-  /** Bytes of float32 rows a loader may allocate. */
-  maxBytes?: number;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number, what: string) => void;
 }
 
 export type DataKind = 'builtin' | 'csv' | 'image-folder' | 'npy' | 'npz';

@@ -7,7 +7,7 @@ import { PruneScopeError, badInput, throwIfCancelled } from '../../errors';
 import { IMAGE_EXTENSIONS } from '../../options';
 import type { Dataset } from '../dataset';
 import { elements, featureNamesFor, formatShape, type InputSpec } from '../inputSpec';
-import { checkRowBudget, sampleRows } from '../sample';
+import { checkRowBudget, sampleRows, type RowsRequest } from '../sample';
 import { mapClassNames, pixelRange, type ModelTargets, type PixelScale } from '../targetsForModel';
 import { decodeImage } from './decode';
 import { DEFAULT_IMAGE_LIMITS, type DecodedImage, type ImageLimits } from './decoded';
@@ -95,21 +95,13 @@ function walk(d: string, root: string, depth: number): string[] {
   return out;
 }
 
-export interface ImageFolderOptions {
+export interface ImageFolderOptions extends RowsRequest {
   input?: InputSpec;
   targets?: ModelTargets;
   pixelScale: PixelScale;
   /** Resize images whose size differs from the target (default true); false refuses them. */
   resize?: boolean;
-  maxRows?: number;
-  seed?: number;
-  /** A flat folder of images (no classes) is accepted only when labels are not needed. */
-  requireLabels?: boolean;
-  /** Bytes of float32 rows the loader may allocate (default 2 GiB). */
-  maxBytes?: number;
   limits?: ImageLimits;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number, what: string) => void;
 }
 
 export async function loadImageFolder(dir: string, o: ImageFolderOptions): Promise<Dataset> {

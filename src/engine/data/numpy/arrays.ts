@@ -9,11 +9,11 @@ import { FileStream, type ByteStream } from '../../util/byteStream';
 import { openZipEntry, readZipDirectory, type ZipEntry } from '../../util/zip';
 import type { Dataset, Task } from '../dataset';
 import { chwToHwc, elements, featureNamesFor, formatShape, frameworkShape, type InputSpec } from '../inputSpec';
-import { checkRowBudget, sampleRows } from '../sample';
+import { checkRowBudget, sampleRows, type RowsRequest } from '../sample';
 import { listNames, pixelRange, type ModelTargets, type PixelScale } from '../targetsForModel';
 import { decodeElements, forEachFortranRow, forEachNpyRow, readNpyHeader, type NpyHeader } from './npy';
 
-export interface ArrayOptions {
+export interface ArrayOptions extends RowsRequest {
   input?: InputSpec;
   targets?: ModelTargets;
   pixelScale: PixelScale;
@@ -26,13 +26,6 @@ export interface ArrayOptions {
   yKey?: string;
   /** Without a model: the task of y (default: integer labels are classes). */
   task?: Task;
-  maxRows?: number;
-  seed?: number;
-  requireLabels?: boolean;
-  /** Bytes of float32 rows the loader may allocate (default 2 GiB). */
-  maxBytes?: number;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number, what: string) => void;
 }
 
 /** Labels are read whole (they are small); a y over this many bytes is refused. */
