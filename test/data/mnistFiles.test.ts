@@ -17,7 +17,8 @@ import { loadDataset } from '../../src/engine/data';
 import { sampleRows } from '../../src/engine/data/sample';
 import { saveModel } from '../../src/engine/model/layersModel';
 import { mlpSpec } from '../../src/engine/model/mlpSpec';
-import { Network } from '../../src/engine/model/network';
+import { Graph } from '../../src/engine/model/graph';
+import { denseSpec } from '../../src/engine/model/denseChain';
 import { npyBytes, npzBytes } from './npyWrite';
 
 const ROWS = 1000;
@@ -42,7 +43,7 @@ async function setup(): Promise<{ model: string; folder: string; npz: string; np
   await backend();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-mnist-files-'));
   const labelNames = Array.from({ length: 10 }, (_, i) => String(i));
-  const net = Network.random(mlpSpec(784, 10, 'classification', [12, 10], 'tanh'), 1);
+  const net = Graph.random(denseSpec(mlpSpec(784, 10, 'classification', [12, 10], 'tanh')), 1);
   const { modelJson } = await saveModel(path.join(root, 'model'), net, { task: 'classification', labelNames });
   net.dispose();
   const mnist = loadDataset('mnist');

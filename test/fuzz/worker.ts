@@ -16,6 +16,7 @@ import { loadDataset } from '../../src/engine/data/builtins';
 import { parseArgs, num, numList, oneOf, list, FlagSpec } from '../../src/cli/args';
 import { initBackend } from '../../src/engine/backend';
 import { writeTfjsModel } from '../fixtures/models/tfjsFiles';
+import { fileCase, prepareFileBases } from './fileCases';
 import { imageCase, npyCase, npzCase } from './dataCases';
 
 /** Pillow-made images (test/fixtures/data/images) the image cases also start from. */
@@ -778,14 +779,17 @@ async function main(): Promise<void> {
   const out = parentPort!;
   fs.writeFileSync(path.join(root, 'outside.bin'), Buffer.alloc(104));
   if (suite === 'model') await makeBases();
+  const fileSuite = suite === 'h5' || suite === 'keras' || suite === 'onnx';
+  if (fileSuite) await prepareFileBases(suite, root);
   // Baseline after warm-up (backend, fixtures) so growth measures the cases, not the setup.
   const base0 = process.memoryUsage();
   for (let i = 0; i < cases; i++) {
     if (only !== undefined && i !== only) continue;
     const rng = new Rng(caseSeed(seed, i));
     out.postMessage({ type: 'start', i, mutation: '(building the case)' });
-    const setup =
-      suite === 'model'
+    const setup = fileSuite
+      ? await fileCase(suite, rng, i, root)
+      : suite === 'model'
         ? await modelCase(rng, i)
         : suite === 'csv'
           ? csvCase(rng, i)

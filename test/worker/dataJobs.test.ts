@@ -10,7 +10,8 @@ import * as url from 'url';
 import { backend } from '../helpers';
 import { saveModel, loadModel } from '../../src/engine/model/layersModel';
 import { mlpSpec } from '../../src/engine/model/mlpSpec';
-import { Network } from '../../src/engine/model/network';
+import { Graph } from '../../src/engine/model/graph';
+import { denseSpec } from '../../src/engine/model/denseChain';
 import { splitForModel, type Dataset } from '../../src/engine/data';
 import { computeRelevance } from '../../src/engine/relevance/compute';
 import { PruneScopeError } from '../../src/engine/errors';
@@ -38,7 +39,7 @@ let modelPath: string;
 before(async () => {
   await backend();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-datajobs-'));
-  const net = Network.random(mlpSpec(16, 3, 'classification', [5, 3], 'tanh'), 4);
+  const net = Graph.random(denseSpec(mlpSpec(16, 3, 'classification', [5, 3], 'tanh')), 4);
   modelPath = (await saveModel(path.join(dir, 'model'), net, { task: 'classification', labelNames: ['0', '1', '2'] }))
     .modelJson;
   net.dispose();

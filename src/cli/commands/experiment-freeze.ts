@@ -7,7 +7,7 @@ import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { loadData, numClasses, splitDataset } from '../../engine/data';
 import { DATA_FILE_FLAGS, DATA_HELP, dataProgress, dataRequest } from '../modelData';
-import type { NetworkSpec } from '../../engine/model/network';
+import { NetworkSpec, denseSpec } from '../../engine/model/denseChain';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { renderReport } from '../../engine/report/html';
 import { runFreezeExperiment, FreezeExperimentResult } from '../../engine/ordering/experiment';
@@ -94,7 +94,7 @@ export const experimentFreezeCommand: Command = {
           : [...widths.map((w, i) => ({ name: `h${i + 1}`, units: w, activation: 'tanh' as const })), head],
     };
     const r = await runFreezeExperiment(split, {
-      spec,
+      spec: denseSpec(spec),
       steps,
       t0,
       shares,
