@@ -54,6 +54,7 @@ import {
   PosteriorAverage,
   posteriorVariables,
 } from './variationalPosterior';
+import { splitRecord } from '../data/split';
 
 export interface VariationalEpoch {
   epoch: number;
@@ -332,14 +333,7 @@ export async function variationalRelevance(
       job: 'relevance',
       method: 'variational',
       seed,
-      data: {
-        name: split.dataset.name,
-        split: 'train',
-        rows: N,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: split.standardization !== undefined,
-      },
+      data: splitRecord(split, 'train', N),
       modelHash: hashModel(net.structure(), net.toFlat()),
       options: {
         epochs: epochsRun,
