@@ -42,12 +42,13 @@ export const RELEVANCE_METHOD_DESCRIPTIONS: Record<RelevanceMethod, string> = {
 };
 
 /** The curvature diagonal OBD's saliency uses (never call the Fisher "the Hessian"). */
-export const OBD_VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
+export const OBD_VARIANTS = ['hessian', 'ggn', 'fisher', 'mc-ggn'] as const;
 export type ObdVariant = (typeof OBD_VARIANTS)[number];
 export const OBD_VARIANT_DESCRIPTIONS: Record<ObdVariant, string> = {
   hessian: 'Diagonal of the exact Hessian',
   ggn: 'Diagonal of the generalised Gauss-Newton matrix',
   fisher: 'Diagonal of the empirical Fisher',
+  'mc-ggn': 'Monte-Carlo GGN diagonal: one sampled label per example (for many classes)',
 };
 
 /** `prunescope curvature --kind`: the OBD diagonals plus the per-sample gradient variance. */
@@ -88,13 +89,47 @@ export const BELSLEY_BLOCK_LIMIT_RANGE: NumberRange = { min: 1, max: 100_000, in
 export const TASKS = ['classification', 'regression'] as const;
 export type Task = (typeof TASKS)[number];
 
+/** Pixel range fed to a model: 1 for [0, 1], 255 for 0..255 (`--scale`). */
+export const PIXEL_SCALES = [1, 255] as const;
+export type PixelScaleChoice = (typeof PIXEL_SCALES)[number];
+
+/** Files the data pickers and `--data` take besides built-in names and folders of images. */
+export const DATA_FILE_EXTENSIONS = ['.csv', '.npy', '.npz'] as const;
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp'] as const;
+
+export const DATA_DEFAULTS = {
+  /**
+   * Rows an analysis reads from an image folder or NumPy arrays (a seeded uniform sample beyond);
+   * built-ins and CSV files are read whole, and so is everything `predict` and `train` read.
+   */
+  maxRowsAnalysis: 5000,
+  /** Array names in an .npz. */
+  xKey: 'x',
+  yKey: 'y',
+  /** Images of another size than the model's input are resized (bilinear) unless --no-resize. */
+  resize: true,
+  /** Without a model preference (metadata or a leading Rescaling layer), pixels are fed in [0, 1]. */
+  pixelScale: 1 as PixelScaleChoice,
+};
+export const MAX_ROWS_RANGE: NumberRange = { min: 1, max: 100_000_000, integer: true };
+
 /** The seeded train/test split every model command uses (the first paper's 80/20). */
 export const SPLIT_DEFAULTS = { seed: 0, testFraction: 0.2 };
 export const SEED_RANGE: NumberRange = { min: 0, max: 2 ** 31 - 1, integer: true };
 
 // ---- Training (`prunescope train`, the notebook's train()) ----
 
+/** Built-in architectures of `train --arch` (model/architectures.ts). */
+export const ARCHITECTURES = ['mlp', 'lenet5', 'resnet8'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+export const ARCHITECTURE_DESCRIPTIONS: Record<Architecture, string> = {
+  mlp: 'Dense layers (--layers): hidden widths then the output',
+  lenet5: 'LeNet-5: Conv 6 5x5, pool, Conv 16 5x5, pool, Dense 120, 84, classes (images of at least 12x12)',
+  resnet8: 'A small residual network: 3 stages with batch normalisation and Add skips, global average pooling',
+};
+
 export const TRAIN_DEFAULTS = {
+  arch: 'mlp' as Architecture,
   epochs: 100,
   batchSize: 32,
   lr: 1e-3,
@@ -213,4 +248,16 @@ export const DISTILL_RANGES: Record<'temperature' | 'alpha' | 'epochs' | 'seeds'
   alpha: { min: 0, max: 1 },
   epochs: { min: 1, max: 100_000, integer: true },
   seeds: { min: 1, max: 100, integer: true },
+};
+
+// ---- Model files (formats/) ----
+
+/** tfjs: a LayersModel folder (model.json + shards); keras: a Keras 3 `.keras` zip; h5: legacy Keras HDF5; onnx. */
+export const MODEL_FORMATS = ['tfjs', 'keras', 'h5', 'onnx'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+export const MODEL_FORMAT_DESCRIPTIONS: Record<ModelFormat, string> = {
+  tfjs: 'TF.js LayersModel (a folder with model.json and weight shards)',
+  keras: 'Keras 3 .keras file',
+  h5: 'Keras legacy .h5 file (Keras 2 layout; Keras 3 reads it too)',
+  onnx: 'ONNX .onnx file (NCHW, as PyTorch exports)',
 };

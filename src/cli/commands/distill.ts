@@ -10,8 +10,9 @@ import { ParsedArgs, bool, list, num, numList, oneOf, str } from '../args';
 import { PruneScopeError, badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { loadModel, LoadedModel } from '../../engine/model/layersModel';
-import { Network } from '../../engine/model/network';
-import { loadDataset, splitForModel } from '../../engine/data';
+import { Graph } from '../../engine/model/graph';
+import { splitForModel } from '../../engine/data';
+import { DATA_FILE_FLAGS, DATA_HELP, dataRequest, loadDataForModel } from '../modelData';
 import { studentMask } from '../../engine/prune/studentExport';
 import { shrinkToStudent } from '../../engine/prune/student';
 import { applyMask } from '../../engine/prune/mask';
@@ -45,7 +46,8 @@ export const distillCommand: Command = {
     { name: 'widths', value: true, help: 'build the student by neuron selection from the teacher, e.g. 8,4' },
     { ...METHOD_FLAG, help: `relevance that selects the neurons for --widths: ${METHOD_FLAG.help}` },
     ...METHOD_OPTION_FLAGS.filter((f) => f.name !== 'epochs'),
-    { name: 'data', value: true, help: 'built-in data set name or CSV path' },
+    { name: 'data', value: true, help: DATA_HELP },
+    ...DATA_FILE_FLAGS,
     { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
     {
       name: 'temperature',
@@ -88,7 +90,7 @@ export const distillCommand: Command = {
       return v;
     };
     const teacherFile = need('teacher', 'the teacher model.json');
-    const data = need('data', 'a built-in data set name or a CSV path');
+    const { data, ...dataOptions } = dataRequest(args, 'analysis');
     const out = path.resolve(need('out', 'a new output folder'));
     if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
       throw new PruneScopeError('bad-input', 'output folder exists and is not empty', {
@@ -119,11 +121,11 @@ export const distillCommand: Command = {
     await initBackend();
     const teacherModel = await loadModel(teacherFile);
     const teacher = teacherModel.network;
-    const owned: Network[] = [teacher];
+    const owned: Graph[] = [teacher];
     let studentModel: LoadedModel | undefined;
     let studentRanking: Provenance | undefined;
     try {
-      const ds = loadDataset(data, { target: str(args, 'target') });
+      const ds = await loadDataForModel(teacherModel, data, dataOptions, splitSeed, ctx);
       const split = splitForModel(teacher, teacherModel.metadata, ds, {
         seed: splitSeed,
         standardize: bool(args, 'standardize'),
@@ -136,12 +138,13 @@ export const distillCommand: Command = {
           field: '--teacher-features',
           expected: 'leave at least one column to the student',
         });
-      let student: Network;
+      let student: Graph;
       if (widths) {
         const ranking = await computeRelevance(teacher, split, { ...request, signal: ctx.signal });
         studentRanking = ranking.provenance;
         const mask = studentMask(teacher, ranking, { widths }, teacherModel.pruneMask);
-        const masked = Network.fromFlat(structuredClone(teacher.spec), applyMask(teacher.toFlat(), mask));
+        const masked = Graph.fromSpec(teacher.toSpec());
+        masked.setFlat(applyMask(teacher.toFlat(), mask));
         const shrunk = shrinkToStudent(masked, { mask }).network;
         masked.dispose();
         student = privileged.length ? withInputs(shrunk, cols) : shrunk;
@@ -157,8 +160,8 @@ export const distillCommand: Command = {
             field: 'featureNames',
             expected: 'none of --teacher-features',
           });
-        if (studentModel.network.spec.inputSize !== sCols.length)
-          throw badInput(`the student takes ${studentModel.network.spec.inputSize} inputs`, {
+        if (studentModel.network.inputSize !== sCols.length)
+          throw badInput(`the student takes ${studentModel.network.inputSize} inputs`, {
             file: studentModel.path,
             field: 'inputs',
             expected: `${sCols.length} (the columns it sees)`,

@@ -5,12 +5,13 @@
 // The exact Hessian diagonal can be negative; such parameters are reported, not hidden.
 import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor, yTensor } from '../data/dataset';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import { curvatureDiagonal, DiagonalKind } from '../curvature';
 import { RELEVANCE_DEFAULTS } from '../options';
 import { makeProvenance, hashModel } from '../provenance';
 import { orderByScore } from '../util/order';
 import type { RelevanceResult } from './types';
+import { splitRecord } from '../data/split';
 
 export interface ObdOptions {
   variant?: DiagonalKind;
@@ -24,7 +25,7 @@ export function obdSaliency(diag: ArrayLike<number>, w: ArrayLike<number>): Floa
   return s;
 }
 
-export async function obdRelevance(net: Network, split: DataSplit, opts: ObdOptions = {}): Promise<RelevanceResult> {
+export async function obdRelevance(net: Graph, split: DataSplit, opts: ObdOptions = {}): Promise<RelevanceResult> {
   const variant = opts.variant ?? RELEVANCE_DEFAULTS.variant;
   const d = split.dataset;
   const x = xTensor(split.train, d.features);
@@ -47,15 +48,8 @@ export async function obdRelevance(net: Network, split: DataSplit, opts: ObdOpti
         job: 'relevance',
         method: 'obd',
         variant,
-        modelHash: hashModel(net.spec, w),
-        data: {
-          name: d.name,
-          split: 'train',
-          rows: split.train.rows,
-          splitSeed: split.seed,
-          testFraction: split.testFraction,
-          standardized: !!split.standardization,
-        },
+        modelHash: hashModel(net.structure(), w),
+        data: splitRecord(split, 'train', split.train.rows),
       }),
     };
   } finally {

@@ -4,7 +4,8 @@
 // sigma's initial scale and learning rate, the step budget) are explained in docs/DESIGN.md and
 // recorded in every result's provenance; same seed, same result.
 import * as tf from '@tensorflow/tfjs';
-import { Network } from '../model/network';
+import { Graph } from '../model/graph';
+import { checkFeatures } from '../data/forModel';
 import { DataSplit, numClasses, xTensor, yTensor } from '../data/dataset';
 import { batchTensors } from '../train/batches';
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
@@ -15,6 +16,7 @@ import type { RelevanceResult } from './types';
 import { Adam } from './variationalAdam';
 import { ElboTracker } from './variationalConvergence';
 import {
+  checkVariational,
   disposePosterior,
   elboStep,
   fillNormal,
@@ -24,6 +26,7 @@ import {
   PosteriorAverage,
   posteriorVariables,
 } from './variationalPosterior';
+import { splitRecord } from '../data/split';
 
 export interface VariationalEpoch {
   epoch: number;
@@ -95,19 +98,15 @@ export function variationalScores(
 }
 
 /** The posterior-mean network: the trained mu is a usable model (evaluate pruned models with w = mu). */
-export function posteriorMeanNetwork(net: Network, result: { mu: Float32Array }): Network {
-  return Network.fromFlat(structuredClone(net.spec), result.mu);
+export function posteriorMeanNetwork(net: Graph, result: { mu: Float32Array }): Graph {
+  const g = Graph.fromSpec(net.toSpec());
+  g.setFlat(result.mu);
+  return g;
 }
 
-function checkData(net: Network, split: DataSplit): void {
+function checkData(net: Graph, split: DataSplit): void {
   const d = split.dataset;
-  if (d.features !== net.spec.inputSize) {
-    throw badInput(`data has ${d.features} features, the network takes ${net.spec.inputSize}`, {
-      file: d.name,
-      field: 'features',
-      expected: `${net.spec.inputSize} columns`,
-    });
-  }
+  checkFeatures(net, d.features, { file: d.name, field: 'features' });
   if (net.task !== d.task)
     throw badInput(`the network is for ${net.task}, the data for ${d.task}`, {
       file: d.name,
@@ -139,11 +138,12 @@ function positive(x: number | undefined, name: string, def: number): number {
 }
 
 export async function variationalRelevance(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   opts: VariationalOptions = {},
 ): Promise<VariationalResult> {
   checkData(net, split);
+  checkVariational(net);
   const fixedEpochs = opts.epochs === undefined ? undefined : Math.floor(positive(opts.epochs, 'epochs', 1));
   const lr = positive(opts.lr, 'lr', 3e-3);
   const rhoLr = positive(opts.rhoLr, 'rhoLr', 0.03);
@@ -159,7 +159,8 @@ export async function variationalRelevance(
   const windowSteps = Math.floor(positive(opts.windowSteps, 'windowSteps', 200));
   const tolerance = positive(opts.tolerance, 'tolerance', 1e-3);
   const maxEpochs = fixedEpochs ?? Math.ceil(maxSteps / stepsPerEpoch);
-  const L = net.layout.length;
+  const paramLayers = net.layers();
+  const L = paramLayers.length;
   const K = net.outputSize;
   const fixedPrior =
     opts.priorVariance === undefined
@@ -177,15 +178,14 @@ export async function variationalRelevance(
   if (opts.noiseVariance !== undefined) positive(opts.noiseVariance, 'noiseVariance', 1);
 
   const rng = new Rng(seed);
-  const layerSizes = net.layout.map((l) => l.kernelSize + l.biasSize);
+  const layerSizes = paramLayers.map((l) => l.size);
   // Initial sigma per layer: relative to the layer's weight scale (0.01 absolute for an all-zero layer).
   const sigmaInit: number[] =
     opts.sigmaInit !== undefined
       ? new Array<number>(L).fill(opts.sigmaInit)
       : tf.tidy(() =>
-          net.layout.map((_, l) => {
-            const ms =
-              tf.add(tf.sum(tf.square(net.kernels[l])), tf.sum(tf.square(net.biases[l]))).dataSync()[0] / layerSizes[l];
+          paramLayers.map((l, li) => {
+            const ms = tf.addN(l.weights.map((k) => tf.sum(tf.square(net.params[k])))).dataSync()[0] / layerSizes[li];
             return ms > 0 ? sigmaInitRelative * Math.sqrt(ms) : 1e-2;
           }),
         );
@@ -193,10 +193,10 @@ export async function variationalRelevance(
   const vars = posteriorVariables(q);
   const adam = new Adam(
     vars,
-    vars.map((_, i) => (i % 4 < 2 ? lr : rhoLr)),
+    vars.map((_, i) => (i < q.mu.length ? lr : rhoLr)),
   );
   const fitPrior = (secondMoment: number[]): number[] => secondMoment.map((s, l) => s / layerSizes[l]);
-  let priorVariances = fixedPrior ?? fitPrior(layerStatistics(q, new Array<number>(L).fill(1)).secondMoment);
+  let priorVariances = fixedPrior ?? fitPrior(layerStatistics(net, q, new Array<number>(L).fill(1)).secondMoment);
   let noiseVariance = regression
     ? (opts.noiseVariance ??
       tf.tidy(() => {
@@ -212,7 +212,8 @@ export async function variationalRelevance(
   let epochsRun = 0;
   let converged = false;
   try {
-    const eps = net.layout.map((l) => new Float32Array(B * l.outSize));
+    const outSizes = paramLayers.map((l) => net.ops[l.op].layer.outputShape.reduce((a, b) => a * b, 1));
+    const eps = outSizes.map((o) => new Float32Array(B * o));
     for (let epoch = 1; epoch <= maxEpochs; epoch++) {
       const lik: Likelihood = regression
         ? { kind: 'gaussian', noiseVariance: noiseVariance! }
@@ -227,10 +228,10 @@ export async function variationalRelevance(
           // Batches assembled in JS and uploaded, as train() does (a wasm Gather copies element by
           // element: bench/NOTES.md).
           const [xb, yb] = batchTensors(split.train, split.dataset.features, split.dataset.task, K, perm, start, b);
-          const noise = net.layout.map((l, i) =>
-            tf.tensor2d(fillNormal(rng, eps[i]).subarray(0, b * l.outSize), [b, l.outSize]),
+          const noise = paramLayers.map((l, i) =>
+            tf.tensor(fillNormal(rng, eps[i]).subarray(0, b * outSizes[i]), [b, ...net.ops[l.op].layer.outputShape]),
           );
-          const { grads, batchSum } = elboStep(net.layout, q, xb, yb, noise, lik, priorVariances, N);
+          const { grads, batchSum } = elboStep(net, q, xb, yb, noise, lik, priorVariances, N);
           adam.step(grads);
           sums.push(tf.keep(batchSum));
           sizes.push(b);
@@ -249,7 +250,7 @@ export async function variationalRelevance(
       const nll = nllOf(batchTotal, rowsSeen);
       if (lik.kind === 'gaussian' && opts.noiseVariance === undefined)
         noiseVariance = Math.max(batchTotal / (rowsSeen * K), 1e-12);
-      const stats = layerStatistics(q, priorVariances);
+      const stats = layerStatistics(net, q, priorVariances);
       const kl = stats.kl.reduce((a, b) => a + b, 0);
       if (!Number.isFinite(nll) || !Number.isFinite(kl)) {
         // Where: the first step whose batch term is non-finite, and the layers whose posterior (mu, rho) is.
@@ -259,10 +260,9 @@ export async function variationalRelevance(
             ? `step ${tracker.steps + badStep + 1}`
             : `the end of the epoch (step ${tracker.steps + perStep.length})`;
         const ok = tf.tidy(() => tf.stack(vars.map((v) => tf.all(tf.isFinite(v)))).dataSync());
-        const layers = net.layout
-          .filter(
-            (_, l) => !ok[4 * l] || !ok[4 * l + 1] || !ok[4 * l + 2] || !ok[4 * l + 3] || !Number.isFinite(stats.kl[l]),
-          )
+        const W = q.mu.length;
+        const layers = paramLayers
+          .filter((l, li) => l.weights.some((k) => !ok[k] || !ok[W + k]) || !Number.isFinite(stats.kl[li]))
           .map((l) => l.name);
         const where = layers.length
           ? `non-finite posterior in layer ${layers.join(', ')}`
@@ -292,12 +292,12 @@ export async function variationalRelevance(
       // Yield so a cancel from the UI or a timer can land between epochs.
       await new Promise((r) => setImmediate(r));
     }
-    const { mu, sigma } = average.toFlat(net.layout, net.nParams);
+    const { mu, sigma } = average.toFlat(net);
     // The prior that goes with the returned (averaged) q: the same closed form as between epochs.
     if (!fixedPrior) {
-      priorVariances = net.layout.map((l, i) => {
+      priorVariances = paramLayers.map((l, i) => {
         let s = 0;
-        for (let j = l.kernelOffset; j < l.biasOffset + l.biasSize; j++) s += mu[j] * mu[j] + sigma[j] * sigma[j];
+        for (let j = l.offset; j < l.offset + l.size; j++) s += mu[j] * mu[j] + sigma[j] * sigma[j];
         return s / layerSizes[i];
       });
     }
@@ -306,15 +306,8 @@ export async function variationalRelevance(
       job: 'relevance',
       method: 'variational',
       seed,
-      data: {
-        name: split.dataset.name,
-        split: 'train',
-        rows: N,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: split.standardization !== undefined,
-      },
-      modelHash: hashModel(net.spec, net.toFlat()),
+      data: splitRecord(split, 'train', N),
+      modelHash: hashModel(net.structure(), net.toFlat()),
       options: {
         epochs: epochsRun,
         steps: tracker.steps,

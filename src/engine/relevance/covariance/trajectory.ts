@@ -2,7 +2,7 @@
 // parameters along continued Adam training of a clone, handed to belsleyLowRank with the isotropic
 // weight rho (default 0.05) that regularises the rank-deficient sample covariance. Parameters that
 // never move are returned separately. docs/DESIGN.md.
-import type { Network } from '../../model/network';
+import type { Graph } from '../../model/graph';
 import type { DataSplit } from '../../data/dataset';
 import { trainClone } from './cloneTraining';
 import { belsleyLowRank } from '../belsleyLowRank';
@@ -30,7 +30,7 @@ export interface Trajectory {
 }
 
 export async function recordTrajectory(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   active: Int32Array,
   prune: Uint8Array,
