@@ -1,11 +1,27 @@
 // Drives a real VS Code (code-server) with playwright-core + /usr/bin/chromium. Each check is
 // independent in reporting (one failing does not hide the others) but runs in order, since
 // they share one window. Screenshots go to $SHOTS; the last line is "N passed, N failed".
+//
+// Adding a check WITHOUT editing this file: put a module in test/e2e/checks/ (run in file-name
+// order, after the built-in trusted-window checks and before the Restricted Mode ones), e.g.
+// `checks/20-formats-onnx.js` exporting `title` (optional) and `async function run(ctx)`; a
+// throw fails that check only. ctx (see `checkContext` below):
+//   page        the trusted window (playwright Page); the workspace is open in it
+//   workspace   absolute path of that workspace folder (model.json, nested/classifier.json,
+//               wine/wine.json, config.json, the fixtures' notebooks); write your own inputs here
+//   shots       the screenshots folder; screenshot(name) saves the window as <name>.png there
+//   log, assert the driver's log (timestamped) and assert(cond, message)
+//   helpers     runFromPalette, toast, explorerRow, contextMenuLabels, showExplorer, explorerCommand,
+//               quickOpen, quickPickTitle, choose, quickInputState, answerPrompts, clearNotifications,
+//               analysisFrameWhere, panelFrameWhere, notebookFrame, kernelZeros, manifestParams,
+//               shardBytes, listFiles, newestDir, installedManifest (each documented where defined)
+// E2E_ONLY=<regex> runs only the check modules whose file name matches (and the workbench load).
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { loadCheckModules, onlyPattern } = require('./checkModules');
 
 const URL = process.env.CS_URL;
 const SHOTS = process.env.SHOTS;
@@ -351,7 +367,17 @@ async function quickOpen(page, name) {
   });
   const results = [];
   let active = page; // the window the current check drives (the restricted one at the end)
-  const check = async (name, fn) => {
+  const only = onlyPattern(process.env);
+  const always = new Set([
+    'workbench loads with the workspace',
+    'the webviews raised no CSP or PruneScope console errors',
+  ]);
+  let skipped = 0;
+  const check = async (name, fn, { fromModule = false } = {}) => {
+    if (only && !fromModule && !always.has(name)) {
+      skipped++;
+      return;
+    }
     const t = Date.now();
     try {
       await fn();
@@ -1047,6 +1073,51 @@ async function quickOpen(page, name) {
     },
   );
 
+  // Every engineer's checks (test/e2e/checks/*.js, in name order; see this file's header).
+  const checkContext = {
+    page,
+    workspace: WS,
+    shots: SHOTS,
+    screenshot: (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) }),
+    log,
+    assert,
+    helpers: {
+      runFromPalette,
+      toast,
+      explorerRow,
+      contextMenuLabels,
+      showExplorer,
+      explorerCommand,
+      quickOpen,
+      quickPickTitle,
+      choose,
+      quickInputState,
+      answerPrompts,
+      clearNotifications,
+      analysisFrameWhere,
+      panelFrameWhere,
+      notebookFrame,
+      kernelZeros,
+      manifestParams,
+      shardBytes,
+      listFiles,
+      newestDir,
+      installedManifest,
+    },
+  };
+  for (const m of loadCheckModules(path.join(__dirname, 'checks'))) {
+    if (only && !only.test(m.file)) continue;
+    await check(
+      m.title,
+      async () => {
+        if (m.error) throw new Error(m.error);
+        await clearNotifications(page);
+        await m.run(checkContext);
+      },
+      { fromModule: true },
+    );
+  }
+
   // Restricted Mode (issue #7): a second window on a server whose workspace is not trusted.
   const rpage = await ctx.newPage();
   rpage.on('console', (m) => {
@@ -1149,6 +1220,7 @@ async function quickOpen(page, name) {
   fs.rmSync(udd, { recursive: true, force: true });
   const passed = results.filter((r) => r[1]).length;
   const failed = results.length - passed;
+  if (skipped) log(`E2E_ONLY=${process.env.E2E_ONLY}: ${skipped} built-in checks skipped`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 })().catch((e) => {
