@@ -42,7 +42,7 @@ export async function ggnLayerBlock(
       expected: `at most ${maxP} (use a low-rank or diagonal covariance)`,
     });
   const K = net.outputSize;
-  const chunk = resolveChunk(n, opts, 2 * K * (P + lay.outSize));
+  const chunk = resolveChunk(n, opts, 2 * K * lay.outSize + 2 * P * lay.outSize);
   const kt = transposedKernels(net, false);
   let sum: tf.Tensor2D | undefined;
   try {
@@ -86,13 +86,23 @@ function blockChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, layer: nu
       f = next;
     }
     return tf.tidy(() => {
+      // sum_n (a_n a_n^T) (x) (S_n S_n^T) with a_n = [input; 1] (the bias row last, as in the flat
+      // order): Q_n = S_n S_n^T first, then one product over samples, X^T [n, (in+1) out out]. That is
+      // c times fewer flops than J^T J over the n c rows of the per-sample Jacobian factors.
       const { inSize, outSize } = net.layout[layer];
       const c = f.c;
-      const S = f.F.reshape([n, c, 1, outSize]);
-      const a = pass.cache.inputs[layer].reshape([n, 1, inSize, 1]);
-      const kern = tf.mul(a, S).reshape([n * c, inSize * outSize]);
-      const Gt = tf.concat([kern, f.F], 1) as tf.Tensor2D; // [n*c, P]
-      return tf.matMul(Gt, Gt, true, false) as tf.Tensor2D;
+      const S = f.F.reshape([n, c, outSize]);
+      const Q = tf.matMul(S, S, true, false); // [n, out, out]
+      const a = pass.cache.inputs[layer];
+      const aug = tf.concat([a, tf.ones([n, 1])], 1) as tf.Tensor2D;
+      const m = inSize + 1;
+      const Z = tf
+        .mul(aug.reshape([n, m, 1]), Q.reshape([n, 1, outSize * outSize]))
+        .reshape([n, m * outSize * outSize]);
+      // X^T made first: the non-transposed product takes the wasm backend's fast path.
+      const M = tf.matMul(tf.transpose(aug), Z); // [i, (k, j, l)]
+      const P = m * outSize;
+      return tf.transpose(M.reshape([m, m, outSize, outSize]), [0, 2, 1, 3]).reshape([P, P]) as tf.Tensor2D;
     });
   } finally {
     disposeFactor(f);

@@ -146,12 +146,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       figures: relevanceFigures,
     });
     const bel = rankings.belsley?.extra as
-      { conditionIndices?: number[]; proportions?: number[][]; parameters?: number[] } | undefined;
+      { conditionIndices?: number[]; proportions?: number[][]; proportionParameters?: number[] } | undefined;
     if (bel?.conditionIndices && bel.proportions) {
       const view: BelsleyView = {
         conditionIndices: bel.conditionIndices,
         proportions: bel.proportions,
-        names: (bel.parameters ?? bel.proportions.map((_, i) => i)).map((j) => names[j]),
+        names: (bel.proportionParameters ?? bel.proportions.map((_, i) => i)).map((j) => names[j]),
       };
       sections.push({
         heading: `Belsley diagnostic (${rankings.belsley.covariance ?? 'laplace'} covariance)`,

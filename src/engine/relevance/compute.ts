@@ -7,7 +7,7 @@ import type { DiagonalKind } from '../curvature';
 import { randomRelevance } from './random';
 import { obdRelevance } from './obd';
 import { variationalRelevance } from './variational';
-import { belsleyRelevance, BelsleyCovariance } from './belsleyNetwork';
+import { belsleyRelevance, BelsleyCovariance, LaplaceStructure } from './belsleyNetwork';
 import { RELEVANCE_METHODS, RelevanceMethod, RelevanceResult } from './types';
 
 export interface RelevanceRequest {
@@ -18,8 +18,10 @@ export interface RelevanceRequest {
   covariance?: string;
   /** belsley: exact | fast (default by size). */
   ordering?: 'exact' | 'fast';
-  /** belsley: largest layer block kept as a full covariance (default 2,048). */
+  /** belsley: largest layer block kept as a full covariance (default 2,048; Kronecker factors above it). */
   blockLimit?: number;
+  /** belsley laplace: auto (default) | block | kron | diag (diag carries no Belsley information). */
+  laplaceStructure?: LaplaceStructure;
   seed?: number;
   /** variational: run exactly this many epochs; default: its step budget with a convergence rule. */
   epochs?: number;
@@ -49,6 +51,7 @@ export async function computeRelevance(
         covariance: req.covariance as BelsleyCovariance | undefined, // validated there (PruneScopeError naming 'covariance')
         ordering: req.ordering,
         blockLimit: req.blockLimit,
+        laplaceStructure: req.laplaceStructure,
         seed: req.seed,
         signal: req.signal,
         onProgress: req.onProgress,
