@@ -3,7 +3,7 @@
 // weights removed (0-100 % in 2 % steps). Repeated over teacher seeds so the spread is visible.
 import { loadDataset, splitDataset, numClasses } from '../data';
 import type { DataSplit } from '../data/dataset';
-import { badInput, throwIfCancelled } from '../errors';
+import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { Network, NetworkSpec } from '../model/network';
 import { makeProvenance, Provenance } from '../provenance';
 import { qualityCurves, summarise, Curve, CurvesResult, Ranker, shareGrid } from '../prune/curves';
@@ -12,6 +12,7 @@ import type { RelevanceMethod, RelevanceResult } from '../relevance/types';
 import { train } from '../train/train';
 import type { Metrics } from '../train/metrics';
 import { mean, sampleSd } from '../util/stats';
+import { DEFAULT_VARIATIONAL_WEIGHTS, VariationalWeights } from '../prune/variationalWeights';
 
 export interface Paper1Setup {
   data: string;
@@ -67,6 +68,11 @@ export interface Paper1Options {
   epochs?: number;
   variationalEpochs?: number;
   belsleyCovariance?: string;
+  /**
+   * The variational curve prunes the posterior mean mu (default, METHODS.md 2.5) or the teacher's
+   * weights; the other choice is drawn too, as the curve `variational-teacher` (or `variational-mu`).
+   */
+  variationalWeights?: VariationalWeights;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
@@ -95,6 +101,11 @@ export interface Paper1Result {
 
 export const DEFAULT_METHODS: RelevanceMethod[] = ['random', 'obd', 'variational', 'belsley'];
 
+/** The second variational curve's name: the weights the main one does not use. */
+export function otherVariationalCurve(w: VariationalWeights): string {
+  return w === 'mu' ? 'variational-teacher' : 'variational-mu';
+}
+
 function rankerFor(method: RelevanceMethod, split: DataSplit, opts: Paper1Options, nRandom: number): Ranker {
   const req: RelevanceRequest = {
     method,
@@ -106,6 +117,7 @@ function rankerFor(method: RelevanceMethod, split: DataSplit, opts: Paper1Option
   return {
     name: method,
     stochastic: method === 'random' && nRandom > 1,
+    variationalWeights: opts.variationalWeights ?? DEFAULT_VARIATIONAL_WEIGHTS,
     rank: (net, seed) => computeRelevance(net, split, { ...req, seed }),
   };
 }
@@ -135,7 +147,7 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
       evalEvery: 0,
     });
     const rankings: Record<string, RelevanceResult> = {};
-    const rankers = methods.map((m) => {
+    const rankers: Ranker[] = methods.map((m) => {
       const r = rankerFor(m, split, opts, nRandom);
       // Remember each method's ranking of the teacher (the first call per method) for the report.
       return {
@@ -147,6 +159,18 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
         },
       };
     });
+    if (methods.includes('variational')) {
+      // The same variational ranking (no second fit), its pruned models keeping the other weights.
+      const w = opts.variationalWeights ?? DEFAULT_VARIATIONAL_WEIGHTS;
+      rankers.push({
+        name: otherVariationalCurve(w),
+        variationalWeights: w === 'mu' ? 'teacher' : 'mu',
+        rank: async () => {
+          if (!rankings.variational) throw new PruneScopeError('internal', 'the variational ranking runs first');
+          return rankings.variational;
+        },
+      });
+    }
     opts.onProgress?.(`${data} seed ${seed}: ranking by ${methods.join(', ')} and pruning on ${shares.length} shares`);
     const curves = await qualityCurves(net, split, rankers, {
       shares,
@@ -157,7 +181,7 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
   }
   const metric = ds.task === 'classification' ? 'accuracy' : 'mse';
   const curves: Record<string, Curve> = {};
-  for (const m of methods) {
+  for (const m of Object.keys(runs[0].curves.curves)) {
     const all = runs.flatMap((r) => r.curves.curves[m].runs);
     curves[m] = summarise(all);
   }
@@ -185,6 +209,8 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
         network: setup.description,
         obdVariant: 'hessian',
         belsleyCovariance: opts.belsleyCovariance ?? 'laplace',
+        variationalWeights: opts.variationalWeights ?? DEFAULT_VARIATIONAL_WEIGHTS,
+        prunedWeights: runs[0].curves.prunedWeights,
         classes: numClasses(ds),
       },
     }),

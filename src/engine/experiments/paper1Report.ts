@@ -18,6 +18,15 @@ export function paper1Figure(r: Paper1Result): Figure {
   );
 }
 
+/** Which weights the two variational curves prune (METHODS.md 2.5 evaluates pruned models at w = mu). */
+export function variationalNote(r: Paper1Result): string | undefined {
+  const w = (r.provenance.options as { prunedWeights?: Record<string, string> } | undefined)?.prunedWeights;
+  if (!w || !('variational' in w)) return undefined;
+  const other = Object.keys(w).find((k) => k.startsWith('variational-'));
+  const what = (x: string) => (x === 'mu' ? 'the posterior mean mu (METHODS.md 2.5)' : "the teacher's weights");
+  return `The variational curve prunes ${what(w.variational)}${other ? `; ${other} prunes ${what(w[other])}, in the same order` : ''}.`;
+}
+
 export function paper1Findings(r: Paper1Result): string[] {
   const tol = tolerance(r.metric);
   const keep = Object.fromEntries(Object.entries(r.curves).map(([m, c]) => [m, largestShareWithin(r, c, tol)]));
@@ -63,6 +72,7 @@ export function paper1Sections(r: Paper1Result): ReportSection[] {
       heading: `${r.data}: ${r.setup.description}`,
       text: [
         `Teachers trained with Adam (lr ${r.setup.lr}, batch ${r.setup.batchSize}) on an 80/20 split with standardised features, one per seed (${r.runs.map((x) => x.seed).join(', ')}). Unpruned test ${r.metric}: ${r.baseline.mean.toPrecision(4)} ± ${r.baseline.sd.toPrecision(2)}. Weights only are pruned (biases kept), in ${r.shares.length} steps; OBD uses the exact Hessian diagonal; random is repeated over several seeds per teacher.`,
+        ...[variationalNote(r)].filter((x): x is string => !!x),
         ...paper1Findings(r),
       ],
       figures: [paper1Figure(r)],
@@ -104,7 +114,7 @@ export function paper1Markdown(r: Paper1Result, at: number[] = [0, 0.2, 0.4, 0.6
     sep,
     ...rows,
     '',
-    ...paper1Findings(r).map((l) => `- ${l}`),
+    ...[variationalNote(r), ...paper1Findings(r)].filter((x): x is string => !!x).map((l) => `- ${l}`),
     '',
   ].join('\n');
 }

@@ -7,10 +7,13 @@ import { encodePruneMask, PruneScopeMetadata } from '../model/metadata';
 import { computeRelevance, RelevanceRequest } from '../relevance/compute';
 import type { RelevanceResult } from '../relevance/types';
 import { applyMask, candidateMask, countOnes, zeroMask } from './mask';
+import { pruningBase, VariationalWeights } from './variationalWeights';
 
 export interface PruneRequest extends RelevanceRequest {
   fraction: number;
   includeBias?: boolean;
+  /** A variational ranking prunes its posterior mean mu (default) or the network's weights. */
+  variationalWeights?: VariationalWeights;
 }
 
 export interface PruneOutcome {
@@ -54,8 +57,9 @@ export async function pruneNetwork(
   const candidates = candidateMask(net.layout, { includeBias: req.includeBias, alreadyPruned: already });
   const relevance = await computeRelevance(net, split, req);
   const mask = extendMask(relevance.order, candidates, req.fraction, already);
+  const base = pruningBase(flat, relevance, req.variationalWeights);
   const pruned = net.clone();
-  pruned.setFlat(applyMask(flat, mask));
+  pruned.setFlat(applyMask(base.base, mask));
   const prunedTotal = countOnes(mask);
   const prunedNow = prunedTotal - countOnes(already);
   return {
@@ -72,7 +76,10 @@ export async function pruneNetwork(
         method: relevance.method + (relevance.variant ? `:${relevance.variant}` : ''),
         fraction: req.fraction,
         includeBiases: !!req.includeBias,
-        provenance: relevance.provenance,
+        provenance: {
+          ...relevance.provenance,
+          options: { ...relevance.provenance.options, prunedWeights: base.weights },
+        },
       }),
     },
   };

@@ -12,6 +12,7 @@ import type { Network } from '../../engine/model/network';
 import { computeRelevance } from '../../engine/relevance/compute';
 import type { RelevanceMethod, RelevanceResult } from '../../engine/relevance/types';
 import { candidateMask, candidateOrder, zeroMask, countOnes } from '../../engine/prune/mask';
+import { pruningBase } from '../../engine/prune/variationalWeights';
 import { evaluate } from '../../engine/train/metrics';
 import type { Figure } from '../../engine/report/figure';
 import type { PlotlyFigure } from '../../protocol';
@@ -175,7 +176,8 @@ export function maskedMetric(
     s.ranked.set(ranking.method, ranked);
   }
   const k = Math.round(share * ranked.length);
-  const w = Float32Array.from(s.flat);
+  // As the curves: a variational ranking's pruned models keep its posterior mean (prune/variationalWeights.ts).
+  const w = Float32Array.from(pruningBase(s.flat, ranking).base);
   for (let i = 0; i < k; i++) w[ranked[i]] = 0;
   s.net.setFlat(w);
   const d = entry.split.dataset;
