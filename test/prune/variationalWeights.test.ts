@@ -113,10 +113,14 @@ test('paper1 draws both variational curves and records the choice in its provena
   const o = r.provenance.options as { variationalWeights: string; prunedWeights: Record<string, string> };
   assert.equal(o.variationalWeights, 'mu');
   assert.deepEqual(o.prunedWeights, { variational: 'mu', 'variational-teacher': 'network' });
-  assert.match(
-    paper1Markdown(r),
-    /variational curve prunes the posterior mean mu .*variational-teacher prunes the teacher's weights/,
-  );
+  const md = paper1Markdown(r);
+  assert.match(md, /variational curve prunes the posterior mean mu .*variational-teacher prunes the teacher's weights/);
+  // mu's own metric beside the teacher's, per seed.
+  const fit = (r.runs[0].rankings.variational as VariationalResult).fit;
+  const row = md.split('\n').find((l) => l.startsWith('| 0 |'))!;
+  const cells = row.split('|').map((c) => c.trim());
+  assert.equal(Number(cells[3]), Number(fit.teacher.test!.accuracy!.toPrecision(3)));
+  assert.equal(Number(cells[5]), Number(fit.posteriorMean.test!.accuracy!.toPrecision(3)));
   const t = await runPaper1('wine', {
     seeds: [0],
     methods: ['variational'],

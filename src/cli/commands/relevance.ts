@@ -74,6 +74,8 @@ export const relevanceCommand: Command = {
         ...(r.extra ? { extra: r.extra } : {}),
         provenance: r.provenance,
       };
+      const warning = (r.extra as { warning?: string } | undefined)?.warning;
+      if (warning) ctx.log(`warning: ${warning}`);
       if (bool(args, 'json')) {
         ctx.out(JSON.stringify(doc));
         return;

@@ -5,6 +5,46 @@ import type { Figure } from '../report/figure';
 import type { ReportSection } from '../report/html';
 import { curvesFigure } from '../report/curvesFigure';
 import { largestShareWithin, Paper1Result } from './paper1';
+import type { VariationalResult } from '../relevance/variational';
+
+/** Per teacher seed, the variational fit's posterior mean beside the teacher (undefined without a variational ranking). */
+export function variationalFitRows(r: Paper1Result): (string | number)[][] | undefined {
+  const rows = r.runs.flatMap((run) => {
+    const v = run.rankings.variational as VariationalResult | undefined;
+    if (!v?.fit) return [];
+    const m = (x: { accuracy?: number; mse?: number } | undefined) => (x ? (x.accuracy ?? x.mse ?? NaN) : NaN);
+    return [
+      [
+        run.seed,
+        m(v.fit.teacher.train),
+        m(v.fit.teacher.test),
+        m(v.fit.posteriorMean.train),
+        m(v.fit.posteriorMean.test),
+        v.fit.ratio,
+        v.noiseVariance ?? '',
+      ],
+    ];
+  });
+  return rows.length ? rows : undefined;
+}
+
+/** Warnings of the variational fits (mu a different model from the teacher), one line per seed. */
+export function variationalFitWarnings(r: Paper1Result): string[] {
+  return r.runs.flatMap((run) => {
+    const w = (run.rankings.variational as VariationalResult | undefined)?.fit?.warning;
+    return w ? [`Seed ${run.seed}: ${w}.`] : [];
+  });
+}
+
+const FIT_COLUMNS = (metric: string) => [
+  'seed',
+  `teacher train ${metric}`,
+  `teacher test ${metric}`,
+  `mu train ${metric}`,
+  `mu test ${metric}`,
+  'mu / teacher (test)',
+  'noise variance',
+];
 
 /** Tolerance for "keeps quality": 1 accuracy point, or 5 % relative MSE. */
 export function tolerance(metric: 'accuracy' | 'mse'): number {
@@ -74,9 +114,19 @@ export function paper1Sections(r: Paper1Result): ReportSection[] {
         `Teachers trained with Adam (lr ${r.setup.lr}, batch ${r.setup.batchSize}) on an 80/20 split with standardised features, one per seed (${r.runs.map((x) => x.seed).join(', ')}). Unpruned test ${r.metric}: ${r.baseline.mean.toPrecision(4)} ± ${r.baseline.sd.toPrecision(2)}. Weights only are pruned (biases kept), in ${r.shares.length} steps; OBD uses the exact Hessian diagonal; random is repeated over several seeds per teacher.`,
         ...[variationalNote(r)].filter((x): x is string => !!x),
         ...paper1Findings(r),
+        ...variationalFitWarnings(r),
       ],
       figures: [paper1Figure(r)],
       tables: [
+        ...(variationalFitRows(r)
+          ? [
+              {
+                caption: `The variational fit's posterior mean mu as a model beside the teacher (warned when the test ${r.metric} differs by more than 2x)`,
+                columns: FIT_COLUMNS(r.metric),
+                rows: variationalFitRows(r)!,
+              },
+            ]
+          : []),
         {
           caption: `Per teacher seed: unpruned test ${r.metric} and the largest share kept within tolerance (${r.metric === 'accuracy' ? `${tol * 100} point` : `${tol * 100} %`})`,
           columns: ['seed', `test ${r.metric}`, ...Object.keys(r.curves)],
@@ -114,7 +164,26 @@ export function paper1Markdown(r: Paper1Result, at: number[] = [0, 0.2, 0.4, 0.6
     sep,
     ...rows,
     '',
-    ...[variationalNote(r), ...paper1Findings(r)].filter((x): x is string => !!x).map((l) => `- ${l}`),
+    ...[variationalNote(r), ...paper1Findings(r), ...variationalFitWarnings(r)]
+      .filter((x): x is string => !!x)
+      .map((l) => `- ${l}`),
+    ...fitTable(r),
     '',
   ].join('\n');
+}
+
+function fitTable(r: Paper1Result): string[] {
+  const rows = variationalFitRows(r);
+  if (!rows) return [];
+  const cols = FIT_COLUMNS(r.metric);
+  const f = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(3)) : v);
+  return [
+    '',
+    `The variational posterior mean mu as a model (test ${r.metric}), beside the teacher:`,
+    '',
+    `| ${cols.join(' | ')} |`,
+    `| ${cols.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map(f).join(' | ')} |`),
+    '',
+  ];
 }

@@ -235,6 +235,18 @@ export class PosteriorAverage {
     return { mu, sigma };
   }
 
+  /** The averaged (mu, sigma) per layer, as tensors owned by this average. */
+  moments(): { muW: tf.Tensor2D; muB: tf.Tensor1D; sigW: tf.Tensor2D; sigB: tf.Tensor1D }[] {
+    const a = this.avg;
+    if (!a) throw new Error('internal: no average yet');
+    return Array.from({ length: a.length / 4 }, (_, i) => ({
+      muW: a[4 * i] as tf.Tensor2D,
+      muB: a[4 * i + 1] as tf.Tensor1D,
+      sigW: a[4 * i + 2] as tf.Tensor2D,
+      sigB: a[4 * i + 3] as tf.Tensor1D,
+    }));
+  }
+
   dispose(): void {
     if (this.avg) tf.dispose(this.avg);
     this.avg = undefined;
