@@ -15,7 +15,7 @@ import { Network, NetworkSpec } from '../src/engine/model/network';
 import { loadDataset, splitDataset } from '../src/engine/data';
 import type { DataSplit } from '../src/engine/data/dataset';
 import { trainWithFreezing } from '../src/engine/ordering/freezeTrain';
-import type { VarianceEstimator } from '../src/engine/ordering/types';
+import type { VarianceEstimator } from '../src/engine/options';
 import { Rng } from '../src/engine/util/random';
 
 const WARM = 5;

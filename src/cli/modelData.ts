@@ -5,13 +5,18 @@ import { badInput } from '../engine/errors';
 import { initBackend } from '../engine/backend';
 import { loadModel, LoadedModel } from '../engine/model/layersModel';
 import { loadDataset, splitForModel } from '../engine/data';
-import type { DataSplit, Task } from '../engine/data';
+import type { DataSplit } from '../engine/data';
+import { SPLIT_DEFAULTS, TASKS } from '../engine/options';
 
 export const MODEL_DATA_FLAGS: FlagSpec[] = [
   { name: 'data', value: true, help: 'built-in data set name or CSV path' },
   { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
   { name: 'task', value: true, help: 'classification or regression (default: inferred)' },
-  { name: 'seed', value: true, help: 'seed of the 80/20 split and of stochastic methods (default 0)' },
+  {
+    name: 'seed',
+    value: true,
+    help: `seed of the train/test split and of stochastic methods (default ${SPLIT_DEFAULTS.seed})`,
+  },
   {
     name: 'standardize',
     value: false,
@@ -23,10 +28,8 @@ export const MODEL_DATA_FLAGS: FlagSpec[] = [
 export const TEST_FRACTION_FLAG: FlagSpec = {
   name: 'test-fraction',
   value: true,
-  help: 'share of rows held out for testing (default 0.2)',
+  help: `share of rows held out for testing (default ${SPLIT_DEFAULTS.testFraction})`,
 };
-
-const TASKS: readonly Task[] = ['classification', 'regression'];
 
 export interface ModelAndData {
   file: string;
@@ -44,8 +47,8 @@ export async function openModelWithData(args: ParsedArgs, command: string, usage
   if (!data)
     throw badInput('--data is required', { field: '--data', expected: 'a built-in data set name or a CSV path' });
   const task = str(args, 'task') === undefined ? undefined : oneOf(args, 'task', TASKS, 'classification');
-  const seed = num(args, 'seed', 0, { integer: true });
-  const testFraction = num(args, 'test-fraction', 0.2, { min: 1e-9, max: 1 - 1e-9 });
+  const seed = num(args, 'seed', SPLIT_DEFAULTS.seed, { integer: true });
+  const testFraction = num(args, 'test-fraction', SPLIT_DEFAULTS.testFraction, { min: 1e-9, max: 1 - 1e-9 });
   await initBackend();
   const model = await loadModel(file);
   try {

@@ -1,8 +1,26 @@
 // Command arguments arrive untyped: explorer/context passes (uri, selectedUris), editor/title
 // passes (uri), command links pass JSON (strings), the palette passes nothing. Only local files
-// make sense to the worker, so anything else is refused with a reason.
+// make sense to the worker, so anything else is refused with a reason. Enums, ranges and defaults
+// are the engine's (engine/options.ts: dependency-free, so the extension bundle stays small).
 import * as path from 'path';
-import { DISTILL_DEFAULTS as ENGINE_DISTILL_DEFAULTS } from '../engine/distill/defaults';
+import {
+  BELSLEY_BLOCK_LIMIT_RANGE,
+  CURVE_DEFAULTS,
+  DISTILL_DEFAULTS as ENGINE_DISTILL_DEFAULTS,
+  DISTILL_RANGES,
+  FREEZE_TIMELINE_DEFAULTS,
+  OBD_VARIANTS,
+  ORDER_DEFAULTS,
+  PANEL_CURVE_STEP_RANGE,
+  RELEVANCE_DEFAULTS,
+  RELEVANCE_METHODS,
+  describeRange,
+  inRange as inNumberRange,
+  type NumberRange,
+  type ObdVariant,
+  type RelevanceMethod,
+  type VarianceEstimator,
+} from '../engine/options';
 
 export type ModelArg = { kind: 'path'; path: string } | { kind: 'none' } | { kind: 'refused'; reason: string };
 
@@ -36,10 +54,10 @@ export function modelArgFrom(args: readonly unknown[]): ModelArg {
 
 // ---- Choices for the model commands: pure, so the rules are unit-tested without VS Code. ----
 
-export const METHODS = ['random', 'obd', 'variational', 'belsley'] as const;
-export type Method = (typeof METHODS)[number];
-export const VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
-export type Variant = (typeof VARIANTS)[number];
+export const METHODS = RELEVANCE_METHODS;
+export type Method = RelevanceMethod;
+export const VARIANTS = OBD_VARIANTS;
+export type Variant = ObdVariant;
 export const SHARE_CHOICES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
 
 export const isMethod = (v: unknown): v is Method =>
@@ -112,31 +130,35 @@ export interface Settings {
   curveStep: number;
 }
 export const DEFAULT_SETTINGS: Settings = {
-  defaultMethod: 'obd',
-  defaultVariant: 'ggn',
-  belsleyBlockLimit: 2048,
-  seeds: 3,
-  curveStep: 0.05,
+  defaultMethod: RELEVANCE_DEFAULTS.method,
+  defaultVariant: RELEVANCE_DEFAULTS.variant,
+  belsleyBlockLimit: RELEVANCE_DEFAULTS.blockLimit,
+  seeds: ENGINE_DISTILL_DEFAULTS.seeds,
+  curveStep: CURVE_DEFAULTS.panelStep,
+};
+
+/** The ranges the numeric settings allow (package.json declares the same; the manifest test checks it). */
+export const SETTING_RANGES: Record<'belsleyBlockLimit' | 'seeds' | 'curveStep', NumberRange> = {
+  belsleyBlockLimit: BELSLEY_BLOCK_LIMIT_RANGE,
+  seeds: DISTILL_RANGES.seeds,
+  curveStep: PANEL_CURVE_STEP_RANGE,
 };
 
 export function readSettings(get: (key: string) => unknown): Settings {
-  const int = (key: keyof Settings, lo: number, hi: number) => {
+  const ranged = (key: keyof typeof SETTING_RANGES) => {
     const v = get(key);
-    return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? v : (DEFAULT_SETTINGS[key] as number);
+    return inNumberRange(v, SETTING_RANGES[key]) ? v : (DEFAULT_SETTINGS[key] as number);
   };
-  const step = get('curveStep');
+  const step = ranged('curveStep');
   const m = get('defaultMethod');
   const va = get('defaultVariant');
   return {
     defaultMethod: isMethod(m) ? m : DEFAULT_SETTINGS.defaultMethod,
     defaultVariant: isVariant(va) ? va : DEFAULT_SETTINGS.defaultVariant,
-    belsleyBlockLimit: int('belsleyBlockLimit', 1, 100000),
-    seeds: int('seeds', 1, 100),
+    belsleyBlockLimit: ranged('belsleyBlockLimit'),
+    seeds: ranged('seeds'),
     // The engine needs 1/step to be an integer (shares 0, step, ..., 1 - step).
-    curveStep:
-      typeof step === 'number' && step >= 0.01 && step <= 0.5 && Math.abs(Math.round(1 / step) * step - 1) < 1e-9
-        ? step
-        : DEFAULT_SETTINGS.curveStep,
+    curveStep: Math.abs(Math.round(1 / step) * step - 1) < 1e-9 ? step : DEFAULT_SETTINGS.curveStep,
   };
 }
 
@@ -169,8 +191,8 @@ export function rememberedData(v: unknown, builtins: readonly string[]): string 
  * so the result also carries the first such block's heatmap for the panel; the variances (and so
  * the order) are the same diagonal the diag mode gives.
  */
-export function gradientVarianceParams(modelPath: string, data: string, estimator: 'essay' | 'per-sample') {
-  return { modelPath, data, seed: 0, estimator, mode: 'block' as const, steps: 200 };
+export function gradientVarianceParams(modelPath: string, data: string, estimator: VarianceEstimator) {
+  return { modelPath, data, seed: 0, estimator, mode: 'block' as const, steps: ORDER_DEFAULTS.steps };
 }
 
 // ---- Distill into Student: temperature, alpha, epochs (input boxes, defaults from settings). ----
@@ -181,28 +203,21 @@ export interface DistillSettings {
   epochs: number;
 }
 /** The prompts' defaults are the engine's (settings override them). */
-export const DISTILL_DEFAULTS: DistillSettings = { ...ENGINE_DISTILL_DEFAULTS };
-
-/** One typed setting: what it is, its range, whether it must be whole. */
-export interface NumberRule {
-  name: string;
-  min: number;
-  max: number;
-  integer?: boolean;
-  minExclusive?: boolean;
-}
-export const DISTILL_RULES: Record<keyof DistillSettings, NumberRule> = {
-  temperature: { name: 'The temperature', min: 0, max: 1000, minExclusive: true },
-  alpha: { name: 'Alpha (the weight of the soft-target loss)', min: 0, max: 1 },
-  epochs: { name: 'Epochs', min: 1, max: 100000, integer: true },
+export const DISTILL_DEFAULTS: DistillSettings = {
+  temperature: ENGINE_DISTILL_DEFAULTS.temperature,
+  alpha: ENGINE_DISTILL_DEFAULTS.alpha,
+  epochs: ENGINE_DISTILL_DEFAULTS.epochs,
 };
 
-const inRange = (v: number, r: NumberRule) =>
-  Number.isFinite(v) && (r.minExclusive ? v > r.min : v >= r.min) && v <= r.max && (!r.integer || Number.isInteger(v));
-const rangeText = (r: NumberRule) =>
-  r.integer
-    ? `a whole number from ${r.min} to ${r.max}`
-    : `a number ${r.minExclusive ? 'greater than' : 'from'} ${r.min}${r.minExclusive ? ' and at most' : ' to'} ${r.max}`;
+/** One typed setting: what it is called in messages, and the engine's range for it. */
+export interface NumberRule extends NumberRange {
+  name: string;
+}
+export const DISTILL_RULES: Record<keyof DistillSettings, NumberRule> = {
+  temperature: { name: 'The temperature', ...DISTILL_RANGES.temperature },
+  alpha: { name: 'Alpha (the weight of the soft-target loss)', ...DISTILL_RANGES.alpha },
+  epochs: { name: 'Epochs', ...DISTILL_RANGES.epochs },
+};
 
 /** A number typed into an input box, checked against `rule`; the reason is shown under the box. */
 export function parseNumberInput(
@@ -211,11 +226,11 @@ export function parseNumberInput(
 ): { ok: true; value: number } | { ok: false; reason: string } {
   const t = text.trim();
   if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) {
-    return { ok: false, reason: `Enter a number: ${rule.name.toLowerCase()} must be ${rangeText(rule)}` };
+    return { ok: false, reason: `Enter a number: ${rule.name.toLowerCase()} must be ${describeRange(rule)}` };
   }
   const v = Number(t);
-  if (!inRange(v, rule))
-    return { ok: false, reason: `${rule.name} must be ${rangeText(rule)} (got ${t.slice(0, 20)})` };
+  if (!inNumberRange(v, rule))
+    return { ok: false, reason: `${rule.name} must be ${describeRange(rule)} (got ${t.slice(0, 20)})` };
   return { ok: true, value: v };
 }
 
@@ -223,12 +238,13 @@ export function parseNumberInput(
 export function readDistillSettings(get: (key: string) => unknown): DistillSettings {
   const pick = (k: keyof DistillSettings) => {
     const v = get(`distill.${k}`);
-    return typeof v === 'number' && inRange(v, DISTILL_RULES[k]) ? v : DISTILL_DEFAULTS[k];
+    return inNumberRange(v, DISTILL_RULES[k]) ? v : DISTILL_DEFAULTS[k];
   };
   return { temperature: pick('temperature'), alpha: pick('alpha'), epochs: pick('epochs') };
 }
 
 /** Params of the side panel's freeze timeline after Order by Gradient Variance: half the weights frozen at step 100 of 200. */
-export function freezeTimelineParams(modelPath: string, data: string, estimator: 'essay' | 'per-sample') {
-  return { modelPath, data, seed: 0, estimator, steps: 200, t0: 100, share: 0.5 };
+export function freezeTimelineParams(modelPath: string, data: string, estimator: VarianceEstimator) {
+  const { steps, share } = FREEZE_TIMELINE_DEFAULTS;
+  return { modelPath, data, seed: 0, estimator, steps, t0: steps / 2, share };
 }

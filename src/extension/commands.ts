@@ -35,6 +35,7 @@ import type { ModelFiles } from './modelFiles';
 import type { PanelActions, RelevancePanel } from './panel';
 import { isLayersModelJson, modelIo } from './modelDetect';
 import { analysisNotebook } from './notebook/template';
+import { OBD_VARIANT_DESCRIPTIONS, RELEVANCE_METHOD_DESCRIPTIONS } from '../engine/options';
 
 export interface CommandDeps {
   client: EngineClient;
@@ -201,16 +202,10 @@ export class Commands {
 
   async pickMethod(title: string): Promise<Method | undefined> {
     const s = settings();
-    const notes: Record<Method, string> = {
-      random: 'baseline: a random order',
-      obd: 'Optimal Brain Damage: saliency from the diagonal curvature',
-      variational: 'signal-to-noise of a fitted Gaussian posterior',
-      belsley: 'collinearity of the parameters (condition indices)',
-    };
     const items = methodOrder(s.defaultMethod).map((m) => ({
       label: m,
       description: m === s.defaultMethod ? 'default (prunescope.defaultMethod)' : undefined,
-      detail: notes[m],
+      detail: RELEVANCE_METHOD_DESCRIPTIONS[m],
       method: m,
     }));
     return (await vscode.window.showQuickPick(items, { title: `PruneScope: ${title}: relevance method` }))?.method;
@@ -221,6 +216,7 @@ export class Commands {
     const items = [s.defaultVariant, ...VARIANTS.filter((v) => v !== s.defaultVariant)].map((v) => ({
       label: v,
       description: v === s.defaultVariant ? 'default (prunescope.defaultVariant)' : undefined,
+      detail: OBD_VARIANT_DESCRIPTIONS[v],
       variant: v,
     }));
     return (
@@ -376,13 +372,8 @@ export class Commands {
       savePruned: async (method, share) => {
         const f = this.focus;
         if (!f || !(await this.requireJob('prune'))) return;
-        await this.prune(
-          f.modelPath,
-          f.data,
-          method as Method,
-          share,
-          method === 'obd' ? settings().defaultVariant : undefined,
-        );
+        // The ranking the slider measured (the analysis's defaults), so the file is what it showed.
+        await this.prune(f.modelPath, f.data, method as Method, share);
       },
       exportStudent: async (method, share) => {
         const f = this.focus;

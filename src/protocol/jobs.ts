@@ -28,6 +28,17 @@ export interface CellOutput {
   data: unknown;
 }
 
+/**
+ * A ranking's method and options (obd: variant; belsley: covariance, ordering). Left out, each
+ * takes the engine's default (engine/options.ts), as the CLI's flags do.
+ */
+export interface RankingParams {
+  method: string;
+  variant?: string;
+  covariance?: string;
+  ordering?: string;
+}
+
 export interface JobSpecs {
   /** Summary of a TF.js LayersModel file. */
   info: { params: { modelPath: string }; result: { info: ModelInfo; figure: PlotlyFigure } };
@@ -37,7 +48,7 @@ export interface JobSpecs {
   'long-demo': { params: { steps: number; stepMs: number }; result: { completed: number } };
   /** Relevance of every parameter by one method (random, obd, variational, belsley), with a heatmap. */
   relevance: {
-    params: { modelPath: string; data: string; method: string; seed: number };
+    params: RankingParams & { modelPath: string; data: string; seed: number };
     result: { method: string; scores: number[]; order: number[]; figure: PlotlyFigure };
   };
   /** A notebook cell: source run as an async function with the PruneScope API in scope. */
@@ -48,7 +59,13 @@ export interface JobSpecs {
    * rankings stay in the worker's cache (keyed by model path + mtime + data + seed) for `whatif`.
    */
   analysis: {
-    params: { modelPath: string; data: string; seed: number; methods: string[]; step: number };
+    params: Omit<RankingParams, 'method'> & {
+      modelPath: string;
+      data: string;
+      seed: number;
+      methods: string[];
+      step: number;
+    };
     result: {
       summary: {
         layers: { name: string; inSize: number; outSize: number; activation: string }[];
@@ -75,7 +92,7 @@ export interface JobSpecs {
    * what-if (round(share * candidates)), `candidates` = active weights; `ms` = mask + evaluate time.
    */
   whatif: {
-    params: { modelPath: string; data: string; seed: number; method: string; share: number };
+    params: RankingParams & { modelPath: string; data: string; seed: number; share: number };
     result: {
       method: string;
       share: number;
@@ -89,12 +106,10 @@ export interface JobSpecs {
   };
   /** Prune a share of the active weights into a NEW model file `out/model.json` (never over the input). */
   prune: {
-    params: {
+    params: RankingParams & {
       modelPath: string;
       data: string;
       seed: number;
-      method: string;
-      variant?: string;
       fraction: number;
       includeBias?: boolean;
       out: string;
@@ -114,11 +129,10 @@ export interface JobSpecs {
   };
   /** A physically smaller student in the new folder `out` (model.json, keras-config.json, student.json). */
   'export-student': {
-    params: {
+    params: RankingParams & {
       modelPath: string;
       data: string;
       seed: number;
-      method: string;
       fraction?: number;
       widths?: number[];
       dropUnusedInputs?: boolean;
@@ -138,12 +152,11 @@ export interface JobSpecs {
   };
   /** Distil a teacher into a student (or target widths); the labels-only baseline is always reported. */
   distill: {
-    /** `method` (optional, default obd): the ranking that selects the teacher's neurons for `widths`; `seeds` = how many, from `seed`. */
-    params: {
+    /** `method` + options: the ranking that selects the teacher's neurons for `widths`; `seeds` = how many, from `seed`. */
+    params: Partial<RankingParams> & {
       teacherPath: string;
       studentPath?: string;
       widths?: number[];
-      method?: string;
       data: string;
       seed: number;
       temperature: number;

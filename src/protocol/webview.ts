@@ -2,10 +2,11 @@
 // webview is untrusted (its page could be compromised): parseWebviewMessage checks every field
 // and rejects unknown types and unknown keys before the host acts on it. The webview names a
 // method and a share only; the model, the data and the output folders are the host's own state.
+import { RELEVANCE_METHODS, type RelevanceMethod } from '../engine/options';
 import { figureProblem, type PlotlyFigure } from './figure';
 
-export const PANEL_METHODS = ['random', 'obd', 'variational', 'belsley'] as const;
-export type PanelMethod = (typeof PANEL_METHODS)[number];
+export const PANEL_METHODS = RELEVANCE_METHODS;
+export type PanelMethod = RelevanceMethod;
 
 export type FromWebview =
   | { type: 'ready' }

@@ -1,11 +1,31 @@
 // package.json `contributes` declarations the extension relies on (declaration checks against the
 // source, not behaviour): the notebook opens without an editor pick, the restart-kernel command is
-// declared where the controller registers it, the distill settings match the prompts' rules.
+// declared where the controller registers it, every setting's enum, default and range is the
+// engine's (engine/options.ts) and the prompts' rules.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DISTILL_DEFAULTS, DISTILL_RULES } from '../../src/extension/args';
+import {
+  DEFAULT_SETTINGS,
+  DISTILL_DEFAULTS,
+  DISTILL_RULES,
+  SETTING_RANGES,
+  readSettings,
+} from '../../src/extension/args';
+import {
+  BELSLEY_BLOCK_LIMIT_RANGE,
+  CURVE_DEFAULTS,
+  DISTILL_DEFAULTS as ENGINE_DISTILL,
+  DISTILL_RANGES,
+  OBD_VARIANTS,
+  OBD_VARIANT_DESCRIPTIONS,
+  PANEL_CURVE_STEP_RANGE,
+  RELEVANCE_DEFAULTS,
+  RELEVANCE_METHODS,
+  RELEVANCE_METHOD_DESCRIPTIONS,
+  type NumberRange,
+} from '../../src/engine/options';
 
 const root = path.join(__dirname, '../../..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -50,16 +70,62 @@ test('every declared command is registered, and every registered command is decl
   assert.deepEqual([...declared].sort(), [...registered].sort());
 });
 
-test('prunescope.distill.* settings: defaults and ranges are the ones the prompts enforce', () => {
+test("prunescope.distill.* settings: the engine's defaults and ranges, which the prompts enforce", () => {
   const p = c.configuration.properties;
   for (const k of ['temperature', 'alpha', 'epochs'] as const) {
     const s = p[`prunescope.distill.${k}`];
     assert.ok(s, k);
-    assert.equal(s.default, DISTILL_DEFAULTS[k], `${k} default`);
+    assert.equal(s.default, ENGINE_DISTILL[k], `${k} default`);
+    assert.equal(DISTILL_DEFAULTS[k], ENGINE_DISTILL[k], `${k}: the prompt's default`);
     assert.ok(typeof s.markdownDescription === 'string' && s.markdownDescription.length > 20, `${k} described`);
-    const r = DISTILL_RULES[k];
-    assert.equal(r.minExclusive ? s.exclusiveMinimum : s.minimum, r.min, `${k} minimum`);
-    assert.equal(s.maximum, r.max, `${k} maximum`);
-    assert.equal(s.type, r.integer ? 'integer' : 'number');
+    assertRange(`prunescope.distill.${k}`, DISTILL_RANGES[k]);
+    assert.deepEqual({ ...DISTILL_RULES[k], name: undefined }, { ...DISTILL_RANGES[k], name: undefined });
+  }
+});
+
+/** A numeric setting's declared range is `r`. */
+function assertRange(key: string, r: NumberRange): void {
+  const s = c.configuration.properties[key];
+  assert.equal(r.minExclusive ? s.exclusiveMinimum : s.minimum, r.min, `${key} minimum`);
+  assert.equal(s.maximum, r.max, `${key} maximum`);
+  assert.equal(s.type, r.integer ? 'integer' : 'number', `${key} type`);
+}
+
+test("enum settings: the engine's methods and OBD variants, its defaults, its descriptions", () => {
+  const p = c.configuration.properties;
+  const m = p['prunescope.defaultMethod'];
+  assert.deepEqual(m.enum, [...RELEVANCE_METHODS]);
+  assert.equal(m.default, RELEVANCE_DEFAULTS.method);
+  assert.deepEqual(
+    m.enumDescriptions,
+    RELEVANCE_METHODS.map((x) => RELEVANCE_METHOD_DESCRIPTIONS[x]),
+  );
+  const v = p['prunescope.defaultVariant'];
+  assert.deepEqual(v.enum, [...OBD_VARIANTS]);
+  assert.equal(v.default, RELEVANCE_DEFAULTS.variant);
+  assert.deepEqual(
+    v.enumDescriptions,
+    OBD_VARIANTS.map((x) => OBD_VARIANT_DESCRIPTIONS[x]),
+  );
+  // What the extension falls back to for a bad value is the same default.
+  assert.equal(DEFAULT_SETTINGS.defaultMethod, m.default);
+  assert.equal(DEFAULT_SETTINGS.defaultVariant, v.default);
+  assert.deepEqual(
+    readSettings(() => 'nonsense'),
+    DEFAULT_SETTINGS,
+  );
+});
+
+test("numeric settings: the engine's defaults and ranges (Belsley block limit, seeds, curve step)", () => {
+  const p = c.configuration.properties;
+  assert.equal(p['prunescope.belsleyBlockLimit'].default, RELEVANCE_DEFAULTS.blockLimit);
+  assertRange('prunescope.belsleyBlockLimit', BELSLEY_BLOCK_LIMIT_RANGE);
+  assert.equal(p['prunescope.seeds'].default, ENGINE_DISTILL.seeds);
+  assertRange('prunescope.seeds', DISTILL_RANGES.seeds);
+  assert.equal(p['prunescope.curveStep'].default, CURVE_DEFAULTS.panelStep);
+  assertRange('prunescope.curveStep', PANEL_CURVE_STEP_RANGE);
+  for (const k of ['belsleyBlockLimit', 'seeds', 'curveStep'] as const) {
+    assert.equal(DEFAULT_SETTINGS[k], p[`prunescope.${k}`].default, k);
+    assert.equal(SETTING_RANGES[k].max, p[`prunescope.${k}`].maximum, k);
   }
 });

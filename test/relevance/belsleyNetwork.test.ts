@@ -18,6 +18,7 @@ import { computeRelevance } from '../../src/engine/relevance/compute';
 import { orderByScore } from '../../src/engine/relevance/types';
 import { orderParameters } from '../../src/engine/ordering/orderModel';
 import { PruneScopeError } from '../../src/engine/errors';
+import type { BelsleyCovariance } from '../../src/engine/options';
 import { Rng } from '../../src/engine/util/random';
 import { linearRegression } from '../train/fixtures';
 
@@ -485,7 +486,7 @@ test('computeRelevance with method belsley: same order as belsleyRelevance, prov
   assert.equal(p.data!.rows, 40);
   assert.ok(p.modelHash && p.modelHash.length === 16);
   await assert.rejects(
-    computeRelevance(net, split, { method: 'belsley', covariance: 'nope' }),
+    computeRelevance(net, split, { method: 'belsley', covariance: 'nope' as BelsleyCovariance }),
     (e: unknown) => e instanceof PruneScopeError && e.context.field === 'covariance',
   );
   net.dispose();

@@ -141,7 +141,7 @@ test('prunescope train writes a model that TF.js loads and that reproduces the r
 });
 
 test('--layers must end with the output width the data needs', async () => {
-  const { buildSpec } = await import('../../src/cli/commands/train');
+  const { mlpSpec: buildSpec } = await import('../../src/engine/model/mlpSpec');
   assert.throws(() => buildSpec(13, 3, 'classification', [13, 4], 'tanh'), /--layers.*expected hidden widths then 3/);
   const s = buildSpec(13, 3, 'classification', [20, 10, 3], 'relu');
   assert.deepEqual(

@@ -6,8 +6,7 @@ import { belsley, BelsleyResult, proportionRows } from '../../engine/relevance/b
 import { belsleyData } from '../../engine/relevance/belsleyData';
 import { readMatrixFile } from '../../engine/relevance/belsleyMatrixFile';
 
-const INPUTS = ['covariance', 'correlation', 'data'] as const;
-const ORDERINGS = ['exact', 'fast'] as const;
+import { BELSLEY_INPUTS, BELSLEY_ORDERINGS, RELEVANCE_DEFAULTS } from '../../engine/options';
 
 export const belsleyCommand: Command = {
   name: 'belsley',
@@ -25,18 +24,19 @@ export const belsleyCommand: Command = {
     {
       name: 'ordering',
       value: true,
-      help: 'exact (remove and recompute; default up to 200) or fast (one decomposition)',
+      help: `exact (remove and recompute; default up to ${RELEVANCE_DEFAULTS.exactOrderingLimit}) or fast (one decomposition)`,
     },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args, ctx) {
     const file = str(args, 'matrix');
     if (!file) throw badInput('--matrix is required', { field: 'belsley', expected: 'a .csv or .json file' });
-    const input = oneOf(args, 'input', INPUTS, 'covariance');
+    const input = oneOf(args, 'input', BELSLEY_INPUTS, BELSLEY_INPUTS[0]);
     const intercept = bool(args, 'intercept');
     if (intercept && input !== 'data')
       throw badInput('--intercept applies to --input data only', { field: '--intercept' });
-    const orderingFlag = str(args, 'ordering') === undefined ? undefined : oneOf(args, 'ordering', ORDERINGS, 'exact');
+    const orderingFlag =
+      str(args, 'ordering') === undefined ? undefined : oneOf(args, 'ordering', BELSLEY_ORDERINGS, 'exact');
     const m = readMatrixFile(file);
     let r: BelsleyResult;
     if (input === 'data') {

@@ -10,7 +10,7 @@ import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { curvatureDiagonal, gradientVariance } from '../../engine/curvature';
 import { hashModel, makeProvenance } from '../../engine/provenance';
 
-const KINDS = ['hessian', 'ggn', 'fisher', 'variance'] as const;
+import { CURVATURE_KINDS as KINDS } from '../../engine/options';
 const SPLITS = ['train', 'test', 'all'] as const;
 
 /** Both parts of a split as one (the rows of --split all, preprocessed like the rest). */
@@ -43,7 +43,7 @@ export const curvatureCommand: Command = {
   async run(args: ParsedArgs, ctx) {
     const kindArg = str(args, 'kind');
     if (!kindArg) throw badInput('--kind is required', { field: '--kind', expected: KINDS.join(', ') });
-    const kind = oneOf(args, 'kind', KINDS, 'hessian');
+    const kind = oneOf(args, 'kind', KINDS, KINDS[0]);
     const split = oneOf(args, 'split', SPLITS, 'train');
     const chunkSize = str(args, 'chunk') === undefined ? undefined : num(args, 'chunk', 0, { integer: true, min: 1 });
     const { model, split: parts, seed } = await openModelWithData(args, 'curvature', this.usage);

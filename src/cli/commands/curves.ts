@@ -2,12 +2,12 @@
 // removed, every method side by side, as JSON, CSV and an HTML report.
 import * as path from 'path';
 import { Command } from '../command';
-import { ParsedArgs, bool, list, num, str } from '../args';
+import { ParsedArgs, bool, num, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
-import { relevanceFlags, relevanceRequest } from './relevance';
+import { METHOD_OPTION_FLAGS, methodList, relevanceRequest } from '../relevanceOptions';
 import { computeRelevance } from '../../engine/relevance/compute';
-import { RELEVANCE_METHODS, RelevanceMethod } from '../../engine/relevance/types';
+import { CURVE_DEFAULTS, RELEVANCE_METHODS, TRAIN_DEFAULTS } from '../../engine/options';
 import { qualityCurves, CurvesResult, Ranker } from '../../engine/prune/curves';
 import { train } from '../../engine/train/train';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
@@ -43,12 +43,20 @@ export const curvesCommand: Command = {
     'prunescope curves MODEL.json --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] [--variational-weights mu|teacher] --out DIR [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
-    ...relevanceFlags.filter((f) => f.name !== 'method'),
+    ...METHOD_OPTION_FLAGS,
     { name: 'methods', value: true, help: `comma-separated: ${RELEVANCE_METHODS.join(', ')} (default all)` },
-    { name: 'step', value: true, help: 'share step (default 0.02: 51 points)' },
-    { name: 'finetune', value: true, help: 'epochs of fine-tuning after each step, mask kept (default 0)' },
-    { name: 'recompute', value: true, help: 're-rank every S steps of the grid (default 0: one ranking)' },
-    { name: 'seeds', value: true, help: 'seeds of the random method (default 5)' },
+    { name: 'step', value: true, help: `share step (default ${CURVE_DEFAULTS.step})` },
+    {
+      name: 'finetune',
+      value: true,
+      help: `epochs of fine-tuning after each step, mask kept (default ${CURVE_DEFAULTS.finetuneEpochs})`,
+    },
+    {
+      name: 'recompute',
+      value: true,
+      help: `re-rank every S steps of the grid (default ${CURVE_DEFAULTS.recomputeEvery}: one ranking)`,
+    },
+    { name: 'seeds', value: true, help: `seeds of the random method (default ${CURVE_DEFAULTS.randomSeeds})` },
     { name: 'include-bias', value: false, help: 'biases may be pruned too' },
     variationalWeightsFlag,
     { name: 'out', value: true, help: 'new folder for curves.json, curves.csv and report.html' },
@@ -57,15 +65,11 @@ export const curvesCommand: Command = {
   async run(args: ParsedArgs, ctx) {
     const out = str(args, 'out');
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'a new folder for the curves' });
-    const methods = (list(args, 'methods') ?? [...RELEVANCE_METHODS]).map((m) => {
-      if (!(RELEVANCE_METHODS as readonly string[]).includes(m))
-        throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
-      return m as RelevanceMethod;
-    });
-    const step = num(args, 'step', 0.02, { min: 1e-3, max: 1 });
-    const finetune = num(args, 'finetune', 0, { integer: true, min: 0 });
-    const recompute = num(args, 'recompute', 0, { integer: true, min: 0 });
-    const nSeeds = num(args, 'seeds', 5, { integer: true, min: 1 });
+    const methods = methodList(args, 'methods', RELEVANCE_METHODS);
+    const step = num(args, 'step', CURVE_DEFAULTS.step, { min: 1e-3, max: 1 });
+    const finetune = num(args, 'finetune', CURVE_DEFAULTS.finetuneEpochs, { integer: true, min: 0 });
+    const recompute = num(args, 'recompute', CURVE_DEFAULTS.recomputeEvery, { integer: true, min: 0 });
+    const nSeeds = num(args, 'seeds', CURVE_DEFAULTS.randomSeeds, { integer: true, min: 1 });
     const { model, split, seed } = await openModelWithData(args, 'curves', this.usage);
     try {
       const base = relevanceRequest(args, seed);
@@ -87,8 +91,8 @@ export const curvesCommand: Command = {
             ? async (net, pruned) => {
                 await train(net, split, {
                   epochs: finetune,
-                  batchSize: 32,
-                  lr: 1e-3,
+                  batchSize: TRAIN_DEFAULTS.batchSize,
+                  lr: TRAIN_DEFAULTS.lr,
                   seed,
                   pruneMask: pruned,
                   evalEvery: 0,

@@ -1,11 +1,11 @@
 // `prunescope demo --out out`: the main job (see engine/experiments/demo.ts), as `npm run demo` runs it.
 import * as path from 'path';
 import { Command } from '../command';
-import { ParsedArgs, bool, list, str } from '../args';
+import { ParsedArgs, bool, str } from '../args';
 import { initBackend } from '../../engine/backend';
 import { runDemo } from '../../engine/experiments/demo';
-import { RELEVANCE_METHODS, RelevanceMethod } from '../../engine/relevance/types';
-import { badInput } from '../../engine/errors';
+import { RELEVANCE_METHODS } from '../../engine/options';
+import { methodList } from '../relevanceOptions';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -18,11 +18,7 @@ export const demoCommand: Command = {
     { name: 'json', value: false, help: 'print a JSON summary' },
   ],
   async run(args: ParsedArgs, ctx) {
-    const methods = (list(args, 'methods') ?? [...RELEVANCE_METHODS]).map((m) => {
-      if (!(RELEVANCE_METHODS as readonly string[]).includes(m))
-        throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
-      return m as RelevanceMethod;
-    });
+    const methods = methodList(args, 'methods', RELEVANCE_METHODS);
     const info = await initBackend();
     ctx.log(`backend: ${info.name} (${info.reason})`);
     const t0 = Date.now();

@@ -1,7 +1,8 @@
 // `prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D --out DIR`:
 // distil a teacher into a smaller student and compare, over seeds on one split, against the same
 // student trained on labels alone. With --widths the student is the teacher's neurons selected by
-// relevance (OBD ggn by default) and shrunk; its weights are the "teacher init". With
+// relevance (the same flags and defaults as every ranking command) and shrunk; its weights are the
+// "teacher init". With
 // --teacher-features the teacher keeps those columns to itself (privileged information).
 import * as path from 'path';
 import { Command } from '../command';
@@ -15,21 +16,23 @@ import { studentMask } from '../../engine/prune/studentExport';
 import { shrinkToStudent } from '../../engine/prune/student';
 import { applyMask } from '../../engine/prune/mask';
 import { computeRelevance } from '../../engine/relevance/compute';
+import { METHOD_FLAG, METHOD_OPTION_FLAGS, relevanceRequest } from '../relevanceOptions';
 import { columnsByName, withInputs } from '../../engine/distill/columns';
+import type { Provenance } from '../../engine/provenance';
 import { DistillInit, distillCsv, distillExperiment, distillFigure } from '../../engine/distill/experiment';
 import { renderReport } from '../../engine/report/html';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import * as fs from 'fs';
-import { DISTILL_DEFAULTS } from '../../engine/distill/defaults';
+import { DISTILL_DEFAULTS, DISTILL_INIT_CHOICES, DISTILL_RANGES, SPLIT_DEFAULTS } from '../../engine/options';
 
-const METHODS = ['obd', 'random', 'variational'] as const;
-const INITS = ['both', 'scratch', 'teacher'] as const;
+const D = DISTILL_DEFAULTS;
+const R = DISTILL_RANGES;
 
 export const distillCommand: Command = {
   name: 'distill',
   summary: 'Distil a teacher into a smaller student; compare with the student trained on labels alone, over seeds',
   usage:
-    'prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method obd] --out DIR [--json]',
+    'prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method M [--variant ...]] --out DIR [--json]',
   flags: [
     {
       name: 'standardize',
@@ -39,21 +42,34 @@ export const distillCommand: Command = {
     { name: 'teacher', value: true, help: 'the teacher model.json' },
     { name: 'student', value: true, help: 'a student model.json (its weights are the "teacher init")' },
     { name: 'widths', value: true, help: 'build the student by neuron selection from the teacher, e.g. 8,4' },
-    { name: 'method', value: true, help: 'relevance for --widths: obd (ggn curvature, default), random, variational' },
+    { ...METHOD_FLAG, help: `relevance that selects the neurons for --widths: ${METHOD_FLAG.help}` },
+    ...METHOD_OPTION_FLAGS.filter((f) => f.name !== 'epochs'),
     { name: 'data', value: true, help: 'built-in data set name or CSV path' },
     { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
-    { name: 'temperature', value: true, help: `softmax temperature T (default ${DISTILL_DEFAULTS.temperature})` },
-    { name: 'alpha', value: true, help: `weight of the teacher term in [0, 1] (default ${DISTILL_DEFAULTS.alpha})` },
+    {
+      name: 'temperature',
+      value: true,
+      help: `softmax temperature T in (0, ${R.temperature.max}] (default ${D.temperature})`,
+    },
+    { name: 'alpha', value: true, help: `weight of the teacher term in [0, 1] (default ${D.alpha})` },
     {
       name: 'init',
       value: true,
-      help: 'distilled students to run: scratch, teacher or both (default both); the labels-only baseline always runs',
+      help: `distilled students to run: ${DISTILL_INIT_CHOICES.join(', ')} (default ${D.init}); the labels-only baseline always runs`,
     },
-    { name: 'epochs', value: true, help: `epochs per run (default ${DISTILL_DEFAULTS.epochs})` },
-    { name: 'batch', value: true, help: 'minibatch size (default 32)' },
-    { name: 'lr', value: true, help: 'Adam learning rate (default 0.001)' },
-    { name: 'seeds', value: true, help: 'number of seeds 0..K-1 (init and shuffling; default 3)' },
-    { name: 'split-seed', value: true, help: 'seed of the train/test split (default 0, as in train)' },
+    { name: 'epochs', value: true, help: `epochs per run (default ${D.epochs})` },
+    { name: 'batch', value: true, help: `minibatch size (default ${D.batchSize})` },
+    { name: 'lr', value: true, help: `Adam learning rate (default ${D.lr})` },
+    {
+      name: 'seeds',
+      value: true,
+      help: `number of seeds S..S+K-1 from the split seed (init and shuffling; default ${D.seeds})`,
+    },
+    {
+      name: 'split-seed',
+      value: true,
+      help: `seed of the train/test split and of the ranking (default ${SPLIT_DEFAULTS.seed}, as in train)`,
+    },
     {
       name: 'teacher-features',
       value: true,
@@ -87,16 +103,16 @@ export const distillCommand: Command = {
         field: '--student',
         expected: '--student S.json or --widths 8,4',
       });
-    const temperature = num(args, 'temperature', DISTILL_DEFAULTS.temperature, { min: 1e-6 });
-    const alpha = num(args, 'alpha', DISTILL_DEFAULTS.alpha, { min: 0, max: 1 });
-    const init = oneOf(args, 'init', INITS, 'both');
+    const temperature = num(args, 'temperature', D.temperature, { min: 1e-6, max: R.temperature.max });
+    const alpha = num(args, 'alpha', D.alpha, { min: R.alpha.min, max: R.alpha.max });
+    const init = oneOf(args, 'init', DISTILL_INIT_CHOICES, D.init);
     const inits: DistillInit[] = init === 'both' ? ['scratch', 'teacher'] : [init];
-    const epochs = num(args, 'epochs', DISTILL_DEFAULTS.epochs, { integer: true, min: 1 });
-    const batchSize = num(args, 'batch', 32, { integer: true, min: 1 });
-    const lr = num(args, 'lr', 1e-3, { min: 1e-12 });
-    const k = num(args, 'seeds', 3, { integer: true, min: 1, max: 1000 });
-    const splitSeed = num(args, 'split-seed', 0, { integer: true });
-    const method = oneOf(args, 'method', METHODS, 'obd');
+    const epochs = num(args, 'epochs', D.epochs, { integer: true, min: R.epochs.min, max: R.epochs.max });
+    const batchSize = num(args, 'batch', D.batchSize, { integer: true, min: 1 });
+    const lr = num(args, 'lr', D.lr, { min: 1e-12 });
+    const k = num(args, 'seeds', D.seeds, { integer: true, min: R.seeds.min, max: R.seeds.max });
+    const splitSeed = num(args, 'split-seed', SPLIT_DEFAULTS.seed, { integer: true, min: 0 });
+    const request = relevanceRequest(args, splitSeed, null);
     const json = bool(args, 'json');
 
     await initBackend();
@@ -104,6 +120,7 @@ export const distillCommand: Command = {
     const teacher = teacherModel.network;
     const owned: Network[] = [teacher];
     let studentModel: LoadedModel | undefined;
+    let studentRanking: Provenance | undefined;
     try {
       const ds = loadDataset(data, { target: str(args, 'target') });
       const split = splitForModel(teacher, teacherModel.metadata, ds, {
@@ -120,7 +137,8 @@ export const distillCommand: Command = {
         });
       let student: Network;
       if (widths) {
-        const ranking = await computeRelevance(teacher, split, { method, variant: 'ggn', seed: 0, signal: ctx.signal });
+        const ranking = await computeRelevance(teacher, split, { ...request, signal: ctx.signal });
+        studentRanking = ranking.provenance;
         const mask = studentMask(teacher, ranking, { widths }, teacherModel.pruneMask);
         const masked = Network.fromFlat(structuredClone(teacher.spec), applyMask(teacher.toFlat(), mask));
         const shrunk = shrinkToStudent(masked, { mask }).network;
@@ -155,7 +173,7 @@ export const distillCommand: Command = {
         epochs,
         batchSize,
         lr,
-        seeds: Array.from({ length: k }, (_, i) => i),
+        seeds: Array.from({ length: k }, (_, i) => splitSeed + i),
         inits,
         studentFeatures,
         signal: ctx.signal,
@@ -166,13 +184,13 @@ export const distillCommand: Command = {
       const doc = {
         ...r,
         teacher: teacherModel.path,
-        student: studentModel?.path ?? { widths, method: method === 'obd' ? 'obd (ggn)' : method },
+        student: studentModel?.path ?? { widths, ranking: studentRanking },
         privilegedFeatures: privileged.map((i) => ds.featureNames[i]),
       };
       const html = renderReport({
         title: `Distillation on ${ds.name}`,
         intro: [
-          `Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${temperature}, alpha = ${alpha}, ${epochs} epochs, batch ${batchSize}, lr ${lr}, seeds 0..${k - 1}, split seed ${splitSeed}.`,
+          `Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${temperature}, alpha = ${alpha}, ${epochs} epochs, batch ${batchSize}, lr ${lr}, seeds ${splitSeed}..${splitSeed + k - 1}, split seed ${splitSeed}.`,
           ...(privileged.length
             ? [
                 `Privileged information: the teacher also sees ${doc.privilegedFeatures.join(', ')}; the student does not.`,

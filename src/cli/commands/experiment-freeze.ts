@@ -16,7 +16,9 @@ import {
   lossVsShareFigure,
   orderedVarianceFigure,
 } from '../../engine/ordering/figures';
-import { VARIANCE_ESTIMATORS } from '../../engine/ordering/types';
+import { FREEZE_EXPERIMENT_DEFAULTS, VARIANCE_ESTIMATORS } from '../../engine/options';
+
+const D = FREEZE_EXPERIMENT_DEFAULTS;
 
 export function experimentCsv(r: FreezeExperimentResult): string {
   const lines = ['share,policy,frozen,train_mean,train_std,test_mean,test_std,seeds'];
@@ -33,14 +35,14 @@ export const experimentFreezeCommand: Command = {
   flags: [
     { name: 'data', value: true, help: 'built-in data set or CSV path' },
     { name: 'model', value: true, help: 'linear (one dense layer) or mlp (tanh hidden layers)' },
-    { name: 'layers', value: true, help: 'mlp hidden widths, e.g. 32,16 (default 32)' },
-    { name: 't0', value: true, help: 'step at which the order is taken and parameters freeze' },
-    { name: 'shares', value: true, help: 'frozen shares, e.g. 0,0.1,0.2 (default 0,0.1,...,0.9)' },
-    { name: 'seeds', value: true, help: 'seeds per share (default 5)' },
-    { name: 'steps', value: true, help: 'step budget per run (default 4 x t0)' },
-    { name: 'batch', value: true, help: 'minibatch size (default 32)' },
-    { name: 'lr', value: true, help: 'Adam learning rate (default 0.01)' },
-    { name: 'estimator', value: true, help: 'essay (default) or per-sample' },
+    { name: 'layers', value: true, help: `mlp hidden widths, e.g. 32,16 (default ${D.mlpLayers.join(',')})` },
+    { name: 't0', value: true, help: `step at which the order is taken and parameters freeze (default ${D.t0})` },
+    { name: 'shares', value: true, help: `frozen shares, e.g. 0,0.1,0.2 (default ${D.shares.join(',')})` },
+    { name: 'seeds', value: true, help: `seeds per share (default ${D.seeds})` },
+    { name: 'steps', value: true, help: `step budget per run (default ${D.stepsPerT0} x t0)` },
+    { name: 'batch', value: true, help: `minibatch size (default ${D.batchSize})` },
+    { name: 'lr', value: true, help: `Adam learning rate (default ${D.lr})` },
+    { name: 'estimator', value: true, help: `${VARIANCE_ESTIMATORS.join(' or ')} (default ${D.estimator})` },
     {
       name: 'weights-only',
       value: true,
@@ -61,20 +63,20 @@ export const experimentFreezeCommand: Command = {
     if (!data) throw badInput('--data is required', { field: '--data', expected: 'boston, mnist or a CSV path' });
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'an output folder' });
     const model = oneOf(args, 'model', ['linear', 'mlp'] as const, 'linear');
-    const widths = (list(args, 'layers') ?? ['32']).map((s) => {
+    const widths = (list(args, 'layers') ?? D.mlpLayers.map(String)).map((s) => {
       const n = Number(s);
       if (!Number.isInteger(n) || n < 1)
         throw badInput(`--layers has "${s}"`, { field: '--layers', expected: 'positive integers' });
       return n;
     });
-    const t0 = num(args, 't0', 50, { integer: true, min: 1 });
-    const shares = numList(args, 'shares') ?? [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-    const seeds = num(args, 'seeds', 5, { integer: true, min: 1 });
-    const steps = num(args, 'steps', 4 * t0, { integer: true, min: t0 });
-    const batchSize = num(args, 'batch', 32, { integer: true, min: 1 });
-    const lr = num(args, 'lr', 0.01, { min: 1e-12 });
-    const estimator = oneOf(args, 'estimator', VARIANCE_ESTIMATORS, 'essay');
-    const weightsOnly = oneOf(args, 'weights-only', ['on', 'off'] as const, 'on') === 'on';
+    const t0 = num(args, 't0', D.t0, { integer: true, min: 1 });
+    const shares = numList(args, 'shares') ?? D.shares;
+    const seeds = num(args, 'seeds', D.seeds, { integer: true, min: 1 });
+    const steps = num(args, 'steps', D.stepsPerT0 * t0, { integer: true, min: t0 });
+    const batchSize = num(args, 'batch', D.batchSize, { integer: true, min: 1 });
+    const lr = num(args, 'lr', D.lr, { min: 1e-12 });
+    const estimator = oneOf(args, 'estimator', VARIANCE_ESTIMATORS, D.estimator);
+    const weightsOnly = oneOf(args, 'weights-only', ['on', 'off'] as const, D.weightsOnly ? 'on' : 'off') === 'on';
     await initBackend();
     const ds = loadDataset(data);
     const split = splitDataset(ds, { seed: 0, standardize: true });

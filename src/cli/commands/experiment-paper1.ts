@@ -7,7 +7,7 @@ import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { PAPER1_SETUPS, runPaper1, Paper1Result, DEFAULT_METHODS } from '../../engine/experiments/paper1';
 import { paper1Markdown, paper1Sections } from '../../engine/experiments/paper1Report';
-import { RELEVANCE_METHODS, RelevanceMethod } from '../../engine/relevance/types';
+import { methodList } from '../relevanceOptions';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { renderReport } from '../../engine/report/html';
 import { curvesCsv, curvesDocument } from './curves';
@@ -54,11 +54,7 @@ export const experimentPaper1Command: Command = {
     for (const d of datas)
       if (!PAPER1_SETUPS[d])
         throw badInput(`--data has "${d}"`, { field: '--data', expected: Object.keys(PAPER1_SETUPS).join(', ') });
-    const methods = (list(args, 'methods') ?? DEFAULT_METHODS).map((m) => {
-      if (!(RELEVANCE_METHODS as readonly string[]).includes(m))
-        throw badInput(`--methods has "${m}"`, { field: '--methods', expected: RELEVANCE_METHODS.join(', ') });
-      return m as RelevanceMethod;
-    });
+    const methods = methodList(args, 'methods', DEFAULT_METHODS);
     const seeds = numList(args, 'seeds') ?? [0, 1, 2];
     const step = num(args, 'step', 0.02, { min: 1e-3, max: 1 });
     const epochs = str(args, 'epochs') === undefined ? undefined : num(args, 'epochs', 1, { integer: true, min: 1 });

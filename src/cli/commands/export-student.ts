@@ -2,29 +2,22 @@
 // prune, shrink to a physically smaller student and write it to a NEW folder (the teacher's files
 // are never touched) with keras-config.json and student.json (sizes, latency, metrics, provenance).
 import { Command } from '../command';
-import { ParsedArgs, bool, numList, oneOf, str } from '../args';
+import { ParsedArgs, bool, numList, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { MODEL_DATA_FLAGS, TEST_FRACTION_FLAG, openModelWithData } from '../modelData';
+import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
 import { exportStudent } from '../../engine/prune/studentExport';
-import { RELEVANCE_METHODS } from '../../engine/relevance/types';
-
-const VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
 
 export const exportStudentCommand: Command = {
   name: 'export-student',
   summary:
     'Prune and shrink a model to a physically smaller student; write it with a Keras config and a size/latency/metric report',
   usage:
-    'prunescope export-student MODEL.json --data D --method random|obd|variational (--fraction P | --widths 8,4) [--variant ggn] [--drop-unused-inputs] [--seed S] --out DIR [--json]',
+    'prunescope export-student MODEL.json --data D --method M (--fraction P | --widths 8,4) [--variant ...] [--drop-unused-inputs] [--seed S] --out DIR [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     TEST_FRACTION_FLAG,
-    {
-      name: 'method',
-      value: true,
-      help: 'relevance method: random, obd, variational (belsley: pass its ranking through the API)',
-    },
-    { name: 'variant', value: true, help: 'OBD curvature: hessian, ggn (default) or fisher' },
+    ...RELEVANCE_FLAGS,
     { name: 'fraction', value: true, help: 'share of weights to prune before the structural shrink, in [0, 1]' },
     { name: 'widths', value: true, help: 'target hidden widths, e.g. 8,4 (neurons kept by summed relevance)' },
     {
@@ -38,8 +31,7 @@ export const exportStudentCommand: Command = {
   async run(args: ParsedArgs, ctx) {
     const out = str(args, 'out');
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'a new folder for the student' });
-    const method = oneOf(args, 'method', RELEVANCE_METHODS, 'obd');
-    const variant = oneOf(args, 'variant', VARIANTS, 'ggn');
+    const request = relevanceRequest(args, 0); // checked before loading anything; the seed comes with the data
     const fractionText = str(args, 'fraction');
     const fraction = fractionText === undefined ? undefined : Number(fractionText);
     if (fractionText !== undefined && !(Number.isFinite(fraction) && fraction! >= 0 && fraction! <= 1)) {
@@ -55,8 +47,7 @@ export const exportStudentCommand: Command = {
     const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage);
     try {
       const r = await exportStudent(model, split, {
-        method,
-        variant,
+        method: { ...request, seed },
         fraction,
         widths,
         dropUnusedInputs: bool(args, 'drop-unused-inputs'),

@@ -4,7 +4,9 @@ import { Command } from '../command';
 import { ParsedArgs, bool, num, oneOf } from '../args';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { orderParameters } from '../../engine/ordering/orderModel';
-import { COVARIANCE_MODES, VARIANCE_ESTIMATORS } from '../../engine/ordering/types';
+import { COVARIANCE_MODES, ORDER_DEFAULTS, VARIANCE_ESTIMATORS } from '../../engine/options';
+
+const D = ORDER_DEFAULTS;
 
 export const orderCommand: Command = {
   name: 'order',
@@ -13,19 +15,23 @@ export const orderCommand: Command = {
     'prunescope order MODEL.json --data D [--estimator essay|per-sample] [--mode diag|block|full] [--steps T] [--batch B] [--seed S] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
-    { name: 'estimator', value: true, help: 'essay (g_1 - g_S, default) or per-sample (exact batch variance)' },
-    { name: 'mode', value: true, help: 'diag (default), block (per layer) or full (small models only)' },
-    { name: 'steps', value: true, help: 'Adam steps T (default 200)' },
-    { name: 'batch', value: true, help: 'minibatch size (default 32)' },
-    { name: 'lr', value: true, help: 'Adam learning rate (default 0.001)' },
+    {
+      name: 'estimator',
+      value: true,
+      help: `essay (g_1 - g_S) or per-sample (exact batch variance); default ${D.estimator}`,
+    },
+    { name: 'mode', value: true, help: `diag, block (per layer) or full (small models only); default ${D.mode}` },
+    { name: 'steps', value: true, help: `Adam steps T (default ${D.steps})` },
+    { name: 'batch', value: true, help: `minibatch size (default ${D.batchSize})` },
+    { name: 'lr', value: true, help: `Adam learning rate (default ${D.lr})` },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
-    const estimator = oneOf(args, 'estimator', VARIANCE_ESTIMATORS, 'essay');
-    const mode = oneOf(args, 'mode', COVARIANCE_MODES, 'diag');
-    const steps = num(args, 'steps', 200, { integer: true, min: 1 });
-    const batchSize = num(args, 'batch', 32, { integer: true, min: 1 });
-    const lr = num(args, 'lr', 1e-3, { min: 1e-12 });
+    const estimator = oneOf(args, 'estimator', VARIANCE_ESTIMATORS, D.estimator);
+    const mode = oneOf(args, 'mode', COVARIANCE_MODES, D.mode);
+    const steps = num(args, 'steps', D.steps, { integer: true, min: 1 });
+    const batchSize = num(args, 'batch', D.batchSize, { integer: true, min: 1 });
+    const lr = num(args, 'lr', D.lr, { min: 1e-12 });
     const { model, split, seed } = await openModelWithData(args, 'order', this.usage);
     const r = await orderParameters(model.network, split, {
       estimator,

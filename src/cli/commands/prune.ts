@@ -5,7 +5,7 @@ import { Command } from '../command';
 import { ParsedArgs, bool, num, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
-import { relevanceFlags, relevanceRequest } from './relevance';
+import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
 import { saveModel } from '../../engine/model/layersModel';
 import { evaluate } from '../../engine/train/metrics';
@@ -19,7 +19,7 @@ export const pruneCommand: Command = {
     'prunescope prune MODEL.json --data D --method M --fraction P --out DIR [--include-bias] [--variant ...] [--seed S] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
-    ...relevanceFlags,
+    ...RELEVANCE_FLAGS,
     { name: 'fraction', value: true, help: 'share of the active weights to prune, in [0, 1]' },
     { name: 'include-bias', value: false, help: 'biases may be pruned too (default: weights only)' },
     variationalWeightsFlag,

@@ -6,17 +6,12 @@ import { Command } from '../command';
 import { ParsedArgs, bool, num, numList, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { TEST_FRACTION_FLAG } from '../modelData';
-import { initBackend } from '../../engine/backend';
 import { HIDDEN_ACTIVATIONS } from '../../engine/model/activations';
-import { Network, NetworkSpec } from '../../engine/model/network';
-import { saveModel } from '../../engine/model/layersModel';
-import { loadDataset, numClasses, splitDataset } from '../../engine/data';
-import type { Task } from '../../engine/data';
-import { hashModel, makeProvenance } from '../../engine/provenance';
-import { train } from '../../engine/train/train';
+import { SPLIT_DEFAULTS, TASKS, TRAIN_DEFAULTS } from '../../engine/options';
+import { trainNewModel } from '../../engine/train/newModel';
 import type { Metrics } from '../../engine/train/metrics';
 
-const TASKS: readonly Task[] = ['classification', 'regression'];
+const T = TRAIN_DEFAULTS;
 
 function fmtMetrics(m: Metrics): string {
   return [
@@ -26,43 +21,6 @@ function fmtMetrics(m: Metrics): string {
   ]
     .filter(Boolean)
     .join(', ');
-}
-
-/**
- * Layer widths (hidden..., output), checked against the data's output width. `field` names where
- * they came from: the CLI's --layers or the notebook's train({ layers }).
- */
-export function buildSpec(
-  features: number,
-  outputs: number,
-  task: Task,
-  layers: unknown,
-  activation: (typeof HIDDEN_ACTIVATIONS)[number],
-  field = '--layers',
-): NetworkSpec {
-  const widths = layers === undefined ? [features, outputs] : layers;
-  if (!Array.isArray(widths) || widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) {
-    throw badInput(`got ${JSON.stringify(widths)}`, {
-      field,
-      expected: 'positive integer widths: hidden layers then the output',
-    });
-  }
-  const out = widths[widths.length - 1] as number;
-  if (out !== outputs) {
-    const example = [...widths, outputs].join(', ');
-    throw badInput(`the last width is ${out}, the output layer`, {
-      field,
-      expected: `hidden widths then ${outputs} (${task === 'classification' ? `${outputs} classes` : 'one regression output'}), e.g. ${example}`,
-    });
-  }
-  return {
-    inputSize: features,
-    layers: widths.map((units, i) =>
-      i === widths.length - 1
-        ? { name: 'output', units, activation: task === 'classification' ? ('softmax' as const) : ('linear' as const) }
-        : { name: `hidden${i + 1}`, units, activation },
-    ),
-  };
 }
 
 export const trainCommand: Command = {
@@ -79,12 +37,20 @@ export const trainCommand: Command = {
       value: true,
       help: 'hidden widths then the output width, e.g. 13,3 (default: one hidden layer as wide as the input)',
     },
-    { name: 'activation', value: true, help: `hidden activation: ${HIDDEN_ACTIVATIONS.join(', ')} (default tanh)` },
-    { name: 'epochs', value: true, help: 'passes over the training part (default 100)' },
-    { name: 'batch', value: true, help: 'minibatch size (default 32)' },
-    { name: 'lr', value: true, help: 'Adam learning rate (default 0.001)' },
-    { name: 'l2', value: true, help: 'lambda of + (lambda/2) * sum of squared kernel weights (default 0)' },
-    { name: 'seed', value: true, help: 'seed of the split, the initialisation and the shuffling (default 0)' },
+    {
+      name: 'activation',
+      value: true,
+      help: `hidden activation: ${HIDDEN_ACTIVATIONS.join(', ')} (default ${T.activation})`,
+    },
+    { name: 'epochs', value: true, help: `passes over the training part (default ${T.epochs})` },
+    { name: 'batch', value: true, help: `minibatch size (default ${T.batchSize})` },
+    { name: 'lr', value: true, help: `Adam learning rate (default ${T.lr})` },
+    { name: 'l2', value: true, help: `lambda of + (lambda/2) * sum of squared kernel weights (default ${T.l2})` },
+    {
+      name: 'seed',
+      value: true,
+      help: `seed of the split, the initialisation and the shuffling (default ${SPLIT_DEFAULTS.seed})`,
+    },
     TEST_FRACTION_FLAG,
     { name: 'standardize', value: false, help: 'z-score features with training-part statistics (stored in the model)' },
     { name: 'out', value: true, help: 'new output folder for model.json and its weights' },
@@ -98,105 +64,57 @@ export const trainCommand: Command = {
       throw badInput('--data is required', { field: '--data', expected: 'a built-in data set name or a CSV path' });
     const out = str(args, 'out');
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'a new folder for the trained model' });
-    const task = str(args, 'task') === undefined ? undefined : oneOf(args, 'task', TASKS, 'classification');
-    const activation = oneOf(args, 'activation', HIDDEN_ACTIVATIONS, 'tanh');
-    const epochs = num(args, 'epochs', 100, { integer: true, min: 1 });
-    const batchSize = num(args, 'batch', 32, { integer: true, min: 1 });
-    const lr = num(args, 'lr', 1e-3, { min: 1e-12 });
-    const l2 = num(args, 'l2', 0, { min: 0 });
-    const seed = num(args, 'seed', 0, { integer: true });
-    const testFraction = num(args, 'test-fraction', 0.2, { min: 1e-9, max: 1 - 1e-9 });
-    const standardize = bool(args, 'standardize');
+    const epochs = num(args, 'epochs', T.epochs, { integer: true, min: 1 });
     const json = bool(args, 'json');
-
-    const info = await initBackend();
-    const ds = loadDataset(data, { target: str(args, 'target'), task });
-    const split = splitDataset(ds, { seed, testFraction, standardize });
-    const outputs = ds.task === 'classification' ? numClasses(ds) : 1;
-    const spec = buildSpec(ds.features, outputs, ds.task, numList(args, 'layers'), activation);
-    const net = Network.random(spec, seed);
-    try {
-      const every = Math.max(1, Math.round(epochs / 10));
-      const r = await train(net, split, {
-        epochs,
-        batchSize,
-        lr,
-        l2,
-        seed,
-        signal: ctx.signal,
-        evalEvery: every,
-        onEpoch: (m) => {
-          if (!json && (m.epoch % every === 0 || m.epoch === epochs))
-            ctx.log(
-              `epoch ${m.epoch}/${epochs}: train loss ${m.trainLoss.toPrecision(4)}${m.test ? `; test ${fmtMetrics(m.test)}` : ''}`,
-            );
-        },
-      });
-      const flat = net.toFlat();
-      const provenance = makeProvenance({
-        job: 'train',
-        seed,
-        backend: info.name,
-        modelHash: hashModel(spec, flat),
-        data: {
-          name: ds.name,
-          split: 'train',
-          rows: split.train.rows,
-          splitSeed: seed,
-          testFraction,
-          standardized: standardize,
-        },
-        options: {
-          layers: spec.layers.map((l) => l.units),
-          activation,
-          epochs,
-          batchSize,
-          lr,
-          l2,
-          optimizer: 'adam(0.9, 0.999, 1e-7)',
-        },
-      });
-      const saved = await saveModel(out, net, {
-        task: ds.task,
-        featureNames: ds.featureNames,
-        targetName: ds.targetName,
-        ...(ds.labelNames ? { labelNames: ds.labelNames } : {}),
-        ...(split.standardization ? { preprocessing: { standardization: split.standardization } } : {}),
-        provenance,
-        training: {
+    const every = Math.max(1, Math.round(epochs / 10));
+    const m = await trainNewModel({
+      data,
+      target: str(args, 'target'),
+      task: str(args, 'task') === undefined ? undefined : oneOf(args, 'task', TASKS, 'classification'),
+      layers: numList(args, 'layers'),
+      activation: oneOf(args, 'activation', HIDDEN_ACTIVATIONS, T.activation),
+      epochs,
+      batchSize: num(args, 'batch', T.batchSize, { integer: true, min: 1 }),
+      lr: num(args, 'lr', T.lr, { min: 1e-12 }),
+      l2: num(args, 'l2', T.l2, { min: 0 }),
+      seed: num(args, 'seed', SPLIT_DEFAULTS.seed, { integer: true }),
+      testFraction: num(args, 'test-fraction', SPLIT_DEFAULTS.testFraction, { min: 1e-9, max: 1 - 1e-9 }),
+      standardize: bool(args, 'standardize'),
+      out,
+      signal: ctx.signal,
+      evalEvery: every,
+      onEpoch: (e) => {
+        if (!json && (e.epoch % every === 0 || e.epoch === epochs))
+          ctx.log(
+            `epoch ${e.epoch}/${epochs}: train loss ${e.trainLoss.toPrecision(4)}${e.test ? `; test ${fmtMetrics(e.test)}` : ''}`,
+          );
+      },
+    });
+    const r = m.result;
+    if (json) {
+      ctx.out(
+        JSON.stringify({
+          out,
+          modelJson: m.modelJson,
+          bytes: m.bytes,
           final: r.final,
-          epochs,
+          history: r.history,
           steps: r.steps,
           seconds: r.seconds,
           samplesPerSecond: r.samplesPerSecond,
-          dataProvenance: ds.provenance,
-        },
-      });
-      const doc = {
-        out,
-        modelJson: saved.modelJson,
-        bytes: saved.bytes,
-        final: r.final,
-        history: r.history,
-        steps: r.steps,
-        seconds: r.seconds,
-        samplesPerSecond: r.samplesPerSecond,
-        provenance,
-      };
-      if (json) {
-        ctx.out(JSON.stringify(doc));
-        return;
-      }
-      ctx.out(
-        [
-          `trained ${[spec.inputSize, ...spec.layers.map((l) => l.units)].join('-')} ${activation} on ${ds.name} (${split.train.rows} train / ${split.test.rows} test rows), ${r.steps} Adam steps in ${r.seconds.toFixed(1)} s (${r.samplesPerSecond.toFixed(0)} samples/s, ${info.name})`,
-          `train: ${fmtMetrics(r.final.train)}`,
-          `test:  ${fmtMetrics(r.final.test)}`,
-          `saved ${saved.modelJson}`,
-        ].join('\n'),
+          provenance: m.provenance,
+        }),
       );
-    } finally {
-      net.dispose();
+      return;
     }
+    const opts = m.provenance.options as { activation: string };
+    ctx.out(
+      [
+        `trained ${[m.spec.inputSize, ...m.spec.layers.map((l) => l.units)].join('-')} ${opts.activation} on ${m.dataset.name} (${m.split.train.rows} train / ${m.split.test.rows} test rows), ${r.steps} Adam steps in ${r.seconds.toFixed(1)} s (${r.samplesPerSecond.toFixed(0)} samples/s, ${m.backend})`,
+        `train: ${fmtMetrics(r.final.train)}`,
+        `test:  ${fmtMetrics(r.final.test)}`,
+        `saved ${m.modelJson}`,
+      ].join('\n'),
+    );
   },
 };

@@ -17,12 +17,13 @@ import {
 import { diagonalChunk, factorFloatsPerSample, transposedKernels, disposeKernelsT } from './diagonal';
 import { momentSums } from './moments';
 import { checkFiniteFlat } from '../util/finite';
+import { OBD_VARIANTS, type ObdVariant } from '../options';
 
 /** Why a curvature quantity goes non-finite: the forward pass or its derivatives overflowed. */
 export const CURVATURE_HINT = "the model's weights or inputs overflow";
 
-export type DiagonalKind = 'hessian' | 'ggn' | 'fisher';
-export const DIAGONAL_KINDS: readonly DiagonalKind[] = ['hessian', 'ggn', 'fisher'];
+export type DiagonalKind = ObdVariant;
+export const DIAGONAL_KINDS: readonly DiagonalKind[] = OBD_VARIANTS;
 
 export { gradientMoments, GradientMoments } from './moments';
 export { ggnLayerBlock, GgnBlock } from './ggnBlock';

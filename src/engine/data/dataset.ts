@@ -1,7 +1,8 @@
 // The in-memory data set every engine job consumes. Rows are samples; x is row-major [rows, features].
 import * as tf from '@tensorflow/tfjs';
 
-export type Task = 'classification' | 'regression';
+import type { Task } from '../options';
+export type { Task };
 
 export interface Dataset {
   /** Built-in name or the CSV file path it came from. */

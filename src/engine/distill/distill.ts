@@ -18,7 +18,7 @@ import { Rng } from '../util/random';
 import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
 import { selectColumns } from './columns';
 import { KdOptions, kdOutputDelta, kdSampleLosses, teacherLogits } from './kdLoss';
-import { DISTILL_DEFAULTS } from './defaults';
+import { DISTILL_DEFAULTS } from '../options';
 
 export interface DistillOptions {
   /** T > 0, classification only. Default 4. */

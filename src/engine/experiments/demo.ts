@@ -23,7 +23,7 @@ import { exportStudent, StudentReport } from '../prune/studentExport';
 import { distillExperiment, distillFigure, DistillReport } from '../distill/experiment';
 import { runPaper1, Paper1Result, DEFAULT_METHODS } from './paper1';
 import { paper1Sections } from './paper1Report';
-import type { RelevanceMethod } from '../relevance/types';
+import { DISTILL_DEFAULTS, type RelevanceMethod } from '../options';
 
 export interface DemoOptions {
   out: string;
@@ -124,8 +124,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     log("distillation into the student (3 seeds; labels-only baseline, from scratch, from the teacher's weights)");
     const studentModel = await loadModel(student.files.modelJson);
     const dist = await distillExperiment(teacher, studentModel.network, split, {
-      temperature: 4,
-      alpha: 0.7,
+      temperature: DISTILL_DEFAULTS.temperature,
+      alpha: DISTILL_DEFAULTS.alpha,
       epochs: o.quick ? 20 : 150,
       batchSize: 16,
       lr: 0.01,

@@ -8,7 +8,8 @@ import { Network, NetworkSpec } from '../model/network';
 import { makeProvenance, Provenance } from '../provenance';
 import { qualityCurves, summarise, Curve, CurvesResult, Ranker, shareGrid } from '../prune/curves';
 import { computeRelevance, RelevanceRequest } from '../relevance/compute';
-import type { RelevanceMethod, RelevanceResult } from '../relevance/types';
+import type { RelevanceResult } from '../relevance/types';
+import { RELEVANCE_DEFAULTS, RELEVANCE_METHODS, type BelsleyCovariance, type RelevanceMethod } from '../options';
 import { train } from '../train/train';
 import type { Metrics } from '../train/metrics';
 import { mean, sampleSd } from '../util/stats';
@@ -67,7 +68,7 @@ export interface Paper1Options {
   /** Override the training budget (tests, quick runs). */
   epochs?: number;
   variationalEpochs?: number;
-  belsleyCovariance?: string;
+  belsleyCovariance?: BelsleyCovariance;
   /**
    * The variational curve prunes the posterior mean mu (default, METHODS.md 2.5) or the teacher's
    * weights; the other choice is drawn too, as the curve `variational-teacher` (or `variational-mu`).
@@ -99,7 +100,7 @@ export interface Paper1Result {
   provenance: Provenance;
 }
 
-export const DEFAULT_METHODS: RelevanceMethod[] = ['random', 'obd', 'variational', 'belsley'];
+export const DEFAULT_METHODS: RelevanceMethod[] = [...RELEVANCE_METHODS];
 
 /** The second variational curve's name: the weights the main one does not use. */
 export function otherVariationalCurve(w: VariationalWeights): string {
@@ -109,6 +110,7 @@ export function otherVariationalCurve(w: VariationalWeights): string {
 function rankerFor(method: RelevanceMethod, split: DataSplit, opts: Paper1Options, nRandom: number): Ranker {
   const req: RelevanceRequest = {
     method,
+    // The paper's saliency: the exact Hessian diagonal, whatever the default becomes.
     variant: 'hessian',
     covariance: opts.belsleyCovariance,
     epochs: opts.variationalEpochs,
@@ -208,7 +210,7 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
         batchSize: setup.batchSize,
         network: setup.description,
         obdVariant: 'hessian',
-        belsleyCovariance: opts.belsleyCovariance ?? 'laplace',
+        belsleyCovariance: opts.belsleyCovariance ?? RELEVANCE_DEFAULTS.covariance,
         variationalWeights: opts.variationalWeights ?? DEFAULT_VARIATIONAL_WEIGHTS,
         prunedWeights: runs[0].curves.prunedWeights,
         classes: numClasses(ds),

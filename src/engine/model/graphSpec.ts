@@ -58,7 +58,11 @@ export interface LayerConfigs {
   ZeroPadding2D: { padding: [Pair, Pair] };
   /** y = x * scale + offset (scale and offset scalars or one value per channel). */
   Rescaling: { scale: number | number[]; offset: number | number[] };
-  /** y = (x - mean) / sqrt(variance); mean and variance are (non-trainable) weights of the node. */
+  /**
+   * y = (x - mean) / max(sqrt(variance), epsilon), as Keras computes it (epsilon = 1e-7, Keras's
+   * backend epsilon); mean and variance are (non-trainable) weights of the node, shaped to
+   * broadcast against the input from the right (e.g. [channels], or [] for one scalar pair).
+   */
   Normalization: { epsilon: number };
   /** Row-major (NHWC) flattening, as Keras does. */
   Flatten: Record<string, never>;

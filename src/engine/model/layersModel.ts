@@ -11,6 +11,7 @@ import { PruneScopeMetadata, decodePruneMask, validateMetadata } from './metadat
 import { writeFolderAtomic } from '../util/atomicWrite';
 import { clip, parseJsonBounded } from '../util/jsonLimits';
 import { describeParam, firstNonFinite } from '../util/finite';
+import { VERSION } from '../util/version';
 
 export type { PruneScopeMetadata, PruneMask } from './metadata';
 export { encodePruneMask, decodePruneMask } from './metadata';
@@ -239,23 +240,6 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
     },
   };
 }
-
-// package.json sits at a different depth from build/src/ (tsc) and dist/ (bundle): walk up to it.
-// Read with fs, not require, so a bundler does not try to resolve it at build time.
-const VERSION: string = (() => {
-  for (let d = __dirname, i = 0; i < 6; i++, d = path.dirname(d)) {
-    try {
-      const p = JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (p.name === 'prunescope' && p.version) return p.version;
-    } catch {
-      /* not here */
-    }
-  }
-  return 'unknown';
-})();
 
 /**
  * Writes `network` as a Sequential TF.js LayersModel (model.json + one float32 shard) into a new

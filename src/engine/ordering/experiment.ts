@@ -8,7 +8,8 @@ import { evaluate } from '../train/metrics';
 import { badInput, throwIfCancelled } from '../errors';
 import { Provenance, makeProvenance } from '../provenance';
 import { FreezeTrainResult, trainWithFreezing, PhaseTiming } from './freezeTrain';
-import { CovarianceBlock, VarianceEstimator } from './types';
+import type { VarianceEstimator } from '../options';
+import { CovarianceBlock } from './types';
 import { mean, sampleSd } from '../util/stats';
 
 export interface FreezeExperimentOptions {

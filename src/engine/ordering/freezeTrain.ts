@@ -17,7 +17,7 @@ import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { Rng } from '../util/random';
 import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
 import { GradientVarianceTracker } from './tracker';
-import { CovarianceMode, VarianceEstimator } from './types';
+import type { CovarianceMode, VarianceEstimator } from '../options';
 import { FreezeStage, checkStages, plateauReached, stageTarget } from './schedule';
 import { orderByVariance, ranksFromOrder } from './rank';
 import { fastTransposedMatMulInstalled } from '../wasmMatMul';

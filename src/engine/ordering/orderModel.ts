@@ -5,7 +5,8 @@ import type { DataSplit } from '../data/dataset';
 import { hashModel, makeProvenance } from '../provenance';
 import { trainWithFreezing } from './freezeTrain';
 import { GradientVarianceTracker } from './tracker';
-import { CovarianceMode, OrderingResult, VarianceEstimator } from './types';
+import { ORDER_DEFAULTS, type CovarianceMode, type VarianceEstimator } from '../options';
+import { OrderingResult } from './types';
 
 export interface OrderOptions {
   estimator?: VarianceEstimator;
@@ -27,11 +28,11 @@ export async function orderParameters(
   split: DataSplit,
   opts: OrderOptions = {},
 ): Promise<OrderingResult> {
-  const estimator = opts.estimator ?? 'essay';
-  const mode = opts.mode ?? 'diag';
-  const steps = opts.steps ?? 200;
-  const batchSize = opts.batchSize ?? 32;
-  const lr = opts.lr ?? 1e-3;
+  const estimator = opts.estimator ?? ORDER_DEFAULTS.estimator;
+  const mode = opts.mode ?? ORDER_DEFAULTS.mode;
+  const steps = opts.steps ?? ORDER_DEFAULTS.steps;
+  const batchSize = opts.batchSize ?? ORDER_DEFAULTS.batchSize;
+  const lr = opts.lr ?? ORDER_DEFAULTS.lr;
   const seed = opts.seed ?? 0;
   const modelHash = hashModel(net.spec, net.toFlat());
   // Refuse an impossible full mode before training anything.

@@ -9,7 +9,8 @@ import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
 import { PruneScopeError } from '../errors';
 import { essayDiff, LayerGrad, meanGrad, perSampleRows } from './estimators';
 import { updateOuter, updateRowCovariance } from './covariance';
-import { CovarianceBlock, CovarianceMode, VarianceEstimator } from './types';
+import { ORDER_DEFAULTS, type CovarianceMode, type VarianceEstimator } from '../options';
+import { CovarianceBlock } from './types';
 import { formatBytes, orderByVariance, ranksFromOrder } from './rank';
 import { accumulateSquares } from './squares';
 
@@ -30,7 +31,6 @@ export interface BatchGrads {
   inputsT?: readonly (tf.Tensor2D | undefined)[];
 }
 
-const DEFAULT_BLOCK_LIMIT = 2048;
 const DEFAULT_FULL_LIMIT = 256 * 1024 * 1024;
 
 export class GradientVarianceTracker {
@@ -53,9 +53,9 @@ export class GradientVarianceTracker {
     private readonly net: Network,
     opts: TrackerOptions = {},
   ) {
-    this.estimator = opts.estimator ?? 'essay';
-    this.mode = opts.mode ?? 'diag';
-    const blockLimit = opts.blockLimit ?? DEFAULT_BLOCK_LIMIT;
+    this.estimator = opts.estimator ?? ORDER_DEFAULTS.estimator;
+    this.mode = opts.mode ?? ORDER_DEFAULTS.mode;
+    const blockLimit = opts.blockLimit ?? ORDER_DEFAULTS.blockLimit;
     if (this.mode === 'full') {
       const bytes = net.nParams * net.nParams * 4;
       const limit = opts.fullLimitBytes ?? DEFAULT_FULL_LIMIT;

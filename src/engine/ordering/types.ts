@@ -1,10 +1,6 @@
 // Shared types of gradient-variance ordering (METHODS.md section 3).
+import type { CovarianceMode, VarianceEstimator } from '../options';
 import type { Provenance } from '../provenance';
-
-export type VarianceEstimator = 'essay' | 'per-sample';
-export const VARIANCE_ESTIMATORS: readonly VarianceEstimator[] = ['essay', 'per-sample'];
-export type CovarianceMode = 'diag' | 'block' | 'full';
-export const COVARIANCE_MODES: readonly CovarianceMode[] = ['diag', 'block', 'full'];
 
 /** One covariance block: the rows/columns [offset, offset + size) of the flat order. */
 export interface CovarianceBlock {

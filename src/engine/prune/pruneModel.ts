@@ -14,6 +14,8 @@ export interface PruneRequest extends RelevanceRequest {
   includeBias?: boolean;
   /** A variational ranking prunes its posterior mean mu (default) or the network's weights. */
   variationalWeights?: VariationalWeights;
+  /** A ranking of this network already computed for the request (a cache's): used as is. */
+  ranking?: RelevanceResult;
 }
 
 export interface PruneOutcome {
@@ -55,7 +57,7 @@ export async function pruneNetwork(
   const flat = net.toFlat();
   const already = zeroMask(flat);
   const candidates = candidateMask(net.layout, { includeBias: req.includeBias, alreadyPruned: already });
-  const relevance = await computeRelevance(net, split, req);
+  const relevance = req.ranking ?? (await computeRelevance(net, split, req));
   const mask = extendMask(relevance.order, candidates, req.fraction, already);
   const base = pruningBase(flat, relevance, req.variationalWeights);
   const pruned = net.clone();

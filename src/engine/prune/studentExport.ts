@@ -16,21 +16,21 @@ import { LoadedModel, SHARD_NAME, loadModel, saveModel } from '../model/layersMo
 import type { PruneScopeMetadata } from '../model/metadata';
 import { Network, NetworkSpec } from '../model/network';
 import { hashModel, makeProvenance, Provenance } from '../provenance';
-import { computeRelevance } from '../relevance/compute';
-import type { RelevanceMethod, RelevanceResult } from '../relevance/types';
+import { computeRelevance, type RelevanceRequest } from '../relevance/compute';
+import type { RelevanceResult } from '../relevance/types';
 import { evaluate } from '../train/metrics';
 import { writeFolderAtomic } from '../util/atomicWrite';
 import { selectColumns } from '../distill/columns';
 import { applyMask, candidateMask, countOnes, pruneMaskAt } from './mask';
 import { selectNeurons } from './neuronSelect';
 import { shrinkToStudent, ShrinkResult } from './student';
-import type { DiagonalKind } from '../curvature';
 
 export interface ExportStudentOptions {
-  /** A relevance method computed here, or a precomputed ranking of the teacher's parameters. */
-  method: RelevanceMethod | RelevanceResult;
-  /** OBD curvature variant (default 'ggn'). */
-  variant?: DiagonalKind;
+  /**
+   * The ranking: a request computed here (options left out default as for every other command),
+   * or a precomputed ranking of the teacher's parameters.
+   */
+  method: RelevanceRequest | RelevanceResult;
   /** Share of the active weights to prune, then shrink structurally. Exactly one of fraction / widths. */
   fraction?: number;
   /** Target width of every hidden layer (neuron selection by summed relevance). */
@@ -108,7 +108,7 @@ function checkOptions(o: ExportStudentOptions): void {
 
 async function rank(net: Network, split: DataSplit, o: ExportStudentOptions): Promise<RelevanceResult> {
   const m = o.method;
-  if (typeof m !== 'string') {
+  if ('scores' in m) {
     if (!(m.scores instanceof Float64Array) || m.scores.length !== net.nParams || m.order.length !== net.nParams) {
       throw badInput(`ranking covers ${m.scores?.length} parameters`, {
         field: 'method',
@@ -117,7 +117,7 @@ async function rank(net: Network, split: DataSplit, o: ExportStudentOptions): Pr
     }
     return m;
   }
-  return computeRelevance(net, split, { method: m, variant: o.variant ?? 'ggn', seed: o.seed ?? 0, signal: o.signal });
+  return computeRelevance(net, split, { ...m, seed: m.seed ?? o.seed, signal: o.signal });
 }
 
 /** Total bytes of a model.json and the shards its manifest lists. */

@@ -3,10 +3,11 @@
 // the ranking fitted; 'teacher': the network's own weights, as every other method. Parameters that are
 // exactly zero in the network (already pruned) stay zero either way.
 import type { RelevanceResult } from '../relevance/types';
+import { RELEVANCE_DEFAULTS, VARIATIONAL_WEIGHTS, type VariationalWeights } from '../options';
 
-export type VariationalWeights = 'mu' | 'teacher';
-export const VARIATIONAL_WEIGHTS: readonly VariationalWeights[] = ['mu', 'teacher'];
-export const DEFAULT_VARIATIONAL_WEIGHTS: VariationalWeights = 'mu';
+export { VARIATIONAL_WEIGHTS };
+export type { VariationalWeights };
+export const DEFAULT_VARIATIONAL_WEIGHTS: VariationalWeights = RELEVANCE_DEFAULTS.variationalWeights;
 
 /** The posterior mean of a variational ranking, or undefined for any other ranking. */
 export function posteriorMean(r: RelevanceResult): Float32Array | undefined {

@@ -3,6 +3,7 @@
 // The covariance *source* (Laplace, trajectory, gradient...) is chosen by the caller.
 import { badInput, PruneScopeError } from '../errors';
 import { eighRows } from '../linalg/eigh';
+import { RELEVANCE_DEFAULTS } from '../options';
 import {
   argmaxColumn,
   BELSLEY_DEFINITIONS,
@@ -30,14 +31,12 @@ export interface BelsleyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const DEFAULT_EXACT_LIMIT = 200;
-
 /** Belsley diagnostic and ordering of the n parameters of the symmetric n x n matrix `s` (row-major). */
 export function belsley(s: Float64Array, n: number, opts: BelsleyOptions = {}): BelsleyResult {
   const file = opts.source;
   const input = opts.input ?? 'covariance';
   const standardize = opts.standardize ?? true;
-  const limit = opts.exactLimit ?? DEFAULT_EXACT_LIMIT;
+  const limit = opts.exactLimit ?? RELEVANCE_DEFAULTS.exactOrderingLimit;
   const ordering = opts.ordering ?? (n <= limit ? 'exact' : 'fast');
   if (!Number.isInteger(n) || n < 1 || s.length !== n * n)
     throw badInput(`matrix has ${s.length} entries`, {

@@ -4,8 +4,9 @@
 // (lambda = sigma^2) and the low-rank model whose pooled complement has no individual eigenvectors.
 import { transpose } from '../linalg/eigh';
 import { throwIfCancelled } from '../errors';
+import type { BelsleyOrdering } from '../options';
 
-export type BelsleyOrdering = 'exact' | 'fast';
+export type { BelsleyOrdering };
 
 /** What each field of a Belsley result means; carried in every result so a plot can label itself. */
 export const BELSLEY_DEFINITIONS = {

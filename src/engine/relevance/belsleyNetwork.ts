@@ -21,31 +21,28 @@ import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor, yTensor } from '../data/dataset';
 import { badInput, PruneScopeError } from '../errors';
 import type { Network } from '../model/network';
-import type { VarianceEstimator } from '../ordering/types';
+import {
+  BELSLEY_COVARIANCES,
+  BELSLEY_ORDERINGS,
+  LAPLACE_STRUCTURES,
+  RELEVANCE_DEFAULTS,
+  type LaplaceStructure,
+  type BelsleyCovariance,
+  type BelsleyOrdering,
+  type VarianceEstimator,
+} from '../options';
 import { hashModel, makeProvenance } from '../provenance';
 import { BELSLEY_DEFINITIONS } from './belsleyCore';
-import { DEFAULT_EXACT_LIMIT } from './belsley';
 import { BelsleyBlock, blockBelsley, BlockBelsleyResult, blockKind, largestBlock } from './covariance/blockBelsley';
-import { laplaceBlocks, LAPLACE_STRUCTURES, LaplaceStructure } from './covariance/laplace';
+import { laplaceBlocks } from './covariance/laplace';
 import { gradientBlocks } from './covariance/gradient';
 import { recordTrajectory, trajectoryBelsley } from './covariance/trajectory';
 import type { RelevanceResult } from './types';
 
-export { LAPLACE_STRUCTURES } from './covariance/laplace';
-export type { LaplaceStructure } from './covariance/laplace';
-
-export type BelsleyCovariance = 'laplace' | 'trajectory' | 'gradient' | 'variational-full';
-export const BELSLEY_COVARIANCES: readonly BelsleyCovariance[] = [
-  'laplace',
-  'trajectory',
-  'gradient',
-  'variational-full',
-];
-
 export interface BelsleyRelevanceRequest {
   covariance?: BelsleyCovariance;
-  /** Default: 'exact' up to 200 active parameters (DEFAULT_EXACT_LIMIT), 'fast' beyond. */
-  ordering?: 'exact' | 'fast';
+  /** Default: 'exact' up to RELEVANCE_DEFAULTS.exactOrderingLimit active parameters, 'fast' beyond. */
+  ordering?: BelsleyOrdering;
   /** Seeds the minibatch order of the training-based sources (trajectory, gradient). Default 0. */
   seed?: number;
   signal?: AbortSignal;
@@ -71,7 +68,6 @@ export interface BelsleyRelevanceRequest {
   estimator?: VarianceEstimator;
 }
 
-export const DEFAULT_BLOCK_LIMIT = 2048;
 /**
  * Explicit exact ordering on blocks: refused when the largest block exceeds this. It re-decomposes the
  * block once per removal (~m^4 / 4 in all): measured 2 s CPU for Wine's 182-parameter layer, 142 s for
@@ -98,7 +94,7 @@ export async function belsleyRelevance(
   split: DataSplit,
   req: BelsleyRelevanceRequest = {},
 ): Promise<RelevanceResult> {
-  const covariance = req.covariance ?? 'laplace';
+  const covariance = req.covariance ?? RELEVANCE_DEFAULTS.covariance;
   if (!BELSLEY_COVARIANCES.includes(covariance))
     throw badInput(`unknown covariance source ${String(covariance)}`, {
       field: 'covariance',
@@ -110,12 +106,15 @@ export async function belsleyRelevance(
       expected: "'laplace' (default) or 'trajectory'",
     });
   }
-  if (req.ordering !== undefined && req.ordering !== 'exact' && req.ordering !== 'fast')
-    throw badInput(`ordering = ${String(req.ordering)}`, { field: 'ordering', expected: 'exact or fast' });
+  if (req.ordering !== undefined && !BELSLEY_ORDERINGS.includes(req.ordering))
+    throw badInput(`ordering = ${String(req.ordering)}`, {
+      field: 'ordering',
+      expected: BELSLEY_ORDERINGS.join(' or '),
+    });
   const seed = req.seed ?? 0;
   if (!Number.isFinite(seed)) throw badInput(`seed = ${seed}`, { field: 'seed', expected: 'a finite number' });
-  const blockLimit = positiveInt(req.blockLimit, 'blockLimit', DEFAULT_BLOCK_LIMIT);
-  const structure = req.laplaceStructure ?? 'auto';
+  const blockLimit = positiveInt(req.blockLimit, 'blockLimit', RELEVANCE_DEFAULTS.blockLimit);
+  const structure = req.laplaceStructure ?? RELEVANCE_DEFAULTS.laplaceStructure;
   if (!LAPLACE_STRUCTURES.includes(structure))
     throw badInput(`laplaceStructure = ${String(structure)}`, {
       field: 'laplaceStructure',
@@ -126,7 +125,7 @@ export async function belsleyRelevance(
       field: 'laplaceStructure',
       expected: 'only with the laplace covariance',
     });
-  const rho = req.rho ?? 0.05;
+  const rho = req.rho ?? RELEVANCE_DEFAULTS.rho;
   if (!(rho > 0 && rho <= 1)) throw badInput(`rho = ${req.rho}`, { field: 'rho', expected: 'a number in (0, 1]' });
   const lr = req.lr ?? 1e-3;
   if (!(lr > 0 && Number.isFinite(lr)))
@@ -150,7 +149,8 @@ export async function belsleyRelevance(
     });
   const prune = Uint8Array.from(w, (v) => (v === 0 ? 1 : 0));
   // Default: exact for a small model whose blocks are all dense (set once the blocks are known).
-  let ordering: 'exact' | 'fast' = req.ordering ?? (active.length <= DEFAULT_EXACT_LIMIT ? 'exact' : 'fast');
+  let ordering: 'exact' | 'fast' =
+    req.ordering ?? (active.length <= RELEVANCE_DEFAULTS.exactOrderingLimit ? 'exact' : 'fast');
   const progress = req.onProgress;
   const options: Record<string, unknown> = {
     ordering,

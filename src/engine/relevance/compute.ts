@@ -1,24 +1,33 @@
 // One entry point for every relevance method, so the CLI, the worker and the experiments ask for
-// "method + options" and get the same RelevanceResult with its provenance.
+// "method + options" and get the same RelevanceResult with its provenance. Options left out take
+// their defaults from options.ts, here and nowhere else.
 import type { DataSplit } from '../data/dataset';
 import { badInput } from '../errors';
 import type { Network } from '../model/network';
-import type { DiagonalKind } from '../curvature';
+import {
+  RELEVANCE_DEFAULTS,
+  RELEVANCE_METHODS,
+  type BelsleyCovariance,
+  type BelsleyOrdering,
+  type LaplaceStructure,
+  type ObdVariant,
+  type RelevanceMethod,
+} from '../options';
 import { randomRelevance } from './random';
 import { obdRelevance } from './obd';
 import { variationalRelevance } from './variational';
-import { belsleyRelevance, BelsleyCovariance, LaplaceStructure } from './belsleyNetwork';
-import { RELEVANCE_METHODS, RelevanceMethod, RelevanceResult } from './types';
+import { belsleyRelevance } from './belsleyNetwork';
+import type { RelevanceResult } from './types';
 
 export interface RelevanceRequest {
   method: RelevanceMethod;
-  /** obd: hessian (default) | ggn | fisher. */
-  variant?: DiagonalKind;
-  /** belsley: where the covariance comes from: laplace (default) | trajectory | gradient | variational-full (refused). */
-  covariance?: string;
+  /** obd: hessian | ggn | fisher (default RELEVANCE_DEFAULTS.variant). */
+  variant?: ObdVariant;
+  /** belsley: where the covariance comes from (default laplace; variational-full is refused). */
+  covariance?: BelsleyCovariance;
   /** belsley: exact | fast (default by size). */
-  ordering?: 'exact' | 'fast';
-  /** belsley: largest layer block kept as a full covariance (default 2,048; Kronecker factors above it). */
+  ordering?: BelsleyOrdering;
+  /** belsley: largest layer block kept as a full covariance (Kronecker factors above it). */
   blockLimit?: number;
   /** belsley laplace: auto (default) | block | kron | diag (diag carries no Belsley information). */
   laplaceStructure?: LaplaceStructure;
@@ -29,37 +38,78 @@ export interface RelevanceRequest {
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
+/** The options that decide a method's ranking, with defaults filled in: equal options, equal ranking. */
+export type RankingOptions =
+  | { method: 'random'; seed: number }
+  | { method: 'obd'; variant: ObdVariant }
+  | { method: 'variational'; seed: number; epochs?: number }
+  | {
+      method: 'belsley';
+      covariance: BelsleyCovariance;
+      ordering?: BelsleyOrdering;
+      blockLimit: number;
+      laplaceStructure: LaplaceStructure;
+      seed: number;
+    };
+
+export function rankingOptions(req: RelevanceRequest): RankingOptions {
+  const seed = req.seed ?? RELEVANCE_DEFAULTS.seed;
+  switch (req.method) {
+    case 'random':
+      return { method: 'random', seed };
+    case 'obd':
+      return { method: 'obd', variant: req.variant ?? RELEVANCE_DEFAULTS.variant };
+    case 'variational':
+      return { method: 'variational', seed, ...(req.epochs !== undefined ? { epochs: req.epochs } : {}) };
+    case 'belsley':
+      return {
+        method: 'belsley',
+        covariance: req.covariance ?? RELEVANCE_DEFAULTS.covariance,
+        ...(req.ordering !== undefined ? { ordering: req.ordering } : {}),
+        blockLimit: req.blockLimit ?? RELEVANCE_DEFAULTS.blockLimit,
+        laplaceStructure: req.laplaceStructure ?? RELEVANCE_DEFAULTS.laplaceStructure,
+        seed,
+      };
+    default:
+      throw badInput(`unknown method ${String(req.method)}`, {
+        field: 'method',
+        expected: RELEVANCE_METHODS.join(', '),
+      });
+  }
+}
+
+/** A stable text key of rankingOptions (for caches of rankings). */
+export function rankingKey(req: RelevanceRequest): string {
+  return JSON.stringify(rankingOptions(req));
+}
+
 export async function computeRelevance(
   net: Network,
   split: DataSplit,
   req: RelevanceRequest,
 ): Promise<RelevanceResult> {
-  switch (req.method) {
+  const o = rankingOptions(req);
+  switch (o.method) {
     case 'random':
-      return randomRelevance(net, req.seed ?? 0);
+      return randomRelevance(net, o.seed);
     case 'obd':
-      return obdRelevance(net, split, { variant: req.variant, signal: req.signal });
+      return obdRelevance(net, split, { variant: o.variant, signal: req.signal });
     case 'variational':
       return variationalRelevance(net, split, {
-        seed: req.seed ?? 0,
-        epochs: req.epochs,
+        seed: o.seed,
+        epochs: o.epochs,
         signal: req.signal,
         onEpoch: req.onProgress ? (e) => req.onProgress!(e.epoch, e.maxEpochs, 'variational') : undefined,
       });
     case 'belsley':
       return belsleyRelevance(net, split, {
-        covariance: req.covariance as BelsleyCovariance | undefined, // validated there (PruneScopeError naming 'covariance')
-        ordering: req.ordering,
-        blockLimit: req.blockLimit,
-        laplaceStructure: req.laplaceStructure,
-        seed: req.seed,
+        covariance: o.covariance, // validated there (PruneScopeError naming 'covariance')
+        ordering: o.ordering,
+        blockLimit: o.blockLimit,
+        laplaceStructure: o.laplaceStructure,
+        seed: o.seed,
         signal: req.signal,
         onProgress: req.onProgress,
-      });
-    default:
-      throw badInput(`unknown method ${String(req.method)}`, {
-        field: 'method',
-        expected: RELEVANCE_METHODS.join(', '),
       });
   }
 }

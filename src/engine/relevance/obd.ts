@@ -1,11 +1,13 @@
 // Optimal Brain Damage (LeCun, Denker, Solla 1989; METHODS.md 2.4): saliency s_j = h_jj w_j^2 / 2
 // with h_jj a curvature diagonal of the mean training loss. The variant is always named:
-// 'hessian' (exact diagonal, the default), 'ggn', or 'fisher' (never called "the Hessian").
+// 'hessian' (exact diagonal), 'ggn', or 'fisher' (never called "the Hessian"); the default is
+// RELEVANCE_DEFAULTS.variant.
 // The exact Hessian diagonal can be negative; such parameters are reported, not hidden.
 import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor, yTensor } from '../data/dataset';
 import type { Network } from '../model/network';
 import { curvatureDiagonal, DiagonalKind } from '../curvature';
+import { RELEVANCE_DEFAULTS } from '../options';
 import { makeProvenance, hashModel } from '../provenance';
 import { orderByScore, RelevanceResult } from './types';
 
@@ -22,7 +24,7 @@ export function obdSaliency(diag: ArrayLike<number>, w: ArrayLike<number>): Floa
 }
 
 export async function obdRelevance(net: Network, split: DataSplit, opts: ObdOptions = {}): Promise<RelevanceResult> {
-  const variant = opts.variant ?? 'hessian';
+  const variant = opts.variant ?? RELEVANCE_DEFAULTS.variant;
   const d = split.dataset;
   const x = xTensor(split.train, d.features);
   const y = yTensor(split.train, d.task, numClasses(d));

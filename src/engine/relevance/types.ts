@@ -1,9 +1,7 @@
 // What every relevance method returns: a score per parameter (flat order) and the order it
 // induces, least relevant first (ties by lower flat index, so results are deterministic).
+import type { RelevanceMethod } from '../options';
 import type { Provenance } from '../provenance';
-
-export type RelevanceMethod = 'random' | 'obd' | 'variational' | 'belsley';
-export const RELEVANCE_METHODS: readonly RelevanceMethod[] = ['random', 'obd', 'variational', 'belsley'];
 
 export interface RelevanceResult {
   method: RelevanceMethod;

@@ -6,7 +6,8 @@ import { throwIfCancelled } from '../../engine/errors';
 import { locate, type Network } from '../../engine/model/network';
 import { qualityCurves, shareGrid, type Ranker } from '../../engine/prune/curves';
 import { countOnes, zeroMask } from '../../engine/prune/mask';
-import { RELEVANCE_METHODS, type RelevanceMethod, type RelevanceResult } from '../../engine/relevance/types';
+import type { RelevanceResult } from '../../engine/relevance/types';
+import { CURVE_DEFAULTS, RELEVANCE_METHODS, type RelevanceMethod } from '../../engine/options';
 import { curvesFigure } from '../../engine/report/curvesFigure';
 import {
   belsleyConditionFigure,
@@ -19,7 +20,7 @@ import { badInput } from '../../engine/errors';
 import type { JobResult, PlotlyFigure, ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { cachedRanking, modelAndSplit, toPlotly } from './modelCache';
-import { modelRef, num, obj } from './params';
+import { modelRef, num, obj, rankingRequest, requestOf } from './params';
 
 /** `layer.W[input,unit]` / `layer.b[unit]`, with feature names on the first layer. */
 export function paramNames(net: Network, featureNames: string[]): string[] {
@@ -62,13 +63,22 @@ export const analysisJob: JobHandler<'analysis'> = {
   kind: 'analysis',
   parse(raw) {
     const o = obj(raw, 'analysis');
-    const step = num(o, 'step', 'analysis', 0.001, 0.5, 0.02);
+    const step = num(o, 'step', 'analysis', 0.001, 0.5, CURVE_DEFAULTS.step);
     if (Math.abs(Math.round(1 / step) * step - 1) > 1e-9)
       throw badInput('analysis: step must divide 1', {
         field: 'step',
         expected: 'a step like 0.01, 0.02, 0.05, 0.1 (1/step an integer)',
       });
-    return { ...modelRef(o, 'analysis'), methods: parseMethods(o.methods, 'analysis'), step };
+    // The methods' options (variant, covariance, ordering) apply to every method they concern.
+    const { variant, covariance, ordering } = rankingRequest({ ...o, method: undefined }, 'analysis');
+    return {
+      ...modelRef(o, 'analysis'),
+      methods: parseMethods(o.methods, 'analysis'),
+      step,
+      ...(variant ? { variant } : {}),
+      ...(covariance ? { covariance } : {}),
+      ...(ordering ? { ordering } : {}),
+    };
   },
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);
@@ -83,7 +93,7 @@ export const analysisJob: JobHandler<'analysis'> = {
       const m = methods[i];
       const base = (i / methods.length) * rankShare;
       ctx.progress(base, `ranking by ${m}`);
-      rankings[m] = await cachedRanking(entry, m, p.seed, ctx, (done, total, what) =>
+      rankings[m] = await cachedRanking(entry, requestOf(p, m), ctx, (done, total, what) =>
         ctx.progress(
           base + (total > 0 ? (done / total) * (rankShare / methods.length) : 0),
           `${what}: ${done}/${total}`,

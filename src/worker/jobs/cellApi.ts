@@ -3,18 +3,12 @@
 // engine call. Paths are resolved by the caller (relative = next to the notebook). Documented in
 // docs/NOTEBOOK-API.md; the example is media/examples/analysis.prune.ipynb.
 import * as path from 'path';
-import { initBackend } from '../../engine/backend';
 import { badInput } from '../../engine/errors';
-import { loadDataset, splitDataset, numClasses } from '../../engine/data';
-import { saveModel } from '../../engine/model/layersModel';
-import { Network } from '../../engine/model/network';
 import { HIDDEN_ACTIVATIONS } from '../../engine/model/activations';
-import { makeProvenance, hashModel } from '../../engine/provenance';
-import { train as trainNet } from '../../engine/train/train';
+import { trainNewModel } from '../../engine/train/newModel';
 import { runFreezeExperiment, concludeFreezeExperiment } from '../../engine/ordering/experiment';
 import { freezeTimelineFigure, lossVsShareFigure, orderedVarianceFigure } from '../../engine/ordering/figures';
 import { relevanceHeatmap } from '../../engine/report/relevanceFigures';
-import { buildSpec } from '../../cli/commands/train';
 import type { JobKind, JobParams, JobResult, PlotlyFigure } from '../../protocol';
 import type { JobContext } from '../jobTypes';
 import type { JobHandler } from '../jobTypes';
@@ -27,8 +21,10 @@ import { gradientVarianceJob } from './gradientVariance';
 import { freezeTimelineJob } from './freezeTimeline';
 import { belsleyView, paramNames } from './analysis';
 import { cachedRanking, modelAndSplit, toPlotly } from './modelCache';
-import { int, num, obj, oneOf, str } from './params';
-import { RELEVANCE_METHODS, type RelevanceMethod } from '../../engine/relevance/types';
+import { int, num, obj, oneOf, rankingRequest, requestOf, seed, str } from './params';
+import { NOTEBOOK_FREEZE_DEFAULTS, TRAIN_DEFAULTS } from '../../engine/options';
+
+const T = TRAIN_DEFAULTS;
 
 type Opts = Record<string, unknown>;
 
@@ -65,7 +61,7 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
       ...rest,
       modelPath: resolve(model as string),
       data: str(x, 'data', what),
-      seed: int(x, 'seed', what, 0, 2 ** 31 - 1, 0),
+      seed: seed(x, what),
     };
   };
   const withOut = (o: Opts) => (typeof o.out === 'string' ? { ...o, out: resolve(o.out) } : o);
@@ -84,7 +80,11 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
     async belsley(o: Opts) {
       const p = ref(o, 'belsley');
       const entry = await modelAndSplit(p, ctx);
-      const r = await cachedRanking(entry, 'belsley', p.seed, ctx);
+      const r = await cachedRanking(
+        entry,
+        requestOf({ ...rankingRequest(p, 'belsley'), seed: p.seed }, 'belsley'),
+        ctx,
+      );
       const view = belsleyView(r, paramNames(entry.model.network, entry.split.dataset.featureNames));
       if (!view) throw badInput('belsley: the ranking carries no diagnostic', { field: 'method' });
       const { belsleyConditionFigure, belsleyProportionsFigure } = await import('../../engine/report/relevanceFigures');
@@ -106,17 +106,18 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
     async freeze(o: Opts) {
       const p = ref(o, 'freeze');
       const entry = await modelAndSplit(p, ctx);
-      const shares = (p.shares ?? [0, 0.25, 0.5, 0.75]) as number[];
+      const F = NOTEBOOK_FREEZE_DEFAULTS;
+      const shares = (p.shares ?? F.shares) as number[];
       if (!Array.isArray(shares) || shares.some((s) => typeof s !== 'number' || !(s >= 0 && s <= 1)))
         throw badInput('freeze: shares must be numbers in [0, 1]', { field: 'shares' });
       const r = await runFreezeExperiment(entry.split, {
         spec: structuredClone(entry.model.network.spec),
-        steps: int(p, 'steps', 'freeze', 2, 1e6, 300),
-        t0: int(p, 't0', 'freeze', 1, 1e6, 100),
+        steps: int(p, 'steps', 'freeze', 2, 1e6, F.steps),
+        t0: int(p, 't0', 'freeze', 1, 1e6, F.t0),
         shares,
-        seeds: int(p, 'seeds', 'freeze', 1, 100, 3),
-        batchSize: int(p, 'batchSize', 'freeze', 1, 1e5, 32),
-        lr: num(p, 'lr', 'freeze', 1e-12, 10, 1e-3),
+        seeds: int(p, 'seeds', 'freeze', 1, 100, F.seeds),
+        batchSize: int(p, 'batchSize', 'freeze', 1, 1e5, F.batchSize),
+        lr: num(p, 'lr', 'freeze', 1e-12, 10, F.lr),
         signal: ctx.signal,
         onProgress: (m) => ctx.progress(undefined, m),
       });
@@ -159,85 +160,40 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
       if (typeof x.data !== 'string' || typeof x.out !== 'string')
         throw badInput('train: data and out are required', { field: typeof x.data !== 'string' ? 'data' : 'out' });
       const outArg = resolve(x.out);
-      const out = outArg.endsWith('.json') ? path.dirname(outArg) : outArg;
-      const seed = int(x, 'seed', 'train', 0, 2 ** 31 - 1, 0);
-      const epochs = int(x, 'epochs', 'train', 1, 1e6, 100);
-      const batchSize = int(x, 'batchSize', 'train', 1, 1e5, 32);
-      const lr = num(x, 'lr', 'train', 1e-12, 10, 1e-3);
-      const activation = oneOf(x, 'activation', 'train', HIDDEN_ACTIVATIONS, 'tanh');
-      const standardize = x.standardize === undefined ? true : !!x.standardize;
-      await initBackend();
-      const ds = loadDataset(x.data);
-      const split = splitDataset(ds, { seed, standardize });
-      const spec = buildSpec(
-        ds.features,
-        ds.task === 'classification' ? numClasses(ds) : 1,
-        ds.task,
-        x.layers,
-        activation,
-        'train.layers',
-      );
-      const net = Network.random(spec, seed);
-      try {
-        const r = await trainNet(net, split, {
-          epochs,
-          batchSize,
-          lr,
-          seed,
-          signal: ctx.signal,
-          evalEvery: 0,
-          onEpoch: (m) => ctx.progress(m.epoch / epochs, `epoch ${m.epoch}/${epochs}`),
-        });
-        const saved = await saveModel(out, net, {
-          task: ds.task,
-          featureNames: ds.featureNames,
-          targetName: ds.targetName,
-          ...(ds.labelNames ? { labelNames: ds.labelNames } : {}),
-          ...(split.standardization ? { preprocessing: { standardization: split.standardization } } : {}),
-          provenance: makeProvenance({
-            job: 'train',
-            seed,
-            modelHash: hashModel(spec, net.toFlat()),
-            data: {
-              name: ds.name,
-              split: 'train',
-              rows: split.train.rows,
-              splitSeed: seed,
-              testFraction: split.testFraction,
-              standardized: standardize,
-            },
-            options: {
-              layers: spec.layers.map((l) => l.units),
-              activation,
-              epochs,
-              batchSize,
-              lr,
-              optimizer: 'adam(0.9, 0.999, 1e-7)',
-            },
-          }),
-        });
-        return {
-          modelJson: saved.modelJson,
-          layers: [spec.inputSize, ...spec.layers.map((l) => l.units)],
-          final: r.final,
-          steps: r.steps,
-          seconds: r.seconds,
-        };
-      } finally {
-        net.dispose();
-      }
+      const epochs = int(x, 'epochs', 'train', 1, 1e6, T.epochs);
+      const m = await trainNewModel({
+        data: x.data,
+        layers: x.layers,
+        layersField: 'train.layers',
+        activation: oneOf(x, 'activation', 'train', HIDDEN_ACTIVATIONS, T.activation),
+        epochs,
+        batchSize: int(x, 'batchSize', 'train', 1, 1e5, T.batchSize),
+        lr: num(x, 'lr', 'train', 1e-12, 10, T.lr),
+        seed: seed(x, 'train'),
+        standardize: x.standardize === undefined ? T.notebookStandardize : !!x.standardize,
+        out: outArg.endsWith('.json') ? path.dirname(outArg) : outArg,
+        signal: ctx.signal,
+        onEpoch: (e) => ctx.progress(e.epoch / epochs, `epoch ${e.epoch}/${epochs}`),
+      });
+      return {
+        modelJson: m.modelJson,
+        layers: [m.spec.inputSize, ...m.spec.layers.map((l) => l.units)],
+        final: m.result.final,
+        steps: m.result.steps,
+        seconds: m.result.seconds,
+      };
     },
     /** Figure helpers: build (not draw) figures from results; pass them to plot(). */
     figures: {
       /** Heatmap of one layer's scores from a relevance/analysis ranking of `model`. */
       async heatmap(o: Opts): Promise<PlotlyFigure> {
         const p = ref(o, 'figures.heatmap');
-        const method = oneOf(p, 'method', 'figures.heatmap', RELEVANCE_METHODS, 'obd') as RelevanceMethod;
+        const request = requestOf({ ...rankingRequest(p, 'figures.heatmap'), seed: p.seed });
         const entry = await modelAndSplit(p, ctx);
         const net = entry.model.network;
         const layer = int(p, 'layer', 'figures.heatmap', 0, net.layout.length - 1, 0);
-        const r = await cachedRanking(entry, method, p.seed, ctx);
-        return toPlotly(relevanceHeatmap(net, r.scores, layer, method, entry.split.dataset.featureNames));
+        const r = await cachedRanking(entry, request, ctx);
+        return toPlotly(relevanceHeatmap(net, r.scores, layer, r.method, entry.split.dataset.featureNames));
       },
       /** The ordered-variance figure from a gradientVariance() result. */
       orderedVariance: (g: { variances: number[]; order: number[] }) =>

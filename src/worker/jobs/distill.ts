@@ -10,15 +10,17 @@ import { Network } from '../../engine/model/network';
 import { applyMask } from '../../engine/prune/mask';
 import { shrinkToStudent } from '../../engine/prune/student';
 import { studentMask } from '../../engine/prune/studentExport';
-import { RELEVANCE_METHODS, type RelevanceMethod } from '../../engine/relevance/types';
 import { renderReport } from '../../engine/report/html';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import * as path from 'path';
 import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { cachedRanking, checkOut, checkOutEmpty, modelAndSplit, modelMtime } from './modelCache';
-import { int, num, obj, oneOf, optStr, optWidths, str } from './params';
-import { DISTILL_DEFAULTS } from '../../engine/distill/defaults';
+import { obj, optStr, optWidths, ranged, rankingRequest, requestOf, seed, str } from './params';
+import { DISTILL_DEFAULTS, DISTILL_RANGES } from '../../engine/options';
+
+const D = DISTILL_DEFAULTS;
+const R = DISTILL_RANGES;
 
 export const distillJob: JobHandler<'distill'> = {
   kind: 'distill',
@@ -37,13 +39,13 @@ export const distillJob: JobHandler<'distill'> = {
       teacherPath,
       studentPath,
       widths,
-      method: o.method === undefined ? undefined : oneOf(o, 'method', job, RELEVANCE_METHODS),
+      ...rankingRequest({ ...o, method: o.method ?? D.method }, job),
       data: str(o, 'data', job),
-      seed: int(o, 'seed', job, 0, 2 ** 31 - 1, 0),
-      temperature: num(o, 'temperature', job, 1e-6, 1e6, DISTILL_DEFAULTS.temperature),
-      alpha: num(o, 'alpha', job, 0, 1, DISTILL_DEFAULTS.alpha),
-      epochs: int(o, 'epochs', job, 1, 100_000, DISTILL_DEFAULTS.epochs),
-      seeds: int(o, 'seeds', job, 1, 100, 3),
+      seed: seed(o, job),
+      temperature: ranged(o, 'temperature', job, R.temperature, D.temperature),
+      alpha: ranged(o, 'alpha', job, R.alpha, D.alpha),
+      epochs: ranged(o, 'epochs', job, R.epochs, D.epochs),
+      seeds: ranged(o, 'seeds', job, R.seeds, D.seeds),
       out: checkOut(str(o, 'out', job), [teacherPath, ...(studentPath ? [studentPath] : [])], job),
     };
   },
@@ -56,9 +58,10 @@ export const distillJob: JobHandler<'distill'> = {
     let student: Network;
     let studentModel: LoadedModel | undefined;
     let cols: number[] | undefined;
-    const method = (p.method ?? 'obd') as RelevanceMethod;
+    let studentRanking: ProvenanceRecord | undefined;
     if (p.widths) {
-      const ranking = await cachedRanking(entry, method, p.seed, ctx);
+      const ranking = await cachedRanking(entry, requestOf(p), ctx);
+      studentRanking = ranking.provenance as unknown as ProvenanceRecord;
       const mask = studentMask(teacher, ranking, { widths: p.widths }, entry.model.pruneMask);
       const masked = Network.fromFlat(structuredClone(teacher.spec), applyMask(teacher.toFlat(), mask));
       try {
@@ -90,19 +93,23 @@ export const distillJob: JobHandler<'distill'> = {
         temperature: p.temperature,
         alpha: p.alpha,
         epochs: p.epochs,
-        batchSize: 32,
-        lr: 1e-3,
+        batchSize: D.batchSize,
+        lr: D.lr,
         seeds,
         studentFeatures: identity ? undefined : cols,
         signal: ctx.signal,
         onProgress: (done, total, what) => ctx.progress(done / total, what),
       });
       throwIfCancelled(ctx.signal, 'distill');
-      const doc = { ...r, teacher: entry.model.path, student: studentModel?.path ?? { widths: p.widths, method } };
+      const doc = {
+        ...r,
+        teacher: entry.model.path,
+        student: studentModel?.path ?? { widths: p.widths, ranking: studentRanking },
+      };
       const html = renderReport({
         title: `Distillation on ${ds.name}`,
         intro: [
-          `Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${p.temperature}, alpha = ${p.alpha}, ${p.epochs} epochs, batch 32, lr 0.001, seeds ${seeds.join(', ')}, split seed ${p.seed}.`,
+          `Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${p.temperature}, alpha = ${p.alpha}, ${p.epochs} epochs, batch ${D.batchSize}, lr ${D.lr}, seeds ${seeds.join(', ')}, split seed ${p.seed}.`,
         ],
         sections: [{ heading: `Test ${r.metric}`, figures: [distillFigure(r)] }],
         provenance: r.provenance,

@@ -3,11 +3,10 @@
 // ranking is the cached one of `method` (the same the panel's curves and what-if used).
 import { badInput } from '../../engine/errors';
 import { exportStudent } from '../../engine/prune/studentExport';
-import { RELEVANCE_METHODS, type RelevanceMethod } from '../../engine/relevance/types';
 import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { cachedRanking, checkOut, checkOutEmpty, modelAndSplit } from './modelCache';
-import { modelRef, obj, oneOf, optBool, optWidths, str } from './params';
+import { modelRef, obj, optBool, optWidths, rankingRequest, requestOf, str } from './params';
 
 export const exportStudentJob: JobHandler<'export-student'> = {
   kind: 'export-student',
@@ -26,7 +25,7 @@ export const exportStudentJob: JobHandler<'export-student'> = {
       });
     return {
       ...ref,
-      method: oneOf(o, 'method', job, RELEVANCE_METHODS),
+      ...rankingRequest(o, job),
       fraction: fraction as number | undefined,
       widths,
       dropUnusedInputs: optBool(o, 'dropUnusedInputs', job),
@@ -37,7 +36,7 @@ export const exportStudentJob: JobHandler<'export-student'> = {
     const entry = await modelAndSplit(p, ctx);
     checkOutEmpty(p.out, 'export-student');
     ctx.progress(0, `ranking by ${p.method}`);
-    const ranking = await cachedRanking(entry, p.method as RelevanceMethod, p.seed, ctx, (done, total, what) =>
+    const ranking = await cachedRanking(entry, requestOf(p), ctx, (done, total, what) =>
       ctx.progress(total > 0 ? (0.5 * done) / total : undefined, `${what}: ${done}/${total}`),
     );
     const r = await exportStudent(entry.model, entry.split, {

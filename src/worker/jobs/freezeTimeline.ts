@@ -13,23 +13,25 @@ import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { modelAndSplit, toPlotly } from './modelCache';
 import { int, modelRef, num, obj, oneOf } from './params';
+import { FREEZE_TIMELINE_DEFAULTS, ORDER_DEFAULTS, VARIANCE_ESTIMATORS } from '../../engine/options';
 
-const BATCH = 32;
-const LR = 1e-3;
+const D = FREEZE_TIMELINE_DEFAULTS;
+const BATCH = D.batchSize;
+const LR = D.lr;
 
 export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
   kind: 'freeze-timeline',
   parse(raw) {
     const job = 'freeze-timeline';
     const o = obj(raw, job);
-    const steps = int(o, 'steps', job, 2, 1_000_000, 200);
+    const steps = int(o, 'steps', job, 2, 1_000_000, D.steps);
     const t0 = int(o, 't0', job, 1, steps, Math.max(1, Math.floor(steps / 2)));
     return {
       ...modelRef(o, job),
-      estimator: oneOf(o, 'estimator', job, ['essay', 'per-sample'] as const, 'essay'),
+      estimator: oneOf(o, 'estimator', job, VARIANCE_ESTIMATORS, ORDER_DEFAULTS.estimator),
       steps,
       t0,
-      share: num(o, 'share', job, 0, 1, 0.5),
+      share: num(o, 'share', job, 0, 1, D.share),
     };
   },
   async run(p, ctx) {

@@ -7,6 +7,7 @@ import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { modelAndSplit, toPlotly } from './modelCache';
 import { int, modelRef, obj, oneOf } from './params';
+import { ORDER_DEFAULTS, VARIANCE_ESTIMATORS } from '../../engine/options';
 
 export const gradientVarianceJob: JobHandler<'gradient-variance'> = {
   kind: 'gradient-variance',
@@ -15,9 +16,10 @@ export const gradientVarianceJob: JobHandler<'gradient-variance'> = {
     const o = obj(raw, job);
     return {
       ...modelRef(o, job),
-      estimator: oneOf(o, 'estimator', job, ['essay', 'per-sample'] as const, 'essay'),
-      mode: oneOf(o, 'mode', job, ['diag', 'block'] as const, 'diag'),
-      steps: int(o, 'steps', job, 2, 1_000_000, 200),
+      estimator: oneOf(o, 'estimator', job, VARIANCE_ESTIMATORS, ORDER_DEFAULTS.estimator),
+      // full (one n x n matrix) is for the CLI's small models only; the panel shows one layer's block.
+      mode: oneOf(o, 'mode', job, ['diag', 'block'] as const, ORDER_DEFAULTS.mode as 'diag'),
+      steps: int(o, 'steps', job, 2, 1_000_000, ORDER_DEFAULTS.steps),
     };
   },
   async run(p, ctx) {

@@ -9,8 +9,8 @@ import { PruneScopeError, badInput } from '../../engine/errors';
 import { loadModel, type LoadedModel } from '../../engine/model/layersModel';
 import { loadDataset, splitForModel, numClasses, type DataSplit } from '../../engine/data';
 import type { Network } from '../../engine/model/network';
-import { computeRelevance } from '../../engine/relevance/compute';
-import type { RelevanceMethod, RelevanceResult } from '../../engine/relevance/types';
+import { computeRelevance, rankingKey, type RelevanceRequest } from '../../engine/relevance/compute';
+import type { RelevanceResult } from '../../engine/relevance/types';
 import { candidateMask, candidateOrder, zeroMask, countOnes } from '../../engine/prune/mask';
 import { pruningBase } from '../../engine/prune/variationalWeights';
 import { evaluate } from '../../engine/train/metrics';
@@ -100,22 +100,24 @@ function belsleyBlockLimit(): number | undefined {
   return Number.isInteger(v) && v > 0 ? v : undefined;
 }
 
-/** The ranking of `method` with its default options, computed once per model entry. */
+/**
+ * The ranking a request asks for (options left out take the engine's defaults), computed once per
+ * model entry: requests that resolve to the same options share it. Belsley's block limit is the
+ * setting's unless the request names one.
+ */
 export async function cachedRanking(
   entry: ModelEntry,
-  method: RelevanceMethod,
-  seed: number,
+  request: Omit<RelevanceRequest, 'signal' | 'onProgress'>,
   ctx: JobContext,
   onProgress?: (done: number, total: number, what: string) => void,
 ): Promise<RelevanceResult> {
-  const key = `${entry.key}|rank:${method}`;
+  const req = { ...request, blockLimit: request.blockLimit ?? belsleyBlockLimit() };
+  const key = rankKey(entry, req);
   const hit = ctx.cache.get(key) as { ranking: RelevanceResult } | undefined;
   if (hit) return hit.ranking;
   const ranking = await computeRelevance(entry.model.network, entry.split, {
-    method,
-    seed,
+    ...req,
     signal: ctx.signal,
-    blockLimit: belsleyBlockLimit(),
     onProgress:
       onProgress ??
       ((done, total, what) => ctx.progress(total > 0 ? done / total : undefined, `${what}: ${done}/${total}`)),
@@ -125,8 +127,8 @@ export async function cachedRanking(
   return ranking;
 }
 
-export function hasCachedRanking(entry: ModelEntry, method: RelevanceMethod, ctx: JobContext): boolean {
-  return ctx.cache.has(`${entry.key}|rank:${method}`);
+function rankKey(entry: ModelEntry, req: RelevanceRequest): string {
+  return `${entry.key}|rank:${rankingKey(req)}`;
 }
 
 /**
@@ -139,7 +141,8 @@ export interface WhatifState {
   flat: Float32Array;
   already: Uint8Array;
   candidates: number;
-  ranked: Map<string, Int32Array>;
+  /** Per cached ranking (cachedRanking returns one object per request). */
+  ranked: Map<RelevanceResult, Int32Array>;
   /** The unmasked model's test metric (computed on first use). */
   baseline?: number;
 }
@@ -170,10 +173,10 @@ export function maskedMetric(
   ranking: RelevanceResult,
   share: number,
 ): { value: number; pruned: number } {
-  let ranked = s.ranked.get(ranking.method);
+  let ranked = s.ranked.get(ranking);
   if (!ranked) {
     ranked = candidateOrder(ranking.order, candidateMask(s.net.layout, { alreadyPruned: s.already }));
-    s.ranked.set(ranking.method, ranked);
+    s.ranked.set(ranking, ranked);
   }
   const k = Math.round(share * ranked.length);
   // As the curves: a variational ranking's pruned models keep its posterior mean (prune/variationalWeights.ts).

@@ -1,5 +1,20 @@
 // Small checkers for job params arriving over IPC (the notebook path lets users send anything).
+// Enums, ranges and defaults come from engine/options.ts, as the CLI's do.
 import { badInput } from '../../engine/errors';
+import {
+  BELSLEY_COVARIANCES,
+  BELSLEY_ORDERINGS,
+  OBD_VARIANTS,
+  RELEVANCE_DEFAULTS,
+  RELEVANCE_METHODS,
+  SEED_RANGE,
+  SPLIT_DEFAULTS,
+  describeRange,
+  inRange,
+  type NumberRange,
+} from '../../engine/options';
+import type { RelevanceRequest } from '../../engine/relevance/compute';
+import type { RankingParams } from '../../protocol';
 
 export function obj(v: unknown, job: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badInput(`${job}: params must be an object`);
@@ -82,11 +97,50 @@ export function optWidths(o: Record<string, unknown>, key: string, job: string):
   return v as number[];
 }
 
+/** A number in `r` (default `dflt`), as a setting or a flag with the same range checks it. */
+export function ranged(o: Record<string, unknown>, key: string, job: string, r: NumberRange, dflt?: number): number {
+  const v = o[key] ?? dflt;
+  if (!inRange(v, r)) throw badInput(`${job}: parameter out of range`, { field: key, expected: describeRange(r) });
+  return v;
+}
+
+/** The split (and stochastic methods') seed, default SPLIT_DEFAULTS.seed. */
+export function seed(o: Record<string, unknown>, job: string): number {
+  return int(o, 'seed', job, SEED_RANGE.min, SEED_RANGE.max, SPLIT_DEFAULTS.seed);
+}
+
 /** modelPath + data + seed: the cache key every model job shares. */
 export function modelRef(o: Record<string, unknown>, job: string): { modelPath: string; data: string; seed: number } {
+  return { modelPath: str(o, 'modelPath', job), data: str(o, 'data', job), seed: seed(o, job) };
+}
+
+/**
+ * The ranking a job asks for: `method` (default RELEVANCE_DEFAULTS.method) and its options
+ * (variant, covariance, ordering), each left to the engine's default when absent: the same
+ * request the CLI's relevance flags make, so the same options give the same ranking.
+ */
+export function rankingRequest(
+  o: Record<string, unknown>,
+  job: string,
+  methodKey = 'method',
+): RelevanceRequest & { method: (typeof RELEVANCE_METHODS)[number] } {
+  const opt = <T extends string>(key: string, allowed: readonly T[]) =>
+    o[key] === undefined ? undefined : oneOf(o, key, job, allowed);
   return {
-    modelPath: str(o, 'modelPath', job),
-    data: str(o, 'data', job),
-    seed: int(o, 'seed', job, 0, 2 ** 31 - 1, 0),
+    method: oneOf(o, methodKey, job, RELEVANCE_METHODS, RELEVANCE_DEFAULTS.method),
+    variant: opt('variant', OBD_VARIANTS),
+    covariance: opt('covariance', BELSLEY_COVARIANCES),
+    ordering: opt('ordering', BELSLEY_ORDERINGS),
   };
+}
+
+/** A parsed job's ranking params as the engine's request (parse has checked every field). */
+export function requestOf(p: Partial<RankingParams> & { seed: number }, method = p.method): RelevanceRequest {
+  return {
+    method: method ?? RELEVANCE_DEFAULTS.method,
+    variant: p.variant,
+    covariance: p.covariance,
+    ordering: p.ordering,
+    seed: p.seed,
+  } as RelevanceRequest;
 }

@@ -5,27 +5,20 @@ import { throwIfCancelled } from '../../engine/errors';
 import { numClasses } from '../../engine/data';
 import { saveModel } from '../../engine/model/layersModel';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
-import { RELEVANCE_METHODS, type RelevanceMethod } from '../../engine/relevance/types';
-import type { DiagonalKind } from '../../engine/curvature';
 import { evaluate } from '../../engine/train/metrics';
 import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
-import { checkOut, checkOutEmpty, modelAndSplit } from './modelCache';
-import { modelRef, num, obj, oneOf, optBool, str } from './params';
-
-const OBD_VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
+import { cachedRanking, checkOut, checkOutEmpty, modelAndSplit } from './modelCache';
+import { modelRef, num, obj, optBool, rankingRequest, requestOf, str } from './params';
 
 export const pruneJob: JobHandler<'prune'> = {
   kind: 'prune',
   parse(raw) {
     const o = obj(raw, 'prune');
     const ref = modelRef(o, 'prune');
-    const method = oneOf(o, 'method', 'prune', RELEVANCE_METHODS);
-    const variant = o.variant === undefined ? undefined : oneOf(o, 'variant', 'prune', OBD_VARIANTS);
     return {
       ...ref,
-      method,
-      variant,
+      ...rankingRequest(o, 'prune'),
       fraction: num(o, 'fraction', 'prune', 0, 1),
       includeBias: optBool(o, 'includeBias', 'prune'),
       out: checkOut(str(o, 'out', 'prune'), [ref.modelPath], 'prune'),
@@ -37,15 +30,17 @@ export const pruneJob: JobHandler<'prune'> = {
     const { model, split } = entry;
     const d = split.dataset;
     ctx.progress(undefined, `ranking by ${p.method}`);
+    // The cached ranking: what the panel's curves and what-if showed for the same request.
+    const request = requestOf(p);
+    const ranking = await cachedRanking(entry, request, ctx, (done, total, what) =>
+      ctx.progress(total > 0 ? (0.9 * done) / total : undefined, `${what}: ${done}/${total}`),
+    );
     const r = await pruneNetwork(model.network, split, model.metadata, {
-      method: p.method as RelevanceMethod,
-      variant: p.variant as DiagonalKind | undefined,
+      ...request,
+      ranking,
       fraction: p.fraction,
       includeBias: p.includeBias,
-      seed: p.seed,
       signal: ctx.signal,
-      onProgress: (done, total, what) =>
-        ctx.progress(total > 0 ? (0.9 * done) / total : undefined, `${what}: ${done}/${total}`),
     });
     try {
       const pick = (n: typeof r.network) => {

@@ -4,10 +4,9 @@
 // models (bench/whatif.ts). A missing ranking is computed first (slow once, then cached).
 import { performance } from 'perf_hooks';
 import { throwIfCancelled } from '../../engine/errors';
-import { RELEVANCE_METHODS, type RelevanceMethod } from '../../engine/relevance/types';
 import type { JobHandler } from '../jobTypes';
 import { cachedRanking, maskedMetric, modelAndSplit, whatifState } from './modelCache';
-import { modelRef, num, obj, oneOf } from './params';
+import { modelRef, num, obj, rankingRequest, requestOf } from './params';
 
 export const whatifJob: JobHandler<'whatif'> = {
   kind: 'whatif',
@@ -15,13 +14,13 @@ export const whatifJob: JobHandler<'whatif'> = {
     const o = obj(raw, 'whatif');
     return {
       ...modelRef(o, 'whatif'),
-      method: oneOf(o, 'method', 'whatif', RELEVANCE_METHODS),
+      ...rankingRequest(o, 'whatif'),
       share: num(o, 'share', 'whatif', 0, 1),
     };
   },
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);
-    const ranking = await cachedRanking(entry, p.method as RelevanceMethod, p.seed, ctx);
+    const ranking = await cachedRanking(entry, requestOf(p), ctx);
     throwIfCancelled(ctx.signal, 'whatif');
     const t0 = performance.now();
     const s = whatifState(entry, ctx);

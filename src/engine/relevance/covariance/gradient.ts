@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Network } from '../../model/network';
 import type { DataSplit } from '../../data/dataset';
 import { GradientVarianceTracker } from '../../ordering/tracker';
-import type { VarianceEstimator } from '../../ordering/types';
+import type { VarianceEstimator } from '../../options';
 import { backwardDeltas, disposeCache, forwardCache } from '../../model/backprop';
 import { essayDiff, perSampleRows } from '../../ordering/estimators';
 import type { BelsleyBlock } from './blockBelsley';

@@ -24,9 +24,7 @@ import { inverseSpd } from '../../linalg/inverseSpd';
 import type { BelsleyBlock } from './blockBelsley';
 import { denseKroneckerFactors } from './kfacDense';
 import { kronLaplaceBlock, KronLaplaceInfo } from './kronecker';
-
-export type LaplaceStructure = 'auto' | 'block' | 'kron' | 'diag';
-export const LAPLACE_STRUCTURES: readonly LaplaceStructure[] = ['auto', 'block', 'kron', 'diag'];
+import type { LaplaceStructure } from '../../options';
 
 export interface LaplaceLayerInfo {
   layer: string;

@@ -1,0 +1,206 @@
+// Every choice a user can make and its default, in one place. The engine, the CLI (flags and
+// help), the worker's parameter checks, the notebook API and the VS Code settings and pickers all
+// read this module, so the same request means the same thing everywhere (package.json's
+// `contributes.configuration` is checked against it by test/extension/manifest.test.ts).
+// No imports: the extension bundle and the webview read it without pulling in the engine.
+
+/** A closed interval for a number, as a setting, a flag and a job parameter all check it. */
+export interface NumberRange {
+  min: number;
+  max: number;
+  /** The minimum itself is not allowed (a temperature must be > 0). */
+  minExclusive?: boolean;
+  integer?: boolean;
+}
+
+export function inRange(v: unknown, r: NumberRange): v is number {
+  return (
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (r.minExclusive ? v > r.min : v >= r.min) &&
+    v <= r.max &&
+    (!r.integer || Number.isInteger(v))
+  );
+}
+
+/** "a whole number from 1 to 100" / "a number greater than 0 and at most 1000": what `r` allows. */
+export function describeRange(r: NumberRange): string {
+  return r.integer
+    ? `a whole number from ${r.min} to ${r.max}`
+    : `a number ${r.minExclusive ? 'greater than' : 'from'} ${r.min}${r.minExclusive ? ' and at most' : ' to'} ${r.max}`;
+}
+
+// ---- Relevance (METHODS.md 2) ----
+
+export const RELEVANCE_METHODS = ['random', 'obd', 'variational', 'belsley'] as const;
+export type RelevanceMethod = (typeof RELEVANCE_METHODS)[number];
+export const RELEVANCE_METHOD_DESCRIPTIONS: Record<RelevanceMethod, string> = {
+  random: 'A random order (the baseline every method must beat)',
+  obd: 'Optimal Brain Damage: saliency from the diagonal curvature',
+  variational: 'Signal-to-noise of a fitted Gaussian posterior',
+  belsley: 'Belsley collinearity analysis of the parameter covariance',
+};
+
+/** The curvature diagonal OBD's saliency uses (never call the Fisher "the Hessian"). */
+export const OBD_VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
+export type ObdVariant = (typeof OBD_VARIANTS)[number];
+export const OBD_VARIANT_DESCRIPTIONS: Record<ObdVariant, string> = {
+  hessian: 'Diagonal of the exact Hessian',
+  ggn: 'Diagonal of the generalised Gauss-Newton matrix',
+  fisher: 'Diagonal of the empirical Fisher',
+};
+
+/** `prunescope curvature --kind`: the OBD diagonals plus the per-sample gradient variance. */
+export const CURVATURE_KINDS = [...OBD_VARIANTS, 'variance'] as const;
+export type CurvatureKind = (typeof CURVATURE_KINDS)[number];
+
+/** Where Belsley's parameter covariance comes from (variational-full is named and refused). */
+export const BELSLEY_COVARIANCES = ['laplace', 'trajectory', 'gradient', 'variational-full'] as const;
+export type BelsleyCovariance = (typeof BELSLEY_COVARIANCES)[number];
+
+/**
+ * Laplace covariance per layer: auto = a full block up to blockLimit active parameters, Kronecker
+ * factors (K-FAC / KFC) above; block / kron / diag force one (diag carries no Belsley information).
+ */
+export const LAPLACE_STRUCTURES = ['auto', 'block', 'kron', 'diag'] as const;
+export type LaplaceStructure = (typeof LAPLACE_STRUCTURES)[number];
+
+/** Which weights a variational ranking's pruned models keep: its posterior mean (METHODS.md 2.5) or the teacher's. */
+export const VARIATIONAL_WEIGHTS = ['mu', 'teacher'] as const;
+export type VariationalWeights = (typeof VARIATIONAL_WEIGHTS)[number];
+
+/** exact: remove the least relevant and recompute (O(n^4)); fast: one decomposition. */
+export const BELSLEY_ORDERINGS = ['exact', 'fast'] as const;
+export type BelsleyOrdering = (typeof BELSLEY_ORDERINGS)[number];
+
+/** What `prunescope belsley --matrix` holds. */
+export const BELSLEY_INPUTS = ['covariance', 'correlation', 'data'] as const;
+export type BelsleyInput = (typeof BELSLEY_INPUTS)[number];
+
+/**
+ * The ranking a request without options gets, wherever it is asked for (relevance, prune, curves,
+ * export-student, distill --widths, the panel, the notebook). OBD uses the exact Hessian diagonal,
+ * the essay's h_jj (3.2.5); Belsley the Laplace covariance and its exact ordering up to
+ * `exactOrderingLimit` active parameters (fast beyond).
+ */
+export const RELEVANCE_DEFAULTS = {
+  method: 'obd' as RelevanceMethod,
+  variant: 'hessian' as ObdVariant,
+  covariance: 'laplace' as BelsleyCovariance,
+  exactOrderingLimit: 200,
+  /** Belsley on networks: a layer block is a full covariance up to this many parameters. */
+  blockLimit: 2048,
+  laplaceStructure: 'auto' as LaplaceStructure,
+  /** Belsley's low-rank plus diagonal models (trajectory; gradient layers over blockLimit): weight of rho I. */
+  rho: 0.05,
+  seed: 0,
+  /** Pruning by a variational ranking keeps mu. */
+  variationalWeights: 'mu' as VariationalWeights,
+};
+export const BELSLEY_BLOCK_LIMIT_RANGE: NumberRange = { min: 1, max: 100_000, integer: true };
+
+// ---- Data ----
+
+export const TASKS = ['classification', 'regression'] as const;
+export type Task = (typeof TASKS)[number];
+
+/** The seeded train/test split every model command uses (the first paper's 80/20). */
+export const SPLIT_DEFAULTS = { seed: 0, testFraction: 0.2 };
+export const SEED_RANGE: NumberRange = { min: 0, max: 2 ** 31 - 1, integer: true };
+
+// ---- Training (`prunescope train`, the notebook's train()) ----
+
+export const TRAIN_DEFAULTS = {
+  epochs: 100,
+  batchSize: 32,
+  lr: 1e-3,
+  l2: 0,
+  activation: 'tanh' as const,
+  /** The notebook's train() standardises unless told not to (the CLI's --standardize is a switch). */
+  notebookStandardize: true,
+};
+
+// ---- Quality-against-share curves ----
+
+export const CURVE_DEFAULTS = {
+  /** CLI and jobs: 51 points. */
+  step: 0.02,
+  /** The side panel's setting: coarser, so a first look at a model comes back quickly. */
+  panelStep: 0.05,
+  /** Seeds of the random method in `prunescope curves` (its curve is a mean over them). */
+  randomSeeds: 5,
+  finetuneEpochs: 0,
+  recomputeEvery: 0,
+};
+/** The panel's curve step (1/step must be an integer). */
+export const PANEL_CURVE_STEP_RANGE: NumberRange = { min: 0.01, max: 0.5 };
+
+// ---- Gradient-variance ordering and freezing (METHODS.md 3) ----
+
+export const VARIANCE_ESTIMATORS = ['essay', 'per-sample'] as const;
+export type VarianceEstimator = (typeof VARIANCE_ESTIMATORS)[number];
+export const COVARIANCE_MODES = ['diag', 'block', 'full'] as const;
+export type CovarianceMode = (typeof COVARIANCE_MODES)[number];
+
+export const ORDER_DEFAULTS = {
+  estimator: 'essay' as VarianceEstimator,
+  mode: 'diag' as CovarianceMode,
+  steps: 200,
+  batchSize: 32,
+  lr: 1e-3,
+  /** Block mode: layers with more parameters than this stay diagonal (2048^2 floats = 16 MiB). */
+  blockLimit: 2048,
+};
+
+/** The panel's freeze timeline: `share` of the weights frozen at t0 = steps / 2, and no freezing. */
+export const FREEZE_TIMELINE_DEFAULTS = { steps: 200, share: 0.5, batchSize: 32, lr: 1e-3 };
+
+/** `prunescope experiment freeze` (the essay's comparison, retrained from scratch). */
+export const FREEZE_EXPERIMENT_DEFAULTS = {
+  t0: 50,
+  /** Step budget per run: this many times t0. */
+  stepsPerT0: 4,
+  shares: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+  seeds: 5,
+  batchSize: 32,
+  lr: 0.01,
+  estimator: 'essay' as VarianceEstimator,
+  weightsOnly: true,
+  mlpLayers: [32],
+};
+
+/** The notebook's freeze(): the same experiment on the model's architecture, sized for a cell. */
+export const NOTEBOOK_FREEZE_DEFAULTS = {
+  steps: 300,
+  t0: 100,
+  shares: [0, 0.25, 0.5, 0.75],
+  seeds: 3,
+  batchSize: 32,
+  lr: 1e-3,
+};
+
+// ---- Distillation (METHODS.md 4) ----
+
+/** Which distilled students run (the labels-only baseline always does). */
+export const DISTILL_INIT_CHOICES = ['both', 'scratch', 'teacher'] as const;
+export type DistillInitChoice = (typeof DISTILL_INIT_CHOICES)[number];
+
+export const DISTILL_DEFAULTS = {
+  temperature: 4,
+  /** Weight of the soft-target (teacher) loss; 1 - alpha weighs the labels. */
+  alpha: 0.7,
+  epochs: 100,
+  batchSize: 32,
+  lr: 1e-3,
+  /** Repetitions the results are a mean and spread over. */
+  seeds: 3,
+  init: 'both' as DistillInitChoice,
+  /** The ranking that selects the teacher's neurons for target widths (its options: RELEVANCE_DEFAULTS). */
+  method: 'obd' as RelevanceMethod,
+};
+export const DISTILL_RANGES: Record<'temperature' | 'alpha' | 'epochs' | 'seeds', NumberRange> = {
+  temperature: { min: 0, max: 1000, minExclusive: true },
+  alpha: { min: 0, max: 1 },
+  epochs: { min: 1, max: 100_000, integer: true },
+  seeds: { min: 1, max: 100, integer: true },
+};
