@@ -120,6 +120,13 @@ export const TRAIN_DEFAULTS = {
   notebookStandardize: true,
 };
 
+/**
+ * Choices that must not see the test part (the demo's student: method and share) are made on a
+ * validation part of the training part, held out of the teacher's training.
+ */
+export const SELECTION_DEFAULTS = { validationFraction: 0.2 };
+export const VALIDATION_FRACTION_RANGE: NumberRange = { min: 0, max: 0.5, minExclusive: true };
+
 // ---- Quality-against-share curves ----
 
 export const CURVE_DEFAULTS = {

@@ -2,7 +2,8 @@
 // set, rank its weights by each relevance method, and draw test quality against the share of
 // weights removed (0-100 % in 2 % steps). Repeated over teacher seeds so the spread is visible.
 import { loadDataset, splitDataset, numClasses } from '../data';
-import type { DataSplit } from '../data/dataset';
+import type { DataSplit, SplitPart } from '../data/dataset';
+import { holdOutValidation } from '../data/validation';
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { Network, NetworkSpec } from '../model/network';
 import { makeProvenance, Provenance } from '../provenance';
@@ -74,12 +75,19 @@ export interface Paper1Options {
    * weights; the other choice is drawn too, as the curve `variational-teacher` (or `variational-mu`).
    */
   variationalWeights?: VariationalWeights;
+  /**
+   * Hold this share of the training part out of the teacher's training, as a validation part for
+   * choices that must not see the test part (the demo's student). Default 0: the paper's setup.
+   */
+  validationFraction?: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
 
 export interface Paper1Run {
   seed: number;
+  /** The held-out validation part (with validationFraction > 0); `split.train` excludes it. */
+  validation?: SplitPart;
   teacher: { train: Metrics; test: Metrics };
   curves: CurvesResult;
   rankings: Record<string, RelevanceResult>;
@@ -136,7 +144,9 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
   const runs: Paper1Run[] = [];
   for (const seed of seeds) {
     throwIfCancelled(opts.signal, 'paper1 experiment');
-    const split = splitDataset(ds, { seed, testFraction: 0.2, standardize: true });
+    const full = splitDataset(ds, { seed, testFraction: 0.2, standardize: true });
+    const held = opts.validationFraction ? holdOutValidation(full, opts.validationFraction, seed) : undefined;
+    const split = held ? held.split : full;
     const spec: NetworkSpec = { inputSize: ds.features, layers: setup.layers };
     const net = Network.random(spec, seed);
     opts.onProgress?.(`${data} seed ${seed}: training ${setup.description}`);
@@ -179,7 +189,15 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
       seeds: Array.from({ length: nRandom }, (_, i) => 1000 * seed + i),
       signal: opts.signal,
     });
-    runs.push({ seed, teacher: t.final, curves, rankings, network: net, split });
+    runs.push({
+      seed,
+      teacher: t.final,
+      curves,
+      rankings,
+      network: net,
+      split,
+      ...(held ? { validation: held.validation } : {}),
+    });
   }
   const metric = ds.task === 'classification' ? 'accuracy' : 'mse';
   const curves: Record<string, Curve> = {};
@@ -212,6 +230,7 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
         obdVariant: 'hessian',
         belsleyCovariance: opts.belsleyCovariance ?? RELEVANCE_DEFAULTS.covariance,
         variationalWeights: opts.variationalWeights ?? DEFAULT_VARIATIONAL_WEIGHTS,
+        validationFraction: opts.validationFraction ?? 0,
         prunedWeights: runs[0].curves.prunedWeights,
         classes: numClasses(ds),
       },
