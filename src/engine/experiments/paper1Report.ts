@@ -5,6 +5,7 @@ import type { Figure } from '../report/figure';
 import type { ReportSection } from '../report/html';
 import { curvesFigure } from '../report/curvesFigure';
 import { largestShareWithin, Paper1Result } from './paper1';
+import { paper1Findings, tolerance } from './paper1Findings';
 import type { VariationalResult } from '../relevance/variational';
 
 /** Per teacher seed, the variational fit's posterior mean beside the teacher (undefined without a variational ranking). */
@@ -46,11 +47,6 @@ const FIT_COLUMNS = (metric: string) => [
   'noise variance',
 ];
 
-/** Tolerance for "keeps quality": 1 accuracy point, or 5 % relative MSE. */
-export function tolerance(metric: 'accuracy' | 'mse'): number {
-  return metric === 'accuracy' ? 0.01 : 0.05;
-}
-
 export function paper1Figure(r: Paper1Result): Figure {
   return curvesFigure(
     { metric: r.metric, shares: r.shares, curves: r.curves, baseline: r.baseline.mean, provenance: r.provenance },
@@ -65,44 +61,6 @@ export function variationalNote(r: Paper1Result): string | undefined {
   const other = Object.keys(w).find((k) => k.startsWith('variational-'));
   const what = (x: string) => (x === 'mu' ? 'the posterior mean mu (METHODS.md 2.5)' : "the teacher's weights");
   return `The variational curve prunes ${what(w.variational)}${other ? `; ${other} prunes ${what(w[other])}, in the same order` : ''}.`;
-}
-
-export function paper1Findings(r: Paper1Result): string[] {
-  const tol = tolerance(r.metric);
-  const keep = Object.fromEntries(Object.entries(r.curves).map(([m, c]) => [m, largestShareWithin(r, c, tol)]));
-  const what =
-    r.metric === 'accuracy'
-      ? `within ${tol * 100} accuracy point of the unpruned model`
-      : `within ${tol * 100} % of the unpruned model's MSE`;
-  const lines = [
-    `Largest share of weights removed while staying ${what}: ${Object.entries(keep)
-      .map(([m, s]) => `${m} ${(100 * s).toFixed(0)} %`)
-      .join(', ')}.`,
-  ];
-  const others = Object.keys(keep).filter((m) => m !== 'random');
-  if ('random' in keep && others.length) {
-    const better = others.filter((m) => keep[m] > keep.random);
-    lines.push(
-      better.length === others.length
-        ? `Every informed method keeps quality longer than random removal (random: ${(100 * keep.random).toFixed(0)} %).`
-        : `Not every method beats random removal: ${others.filter((m) => !better.includes(m)).join(', ')} ${others.length - better.length === 1 ? 'does' : 'do'} not.`,
-    );
-  }
-  // Area under the curve (mean metric over the grid) ranks the methods over the whole range.
-  const area = Object.entries(r.curves).map(
-    ([m, c]) => [m, c.mean.reduce((a, b) => a + b, 0) / c.mean.length] as const,
-  );
-  area.sort((a, b) => (r.metric === 'accuracy' ? b[1] - a[1] : a[1] - b[1]));
-  lines.push(
-    `Over the whole grid (mean ${r.metric} across shares), the order is: ${area.map(([m, v]) => `${m} (${v.toPrecision(3)})`).join(' > ')}.`,
-  );
-  if (r.data === 'wine')
-    lines.push(
-      "The seed paper reports that OBD, variational and Belsley keep Wine's accuracy up to about 80 % removed while random removal collapses much earlier; compare with the figures above.",
-    );
-  if (r.data === 'boston')
-    lines.push("The seed paper reports that Belsley keeps Boston's error lowest; compare with the figures above.");
-  return lines;
 }
 
 export function paper1Sections(r: Paper1Result): ReportSection[] {
@@ -158,7 +116,7 @@ export function paper1Markdown(r: Paper1Result, at: number[] = [0, 0.2, 0.4, 0.6
   return [
     `### ${r.data}: ${r.setup.description}`,
     '',
-    `Test ${r.metric} (mean ± sd over ${r.runs.length} teacher seeds; random also over its own seeds) against the share of weights removed. Unpruned: ${r.baseline.mean.toPrecision(4)} ± ${r.baseline.sd.toPrecision(2)}.`,
+    `Test ${r.metric} (mean ± sd over ${r.runs.length} teacher seeds; random also over its own seeds) against the share of weights removed, on ${r.runs[0]?.split.test.rows ?? 0} test rows per seed. Unpruned: ${r.baseline.mean.toPrecision(4)} ± ${r.baseline.sd.toPrecision(2)}.`,
     '',
     head,
     sep,
