@@ -3,8 +3,10 @@
 import { FlagSpec, ParsedArgs, list, num, oneOf, str } from './args';
 import { badInput } from '../engine/errors';
 import {
+  BELSLEY_BLOCK_LIMIT_RANGE,
   BELSLEY_COVARIANCES,
   BELSLEY_ORDERINGS,
+  describeRange,
   LAPLACE_STRUCTURES,
   OBD_VARIANTS,
   RELEVANCE_DEFAULTS,
@@ -21,7 +23,7 @@ export const METHOD_FLAG: FlagSpec = {
   help: `${RELEVANCE_METHODS.join(', ')} (default ${D.method})`,
 };
 
-/** Options of the method (--variant, --covariance, --laplace-structure, --ordering, --epochs), without --method itself. */
+/** Options of the method (--variant, --covariance, --laplace-structure, --block-limit, --ordering, --epochs), without --method itself. */
 export const METHOD_OPTION_FLAGS: FlagSpec[] = [
   { name: 'variant', value: true, help: `obd curvature: ${OBD_VARIANTS.join(', ')} (default ${D.variant})` },
   {
@@ -33,6 +35,11 @@ export const METHOD_OPTION_FLAGS: FlagSpec[] = [
     name: 'laplace-structure',
     value: true,
     help: `belsley laplace covariance per layer: ${LAPLACE_STRUCTURES.join(', ')} (default ${D.laplaceStructure}: a full block up to ${D.blockLimit} active parameters, Kronecker factors above; diag carries no Belsley information)`,
+  },
+  {
+    name: 'block-limit',
+    value: true,
+    help: `belsley: largest layer (active parameters) whose covariance is one full block (default ${D.blockLimit}; ${describeRange(BELSLEY_BLOCK_LIMIT_RANGE)})`,
   },
   {
     name: 'ordering',
@@ -64,6 +71,14 @@ export function relevanceRequest(
     variant: opt('variant', OBD_VARIANTS),
     covariance: opt('covariance', BELSLEY_COVARIANCES),
     laplaceStructure: opt('laplace-structure', LAPLACE_STRUCTURES),
+    blockLimit:
+      str(args, 'block-limit') === undefined
+        ? undefined
+        : num(args, 'block-limit', D.blockLimit, {
+            integer: true,
+            min: BELSLEY_BLOCK_LIMIT_RANGE.min,
+            max: BELSLEY_BLOCK_LIMIT_RANGE.max,
+          }),
     ordering: opt('ordering', BELSLEY_ORDERINGS),
     epochs:
       epochsFlag === null || str(args, epochsFlag) === undefined

@@ -484,6 +484,12 @@ test('prunescope relevance --laplace-structure: kron on a small model matches th
   const ref = await belsleyRelevance(m.network, split, { laplaceStructure: 'kron' });
   m.network.dispose();
   assert.deepEqual(kron.order, Array.from(ref.order));
+  const limited = await run(['--block-limit', '30']);
+  assert.deepEqual(
+    limited.extra.construction.layers.map((l: { kind: string }) => l.kind),
+    ['kron', 'full'],
+  );
+  assert.equal(limited.provenance.options.blockLimit, 30);
   const diag = await run(['--laplace-structure', 'diag']);
   assert.equal(diag.extra.belsleyInformation, 'none');
   await assert.rejects(
