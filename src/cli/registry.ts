@@ -12,6 +12,7 @@ import { exportStudentCommand } from './commands/export-student';
 import { distillCommand } from './commands/distill';
 import { trainCommand } from './commands/train';
 import { demoCommand } from './commands/demo';
+import { groupsCommand } from './commands/groups';
 
 export const commands: Command[] = [
   demoCommand,
@@ -24,6 +25,7 @@ export const commands: Command[] = [
   curvesCommand,
   experimentCommand,
   curvatureCommand,
+  groupsCommand,
   exportStudentCommand,
   distillCommand,
 ];

@@ -142,6 +142,32 @@ export const CURVE_DEFAULTS = {
 /** The panel's curve step (1/step must be an integer). */
 export const PANEL_CURVE_STEP_RANGE: NumberRange = { min: 0.01, max: 0.5 };
 
+// ---- Structured pruning (channels of dependency groups, units of Dense layers) ----
+
+/**
+ * What a share removes: channels (every dependency group: conv channels and Dense units), units
+ * (only groups made by Dense layers; convolutions stay whole), none (individual weights).
+ */
+export const STRUCTURED_MODES = ['channels', 'units', 'none'] as const;
+export type StructuredMode = (typeof STRUCTURED_MODES)[number];
+/** How a channel's relevance comes from its parameters' relevance. */
+export const CHANNEL_AGGREGATES = ['sum', 'mean', 'max'] as const;
+export type ChannelAggregate = (typeof CHANNEL_AGGREGATES)[number];
+/** per-group: every layer loses the same share of its channels; global: one ranking over all channels. */
+export const CHANNEL_SCOPES = ['per-group', 'global'] as const;
+export type ChannelScope = (typeof CHANNEL_SCOPES)[number];
+
+export const STRUCTURED_DEFAULTS = {
+  structured: 'none' as StructuredMode,
+  aggregate: 'sum' as ChannelAggregate,
+  scope: 'per-group' as ChannelScope,
+  /** export-student: fold BatchNormalization into the layer before it (no BN left). */
+  foldBn: false,
+  /** Epochs of fine-tuning with the mask held after pruning (prune, curves, export-student). */
+  finetuneEpochs: 0,
+};
+export const FINETUNE_EPOCHS_RANGE: NumberRange = { min: 0, max: 10_000, integer: true };
+
 // ---- Gradient-variance ordering and freezing (METHODS.md 3) ----
 
 export const VARIANCE_ESTIMATORS = ['essay', 'per-sample'] as const;

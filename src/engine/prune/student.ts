@@ -30,7 +30,7 @@ export interface ShrinkResult {
 }
 
 /** Scalar activation, for folding act(bias) of a constant neuron (f64, exact enough for float32). */
-function act1(a: HiddenActivation, z: number): number {
+export function act1(a: HiddenActivation, z: number): number {
   switch (a) {
     case 'linear':
       return z;
