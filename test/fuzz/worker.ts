@@ -16,6 +16,7 @@ import { loadDataset } from '../../src/engine/data/builtins';
 import { parseArgs, num, numList, oneOf, list, FlagSpec } from '../../src/cli/args';
 import { initBackend } from '../../src/engine/backend';
 import { writeTfjsModel } from '../fixtures/models/tfjsFiles';
+import { fileCase, prepareFileBases } from './fileCases';
 import { CASE_MS, CaseReport, HEAP_GROWTH_LIMIT_MB, RSS_GROWTH_LIMIT_MB, Suite, caseSeed, normalise } from './harness';
 import {
   Json,
@@ -768,13 +769,21 @@ async function main(): Promise<void> {
   const out = parentPort!;
   fs.writeFileSync(path.join(root, 'outside.bin'), Buffer.alloc(104));
   if (suite === 'model') await makeBases();
+  const fileSuite = suite === 'h5' || suite === 'keras' || suite === 'onnx';
+  if (fileSuite) await prepareFileBases(suite, root);
   // Baseline after warm-up (backend, fixtures) so growth measures the cases, not the setup.
   const base0 = process.memoryUsage();
   for (let i = 0; i < cases; i++) {
     if (only !== undefined && i !== only) continue;
     const rng = new Rng(caseSeed(seed, i));
     out.postMessage({ type: 'start', i, mutation: '(building the case)' });
-    const setup = suite === 'model' ? await modelCase(rng, i) : suite === 'csv' ? csvCase(rng, i) : argsCase(rng);
+    const setup = fileSuite
+      ? await fileCase(suite, rng, i, root)
+      : suite === 'model'
+        ? await modelCase(rng, i)
+        : suite === 'csv'
+          ? csvCase(rng, i)
+          : argsCase(rng);
     out.postMessage({ type: 'start', i, mutation: setup.mutation });
     const t0 = performance.now();
     let err: unknown;

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network } from '../../src/engine/model/network';
+import { denseFromFlat, denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { loadDataset, splitDataset, DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { holdOutValidation } from '../../src/engine/data/validation';
@@ -20,13 +21,14 @@ function ranking(scores: Float64Array, method: 'obd' | 'random'): RelevanceResul
   return { method, scores, order, provenance: makeProvenance({ job: 'relevance', method }) };
 }
 
-function accuracyWith(net: Network, part: SplitPart, r: RelevanceResult, share: number): number {
+function accuracyWith(net: Graph, part: SplitPart, r: RelevanceResult, share: number): number {
   const kernel: number[] = [];
-  for (const l of net.layout) for (let j = l.kernelOffset; j < l.biasOffset; j++) kernel.push(j);
+  for (const l of denseLayout(net)!) for (let j = l.kernelOffset; j < l.biasOffset; j++) kernel.push(j);
   kernel.sort((a, b) => r.scores[a] - r.scores[b] || a - b);
   const flat = net.toFlat();
   for (const j of kernel.slice(0, Math.round(share * kernel.length))) flat[j] = 0;
-  const m = Network.fromFlat(net.spec, flat);
+  const m = Graph.fromSpec(net.toSpec());
+  m.setFlat(flat);
   const pred = tf.tidy(() => tf.argMax(m.predict(tf.tensor2d(part.x, [part.rows, 13])), 1).dataSync());
   m.dispose();
   return Array.from(pred).filter((p, i) => p === part.y[i]).length / part.rows;
@@ -38,7 +40,7 @@ test('studentAtBestShare chooses on the validation part (held out of training) a
   const split: DataSplit = held.split;
   const val = held.validation;
   assert.equal(val.rows + split.train.rows, 142);
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 13,
       layers: [

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backend } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseFromFlat, randomDense } from '../../src/engine/model/denseChain';
+import type { Graph } from '../../src/engine/model/graph';
 import { qualityCurves, Ranker } from '../../src/engine/prune/curves';
 import { pruneNetwork } from '../../src/engine/prune/pruneModel';
 import { pruningBase } from '../../src/engine/prune/variationalWeights';
@@ -24,9 +25,9 @@ const SPEC: NetworkSpec = {
   ],
 };
 
-function net(seed: number): Network {
+function net(seed: number): Graph {
   const rng = new Rng(seed);
-  return Network.fromFlat(
+  return denseFromFlat(
     SPEC,
     Float32Array.from({ length: 21 }, () => rng.normal() * 0.7),
   );
@@ -39,10 +40,10 @@ function maskedMse(
   k: number,
   split: ReturnType<typeof linearRegression>['split'],
 ): number {
-  const ranked = candidateOrder(order, candidateMask(net(0).layout));
+  const ranked = candidateOrder(order, candidateMask(net(0)));
   const m = Float32Array.from(w);
   for (let i = 0; i < k; i++) m[ranked[i]] = 0;
-  const n = Network.fromFlat(SPEC, m);
+  const n = denseFromFlat(SPEC, m);
   const v = evaluate(n, split.test, 'regression', 1).mse!;
   n.dispose();
   return v;

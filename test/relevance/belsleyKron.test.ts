@@ -8,7 +8,8 @@ import * as path from 'path';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseFromFlat, randomDense } from '../../src/engine/model/denseChain';
+import type { Graph } from '../../src/engine/model/graph';
 import { numClasses, xTensor, yTensor, DataSplit } from '../../src/engine/data/dataset';
 import { loadDataset, splitDataset } from '../../src/engine/data';
 import { ggnLayerBlock } from '../../src/engine/curvature';
@@ -17,47 +18,20 @@ import { belsleyLowRank } from '../../src/engine/relevance/belsleyLowRank';
 import { belsleyRelevance } from '../../src/engine/relevance/belsleyNetwork';
 import { blockBelsley, CovBlock, LowRankCovBlock } from '../../src/engine/relevance/covariance/blockBelsley';
 import { kronDamping, kronLaplaceBlock, KroneckerFactors } from '../../src/engine/relevance/covariance/kronecker';
-import { denseKroneckerFactors } from '../../src/engine/relevance/covariance/kfacDense';
+import { graphKroneckerFactors } from '../../src/engine/relevance/covariance/kfacGraph';
 import { gradientBlocks } from '../../src/engine/relevance/covariance/gradient';
 import { orderParameters } from '../../src/engine/ordering/orderModel';
 import { train } from '../../src/engine/train/train';
 import { PruneScopeError } from '../../src/engine/errors';
 import { Rng } from '../../src/engine/util/random';
 import { linearRegression } from '../train/fixtures';
+import { close, invert, tinyNet } from './belsleyHelpers';
+import { GraphBuilder } from '../prune/graphFixtures';
+import { Graph as GraphClass } from '../../src/engine/model/graph';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
 import { parseArgs } from '../../src/cli/args';
 import { loadModel } from '../../src/engine/model/layersModel';
 import { belsleyView } from '../../src/worker/jobs/analysis';
-
-/** Gauss-Jordan inverse with partial pivoting (independent of the product's eigh). */
-function invert(a: Float64Array, n: number): Float64Array {
-  const m = Float64Array.from(a);
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
-    for (let k = 0; k < n; k++) {
-      [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
-      [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
-    }
-    const d = m[c * n + c];
-    for (let k = 0; k < n; k++) {
-      m[c * n + k] /= d;
-      inv[c * n + k] /= d;
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r * n + c];
-      if (f === 0) continue;
-      for (let k = 0; k < n; k++) {
-        m[r * n + k] -= f * m[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
-      }
-    }
-  }
-  return inv;
-}
 
 function kron(a: Float64Array, na: number, g: Float64Array, ng: number): Float64Array {
   const n = na * ng;
@@ -95,12 +69,6 @@ function dampedPrecision(f: KroneckerFactors, tau: number, N: number): Float64Ar
   for (let i = 0; i < f.nA; i++) a[i * f.nA + i] += pi * d;
   for (let j = 0; j < f.nG; j++) g[j * f.nG + j] += d / pi;
   return kron(a, f.nA, g, f.nG).map((v) => v * N);
-}
-
-function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(a.length, b.length, `${what}: length`);
-  for (let i = 0; i < a.length; i++)
-    assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
 }
 
 /** Smallest relative gap between sorted values (proportions are matched column by column only when they differ). */
@@ -224,7 +192,7 @@ test('Kronecker block with pruned weights: fully pruned rows and columns leave t
   assert.deepEqual(Array.from(r.order).slice(0, cut), expected.slice(0, cut));
 });
 
-test('K-FAC factors of a dense Network: A (x) G equals the exact GGN block for one sample, and for a linear MSE layer on any batch', async () => {
+test('K-FAC factors of a dense graph: A (x) G equals the exact GGN block for one sample, and for a linear MSE layer on any batch', async () => {
   await backend();
   const spec: NetworkSpec = {
     inputSize: 3,
@@ -234,13 +202,13 @@ test('K-FAC factors of a dense Network: A (x) G equals the exact GGN block for o
     ],
   };
   const rng = new Rng(11);
-  const net = Network.fromFlat(
+  const net = denseFromFlat(
     spec,
     Float32Array.from({ length: 3 * 4 + 4 + 4 * 2 + 2 }, () => rng.normal() * 0.8),
   );
   const x1 = tf.tensor2d([[0.3, -1.2, 0.7]]);
   const y1 = tf.tensor2d([[0, 1]]);
-  const fs = await denseKroneckerFactors(net, x1, y1, [0, 1]);
+  const fs = await graphKroneckerFactors(net, x1, y1, [0, 1]);
   for (const [li, f] of fs.entries()) {
     const ggn = await ggnLayerBlock(net, x1, y1, li);
     const prod = kron(f.a, f.nA, f.g, f.nG);
@@ -252,20 +220,21 @@ test('K-FAC factors of a dense Network: A (x) G equals the exact GGN block for o
         Math.abs(prod[i] - ggn.values[i]) <= 1e-5 * scale,
         `layer ${li} [${i}]: ${prod[i]} vs ${ggn.values[i]}`,
       );
-    assert.equal(f.paramIndex[0], net.layout[li].kernelOffset);
-    assert.equal(f.paramIndex[f.nA * f.nG - 1], net.layout[li].biasOffset + net.layout[li].biasSize - 1);
+    const lay = net.layers()[li];
+    assert.equal(f.paramIndex[0], lay.offset);
+    assert.equal(f.paramIndex[f.nA * f.nG - 1], lay.offset + lay.size - 1);
   }
   tf.dispose([x1, y1]);
   net.dispose();
 
   const { split } = linearRegression(30, 3, 4);
-  const lin = Network.fromFlat(
+  const lin = denseFromFlat(
     { inputSize: 3, layers: [{ name: 'out', units: 1, activation: 'linear' }] },
     Float32Array.of(0.5, -1, 2, 0.3),
   );
   const x = xTensor(split.train, 3);
   const y = yTensor(split.train, 'regression', 1);
-  const [f] = await denseKroneckerFactors(lin, x, y, [0], { chunkSize: 7 }); // several chunks
+  const [f] = await graphKroneckerFactors(lin, x, y, [0], { chunkSize: 7 }); // several chunks
   const ggn = await ggnLayerBlock(lin, x, y, 0);
   const prod = kron(f.a, f.nA, f.g, f.nG);
   for (let i = 0; i < prod.length; i++)
@@ -274,23 +243,8 @@ test('K-FAC factors of a dense Network: A (x) G equals the exact GGN block for o
   lin.dispose();
 });
 
-/** 3-2-1 tanh, 11 parameters, all nonzero. */
-function tinyNet(seed = 3): Network {
-  const rng = new Rng(seed);
-  return Network.fromFlat(
-    {
-      inputSize: 3,
-      layers: [
-        { name: 'h', units: 2, activation: 'tanh' },
-        { name: 'out', units: 1, activation: 'linear' },
-      ],
-    },
-    Float32Array.from({ length: 11 }, () => rng.uniform(0.2, 1.2) * (rng.next() < 0.5 ? -1 : 1)),
-  );
-}
-
 /** K-FAC factors of the 3-2-1 tanh net's hidden layer in float64, from the forward pass written out here. */
-function hiddenFactors(net: Network, split: DataSplit): KroneckerFactors {
+function hiddenFactors(net: Graph, split: DataSplit): KroneckerFactors {
   const w = net.toFlat();
   const W1 = (i: number, j: number) => w[i * 2 + j];
   const b1 = (j: number) => w[6 + j];
@@ -383,13 +337,13 @@ test('digits 64-40-10: the first layer (2,600 weights, over the block limit) is 
       { name: 'output', units: 10, activation: 'softmax' },
     ],
   };
-  const net = Network.random(spec, 0);
+  const net = randomDense(spec, 0);
   await train(net, split, { epochs: 3, batchSize: 64, lr: 0.01, seed: 0, evalEvery: 0 });
   const r = await belsleyRelevance(net, split);
-  const lay = net.layout[0];
-  const first = Array.from(r.order).filter((j) => j >= lay.kernelOffset && j < lay.biasOffset + lay.biasSize);
-  const active = Array.from(net.toFlat().subarray(0, lay.biasOffset + lay.biasSize)).filter((v) => v !== 0).length;
-  assert.equal(first.length, lay.kernelSize + lay.biasSize);
+  const lay = net.layers()[0];
+  const first = Array.from(r.order).filter((j) => j >= lay.offset && j < lay.offset + lay.size);
+  const active = Array.from(net.toFlat().subarray(lay.offset, lay.offset + lay.size)).filter((v) => v !== 0).length;
+  assert.equal(first.length, 64 * 40 + 40);
   // The pruned (zero) parameters go first by flat index; the active ones follow in Belsley's order.
   const ranked = first.slice(first.length - active);
   const sorted = ranked.slice().sort((a, b) => a - b);
@@ -517,4 +471,36 @@ test('the side panel and the demo name the proportion rows by proportionParamete
   );
   assert.ok(!v.names.includes('p0') && !v.names.includes('p4'));
   net.dispose();
+});
+
+test('KFC factors of a Conv2D layer through the graph: with one sample and one output position A (x) G is the exact GGN block, in the flat order (kernel [kh, kw, cin, cout], then bias)', async () => {
+  await backend();
+  const b = new GraphBuilder(12, [3, 3, 2]);
+  b.conv('c', 'input', 2, 4, 3, { padding: 'valid', activation: 'tanh' });
+  b.flatten('f', 'c');
+  b.dense('out', 'f', 4, 3, 'softmax');
+  const g = GraphClass.fromSpec(b.output('out'));
+  const rng = new Rng(2);
+  const x = tf.tensor2d([Array.from({ length: 18 }, () => rng.normal())]);
+  const y = tf.tensor2d([[0, 0, 1]]);
+  const [f] = await graphKroneckerFactors(g, x, y, [0]);
+  assert.deepEqual([f.nA, f.nG], [3 * 3 * 2 + 1, 4]);
+  const ggn = await ggnLayerBlock(g, x, y, 0);
+  const P = ggn.size;
+  assert.equal(P, 76);
+  const prod = kron(f.a, f.nA, f.g, f.nG);
+  // prod is indexed by grid cells; the GGN block by flat index - offset.
+  const off = g.layers()[0].offset;
+  let scale = 0;
+  for (const v of ggn.values) scale = Math.max(scale, Math.abs(v));
+  for (let c = 0; c < P; c++)
+    for (let d = 0; d < P; d++) {
+      const ref = ggn.values[(f.paramIndex[c] - off) * P + f.paramIndex[d] - off];
+      assert.ok(Math.abs(prod[c * P + d] - ref) <= 1e-5 * scale, `cell (${c}, ${d}): ${prod[c * P + d]} vs ${ref}`);
+    }
+  assert.deepEqual(
+    Array.from(f.paramIndex).sort((p, q) => p - q),
+    Array.from({ length: P }, (_, j) => off + j),
+  );
+  tf.dispose([x, y]);
 });

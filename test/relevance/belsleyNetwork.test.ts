@@ -1,4 +1,4 @@
-// Network-level Belsley relevance: the block-diagonal route against the dense belsley() on the
+// Graph-level Belsley relevance: the block-diagonal route against the dense belsley() on the
 // assembled matrix built independently here (GGN blocks x N + prior, inverted by Gauss-Jordan in this
 // file); pruned parameters; the trajectory path against the explicit (1 - rho) Z Z^T + rho I; the
 // gradient source against the ordering module's own blocks; refusals; provenance; the dispatcher.
@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { denseFromFlat, denseLayout } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { numClasses, xTensor, yTensor, DataSplit } from '../../src/engine/data/dataset';
 import { ggnLayerBlock } from '../../src/engine/curvature';
 import { belsley } from '../../src/engine/relevance/belsley';
@@ -21,53 +22,7 @@ import { PruneScopeError } from '../../src/engine/errors';
 import type { BelsleyCovariance } from '../../src/engine/options';
 import { Rng } from '../../src/engine/util/random';
 import { linearRegression } from '../train/fixtures';
-
-const SPEC: NetworkSpec = {
-  inputSize: 3,
-  layers: [
-    { name: 'h', units: 2, activation: 'tanh' },
-    { name: 'out', units: 1, activation: 'linear' },
-  ],
-};
-
-/** 3-2-1 tanh, 11 parameters, all nonzero (Network.random would leave the biases at 0 = pruned). */
-function tinyNet(seed = 3): Network {
-  const rng = new Rng(seed);
-  return Network.fromFlat(
-    SPEC,
-    Float32Array.from({ length: 11 }, () => rng.uniform(0.2, 1.2) * (rng.next() < 0.5 ? -1 : 1)),
-  );
-}
-
-/** Gauss-Jordan inverse with partial pivoting (independent of the product's eigh). */
-function invert(a: Float64Array, n: number): Float64Array {
-  const m = Float64Array.from(a);
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
-    for (let k = 0; k < n; k++) {
-      [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
-      [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
-    }
-    const d = m[c * n + c];
-    for (let k = 0; k < n; k++) {
-      m[c * n + k] /= d;
-      inv[c * n + k] /= d;
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r * n + c];
-      if (f === 0) continue;
-      for (let k = 0; k < n; k++) {
-        m[r * n + k] -= f * m[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
-      }
-    }
-  }
-  return inv;
-}
+import { close, invert, tinyNet } from './belsleyHelpers';
 
 /**
  * The dense Laplace covariance over the active parameters (ascending flat order): per layer,
@@ -75,7 +30,7 @@ function invert(a: Float64Array, n: number): Float64Array {
  * diagonalLayers get an identity block (what a diagonal block standardises to).
  */
 async function denseLaplace(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   diagonalLayers: number[] = [],
 ): Promise<{ s: Float64Array; active: number[] }> {
@@ -86,7 +41,7 @@ async function denseLaplace(
   const x = xTensor(split.train, split.dataset.features);
   const y = yTensor(split.train, split.dataset.task, numClasses(split.dataset));
   const N = split.train.rows;
-  for (const lay of net.layout) {
+  for (const lay of denseLayout(net)!) {
     const pos = active
       .map((j, p) => [j, p])
       .filter(([j]) => j >= lay.kernelOffset && j < lay.biasOffset + lay.biasSize);
@@ -111,12 +66,6 @@ async function denseLaplace(
   x.dispose();
   y.dispose();
   return { s, active };
-}
-
-function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(a.length, b.length, `${what}: length`);
-  for (let i = 0; i < a.length; i++)
-    assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
 }
 
 function isPermutation(order: ArrayLike<number>, n: number): boolean {
@@ -440,7 +389,7 @@ test('variational-full is refused: mean-field posterior, diagonal S, R = I; sugg
     belsleyRelevance(net, split, { covariance: 'trajectory', rho: 0 }),
     (e: unknown) => e instanceof PruneScopeError && e.context.field === 'rho',
   );
-  const wide = Network.fromFlat(
+  const wide = denseFromFlat(
     {
       inputSize: 3,
       layers: [

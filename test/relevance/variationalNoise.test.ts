@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseFromFlat, randomDense } from '../../src/engine/model/denseChain';
+import type { Graph } from '../../src/engine/model/graph';
 import { evaluate } from '../../src/engine/train/metrics';
 import { train } from '../../src/engine/train/train';
 import { posteriorMeanNetwork, variationalRelevance } from '../../src/engine/relevance/variational';
@@ -16,7 +17,7 @@ import { linearRegression } from '../train/fixtures';
 test("linear model: noiseVariance is the closed-form update at the returned q, exactly; it starts from the teacher's train MSE", async () => {
   await backend();
   const { split } = linearRegression(40, 3, 31, 0.5);
-  const net = Network.fromFlat(
+  const net = denseFromFlat(
     { inputSize: 3, layers: [{ name: 'out', units: 1, activation: 'linear' }] },
     Float32Array.of(0.4, -0.9, 1.3, 0.2),
   );
@@ -53,7 +54,7 @@ test('tanh network: noiseVariance matches E_q[(y - f)^2] at the returned (mu, si
     ],
   };
   const rng0 = new Rng(5);
-  const net = Network.fromFlat(
+  const net = denseFromFlat(
     spec,
     Float32Array.from({ length: 13 }, () => rng0.normal()),
   );
@@ -80,7 +81,7 @@ test('tanh network: noiseVariance matches E_q[(y - f)^2] at the returned (mu, si
 test("every variational result carries mu's metrics beside the teacher's, and warns when they differ by more than 2x", async () => {
   await backend();
   const { split } = linearRegression(60, 3, 33, 0.3);
-  const net = Network.random({ inputSize: 3, layers: [{ name: 'out', units: 1, activation: 'linear' }] }, 2);
+  const net = randomDense({ inputSize: 3, layers: [{ name: 'out', units: 1, activation: 'linear' }] }, 2);
   await train(net, split, { epochs: 200, batchSize: 16, lr: 0.05, seed: 2, evalEvery: 0 });
   const ok = await variationalRelevance(net, split, { epochs: 10, seed: 1 });
   const mu = posteriorMeanNetwork(net, ok);

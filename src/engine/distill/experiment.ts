@@ -8,7 +8,8 @@
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { badInput, throwIfCancelled } from '../errors';
-import { Network } from '../model/network';
+import { Graph } from '../model/graph';
+import { architectureOf } from '../model/summary';
 import { hashModel, makeProvenance, Provenance } from '../provenance';
 import { evaluate } from '../train/metrics';
 import type { Figure } from '../report/figure';
@@ -60,8 +61,8 @@ export interface DistillReport {
   rows: DistillRow[];
   /** Each distilled student against its like-for-like labels-only baseline. */
   comparisons: DistillComparison[];
-  teacherSpec: number[];
-  studentSpec: number[];
+  teacherSpec: (number | string)[];
+  studentSpec: (number | string)[];
   studentFeatures: string[];
   provenance: Provenance;
 }
@@ -78,8 +79,8 @@ function row(name: DistillRowName, runs: DistillRow['runs']): DistillRow {
 
 /** `student` supplies the architecture and, for init 'teacher', the starting weights (it is not modified). */
 export async function distillExperiment(
-  teacher: Network,
-  student: Network,
+  teacher: Graph,
+  student: Graph,
   split: DataSplit,
   o: DistillExperimentOptions,
 ): Promise<DistillReport> {
@@ -107,7 +108,7 @@ export async function distillExperiment(
     'labels-only-teacher-init': [],
     'distilled-teacher-init': [],
   };
-  const one = async (name: string, start: Network, alpha: number, seed: number) => {
+  const one = async (name: string, start: Graph, alpha: number, seed: number) => {
     throwIfCancelled(o.signal, 'distill');
     try {
       const r = await distill(teacher, start, split, { ...base, alpha, seed });
@@ -119,9 +120,8 @@ export async function distillExperiment(
   };
   for (const seed of o.seeds) {
     // Random init from the seed: the same starting point for the baseline and the scratch student.
-    await one('labels-only', Network.random(structuredClone(student.spec), seed), 0, seed);
-    if (inits.includes('scratch'))
-      await one('distilled-scratch', Network.random(structuredClone(student.spec), seed), o.alpha, seed);
+    await one('labels-only', Graph.random(student.spec, seed), 0, seed);
+    if (inits.includes('scratch')) await one('distilled-scratch', Graph.random(student.spec, seed), o.alpha, seed);
     if (inits.includes('teacher')) {
       await one('labels-only-teacher-init', student.clone(), 0, seed);
       await one('distilled-teacher-init', student.clone(), o.alpha, seed);
@@ -155,13 +155,13 @@ export async function distillExperiment(
     metric: cls ? 'accuracy' : 'mse',
     rows,
     comparisons,
-    teacherSpec: [teacher.spec.inputSize, ...teacher.spec.layers.map((l) => l.units)],
-    studentSpec: [student.spec.inputSize, ...student.spec.layers.map((l) => l.units)],
+    teacherSpec: architectureOf(teacher),
+    studentSpec: architectureOf(student),
     studentFeatures: cols.map((c) => d.featureNames[c]),
     provenance: makeProvenance({
       job: 'distill',
       seed: o.seeds[0],
-      modelHash: hashModel(teacher.spec, teacher.toFlat()),
+      modelHash: hashModel(teacher.structure(), teacher.toFlat()),
       data: {
         name: d.name,
         split: 'test',
@@ -178,7 +178,7 @@ export async function distillExperiment(
         lr: o.lr,
         seeds: o.seeds,
         inits,
-        studentHash: hashModel(student.spec, student.toFlat()),
+        studentHash: hashModel(student.structure(), student.toFlat()),
         optimizer: 'adam(0.9, 0.999, 1e-7)',
       },
     }),

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { saveModel, loadModel } from '../model/layersModel';
-import { locate } from '../model/network';
+import { paramNames } from '../model/summary';
 import { makeProvenance } from '../provenance';
 import { renderReport, ReportSection } from '../report/html';
 import {
@@ -61,15 +61,6 @@ export interface DemoChoice {
   /** Kept for readers of the earlier summary: the test metrics. */
   metric: number;
   baseline: number;
-}
-
-function paramNames(net: import('../model/network').Network, featureNames: string[]): string[] {
-  return Array.from({ length: net.nParams }, (_, j) => {
-    const p = locate(net.layout, j);
-    const l = net.layout[p.layer].name;
-    if (p.kind === 'bias') return `${l}.b[${p.unit}]`;
-    return `${l}.W[${p.layer === 0 ? (featureNames[p.input] ?? p.input) : p.input},${p.unit}]`;
-  });
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {

@@ -5,7 +5,8 @@ import { loadDataset, splitDataset, numClasses } from '../data';
 import type { DataSplit, SplitPart } from '../data/dataset';
 import { holdOutValidation } from '../data/validation';
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
-import { Network, NetworkSpec } from '../model/network';
+import type { Graph } from '../model/graph';
+import { NetworkSpec, randomDense } from '../model/denseChain';
 import { makeProvenance, Provenance } from '../provenance';
 import { qualityCurves, summarise, Curve, CurvesResult, Ranker, shareGrid } from '../prune/curves';
 import { computeRelevance, RelevanceRequest } from '../relevance/compute';
@@ -92,7 +93,7 @@ export interface Paper1Run {
   curves: CurvesResult;
   rankings: Record<string, RelevanceResult>;
   /** The trained teacher (caller disposes). */
-  network: Network;
+  network: Graph;
   split: DataSplit;
 }
 
@@ -148,7 +149,7 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
     const held = opts.validationFraction ? holdOutValidation(full, opts.validationFraction, seed) : undefined;
     const split = held ? held.split : full;
     const spec: NetworkSpec = { inputSize: ds.features, layers: setup.layers };
-    const net = Network.random(spec, seed);
+    const net = randomDense(spec, seed);
     opts.onProgress?.(`${data} seed ${seed}: training ${setup.description}`);
     const t = await train(net, split, {
       epochs: opts.epochs ?? setup.epochs,
@@ -164,7 +165,7 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
       // Remember each method's ranking of the teacher (the first call per method) for the report.
       return {
         ...r,
-        rank: async (n: Network, s: number) => {
+        rank: async (n: Graph, s: number) => {
           const res = await r.rank(n, s);
           rankings[m + (r.stochastic ? `:${s}` : '')] ??= res;
           return res;

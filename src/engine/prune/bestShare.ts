@@ -7,7 +7,7 @@
 // masks apply to its posterior mean mu unless told otherwise (prune/variationalWeights.ts).
 import type { SplitPart } from '../data/dataset';
 import { badInput } from '../errors';
-import { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import type { Task } from '../options';
 import type { RelevanceResult } from '../relevance/types';
 import { evaluate } from '../train/metrics';
@@ -42,7 +42,7 @@ export interface BestShare {
 }
 
 export function studentAtBestShare(
-  teacher: Network,
+  teacher: Graph,
   data: SelectionData,
   rankings: Record<string, RelevanceResult>,
   opts: { maxDrop?: number; includeBias?: boolean; shares: number[]; variationalWeights?: VariationalWeights },
@@ -54,7 +54,7 @@ export function studentAtBestShare(
   const methods = Object.keys(rankings);
   if (methods.length === 0) throw badInput('no ranking', { field: 'rankings', expected: 'at least one method' });
   const cls = data.task === 'classification';
-  const metricOn = (n: Network, part: SplitPart) => {
+  const metricOn = (n: Graph, part: SplitPart) => {
     const m = evaluate(n, part, data.task, data.classes);
     return cls ? m.accuracy! : m.mse!;
   };
@@ -63,7 +63,7 @@ export function studentAtBestShare(
   const rule = cls
     ? `validation accuracy >= teacher's ${valBase.toFixed(4)} - ${maxDrop} at every grid share up to the chosen one`
     : `validation MSE <= teacher's ${valBase.toPrecision(4)} * (1 + ${maxDrop}) at every grid share up to the chosen one`;
-  const cands = candidateMask(teacher.layout, { includeBias: opts.includeBias });
+  const cands = candidateMask(teacher, { includeBias: opts.includeBias });
   const flat = teacher.toFlat();
   const shares = [...opts.shares].sort((a, b) => a - b);
   const work = teacher.clone();

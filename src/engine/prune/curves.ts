@@ -4,7 +4,7 @@
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { throwIfCancelled } from '../errors';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import { makeProvenance, hashModel, Provenance } from '../provenance';
 import type { RelevanceResult } from '../relevance/types';
 import { evaluate } from '../train/metrics';
@@ -15,7 +15,7 @@ export interface Ranker {
   /** Name shown on the curve, e.g. 'obd' or 'belsley'. */
   name: string;
   /** Rank the parameters of `net` (which may already be pruned and fine-tuned). */
-  rank(net: Network, seed: number): Promise<RelevanceResult>;
+  rank(net: Graph, seed: number): Promise<RelevanceResult>;
   /** Stochastic rankers (random) are repeated over seeds; deterministic ones run once. */
   stochastic?: boolean;
   /** A variational ranking's pruned models keep its posterior mean mu (default) or the network's weights. */
@@ -32,7 +32,7 @@ export interface CurveOptions {
   /** Re-rank every this many steps of the grid (0 = one ranking). */
   recomputeEvery?: number;
   /** Fine-tune the pruned network after each step, keeping the mask (wired by the caller). */
-  finetune?: (net: Network, pruned: Uint8Array) => Promise<void>;
+  finetune?: (net: Graph, pruned: Uint8Array) => Promise<void>;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, what: string) => void;
 }
@@ -61,14 +61,14 @@ export function shareGrid(step = 0.02): number[] {
 }
 
 /** The metric for a network on the test part: accuracy (classification) or MSE (regression). */
-function testMetric(net: Network, split: DataSplit): number {
+function testMetric(net: Graph, split: DataSplit): number {
   const task = split.dataset.task;
   const m = evaluate(net, split.test, task, numClasses(split.dataset));
   return task === 'classification' ? m.accuracy! : m.mse!;
 }
 
 async function curveFor(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   ranker: Ranker,
   seed: number,
@@ -79,7 +79,7 @@ async function curveFor(
 ): Promise<number[]> {
   const work = net.clone();
   try {
-    const candidates = candidateMask(net.layout, { includeBias: opts.includeBias });
+    const candidates = candidateMask(net, { includeBias: opts.includeBias });
     const nCand = candidates.reduce((a, b) => a + b, 0);
     let current = net.toFlat();
     // Each (re)ranking also says which weights the pruned models keep from here on (mu or the network's).
@@ -120,7 +120,7 @@ async function curveFor(
 }
 
 export async function qualityCurves(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   rankers: Ranker[],
   opts: CurveOptions = {},
@@ -159,7 +159,7 @@ export async function qualityCurves(
       job: 'curves',
       method: rankers.map((r) => r.name).join(','),
       seed: seeds[0],
-      modelHash: hashModel(net.spec, net.toFlat()),
+      modelHash: hashModel(net.structure(), net.toFlat()),
       data: {
         name: split.dataset.name,
         split: 'test',

@@ -20,7 +20,8 @@
 import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor, yTensor } from '../data/dataset';
 import { badInput, PruneScopeError } from '../errors';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
+import { checkFeatures } from '../data/forModel';
 import {
   BELSLEY_COVARIANCES,
   BELSLEY_ORDERINGS,
@@ -90,7 +91,7 @@ function positiveInt(v: number | undefined, name: string, dflt: number, min = 1)
 }
 
 export async function belsleyRelevance(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   req: BelsleyRelevanceRequest = {},
 ): Promise<RelevanceResult> {
@@ -132,11 +133,7 @@ export async function belsleyRelevance(
     throw badInput(`lr = ${req.lr}`, { field: 'lr', expected: 'a positive number' });
   const batchSize = positiveInt(req.batchSize, 'batchSize', 32);
   const d = split.dataset;
-  if (net.layout[0].inSize !== d.features)
-    throw badInput(`network takes ${net.layout[0].inSize} inputs`, {
-      field: 'network',
-      expected: `${d.features} (the data set's features)`,
-    });
+  checkFeatures(net, d.features, { what: `data set ${d.name}`, field: 'network' });
 
   const w = net.toFlat();
   const pruned: number[] = [];
@@ -212,7 +209,11 @@ export async function belsleyRelevance(
       const diag = lap.layers.filter((l) => l.kind === 'diagonal').map((l) => l.layer);
       if (diag.length) {
         extra.belsleyInformation = diag.length === lap.layers.length ? 'none' : 'partial';
-        extra.warning = `laplace structure 'diag' on layer${diag.length > 1 ? 's' : ''} ${diag.join(', ')}: a diagonal covariance standardises to the identity (METHODS.md 2.6), so ${diag.length === lap.layers.length ? 'this result carries no Belsley information: the order is the flat index' : 'within those layers the order is the flat index, not Belsley'}`;
+        const why =
+          structure === 'diag'
+            ? "laplace structure 'diag'"
+            : 'no Kronecker factors for the class, over the full-block limit';
+        extra.warning = `diagonal covariance on layer${diag.length > 1 ? 's' : ''} ${diag.join(', ')} (${why}): a diagonal covariance standardises to the identity (METHODS.md 2.6), so ${diag.length === lap.layers.length ? 'this result carries no Belsley information: the order is the flat index' : 'within those layers the order is the flat index, not Belsley'}`;
       }
     } else {
       const steps = positiveInt(req.steps, 'steps', 200);
@@ -319,7 +320,7 @@ export async function belsleyRelevance(
       variant: ordering,
       covariance,
       ...(covariance === 'laplace' ? {} : { seed }),
-      modelHash: hashModel(net.spec, w),
+      modelHash: hashModel(net.structure(), w),
       data: {
         name: d.name,
         split: 'train',

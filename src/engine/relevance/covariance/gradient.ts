@@ -8,12 +8,15 @@
 // Active parameters whose C_jj is 0 (no gradient noise at all, e.g. a dead unit or an input pixel that
 // is always 0) cannot be standardised; they are returned separately.
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../../model/network';
+import type { Graph } from '../../model/graph';
 import type { DataSplit } from '../../data/dataset';
 import { GradientVarianceTracker } from '../../ordering/tracker';
 import type { VarianceEstimator } from '../../options';
-import { backwardDeltas, disposeCache, forwardCache } from '../../model/backprop';
-import { essayDiff, perSampleRows } from '../../ordering/estimators';
+import { disposePass } from '../../model/graph';
+import { propagate } from '../../model/backward';
+import { lossKindOf, topDelta } from '../../model/loss';
+import { firstRowGrads } from '../../ordering/tracker';
+import { RELEVANCE_DEFAULTS } from '../../options';
 import type { BelsleyBlock } from './blockBelsley';
 import { activeByLayer } from './laplace';
 import { trainClone } from './cloneTraining';
@@ -44,7 +47,7 @@ export interface GradientCovariance {
 }
 
 export async function gradientBlocks(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   w: Float32Array,
   prune: Uint8Array,
@@ -68,8 +71,8 @@ export async function gradientBlocks(
         mode: 'block',
         blockLimit: o.blockLimit,
       });
-      tracked.observeBatch(x, y, { kernels: g.kernels, biases: g.biases });
-      rec.observe(step, clone, x, y, g);
+      tracked.observeBatch(x, y, g.grads);
+      rec.observe(step, clone, x, y, g.grads);
       o.onStep?.(step, o.steps);
       if (step === o.steps) {
         mats = tracked.blocks();
@@ -83,7 +86,7 @@ export async function gradientBlocks(
   // A NaN variance would otherwise be filed under zeroVariance (NaN > 0 is false): stop and say where.
   if (variances.length)
     checkFiniteFlat(
-      net.layout,
+      net,
       variances,
       `gradient covariance after ${o.steps} steps`,
       "the clone's training overflowed; try a smaller lr",
@@ -93,7 +96,7 @@ export async function gradientBlocks(
   const blocks: BelsleyBlock[] = [];
   const layers: GradientCovariance['layers'] = [];
   const zeroVariance: number[] = [];
-  net.layout.forEach((lay, li) => {
+  net.layers().forEach((lay, li) => {
     const idx = Array.from(active[li]);
     const blk = mats.find((m) => m.layer === li);
     if (!blk || diagonal.includes(lay.name)) {
@@ -128,7 +131,7 @@ export async function gradientBlocks(
     if (badEntry >= 0)
       throw new PruneScopeError(
         'numerical',
-        `gradient covariance block of layer ${lay.name} has ${s[badEntry]} at (${describeParam(net.layout, good[Math.floor(badEntry / m)])}, ${describeParam(net.layout, good[badEntry % m])}) after ${o.steps} steps; try a smaller lr`,
+        `gradient covariance block of layer ${lay.name} has ${s[badEntry]} at (${describeParam(net, good[Math.floor(badEntry / m)])}, ${describeParam(net, good[badEntry % m])}) after ${o.steps} steps; try a smaller lr`,
         { field: 'covariance', expected: 'finite values' },
       );
     if (m) blocks.push({ name: lay.name, indices: Int32Array.from(good), matrix: s });
@@ -144,59 +147,79 @@ export async function gradientBlocks(
  */
 class RankOneRecorder {
   readonly rho: number;
-  private readonly layers: number[];
+  /** Param-layer indices (net.layers() order) over blockLimit, and their ops. */
+  private readonly big: Map<number, number> = new Map();
   private readonly rows: Map<number, Float32Array[]> = new Map();
   private readonly stride: number;
 
   constructor(
-    private readonly net: Network,
+    private readonly net: Graph,
     private readonly o: GradientCovarianceOptions,
   ) {
-    this.rho = o.rho ?? 0.05;
+    this.rho = o.rho ?? RELEVANCE_DEFAULTS.rho;
     const k = o.snapshots ?? 100;
-    this.layers = net.layout.flatMap((l, i) => (l.kernelSize + l.biasSize > o.blockLimit ? [i] : []));
+    net.layers().forEach((l, li) => {
+      if (l.size > o.blockLimit) {
+        this.big.set(l.op, li);
+        this.rows.set(li, []);
+      }
+    });
     const perStep = o.estimator === 'essay' ? 1 : o.batchSize;
     const recorded = Math.max(1, Math.min(o.steps, Math.floor(k / perStep)));
     this.stride = Math.ceil(o.steps / recorded);
-    for (const l of this.layers) this.rows.set(l, []);
   }
 
-  observe(
-    step: number,
-    clone: Network,
-    x: tf.Tensor2D,
-    y: tf.Tensor2D,
-    g: { kernels: tf.Tensor2D[]; biases: tf.Tensor1D[] },
-  ): void {
-    if (!this.layers.length || step % this.stride !== 0) return;
-    const cache = forwardCache(clone, x);
-    const deltas = backwardDeltas(clone, cache, y);
+  /** One training step of the clone: its batch and minibatch-mean gradients (graph.weights order). */
+  observe(step: number, clone: Graph, x: tf.Tensor, y: tf.Tensor2D, grads: readonly tf.Tensor[]): void {
+    if (!this.big.size || step % this.stride !== 0) return;
+    const pass = clone.forward(x, 'train', { update: false });
     try {
-      for (const l of this.layers) {
-        const gS = { kernel: g.kernels[l], bias: g.biases[l] };
-        const flat = tf.tidy(() => {
-          if (this.o.estimator === 'essay') {
-            const d = essayDiff(cache.inputs[l], deltas[l], gS);
-            return tf.concat([tf.reshape(d.kernel, [1, -1]), tf.reshape(d.bias, [1, -1])], 1);
-          }
-          const mean = tf.concat([tf.reshape(gS.kernel, [1, -1]), tf.reshape(gS.bias, [1, -1])], 1);
-          return tf.sub(perSampleRows(cache.inputs[l], deltas[l]), mean);
+      const delta = topDelta(lossKindOf(clone), pass.output as tf.Tensor2D, y);
+      try {
+        propagate(clone, pass, {
+          start: clone.plan.top,
+          block: delta,
+          c: 1,
+          wants: (op) => this.big.has(op.index),
+          visit: (op, g, sv) => {
+            const li = this.big.get(op.index);
+            if (li === undefined) return;
+            const w = clone.vars[op.index];
+            const flat = tf.tidy(() => {
+              const gS = tf.concat(
+                op.trainable.map((_, k) => tf.reshape(grads[op.weightIndex + k], [1, -1])),
+                1,
+              );
+              if (this.o.estimator === 'essay') {
+                const g1 = firstRowGrads(op, g, sv, w);
+                return tf.sub(
+                  tf.concat(
+                    g1.map((t) => tf.reshape(t, [1, -1])),
+                    1,
+                  ),
+                  gS,
+                );
+              }
+              return tf.sub(op.layer.weightRows!(g, sv, w, 1), gS);
+            });
+            const [r, p] = flat.shape as [number, number];
+            const data = flat.dataSync() as Float32Array;
+            flat.dispose();
+            for (let i = 0; i < r; i++) this.rows.get(li)!.push(data.slice(i * p, i * p + p));
+          },
         });
-        const [r, p] = flat.shape as [number, number];
-        const data = flat.dataSync() as Float32Array;
-        flat.dispose();
-        for (let i = 0; i < r; i++) this.rows.get(l)!.push(data.slice(i * p, i * p + p));
+      } finally {
+        delta.dispose();
       }
     } finally {
-      tf.dispose(deltas);
-      disposeCache(cache);
+      disposePass(pass);
     }
   }
 
   /** Snapshots (K x m) of the layer's active parameters that vary; the others as `zero`. */
-  snapshots(l: number, active: number[]): { params: Int32Array; snaps: Float64Array; k: number; zero: number[] } {
-    const rows = this.rows.get(l) ?? [];
-    const off = this.net.layout[l].kernelOffset;
+  snapshots(li: number, active: number[]): { params: Int32Array; snaps: Float64Array; k: number; zero: number[] } {
+    const rows = this.rows.get(li) ?? [];
+    const off = this.net.layers()[li].offset;
     const k = rows.length;
     const keep: number[] = [];
     const zero: number[] = [];

@@ -18,11 +18,11 @@
 //   limit), 'kron' above.
 import * as tf from '@tensorflow/tfjs';
 import { ggnLayerBlock, GGN_BLOCK_MAX_PARAMS } from '../../curvature/ggnBlock';
-import type { Network } from '../../model/network';
+import type { Graph } from '../../model/graph';
 import { PruneScopeError, throwIfCancelled } from '../../errors';
 import { inverseSpd } from '../../linalg/inverseSpd';
 import type { BelsleyBlock } from './blockBelsley';
-import { denseKroneckerFactors } from './kfacDense';
+import { graphKroneckerFactors, hasKroneckerFactors } from './kfacGraph';
 import { kronLaplaceBlock, KronLaplaceInfo } from './kronecker';
 import type { LaplaceStructure } from '../../options';
 
@@ -47,17 +47,17 @@ export interface LaplaceCovariance {
 }
 
 /** Active flat indices of each layer (ascending). */
-export function activeByLayer(net: Network, w: Float32Array): Int32Array[] {
-  return net.layout.map((l) => {
+export function activeByLayer(net: Graph, w: Float32Array): Int32Array[] {
+  return net.layers().map((l) => {
     const out: number[] = [];
-    for (let j = l.kernelOffset; j < l.biasOffset + l.biasSize; j++) if (w[j] !== 0) out.push(j);
+    for (let j = l.offset; j < l.offset + l.size; j++) if (w[j] !== 0) out.push(j);
     return Int32Array.from(out);
   });
 }
 
 export async function laplaceBlocks(
-  net: Network,
-  x: tf.Tensor2D,
+  net: Graph,
+  x: tf.Tensor,
   y: tf.Tensor2D,
   w: Float32Array,
   opts: {
@@ -70,12 +70,16 @@ export async function laplaceBlocks(
   const N = x.shape[0];
   const structure = opts.structure ?? 'auto';
   const active = activeByLayer(net, w);
-  const kinds = net.layout.map((lay, li): LaplaceLayerInfo['kind'] => {
+  const params = net.layers();
+  // A layer whose class gives no Kronecker factors cannot take the Kronecker route: over the limit it
+  // is diagonal (and says so), never silently.
+  const noKron = new Set<number>();
+  const kinds = params.map((lay, li): LaplaceLayerInfo['kind'] => {
     const m = active[li].length;
-    const P = lay.kernelSize + lay.biasSize;
+    const P = lay.size;
     const fits = m <= opts.blockLimit && P <= GGN_BLOCK_MAX_PARAMS;
+    const kron = hasKroneckerFactors(net, li);
     if (structure === 'diag') return 'diagonal';
-    if (structure === 'kron') return 'kron';
     if (structure === 'block' && !fits)
       throw new PruneScopeError(
         'too-large',
@@ -85,18 +89,21 @@ export async function laplaceBlocks(
           expected: "'kron' or 'auto' (Kronecker factors above the limit), or a larger blockLimit",
         },
       );
-    return fits ? 'full' : 'kron';
+    if (structure === 'block' || (structure === 'auto' && fits)) return 'full';
+    if (kron) return 'kron';
+    noKron.add(li);
+    return fits ? 'full' : 'diagonal';
   });
   const kronLayers = kinds.flatMap((k, li) => (k === 'kron' && active[li].length ? [li] : []));
-  const factors = await denseKroneckerFactors(net, x, y, kronLayers, { signal: opts.signal });
+  const factors = await graphKroneckerFactors(net, x, y, kronLayers, { signal: opts.signal });
   const blocks: BelsleyBlock[] = [];
   const layers: LaplaceLayerInfo[] = [];
-  for (let li = 0; li < net.layout.length; li++) {
+  for (let li = 0; li < params.length; li++) {
     throwIfCancelled(opts.signal, 'Laplace covariance');
-    const lay = net.layout[li];
+    const lay = params[li];
     const idx = active[li];
     const m = idx.length;
-    opts.onLayer?.(li, net.layout.length);
+    opts.onLayer?.(li, params.length);
     if (m === 0) {
       layers.push({ layer: lay.name, active: 0, kind: kinds[li], priorPrecision: NaN, note: 'every parameter pruned' });
       continue;
@@ -104,7 +111,7 @@ export async function laplaceBlocks(
     let ss = 0;
     for (const j of idx) ss += w[j] * w[j];
     const tau = m / ss;
-    const P = lay.kernelSize + lay.biasSize;
+    const P = lay.size;
     if (kinds[li] === 'diagonal') {
       // R_l = I whatever the diagonal values are, so singleton blocks with unit variance.
       for (const j of idx)
@@ -114,7 +121,9 @@ export async function laplaceBlocks(
         active: m,
         kind: 'diagonal',
         priorPrecision: tau,
-        note: 'diagonal on request: identity correlation, no near-dependencies within this layer (order by flat index)',
+        note: noKron.has(li)
+          ? `${lay.className} gives no Kronecker factors and the layer is over the full-block limit: identity correlation, no near-dependencies within this layer (order by flat index)`
+          : 'diagonal on request: identity correlation, no near-dependencies within this layer (order by flat index)',
       });
       continue;
     }
@@ -129,8 +138,8 @@ export async function laplaceBlocks(
     // Precision restricted to the active parameters: N * GGN + tau I.
     const h = new Float64Array(m * m);
     for (let a = 0; a < m; a++) {
-      const ra = (idx[a] - lay.kernelOffset) * P;
-      for (let b = 0; b < m; b++) h[a * m + b] = N * g.values[ra + idx[b] - lay.kernelOffset];
+      const ra = (idx[a] - lay.offset) * P;
+      for (let b = 0; b < m; b++) h[a * m + b] = N * g.values[ra + idx[b] - lay.offset];
       h[a * m + a] += tau;
     }
     const { s, range } = inverseSpd(h, m);
