@@ -59,6 +59,17 @@ export type CurvatureKind = (typeof CURVATURE_KINDS)[number];
 export const BELSLEY_COVARIANCES = ['laplace', 'trajectory', 'gradient', 'variational-full'] as const;
 export type BelsleyCovariance = (typeof BELSLEY_COVARIANCES)[number];
 
+/**
+ * Laplace covariance per layer: auto = a full block up to blockLimit active parameters, Kronecker
+ * factors (K-FAC / KFC) above; block / kron / diag force one (diag carries no Belsley information).
+ */
+export const LAPLACE_STRUCTURES = ['auto', 'block', 'kron', 'diag'] as const;
+export type LaplaceStructure = (typeof LAPLACE_STRUCTURES)[number];
+
+/** Which weights a variational ranking's pruned models keep: its posterior mean (METHODS.md 2.5) or the teacher's. */
+export const VARIATIONAL_WEIGHTS = ['mu', 'teacher'] as const;
+export type VariationalWeights = (typeof VARIATIONAL_WEIGHTS)[number];
+
 /** exact: remove the least relevant and recompute (O(n^4)); fast: one decomposition. */
 export const BELSLEY_ORDERINGS = ['exact', 'fast'] as const;
 export type BelsleyOrdering = (typeof BELSLEY_ORDERINGS)[number];
@@ -80,7 +91,12 @@ export const RELEVANCE_DEFAULTS = {
   exactOrderingLimit: 200,
   /** Belsley on networks: a layer block is a full covariance up to this many parameters. */
   blockLimit: 2048,
+  laplaceStructure: 'auto' as LaplaceStructure,
+  /** Belsley's low-rank plus diagonal models (trajectory; gradient layers over blockLimit): weight of rho I. */
+  rho: 0.05,
   seed: 0,
+  /** Pruning by a variational ranking keeps mu. */
+  variationalWeights: 'mu' as VariationalWeights,
 };
 export const BELSLEY_BLOCK_LIMIT_RANGE: NumberRange = { min: 1, max: 100_000, integer: true };
 
@@ -138,6 +154,13 @@ export const TRAIN_DEFAULTS = {
   /** The notebook's train() standardises unless told not to (the CLI's --standardize is a switch). */
   notebookStandardize: true,
 };
+
+/**
+ * Choices that must not see the test part (the demo's student: method and share) are made on a
+ * validation part of the training part, held out of the teacher's training.
+ */
+export const SELECTION_DEFAULTS = { validationFraction: 0.2 };
+export const VALIDATION_FRACTION_RANGE: NumberRange = { min: 0, max: 0.5, minExclusive: true };
 
 // ---- Quality-against-share curves ----
 

@@ -195,6 +195,7 @@ export const distillCommand: Command = {
         title: `Distillation on ${ds.name}`,
         intro: [
           `Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${temperature}, alpha = ${alpha}, ${epochs} epochs, batch ${batchSize}, lr ${lr}, seeds ${splitSeed}..${splitSeed + k - 1}, split seed ${splitSeed}.`,
+          ...r.comparisons.map((c) => c.statement),
           ...(privileged.length
             ? [
                 `Privileged information: the teacher also sees ${doc.privilegedFeatures.join(', ')}; the student does not.`,
@@ -221,6 +222,7 @@ export const distillCommand: Command = {
             (x) =>
               `  ${x.name.padEnd(24)} ${f(x.metricMean)} +- ${f(x.metricSd)}   loss ${x.lossMean.toPrecision(4)} +- ${x.lossSd.toPrecision(3)}`,
           ),
+          ...r.comparisons.map((c) => c.statement),
           `wrote ${out}`,
         ].join('\n'),
       );

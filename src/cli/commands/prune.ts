@@ -10,6 +10,7 @@ import { pruneNetwork } from '../../engine/prune/pruneModel';
 import { saveModel } from '../../engine/model/layersModel';
 import { evaluate } from '../../engine/train/metrics';
 import { numClasses } from '../../engine/data';
+import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
 
 export const pruneCommand: Command = {
   name: 'prune',
@@ -21,6 +22,7 @@ export const pruneCommand: Command = {
     ...RELEVANCE_FLAGS,
     { name: 'fraction', value: true, help: 'share of the active weights to prune, in [0, 1]' },
     { name: 'include-bias', value: false, help: 'biases may be pruned too (default: weights only)' },
+    variationalWeightsFlag,
     { name: 'out', value: true, help: "new folder for the pruned model (never the input model's folder)" },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
@@ -43,6 +45,7 @@ export const pruneCommand: Command = {
         ...relevanceRequest(args, seed),
         fraction,
         includeBias: bool(args, 'include-bias'),
+        variationalWeights: variationalWeightsOf(args),
         signal: ctx.signal,
       });
       const classes = numClasses(split.dataset);
@@ -61,6 +64,7 @@ export const pruneCommand: Command = {
         nParams: model.network.nParams,
         testBefore: before,
         testAfter: after,
+        prunedWeights: r.metadata.pruneMask?.provenance?.options?.prunedWeights ?? 'network',
         provenance: r.relevance.provenance,
       };
       if (bool(args, 'json')) {

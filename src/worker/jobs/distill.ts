@@ -115,6 +115,7 @@ export const distillJob: JobHandler<'distill'> = {
         title: `Distillation on ${ds.name}`,
         intro: [
           `Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${p.temperature}, alpha = ${p.alpha}, ${p.epochs} epochs, batch ${D.batchSize}, lr ${D.lr}, seeds ${seeds.join(', ')}, split seed ${p.seed}.`,
+          ...r.comparisons.map((c) => c.statement),
         ],
         sections: [{ heading: `Test ${r.metric}`, figures: [distillFigure(r)] }],
         provenance: r.provenance,

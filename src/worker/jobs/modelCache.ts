@@ -21,6 +21,7 @@ import type { Graph } from '../../engine/model/graph';
 import { computeRelevance, rankingKey, type RelevanceRequest } from '../../engine/relevance/compute';
 import type { RelevanceResult } from '../../engine/relevance/types';
 import { candidateMask, candidateOrder, zeroMask, countOnes } from '../../engine/prune/mask';
+import { pruningBase } from '../../engine/prune/variationalWeights';
 import { evaluate } from '../../engine/train/metrics';
 import type { Figure } from '../../engine/report/figure';
 import type { DataOptions, PlotlyFigure } from '../../protocol';
@@ -201,7 +202,8 @@ export function maskedMetric(
     s.ranked.set(ranking, ranked);
   }
   const k = Math.round(share * ranked.length);
-  const w = Float32Array.from(s.flat);
+  // As the curves: a variational ranking's pruned models keep its posterior mean (prune/variationalWeights.ts).
+  const w = Float32Array.from(pruningBase(s.flat, ranking).base);
   for (let i = 0; i < k; i++) w[ranked[i]] = 0;
   s.net.setFlat(w);
   const d = entry.split.dataset;
