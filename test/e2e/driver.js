@@ -112,7 +112,10 @@ async function panelFrameWhere(page, pred, timeoutMs) {
  */
 async function analysisFrameWhere(page, where, pred, timeoutMs) {
   const end = Date.now() + timeoutMs;
+  let seen = [];
   while (Date.now() < end) {
+    // What the last pass saw, for the error: every analysis page, where it is, and what it shows.
+    seen = [];
     for (const f of page.frames()) {
       if (
         !f.parentFrame() ||
@@ -126,14 +129,23 @@ async function analysisFrameWhere(page, where, pred, timeoutMs) {
         .parentFrame()
         .frameElement()
         .catch(() => null);
-      if (!outer || !(await outer.isVisible().catch(() => false))) continue;
-      const side = /purpose=webviewView/.test((await outer.getAttribute('src').catch(() => '')) || '');
-      if (side !== (where === 'side')) continue;
+      const visible = !!outer && (await outer.isVisible().catch(() => false));
+      const side = !!outer && /purpose=webviewView/.test((await outer.getAttribute('src').catch(() => '')) || '');
+      const title = await f
+        .locator('#title')
+        .innerText({ timeout: 2000 })
+        .catch(() => '?');
+      const plots = await f
+        .locator('.main-svg')
+        .count()
+        .catch(() => -1);
+      seen.push(`${side ? 'side' : 'editor'}${visible ? '' : ' (hidden)'} "${title}" ${plots} plots`);
+      if (!visible || side !== (where === 'side')) continue;
       if (await pred(f).catch(() => false)) return { frame: f, iframe: outer };
     }
     await page.waitForTimeout(500);
   }
-  throw new Error(`the ${where} analysis view never satisfied the condition`);
+  throw new Error(`the ${where} analysis view never satisfied the condition; pages seen: ${seen.join('; ') || 'none'}`);
 }
 
 async function quickPickTitle(page, text, timeout = 30000) {
@@ -503,7 +515,7 @@ async function quickOpen(page, name) {
         page,
         'side',
         async (f) => (await f.locator('#figure .main-svg').count()) > 0,
-        60000,
+        180000,
       );
       const bars = await inner.locator('#figure .bars path').count();
       assert(bars === 2, `expected 2 bars (one per Dense layer), got ${bars}`);
@@ -681,7 +693,7 @@ async function quickOpen(page, name) {
         titled('wine.json'),
         60000,
       );
-      const { frame: side } = await analysisFrameWhere(page, 'side', titled('wine.json'), 30000);
+      const { frame: side } = await analysisFrameWhere(page, 'side', titled('wine.json'), 60000);
       // The curves' plot spans the editor's width (the side bar squeezes it to ~300 px).
       const wide = await editor.locator('#curves .main-svg').first().boundingBox();
       const narrow = await side.locator('#curves .main-svg').first().boundingBox();
