@@ -11,6 +11,7 @@ import { CURVE_DEFAULTS, RELEVANCE_METHODS, TRAIN_DEFAULTS } from '../../engine/
 import { qualityCurves, CurvesResult, Ranker } from '../../engine/prune/curves';
 import { train } from '../../engine/train/train';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
+import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
 import { renderReport } from '../../engine/report/html';
 import { curvesFigure } from '../../engine/report/curvesFigure';
 
@@ -30,6 +31,7 @@ export function curvesDocument(r: CurvesResult) {
     shares: r.shares,
     curves: Object.fromEntries(Object.entries(r.curves).map(([k, c]) => [k, { mean: c.mean, sd: c.sd }])),
     baseline: r.baseline,
+    ...(r.prunedWeights ? { prunedWeights: r.prunedWeights } : {}),
     provenance: r.provenance,
   };
 }
@@ -38,7 +40,7 @@ export const curvesCommand: Command = {
   name: 'curves',
   summary: 'Test quality against the share of weights removed, for several relevance methods',
   usage:
-    'prunescope curves MODEL.json --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] --out DIR [--json]',
+    'prunescope curves MODEL.json --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] [--variational-weights mu|teacher] --out DIR [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     ...METHOD_OPTION_FLAGS,
@@ -56,6 +58,7 @@ export const curvesCommand: Command = {
     },
     { name: 'seeds', value: true, help: `seeds of the random method (default ${CURVE_DEFAULTS.randomSeeds})` },
     { name: 'include-bias', value: false, help: 'biases may be pruned too' },
+    variationalWeightsFlag,
     { name: 'out', value: true, help: 'new folder for curves.json, curves.csv and report.html' },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
@@ -67,12 +70,14 @@ export const curvesCommand: Command = {
     const finetune = num(args, 'finetune', CURVE_DEFAULTS.finetuneEpochs, { integer: true, min: 0 });
     const recompute = num(args, 'recompute', CURVE_DEFAULTS.recomputeEvery, { integer: true, min: 0 });
     const nSeeds = num(args, 'seeds', CURVE_DEFAULTS.randomSeeds, { integer: true, min: 1 });
-    const { model, split, seed } = await openModelWithData(args, 'curves', this.usage);
+    const { model, split, seed } = await openModelWithData(args, 'curves', this.usage, ctx);
     try {
       const base = relevanceRequest(args, seed);
+      const variationalWeights = variationalWeightsOf(args);
       const rankers: Ranker[] = methods.map((m) => ({
         name: m,
         stochastic: m === 'random' && nSeeds > 1,
+        variationalWeights,
         rank: (net, s) => computeRelevance(net, split, { ...base, method: m, seed: s, signal: ctx.signal }),
       }));
       const r = await qualityCurves(model.network, split, rankers, {

@@ -10,6 +10,7 @@ import { pruneNetwork } from '../../engine/prune/pruneModel';
 import { saveModel } from '../../engine/model/layersModel';
 import { evaluate } from '../../engine/train/metrics';
 import { numClasses } from '../../engine/data';
+import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
 
 export const pruneCommand: Command = {
   name: 'prune',
@@ -21,6 +22,7 @@ export const pruneCommand: Command = {
     ...RELEVANCE_FLAGS,
     { name: 'fraction', value: true, help: 'share of the active weights to prune, in [0, 1]' },
     { name: 'include-bias', value: false, help: 'biases may be pruned too (default: weights only)' },
+    variationalWeightsFlag,
     { name: 'out', value: true, help: "new folder for the pruned model (never the input model's folder)" },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
@@ -30,7 +32,7 @@ export const pruneCommand: Command = {
     if (str(args, 'fraction') === undefined)
       throw badInput('--fraction is required', { field: '--fraction', expected: 'a number in [0, 1]' });
     const fraction = num(args, 'fraction', 0, { min: 0, max: 1 });
-    const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage);
+    const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage, ctx);
     if (path.resolve(out) === path.dirname(path.resolve(file))) {
       model.network.dispose();
       throw badInput(`--out ${out} is the input model's folder`, {
@@ -43,6 +45,7 @@ export const pruneCommand: Command = {
         ...relevanceRequest(args, seed),
         fraction,
         includeBias: bool(args, 'include-bias'),
+        variationalWeights: variationalWeightsOf(args),
         signal: ctx.signal,
       });
       const classes = numClasses(split.dataset);
@@ -61,6 +64,7 @@ export const pruneCommand: Command = {
         nParams: model.network.nParams,
         testBefore: before,
         testAfter: after,
+        prunedWeights: r.metadata.pruneMask?.provenance?.options?.prunedWeights ?? 'network',
         provenance: r.relevance.provenance,
       };
       if (bool(args, 'json')) {

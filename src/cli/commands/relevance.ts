@@ -10,10 +10,10 @@ export const relevanceCommand: Command = {
   name: 'relevance',
   summary: 'Score every parameter by a relevance method and order them, least relevant first',
   usage:
-    'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--ordering exact|fast] [--seed S] [--json]',
+    'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--laplace-structure auto|block|kron|diag] [--ordering exact|fast] [--seed S] [--json]',
   flags: [...MODEL_DATA_FLAGS, ...RELEVANCE_FLAGS, { name: 'json', value: false, help: 'print one JSON document' }],
   async run(args: ParsedArgs, ctx) {
-    const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage);
+    const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage, ctx);
     try {
       const req = relevanceRequest(args, seed);
       const r = await computeRelevance(model.network, split, {
@@ -32,6 +32,8 @@ export const relevanceCommand: Command = {
         ...(r.extra ? { extra: r.extra } : {}),
         provenance: r.provenance,
       };
+      const warning = (r.extra as { warning?: string } | undefined)?.warning;
+      if (warning) ctx.log(`warning: ${warning}`);
       if (bool(args, 'json')) {
         ctx.out(JSON.stringify(doc));
         return;

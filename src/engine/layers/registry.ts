@@ -7,6 +7,14 @@ import { FlattenModule, ReshapeModule } from './reshape';
 import { IdentityModule } from './identity';
 import { AddModule, ConcatenateModule } from './merge';
 import { SoftmaxModule } from './softmax';
+import { Conv2DModule } from './conv2d';
+import { DepthwiseConv2DModule } from './depthwiseConv2d';
+import { BatchNormalizationModule } from './batchNormalization';
+import { AveragePooling2DModule, MaxPooling2DModule } from './pooling2d';
+import { GlobalAveragePooling2DModule, GlobalMaxPooling2DModule } from './globalPooling2d';
+import { ZeroPadding2DModule } from './zeroPadding2d';
+import { RescalingModule } from './rescaling';
+import { NormalizationModule } from './normalization';
 
 const modules = new Map<string, LayerModule>();
 
@@ -25,6 +33,16 @@ for (const m of [
   AddModule,
   ConcatenateModule,
   SoftmaxModule,
+  Conv2DModule,
+  DepthwiseConv2DModule,
+  BatchNormalizationModule,
+  MaxPooling2DModule,
+  AveragePooling2DModule,
+  GlobalAveragePooling2DModule,
+  GlobalMaxPooling2DModule,
+  ZeroPadding2DModule,
+  RescalingModule,
+  NormalizationModule,
 ])
   registerLayer(m);
 
