@@ -14,9 +14,10 @@ export function ioSizes(spec: GraphSpec, file?: string): { inputSize: number; ou
 
 /** Whether the output is a softmax (possibly followed by identity layers): a classifier. */
 export function outputIsSoftmax(spec: GraphSpec): boolean {
+  const byName = new Map(spec.nodes.map((x) => [x.name, x]));
   let name = spec.outputs[0];
   for (;;) {
-    const n = spec.nodes.find((x) => x.name === name);
+    const n = byName.get(name);
     if (!n) return false;
     if (appliesSoftmax(n)) return true;
     if (n.className !== 'Identity' || n.inputs.length !== 1) return false;

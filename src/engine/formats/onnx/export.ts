@@ -63,7 +63,12 @@ class Exporter {
     private readonly file: string,
   ) {
     this.shapes = inferShapes(spec, file);
-    for (const n of spec.nodes) for (const i of n.inputs) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
+    for (const n of spec.nodes)
+      for (const i of n.inputs) {
+        const list = this.consumers.get(i);
+        if (list) list.push(n);
+        else this.consumers.set(i, [n]);
+      }
   }
 
   private refuse(n: NodeSpec, msg: string, expected: string): PruneScopeError {
