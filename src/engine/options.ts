@@ -105,6 +105,30 @@ export const BELSLEY_BLOCK_LIMIT_RANGE: NumberRange = { min: 1, max: 100_000, in
 export const TASKS = ['classification', 'regression'] as const;
 export type Task = (typeof TASKS)[number];
 
+/** Pixel range fed to a model: 1 for [0, 1], 255 for 0..255 (`--scale`). */
+export const PIXEL_SCALES = [1, 255] as const;
+export type PixelScaleChoice = (typeof PIXEL_SCALES)[number];
+
+/** Files the data pickers and `--data` take besides built-in names and folders of images. */
+export const DATA_FILE_EXTENSIONS = ['.csv', '.npy', '.npz'] as const;
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp'] as const;
+
+export const DATA_DEFAULTS = {
+  /**
+   * Rows an analysis reads from an image folder or NumPy arrays (a seeded uniform sample beyond);
+   * built-ins and CSV files are read whole, and so is everything `predict` and `train` read.
+   */
+  maxRowsAnalysis: 5000,
+  /** Array names in an .npz. */
+  xKey: 'x',
+  yKey: 'y',
+  /** Images of another size than the model's input are resized (bilinear) unless --no-resize. */
+  resize: true,
+  /** Without a model preference (metadata or a leading Rescaling layer), pixels are fed in [0, 1]. */
+  pixelScale: 1 as PixelScaleChoice,
+};
+export const MAX_ROWS_RANGE: NumberRange = { min: 1, max: 100_000_000, integer: true };
+
 /** The seeded train/test split every model command uses (the first paper's 80/20). */
 export const SPLIT_DEFAULTS = { seed: 0, testFraction: 0.2 };
 export const SEED_RANGE: NumberRange = { min: 0, max: 2 ** 31 - 1, integer: true };

@@ -39,6 +39,20 @@ export interface RankingParams {
   ordering?: string;
 }
 
+/**
+ * How the worker reads the data a job names (the CLI flags of the same names): the labels .npy of
+ * an x .npy, the array names of an .npz, the pixel range of images and uint8 arrays, whether
+ * images may be resized, and how many rows to read ('all', or a seeded sample).
+ */
+export interface DataOptions {
+  labels?: string;
+  xKey?: string;
+  yKey?: string;
+  scale?: 1 | 255;
+  resize?: boolean;
+  maxRows?: number | 'all';
+}
+
 export interface JobSpecs {
   /** Summary of a TF.js LayersModel file. */
   info: { params: { modelPath: string }; result: { info: ModelInfo; figure: PlotlyFigure } };
@@ -48,7 +62,7 @@ export interface JobSpecs {
   'long-demo': { params: { steps: number; stepMs: number }; result: { completed: number } };
   /** Relevance of every parameter by one method (random, obd, variational, belsley), with a heatmap. */
   relevance: {
-    params: RankingParams & { modelPath: string; data: string; seed: number };
+    params: RankingParams & { modelPath: string; data: string; dataOptions?: DataOptions; seed: number };
     result: { method: string; scores: number[]; order: number[]; figure: PlotlyFigure };
   };
   /** A notebook cell: source run as an async function with the PruneScope API in scope. */
@@ -62,6 +76,7 @@ export interface JobSpecs {
     params: Omit<RankingParams, 'method'> & {
       modelPath: string;
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       methods: string[];
       step: number;
@@ -92,7 +107,7 @@ export interface JobSpecs {
    * what-if (round(share * candidates)), `candidates` = active weights; `ms` = mask + evaluate time.
    */
   whatif: {
-    params: RankingParams & { modelPath: string; data: string; seed: number; share: number };
+    params: RankingParams & { modelPath: string; data: string; dataOptions?: DataOptions; seed: number; share: number };
     result: {
       method: string;
       share: number;
@@ -109,6 +124,7 @@ export interface JobSpecs {
     params: RankingParams & {
       modelPath: string;
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       fraction: number;
       includeBias?: boolean;
@@ -132,6 +148,7 @@ export interface JobSpecs {
     params: RankingParams & {
       modelPath: string;
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       fraction?: number;
       widths?: number[];
@@ -158,6 +175,7 @@ export interface JobSpecs {
       studentPath?: string;
       widths?: number[];
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       temperature: number;
       alpha: number;
@@ -177,6 +195,7 @@ export interface JobSpecs {
     params: {
       modelPath: string;
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       estimator: 'essay' | 'per-sample';
       mode: 'diag' | 'block';
@@ -199,6 +218,7 @@ export interface JobSpecs {
     params: {
       modelPath: string;
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       estimator: 'essay' | 'per-sample';
       steps: number;

@@ -17,6 +17,16 @@ import { parseArgs, num, numList, oneOf, list, FlagSpec } from '../../src/cli/ar
 import { initBackend } from '../../src/engine/backend';
 import { writeTfjsModel } from '../fixtures/models/tfjsFiles';
 import { fileCase, prepareFileBases } from './fileCases';
+import { imageCase, npyCase, npzCase } from './dataCases';
+
+/** Pillow-made images (test/fixtures/data/images) the image cases also start from. */
+const IMAGE_DIR = path.resolve(__dirname, '../../../test/fixtures/data/images');
+const IMAGE_FIXTURES = fs.existsSync(IMAGE_DIR)
+  ? fs
+      .readdirSync(IMAGE_DIR)
+      .filter((f) => /\.(png|jpe?g|bmp)$/.test(f))
+      .map((f) => path.join(IMAGE_DIR, f))
+  : [];
 import { CASE_MS, CaseReport, HEAP_GROWTH_LIMIT_MB, RSS_GROWTH_LIMIT_MB, Suite, caseSeed, normalise } from './harness';
 import {
   Json,
@@ -783,7 +793,13 @@ async function main(): Promise<void> {
         ? await modelCase(rng, i)
         : suite === 'csv'
           ? csvCase(rng, i)
-          : argsCase(rng);
+          : suite === 'npy'
+            ? npyCase(rng, i, root)
+            : suite === 'npz'
+              ? npzCase(rng, i, root)
+              : suite === 'image'
+                ? imageCase(rng, i, root, IMAGE_FIXTURES)
+                : argsCase(rng);
     out.postMessage({ type: 'start', i, mutation: setup.mutation });
     const t0 = performance.now();
     let err: unknown;

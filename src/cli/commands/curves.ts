@@ -70,7 +70,7 @@ export const curvesCommand: Command = {
     const finetune = num(args, 'finetune', CURVE_DEFAULTS.finetuneEpochs, { integer: true, min: 0 });
     const recompute = num(args, 'recompute', CURVE_DEFAULTS.recomputeEvery, { integer: true, min: 0 });
     const nSeeds = num(args, 'seeds', CURVE_DEFAULTS.randomSeeds, { integer: true, min: 1 });
-    const { model, split, seed } = await openModelWithData(args, 'curves', this.usage);
+    const { model, split, seed } = await openModelWithData(args, 'curves', this.usage, ctx);
     try {
       const base = relevanceRequest(args, seed);
       const variationalWeights = variationalWeightsOf(args);

@@ -44,7 +44,7 @@ export const exportStudentCommand: Command = {
         expected: '--fraction P or --widths 8,4',
       });
     const json = bool(args, 'json');
-    const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage);
+    const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage, ctx);
     try {
       const r = await exportStudent(model, split, {
         method: { ...request, seed },

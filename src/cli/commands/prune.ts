@@ -32,7 +32,7 @@ export const pruneCommand: Command = {
     if (str(args, 'fraction') === undefined)
       throw badInput('--fraction is required', { field: '--fraction', expected: 'a number in [0, 1]' });
     const fraction = num(args, 'fraction', 0, { min: 0, max: 1 });
-    const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage);
+    const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage, ctx);
     if (path.resolve(out) === path.dirname(path.resolve(file))) {
       model.network.dispose();
       throw badInput(`--out ${out} is the input model's folder`, {

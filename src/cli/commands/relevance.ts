@@ -13,7 +13,7 @@ export const relevanceCommand: Command = {
     'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--laplace-structure auto|block|kron|diag] [--ordering exact|fast] [--seed S] [--json]',
   flags: [...MODEL_DATA_FLAGS, ...RELEVANCE_FLAGS, { name: 'json', value: false, help: 'print one JSON document' }],
   async run(args: ParsedArgs, ctx) {
-    const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage);
+    const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage, ctx);
     try {
       const req = relevanceRequest(args, seed);
       const r = await computeRelevance(model.network, split, {

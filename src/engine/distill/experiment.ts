@@ -15,6 +15,7 @@ import { evaluate } from '../train/metrics';
 import type { Figure } from '../report/figure';
 import { distill } from './distill';
 import { mean, sampleSd } from '../util/stats';
+import { splitRecord } from '../data/split';
 
 export type DistillInit = 'scratch' | 'teacher';
 export type DistillRowName =
@@ -162,14 +163,7 @@ export async function distillExperiment(
       job: 'distill',
       seed: o.seeds[0],
       modelHash: hashModel(teacher.structure(), teacher.toFlat()),
-      data: {
-        name: d.name,
-        split: 'test',
-        rows: split.test.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'test', split.test.rows),
       options: {
         temperature: o.temperature,
         alpha: o.alpha,

@@ -224,8 +224,9 @@ export interface Layer {
 
   /**
    * The Hessian's extra diagonal term at input 0 where the layer is element-wise non-linear:
-   * f''(x) * g with g = dL/dy [n, ...outputShape] (per sample). undefined where f'' vanishes
-   * (linear maps, relu, max pooling, reshapes): the method is then absent or returns undefined.
+   * f''(x) * g with g = dL/dy [n, ...outputShape] (per sample). ABSENT where f'' vanishes (linear
+   * maps, relu, max pooling, reshapes): its presence tells the graph the layer is curved (a ReLU
+   * network's Hessian is then its GGN, with no residual pass).
    */
   residual?(g: tf.Tensor, s: Saved, w: tf.Tensor[]): tf.Tensor | undefined;
 

@@ -9,6 +9,7 @@ import { makeProvenance, hashModel, Provenance } from '../provenance';
 import type { RelevanceResult } from '../relevance/types';
 import { evaluate } from '../train/metrics';
 import { candidateMask, candidateOrder, applyMask } from './mask';
+import { splitRecord } from '../data/split';
 import { pruningBase, VariationalWeights } from './variationalWeights';
 
 export interface Ranker {
@@ -160,14 +161,7 @@ export async function qualityCurves(
       method: rankers.map((r) => r.name).join(','),
       seed: seeds[0],
       modelHash: hashModel(net.structure(), net.toFlat()),
-      data: {
-        name: split.dataset.name,
-        split: 'test',
-        rows: split.test.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'test', split.test.rows),
       options: {
         seeds,
         includeBias: !!opts.includeBias,

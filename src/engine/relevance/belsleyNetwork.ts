@@ -39,6 +39,7 @@ import { laplaceBlocks } from './covariance/laplace';
 import { gradientBlocks } from './covariance/gradient';
 import { recordTrajectory, trajectoryBelsley } from './covariance/trajectory';
 import type { RelevanceResult } from './types';
+import { splitRecord } from '../data/split';
 
 export interface BelsleyRelevanceRequest {
   covariance?: BelsleyCovariance;
@@ -321,14 +322,7 @@ export async function belsleyRelevance(
       covariance,
       ...(covariance === 'laplace' ? {} : { seed }),
       modelHash: hashModel(net.structure(), w),
-      data: {
-        name: d.name,
-        split: 'train',
-        rows: split.train.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'train', split.train.rows),
       options,
     }),
   };

@@ -61,6 +61,7 @@ import {
   PosteriorAverage,
   posteriorVariables,
 } from './variationalPosterior';
+import { splitRecord } from '../data/split';
 
 /** Monte-Carlo passes over the training set for the noise update (hidden layers sampled; a linear output integrated exactly). */
 const NOISE_SAMPLES_PER_EPOCH = 4;
@@ -415,14 +416,7 @@ export async function variationalRelevance(
       job: 'relevance',
       method: 'variational',
       seed,
-      data: {
-        name: split.dataset.name,
-        split: 'train',
-        rows: N,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: split.standardization !== undefined,
-      },
+      data: splitRecord(split, 'train', N),
       modelHash: hashModel(net.structure(), net.toFlat()),
       options: {
         epochs: epochsRun,
