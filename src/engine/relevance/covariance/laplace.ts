@@ -11,7 +11,8 @@
 // - 'block': the full m x m block. Pruned parameters are fixed at 0, so the posterior of the active
 //   ones is the conditional one: restrict the PRECISION to the active rows/columns, then invert.
 // - 'kron': GGN_l ~ A (x) G (K-FAC; kronecker.ts), with the prior as factored damping; Belsley is
-//   then exact for that covariance at O(nA^3 + nG^3) (kronSystem.ts).
+//   then exact for that covariance at O(nA^3 + nG^3) (kronSystem.ts). A DepthwiseConv2D layer is
+//   block-diagonal over its input channels: one Kronecker block per channel (kfacGraph.ts).
 // - 'diag': the layer's correlation block is the identity: every parameter its own component with
 //   lambda = 1, no near-dependency; the order within the layer is then the flat index. Only on request.
 // - 'auto' (default): 'block' up to blockLimit active parameters (and the GGN block routine's
@@ -35,8 +36,8 @@ export interface LaplaceLayerInfo {
   priorPrecision: number;
   /** Largest / smallest eigenvalue of N * GGN + tau I (full blocks). */
   precisionEigenRange?: [number, number];
-  /** Kronecker layers: the factored damping, kept factor rows and pruned weights inside the grid. */
-  kron?: KronLaplaceInfo;
+  /** Kronecker layers: the factored damping, kept factor rows and pruned weights inside the grid, per group. */
+  kron?: KronLaplaceInfo[];
   note?: string;
 }
 
@@ -128,10 +129,15 @@ export async function laplaceBlocks(
       continue;
     }
     if (kinds[li] === 'kron') {
-      const f = factors[kronLayers.indexOf(li)];
-      const { block, info } = kronLaplaceBlock(f, (j) => w[j] !== 0, tau, N);
-      blocks.push(block);
-      layers.push({ layer: lay.name, active: m, kind: 'kron', priorPrecision: tau, kron: info });
+      const infos: KronLaplaceInfo[] = [];
+      for (const f of factors[kronLayers.indexOf(li)]) {
+        // A group whose weights are all pruned has nothing to order.
+        if (!f.paramIndex.some((j) => w[j] !== 0)) continue;
+        const { block, info } = kronLaplaceBlock(f, (j) => w[j] !== 0, tau, N);
+        blocks.push(block);
+        infos.push(info);
+      }
+      layers.push({ layer: lay.name, active: m, kind: 'kron', priorPrecision: tau, kron: infos });
       continue;
     }
     const g = await ggnLayerBlock(net, x, y, li, { signal: opts.signal });
