@@ -1,7 +1,7 @@
 // PruneScope's metadata travels with the model in every format (TF.js userDefinedMetadata, the
 // .keras metadata.json, an h5 root attribute, ONNX metadata_props). Here it is checked against
 // the graph it came with, and its prune mask is applied: pruned weights are exactly zero.
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { PruneScopeMetadata, decodePruneMask, validateMetadata } from '../model/metadata';
 import { appliesSoftmax } from './keras/modelConfig';
 import { flatSize, inferShapes, sizeOf } from '../model/graphShapes';

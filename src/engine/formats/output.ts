@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError } from '../errors';
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { inferShapes, nodeField, shapeText, weightSlots } from '../model/graphShapes';
 import type { WriteOptions } from './types';
 

@@ -4,7 +4,7 @@
 // weights each node must have. The weight readers of each format fill those in.
 import { PruneScopeError } from '../../errors';
 import { preview } from '../../util/jsonLimits';
-import type { GraphInputSpec, GraphSpec, NodeSpec, Shape } from '../../model/graphSpec';
+import type { GraphInputSpec, GraphSpec, NodeSpec, Shape } from '../../graphSpec';
 import { WeightSlot, outputShape, sourceClass, weightSlots } from '../../model/graphShapes';
 import { normaliseLayer, refuseCode } from './layerConfig';
 

@@ -4,7 +4,7 @@
 // layers is a plain ONNX Flatten (channel-major) with the Dense kernel rows permuted to match;
 // elsewhere the image is transposed to channels-last before flattening, so values agree exactly.
 import { PruneScopeError } from '../../errors';
-import type { ActivationName, GraphSpec, LayerConfigs, NodeSpec, Shape } from '../../model/graphSpec';
+import type { ActivationName, GraphSpec, LayerConfigs, NodeSpec, Shape } from '../../graphSpec';
 import type { PruneScopeMetadata } from '../../model/metadata';
 import { VERSION } from '../../util/version';
 import { inferShapes, nodeField } from '../../model/graphShapes';
