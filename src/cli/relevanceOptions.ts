@@ -24,8 +24,8 @@ export const METHOD_FLAG: FlagSpec = {
 };
 
 /**
- * Options of the method (--variant, --covariance, --laplace-structure, --block-limit, --ordering, --epochs),
- * without --method itself.
+ * Options of the method (--variant, --covariance, --laplace-structure, --block-limit, --ordering, --epochs), without
+ * --method itself.
  */
 export const METHOD_OPTION_FLAGS: FlagSpec[] = [
   { name: 'variant', value: true, help: `obd curvature: ${OBD_VARIANTS.join(', ')} (default ${D.variant})` },

@@ -27,8 +27,8 @@ export interface DistillComparison {
   distilled: DistillRowName;
   baseline: DistillRowName;
   /**
-   * Per-seed improvement of the distilled student (accuracy: distilled - baseline; MSE: baseline - distilled):
-   * mean and sample sd.
+   * Per-seed improvement of the distilled student (accuracy: distilled - baseline; MSE: baseline - distilled): mean and
+   * sample sd.
    */
   improvementMean: number;
   improvementSd: number;

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { saveModel, loadModel } from '../model/layersModel';
+import { saveModel, loadModel } from '../formats/modelFile';
 import { paramNames } from '../model/summary';
 import { makeProvenance } from '../provenance';
 import { renderReport, ReportSection } from '../report/html';
@@ -126,7 +126,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
 
     const rankings = Object.fromEntries(Object.entries(run.rankings).filter(([k]) => !k.includes(':')));
-    rankings.random ??= run.rankings[Object.keys(run.rankings).find((k) => k.startsWith('random'))!];
+    const randomKey = Object.keys(run.rankings).find((k) => k.startsWith('random'));
+    if (randomKey) rankings.random ??= run.rankings[randomKey];
     const best = studentAtBestShare(
       teacher,
       {

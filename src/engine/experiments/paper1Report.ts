@@ -9,8 +9,7 @@ import { paper1Findings, tolerance } from './paper1Findings';
 import type { VariationalResult } from '../relevance/variational';
 
 /**
- * Per teacher seed, the variational fit's posterior mean beside the teacher (undefined without a variational
- * ranking).
+ * Per teacher seed, the variational fit's posterior mean beside the teacher (undefined without a variational ranking).
  */
 export function variationalFitRows(r: Paper1Result): (string | number)[][] | undefined {
   const rows = r.runs.flatMap((run) => {

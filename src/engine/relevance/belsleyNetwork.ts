@@ -1,7 +1,8 @@
 // Belsley relevance of a network's parameters (METHODS.md 2.6): a covariance of the ACTIVE
-// parameters from a named source (laplace: full blocks or K-FAC; trajectory; gradient;
-// variational-full is refused), standardised, decomposed and ordered by Belsley's near-dependency
-// rule. Already-pruned and degenerate parameters go first; scores are ranks. docs/DESIGN.md.
+// parameters from a named source (laplace: exact blocks or Kronecker factors; trajectory; gradient:
+// low-rank plus diagonal above the block limit; variational-full is refused), standardised,
+// decomposed and ordered by Belsley's near-dependency rule. Already-pruned and degenerate
+// parameters go first; scores are ranks. Sources and rules: docs/DESIGN.md.
 import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor, yTensor } from '../data/dataset';
 import { badInput, PruneScopeError } from '../errors';

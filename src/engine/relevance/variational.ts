@@ -11,8 +11,8 @@ import { batchTensors } from '../train/batches';
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { hashModel, makeProvenance } from '../provenance';
 import { Rng } from '../util/random';
-import { orderByScore } from '../util/order';
 import type { RelevanceResult } from './types';
+import { orderByScore } from '../util/order';
 import { evaluate, Metrics } from '../train/metrics';
 import { closedFormNoiseVariance } from './variationalNoise';
 import { sigmaOf } from './variationalSoftplus';
@@ -32,8 +32,8 @@ import {
 import { splitRecord } from '../data/split';
 
 /**
- * Monte-Carlo passes over the training set for the noise update (hidden layers sampled; a linear output
- * integrated exactly).
+ * Monte-Carlo passes over the training set for the noise update (hidden layers sampled; a linear output integrated
+ * exactly).
  */
 const NOISE_SAMPLES_PER_EPOCH = 4;
 const NOISE_SAMPLES_FINAL = 32;
@@ -86,8 +86,7 @@ export type VariationalResult = RelevanceResult & {
   /** One prior variance alpha_l^2 per layer (kernel and bias share it), as fitted at the end. */
   priorVariances: number[];
   /**
-   * Regression: the Gaussian noise variance, the closed-form update at the returned q; undefined for
-   * classification.
+   * Regression: the Gaussian noise variance, the closed-form update at the returned q; undefined for classification.
    */
   noiseVariance?: number;
   /** The posterior mean mu as a model beside the teacher: train and test metrics of each. */

@@ -13,13 +13,13 @@ import {
   type LoadDataOptions,
 } from '../data';
 import type { HiddenActivation } from '../model/activations';
-import { saveModel } from '../model/layersModel';
+import { saveModel } from '../formats/modelFile';
 import { mlpSpec } from '../model/mlpSpec';
 import { Graph } from '../model/graph';
 import { denseSpec } from '../model/denseChain';
 import { lenet5Spec, resnet8Spec } from '../model/architectures';
 import { architectureOf } from '../model/summary';
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { badInput } from '../errors';
 import { SPLIT_DEFAULTS, TRAIN_DEFAULTS, type Architecture, type Task } from '../options';
 import { hashModel, makeProvenance, type Provenance } from '../provenance';
@@ -162,12 +162,13 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
 }
 
 /** The GraphSpec of `arch` for this data (images: the data set's row shape or o.inputShape). */
-function buildArchitecture(
+/** The spec of a built-in architecture for a data set (the experiments build theirs here too). */
+export function buildArchitecture(
   arch: Architecture,
   ds: Dataset,
   outputs: number,
   activation: HiddenActivation,
-  o: NewModelOptions,
+  o: Pick<NewModelOptions, 'layers' | 'layersField' | 'inputShape'>,
 ): GraphSpec {
   if (arch === 'mlp') return denseSpec(mlpSpec(ds.features, outputs, ds.task, o.layers, activation, o.layersField));
   if (o.layers !== undefined)

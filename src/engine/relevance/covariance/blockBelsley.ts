@@ -1,7 +1,8 @@
-// Belsley's diagnostic on a BLOCK-DIAGONAL covariance (one block per layer: Laplace, gradient);
-// blocks are dense, Kronecker-factored or low-rank plus diagonal (blockSystem.ts). The eigen-system
-// is the union of the blocks', so condition indices are global and a parameter's proportions live
-// on its own block. Equals the dense belsley() at sum_b m_b^3 per decomposition. docs/DESIGN.md.
+// Belsley's diagnostic on a BLOCK-DIAGONAL covariance (one block per layer: Laplace, gradient):
+// the eigen-system is the union of the blocks', so condition indices are global and a parameter's
+// proportions live on its own block. Blocks are dense, Kronecker-factored or low-rank plus diagonal
+// (blockSystem.ts); with dense blocks only it equals the dense belsley() at sum_b m_b^3 instead of
+// n^3 per decomposition. docs/DESIGN.md.
 import { badInput, PruneScopeError, throwIfCancelled } from '../../errors';
 import { TIE_TOL, type BelsleyOrdering } from '../belsleyCore';
 import { BlockKind, BlockSystem, CovBlock, DenseSystem, floorOf, squaredEigen, standardize } from './blockSystem';
