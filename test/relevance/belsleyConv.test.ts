@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import type { GraphSpec, Shape } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, Shape } from '../../src/engine/graphSpec';
 import { Graph } from '../../src/engine/model/graph';
 import { Dataset, DataSplit, xTensor, yTensor } from '../../src/engine/data/dataset';
 import { ggnLayerBlock } from '../../src/engine/curvature';
