@@ -1,8 +1,8 @@
 // Laplace covariance per layer block (METHODS.md 2.6 `laplace`): S_l = (N GGN_l + tau_l I)^-1 over
 // the layer's active parameters, tau_l = 1 / mean(w^2) (empirical Bayes), the precision restricted
 // before inverting. Structure: the full block up to blockLimit, Kronecker factors (K-FAC/KFC, the
-// prior as damping; depthwise: one block per input channel) above it, 'diag' only on request (then
-// no Belsley information). docs/DESIGN.md.
+// prior as damping; depthwise: one block per channel) above it, 'diag' only on request (then no
+// Belsley information). docs/DESIGN.md.
 import * as tf from '@tensorflow/tfjs';
 import { ggnLayerBlock, GGN_BLOCK_MAX_PARAMS } from '../../curvature/ggnBlock';
 import type { Graph } from '../../model/graph';
