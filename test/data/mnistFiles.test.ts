@@ -2,24 +2,21 @@
 // the same curvature and relevance as the built-in data. 1,000 digits are written (a seeded
 // sample, so the built-in read with --max-rows 1000 and the same seed holds the same rows in the
 // same order); every value must be equal, bit for bit, since the pixels are the same.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PNG } from 'pngjs';
 import { backend } from '../helpers';
 import { parseArgs } from '../../src/cli/args';
 import type { Command } from '../../src/cli/command';
 import { curvatureCommand } from '../../src/cli/commands/curvature';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
-import { loadDataset } from '../../src/engine/data';
-import { sampleRows } from '../../src/engine/data/sample';
 import { saveModel } from '../../src/engine/model/layersModel';
 import { mlpSpec } from '../../src/engine/model/mlpSpec';
 import { Graph } from '../../src/engine/model/graph';
 import { denseSpec } from '../../src/engine/model/denseChain';
-import { npyBytes, npzBytes } from './npyWrite';
+import { writeMnistFiles, type MnistFiles } from './mnistWrite';
 
 const ROWS = 1000;
 const SEED = 3;
@@ -39,44 +36,22 @@ async function runJson(cmd: Command, argv: string[]): Promise<Doc> {
   return JSON.parse(out);
 }
 
-async function setup(): Promise<{ model: string; folder: string; npz: string; npy: string; labels: string }> {
+async function setup(t: TestContext): Promise<MnistFiles & { model: string }> {
   await backend();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-mnist-files-'));
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
   const labelNames = Array.from({ length: 10 }, (_, i) => String(i));
   const net = Graph.random(denseSpec(mlpSpec(784, 10, 'classification', [12, 10], 'tanh')), 1);
   const { modelJson } = await saveModel(path.join(root, 'model'), net, { task: 'classification', labelNames });
   net.dispose();
-  const mnist = loadDataset('mnist');
-  const rows = sampleRows(mnist.rows, ROWS, SEED);
-  const px = new Uint8Array(ROWS * 784);
-  const y = new Int32Array(ROWS);
-  rows.forEach((r, k) => {
-    for (let j = 0; j < 784; j++) px[k * 784 + j] = Math.round(mnist.x[r * 784 + j] * 255);
-    y[k] = mnist.y[r];
-  });
-  const folder = path.join(root, 'digits');
-  rows.forEach((r, k) => {
-    const dir = path.join(folder, String(y[k]));
-    fs.mkdirSync(dir, { recursive: true });
-    const png = new PNG({ width: 28, height: 28 });
-    for (let j = 0; j < 784; j++) png.data.set([px[k * 784 + j], px[k * 784 + j], px[k * 784 + j], 255], 4 * j);
-    // Zero-padded row numbers keep the built-in's order within each digit.
-    fs.writeFileSync(path.join(dir, `${String(r).padStart(5, '0')}.png`), PNG.sync.write(png));
-  });
-  const x = npyBytes(px, [ROWS, 28, 28], '|u1');
-  const labels = npyBytes(y, [ROWS], '<i4');
-  const npz = path.join(root, 'mnist.npz');
-  fs.writeFileSync(npz, npzBytes({ x, y: labels }, true));
-  fs.writeFileSync(path.join(root, 'x.npy'), x);
-  fs.writeFileSync(path.join(root, 'y.npy'), labels);
-  return { model: modelJson, folder, npz, npy: path.join(root, 'x.npy'), labels: path.join(root, 'y.npy') };
+  return { model: modelJson, ...writeMnistFiles(root, ROWS, SEED) };
 }
 
 test(
   "MNIST as PNG class folders, .npz and .npy give the built-in data's curvature and relevance",
   { timeout: 300_000 },
-  async () => {
-    const f = await setup();
+  async (t) => {
+    const f = await setup(t);
     const sources: [string, string[]][] = [
       ['built-in', ['--data', 'mnist', '--max-rows', String(ROWS)]],
       ['png folder', ['--data', f.folder]],
@@ -108,13 +83,11 @@ test(
     }
     // Results record where the rows came from: the sample of the built-in, the folder's classes.
     const [builtin, folder, npz] = results.map((x) => x.r.provenance.data.source!);
-    assert.deepEqual(builtin, {
-      kind: 'builtin',
-      rowsAvailable: 10000,
-      rowsLoaded: ROWS,
-      sampleSeed: SEED,
-      conversions: [],
-    });
+    assert.deepEqual(builtin.pixelRange, folder.pixelRange);
+    assert.deepEqual(
+      [builtin.kind, builtin.rowsAvailable, builtin.rowsLoaded, builtin.sampleSeed],
+      ['builtin', 10000, ROWS, SEED],
+    );
     assert.equal(folder.kind, 'image-folder');
     assert.deepEqual(folder.classes, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     assert.equal(folder.rowsLoaded, ROWS);
