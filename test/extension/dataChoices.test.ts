@@ -43,7 +43,7 @@ test('workspace choices: class folders with two classes or more, paired arrays, 
     rel,
   );
   assert.deepEqual(
-    choices.map((c) => [c.kind, c.data, c.dataOptions?.labels ?? null, c.label]),
+    choices.map((c) => [c.kind, c.data, c.labels ?? null, c.label]),
     [
       ['image-folder', p('digits'), null, 'digits/'],
       ['image-folder', p('pets'), null, 'pets/'],
