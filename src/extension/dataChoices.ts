@@ -3,7 +3,7 @@
 // the usual names (x_test.npy + y_test.npy, images.npy + labels.npy), .npz archives and CSV files.
 // Pure (no vscode), so the pairing and grouping rules are tested on their own.
 import * as path from 'path';
-import { isLabelFileName, labelFileNames } from '../engine/options';
+import { DATA_FILE_EXTENSIONS, IMAGE_EXTENSIONS, isLabelFileName, labelFileNames } from '../engine/options';
 
 export interface DataChoice {
   kind: 'image-folder' | 'npy' | 'npz' | 'csv';
@@ -23,6 +23,27 @@ export interface WorkspaceFiles {
   npy: string[];
   npz: string[];
   csv: string[];
+}
+
+const globOf = (exts: readonly string[]) => {
+  const names = exts.map((e) => e.slice(1));
+  return `**/*.{${[...names, ...names.map((n) => n.toUpperCase())].join(',')}}`;
+};
+/** Workspace searches: data files, and images (whose grandparents are the class-folder roots). */
+export const DATA_FILES_GLOB = globOf(DATA_FILE_EXTENSIONS);
+export const IMAGE_FILES_GLOB = globOf(IMAGE_EXTENSIONS);
+
+/** Found files sorted by what they can be as data; anything else is dropped. */
+export function workspaceFiles(paths: readonly string[]): WorkspaceFiles {
+  const out: WorkspaceFiles = { images: [], npy: [], npz: [], csv: [] };
+  for (const f of paths) {
+    const ext = path.extname(f).toLowerCase();
+    if ((IMAGE_EXTENSIONS as readonly string[]).includes(ext)) out.images.push(f);
+    else if (ext === '.npy') out.npy.push(f);
+    else if (ext === '.npz') out.npz.push(f);
+    else if (ext === '.csv') out.csv.push(f);
+  }
+  return out;
 }
 
 /** The labels files tried beside an inputs file (the loader pairs them the same way). */
