@@ -18,7 +18,7 @@ import { variationalRelevance } from '../../src/engine/relevance/variational';
 import { curvatureDiagonal, gradientVariance, ggnLayerBlock } from '../../src/engine/curvature';
 import { laplaceBlocks } from '../../src/engine/relevance/covariance/laplace';
 import { saveModel } from '../../src/engine/model/layersModel';
-import { describeParam, checkFiniteFlat } from '../../src/engine/util/finite';
+import { describeParam, checkFiniteFlat } from '../../src/engine/model/finiteParams';
 import type { DataSplit, Dataset } from '../../src/engine/data/dataset';
 import { Rng } from '../../src/engine/util/random';
 import { linearRegression, splitOf } from '../train/fixtures';

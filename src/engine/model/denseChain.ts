@@ -76,7 +76,10 @@ export function denseFromFlat(s: NetworkSpec, flat: Float32Array): Graph {
   return g;
 }
 
-/** The chain's description when the graph is a dense chain (one rank-1 input, Dense layers with biases), else undefined. */
+/**
+ * The chain's description when the graph is a dense chain (one rank-1 input, Dense layers with biases), else
+ * undefined.
+ */
 export function networkSpecOf(graph: Graph): NetworkSpec | undefined {
   const nodes = graph.spec.nodes;
   if (graph.inputShape.length !== 1) return undefined;

@@ -24,7 +24,10 @@ export interface WeightInfo {
   /** Index of the node in spec.nodes and of the weight in node.weights. */
   node: number;
   index: number;
-  /** A multiplicative weight (kernel, depthwise_kernel): pruned and L2-penalised by default; biases, gamma, beta are not. */
+  /**
+   * A multiplicative weight (kernel, depthwise_kernel): pruned and L2-penalised by default; biases, gamma, beta
+   * are not.
+   */
   isKernel: boolean;
 }
 

@@ -12,7 +12,8 @@ import { ManifestWeight, parseManifest, readWeights } from './weightsManifest';
 import { PruneScopeMetadata, decodePruneMask, validateMetadata } from './metadata';
 import { writeFolderAtomic } from '../util/atomicWrite';
 import { clip, parseJsonBounded } from '../util/jsonLimits';
-import { describeParam, firstNonFinite } from '../util/finite';
+import { firstNonFinite } from '../util/finite';
+import { describeParam } from './finiteParams';
 import { VERSION } from '../util/version';
 
 export type { PruneScopeMetadata, PruneMask } from './metadata';
@@ -70,7 +71,9 @@ function indexWeights(weights: ManifestWeight[]): WeightIndex {
   return index;
 }
 
-/** Finds the manifest weight `<layer>/<kind>`, allowing a scope prefix (`sequential/dense_1/kernel`) and a `:0` suffix. */
+/**
+ * Finds the manifest weight `<layer>/<kind>`, allowing a scope prefix (`sequential/dense_1/kernel`) and a `:0` suffix.
+ */
 function findWeight(
   index: WeightIndex,
   layer: string,

@@ -51,7 +51,10 @@ export interface StructuredStudent {
   layers: StudentLayerRow[];
   teacherCost: GraphCost;
   studentCost: GraphCost;
-  /** Shares removed by pruning (before any BN folding): of the removable channels, of the parameters, of the multiply-adds. */
+  /**
+   * Shares removed by pruning (before any BN folding): of the removable channels, of the
+   * parameters, of the multiply-adds.
+   */
   shares: { channels: number; params: number; macs: number };
 }
 

@@ -327,7 +327,6 @@ class Importer {
     const set = (v: Val): void => {
       this.vals.set(outs[0], v);
     };
-    const single = (name: string | undefined) => (name ? (this.uses.get(name) ?? 0) === 1 : false);
 
     switch (op) {
       case 'Identity':
