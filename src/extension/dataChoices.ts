@@ -57,6 +57,14 @@ export function looksLikeLabels(file: string): boolean {
   return isLabelFileName(path.basename(file, path.extname(file)));
 }
 
+/** Codicons the picker shows before each kind. */
+export const DATA_KIND_ICONS: Record<DataChoice['kind'], string> = {
+  'image-folder': '$(file-media)',
+  npy: '$(symbol-array)',
+  npz: '$(file-zip)',
+  csv: '$(table)',
+};
+
 const MAX_CLASSES_SHOWN = 4;
 
 export function workspaceDataChoices(files: WorkspaceFiles, relative: (p: string) => string): DataChoice[] {
