@@ -63,7 +63,7 @@ export async function pickModel(args: unknown[], models: ModelFiles): Promise<st
   return picked?.[0]?.fsPath;
 }
 
-function readIo(file: string): { inputs?: number; outputs?: number } {
+function readIo(file: string): { inputs?: number; outputs?: number; inputShape?: number[] } {
   try {
     return modelIo(fs.readFileSync(file, 'utf8'));
   } catch {
@@ -92,7 +92,7 @@ async function workspaceChoices(): Promise<DataChoice[]> {
  * or path: the engine reads each kind from the path alone (an x .npy finds its labels beside it).
  */
 export async function pickData(modelPath: string, focus: ModelFocus): Promise<string | undefined> {
-  const { inputs, outputs } = readIo(modelPath);
+  const { inputs, outputs, inputShape } = readIo(modelPath);
   const { fits, others } = rankBuiltins(inputs, outputs);
   const last = focus.dataFor(modelPath);
   type Item = vscode.QuickPickItem & { data?: string; browse?: 'file' | 'folder' };
@@ -121,7 +121,7 @@ export async function pickData(modelPath: string, focus: ModelFocus): Promise<st
     title: `PruneScope: data for ${path.basename(modelPath)}`,
     placeHolder:
       inputs !== undefined
-        ? `The model takes ${inputs} inputs${outputs !== undefined ? ` and has ${outputs} outputs` : ''}`
+        ? `The model takes ${inputShape ? `${inputShape.join(' x ')} images` : `${inputs} inputs`}${outputs !== undefined ? ` and has ${outputs} outputs` : ''}`
         : 'A built-in data set, a folder of images, NumPy arrays or a CSV file',
   });
   if (!chosen) return undefined;
