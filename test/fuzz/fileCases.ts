@@ -11,7 +11,7 @@ import { Rng } from '../../src/engine/util/random';
 import { readModel, writeModel } from '../../src/engine/formats';
 import { H5WriteTree, buildHdf5, h5Service, withHdf5 } from '../../src/engine/formats/hdf5/h5Client';
 import { ModelProto } from '../../src/engine/formats/onnx/schema';
-import type { GraphSpec, NodeSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, NodeSpec } from '../../src/engine/graphSpec';
 import { Json, getAt, oddValue, paths, pick, serialise, setAt, truncateBytes } from './mutators';
 
 export type FileSuite = 'h5' | 'keras' | 'onnx';

@@ -2,7 +2,7 @@
 // (channelSelect.ts), mask the removed channels' dependency groups, shrink to really narrower
 // layers (graphStudent.ts), optionally fold BN, and tabulate per layer what changed: channels,
 // parameters, multiply-adds and weight bytes before and after.
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { graphCost, GraphCost } from '../model/graphCost';
 import { inferShapes } from '../model/graphShapes';
 import { channelScores, removableChannels, selectChannels, StructuredUnit } from './channelSelect';

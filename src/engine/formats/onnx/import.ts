@@ -13,7 +13,7 @@ import type {
   NodeSpec,
   Pair,
   WeightSpec,
-} from '../../model/graphSpec';
+} from '../../graphSpec';
 import { preview } from '../../util/jsonLimits';
 import { checkSoftmaxAtOutput } from '../keras/modelConfig';
 import { windowOut } from '../../model/graphShapes';
