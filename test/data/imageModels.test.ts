@@ -14,7 +14,7 @@ import { loadData, modelInputOf, splitForModel, xTensor, yTensor, type DataSplit
 import { Graph } from '../../src/engine/model/graph';
 import { lenet5Spec } from '../../src/engine/model/architectures';
 import { withDeclaredWeights } from '../../src/engine/model/graphPlan';
-import type { GraphSpec, NodeSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, NodeSpec } from '../../src/engine/graphSpec';
 import { computeRelevance } from '../../src/engine/relevance/compute';
 import { curvatureDiagonal } from '../../src/engine/curvature';
 import { writeMnistFiles } from './mnistWrite';
