@@ -1,5 +1,5 @@
 // The issue's check: the MNIST subset written as a class-folder tree of PNGs and as an .npz gives
-// the same curvature and relevance as the built-in data. 1,000 digits are written (a seeded
+// the same curvature, relevance and predictions as the built-in data. 1,000 digits are written (a seeded
 // sample, so the built-in read with --max-rows 1000 and the same seed holds the same rows in the
 // same order); every value must be equal, bit for bit, since the pixels are the same.
 import { test, type TestContext } from 'node:test';
@@ -12,6 +12,7 @@ import { parseArgs } from '../../src/cli/args';
 import type { Command } from '../../src/cli/command';
 import { curvatureCommand } from '../../src/cli/commands/curvature';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
+import { predictCommand } from '../../src/cli/commands/predict';
 import { saveModel } from '../../src/engine/model/layersModel';
 import { mlpSpec } from '../../src/engine/model/mlpSpec';
 import { Graph } from '../../src/engine/model/graph';
@@ -23,6 +24,7 @@ const SEED = 3;
 
 interface Doc {
   loss: number;
+  outputs: number[][];
   values: number[];
   scores: number[];
   order: number[];
@@ -48,7 +50,7 @@ async function setup(t: TestContext): Promise<MnistFiles & { model: string }> {
 }
 
 test(
-  "MNIST as PNG class folders, .npz and .npy give the built-in data's curvature and relevance",
+  "MNIST as PNG class folders, .npz and .npy give the built-in data's curvature, relevance and predictions",
   { timeout: 300_000 },
   async (t) => {
     const f = await setup(t);
@@ -70,16 +72,20 @@ test(
         'obd',
         '--json',
       ]);
-      results.push({ name, c, r });
+      const p = await runJson(predictCommand, [f.model, ...data, '--seed', String(SEED), '--json']);
+      results.push({ name, c, r, p });
     }
     const [ref, ...others] = results;
     assert.equal(ref.c.provenance.data.rows, 800);
+    // predict reads every row (all 1,000), in order.
+    assert.equal(ref.p.outputs.length, ROWS);
     for (const o of others) {
       assert.equal(o.c.provenance.data.rows, ref.c.provenance.data.rows, o.name);
       assert.equal(o.c.loss, ref.c.loss, `${o.name}: loss`);
       assert.deepEqual(o.c.values, ref.c.values, `${o.name}: GGN diagonal`);
       assert.deepEqual(o.r.scores, ref.r.scores, `${o.name}: OBD scores`);
       assert.deepEqual(o.r.order, ref.r.order, `${o.name}: OBD order`);
+      assert.deepEqual(o.p.outputs, ref.p.outputs, `${o.name}: predictions`);
     }
     // Results record where the rows came from: the sample of the built-in, the folder's classes.
     const [builtin, folder, npz] = results.map((x) => x.r.provenance.data.source!);
