@@ -1,7 +1,7 @@
 // The check: the MNIST subset written as a class-folder tree of PNGs and as an .npz gives
-// the same curvature, relevance and predictions as the built-in data. 1,000 digits are written (a seeded
-// sample, so the built-in read with --max-rows 1000 and the same seed holds the same rows in the
-// same order); every value must be equal, bit for bit, since the pixels are the same.
+// the same curvature, relevance and predictions as the built-in data. 1,000 digits are written (a
+// seeded sample, so the built-in read with --max-rows 1000 and the same seed holds the same rows
+// in the same order); every value must be equal, bit for bit, since the pixels are the same.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
