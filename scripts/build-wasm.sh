@@ -8,6 +8,8 @@
 #   softplus  float32 softplus + sigmoid of the variational fit; its own memory.
 #   squares   the per-sample gradient-variance step; imports the tfjs wasm backend's memory, so it
 #             must have no data segment (it would overwrite tfjs's heap).
+#   conv      convolution, depthwise and pooling kernels (layers/conv); imports the tfjs wasm
+#             backend's memory like squares, and must not touch the shadow stack either.
 set -euo pipefail
 cd "$(dirname "$0")/../src/engine"
 CLANG="${CLANG:-clang}"
@@ -44,3 +46,19 @@ if command -v llvm-objdump-14 >/dev/null && llvm-objdump-14 -h "$tmp/squares.was
   echo "squares.wasm has a data segment: it would overwrite tfjs memory" >&2; exit 1
 fi
 embed ordering/wasm squares SQUARES_WASM_BASE64 squares.c
+
+# conv: on tfjs's memory, so no data segment and no use of the shadow stack (__stack_pointer lives
+# at an address of tfjs's heap): every global.get/set in the code would be one.
+(cd layers/conv/wasm && "$CLANG" "${FLAGS[@]}" -Wl,--import-memory -o "$tmp/conv.wasm" gemm_f32.c conv_f32.c depthwise_f32.c pool_f32.c)
+node -e '
+const m = new WebAssembly.Module(require("fs").readFileSync(process.argv[1]));
+const imports = WebAssembly.Module.imports(m).map((i) => i.module + "." + i.name);
+if (imports.join() !== "env.memory") throw new Error("conv.wasm: unexpected imports " + imports);
+' "$tmp/conv.wasm"
+if command -v llvm-objdump >/dev/null; then
+  if llvm-objdump -h "$tmp/conv.wasm" | grep -q ' DATA '; then echo "conv.wasm has a data segment" >&2; exit 1; fi
+  if llvm-objdump -d "$tmp/conv.wasm" | grep -qE 'global\.(get|set)'; then
+    echo "conv.wasm uses the shadow stack (global.get/set): it would write into tfjs memory" >&2; exit 1
+  fi
+fi
+embed layers/conv/wasm conv CONV_WASM_BASE64 gemm_f32.c conv_f32.c depthwise_f32.c pool_f32.c
