@@ -81,8 +81,18 @@ module.exports = (_env, argv) => {
     ...base(mode),
     name: 'engine',
     target: 'node',
-    entry: { worker: './src/worker/worker.ts', cli: './src/cli/main.ts' },
+    // h5Worker: the thread that owns h5wasm (formats/hdf5/h5Client.ts starts it from beside the bundle).
+    entry: {
+      worker: './src/worker/worker.ts',
+      cli: './src/cli/main.ts',
+      h5Worker: './src/engine/formats/hdf5/h5Worker.ts',
+    },
     output: { path: dist, filename: '[name].js', libraryTarget: 'commonjs2' },
+    // h5wasm ships only an ES module (exports: import); bundle that build for the require() in h5Worker.
+    resolve: {
+      ...base(mode).resolve,
+      alias: { h5wasm$: path.resolve(__dirname, 'node_modules/h5wasm/dist/esm/hdf5_hl.js') },
+    },
     // Optional native backend: stays a runtime require, resolved from the user's install if present.
     externals: { '@tensorflow/tfjs-node': 'commonjs @tensorflow/tfjs-node' },
     // Keep __dirname real so backend.ts finds the .wasm files beside the bundle.

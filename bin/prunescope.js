@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Prefer the webpack bundle (packaged extension), else the tsc build (a source checkout).
+// Prefer the webpack bundle (packaged extension), else the tsc build (a source checkout). Both
+// only export main(): this file is what runs it (src/cli/main.ts says why).
 const fs = require('fs');
 const path = require('path');
 const bundle = path.join(__dirname, '..', 'dist', 'cli.js');

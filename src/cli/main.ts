@@ -1,5 +1,7 @@
-#!/usr/bin/env node
 // `prunescope <command> ...`: the command line over the engine. Errors go to stderr with exit 1.
+// This module only exports main(): it is the CLI bundle's entry (dist/cli.js), and inside a
+// webpack bundle `require.main === module` holds for the entry even when bin/ requires it, so
+// running it here would run every command twice. run.ts (tsc build) and bin/ call main().
 import { parseArgs } from './args';
 import { commands } from './registry';
 import { PruneScopeError } from '../engine/errors';
@@ -59,8 +61,4 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(String(err.stack) + '\n');
     return 1;
   }
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
 }

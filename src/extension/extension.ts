@@ -1,7 +1,9 @@
 // Extension entry: one engine worker, the job runner, commands, side panel, model detection and
-// the *.prune.ipynb notebook. Activation is implicit (commands, views, notebook type) plus
-// workspaceContains:**/*.json: models are recognised by content under any name, so the scan
-// must run before the user right-clicks one (the worker itself is forked lazily). No telemetry.
+// the *.prune.ipynb notebook. Activation: VS Code's implicit events for the contributed commands,
+// views and notebook serializer, opening a PruneScope notebook, and a workspace holding a file
+// that looks like a model (model.json, .keras, .h5, .onnx), so the Models list and the explorer's
+// menus are ready there; any other workspace (every package.json is JSON) pays nothing until a
+// PruneScope command or view is used. The worker itself is forked lazily. No telemetry.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EngineClient } from './engineClient';

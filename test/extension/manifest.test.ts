@@ -129,3 +129,24 @@ test("numeric settings: the engine's defaults and ranges (Belsley block limit, s
     assert.equal(SETTING_RANGES[k].max, p[`prunescope.${k}`].maximum, k);
   }
 });
+
+test('activation: the contributed commands, views and notebook, and workspaces holding a model-looking file only', () => {
+  const events: string[] = pkg.activationEvents;
+  // VS Code >= 1.74 generates onCommand/onView/onNotebookSerializer from `contributes`: listing
+  // them again is redundant, and '*' / onStartupFinished would activate in every window.
+  const [major, minor] = String(pkg.engines.vscode).replace(/^\^/, '').split('.').map(Number);
+  assert.ok(major > 1 || minor >= 74, `engines.vscode ${pkg.engines.vscode} generates implicit activation events`);
+  for (const e of events) {
+    assert.doesNotMatch(e, /^(\*|onStartupFinished|onCommand:|onView:)/, `${e} is redundant or activates everywhere`);
+    assert.match(e, /^(onNotebook:|workspaceContains:)/, e);
+  }
+  assert.ok(events.includes(`onNotebook:${c.notebooks[0].type}`), 'opening a PruneScope notebook activates');
+  assert.ok(c.commands.length > 0 && Object.values(c.views).flat().length > 0);
+
+  const patterns = events.filter((e) => e.startsWith('workspaceContains:')).map((e) => e.slice(18));
+  const matches = (file: string) => patterns.some((p) => path.matchesGlob(file, p));
+  for (const f of ['model.json', 'models/wine/model.json', 'net.keras', 'a/b/weights.h5', 'resnet.onnx'])
+    assert.ok(matches(f), `${f} looks like a model`);
+  for (const f of ['package.json', 'tsconfig.json', 'src/config.json', '.vscode/settings.json', 'data.csv'])
+    assert.ok(!matches(f), `${f} must not activate PruneScope`);
+});

@@ -81,7 +81,7 @@ test('info text output and the CLI entry point', async () => {
   const text = await run([file]);
   assert.match(text, /hidden\s+10\s+6\s+relu\s+10x6\s+66/);
   assert.match(text, new RegExp(`parameters: ${model.countParams()} total`));
-  const main = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
+  const main = path.join(__dirname, '..', '..', 'src', 'cli', 'run.js');
   const ok = spawnSync(process.execPath, [main, 'info', file, '--json'], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal((JSON.parse(ok.stdout) as InfoReport).totalParams, model.countParams());

@@ -10,7 +10,7 @@ import { backend } from '../helpers';
 import { Network } from '../../src/engine/model/network';
 import { saveModel } from '../../src/engine/model/layersModel';
 
-const MAIN = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
+const MAIN = path.join(__dirname, '..', '..', 'src', 'cli', 'run.js');
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });

@@ -16,7 +16,7 @@ import { linearRegression } from './fixtures';
 
 /** Runs the compiled CLI in a child process (its stdout is the command's, not the test runner's). */
 function cli(argv: string[]) {
-  return spawnSync(process.execPath, [path.join(__dirname, '../../src/cli/main.js'), ...argv], { encoding: 'utf8' });
+  return spawnSync(process.execPath, [path.join(__dirname, '../../src/cli/run.js'), ...argv], { encoding: 'utf8' });
 }
 
 const WINE = {

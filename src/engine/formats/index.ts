@@ -3,11 +3,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError } from '../errors';
+import { readKerasH5, writeKerasH5 } from './kerasH5';
+import { readKerasZip, writeKerasZip } from './kerasZip';
 import { readTfjs, writeTfjs } from './tfjs';
 import { MODEL_FORMATS, ModelFile, ModelFormat, ModelToWrite, ReadOptions, WriteOptions, WrittenModel } from './types';
 
 export * from './types';
 export { readTfjs, writeTfjs } from './tfjs';
+export { readKerasH5, writeKerasH5 } from './kerasH5';
+export { readKerasZip, writeKerasZip } from './kerasZip';
 
 const EXPECTED = 'a TF.js model.json (or its folder), a Keras .keras or .h5 file, or an ONNX .onnx file';
 
@@ -76,10 +80,14 @@ export async function readModel(p: string, opts: ReadOptions = {}): Promise<Mode
   switch (format) {
     case 'tfjs':
       return readTfjs(file, opts);
+    case 'keras':
+      return readKerasZip(file, opts);
+    case 'h5':
+      return readKerasH5(file, opts);
     default:
       throw new PruneScopeError('unsupported', `reading ${format} files is not available in this build yet`, {
         file,
-        expected: 'a TF.js model.json',
+        expected: 'a TF.js model.json or a Keras .keras / .h5 file',
       });
   }
 }
@@ -102,11 +110,15 @@ export async function writeModel(
   switch (format) {
     case 'tfjs':
       return writeTfjs(path.basename(out) === 'model.json' ? path.dirname(out) : out, model, opts);
+    case 'keras':
+      return writeKerasZip(out, model, opts);
+    case 'h5':
+      return writeKerasH5(out, model, opts);
     default:
       throw new PruneScopeError('unsupported', `writing ${format} files is not available in this build yet`, {
         file: path.resolve(out),
         field: 'format',
-        expected: 'tfjs',
+        expected: 'tfjs, keras or h5',
       });
   }
 }

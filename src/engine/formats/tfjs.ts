@@ -12,7 +12,7 @@ import { writeFolderAtomic } from '../util/atomicWrite';
 import { clip, parseJsonBounded, preview } from '../util/jsonLimits';
 import { VERSION } from '../util/version';
 import { readKerasConfig } from './keras/modelConfig';
-import { tfjsTopology } from './keras/tfjsConfig';
+import { tfjsTopology } from './keras/configWrite';
 import { attachMetadata, checkMetadataForWrite } from './metadata';
 import { checkFinite, checkNames, checkOutput } from './output';
 import { nodeField, shapeText } from './shapes';
@@ -202,7 +202,7 @@ export async function writeTfjs(dir: string, model: ModelToWrite, opts: WriteOpt
   const flat = new Float32Array(total);
   let off = 0;
   for (const w of weights) {
-    flat.set(w.values, off);
+    flat.set(w.values as Float32Array, off);
     off += w.values.length;
   }
   const shard = new Uint8Array(flat.buffer);

@@ -28,6 +28,11 @@ export interface KerasGraph {
   slots: Map<string, WeightSlot[]>;
   /** Normalization weights given in the layer config rather than stored as weights. */
   given: Map<string, Map<string, number[]>>;
+  /**
+   * Keras's model.layers: every layer of the config in file order, the InputLayer included for
+   * Functional models and left out for Sequential ones (weight files are laid out by it).
+   */
+  layers: { name: string; className: string }[];
   /** Layers dropped because no output depends on them. */
   warnings: string[];
 }
@@ -64,10 +69,10 @@ export function readKerasConfig(topology: unknown, file: string, base: string): 
       expected: 'Sequential, Functional or Model',
     });
   const kerasVersion = typeof topo.keras_version === 'string' ? topo.keras_version : undefined;
-  const { entries, inputs, outputs } =
+  const { layers, entries, inputs, outputs } =
     modelClass === 'Sequential' ? sequential(topo, file, base) : functional(topo.config, file, base);
   const graph = build(entries, inputs, outputs, file);
-  return { modelClass, kerasVersion, ...graph };
+  return { modelClass, kerasVersion, layers, ...graph };
 }
 
 function entryOf(l: unknown, field: string, file: string): Entry {
@@ -129,6 +134,7 @@ function checkShape(s: unknown[], file: string, field: string): Shape {
 }
 
 interface Parsed {
+  layers: { name: string; className: string }[];
   entries: Entry[];
   inputs: GraphInputSpec[];
   outputs: string[];
@@ -181,7 +187,12 @@ function sequential(topo: Json, file: string, base: string): Parsed {
   });
   if (!input || entries.length === 0)
     throw new PruneScopeError('bad-input', 'has no layers', { file, field, expected: 'at least one layer' });
-  return { entries, inputs: [input], outputs: [entries[entries.length - 1].name] };
+  return {
+    layers: entries.map((e) => ({ name: e.name, className: e.cls })),
+    entries,
+    inputs: [input],
+    outputs: [entries[entries.length - 1].name],
+  };
 }
 
 /** `[[name, 0, 0]]` (Keras 2, TF.js) or `[name, 0, 0]` (Keras 3, single tensor) to layer names. */
@@ -292,7 +303,7 @@ function functional(config: unknown, file: string, base: string): Parsed {
       field: `${base}.config.input_layers`,
       expected: 'an input',
     });
-  return { entries, inputs, outputs };
+  return { layers: all.map((e) => ({ name: e.name, className: e.cls })), entries, inputs, outputs };
 }
 
 function build(
@@ -300,7 +311,7 @@ function build(
   inputs: GraphInputSpec[],
   outputs: string[],
   file: string,
-): Omit<KerasGraph, 'modelClass' | 'kerasVersion'> {
+): Omit<KerasGraph, 'modelClass' | 'kerasVersion' | 'layers'> {
   const unsupported = (field: string, msg: string, expected: string) =>
     new PruneScopeError('unsupported', msg, { file, field, expected });
   if (inputs.length !== 1)
