@@ -9,7 +9,8 @@ import { expectInputs, memo } from './util';
 import type { WindowSpec } from './conv/conv2d';
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward, poolGeometry } from './conv/pooling';
 import { validCounts } from './conv/patches';
-import { outputSize, windowSpec } from './conv/config';
+import { windowSpec } from './conv/config';
+import { outputSize } from './conv/geometry';
 
 export class MaxPooling2DLayer implements Layer {
   readonly weights = [];

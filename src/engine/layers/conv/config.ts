@@ -40,11 +40,3 @@ export function windowSpec(
     );
   return { kernelSize: window, strides, padding };
 }
-
-/** Output spatial size of a window op. */
-export function outputSize(inputShape: Shape, spec: WindowSpec): [number, number] {
-  return [
-    axisGeometry(inputShape[0], spec.kernelSize[0], spec.strides[0], spec.padding).out,
-    axisGeometry(inputShape[1], spec.kernelSize[1], spec.strides[1], spec.padding).out,
-  ];
-}

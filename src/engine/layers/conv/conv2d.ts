@@ -6,8 +6,8 @@
 // tfjs-wasm has no filter gradient and a scalar input gradient); elsewhere in tfjs ops.
 import * as tf from '@tensorflow/tfjs';
 import type { Pair, Padding } from '../../model/graphSpec';
-import { windowGeometry, WindowGeometry, withRows } from './geometry';
-import { convWasm, ConvWasm } from './wasmKernels';
+import { windowGeometry, WindowGeometry } from './geometry';
+import { convWasm, ConvWasm, float32 } from './wasmKernels';
 import { patches } from './patches';
 import { KernelBias, RowStats, RowStatsRequest, rowsPerSample, tidyObject } from './rowStats';
 
@@ -21,10 +21,6 @@ export interface WindowSpec {
 /** Geometry of a Conv2D on x [n, h, w, c] with `filters` output channels. */
 export function convGeometry(xShape: number[], filters: number, spec: WindowSpec): WindowGeometry {
   return windowGeometry(xShape[0], xShape.slice(1), spec.kernelSize, spec.strides, spec.padding, filters);
-}
-
-function float32(t: tf.Tensor): tf.Tensor {
-  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
 }
 
 /** y = conv(x, kernel) + bias: [n, oh, ow, filters]. */
@@ -42,17 +38,7 @@ export function conv2dInputGrad(g: tf.Tensor4D, kernel: tf.Tensor4D, inShape: nu
   const R = g.shape[0];
   const geo = convGeometry([R, ...inShape], kernel.shape[3], spec);
   const k = convWasm();
-  if (k) {
-    return tf.tidy(() => {
-      const dx = k.output([R, geo.h, geo.w, geo.c]);
-      k.run(
-        geo,
-        (gp) => k.ex.conv_scratch(gp),
-        (gp, sp) => k.ex.conv_input_grad(gp, k.ptr(g), k.ptr(kernel), k.ptr(dx), sp),
-      );
-      return dx as tf.Tensor4D;
-    });
-  }
+  if (k) return inputGradWasm(k, geo, g, kernel, false);
   return tf.conv2dTranspose(g, kernel, [R, geo.h, geo.w, geo.c], spec.strides, spec.padding);
 }
 
@@ -60,19 +46,7 @@ export function conv2dInputGrad(g: tf.Tensor4D, kernel: tf.Tensor4D, inShape: nu
 export function conv2dKernelGrad(x: tf.Tensor4D, g: tf.Tensor4D, spec: WindowSpec, useBias: boolean): KernelBias {
   const geo = convGeometry(x.shape, g.shape[3], spec);
   const k = convWasm();
-  if (k) {
-    return tf.tidy(() => {
-      const xs = float32(x);
-      const kernel = k.output([geo.kh, geo.kw, geo.c, geo.co]);
-      const bias = useBias ? k.output([geo.co]) : undefined;
-      k.run(
-        geo,
-        (gp) => k.ex.conv_scratch(gp),
-        (gp, sp) => k.ex.conv_filter_grad(gp, k.ptr(xs), k.ptr(g), k.ptr(kernel), bias ? k.ptr(bias) : 0, sp),
-      );
-      return bias ? { kernel, bias: bias as tf.Tensor1D } : { kernel };
-    });
-  }
+  if (k) return kernelGradWasm(k, geo, x, g, useBias, false);
   return tf.tidy(() => {
     const kernel = tf.getKernel('Conv2DBackpropFilter', tf.getBackend())
       ? tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, {
@@ -109,6 +83,54 @@ export function conv2dRowStats(
   return tidyObject(() => rowStatsOps(patches(x, geo, spec), geo, g, c, useBias, want));
 }
 
+/** The input VJP of a block of rows in the wasm kernels, for Conv2D and DepthwiseConv2D. */
+export function inputGradWasm(
+  k: ConvWasm,
+  geo: WindowGeometry,
+  g: tf.Tensor,
+  kernel: tf.Tensor,
+  depthwise: boolean,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const dx = k.output([geo.n, geo.h, geo.w, geo.c]) as tf.Tensor4D;
+    const vjp = depthwise ? k.ex.dw_input_grad : k.ex.conv_input_grad;
+    k.run(
+      geo,
+      (gp) => (depthwise ? k.ex.dw_scratch(gp) : k.ex.conv_scratch(gp)),
+      (gp, sp) => vjp(gp, k.ptr(g), k.ptr(kernel), k.ptr(dx), sp),
+    );
+    return dx;
+  });
+}
+
+/** The kernel's shape: [kh, kw, in, out], or [kh, kw, in, multiplier] for a depthwise kernel. */
+function kernelShapeOf(geo: WindowGeometry, depthwise: boolean): number[] {
+  return [geo.kh, geo.kw, geo.c, depthwise ? geo.co / geo.c : geo.co];
+}
+
+/** The kernel gradient summed over the batch in the wasm kernels, for Conv2D and DepthwiseConv2D. */
+export function kernelGradWasm(
+  k: ConvWasm,
+  geo: WindowGeometry,
+  x: tf.Tensor,
+  g: tf.Tensor,
+  useBias: boolean,
+  depthwise: boolean,
+): KernelBias {
+  return tidyObject(() => {
+    const xs = float32(x);
+    const kernel = k.output(kernelShapeOf(geo, depthwise));
+    const bias = useBias ? (k.output([geo.co]) as tf.Tensor1D) : undefined;
+    const grad = depthwise ? k.ex.dw_filter_grad : k.ex.conv_filter_grad;
+    k.run(
+      geo,
+      (gp) => (depthwise ? k.ex.dw_scratch(gp) : k.ex.conv_scratch(gp)),
+      (gp, sp) => grad(gp, k.ptr(xs), k.ptr(g), k.ptr(kernel), bias ? k.ptr(bias) : 0, sp),
+    );
+    return { kernel, bias };
+  });
+}
+
 /** As conv2dRowStats, shared with DepthwiseConv2D's wasm path (same output layout). */
 export function rowStatsWasm(
   k: ConvWasm,
@@ -120,7 +142,7 @@ export function rowStatsWasm(
   want: RowStatsRequest,
   depthwise: boolean,
 ): RowStats {
-  const kernelShape = depthwise ? [geo.kh, geo.kw, geo.c, geo.co / geo.c] : [geo.kh, geo.kw, geo.c, geo.co];
+  const kernelShape = kernelShapeOf(geo, depthwise);
   const kLen = kernelShape.reduce((a, b) => a * b, 1);
   const pair = (on: boolean | undefined): KernelBias | undefined =>
     on ? { kernel: k.output(kernelShape), bias: useBias ? (k.output([geo.co]) as tf.Tensor1D) : undefined } : undefined;
@@ -251,5 +273,3 @@ export function conv2dKroneckerFactors(
   });
   return { A, G, samples: geo.n, positions, biasFolded: useBias };
 }
-
-export { withRows };

@@ -4,9 +4,9 @@
 // over channels; tfjs-wasm 4.22 has neither backward of DepthwiseConv2dNative. Elsewhere tfjs ops.
 import * as tf from '@tensorflow/tfjs';
 import { windowGeometry, WindowGeometry } from './geometry';
-import { convWasm } from './wasmKernels';
+import { convWasm, float32 } from './wasmKernels';
 import type { WindowSpec } from './conv2d';
-import { rowStatsWasm } from './conv2d';
+import { inputGradWasm, kernelGradWasm, rowStatsWasm } from './conv2d';
 import { patches } from './patches';
 import { KernelBias, RowStats, RowStatsRequest, rowsPerSample, tidyObject } from './rowStats';
 
@@ -20,10 +20,6 @@ export function depthwiseGeometry(xShape: number[], multiplier: number, spec: Wi
     spec.padding,
     xShape[3] * multiplier,
   );
-}
-
-function float32(t: tf.Tensor): tf.Tensor {
-  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
 }
 
 /** y = depthwise(x, kernel) + bias: [n, oh, ow, c * multiplier]. */
@@ -46,17 +42,7 @@ export function depthwiseInputGrad(
   const R = g.shape[0];
   const geo = depthwiseGeometry([R, ...inShape], kernel.shape[3], spec);
   const k = convWasm();
-  if (k) {
-    return tf.tidy(() => {
-      const dx = k.output([R, geo.h, geo.w, geo.c]);
-      k.run(
-        geo,
-        (gp) => k.ex.dw_scratch(gp),
-        (gp, sp) => k.ex.dw_input_grad(gp, k.ptr(g), k.ptr(kernel), k.ptr(dx), sp),
-      );
-      return dx as tf.Tensor4D;
-    });
-  }
+  if (k) return inputGradWasm(k, geo, g, kernel, true);
   return tf.tidy(() => {
     if (tf.getKernel('DepthwiseConv2dNativeBackpropInput', tf.getBackend()))
       return tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: g, filter: kernel }, {
@@ -78,19 +64,7 @@ export function depthwiseKernelGrad(x: tf.Tensor4D, g: tf.Tensor4D, spec: Window
   const m = g.shape[3] / x.shape[3];
   const geo = depthwiseGeometry(x.shape, m, spec);
   const k = convWasm();
-  if (k) {
-    return tidyObject(() => {
-      const xs = float32(x);
-      const kernel = k.output([geo.kh, geo.kw, geo.c, m]);
-      const bias = useBias ? (k.output([geo.co]) as tf.Tensor1D) : undefined;
-      k.run(
-        geo,
-        (gp) => k.ex.dw_scratch(gp),
-        (gp, sp) => k.ex.dw_filter_grad(gp, k.ptr(xs), k.ptr(g), k.ptr(kernel), bias ? k.ptr(bias) : 0, sp),
-      );
-      return { kernel, bias };
-    });
-  }
+  if (k) return kernelGradWasm(k, geo, x, g, useBias, true);
   return depthwiseRowStats(x, g, spec, useBias, { sum: true }).sum!;
 }
 

@@ -65,9 +65,15 @@ export function windowGeometry(
   };
 }
 
-/** The same geometry for another batch size (rows of a block). */
-export function withRows(g: WindowGeometry, n: number): WindowGeometry {
-  return { ...g, n };
+/** Output height and width of a window op on an [h, w, c] input. */
+export function outputSize(
+  inputShape: number[],
+  spec: { kernelSize: Pair; strides: Pair; padding: Padding },
+): [number, number] {
+  return [
+    axisGeometry(inputShape[0], spec.kernelSize[0], spec.strides[0], spec.padding).out,
+    axisGeometry(inputShape[1], spec.kernelSize[1], spec.strides[1], spec.padding).out,
+  ];
 }
 
 /** Padding [[top, bottom], [left, right]] as explicit numbers (tfjs accepts them for conv2d). */

@@ -7,8 +7,28 @@ import * as tf from '@tensorflow/tfjs';
 import { CONV_WASM_BASE64 } from './wasm/conv.generated';
 import { instantiateEmbedded, WasmMemory } from '../../util/wasmModule';
 import { packGeometry, WindowGeometry } from './geometry';
+import { PruneScopeError } from '../../errors';
 
 type Ptr = number;
+
+/**
+ * Per-row products (conv_f32.c conv_row_stats, depthwise_f32.c dw_row_stats): geometry, x, rows, c,
+ * signs, then the outputs sum, sq, bsum, bsq, out (0 = not wanted), withBias, scratch.
+ */
+type RowStatsKernel = (
+  g: Ptr,
+  x: Ptr,
+  rows: Ptr,
+  c: number,
+  signs: Ptr,
+  sum: Ptr,
+  sq: Ptr,
+  bsum: Ptr,
+  bsq: Ptr,
+  out: Ptr,
+  withBias: number,
+  scratch: Ptr,
+) => void;
 
 /** The module's exports (wasm/conv_f32.c, depthwise_f32.c, pool_f32.c). Pointers are heap offsets. */
 export interface ConvExports {
@@ -16,20 +36,7 @@ export interface ConvExports {
   conv_rows_scratch(g: Ptr, c: number): number;
   conv_filter_grad(g: Ptr, x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, scratch: Ptr): void;
   conv_input_grad(g: Ptr, dy: Ptr, w: Ptr, dx: Ptr, scratch: Ptr): void;
-  conv_row_stats(
-    g: Ptr,
-    x: Ptr,
-    rows: Ptr,
-    c: number,
-    signs: Ptr,
-    sum: Ptr,
-    sq: Ptr,
-    bsum: Ptr,
-    bsq: Ptr,
-    out: Ptr,
-    withBias: number,
-    scratch: Ptr,
-  ): void;
+  conv_row_stats: RowStatsKernel;
   conv_kfc_input(g: Ptr, x: Ptr, a: Ptr, withBias: number, scratch: Ptr): void;
   gram(m: Ptr, rows: number, cols: number, out: Ptr, scratch: Ptr): void;
   gemm_scratch(): number;
@@ -50,20 +57,7 @@ export interface ConvExports {
   dw_scratch(g: Ptr): number;
   dw_filter_grad(g: Ptr, x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, scratch: Ptr): void;
   dw_input_grad(g: Ptr, dy: Ptr, w: Ptr, dx: Ptr, scratch: Ptr): void;
-  dw_row_stats(
-    g: Ptr,
-    x: Ptr,
-    rows: Ptr,
-    c: number,
-    signs: Ptr,
-    sum: Ptr,
-    sq: Ptr,
-    bsum: Ptr,
-    bsq: Ptr,
-    out: Ptr,
-    withBias: number,
-    scratch: Ptr,
-  ): void;
+  dw_row_stats: RowStatsKernel;
   maxpool_forward(g: Ptr, x: Ptr, y: Ptr, idx: Ptr): void;
   maxpool_backward(g: Ptr, rows: Ptr, idx: Ptr, c: number, dx: Ptr): void;
   avgpool_backward(g: Ptr, dy: Ptr, dx: Ptr): void;
@@ -92,6 +86,21 @@ export interface ConvWasm {
    * function reads the packed geometry); frees both afterwards.
    */
   run<T>(g: WindowGeometry, scratch: (gp: Ptr) => number, fn: (gp: Ptr, sp: Ptr) => T): T;
+}
+
+function outOfMemory(floats: number): PruneScopeError {
+  return new PruneScopeError(
+    'too-large',
+    `the wasm backend could not allocate ${floats} floats (${Math.round((4 * floats) / 2 ** 20)} MB)`,
+    {
+      expected: 'a smaller batch or chunk size',
+    },
+  );
+}
+
+/** Kernels read float32 data: other dtypes are cast first. */
+export function float32(t: tf.Tensor): tf.Tensor {
+  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
 }
 
 let enabled = true;
@@ -127,7 +136,14 @@ export function convWasm(): ConvWasm | undefined {
       return d.memoryOffset;
     },
     output(shape: number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
-      return tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, dtype) as tf.TensorInfo);
+      const info = backend.makeOutput(shape, dtype);
+      const t = tf.engine().makeTensorFromTensorInfo(info as tf.TensorInfo);
+      // A failed allocation comes back as offset 0: writing there would corrupt the backend's heap.
+      if (shape.some((d) => d > 0) && !backend.dataIdMap.get(info.dataId)?.memoryOffset) {
+        t.dispose();
+        throw outOfMemory(shape.reduce((a, b) => a * b, 1));
+      }
+      return t;
     },
     run<T>(g: WindowGeometry, scratch: (gp: Ptr) => number, fn: (gp: Ptr, sp: Ptr) => T): T {
       const packed = packGeometry(g);
@@ -138,6 +154,7 @@ export function convWasm(): ConvWasm | undefined {
         const floats = scratch(gp);
         // 16 bytes of slack: the kernels align their scratch sub-buffers to 4 floats.
         sp = floats > 0 ? backend.wasm._malloc(4 * floats + 16) : 0;
+        if (floats > 0 && !sp) throw outOfMemory(floats);
         return fn(gp, sp);
       } finally {
         if (sp) backend.wasm._free(sp);
