@@ -7,7 +7,8 @@
 import type { BenchRow } from './table';
 import { formatTable } from './table';
 import { initBackend } from '../src/engine/backend';
-import { Network, NetworkSpec } from '../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../src/engine/model/denseChain';
+import { Graph } from '../src/engine/model/graph';
 import { loadDataset, splitDataset } from '../src/engine/data';
 import { train } from '../src/engine/train/train';
 import { belsleyRelevance, BelsleyRelevanceRequest } from '../src/engine/relevance/belsleyNetwork';
@@ -69,7 +70,7 @@ export async function runBelsleyNetworkBench(): Promise<BenchRow[]> {
   ];
   for (const c of cases) {
     const split = splitDataset(loadDataset(c.data), { seed: 0, standardize: true });
-    const net = Network.random(c.spec, 0);
+    const net = randomDense(c.spec, 0);
     await train(net, split, { epochs: c.epochs, batchSize: 16, lr: 0.01, seed: 0, evalEvery: 0 });
     const active = Array.from(net.toFlat()).filter((v) => v !== 0).length;
     for (const [label, req, always] of c.runs) {

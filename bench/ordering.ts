@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { BenchRow } from './table';
 import { formatTable } from './table';
 import { initBackend } from '../src/engine/backend';
-import { Network, NetworkSpec } from '../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../src/engine/model/denseChain';
+import { Graph } from '../src/engine/model/graph';
 import { loadDataset, splitDataset } from '../src/engine/data';
 import type { DataSplit } from '../src/engine/data/dataset';
 import { trainWithFreezing } from '../src/engine/ordering/freezeTrain';
@@ -90,7 +91,7 @@ async function measure(c: Case, backendName: string): Promise<BenchRow[]> {
   const before = tf.memory().numTensors;
   for (let r = -1; r < ROUNDS; r++) {
     for (const run of runs) {
-      const net = Network.random(c.spec, 1);
+      const net = randomDense(c.spec, 1);
       let cWarm = 0,
         cEnd = 0,
         tWarm = 0,

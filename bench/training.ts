@@ -88,7 +88,7 @@ function median(a: number[]): number {
  */
 async function oursRunner(maxRows: number): Promise<Runner> {
   const { initBackend } = await import('../src/engine/backend');
-  const { Network } = await import('../src/engine/model/network');
+  const { randomDense } = await import('../src/engine/model/denseChain');
   const { train } = await import('../src/engine/train/train');
   const info = await initBackend();
   const d = await digits();
@@ -121,7 +121,7 @@ async function oursRunner(maxRows: number): Promise<Runner> {
     seed: 0,
     testFraction: 0,
   };
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 784,
       layers: [

@@ -71,7 +71,7 @@ function epochClock(): { tick: () => void; times: Times[]; start: () => void } {
 
 async function measure(c: Case): Promise<{ train: Times; variational: Times }> {
   const { initBackend } = await import('../src/engine/backend');
-  const { Network } = await import('../src/engine/model/network');
+  const { randomDense } = await import('../src/engine/model/denseChain');
   const { train } = await import('../src/engine/train/train');
   const { variationalRelevance } = await import('../src/engine/relevance/variational');
   const { loadDataset, splitDataset } = await import('../src/engine/data');
@@ -94,7 +94,7 @@ async function measure(c: Case): Promise<{ train: Times; variational: Times }> {
       activation: i === a.length - 1 ? ('softmax' as const) : ('tanh' as const),
     })),
   };
-  const net = Network.random(spec, 1);
+  const net = randomDense(spec, 1);
 
   const tc = epochClock();
   const probe = net.clone();

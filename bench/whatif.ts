@@ -5,7 +5,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../src/engine/backend';
-import { Network, NetworkSpec } from '../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../src/engine/model/denseChain';
+import { Graph } from '../src/engine/model/graph';
 import { saveModel } from '../src/engine/model/layersModel';
 import { loadDataset, splitDataset } from '../src/engine/data';
 import { train } from '../src/engine/train/train';
@@ -46,7 +47,7 @@ export async function runWhatifBench(): Promise<BenchRow[]> {
     for (const c of CASES) {
       const ds = loadDataset(c.data);
       const split = splitDataset(ds, { seed: 0, standardize: true });
-      const net = Network.random(c.spec, 1);
+      const net = randomDense(c.spec, 1);
       await train(net, split, { epochs: 20, batchSize: 32, lr: 0.01, seed: 1, evalEvery: 0 });
       const saved = await saveModel(path.join(dir, c.data), net, {
         task: ds.task,

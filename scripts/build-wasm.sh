@@ -36,7 +36,7 @@ embed linalg/wasm kernels KERNELS_WASM_BASE64 gemm_f64.c tridiag_f64.c secular_f
   -o "$tmp/softplus.wasm" softplus_f32.c)
 embed relevance/wasm softplus SOFTPLUS_WASM_BASE64 softplus_f32.c
 
-(cd ordering/wasm && "$CLANG" "${FLAGS[@]}" -Wl,--import-memory -o "$tmp/squares.wasm" squares.c)
+(cd layers/wasm && "$CLANG" "${FLAGS[@]}" -Wl,--import-memory -o "$tmp/squares.wasm" squares.c)
 node -e '
 const m = new WebAssembly.Module(require("fs").readFileSync(process.argv[1]));
 const imports = WebAssembly.Module.imports(m).map((i) => i.module + "." + i.name);
@@ -45,7 +45,7 @@ if (imports.join() !== "env.memory") throw new Error("squares.wasm: unexpected i
 if command -v llvm-objdump-14 >/dev/null && llvm-objdump-14 -h "$tmp/squares.wasm" | grep -q ' DATA '; then
   echo "squares.wasm has a data segment: it would overwrite tfjs memory" >&2; exit 1
 fi
-embed ordering/wasm squares SQUARES_WASM_BASE64 squares.c
+embed layers/wasm squares SQUARES_WASM_BASE64 squares.c
 
 # conv: on tfjs's memory, so no data segment and no use of the shadow stack (__stack_pointer lives
 # at an address of tfjs's heap): every global.get/set in the code would be one.

@@ -42,12 +42,13 @@ export const RELEVANCE_METHOD_DESCRIPTIONS: Record<RelevanceMethod, string> = {
 };
 
 /** The curvature diagonal OBD's saliency uses (never call the Fisher "the Hessian"). */
-export const OBD_VARIANTS = ['hessian', 'ggn', 'fisher'] as const;
+export const OBD_VARIANTS = ['hessian', 'ggn', 'fisher', 'mc-ggn'] as const;
 export type ObdVariant = (typeof OBD_VARIANTS)[number];
 export const OBD_VARIANT_DESCRIPTIONS: Record<ObdVariant, string> = {
   hessian: 'Diagonal of the exact Hessian',
   ggn: 'Diagonal of the generalised Gauss-Newton matrix',
   fisher: 'Diagonal of the empirical Fisher',
+  'mc-ggn': 'Monte-Carlo GGN diagonal: one sampled label per example (for many classes)',
 };
 
 /** `prunescope curvature --kind`: the OBD diagonals plus the per-sample gradient variance. */
@@ -94,7 +95,17 @@ export const SEED_RANGE: NumberRange = { min: 0, max: 2 ** 31 - 1, integer: true
 
 // ---- Training (`prunescope train`, the notebook's train()) ----
 
+/** Built-in architectures of `train --arch` (model/architectures.ts). */
+export const ARCHITECTURES = ['mlp', 'lenet5', 'resnet8'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+export const ARCHITECTURE_DESCRIPTIONS: Record<Architecture, string> = {
+  mlp: 'Dense layers (--layers): hidden widths then the output',
+  lenet5: 'LeNet-5: Conv 6 5x5, pool, Conv 16 5x5, pool, Dense 120, 84, classes (images of at least 12x12)',
+  resnet8: 'A small residual network: 3 stages with batch normalisation and Add skips, global average pooling',
+};
+
 export const TRAIN_DEFAULTS = {
+  arch: 'mlp' as Architecture,
   epochs: 100,
   batchSize: 32,
   lr: 1e-3,

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
-import { Network } from '../../src/engine/model/network';
+import { denseFromFlat } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { curvatureDiagonal, ggnLayerBlock, gradientMoments } from '../../src/engine/curvature';
 import { CancelledError, PruneScopeError } from '../../src/engine/errors';
 import { explicitGgn, offsets } from './reference64';
@@ -13,7 +14,7 @@ test('OBD least squares (METHODS.md 6): diag H = [35, 56], saliency [17.5, 7.0]'
   await backend();
   // Our loss is the mean MSE (1/N) sum_n (y_n - x_n w - b)^2 = (2/N) * (1/2)||y - Xw||^2 at b = 0,
   // so the essay's diagonal is ours times N/2 (N = 3). The bias entry is ours alone (ignored here).
-  const net = Network.fromFlat(
+  const net = denseFromFlat(
     { inputSize: 2, layers: [{ name: 'lin', units: 1, activation: 'linear' }] },
     Float32Array.from([1, -0.5, 0]),
   );
@@ -99,7 +100,7 @@ test('cancellation between chunks, bad shapes, and no leaks', async () => {
     // a training loop calling gradientMoments repeatedly must not grow the tensor count
     for (let i = 0; i < 5; i++) {
       const m = gradientMoments(c.net, c.x, c.y, { chunkSize: 3 });
-      tf.dispose([...m.mean.kernels, ...m.mean.biases, ...m.variance.kernels, ...m.variance.biases]);
+      tf.dispose([...m.mean, ...m.variance]);
     }
     assert.equal(tf.memory().numTensors, before);
   } finally {

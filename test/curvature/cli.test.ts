@@ -7,6 +7,7 @@ import { backend, maxRelErr } from '../helpers';
 import { curvatureCommand } from '../../src/cli/commands/curvature';
 import { parseArgs } from '../../src/cli/args';
 import { loadDataset, splitDataset } from '../../src/engine/data';
+import { denseLayout } from '../../src/engine/model/denseChain';
 import { loadModel } from '../../src/engine/model/layersModel';
 import { recursionDiag, fdHessianDiag, Net64 } from './reference64';
 
@@ -32,7 +33,7 @@ test('prunescope curvature --kind hessian --json matches the float64 reference o
   const w = Float64Array.from(m.network.toFlat());
   const ref: Net64 = { sizes: [4, 8, 3], acts: ['tanh', 'softmax'] };
   assert.deepEqual(
-    m.network.layout.map((l) => [l.inSize, l.outSize, l.activation]),
+    denseLayout(m.network)!.map((l) => [l.inSize, l.outSize, l.activation]),
     [
       [4, 8, 'tanh'],
       [8, 3, 'softmax'],
@@ -53,6 +54,13 @@ test('prunescope curvature --kind hessian --json matches the float64 reference o
       [40, [8, 3], 3],
     ],
   );
+  // The flat index of any graph: one entry per trainable weight.
+  assert.deepEqual(doc.weights, [
+    { name: 'hidden/kernel', layer: 'hidden', offset: 0, shape: [4, 8] },
+    { name: 'hidden/bias', layer: 'hidden', offset: 32, shape: [8] },
+    { name: 'out/kernel', layer: 'out', offset: 40, shape: [8, 3] },
+    { name: 'out/bias', layer: 'out', offset: 64, shape: [3] },
+  ]);
   const e = maxRelErr(doc.values, h);
   assert.ok(e < 1e-3, `CLI hessian vs float64: ${e}`);
   assert.equal(doc.provenance.job, 'curvature');

@@ -9,7 +9,7 @@ import { HIDDEN_ACTIVATIONS, Activation } from '../../src/engine/model/activatio
 import { curvatureDiagonal, gradientVariance, gradientMoments } from '../../src/engine/curvature';
 import { fdHessianDiag, fdSampleGrads, explicitGgn, recursionDiag, meanLoss } from './reference64';
 import { makeCase } from './fixtures';
-import { flattenParams } from '../../src/engine/model/backprop';
+import { flatten } from '../../src/engine/model/graph';
 
 const ARCHS: { sizes: number[]; heads: Activation[] }[] = [
   { sizes: [3, 4, 3, 2], heads: ['softmax', 'linear', 'sigmoid'] },
@@ -80,8 +80,8 @@ for (const { sizes, heads } of ARCHS)
           note('mean f32 vs fd64', e7);
           assert.ok(e6 < 1e-3 && e7 < 1e-3, `variance ${e6}, mean ${e7}`);
           const m = gradientMoments(c.net, c.x, c.y);
-          const mv = flattenParams(c.net, m.variance.kernels, m.variance.biases);
-          tf.dispose([...m.mean.kernels, ...m.mean.biases, ...m.variance.kernels, ...m.variance.biases]);
+          const mv = flatten(c.net, m.variance);
+          tf.dispose([...m.mean, ...m.variance]);
           assert.ok(maxRelErr(mv, varRef) < 1e-3);
           assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
         } finally {

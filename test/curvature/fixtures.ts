@@ -1,12 +1,13 @@
 // Tiny networks and batches shared by the curvature tests, as both backend tensors and float64.
 import * as tf from '@tensorflow/tfjs';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { Activation } from '../../src/engine/model/activations';
 import { Rng } from '../../src/engine/util/random';
 import { Net64, forward } from './reference64';
 
 export interface Case {
-  net: Network;
+  net: Graph;
   ref: Net64;
   w: Float64Array;
   X: number[][];
@@ -35,7 +36,7 @@ export function makeCase(sizes: number[], hidden: Activation, head: Activation, 
         .slice(1)
         .map((u, i) => ({ name: `d${i}`, units: u, activation: i === sizes.length - 2 ? head : hidden })),
     };
-    const net = Network.random(spec, s);
+    const net = randomDense(spec, s);
     net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v * 1.5 + 0.2 * Math.sin(3 * i + s)));
     const w = Float64Array.from(net.toFlat());
     const K = sizes[sizes.length - 1];

@@ -5,8 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
-import { Network } from '../../src/engine/model/network';
-import { compactInput, flattenParams, lossGradients } from '../../src/engine/model/backprop';
+import { randomDense } from '../../src/engine/model/denseChain';
+import { flatten } from '../../src/engine/model/graph';
+import { compactInput } from '../../src/engine/layers/denseSparse';
+import { lossGradients } from '../../src/engine/model/gradients';
 import { gradientMoments, gradientVariance } from '../../src/engine/curvature';
 import { Rng } from '../../src/engine/util/random';
 import { Net64, fdSampleGrads } from './reference64';
@@ -27,7 +29,7 @@ test('sparse inputs: packed first-layer products give the mean and variance of p
     y[rng.int(K)] = 1;
     return y;
   });
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: m,
       layers: [
@@ -53,8 +55,7 @@ test('sparse inputs: packed first-layer products give the mean and variance of p
     c.xT.dispose();
     // The gradient pass.
     const g = lossGradients(net, x, y);
-    const flat = flattenParams(net, g.kernels, g.biases);
-    tf.dispose([...g.kernels, ...g.biases]);
+    const flat = flatten(net, g.grads);
     assert.ok(maxRelErr(flat, mean) < 1e-3, `gradient ${maxRelErr(flat, mean)}`);
     // The moments, packed (one chunk) and dense (chunks too small to pack).
     const v = await gradientVariance(net, x, y);
@@ -63,8 +64,8 @@ test('sparse inputs: packed first-layer products give the mean and variance of p
     const dense = await gradientVariance(net, x, y, { chunkSize: 100 });
     assert.ok(maxRelErr(v.variance, dense.variance) < 1e-4);
     const gm = gradientMoments(net, x, y);
-    const gv = flattenParams(net, gm.variance.kernels, gm.variance.biases);
-    tf.dispose([...gm.mean.kernels, ...gm.mean.biases, ...gm.variance.kernels, ...gm.variance.biases]);
+    const gv = flatten(net, gm.variance);
+    tf.dispose([...gm.mean, ...gm.variance]);
     assert.ok(maxRelErr(gv, variance) < 1e-3);
     // Unused columns: exactly zero mean and variance.
     for (let j = 0; j < 128 * hidden; j++) assert.ok(v.mean[j] === 0 && v.variance[j] === 0);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { loadDataset, splitDataset, DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { distill } from '../../src/engine/distill/distill';
@@ -42,7 +43,7 @@ function klRef(pt: Float32Array, ps: Float32Array, K: number, T: number): number
   return kl / rows;
 }
 
-function predictFlat(net: Network, split: DataSplit, cols?: number[]): Float32Array {
+function predictFlat(net: Graph, split: DataSplit, cols?: number[]): Float32Array {
   const f = split.dataset.features;
   return tf.tidy(() => {
     let x = tf.tensor2d(split.train.x, [split.train.rows, f]);
@@ -51,8 +52,8 @@ function predictFlat(net: Network, split: DataSplit, cols?: number[]): Float32Ar
   });
 }
 
-async function trainedTeacher(split: DataSplit): Promise<Network> {
-  const t = Network.random(spec(split.dataset.features, 16, 3, 'softmax'), 42);
+async function trainedTeacher(split: DataSplit): Promise<Graph> {
+  const t = randomDense(spec(split.dataset.features, 16, 3, 'softmax'), 42);
   await train(t, split, { epochs: 40, batchSize: 16, lr: 0.01, seed: 3, evalEvery: 0 });
   return t;
 }
@@ -64,11 +65,11 @@ test('distill with alpha = 0 reproduces train() with the same seed, batch and lr
     [splitDataset(loadDataset('diabetes'), { seed: 1 }), spec(10, 5, 1, 'linear')],
   ];
   for (const [split, s] of cases) {
-    const teacher = Network.random(
+    const teacher = randomDense(
       { ...s, layers: s.layers.map((l) => ({ ...l, units: l.name === 'h' ? 9 : l.units })) },
       5,
     );
-    const a = Network.random(s, 1);
+    const a = randomDense(s, 1);
     const b = a.clone();
     const before = tf.memory().numTensors;
     const opts = { epochs: 3, batchSize: 16, lr: 0.01, seed: 7 };
@@ -87,7 +88,7 @@ test('with alpha = 1 the student moves toward the teacher: KL at T, recomputed i
   await backend();
   const split = wine();
   const teacher = await trainedTeacher(split);
-  const student = Network.random(spec(13, 4, 3, 'softmax'), 9);
+  const student = randomDense(spec(13, 4, 3, 'softmax'), 9);
   const T = 2;
   const pt = predictFlat(teacher, split);
   const kl0 = klRef(pt, predictFlat(student, split), 3, T);
@@ -119,7 +120,7 @@ test('privileged information: the student reads fewer columns than the teacher a
   const split = wine();
   const teacher = await trainedTeacher(split);
   const cols = [0, 1, 2, 3, 4, 5, 6]; // the student never sees columns 7..12
-  const student = Network.random(spec(cols.length, 8, 3, 'softmax'), 4);
+  const student = randomDense(spec(cols.length, 8, 3, 'softmax'), 4);
   const r = await distill(teacher, student, split, {
     alpha: 0.5,
     temperature: 2,
@@ -129,8 +130,8 @@ test('privileged information: the student reads fewer columns than the teacher a
     seed: 1,
     studentFeatures: cols,
   });
-  assert.equal(student.spec.inputSize, 7);
-  assert.ok(teacher.spec.inputSize > student.spec.inputSize);
+  assert.equal(student.inputSize, 7);
+  assert.ok(teacher.inputSize > student.inputSize);
   // Independent check of the reported test accuracy: argmax of the student's outputs on the test columns.
   const x = tf.tidy(() => tf.gather(tf.tensor2d(split.test.x, [split.test.rows, 13]), cols, 1) as tf.Tensor2D);
   const pred = tf.tidy(() => tf.argMax(student.predict(x), 1).dataSync());
@@ -139,7 +140,7 @@ test('privileged information: the student reads fewer columns than the teacher a
   assert.ok(Math.abs(acc - r.final.test.accuracy!) < 1e-9);
   assert.ok(acc > 0.75, `accuracy ${acc}`); // chance is about 0.4
   // A student that reads every column does not fit this setup: the error names the option.
-  const wide = Network.random(spec(13, 8, 3, 'softmax'), 4);
+  const wide = randomDense(spec(13, 8, 3, 'softmax'), 4);
   await assert.rejects(
     distill(teacher, wide, split, { epochs: 1, batchSize: 16, lr: 0.01, seed: 1, studentFeatures: cols }),
     (e: unknown) => e instanceof PruneScopeError && e.context.field === 'studentFeatures' && /7/.test(e.message),
@@ -160,8 +161,8 @@ test('privileged information: the student reads fewer columns than the teacher a
 test('distill refuses bad alpha, temperature and epochs, naming the field', async () => {
   await backend();
   const split = wine();
-  const t = Network.random(spec(13, 5, 3, 'softmax'), 1);
-  const s = Network.random(spec(13, 3, 3, 'softmax'), 1);
+  const t = randomDense(spec(13, 5, 3, 'softmax'), 1);
+  const s = randomDense(spec(13, 3, 3, 'softmax'), 1);
   const base = { epochs: 1, batchSize: 8, lr: 0.01, seed: 0 };
   for (const [o, field] of [
     [{ alpha: 1.5 }, 'alpha'],

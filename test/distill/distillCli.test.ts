@@ -6,7 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { backend } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
-import { Network } from '../../src/engine/model/network';
+import { randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { saveModel } from '../../src/engine/model/layersModel';
 import { loadDataset, splitDataset } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
@@ -20,7 +21,7 @@ async function teacher(): Promise<string> {
   await backend();
   const ds = loadDataset('wine');
   const split = splitDataset(ds, { seed: 0 });
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 13,
       layers: [

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { kdOutputDelta, kdSampleLosses } from '../../src/engine/distill/kdLoss';
 import { Rng } from '../../src/engine/util/random';
 
@@ -38,7 +39,7 @@ function sample(rng: Rng) {
 
 test('KD loss and its gradient w.r.t. the student logits match a float64 reference and central differences', async () => {
   await backend();
-  const net = Network.random(clsSpec, 0);
+  const net = randomDense(clsSpec, 0);
   const rng = new Rng(3);
   for (const [T, a] of [
     [1, 0.7],
@@ -76,7 +77,7 @@ test('KD loss and its gradient w.r.t. the student logits match a float64 referen
 
 test('as T grows, the soft gradient tends to a (z_s - z_t)/K with zero-mean logits (Hinton et al.)', async () => {
   await backend();
-  const net = Network.random(clsSpec, 0);
+  const net = randomDense(clsSpec, 0);
   const { zs, zt } = sample(new Rng(9));
   const center = (z: number[]) => {
     const m = z.reduce((p, q) => p + q, 0) / z.length;
@@ -101,7 +102,7 @@ test('as T grows, the soft gradient tends to a (z_s - z_t)/K with zero-mean logi
 
 test('with a = 0 the KD delta is the plain cross-entropy delta p - y, and for regression the plain MSE delta', async () => {
   await backend();
-  const net = Network.random(clsSpec, 0);
+  const net = randomDense(clsSpec, 0);
   const { zs, zt, y } = sample(new Rng(4));
   const Z = tf.tensor2d([zs]),
     P = tf.softmax(Z),
@@ -112,7 +113,7 @@ test('with a = 0 the KD delta is the plain cross-entropy delta p - y, and for re
     alpha: 0,
   }).dataSync();
   assert.deepEqual([...d], [...tf.sub(P, Y).dataSync()]);
-  const reg = Network.random({ inputSize: 2, layers: [{ name: 'o', units: 2, activation: 'linear' }] }, 0);
+  const reg = randomDense({ inputSize: 2, layers: [{ name: 'o', units: 2, activation: 'linear' }] }, 0);
   const out = tf.tensor2d([[1, 2]]),
     t = tf.tensor2d([[0, 0]]),
     yy = tf.tensor2d([[3, 5]]);

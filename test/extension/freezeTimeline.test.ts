@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { backend } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { encodePruneMask, loadModel, saveModel } from '../../src/engine/model/layersModel';
 import { loadDataset, splitDataset, splitForModel } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
@@ -40,7 +41,7 @@ before(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-freeze-'));
   const ds = loadDataset('wine');
   const split = splitDataset(ds, { seed: 0, standardize: true });
-  const net = Network.random(spec, 3);
+  const net = randomDense(spec, 3);
   await train(net, split, { epochs: 5, batchSize: 16, lr: 0.01, seed: 1, evalEvery: 0 });
   modelPath = (
     await saveModel(path.join(dir, 'wine'), net, {

@@ -9,7 +9,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { backend, maxRelErr } from '../helpers';
 import { gradientVarianceParams } from '../../src/extension/args';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseFromFlat, denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { loadModel, saveModel } from '../../src/engine/model/layersModel';
 import { loadDataset, splitDataset, splitForModel, numClasses, type DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
@@ -55,12 +56,12 @@ async function fails(kind: JobKind, params: unknown): Promise<PruneScopeError> {
 }
 
 /** The loaded model and split as an independent caller would build them. */
-async function reference(): Promise<{ net: Network; split: DataSplit }> {
+async function reference(): Promise<{ net: Graph; split: DataSplit }> {
   const m = await loadModel(modelPath);
   return { net: m.network, split: splitForModel(m.network, m.metadata, loadDataset('wine'), { seed: 0 }) };
 }
 
-function metricOf(net: Network, split: DataSplit): number {
+function metricOf(net: Graph, split: DataSplit): number {
   return evaluate(net, split.test, split.dataset.task, numClasses(split.dataset)).accuracy!;
 }
 
@@ -69,7 +70,7 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-worker-'));
   const ds = loadDataset('wine');
   const split = splitDataset(ds, { seed: 0, standardize: true });
-  const net = Network.random(spec, 5);
+  const net = randomDense(spec, 5);
   await train(net, split, { epochs: 30, batchSize: 16, lr: 0.01, seed: 1, evalEvery: 0 });
   const flat = net.toFlat();
   for (const j of PRE_ZEROED) flat[j] = 0;
@@ -107,7 +108,7 @@ test('analysis: curves on the requested grid, one heatmap per layer per method, 
     const baseline = metricOf(net, split);
     assert.equal(r.summary.baseline, baseline);
     for (const c of Object.values(r.curves.methods)) assert.equal(c.mean[0], baseline);
-    const weights = net.layout.reduce((s, l) => s + l.kernelSize, 0);
+    const weights = denseLayout(net)!.reduce((s, l) => s + l.kernelSize, 0);
     const n = net.nParams;
     assert.equal(r.summary.params, n);
     assert.equal(r.summary.pruned, countOnes(zeroMask(net.toFlat())));
@@ -138,8 +139,8 @@ test('whatif equals an independent recomputation (pruneMaskAt + applyMask + eval
     const ranking = await computeRelevance(net, split, { method: 'obd', seed: 0 });
     const flat = net.toFlat();
     const already = zeroMask(flat);
-    const cand = candidateMask(net.layout, { alreadyPruned: already });
-    const probe = Network.fromFlat(structuredClone(net.spec), flat);
+    const cand = candidateMask(net, { alreadyPruned: already });
+    const probe = Graph.fromSpec(net.toSpec());
     try {
       const times: number[] = [];
       for (const share of [0, 0.25, 0.5, 0.8, 1]) {
@@ -171,7 +172,7 @@ test('prune writes a new model with round(fraction * active weights) more zeros 
   const pruned = await loadModel(path.join(out, 'model.json'));
   try {
     const zerosBefore = countOnes(zeroMask(net.toFlat()));
-    const activeWeights = countOnes(candidateMask(net.layout, { alreadyPruned: zeroMask(net.toFlat()) }));
+    const activeWeights = countOnes(candidateMask(net, { alreadyPruned: zeroMask(net.toFlat()) }));
     const zerosAfter = countOnes(zeroMask(pruned.network.toFlat()));
     assert.equal(zerosAfter, Math.round(0.4 * activeWeights) + zerosBefore);
     assert.equal(r.prunedNow, Math.round(0.4 * activeWeights));
@@ -184,7 +185,8 @@ test('prune writes a new model with round(fraction * active weights) more zeros 
     // The biases are untouched (weights only by default).
     const a = net.toFlat(),
       b = pruned.network.toFlat();
-    for (const l of net.layout) for (let j = l.biasOffset; j < l.biasOffset + l.biasSize; j++) assert.equal(b[j], a[j]);
+    for (const l of denseLayout(net)!)
+      for (let j = l.biasOffset; j < l.biasOffset + l.biasSize; j++) assert.equal(b[j], a[j]);
     for (const [f, bytes] of before)
       assert.ok(fs.readFileSync(path.join(path.dirname(modelPath), f)).equals(bytes), `${f} unchanged`);
     assert.deepEqual(fs.readdirSync(path.dirname(modelPath)).sort(), [...before.keys()].sort());

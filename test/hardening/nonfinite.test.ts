@@ -8,7 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec, computeLayout } from '../../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { PruneScopeError } from '../../src/engine/errors';
 import { train } from '../../src/engine/train/train';
 import { trainWithFreezing } from '../../src/engine/ordering/freezeTrain';
@@ -51,8 +52,8 @@ function positiveData(n = 24): DataSplit {
 }
 
 /** SPEC's network with parameter j set to v. */
-function netWith(j: number, v: number): Network {
-  const net = Network.random(SPEC, 1);
+function netWith(j: number, v: number): Graph {
+  const net = randomDense(SPEC, 1);
   const f = net.toFlat();
   f[j] = v;
   net.setFlat(f);
@@ -69,13 +70,17 @@ function numerical(re: RegExp[]): (e: unknown) => boolean {
 }
 
 test('describeParam and checkFiniteFlat name the layer and the [input, unit] of a flat index', async () => {
-  const layout = computeLayout({
-    inputSize: 4,
-    layers: [
-      { name: 'hidden1', units: 12, activation: 'tanh' },
-      { name: 'out', units: 2, activation: 'linear' },
-    ],
-  });
+  await backend();
+  const layout = randomDense(
+    {
+      inputSize: 4,
+      layers: [
+        { name: 'hidden1', units: 12, activation: 'tanh' },
+        { name: 'out', units: 2, activation: 'linear' },
+      ],
+    },
+    0,
+  );
   // kernel [4, 12] row-major: 41 = 3 * 12 + 5; bias of hidden1 starts at 48; out kernel at 60, bias at 84.
   assert.equal(describeParam(layout, 41), 'layer hidden1 kernel[3, 5] (flat 41)');
   assert.equal(describeParam(layout, 50), 'layer hidden1 bias[2] (flat 50)');
@@ -89,6 +94,7 @@ test('describeParam and checkFiniteFlat name the layer and the [input, unit] of 
       /hessian diagonal has NaN at layer hidden1 kernel\[3, 5\] \(flat 41\): the model's weights or inputs overflow/,
     ]),
   );
+  layout.dispose();
 });
 
 test('train: an Inf weight behind a saturated tanh keeps the loss finite; the epoch check names epoch and layer', async () => {
@@ -123,7 +129,7 @@ test('train (regression): a NaN weight makes the loss NaN at step 1 (epoch 1); t
       { name: 'y', units: 1, activation: 'linear' },
     ],
   };
-  const net = Network.random(spec, 1);
+  const net = randomDense(spec, 1);
   const f = net.toFlat();
   f[17] = NaN; // y kernel[1, 0] (h: 12 + 4 = 16 parameters)
   net.setFlat(f);
@@ -165,7 +171,7 @@ test('saveModel refuses non-finite weights, naming layer and weight, and writes 
 
 test('curvature: NaN input row gives NaN everywhere; the error names kind, layer and first parameter', async () => {
   await backend();
-  const net = Network.random(SPEC, 1);
+  const net = randomDense(SPEC, 1);
   const xv = Array.from({ length: 8 * 4 }, (_, i) => 0.1 * (i % 7));
   xv[13] = NaN; // row 3: its activations, deltas and so every per-parameter term are NaN
   const x = tf.tensor2d(xv, [8, 4]);
@@ -208,13 +214,13 @@ test('freezeTrain: a finite loss with an Inf weight is caught at the end of the 
 
 test('distill: a NaN student weight stops at step 1 (epoch 1) naming the layer', async () => {
   await backend();
-  const teacher = Network.random(SPEC, 2);
+  const teacher = randomDense(SPEC, 2);
   const student = netWith(22, NaN); // hidden1 bias[2]
   await assert.rejects(
     distill(teacher, student, positiveData(), { epochs: 1, batchSize: 8, lr: 1e-3, seed: 1 }),
     numerical([/distillation loss became NaN at step 1 \(epoch 1\)/, /non-finite parameters: NaN at layer hidden1/]),
   );
-  tf.dispose([teacher, student].flatMap((n) => [...n.kernels, ...n.biases]));
+  tf.dispose([teacher, student].flatMap((n) => n.params));
 });
 
 test('variational: a NaN weight makes the ELBO non-finite at epoch 1, step 1, naming the posterior layer', async () => {

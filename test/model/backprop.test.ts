@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, batch, maxRelErr } from '../helpers';
-import { Network, NetworkSpec, locate, flatIndex, computeLayout } from '../../src/engine/model/network';
-import { lossGradients, flattenParams } from '../../src/engine/model/backprop';
+import { NetworkSpec, computeLayout, flatIndex, locate, randomDense } from '../../src/engine/model/denseChain';
+import { flatten } from '../../src/engine/model/graph';
+import { lossGradients } from '../../src/engine/model/gradients';
 import { HIDDEN_ACTIVATIONS } from '../../src/engine/model/activations';
 import { meanLoss, lossKindOf } from '../../src/engine/model/loss';
 
@@ -35,21 +36,19 @@ for (const act of HIDDEN_ACTIVATIONS) {
           { name: 'out', units: 3, activation: head },
         ],
       };
-      const net = Network.random(spec, 3);
+      const net = randomDense(spec, 3);
       net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.1 * Math.sin(i))); // non-zero biases
       const { x, y } = batch(7, 16, 4, 3, head === 'softmax');
       const g = lossGradients(net, x, y);
-      const ours = flattenParams(net, g.kernels, g.biases);
-      const vars = [...net.kernels, ...net.biases];
-      const ref = tf.variableGrads(() => meanLoss(lossKindOf(net), net.predict(x), y), vars);
-      const refFlat = flattenParams(
+      const ours = flatten(net, g.grads);
+      const ref = tf.variableGrads(() => meanLoss(lossKindOf(net), net.predict(x), y), net.params);
+      const refFlat = flatten(
         net,
-        net.kernels.map((k) => ref.grads[k.name]),
-        net.biases.map((b) => ref.grads[b.name]),
+        net.params.map((p) => ref.grads[p.name]),
       );
       assert.ok(maxRelErr(ours, refFlat) < 1e-4, `rel err ${maxRelErr(ours, refFlat)}`);
       assert.ok(Math.abs(g.loss - ref.value.dataSync()[0]) < 1e-5);
-      tf.dispose([x, y, ...g.kernels, ...g.biases, ref.value, ...Object.values(ref.grads)]);
+      tf.dispose([x, y, ref.value]);
       net.dispose();
     });
   }

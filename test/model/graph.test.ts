@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { GraphSpec, NodeSpec } from '../../src/engine/model/graphSpec';
 import { Graph, flatten } from '../../src/engine/model/graph';
-import { mlpSpec } from '../../src/engine/model/architectures';
+import { mlpSpec } from '../../src/engine/model/mlpSpec';
+import { denseSpec } from '../../src/engine/model/denseChain';
 import { withDeclaredWeights } from '../../src/engine/model/graphPlan';
 import { lossGradients } from '../../src/engine/model/gradients';
 import { PruneScopeError } from '../../src/engine/errors';
@@ -91,8 +92,8 @@ function checkGraph(spec: GraphSpec, classification: boolean, seed: number): voi
 
 test('MLP graph: forward and gradient against float64', async () => {
   await backend();
-  checkGraph(mlpSpec(5, [4, 3], 'tanh', 'classification'), true, 1);
-  checkGraph(mlpSpec(5, [6, 4, 1], 'sigmoid', 'regression'), false, 2);
+  checkGraph(denseSpec(mlpSpec(5, 3, 'classification', [4, 3], 'tanh')), true, 1);
+  checkGraph(denseSpec(mlpSpec(5, 1, 'regression', [6, 4, 1], 'sigmoid')), false, 2);
 });
 
 test('residual Add and Concatenate: fan-out sums, merges route', async () => {

@@ -7,7 +7,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { loadModel, saveModel, encodePruneMask, PruneScopeMetadata } from '../../src/engine/model/layersModel';
-import { Network } from '../../src/engine/model/network';
+import { networkSpecOf, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { makeProvenance } from '../../src/engine/provenance';
 import { PruneScopeError } from '../../src/engine/errors';
 import { Rng } from '../../src/engine/util/random';
@@ -21,7 +22,7 @@ function inputs(rows: number, shape: number[], seed = 1): { flat: tf.Tensor2D; s
 }
 
 /** max |ours - tfjs| over a batch of inputs. */
-function predictionGap(net: Network, model: tf.LayersModel, shape: number[]): number {
+function predictionGap(net: Graph, model: tf.LayersModel, shape: number[]): number {
   const { flat, shaped } = inputs(32, shape);
   const a = net.predict(flat);
   const b = model.predict(shaped) as tf.Tensor;
@@ -53,9 +54,9 @@ test('tfjs Sequential with Flatten, Dense, Dropout, bias-free Dense and an Activ
   perturbBiases(model);
   const file = await writeTfjsModel(model, tmpDir('seq'));
   const m = await loadModel(file);
-  assert.equal(m.network.spec.inputSize, 12);
+  assert.equal(m.network.inputSize, 12);
   assert.deepEqual(
-    m.network.spec.layers.map((l) => [l.name, l.units, l.activation]),
+    networkSpecOf(m.network)!.layers.map((l) => [l.name, l.units, l.activation]),
     [
       ['h1', 6, 'tanh'],
       ['h2', 5, 'elu'],
@@ -84,7 +85,7 @@ test('functional chain (Input -> Dense -> Activation -> Dropout -> Dense) loads 
   const m = await loadModel(await writeTfjsModel(model, tmpDir('fn')));
   assert.equal(m.format.modelClass, 'Model');
   assert.deepEqual(
-    m.network.spec.layers.map((l) => l.activation),
+    networkSpecOf(m.network)!.layers.map((l) => l.activation),
     ['selu', 'softplus'],
   );
   const gap = predictionGap(m.network, model, [5]);
@@ -105,7 +106,7 @@ test('ReLU and Softmax layer classes fold into the Dense before them', async () 
   perturbBiases(model);
   const m = await loadModel(await writeTfjsModel(model, tmpDir('relu')));
   assert.deepEqual(
-    m.network.spec.layers.map((l) => l.activation),
+    networkSpecOf(m.network)!.layers.map((l) => l.activation),
     ['relu', 'softmax'],
   );
   const gap = predictionGap(m.network, model, [4]);
@@ -276,9 +277,9 @@ function toHalf(v: number): number {
   return h;
 }
 
-test('saveModel writes a LayersModel that tf.loadLayersModel reads and that predicts like our Network', async () => {
+test('saveModel writes a LayersModel that tf.loadLayersModel reads and that predicts like our Graph', async () => {
   await backend();
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 7,
       layers: [
@@ -320,7 +321,7 @@ test('saveModel writes a LayersModel that tf.loadLayersModel reads and that pred
 
 test('PruneScope metadata survives a save/load round trip and the prune mask is honoured', async () => {
   await backend();
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 3,
       layers: [

@@ -79,7 +79,7 @@ test('info --json reports layers and counts that agree with tfjs', async () => {
 test('info text output and the CLI entry point', async () => {
   const { file, model } = await prunedModel();
   const text = await run([file]);
-  assert.match(text, /hidden\s+10\s+6\s+relu\s+10x6\s+66/);
+  assert.match(text, /hidden\s+Dense\s+10\s+6\s+relu\s+10x6\s+66/);
   assert.match(text, new RegExp(`parameters: ${model.countParams()} total`));
   const main = path.join(__dirname, '..', '..', 'src', 'cli', 'run.js');
   const ok = spawnSync(process.execPath, [main, 'info', file, '--json'], { encoding: 'utf8' });

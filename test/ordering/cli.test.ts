@@ -7,7 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { backend } from '../helpers';
-import { Network } from '../../src/engine/model/network';
+import { randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { saveModel } from '../../src/engine/model/layersModel';
 
 const MAIN = path.join(__dirname, '..', '..', 'src', 'cli', 'run.js');
@@ -21,7 +22,7 @@ function cli(args: string[]): { code: number | null; stdout: string; stderr: str
 async function wineModel(): Promise<{ dir: string; file: string }> {
   await backend();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-order-'));
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 13,
       layers: [

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, batch, maxRelErr } from '../helpers';
-import { Network } from '../../src/engine/model/network';
-import { backwardDeltas, disposeCache, forwardCache } from '../../src/engine/model/backprop';
+import { denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph, disposePass } from '../../src/engine/model/graph';
+import { disposeSaved, propagate, sliceSaved } from '../../src/engine/model/backward';
+import { lossKindOf, topDelta } from '../../src/engine/model/loss';
 import { updateOuter } from '../../src/engine/ordering/covariance';
 import { orderByVariance, ranksFromOrder } from '../../src/engine/ordering/rank';
 import { GradientVarianceTracker } from '../../src/engine/ordering/tracker';
-import { firstSampleGrad, meanGrad } from '../../src/engine/ordering/estimators';
 import { PruneScopeError } from '../../src/engine/errors';
 import { autodiffGrad, perSampleAutodiff, smallNet } from './util';
 
@@ -44,34 +45,53 @@ test('essay example: C = diag(0.3, 0.2, 0.25) gives I = [3, 1, 2]', () => {
 });
 
 for (const head of ['softmax', 'linear'] as const) {
-  test(`essay g_1 and g_S from the explicit backprop equal tf autodiff (${head} head)`, async () => {
+  test(`essay g_1 and g_S from the one backward pass equal tf autodiff (${head} head)`, async () => {
     await backend();
     const net = smallNet(5, head);
     const { x, y } = batch(11, 8, 4, 3, head === 'softmax');
-    const cache = forwardCache(net, x);
-    const deltas = backwardDeltas(net, cache, y);
-    const g1 = net.layout.map((_, l) => firstSampleGrad(cache.inputs[l], deltas[l]));
-    const gS = net.layout.map((_, l) => meanGrad(cache.inputs[l], deltas[l]));
-    const flat = (g: typeof g1) => {
-      const f = new Float64Array(net.nParams);
-      net.layout.forEach((l, i) => {
-        f.set(g[i].kernel.dataSync(), l.kernelOffset);
-        f.set(g[i].bias.dataSync(), l.biasOffset);
-      });
-      return f;
-    };
+    // One backward pass: at each layer, g_S from the row sums and g_1 from sample 0's rows alone.
+    const pass = net.forward(x);
+    const delta = topDelta(lossKindOf(net), pass.output as tf.Tensor2D, y);
+    const g1 = new Float64Array(net.nParams);
+    const gS = new Float64Array(net.nParams);
+    const n = x.shape[0];
+    propagate(net, pass, {
+      start: net.plan.top,
+      block: delta,
+      c: 1,
+      wants: (op) => op.paramCount > 0,
+      visit: (op, g, sv) => {
+        const w = net.vars[op.index];
+        const sums = op.layer.weightStats!(g, sv, w, 1, { sum: true }).sum!;
+        const s1 = sliceSaved(sv, 0, 1);
+        const g0 = tf.slice(g, 0, 1);
+        const ones = op.layer.weightStats!(g0, s1, w, 1, { sum: true }).sum!;
+        sums.forEach((t, k) => {
+          const off = net.weights[op.weightIndex + k].offset;
+          gS.set(
+            Array.from(t.dataSync(), (v) => v / n),
+            off,
+          );
+          g1.set(ones[k].dataSync(), off);
+        });
+        tf.dispose([...sums, ...ones, g0]);
+        disposeSaved(s1);
+      },
+    });
+    tf.dispose(delta);
+    disposePass(pass);
+    const flat = (g: Float64Array) => g;
     const ref1 = autodiffGrad(net, x, y, 0, 1);
     const refS = autodiffGrad(net, x, y);
     assert.ok(maxRelErr(flat(g1), ref1) < 1e-5, `g1 rel err ${maxRelErr(flat(g1), ref1)}`);
     assert.ok(maxRelErr(flat(gS), refS) < 1e-5, `gS rel err ${maxRelErr(flat(gS), refS)}`);
-    tf.dispose([x, y, ...deltas, ...g1.flatMap((g) => [g.kernel, g.bias]), ...gS.flatMap((g) => [g.kernel, g.bias])]);
-    disposeCache(cache);
+    tf.dispose([x, y]);
     net.dispose();
   });
 }
 
 /** Reference per-step statistics from autodiff in float64: essay d d^T and per-sample covariance. */
-function reference(net: Network, x: tf.Tensor2D, y: tf.Tensor2D) {
+function reference(net: Graph, x: tf.Tensor2D, y: tf.Tensor2D) {
   const rows = perSampleAutodiff(net, x, y);
   const n = rows.length;
   const p = net.nParams;
@@ -116,7 +136,7 @@ for (const estimator of ['essay', 'per-sample'] as const) {
       }
       if (mode === 'block') {
         const blocks = tr.blocks();
-        assert.equal(blocks.length, net.layout.length);
+        assert.equal(blocks.length, denseLayout(net)!.length);
         for (const b of blocks) {
           const sub = new Float64Array(b.size * b.size);
           for (let i = 0; i < b.size; i++)
@@ -158,7 +178,7 @@ test('essay and per-sample estimates agree in expectation over many steps', asyn
 
 test('full mode refuses a 784-300-100-10 MLP and names the memory it would need', async () => {
   await backend();
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 784,
       layers: [

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseSpec, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { DataSplit } from '../../src/engine/data/dataset';
 import { evaluate } from '../../src/engine/train/metrics';
 import { trainWithFreezing } from '../../src/engine/ordering/freezeTrain';
@@ -57,7 +58,7 @@ const SPEC: NetworkSpec = {
 };
 const KERNEL_IDX = [...Array.from({ length: 20 }, (_, i) => i), ...Array.from({ length: 4 }, (_, i) => 24 + i)];
 const BIAS_IDX = [20, 21, 22, 23, 28];
-const OPTS = { spec: SPEC, steps: 8, t0: 4, shares: [0.5, 0], seeds: 2, batchSize: 8, lr: 0.02 };
+const OPTS = { spec: denseSpec(SPEC), steps: 8, t0: 4, shares: [0.5, 0], seeds: 2, batchSize: 8, lr: 0.02 };
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 
@@ -115,10 +116,10 @@ test('the experiment reproduces an independent ordered run and a plain run (same
   await backend();
   const split = regressionSplit(48, 5);
   const r = await runFreezeExperiment(split, { ...OPTS, shares: [0, 0.5], seeds: 1 });
-  // Seed 0: init Network.random(spec, 1000), shuffling seed 0 (documented in the provenance).
-  const plain = Network.random(SPEC, 1000);
+  // Seed 0: init randomDense(spec, 1000), shuffling seed 0 (documented in the provenance).
+  const plain = randomDense(SPEC, 1000);
   await trainWithFreezing(plain, split, { steps: 8, batchSize: 8, lr: 0.02, seed: 0, policy: 'random' });
-  const ordered = Network.random(SPEC, 1000);
+  const ordered = randomDense(SPEC, 1000);
   await trainWithFreezing(ordered, split, {
     steps: 8,
     batchSize: 8,

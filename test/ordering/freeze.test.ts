@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, computeLayout, denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { DataSplit } from '../../src/engine/data/dataset';
 import { train } from '../../src/engine/train/train';
 import { trainWithFreezing } from '../../src/engine/ordering/freezeTrain';
@@ -45,8 +46,8 @@ const mlp = (inputs: number): NetworkSpec => ({
 test('k = 0: training is bit-identical to plain Adam training (train(), same seed)', async () => {
   await backend();
   const split = regressionSplit(40, 5);
-  const a = Network.random(mlp(5), 4);
-  const b = Network.random(mlp(5), 4);
+  const a = randomDense(mlp(5), 4);
+  const b = randomDense(mlp(5), 4);
   // 3 epochs of 40 rows in batches of 16 = 3 x 3 steps; a share-0 stage must change nothing.
   await train(a, split, { epochs: 3, batchSize: 16, lr: 0.01, seed: 9, evalEvery: 0 });
   const r = await trainWithFreezing(b, split, {
@@ -65,7 +66,7 @@ test('k = 0: training is bit-identical to plain Adam training (train(), same see
 test('frozen parameters keep their values bit for bit; the others move', async () => {
   await backend();
   const split = regressionSplit(64, 5);
-  const net = Network.random(mlp(5), 2);
+  const net = randomDense(mlp(5), 2);
   const snapshots: Float32Array[] = [net.toFlat()];
   const before = tf.memory().numTensors;
   const r = await trainWithFreezing(net, split, {
@@ -105,15 +106,15 @@ test('frozen parameters keep their values bit for bit; the others move', async (
 test('a pruned model: pruned weights stay exactly 0, are never frozen, and the share counts the unpruned weights', async () => {
   await backend();
   const split = regressionSplit(64, 5);
-  const net = Network.random(mlp(5), 6);
+  const net = randomDense(mlp(5), 6);
   const prune = new Uint8Array(net.nParams);
-  for (let j = 0; j < net.layout[0].kernelSize; j += 3) prune[j] = 1; // every third first-layer weight
+  for (let j = 0; j < denseLayout(net)![0].kernelSize; j += 3) prune[j] = 1; // every third first-layer weight
   const flat = net.toFlat();
   prune.forEach((p, j) => {
     if (p) flat[j] = 0;
   });
   net.setFlat(flat);
-  const weights = net.layout.reduce((n, l) => n + l.kernelSize, 0);
+  const weights = denseLayout(net)!.reduce((n, l) => n + l.kernelSize, 0);
   const pruned = prune.reduce((n, p) => n + p, 0);
   const r = await trainWithFreezing(net, split, {
     steps: 20,
@@ -143,7 +144,7 @@ test('ordered freezing takes zero-gradient weights (dead input features) first; 
   const split = regressionSplit(64, 5, dead);
   // weights from a dead input have gradient exactly 0 on every sample: variance 0, so rank first.
   const deadIdx = dead.flatMap((f) => Array.from({ length: 6 }, (_, u) => f * 6 + u));
-  const net = Network.random(mlp(5), 5);
+  const net = randomDense(mlp(5), 5);
   const r = await trainWithFreezing(net, split, {
     steps: 10,
     batchSize: 16,
@@ -158,7 +159,7 @@ test('ordered freezing takes zero-gradient weights (dead input features) first; 
   assert.deepEqual(Array.from(r.ordering!.order.subarray(0, deadIdx.length)), deadIdx, 'ties by lower flat index');
   for (const j of deadIdx) assert.equal(r.ordering!.variances[j], 0);
   assert.equal(r.ordering!.ranks[deadIdx[0]], 1);
-  const net2 = Network.random(mlp(5), 5);
+  const net2 = randomDense(mlp(5), 5);
   const rr = await trainWithFreezing(net2, split, {
     steps: 10,
     batchSize: 16,
@@ -178,10 +179,10 @@ test('ordered freezing takes zero-gradient weights (dead input features) first; 
 test('a wholly frozen layer: skipping its gradient changes nothing else; its values stay', async () => {
   await backend();
   const split = regressionSplit(64, 5);
-  const h = Network.random(mlp(5), 6).layout[0];
+  const h = computeLayout(mlp(5))[0];
   const layerH = Array.from({ length: h.kernelSize + h.biasSize }, (_, i) => h.kernelOffset + i);
   const run = async (trackToEnd: boolean) => {
-    const net = Network.random(mlp(5), 6);
+    const net = randomDense(mlp(5), 6);
     const w0 = net.toFlat();
     const r = await trainWithFreezing(net, split, {
       steps: 12,

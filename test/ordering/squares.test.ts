@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
-import { accumulateSquares } from '../../src/engine/ordering/squares';
+import { accumulateSquares } from '../../src/engine/layers/denseSquares';
 import { GradientVarianceTracker } from '../../src/engine/ordering/tracker';
 import { Rng } from '../../src/engine/util/random';
 import { perSampleAutodiff, smallNet } from './util';

@@ -1,10 +1,10 @@
 // Test references for ordering: per-sample gradients from tf autodiff, one sample at a time.
 import * as tf from '@tensorflow/tfjs';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
-import { flattenParams } from '../../src/engine/model/backprop';
+import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
+import { Graph, flatten } from '../../src/engine/model/graph';
 import { lossKindOf, meanLoss } from '../../src/engine/model/loss';
 
-export function smallNet(seed = 3, head: 'softmax' | 'linear' = 'softmax'): Network {
+export function smallNet(seed = 3, head: 'softmax' | 'linear' = 'softmax'): Graph {
   const spec: NetworkSpec = {
     inputSize: 4,
     layers: [
@@ -12,27 +12,25 @@ export function smallNet(seed = 3, head: 'softmax' | 'linear' = 'softmax'): Netw
       { name: 'out', units: 3, activation: head },
     ],
   };
-  const net = Network.random(spec, seed);
+  const net = randomDense(spec, seed);
   net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.1 * Math.sin(i + 1))); // non-zero biases
   return net;
 }
 
 /** Autodiff gradient of the mean loss over rows [from, from + count) of the batch, flat order. */
-export function autodiffGrad(net: Network, x: tf.Tensor2D, y: tf.Tensor2D, from = 0, count = x.shape[0]): Float64Array {
+export function autodiffGrad(net: Graph, x: tf.Tensor2D, y: tf.Tensor2D, from = 0, count = x.shape[0]): Float64Array {
   const xs = x.slice([from, 0], [count, x.shape[1]]);
   const ys = y.slice([from, 0], [count, y.shape[1]]);
-  const vars = [...net.kernels, ...net.biases];
-  const r = tf.variableGrads(() => meanLoss(lossKindOf(net), net.predict(xs), ys), vars);
-  const flat = flattenParams(
+  const r = tf.variableGrads(() => meanLoss(lossKindOf(net), net.predict(xs), ys), net.params);
+  const flat = flatten(
     net,
-    net.kernels.map((k) => r.grads[k.name]),
-    net.biases.map((b) => r.grads[b.name]),
+    net.params.map((p) => r.grads[p.name]),
   );
-  tf.dispose([xs, ys, r.value, ...Object.values(r.grads)]);
+  tf.dispose([xs, ys, r.value]);
   return Float64Array.from(flat);
 }
 
 /** Every sample's own gradient (a batch of one each), as rows. */
-export function perSampleAutodiff(net: Network, x: tf.Tensor2D, y: tf.Tensor2D): Float64Array[] {
+export function perSampleAutodiff(net: Graph, x: tf.Tensor2D, y: tf.Tensor2D): Float64Array[] {
   return Array.from({ length: x.shape[0] }, (_, n) => autodiffGrad(net, x, y, n, 1));
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network } from '../../src/engine/model/network';
+import { randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { qualityCurves, shareGrid, Ranker } from '../../src/engine/prune/curves';
 import { randomRelevance } from '../../src/engine/relevance/random';
 import { obdRelevance } from '../../src/engine/relevance/obd';
@@ -21,7 +22,7 @@ test('share grid: 51 points from 0 to 1 in steps of 0.02', () => {
 test('curves on Wine: share 0 equals the unpruned metric; share 1 (weights only) predicts from biases alone', async () => {
   await backend();
   const split = splitDataset(loadDataset('wine'), { seed: 1 });
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 13,
       layers: [

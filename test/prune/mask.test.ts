@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeLayout, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
+import { backend } from '../helpers';
 import {
   candidateMask,
   pruneMaskAt,
@@ -19,14 +20,19 @@ const spec: NetworkSpec = {
   ],
 };
 // flat: h kernel 0..3, h bias 4..5, o kernel 6..7, o bias 8
-const layout = computeLayout(spec);
+const model = async () => {
+  await backend();
+  return randomDense(spec, 0);
+};
 
-test('candidates are the weights only unless biases are included', () => {
+test('candidates are the weights only unless biases are included', async () => {
+  const layout = await model();
   assert.deepEqual([...candidateMask(layout)], [1, 1, 1, 1, 0, 0, 1, 1, 0]);
   assert.equal(countOnes(candidateMask(layout, { includeBias: true })), 9);
 });
 
-test('share p prunes round(p * candidates) from the head of the order, skipping biases', () => {
+test('share p prunes round(p * candidates) from the head of the order, skipping biases', async () => {
+  const layout = await model();
   const order = Int32Array.from([4, 7, 0, 8, 3, 1, 2, 5, 6]); // biases 4, 8, 5 interleaved
   const cand = candidateMask(layout);
   const m = pruneMaskAt(order, cand, 0.5, undefined); // 6 weights -> 3 pruned: 7, 0, 3

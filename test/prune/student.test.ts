@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec, flatIndex } from '../../src/engine/model/network';
+import { NetworkSpec, denseLayout, flatIndex, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { shrinkToStudent } from '../../src/engine/prune/student';
 import { HIDDEN_ACTIVATIONS } from '../../src/engine/model/activations';
 import { Rng } from '../../src/engine/util/random';
@@ -23,10 +24,10 @@ for (const act of HIDDEN_ACTIVATIONS) {
         { name: 'out', units: 3, activation: 'softmax' },
       ],
     };
-    const net = Network.random(spec, 5);
+    const net = randomDense(spec, 5);
     const flat = net.toFlat();
     for (let i = 0; i < flat.length; i++) flat[i] += 0.3 * rng.normal(); // non-zero biases too
-    const L = net.layout;
+    const L = denseLayout(net)!;
     const kill = (l: number, i: number, u: number) => {
       flat[flatIndex(L, { layer: l, kind: 'kernel', input: i, unit: u })] = 0;
     };
@@ -47,7 +48,7 @@ for (const act of HIDDEN_ACTIVATIONS) {
     assert.ok(s.widthsAfter[0] <= 6 && s.widthsAfter[1] <= 4, `widths ${s.widthsAfter}`);
     assert.ok(s.paramsAfter < s.paramsBefore);
     assert.ok(s.unusedInputs.includes(3));
-    assert.equal(s.network.spec.inputSize, 6);
+    assert.equal(s.network.inputSize, 6);
     assert.ok(maxAbsDiff(s.network.predict(x), net.predict(x)) <= 1e-5);
 
     const d = shrinkToStudent(net, { dropUnusedInputs: true });
@@ -68,7 +69,7 @@ test('a fully pruned hidden layer collapses to a constant network', async () => 
       { name: 'o', units: 2, activation: 'linear' },
     ],
   };
-  const net = Network.random(spec, 1);
+  const net = randomDense(spec, 1);
   const flat = net.toFlat();
   for (let i = 0; i < 12; i++) flat[i] = 0; // all input weights
   for (let i = 12; i < 16; i++) flat[i] = 0.5 * (i - 13); // biases
@@ -102,8 +103,8 @@ test('neuron selection keeps the neurons with the largest summed relevance and r
       { name: 'o', units: 2, activation: 'linear' },
     ],
   };
-  const net = Network.random(spec, 2);
-  const L = net.layout;
+  const net = randomDense(spec, 2);
+  const L = denseLayout(net)!;
   const scores = new Float64Array(net.nParams).fill(1);
   // Make h1 units 1 and 4 and h2 unit 0 clearly most relevant via one incoming weight each.
   scores[flatIndex(L, { layer: 0, kind: 'kernel', input: 0, unit: 1 })] = 100;

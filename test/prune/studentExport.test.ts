@@ -7,7 +7,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { tmpDir, tfjsLoad } from '../fixtures/models/tfjsFiles';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseFromFlat, denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { saveModel } from '../../src/engine/model/layersModel';
 import { loadDataset, splitDataset, DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
@@ -25,11 +26,11 @@ const spec: NetworkSpec = {
   ],
 };
 
-async function teacherFile(): Promise<{ file: string; split: DataSplit; net: Network }> {
+async function teacherFile(): Promise<{ file: string; split: DataSplit; net: Graph }> {
   await backend();
   const ds = loadDataset('wine');
   const split = splitDataset(ds, { seed: 0 });
-  const net = Network.random(spec, 3);
+  const net = randomDense(spec, 3);
   await train(net, split, { epochs: 15, batchSize: 16, lr: 0.01, seed: 1, evalEvery: 0 });
   const dir = path.join(tmpDir('teacher'), 'teacher');
   const saved = await saveModel(dir, net, {
@@ -43,10 +44,10 @@ async function teacherFile(): Promise<{ file: string; split: DataSplit; net: Net
 }
 
 /** Magnitude ranking |w|, with the kernel row of input `weakInput` made least relevant of all. */
-function magnitudeRanking(net: Network, weakInput: number): RelevanceResult {
+function magnitudeRanking(net: Graph, weakInput: number): RelevanceResult {
   const w = net.toFlat();
   const scores = Float64Array.from(w, (v) => Math.abs(v));
-  const l0 = net.layout[0];
+  const l0 = denseLayout(net)![0];
   for (let u = 0; u < l0.outSize; u++) scores[l0.kernelOffset + weakInput * l0.outSize + u] = -1;
   const order = Int32Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b] || a - b);
   return {
@@ -59,9 +60,9 @@ function magnitudeRanking(net: Network, weakInput: number): RelevanceResult {
 }
 
 /** Test-side mask: the round(f * nWeights) least relevant kernel weights (biases never). */
-function referenceMask(net: Network, r: RelevanceResult, f: number): Uint8Array {
+function referenceMask(net: Graph, r: RelevanceResult, f: number): Uint8Array {
   const kernel: number[] = [];
-  for (const l of net.layout) for (let j = l.kernelOffset; j < l.biasOffset; j++) kernel.push(j);
+  for (const l of denseLayout(net)!) for (let j = l.kernelOffset; j < l.biasOffset; j++) kernel.push(j);
   kernel.sort((a, b) => r.scores[a] - r.scores[b] || a - b);
   const m = new Uint8Array(net.nParams);
   for (const j of kernel.slice(0, Math.round(f * kernel.length))) m[j] = 1;
@@ -140,7 +141,7 @@ test('export-student writes a smaller LayersModel that tfjs loads and that predi
   const model = await tfjsLoad(path.join(out, 'model.json'));
   assert.equal(model.countParams(), nStudent);
   const mask = referenceMask(net, ranking, f);
-  const masked = Network.fromFlat(
+  const masked = denseFromFlat(
     spec,
     Float32Array.from(net.toFlat(), (v, j) => (mask[j] ? 0 : v)),
   );

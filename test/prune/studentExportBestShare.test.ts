@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network } from '../../src/engine/model/network';
+import { denseFromFlat, denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { loadDataset, splitDataset, DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { qualityCurves } from '../../src/engine/prune/curves';
@@ -18,13 +19,14 @@ function ranking(scores: Float64Array, method: 'obd' | 'random'): RelevanceResul
   return { method, scores, order, provenance: makeProvenance({ job: 'relevance', method }) };
 }
 
-function accuracyWith(net: Network, split: DataSplit, r: RelevanceResult, share: number): number {
+function accuracyWith(net: Graph, split: DataSplit, r: RelevanceResult, share: number): number {
   const kernel: number[] = [];
-  for (const l of net.layout) for (let j = l.kernelOffset; j < l.biasOffset; j++) kernel.push(j);
+  for (const l of denseLayout(net)!) for (let j = l.kernelOffset; j < l.biasOffset; j++) kernel.push(j);
   kernel.sort((a, b) => r.scores[a] - r.scores[b] || a - b);
   const flat = net.toFlat();
   for (const j of kernel.slice(0, Math.round(share * kernel.length))) flat[j] = 0;
-  const m = Network.fromFlat(net.spec, flat);
+  const m = Graph.fromSpec(net.toSpec());
+  m.setFlat(flat);
   const pred = tf.tidy(() => tf.argMax(m.predict(tf.tensor2d(split.test.x, [split.test.rows, 13])), 1).dataSync());
   m.dispose();
   return Array.from(pred).filter((p, i) => p === split.test.y[i]).length / split.test.rows;
@@ -33,7 +35,7 @@ function accuracyWith(net: Network, split: DataSplit, r: RelevanceResult, share:
 test('studentAtBestShare picks the largest share within one accuracy point of the teacher', async () => {
   await backend();
   const split = splitDataset(loadDataset('wine'), { seed: 0 });
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 13,
       layers: [

@@ -1,4 +1,4 @@
-// Network-level Belsley relevance: the block-diagonal route against the dense belsley() on the
+// Graph-level Belsley relevance: the block-diagonal route against the dense belsley() on the
 // assembled matrix built independently here (GGN blocks x N + prior, inverted by Gauss-Jordan in this
 // file); pruned parameters; the trajectory path against the explicit (1 - rho) Z Z^T + rho I; the
 // gradient source against the ordering module's own blocks; refusals; provenance; the dispatcher.
@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseFromFlat, denseLayout } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { numClasses, xTensor, yTensor, DataSplit } from '../../src/engine/data/dataset';
 import { ggnLayerBlock } from '../../src/engine/curvature';
 import { belsley } from '../../src/engine/relevance/belsley';
@@ -30,10 +31,10 @@ const SPEC: NetworkSpec = {
   ],
 };
 
-/** 3-2-1 tanh, 11 parameters, all nonzero (Network.random would leave the biases at 0 = pruned). */
-function tinyNet(seed = 3): Network {
+/** 3-2-1 tanh, 11 parameters, all nonzero (Graph.random would leave the biases at 0 = pruned). */
+function tinyNet(seed = 3): Graph {
   const rng = new Rng(seed);
-  return Network.fromFlat(
+  return denseFromFlat(
     SPEC,
     Float32Array.from({ length: 11 }, () => rng.uniform(0.2, 1.2) * (rng.next() < 0.5 ? -1 : 1)),
   );
@@ -75,7 +76,7 @@ function invert(a: Float64Array, n: number): Float64Array {
  * diagonalLayers get an identity block (what a diagonal block standardises to).
  */
 async function denseLaplace(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   diagonalLayers: number[] = [],
 ): Promise<{ s: Float64Array; active: number[] }> {
@@ -86,7 +87,7 @@ async function denseLaplace(
   const x = xTensor(split.train, split.dataset.features);
   const y = yTensor(split.train, split.dataset.task, numClasses(split.dataset));
   const N = split.train.rows;
-  for (const lay of net.layout) {
+  for (const lay of denseLayout(net)!) {
     const pos = active
       .map((j, p) => [j, p])
       .filter(([j]) => j >= lay.kernelOffset && j < lay.biasOffset + lay.biasSize);
@@ -452,7 +453,7 @@ test('variational-full is refused: mean-field posterior, diagonal S, R = I; sugg
     belsleyRelevance(net, split, { covariance: 'trajectory', rho: 0 }),
     (e: unknown) => e instanceof PruneScopeError && e.context.field === 'rho',
   );
-  const wide = Network.fromFlat(
+  const wide = denseFromFlat(
     {
       inputSize: 3,
       layers: [

@@ -18,7 +18,8 @@ test('OBD least-squares reference case (METHODS.md 6): diag H = [35, 56] -> sali
 });
 
 import { backend } from '../helpers';
-import { Network } from '../../src/engine/model/network';
+import { randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { obdRelevance } from '../../src/engine/relevance/obd';
 import type { DataSplit, Dataset } from '../../src/engine/data/dataset';
 import { Rng } from '../../src/engine/util/random';
@@ -41,7 +42,7 @@ test('OBD on a linear regression network equals the closed form: mean-MSE Hessia
     features: m,
   };
   const split: DataSplit = { dataset: ds, train: { x, y, rows: N }, test: { x, y, rows: N }, seed: 0, testFraction: 0 };
-  const net = Network.random({ inputSize: m, layers: [{ name: 'o', units: 1, activation: 'linear' }] }, 4);
+  const net = randomDense({ inputSize: m, layers: [{ name: 'o', units: 1, activation: 'linear' }] }, 4);
   const w = net.toFlat();
   const r = await obdRelevance(net, split, { variant: 'hessian' });
   for (let j = 0; j < m; j++) {

@@ -11,7 +11,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
-import { Network } from '../../src/engine/model/network';
+import { denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { loadModel, saveModel } from '../../src/engine/model/layersModel';
 import { loadDataset, numClasses, splitDataset, splitForModel, type DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
@@ -88,7 +89,7 @@ async function expectedMask(order: number[]): Promise<Uint8Array> {
   const m = await loadModel(teacher);
   try {
     const already = zeroMask(m.network.toFlat());
-    return pruneMaskAt(order, candidateMask(m.network.layout, { alreadyPruned: already }), FRACTION, already);
+    return pruneMaskAt(order, candidateMask(m.network, { alreadyPruned: already }), FRACTION, already);
   } finally {
     m.network.dispose();
   }
@@ -99,7 +100,7 @@ before(async () => {
   dir = tmpDir('same-ranking');
   const ds = loadDataset('wine');
   const s = splitDataset(ds, { seed: 0, standardize: true });
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 13,
       layers: [

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Matrix, inverse } from 'ml-matrix';
 import { backend, maxRelErr } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseFromFlat, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { Rng } from '../../src/engine/util/random';
 import { CancelledError } from '../../src/engine/errors';
 import { posteriorMeanNetwork, variationalRelevance, variationalScores } from '../../src/engine/relevance/variational';
@@ -59,7 +60,7 @@ test('Bayesian linear regression: fitted mu and sigma equal the mean-field optim
   const ols = inverse(X.transpose().mmul(X))
     .mmul(X.transpose().mmul(Matrix.columnVector(Array.from(y))))
     .getColumn(0);
-  const net = Network.fromFlat(linearSpec(d), Float32Array.from(ols));
+  const net = denseFromFlat(linearSpec(d), Float32Array.from(ols));
   const res = await variationalRelevance(net, regressionSplit(x, y, d), {
     epochs: 3000,
     batchSize: N,
@@ -100,7 +101,7 @@ test('fitted prior variance reaches the empirical-Bayes fixed point alpha^2 = me
   }
   assert.ok(a2 > 0.05, `reference fixed point ${a2} should not be the collapsed one`);
   // Start far away: mu = 3 everywhere gives an initial alpha^2 of about 9.
-  const net = Network.fromFlat(linearSpec(d), Float32Array.from([3, -3, 3, 3]));
+  const net = denseFromFlat(linearSpec(d), Float32Array.from([3, -3, 3, 3]));
   const res = await variationalRelevance(net, regressionSplit(x, y, d), {
     epochs: 3000,
     batchSize: N,
@@ -123,7 +124,7 @@ test('half the inputs pure noise: their weights score lower; fitted noise varian
   const d = 6,
     N = 120;
   const { x, y } = linearData(rng, N, [1, -0.8, 0.6, 0, 0, 0], 0.3, 0.4);
-  const net = Network.random(linearSpec(d), 2);
+  const net = randomDense(linearSpec(d), 2);
   const res = await variationalRelevance(net, regressionSplit(x, y, d), {
     epochs: 600,
     batchSize: 30,
@@ -153,7 +154,7 @@ test('half the inputs pure noise: their weights score lower; fitted noise varian
 test('same seed, same result; no tensor leak; cancellable; mu is a usable network', async () => {
   await backend();
   const split = classificationSplit(new Rng(3), 60, 4, 3);
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 4,
       layers: [

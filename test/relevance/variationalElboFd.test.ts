@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { Rng } from '../../src/engine/util/random';
 import {
   disposePosterior,
@@ -98,17 +99,16 @@ for (const head of ['softmax', 'linear'] as const) {
         { name: 'out', units: 3, activation: head },
       ],
     };
-    const net = Network.random(spec, 5);
+    const net = randomDense(spec, 5);
     const rng = new Rng(17);
     const B = 5,
       N = 40;
-    const q = initPosterior(net, 0.3);
+    const q = initPosterior(net, [0.3, 0.3]);
     // rho from -3 to 1 (sigma 0.05 to 1.3): both branches of softplus, entries distinguishable.
     tf.tidy(() =>
-      q.forEach((p) => {
-        p.rhoW.assign(tf.add(-1, tf.mul(2, tf.sin(tf.reshape(tf.range(0, p.rhoW.size), p.rhoW.shape)))) as tf.Tensor2D);
-        p.rhoB.assign(tf.add(-1, tf.mul(2, tf.cos(tf.range(0, p.rhoB.size)))) as tf.Tensor1D);
-      }),
+      q.rho.forEach((r, k) =>
+        r.assign(tf.add(-1, tf.mul(2, (k % 2 ? tf.cos : tf.sin)(tf.reshape(tf.range(0, r.size), r.shape))))),
+      ),
     );
     const x = Array.from({ length: B }, () => Array.from({ length: 3 }, () => rng.normal()));
     const y = Array.from({ length: B }, () => {
@@ -117,28 +117,28 @@ for (const head of ['softmax', 'linear'] as const) {
       else for (let k = 0; k < 3; k++) row[k] = rng.normal();
       return row;
     });
-    const epsF = net.layout.map((l) => fillNormal(rng, new Float32Array(B * l.outSize)));
-    const eps = net.layout.map((l, i) =>
+    const epsF = denseLayout(net)!.map((l) => fillNormal(rng, new Float32Array(B * l.outSize)));
+    const eps = denseLayout(net)!.map((l, i) =>
       Array.from({ length: B }, (_, r) => Array.from(epsF[i].subarray(r * l.outSize, (r + 1) * l.outSize))),
     );
     const lik: Likelihood = head === 'softmax' ? { kind: 'categorical' } : { kind: 'gaussian', noiseVariance: 0.4 };
     const prior = [0.6, 1.7];
     // The float64 copy of exactly the float32 parameters elboStep sees.
-    const layers: Layer[] = net.layout.map((l, i) => ({
+    const layers: Layer[] = denseLayout(net)!.map((l, i) => ({
       inSize: l.inSize,
       outSize: l.outSize,
       act: l.activation as Layer['act'],
-      muW: Array.from(q[i].muW.dataSync()),
-      muB: Array.from(q[i].muB.dataSync()),
-      rhoW: Array.from(q[i].rhoW.dataSync()),
-      rhoB: Array.from(q[i].rhoB.dataSync()),
+      muW: Array.from(q.mu[2 * i].dataSync()),
+      muB: Array.from(q.mu[2 * i + 1].dataSync()),
+      rhoW: Array.from(q.rho[2 * i].dataSync()),
+      rhoB: Array.from(q.rho[2 * i + 1].dataSync()),
     }));
     const before = tf.memory().numTensors;
     const grads = tf.tidy(() => {
       const xt = tf.tensor2d(x.flat(), [B, 3]);
       const yt = tf.tensor2d(y.flat(), [B, 3]);
-      const et = net.layout.map((l, i) => tf.tensor2d(epsF[i], [B, l.outSize]));
-      return elboStep(net.layout, q, xt, yt, et, lik, prior, N).grads.map((g) => Array.from(g.dataSync()));
+      const et = denseLayout(net)!.map((l, i) => tf.tensor2d(epsF[i], [B, l.outSize]));
+      return elboStep(net, q, xt, yt, et, lik, prior, N).grads.map((g) => Array.from(g.dataSync()));
     });
     assert.equal(tf.memory().numTensors, before);
 
@@ -155,17 +155,17 @@ for (const head of ['softmax', 'linear'] as const) {
             },
           ),
         );
-        const e = maxRelErr(grads[4 * l + k], fd, 1e-6);
-        assert.ok(
-          e < 2e-4,
-          `${name} of layer ${l}: rel err ${e} (elboStep ${grads[4 * l + k].slice(0, 3)} vs fd ${fd.slice(0, 3)})`,
-        );
+        // elboStep's gradients: [mu of each weight..., rho of each weight...], weights kernel then bias per layer.
+        const W = 2 * layers.length;
+        const g = grads[(k >= 2 ? W : 0) + 2 * l + (k % 2)];
+        const e = maxRelErr(g, fd, 1e-6);
+        assert.ok(e < 2e-4, `${name} of layer ${l}: rel err ${e} (elboStep ${g.slice(0, 3)} vs fd ${fd.slice(0, 3)})`);
       });
     });
 
     // Prior variances: layerStatistics' KL is the float64 KL, and the closed-form update (the mean
     // over the layer of mu^2 + sigma^2, from layerStatistics' second moment) is where dF/dalpha^2 = 0.
-    const stats = layerStatistics(q, prior);
+    const stats = layerStatistics(net, q, prior);
     const sizes = layers.map((L) => L.muW.length + L.muB.length);
     layers.forEach((L, l) => {
       const only = layers.map((_, i) => (i === l ? L : { ...L, muW: [], muB: [], rhoW: [], rhoB: [] }));

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { loadDataset, splitDataset, xTensor, yTensor } from '../../src/engine/data';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { train } from '../../src/engine/train/train';
 import { curvatureDiagonal } from '../../src/engine/curvature';
 import { Rng } from '../../src/engine/util/random';
@@ -61,7 +62,7 @@ test('Wine 13-13-3: sigma^-2 follows the Laplace precision N ggn_jj + 1/alpha^2 
       { name: 'output', units: 3, activation: 'softmax' },
     ],
   };
-  const net = Network.random(spec, 0);
+  const net = randomDense(spec, 0);
   // The paper1 teacher (PAPER1_SETUPS.wine): 200 epochs, batch 16, lr 0.01.
   await train(net, split, { epochs: 200, batchSize: 16, lr: 0.01, seed: 0, evalEvery: 0 });
   const res = await variationalRelevance(net, split, { seed: 0 });
@@ -71,7 +72,7 @@ test('Wine 13-13-3: sigma^-2 follows the Laplace precision N ggn_jj + 1/alpha^2 
   const meanNet = posteriorMeanNetwork(net, res);
   // Mean cross-entropy curvature at the posterior mean; the ELBO's likelihood is its N-fold sum.
   const ggn = (await curvatureDiagonal(meanNet, x, y, 'ggn')).values;
-  const layerOf = (j: number) => net.layout.findIndex((l) => j < l.biasOffset + l.biasSize);
+  const layerOf = (j: number) => denseLayout(net)!.findIndex((l) => j < l.biasOffset + l.biasSize);
   const laplacePrecision = Array.from(ggn, (g, j) => N * g + 1 / res.priorVariances[layerOf(j)]);
   const precision = Array.from(res.sigma, (s) => s ** -2);
   const rho = spearman(precision, laplacePrecision);
@@ -79,8 +80,8 @@ test('Wine 13-13-3: sigma^-2 follows the Laplace precision N ggn_jj + 1/alpha^2 
   assert.ok(rho > 0.7, `Spearman(sigma^-2, N ggn + 1/alpha^2) = ${rho}`);
   // Not lockstep: the initial sigmas are one value per layer (CV 0 within a layer). Measured
   // within-layer CV: hidden ~0.15, output ~0.06.
-  const hidden = res.sigma.subarray(0, net.layout[0].biasOffset + net.layout[0].biasSize);
-  const output = res.sigma.subarray(net.layout[1].kernelOffset);
+  const hidden = res.sigma.subarray(0, denseLayout(net)![0].biasOffset + denseLayout(net)![0].biasSize);
+  const output = res.sigma.subarray(denseLayout(net)![1].kernelOffset);
   assert.ok(cv(hidden) > 0.08, `hidden-layer sigma CV ${cv(hidden)}`);
   assert.ok(cv(output) > 0.03, `output-layer sigma CV ${cv(output)}`);
   // The spread follows the curvature, not the fit's noise: sigma range within the hidden layer.
@@ -128,7 +129,7 @@ test('stopping rule: a flat noisy ELBO converges after minSteps; a steadily risi
 test('default budget on a small problem: stops by the rule between minSteps and maxSteps, no tensor leak', async () => {
   await backend();
   const split = classificationSplit(new Rng(3), 60, 4, 3);
-  const net = Network.random(
+  const net = randomDense(
     {
       inputSize: 4,
       layers: [

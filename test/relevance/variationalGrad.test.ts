@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
-import { Network, NetworkSpec } from '../../src/engine/model/network';
+import { NetworkSpec, denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { apply } from '../../src/engine/model/activations';
 import { Rng } from '../../src/engine/util/random';
 import {
@@ -27,21 +28,25 @@ for (const head of ['softmax', 'sigmoid', 'linear'] as const) {
         { name: 'out', units: 3, activation: head },
       ],
     };
-    const net = Network.random(spec, 11);
+    const net = randomDense(spec, 11);
     net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.1 * Math.sin(i)));
     const rng = new Rng(5);
     const B = 16,
       N = 200;
-    const q = initPosterior(net, 0.2);
+    const q = initPosterior(net, [0.2, 0.2, 0.2]);
     // Different rho per entry so a mix-up of kernel entries would show.
     tf.tidy(() =>
-      q.forEach((p) => {
-        p.rhoW.assign(
-          tf.add(p.rhoW, tf.mul(0.3, tf.sin(tf.reshape(tf.range(0, p.rhoW.size), p.rhoW.shape)))) as tf.Tensor2D,
-        );
-        p.rhoB.assign(tf.add(p.rhoB, tf.mul(0.3, tf.cos(tf.range(0, p.rhoB.size)))) as tf.Tensor1D);
-      }),
+      q.rho.forEach((r, k) =>
+        r.assign(tf.add(r, tf.mul(0.3, (k % 2 ? tf.cos : tf.sin)(tf.reshape(tf.range(0, r.size), r.shape))))),
+      ),
     );
+    // Per layer: kernel and bias (the flat order of a dense chain).
+    const layer = (i: number) => ({
+      muW: q.mu[2 * i],
+      muB: q.mu[2 * i + 1],
+      rhoW: q.rho[2 * i],
+      rhoB: q.rho[2 * i + 1],
+    });
     const x = tf.tensor2d(
       Array.from({ length: B * 4 }, () => rng.normal()),
       [B, 4],
@@ -52,7 +57,9 @@ for (const head of ['softmax', 'sigmoid', 'linear'] as const) {
       else for (let k = 0; k < 3; k++) yArr[i * 3 + k] = head === 'sigmoid' ? rng.next() : rng.normal();
     }
     const y = tf.tensor2d(yArr, [B, 3]);
-    const eps = net.layout.map((l) => tf.tensor2d(fillNormal(rng, new Float32Array(B * l.outSize)), [B, l.outSize]));
+    const eps = denseLayout(net)!.map((l) =>
+      tf.tensor2d(fillNormal(rng, new Float32Array(B * l.outSize)), [B, l.outSize]),
+    );
     const prior = [0.5, 2, 0.7];
     const lik: Likelihood = head === 'softmax' ? { kind: 'categorical' } : { kind: 'gaussian', noiseVariance: 0.3 };
     const vars = posteriorVariables(q);
@@ -60,10 +67,13 @@ for (const head of ['softmax', 'sigmoid', 'linear'] as const) {
     const objective = (): tf.Scalar => {
       let a: tf.Tensor2D = x;
       let z: tf.Tensor2D = x;
-      net.layout.forEach((l, i) => {
-        const p = q[i];
-        const m = tf.add(tf.matMul(a, p.muW), p.muB);
-        const v = tf.add(tf.matMul(tf.square(a), tf.square(tf.softplus(p.rhoW))), tf.square(tf.softplus(p.rhoB)));
+      denseLayout(net)!.forEach((l, i) => {
+        const p = layer(i);
+        const m = tf.add(tf.matMul(a, p.muW as tf.Tensor2D), p.muB);
+        const v = tf.add(
+          tf.matMul(tf.square(a), tf.square(tf.softplus(p.rhoW)) as tf.Tensor2D),
+          tf.square(tf.softplus(p.rhoB)),
+        );
         z = tf.add(m, tf.mul(tf.sqrt(v), eps[i])) as tf.Tensor2D;
         a = apply(l.activation, z);
       });
@@ -72,7 +82,8 @@ for (const head of ['softmax', 'sigmoid', 'linear'] as const) {
           ? tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(z))))
           : tf.div(tf.sum(tf.square(tf.sub(a, y))), 2 * 0.3);
       let kl: tf.Scalar = tf.scalar(0);
-      q.forEach((p, l) => {
+      prior.forEach((_, l) => {
+        const p = layer(l);
         for (const [mu, rho] of [
           [p.muW, p.rhoW],
           [p.muB, p.rhoB],
@@ -91,13 +102,13 @@ for (const head of ['softmax', 'sigmoid', 'linear'] as const) {
     };
     const before = tf.memory().numTensors;
     const ref = tf.variableGrads(objective, vars);
-    const mine = tf.tidy(() => elboStep(net.layout, q, x, y, eps, lik, prior, N).grads.map((g) => tf.keep(g)));
+    const mine = tf.tidy(() => elboStep(net, q, x, y, eps, lik, prior, N).grads.map((g) => tf.keep(g)));
     vars.forEach((v, i) => {
       const r = ref.grads[v.name].dataSync();
       const e = maxRelErr(mine[i].dataSync(), r, 1e-6);
       assert.ok(
         e < 2e-4,
-        `variable ${i} (${['muW', 'muB', 'rhoW', 'rhoB'][i % 4]} of layer ${Math.floor(i / 4)}): rel err ${e}`,
+        `variable ${i} (${i < q.mu.length ? 'mu' : 'rho'} of ${net.weights[i % q.mu.length].name}): rel err ${e}`,
       );
     });
     ref.value.dispose();

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
-import { Network } from '../../src/engine/model/network';
+import { randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { Trainer } from '../../src/engine/train/trainer';
 import { train } from '../../src/engine/train/train';
 import { Rng } from '../../src/engine/util/random';
@@ -52,7 +53,7 @@ for (const l2 of [0, 0.3]) {
       k = 2;
     const X = Array.from({ length: n }, () => Array.from({ length: m }, () => rng.normal()));
     const Y = Array.from({ length: n }, () => Array.from({ length: k }, () => rng.normal()));
-    const net = Network.random({ inputSize: m, layers: [{ name: 'out', units: k, activation: 'linear' }] }, 2);
+    const net = randomDense({ inputSize: m, layers: [{ name: 'out', units: k, activation: 'linear' }] }, 2);
     net.setFlat(Float32Array.from(net.toFlat(), (v, i) => v + 0.05 * i)); // non-zero biases
     const w0 = Array.from(net.toFlat());
     const trainer = new Trainer(net, { lr: 0.05, l2 });
@@ -77,7 +78,7 @@ for (const lambda of [0, 0.5]) {
     const n = 200,
       m = 3;
     const { split } = linearRegression(n, m, 11);
-    const net = Network.random({ inputSize: m, layers: [{ name: 'out', units: 1, activation: 'linear' }] }, 3);
+    const net = randomDense({ inputSize: m, layers: [{ name: 'out', units: 1, activation: 'linear' }] }, 3);
     // Full batch: the objective is deterministic, so Adam settles at its minimiser.
     const r = await train(net, split, { epochs: 1500, batchSize: n, lr: 0.02, l2: lambda, seed: 1, evalEvery: 0 });
     const ref = ridge(split.train.x, split.train.y, n, m, lambda);

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network, NetworkSpec, weightMask } from '../../src/engine/model/network';
+import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { Trainer } from '../../src/engine/train/trainer';
 import { train } from '../../src/engine/train/train';
 import { PruneScopeError, CancelledError } from '../../src/engine/errors';
@@ -25,7 +26,7 @@ function randomMask(n: number, p: number, seed: number, only?: Uint8Array): Uint
 }
 
 async function trained(seed: number, extra: Partial<Parameters<typeof train>[2]> = {}): Promise<Float32Array> {
-  const net = Network.random(SPEC, 1);
+  const net = randomDense(SPEC, 1);
   await train(net, blobs(200, 5, 3, 4), { ...OPTS, seed, ...extra });
   const flat = net.toFlat();
   net.dispose();
@@ -38,7 +39,7 @@ test('same seed gives bit-identical parameters; another seed gives different one
     b = await trained(7),
     c = await trained(8);
   assert.deepEqual(bits(a), bits(b));
-  const init = Network.random(SPEC, 1);
+  const init = randomDense(SPEC, 1);
   assert.notDeepEqual(bits(a), bits(init.toFlat())); // training moved the parameters
   init.dispose();
   let differ = 0;
@@ -48,7 +49,7 @@ test('same seed gives bit-identical parameters; another seed gives different one
 
 test('an all-zero freeze mask (and all-zero prune mask) trains exactly like no mask', async () => {
   await backend();
-  const n = Network.random(SPEC, 1).nParams;
+  const n = randomDense(SPEC, 1).nParams;
   const plain = await trained(3);
   const masked = await trained(3, { freezeMask: new Uint8Array(n), pruneMask: new Uint8Array(n) });
   assert.deepEqual(bits(masked), bits(plain));
@@ -57,8 +58,8 @@ test('an all-zero freeze mask (and all-zero prune mask) trains exactly like no m
 test('pruned parameters are exactly zero after every step, with zero Adam moments', async () => {
   await backend();
   const split = blobs(200, 5, 3, 4);
-  const net = Network.random(SPEC, 1);
-  const prune = randomMask(net.nParams, 0.4, 9, weightMask(net.layout));
+  const net = randomDense(SPEC, 1);
+  const prune = randomMask(net.nParams, 0.4, 9, net.kernelMask());
   const pruned = [...prune.keys()].filter((j) => prune[j]);
   assert.ok(pruned.length > 10);
   // Through train(): check inside the hook (before each update) and at the end.
@@ -77,7 +78,7 @@ test('pruned parameters are exactly zero after every step, with zero Adam moment
   assert.ok(checked > 3);
   const f = net.toFlat();
   for (const j of pruned) assert.equal(f[j], 0);
-  const live = [...prune.keys()].filter((j) => !prune[j] && weightMask(net.layout)[j]);
+  const live = [...prune.keys()].filter((j) => !prune[j] && net.kernelMask()[j]);
   assert.ok(
     live.every((j) => f[j] !== 0),
     'unpruned weights should be non-zero',
@@ -103,7 +104,7 @@ test('pruned parameters are exactly zero after every step, with zero Adam moment
 test('parameters frozen from a hook at step t0 keep their values bit for bit; their moments stop', async () => {
   await backend();
   const split = blobs(200, 5, 3, 4);
-  const net = Network.random(SPEC, 1);
+  const net = randomDense(SPEC, 1);
   const freeze = randomMask(net.nParams, 0.5, 3);
   const frozen = [...freeze.keys()].filter((j) => freeze[j]);
   let atFreeze: Float32Array | undefined;
@@ -141,7 +142,7 @@ test('parameters frozen from a hook at step t0 keep their values bit for bit; th
 test('cancellation stops before the next step and leaves the network usable, with no leaked tensors', async () => {
   await backend();
   const split = blobs(200, 5, 3, 4);
-  const net = Network.random(SPEC, 1);
+  const net = randomDense(SPEC, 1);
   const before = tf.memory().numTensors;
   const ac = new AbortController();
   const seen: number[] = [];
@@ -174,7 +175,7 @@ test('cancellation stops before the next step and leaves the network usable, wit
 test('no tensor leak across epochs', async () => {
   await backend();
   const split = blobs(300, 5, 3, 4);
-  const net = Network.random(SPEC, 1);
+  const net = randomDense(SPEC, 1);
   const counts: number[] = [];
   const start = tf.memory().numTensors;
   await train(net, split, {
@@ -198,7 +199,7 @@ test('a non-finite loss stops training with a numerical error naming the step an
   await backend();
   const { split } = linearRegression(64, 3, 1);
   split.train.y.fill(1e30, 40); // squared error overflows float32 on the batch that holds these rows
-  const net = Network.random({ inputSize: 3, layers: [{ name: 'out', units: 1, activation: 'linear' }] }, 1);
+  const net = randomDense({ inputSize: 3, layers: [{ name: 'out', units: 1, activation: 'linear' }] }, 1);
   const before = tf.memory().numTensors;
   await assert.rejects(
     train(net, split, { epochs: 3, batchSize: 64, lr: 0.01, seed: 1 }),
@@ -210,7 +211,7 @@ test('a non-finite loss stops training with a numerical error naming the step an
 
 test('masks of the wrong length are refused naming the mask', async () => {
   await backend();
-  const net = Network.random(SPEC, 1);
+  const net = randomDense(SPEC, 1);
   assert.throws(() => new Trainer(net, { lr: 0.01, freezeMask: new Uint8Array(3) }), /freezeMask.*expected \d+/);
   net.dispose();
 });
@@ -218,7 +219,7 @@ test('masks of the wrong length are refused naming the mask', async () => {
 test('an abort from outside the loop (a timer, like SIGINT) is delivered while training runs', async () => {
   await backend();
   const split = blobs(400, 5, 3, 4);
-  const net = Network.random(SPEC, 1);
+  const net = randomDense(SPEC, 1);
   const ac = new AbortController();
   let steps = 0;
   setTimeout(() => ac.abort(), 100);

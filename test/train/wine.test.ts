@@ -7,7 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { Network } from '../../src/engine/model/network';
+import { denseFromFlat, randomDense } from '../../src/engine/model/denseChain';
+import { Graph } from '../../src/engine/model/graph';
 import { train } from '../../src/engine/train/train';
 import { evaluate } from '../../src/engine/train/metrics';
 import { loadDataset, splitDataset } from '../../src/engine/data';
@@ -30,7 +31,7 @@ const WINE = {
 test('wine, standardised, 13-13-3 tanh: test accuracy > 0.9', async () => {
   await backend();
   const split = splitDataset(loadDataset('wine'), { seed: 0, standardize: true });
-  const net = Network.random(WINE, 0);
+  const net = randomDense(WINE, 0);
   const history: number[] = [];
   const r = await train(net, split, {
     epochs: 60,
@@ -48,7 +49,7 @@ test('wine, standardised, 13-13-3 tanh: test accuracy > 0.9', async () => {
 test('evaluate matches a direct JS computation of cross-entropy, accuracy and MSE (across batch boundaries)', async () => {
   await backend();
   const split = splitDataset(loadDataset('wine'), { seed: 1, standardize: true });
-  const net = Network.random(WINE, 4);
+  const net = randomDense(WINE, 4);
   const p = net.predict(tf.tensor2d(split.test.x, [split.test.rows, 13]));
   const probs = p.dataSync();
   p.dispose();
@@ -65,7 +66,7 @@ test('evaluate matches a direct JS computation of cross-entropy, accuracy and MS
   net.dispose();
 
   const { split: reg } = linearRegression(50, 3, 2);
-  const lin = Network.fromFlat(
+  const lin = denseFromFlat(
     { inputSize: 3, layers: [{ name: 'o', units: 1, activation: 'linear' }] },
     Float32Array.from([1, -1, 0.5, 0.25]),
   );

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { instantiateEmbedded, ensureMemory, WasmMemory } from '../../src/engine/util/wasmModule';
 import { KERNELS_WASM_BASE64 } from '../../src/engine/linalg/wasm/kernels.generated';
 import { SOFTPLUS_WASM_BASE64 } from '../../src/engine/relevance/wasm/softplus.generated';
-import { SQUARES_WASM_BASE64 } from '../../src/engine/ordering/wasm/squares.generated';
+import { SQUARES_WASM_BASE64 } from '../../src/engine/layers/wasm/squares.generated';
 
 test('each embedded module instantiates with the exports its loader uses', () => {
   const lin = instantiateEmbedded<Record<string, unknown>>(KERNELS_WASM_BASE64);

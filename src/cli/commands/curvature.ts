@@ -9,6 +9,7 @@ import { xTensor, yTensor, SplitPart } from '../../engine/data';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { curvatureDiagonal, gradientVariance } from '../../engine/curvature';
 import { hashModel, makeProvenance } from '../../engine/provenance';
+import { denseLayersJson, weightIndex } from '../../engine/model/summary';
 
 import { CURVATURE_KINDS as KINDS } from '../../engine/options';
 const SPLITS = ['train', 'test', 'all'] as const;
@@ -26,16 +27,18 @@ function concatParts(a: SplitPart, b: SplitPart, features: number): SplitPart {
 
 export const curvatureCommand: Command = {
   name: 'curvature',
-  summary: 'Diagonal of the Hessian, GGN or empirical Fisher, or the per-sample gradient variance, of the mean loss',
+  summary:
+    'Diagonal of the Hessian, GGN, Monte-Carlo GGN or empirical Fisher, or the per-sample gradient variance, of the mean loss',
   usage:
-    'prunescope curvature MODEL.json --data NAME|FILE.csv --kind hessian|ggn|fisher|variance [--target COL] [--task classification|regression] [--split train|test|all] [--seed S] [--chunk N] [--json]',
+    'prunescope curvature MODEL.json --data NAME|FILE.csv --kind hessian|ggn|fisher|mc-ggn|variance [--samples K] [--target COL] [--task classification|regression] [--split train|test|all] [--seed S] [--chunk N] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     {
       name: 'kind',
       value: true,
-      help: 'hessian (exact, may be negative), ggn, fisher (empirical) or variance (population variance of per-sample gradients)',
+      help: 'hessian (exact, may be negative), ggn, fisher (empirical), mc-ggn (one sampled label per example; for many classes) or variance (population variance of per-sample gradients)',
     },
+    { name: 'samples', value: true, help: 'mc-ggn: sampled labels per example, averaged (default 1)' },
     { name: 'split', value: true, help: 'train (default), test or all rows' },
     { name: 'chunk', value: true, help: 'samples per chunk (bounds memory; default from a budget)' },
     { name: 'json', value: false, help: 'print one JSON document' },
@@ -46,6 +49,7 @@ export const curvatureCommand: Command = {
     const kind = oneOf(args, 'kind', KINDS, KINDS[0]);
     const split = oneOf(args, 'split', SPLITS, 'train');
     const chunkSize = str(args, 'chunk') === undefined ? undefined : num(args, 'chunk', 0, { integer: true, min: 1 });
+    const samples = str(args, 'samples') === undefined ? 1 : num(args, 'samples', 1, { integer: true, min: 1 });
     const { model, split: parts, seed } = await openModelWithData(args, 'curvature', this.usage);
     const net = model.network;
     try {
@@ -58,7 +62,13 @@ export const curvatureCommand: Command = {
       try {
         if (kind === 'variance')
           ({ variance: values, loss } = await gradientVariance(net, x, y, { chunkSize, signal: ctx.signal }));
-        else ({ values, loss } = await curvatureDiagonal(net, x, y, kind, { chunkSize, signal: ctx.signal }));
+        else
+          ({ values, loss } = await curvatureDiagonal(net, x, y, kind, {
+            chunkSize,
+            signal: ctx.signal,
+            seed,
+            samples,
+          }));
       } finally {
         tf.dispose([x, y]);
       }
@@ -67,12 +77,8 @@ export const curvatureCommand: Command = {
         loss,
         nParams: net.nParams,
         values: Array.from(values),
-        layers: net.layout.map((l) => ({
-          name: l.name,
-          offset: l.kernelOffset,
-          kernelShape: [l.inSize, l.outSize],
-          biasSize: l.biasSize,
-        })),
+        weights: weightIndex(net),
+        ...(denseLayersJson(net) ? { layers: denseLayersJson(net) } : {}),
         provenance: makeProvenance({
           job: 'curvature',
           method: kind,
@@ -84,11 +90,12 @@ export const curvatureCommand: Command = {
             testFraction: parts.testFraction,
             standardized: !!parts.standardization,
           },
-          modelHash: hashModel(net.spec, net.toFlat()),
+          modelHash: hashModel(net.structure(), net.toFlat()),
           options: {
             chunkSize: chunkSize ?? 'default',
             meanLoss: true,
             ...(kind === 'variance' ? { variance: 'population (1/N)' } : {}),
+            ...(kind === 'mc-ggn' ? { samples, labelSeed: seed } : {}),
           },
         }),
       };
@@ -108,10 +115,7 @@ export const curvatureCommand: Command = {
         [
           `${kind} diagonal of the mean loss on ${ds.name} (${split}, ${part.rows} rows): loss ${loss.toPrecision(6)}, ${net.nParams} parameters`,
           `range [${lo.toExponential(3)}, ${hi.toExponential(3)}]${neg ? `, ${neg} negative entries (exact Hessian)` : ''}`,
-          ...net.layout.map(
-            (l) =>
-              `  ${l.name}: kernel [${l.inSize}, ${l.outSize}] at ${l.kernelOffset}, bias ${l.biasSize} at ${l.biasOffset}`,
-          ),
+          ...net.weights.map((w) => `  ${w.name} [${w.shape.join(', ')}] at ${w.offset}`),
         ].join('\n'),
       );
     } finally {

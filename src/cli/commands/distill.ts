@@ -10,7 +10,7 @@ import { ParsedArgs, bool, list, num, numList, oneOf, str } from '../args';
 import { PruneScopeError, badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { loadModel, LoadedModel } from '../../engine/model/layersModel';
-import { Network } from '../../engine/model/network';
+import { Graph } from '../../engine/model/graph';
 import { loadDataset, splitForModel } from '../../engine/data';
 import { studentMask } from '../../engine/prune/studentExport';
 import { shrinkToStudent } from '../../engine/prune/student';
@@ -118,7 +118,7 @@ export const distillCommand: Command = {
     await initBackend();
     const teacherModel = await loadModel(teacherFile);
     const teacher = teacherModel.network;
-    const owned: Network[] = [teacher];
+    const owned: Graph[] = [teacher];
     let studentModel: LoadedModel | undefined;
     let studentRanking: Provenance | undefined;
     try {
@@ -135,12 +135,13 @@ export const distillCommand: Command = {
           field: '--teacher-features',
           expected: 'leave at least one column to the student',
         });
-      let student: Network;
+      let student: Graph;
       if (widths) {
         const ranking = await computeRelevance(teacher, split, { ...request, signal: ctx.signal });
         studentRanking = ranking.provenance;
         const mask = studentMask(teacher, ranking, { widths }, teacherModel.pruneMask);
-        const masked = Network.fromFlat(structuredClone(teacher.spec), applyMask(teacher.toFlat(), mask));
+        const masked = Graph.fromSpec(teacher.toSpec());
+        masked.setFlat(applyMask(teacher.toFlat(), mask));
         const shrunk = shrinkToStudent(masked, { mask }).network;
         masked.dispose();
         student = privileged.length ? withInputs(shrunk, cols) : shrunk;
@@ -156,8 +157,8 @@ export const distillCommand: Command = {
             field: 'featureNames',
             expected: 'none of --teacher-features',
           });
-        if (studentModel.network.spec.inputSize !== sCols.length)
-          throw badInput(`the student takes ${studentModel.network.spec.inputSize} inputs`, {
+        if (studentModel.network.inputSize !== sCols.length)
+          throw badInput(`the student takes ${studentModel.network.inputSize} inputs`, {
             file: studentModel.path,
             field: 'inputs',
             expected: `${sCols.length} (the columns it sees)`,

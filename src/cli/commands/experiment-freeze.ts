@@ -6,7 +6,7 @@ import { ParsedArgs, bool, list, num, numList, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { loadDataset, numClasses, splitDataset } from '../../engine/data';
-import type { NetworkSpec } from '../../engine/model/network';
+import { NetworkSpec, denseSpec } from '../../engine/model/denseChain';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { renderReport } from '../../engine/report/html';
 import { runFreezeExperiment, FreezeExperimentResult } from '../../engine/ordering/experiment';
@@ -93,7 +93,7 @@ export const experimentFreezeCommand: Command = {
           : [...widths.map((w, i) => ({ name: `h${i + 1}`, units: w, activation: 'tanh' as const })), head],
     };
     const r = await runFreezeExperiment(split, {
-      spec,
+      spec: denseSpec(spec),
       steps,
       t0,
       shares,

@@ -1,18 +1,26 @@
-// `prunescope info MODEL.json`: what a LayersModel holds as PruneScope sees it: the dense chain,
-// parameter counts (total, active = non-zero, pruned = zero), and the PruneScope metadata.
+// `prunescope info MODEL.json`: what a LayersModel holds as PruneScope sees it: its layers (shapes,
+// parameter counts: total, active = non-zero, pruned = zero), the flat parameter index, and the
+// PruneScope metadata.
 import { Command } from '../command';
 import { ParsedArgs, bool } from '../args';
 import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { LoadedModel, loadModel } from '../../engine/model/layersModel';
 import { hashModel } from '../../engine/provenance';
+import { WeightIndexEntry, weightIndex } from '../../engine/model/summary';
 
 export interface InfoLayer {
   name: string;
+  /** Keras class name. */
+  className: string;
+  /** Elements of the input and of the output per sample (units for a Dense layer). */
   in: number;
   out: number;
+  outputShape: number[];
+  /** The fused activation ('-' for a layer without one). */
   activation: string;
-  kernelShape: [number, number];
+  /** Shape of the layer's kernel ([] when it has none). */
+  kernelShape: number[];
   params: number;
   active: number;
 }
@@ -26,6 +34,8 @@ export interface InfoReport {
   /** hashModel(spec, parameters): the id results computed from this model record. */
   modelHash: string;
   layers: InfoLayer[];
+  /** The flat parameter index: one entry per trainable weight. */
+  weights: WeightIndexEntry[];
   totalParams: number;
   /** Parameters that are non-zero. */
   activeParams: number;
@@ -65,25 +75,34 @@ export function infoReport(m: LoadedModel): InfoReport {
     for (let j = a; j < b; j++) if (flat[j] !== 0) c++;
     return c;
   };
-  const layers = net.layout.map((l) => ({
-    name: l.name,
-    in: l.inSize,
-    out: l.outSize,
-    activation: l.activation,
-    kernelShape: [l.inSize, l.outSize] as [number, number],
-    params: l.kernelSize + l.biasSize,
-    active: nz(l.kernelOffset, l.biasOffset + l.biasSize),
-  }));
+  const size = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
+  const layers: InfoLayer[] = net.ops
+    .filter((op) => op.role === 'layer')
+    .map((op) => {
+      const kernel = op.layer.weights.find((d) => /kernel$/.test(d.name));
+      return {
+        name: op.node.name,
+        className: op.node.className,
+        in: size(op.layer.inputShapes[0]),
+        out: size(op.layer.outputShape),
+        outputShape: op.layer.outputShape,
+        activation: (op.node.config as { activation?: string }).activation ?? '-',
+        kernelShape: kernel ? kernel.shape : [],
+        params: op.paramCount,
+        active: nz(op.paramOffset, op.paramOffset + op.paramCount),
+      };
+    });
   const active = layers.reduce((a, l) => a + l.active, 0);
   const md = m.metadata;
   return {
     path: m.path,
     format: m.format,
-    inputSize: net.spec.inputSize,
+    inputSize: net.inputSize,
     outputSize: net.outputSize,
     task: net.task,
-    modelHash: hashModel(net.spec, flat),
+    modelHash: hashModel(net.structure(), flat),
     layers,
+    weights: weightIndex(net),
     totalParams: net.nParams,
     activeParams: active,
     prunedParams: net.nParams - active,
@@ -120,20 +139,21 @@ function short(list: string[] | undefined, n = 8): string {
 
 export function infoText(r: InfoReport): string {
   const rows = [
-    ['layer', 'in', 'out', 'activation', 'kernel', 'params', 'active'],
+    ['layer', 'class', 'in', 'out', 'activation', 'kernel', 'params', 'active'],
     ...r.layers.map((l) => [
       l.name,
+      l.className,
       String(l.in),
-      String(l.out),
+      l.outputShape.length > 1 ? l.outputShape.join('x') : String(l.out),
       l.activation,
-      `${l.kernelShape[0]}x${l.kernelShape[1]}`,
+      l.kernelShape.length ? l.kernelShape.join('x') : '-',
       String(l.params),
       String(l.active),
     ]),
   ];
   const w = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const table = rows.map((row) =>
-    row.map((cell, c) => (c === 0 || c === 3 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  '),
+    row.map((cell, c) => (c <= 1 || c === 4 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  '),
   );
   const pct = (k: number) => (r.totalParams ? ((100 * k) / r.totalParams).toFixed(1) : '0.0');
   const lines = [

@@ -7,7 +7,7 @@ import { ParsedArgs, bool, num, numList, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { TEST_FRACTION_FLAG } from '../modelData';
 import { HIDDEN_ACTIVATIONS } from '../../engine/model/activations';
-import { SPLIT_DEFAULTS, TASKS, TRAIN_DEFAULTS } from '../../engine/options';
+import { ARCHITECTURES, ARCHITECTURE_DESCRIPTIONS, SPLIT_DEFAULTS, TASKS, TRAIN_DEFAULTS } from '../../engine/options';
 import { trainNewModel } from '../../engine/train/newModel';
 import type { Metrics } from '../../engine/train/metrics';
 
@@ -25,13 +25,24 @@ function fmtMetrics(m: Metrics): string {
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'Train a dense network with Adam on a data set and save it as a TF.js LayersModel',
+  summary:
+    'Train a network (dense, LeNet-5 or a small ResNet) with Adam on a data set and save it as a TF.js LayersModel',
   usage:
-    'prunescope train --data NAME|FILE.csv --out DIR [--target COL] [--task classification|regression] [--layers 13,3] [--activation tanh] [--epochs N] [--batch B] [--lr X] [--l2 X] [--seed S] [--standardize] [--json]',
+    'prunescope train --data NAME|FILE.csv --out DIR [--arch mlp|lenet5|resnet8] [--input-shape H,W,C] [--target COL] [--task classification|regression] [--layers 13,3] [--activation tanh] [--epochs N] [--batch B] [--lr X] [--l2 X] [--seed S] [--standardize] [--json]',
   flags: [
     { name: 'data', value: true, help: 'built-in data set name or CSV path' },
     { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
     { name: 'task', value: true, help: 'classification or regression (default: inferred from the target)' },
+    {
+      name: 'arch',
+      value: true,
+      help: `architecture: ${ARCHITECTURES.map((a) => `${a} (${ARCHITECTURE_DESCRIPTIONS[a]})`).join('; ')} (default ${T.arch})`,
+    },
+    {
+      name: 'input-shape',
+      value: true,
+      help: 'lenet5/resnet8: the image shape H,W,C of a row when the data set does not give it (mnist, digits do)',
+    },
     {
       name: 'layers',
       value: true,
@@ -71,6 +82,8 @@ export const trainCommand: Command = {
       data,
       target: str(args, 'target'),
       task: str(args, 'task') === undefined ? undefined : oneOf(args, 'task', TASKS, 'classification'),
+      arch: oneOf(args, 'arch', ARCHITECTURES, T.arch),
+      inputShape: numList(args, 'input-shape'),
       layers: numList(args, 'layers'),
       activation: oneOf(args, 'activation', HIDDEN_ACTIVATIONS, T.activation),
       epochs,
@@ -110,7 +123,7 @@ export const trainCommand: Command = {
     const opts = m.provenance.options as { activation: string };
     ctx.out(
       [
-        `trained ${[m.spec.inputSize, ...m.spec.layers.map((l) => l.units)].join('-')} ${opts.activation} on ${m.dataset.name} (${m.split.train.rows} train / ${m.split.test.rows} test rows), ${r.steps} Adam steps in ${r.seconds.toFixed(1)} s (${r.samplesPerSecond.toFixed(0)} samples/s, ${m.backend})`,
+        `trained ${m.architecture.join('-')} ${opts.activation} on ${m.dataset.name} (${m.split.train.rows} train / ${m.split.test.rows} test rows), ${r.steps} Adam steps in ${r.seconds.toFixed(1)} s (${r.samplesPerSecond.toFixed(0)} samples/s, ${m.backend})`,
         `train: ${fmtMetrics(r.final.train)}`,
         `test:  ${fmtMetrics(r.final.test)}`,
         `saved ${m.modelJson}`,

@@ -1,109 +1,222 @@
-// Exact diagonals of the Hessian and of the generalised Gauss-Newton matrix of the mean loss,
-// by one backward sweep of symmetric factors per chunk (BackPACK's DiagHessian / DiagGGN):
-//   H_l = J_l^T H_{l+1} J_l + diag(f''(z_l) * dl/da_l),   J_l = dz_{l+1}/dz_l,
-// and for kernel entry W_l[i, j]: (1/N) sum_n a_{n,i}^2 [H_l]_{n,jj} (bias: (1/N) sum_n [H_l]_{n,jj}).
+// Diagonals of the GGN, the exact Hessian and the Monte-Carlo GGN of the mean loss, BackPACK style
+// (DiagGGN, DiagHessian, DiagGGN-MC), as drivers of the one backward pass (model/backward.ts):
+// - GGN: a square root S of each sample's loss Hessian w.r.t. the top tensor (K rows per sample) is
+//   carried down by the layers' VJPs; each layer adds sum_r (row r's weight gradient)^2.
+// - MC-GGN: the same with one sampled column per sample (c = 1; unbiased, for many classes).
+// - Hessian: the GGN plus, for every element-wise non-linear op, the signed diagonal term
+//   r = f''(x) * dL/dy at its input (its `residual`; dL/dy from a c = 1 gradient pass). A term is
+//   carried down exactly as a diagonal through ops with diagonal Jacobians (diagonalThrough), used
+//   by the weights it meets (weightDiagFromDiagonal), and below the first non-diagonal op either
+//   (a) as the exact diagonal of J^T diag(r) J when the only weights left are one layer that needs
+//   no more (diagonalSuffices: Dense), or (b) expanded into a signed factor (one row per element:
+//   sqrt|r| e_j, sign(r)) and propagated like S. ReLU, max pooling and linear maps have no term,
+//   so the Hessian of a ReLU network equals its GGN.
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../model/network';
-import { sampleLosses, lossKindOf } from '../model/loss';
-import { runPass, disposePass } from './pass';
-import {
-  Factor,
-  outputFactor,
-  residual,
-  factorDiagonal,
-  propagate,
-  residualDiagBelow,
-  residualFactorBelow,
-  disposeFactor,
-} from './factors';
-import { LayerSums } from './batch';
+import type { Graph, Pass } from '../model/graph';
+import { disposePass } from '../model/graph';
+import type { PlannedOp } from '../model/graphPlan';
+import { propagate, requiredTensors } from '../model/backward';
+import { LossKind, lossHessianRoot, lossKindOf, sampleLosses, sampledHessianRoot, topDelta } from '../model/loss';
+import { sizeOf } from '../layers/util';
+import type { WeightSums } from './batch';
 
-/** Transposed kernels W^T and (W^2)^T, made once per call so every matmul is non-transposed. */
-export interface KernelsT {
-  Wt: tf.Tensor2D[];
-  W2t: tf.Tensor2D[];
+export type DiagonalMode = 'ggn' | 'hessian' | 'mc-ggn';
+
+/** Weights at or below each tensor (some op with trainable weights produces it or feeds it). */
+function weightsBelow(graph: Graph): boolean[] {
+  return requiredTensors(graph, (op) => op.paramCount > 0);
 }
 
-export function transposedKernels(net: Network, squares: boolean): KernelsT {
-  const Wt = net.kernels.map((k) => tf.transpose(k) as tf.Tensor2D);
-  const W2t = squares ? Wt.map((w) => tf.square(w) as tf.Tensor2D) : [];
-  return { Wt, W2t };
-}
+const producer = (graph: Graph, t: number): PlannedOp | undefined => (t > 0 ? graph.ops[t - 1] : undefined);
 
-export function disposeKernelsT(k: KernelsT): void {
-  tf.dispose([...k.Wt, ...k.W2t]);
-}
-
-/** Does layer l contribute a residual (f'' term) to the exact Hessian? */
-function hasResidual(net: Network, l: number): boolean {
-  const a = net.layout[l].activation;
-  return a !== 'linear' && a !== 'relu' && a !== 'softmax';
-}
-
-/** Per-sample floats held by the widest level's factors (for the default chunk size). */
-export function factorFloatsPerSample(net: Network, exact: boolean): number {
-  const L = net.layout.length;
-  const K = net.layout[L - 1].outSize;
-  let worst = 0;
-  for (let l = L - 1; l >= 0; l--) {
-    let c = K;
-    // diag(r_s) becomes a factor of width d_s from level s-1 down, used from level s-2 on.
-    if (exact)
-      for (let s = l + 1; s < L; s++) if (hasResidual(net, s) && l <= s - 1 && s - 1 >= 1) c += net.layout[s].outSize;
-    worst = Math.max(worst, 2 * c * net.layout[l].outSize + net.layout[l].inSize);
+/**
+ * Starting below a non-diagonal op at tensor u: does a chain of single-input diagonal ops lead to
+ * one layer with diagonalSuffices and no weights below it? Then the exact diagonal of J^T diag(r) J
+ * serves every weight left, and no factor is needed.
+ */
+function diagonalServes(graph: Graph, below: boolean[], u: number): boolean {
+  for (let op = producer(graph, u); op; op = producer(graph, op.inputs[0])) {
+    if (op.inputs.length !== 1) return false;
+    if (op.paramCount > 0)
+      return !!op.layer.diagonalSuffices && !!op.layer.weightDiagFromDiagonal && !below[op.inputs[0]];
+    if (!op.layer.diagonalThrough) return false;
   }
-  return worst;
+  return false;
+}
+
+/** Adds sum_r sign_r (row r's weight gradient)^2 at every op with weights (except `skip`) for a block entering at `start`. */
+function propagateSquares(
+  graph: Graph,
+  pass: Pass,
+  start: number,
+  block: tf.Tensor,
+  c: number,
+  signs: tf.Tensor2D | undefined,
+  sums: WeightSums,
+  skip?: PlannedOp,
+): void {
+  propagate(graph, pass, {
+    start,
+    block,
+    c,
+    wants: (op) => op.paramCount > 0 && op !== skip,
+    visit: (op, g, s) =>
+      sums.addOp(
+        op.weightIndex,
+        op.layer.weightStats!(g, s, graph.vars[op.index], c, { squares: true, signs }).squares!,
+      ),
+  });
+}
+
+/** One element-wise op's residual diag(D) at tensor t (owned), carried down as described above. */
+function residualTerm(graph: Graph, pass: Pass, t: number, D: tf.Tensor, sums: WeightSums, below: boolean[]): void {
+  let d = D;
+  try {
+    for (let op = producer(graph, t); op; op = producer(graph, t)) {
+      const s = pass.saved[op.index];
+      const w = graph.vars[op.index];
+      if (op.paramCount > 0) {
+        if (!op.layer.weightDiagFromDiagonal) {
+          expandAt(graph, pass, t, d, sums);
+          return;
+        }
+        sums.addOp(op.weightIndex, op.layer.weightDiagFromDiagonal(d, s, w));
+      }
+      if (!op.inputs.some((u) => below[u])) return;
+      if (op.layer.diagonalThrough && op.inputs.length === 1) {
+        const next = tf.tidy(() => op.layer.diagonalThrough!(d, s, w));
+        d.dispose();
+        d = next;
+        t = op.inputs[0];
+        continue;
+      }
+      // A non-diagonal op: the exact diagonal below it if one Dense-like layer is all that is left,
+      // else a signed factor (op's own weights, if any, already took the exact term).
+      if (op.inputs.length === 1 && op.layer.squaredJacobianT && diagonalServes(graph, below, op.inputs[0]))
+        diagonalBelow(graph, pass, op, d, sums);
+      else expandAt(graph, pass, t, d, sums, op.paramCount > 0 ? op : undefined);
+      return;
+    }
+  } finally {
+    d.dispose();
+  }
+}
+
+/** The exact diagonal of J^T diag(d) J below `op`, carried through diagonal ops to the one layer left. */
+function diagonalBelow(graph: Graph, pass: Pass, op: PlannedOp, d: tf.Tensor, sums: WeightSums): void {
+  let e = tf.tidy(() => op.layer.squaredJacobianT!(d, pass.saved[op.index], graph.vars[op.index]));
+  try {
+    for (let q = producer(graph, op.inputs[0]); q; q = producer(graph, q.inputs[0])) {
+      const sq = pass.saved[q.index];
+      if (q.paramCount > 0) {
+        sums.addOp(q.weightIndex, q.layer.weightDiagFromDiagonal!(e, sq, graph.vars[q.index]));
+        return;
+      }
+      const next = tf.tidy(() => q.layer.diagonalThrough!(e, sq, graph.vars[q.index]));
+      e.dispose();
+      e = next;
+    }
+  } finally {
+    e.dispose();
+  }
 }
 
 /**
- * Adds this chunk's per-layer sums of the diagonal (not yet divided by N) to `sums` and returns
- * the chunk's summed loss. exact = true: Hessian; false: GGN.
+ * diag(d) at tensor t as a signed factor, one row per element of t per sample (row j = sqrt|d_j| e_j,
+ * sign(d_j)), propagated down. `done`: an op whose weights already took the exact term.
  */
-export function diagonalChunk(
-  net: Network,
-  x: tf.Tensor2D,
-  target: tf.Tensor2D,
-  exact: boolean,
-  kt: KernelsT,
-  sums: LayerSums,
-): number {
-  const L = net.layout.length;
-  const n = x.shape[0];
-  const pass = runPass(net, x, target, exact);
-  const { cache } = pass;
-  let factors: Factor[] = [outputFactor(net, cache.pre[L - 1], cache.output)];
-  let extra: tf.Tensor2D | undefined;
+function expandAt(graph: Graph, pass: Pass, t: number, d: tf.Tensor, sums: WeightSums, done?: PlannedOp): void {
+  const [n, ...shape] = d.shape;
+  const m = sizeOf(shape);
+  const [rows, signs] = tf.tidy(() => {
+    const flat = tf.reshape(d, [n, m]);
+    const root = tf.sqrt(tf.abs(flat));
+    const r = tf.mul(root.expandDims(2), tf.eye(m).expandDims(0)).reshape([n * m, ...shape]);
+    return [r, tf.sign(flat) as tf.Tensor2D] as const;
+  });
   try {
-    for (let l = L - 1; l >= 0; l--) {
-      const a = l === L - 1 ? cache.output : cache.inputs[l + 1];
-      const r = exact ? residual(net, l, cache.pre[l], a, pass.dA[l], target) : undefined;
-      const [k, b] = tf.tidy(() => {
-        let diag: tf.Tensor2D | undefined = extra;
-        for (const f of factors)
-          if (!f.skipDiag) diag = diag ? (tf.add(diag, factorDiagonal(f, n)) as tf.Tensor2D) : factorDiagonal(f, n);
-        if (r) diag = diag ? (tf.add(diag, r) as tf.Tensor2D) : r;
-        const kernel = tf.matMul(tf.square(cache.inputs[l]), diag!, true, false) as tf.Tensor2D;
-        return [kernel, tf.sum(diag!, 0) as tf.Tensor1D] as const;
-      });
-      sums.add(l, k, b);
-      extra?.dispose();
-      extra = undefined;
-      if (l > 0) {
-        const fp = pass.fprime[l - 1];
-        const next = factors.map((f) => propagate(f, kt.Wt[l], fp, n));
-        if (r) {
-          extra = residualDiagBelow(r, kt.W2t[l], fp);
-          if (l - 1 >= 1) next.push(residualFactorBelow(r, kt.Wt[l], fp, n));
-        }
-        factors.forEach(disposeFactor);
-        factors = next;
-      }
-      r?.dispose();
-    }
-    return tf.tidy(() => tf.sum(sampleLosses(lossKindOf(net), cache.output, target)).dataSync()[0]);
+    propagateSquares(graph, pass, t, rows, m, signs, sums, done);
   } finally {
-    factors.forEach(disposeFactor);
-    extra?.dispose();
+    tf.dispose([rows, signs]);
+  }
+}
+
+export interface DiagonalChunkOptions {
+  mode: DiagonalMode;
+  kind?: LossKind;
+  /** MC-GGN: the source of the sampled labels / noise. */
+  draw?: { next(): number; normal(): number };
+}
+
+/** Adds this chunk's per-weight sums of the diagonal (not yet divided by N) and returns the chunk's summed loss. */
+export function diagonalChunk(
+  graph: Graph,
+  x: tf.Tensor,
+  target: tf.Tensor2D,
+  sums: WeightSums,
+  o: DiagonalChunkOptions,
+): number {
+  const kind = o.kind ?? lossKindOf(graph);
+  const pass = graph.forward(x);
+  try {
+    const out = pass.output as tf.Tensor2D;
+    const K = out.shape[1];
+    if (o.mode === 'mc-ggn') {
+      const col = sampledHessianRoot(kind, out, o.draw!);
+      try {
+        propagateSquares(graph, pass, graph.plan.top, col, 1, undefined, sums);
+      } finally {
+        col.dispose();
+      }
+    } else {
+      const root = lossHessianRoot(kind, out);
+      try {
+        propagateSquares(graph, pass, graph.plan.top, root, K, undefined, sums);
+      } finally {
+        root.dispose();
+      }
+    }
+    if (o.mode === 'hessian') residualTerms(graph, pass, kind, target, sums);
+    return tf.tidy(() => tf.sum(sampleLosses(kind, out, target)).dataSync()[0]);
+  } finally {
     disposePass(pass);
   }
+}
+
+/** The Hessian's residual terms: a c = 1 gradient pass collects f''(x) dL/dy at every curved op. */
+function residualTerms(graph: Graph, pass: Pass, kind: LossKind, target: tf.Tensor2D, sums: WeightSums): void {
+  const below = weightsBelow(graph);
+  const curved = (op: PlannedOp) => !!op.layer.residual && op.inputs.length === 1 && below[op.inputs[0]];
+  if (!graph.ops.some(curved)) return;
+  const terms: { t: number; r: tf.Tensor }[] = [];
+  const delta = topDelta(kind, pass.output as tf.Tensor2D, target);
+  try {
+    propagate(graph, pass, {
+      start: graph.plan.top,
+      block: delta,
+      c: 1,
+      wants: curved,
+      visit: (op, g, s) => {
+        const r = tf.tidy(() => op.layer.residual!(g, s, graph.vars[op.index]));
+        if (r) terms.push({ t: op.inputs[0], r });
+      },
+    });
+    // Each term is consumed (disposed) by residualTerm.
+    while (terms.length) {
+      const { t, r } = terms.shift()!;
+      residualTerm(graph, pass, t, r, sums, below);
+    }
+  } finally {
+    delta.dispose();
+    tf.dispose(terms.map((x) => x.r));
+  }
+}
+
+/** Per-sample floats of a chunk's largest blocks: c = K (GGN), 1 (MC), plus expanded residual factors. */
+export function diagonalFloatsPerSample(graph: Graph, mode: DiagonalMode, factorWidth: (c: number) => number): number {
+  const K = graph.outputSize;
+  let c = mode === 'mc-ggn' ? 1 : K;
+  if (mode === 'hessian')
+    for (const op of graph.ops) if (op.layer.residual) c = Math.max(c, sizeOf(op.layer.inputShapes[0]));
+  return factorWidth(c);
 }

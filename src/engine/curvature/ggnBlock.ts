@@ -1,58 +1,73 @@
-// The full GGN block of one layer's parameters (kernel row-major, then bias): the Laplace
-// covariance for Belsley needs it. (1/N) sum_n G_n G_n^T, where G_n [P, c] is the per-sample
-// Jacobian factor: the GGN factor at the layer's pre-activation, S_n [d, c], lifted to the
-// parameters (kernel row (i, j): a_{n,i} S_n[j, :]; bias row j: S_n[j, :]). One matmul per chunk.
+// Exact GGN block of one layer's parameters, (1/N) sum_n G_n^T G_n with G_n = S_n^T J_n: the loss
+// Hessian's square root carried down to the layer (model/backward.ts), then its per-row weight
+// gradients materialised (weightRows) and multiplied out. For Belsley's Laplace covariance.
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
+import { disposePass } from '../model/graph';
+import { propagate } from '../model/backward';
+import { lossHessianRoot, lossKindOf } from '../model/loss';
 import { PruneScopeError, badInput } from '../errors';
-import { runPass, disposePass } from './pass';
-import { Factor, outputFactor, propagate, disposeFactor } from './factors';
-import { ChunkOptions, checkBatch, resolveChunk, forEachChunk } from './batch';
-import { transposedKernels, disposeKernelsT } from './diagonal';
+import { ChunkOptions, checkBatch, floatsPerSample, forEachChunk, resolveChunk } from './batch';
 import { describeParam, firstNonFinite } from '../util/finite';
 
 export interface GgnBlock {
-  /** Layer index and its parameter count P = in*out + out. */
+  /** Index into graph.layers() and the block's parameter count P. */
   layer: number;
   size: number;
-  /** [P, P] row-major, symmetric; order: kernel [in, out] row-major, then bias. */
+  /** [P, P] row-major, symmetric; in the flat order. */
   values: Float64Array;
-  /** Flat offset of the block's first parameter (the layer's kernelOffset). */
+  /** Flat offset of the block's first parameter. */
   offset: number;
 }
 
 export const GGN_BLOCK_MAX_PARAMS = 4096;
 
 export async function ggnLayerBlock(
-  net: Network,
-  x: tf.Tensor2D,
+  graph: Graph,
+  x: tf.Tensor,
   target: tf.Tensor2D,
   layer: number,
   opts: ChunkOptions & { maxParams?: number } = {},
 ): Promise<GgnBlock> {
-  const n = checkBatch(net, x, target, 'ggnLayerBlock');
-  const lay = net.layout[layer];
-  if (!lay)
-    throw badInput(`layer ${layer}`, { field: 'ggnLayerBlock: layer', expected: `0..${net.layout.length - 1}` });
-  const P = lay.kernelSize + lay.biasSize;
+  const n = checkBatch(graph, x, target, 'ggnLayerBlock');
+  const layers = graph.layers();
+  const lay = layers[layer];
+  if (!lay) throw badInput(`layer ${layer}`, { field: 'ggnLayerBlock: layer', expected: `0..${layers.length - 1}` });
+  const P = lay.size;
   const maxP = opts.maxParams ?? GGN_BLOCK_MAX_PARAMS;
   if (P > maxP)
     throw new PruneScopeError('too-large', `layer ${lay.name} has ${P} parameters`, {
       field: 'ggnLayerBlock',
       expected: `at most ${maxP} (use a low-rank or diagonal covariance)`,
     });
-  const K = net.outputSize;
-  const chunk = resolveChunk(n, opts, 2 * K * (P + lay.outSize));
-  const kt = transposedKernels(net, false);
+  const K = graph.outputSize;
+  const chunk = resolveChunk(n, opts, floatsPerSample(graph, K) + 2 * K * P);
+  const kind = lossKindOf(graph);
+  const op = graph.ops[lay.op];
   let sum: tf.Tensor2D | undefined;
   try {
-    await forEachChunk(x, target, chunk, opts.signal, (xc, tc) => {
-      const add = blockChunk(net, xc, tc, layer, kt.Wt);
-      const old = sum;
-      sum = old ? (tf.tidy(() => tf.add(old, add)) as tf.Tensor2D) : add;
-      if (old) {
-        old.dispose();
-        add.dispose();
+    await forEachChunk(x, target, chunk, opts.signal, (xc) => {
+      const pass = graph.forward(xc);
+      const root = lossHessianRoot(kind, pass.output as tf.Tensor2D);
+      try {
+        propagate(graph, pass, {
+          start: graph.plan.top,
+          block: root,
+          c: K,
+          wants: (o) => o === op,
+          visit: (o, g, s) => {
+            const add = tf.tidy(() => {
+              const rows = o.layer.weightRows!(g, s, graph.vars[o.index], K);
+              return tf.matMul(rows, rows, true, false) as tf.Tensor2D;
+            });
+            const old = sum;
+            sum = old ? (tf.tidy(() => tf.add(old, add)) as tf.Tensor2D) : add;
+            if (old) tf.dispose([old, add]);
+          },
+        });
+      } finally {
+        root.dispose();
+        disposePass(pass);
       }
     });
     const values = Float64Array.from(await sum!.data());
@@ -63,39 +78,12 @@ export async function ggnLayerBlock(
         c = bad % P;
       throw new PruneScopeError(
         'numerical',
-        `GGN block of layer ${lay.name} has ${values[bad]} at row ${describeParam(net.layout, lay.kernelOffset + r)}, column ${describeParam(net.layout, lay.kernelOffset + c)}: the model's weights or inputs overflow`,
+        `GGN block of layer ${lay.name} has ${values[bad]} at row ${describeParam(graph, lay.offset + r)}, column ${describeParam(graph, lay.offset + c)}: the model's weights or inputs overflow`,
         { field: 'curvature', expected: 'finite values' },
       );
     }
-    return { layer, size: P, values, offset: lay.kernelOffset };
+    return { layer, size: P, values, offset: lay.offset };
   } finally {
     sum?.dispose();
-    disposeKernelsT(kt);
-  }
-}
-
-function blockChunk(net: Network, x: tf.Tensor2D, target: tf.Tensor2D, layer: number, Wt: tf.Tensor2D[]): tf.Tensor2D {
-  const L = net.layout.length;
-  const n = x.shape[0];
-  const pass = runPass(net, x, target, false);
-  let f: Factor = outputFactor(net, pass.cache.pre[L - 1], pass.cache.output);
-  try {
-    for (let l = L - 1; l > layer; l--) {
-      const next = propagate(f, Wt[l], pass.fprime[l - 1], n);
-      disposeFactor(f);
-      f = next;
-    }
-    return tf.tidy(() => {
-      const { inSize, outSize } = net.layout[layer];
-      const c = f.c;
-      const S = f.F.reshape([n, c, 1, outSize]);
-      const a = pass.cache.inputs[layer].reshape([n, 1, inSize, 1]);
-      const kern = tf.mul(a, S).reshape([n * c, inSize * outSize]);
-      const Gt = tf.concat([kern, f.F], 1) as tf.Tensor2D; // [n*c, P]
-      return tf.matMul(Gt, Gt, true, false) as tf.Tensor2D;
-    });
-  } finally {
-    disposeFactor(f);
-    disposePass(pass);
   }
 }

@@ -1,20 +1,21 @@
 // Public entry points of the curvature engine. Results are Float32Array in the flat parameter
-// order of network.ts (layers in order; kernel [in, out] row-major, then bias), for the mean
-// training loss (1/N) sum_n l_n.
-import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../model/network';
+// order (graph.weights: nodes in order, trainable weights in order, each row-major), for the mean
+// training loss (1/N) sum_n l_n. Every quantity is a driver of the one backward pass.
+import type * as tf from '@tensorflow/tfjs';
+import type { Graph } from '../model/graph';
 import { badInput } from '../errors';
+import { Rng } from '../util/random';
 import {
   ChunkOptions,
-  LayerSums,
+  WeightSums,
   checkBatch,
-  resolveChunk,
+  floatsPerSample,
   forEachChunk,
+  resolveChunk,
   toFlat,
-  toFlatTransposed,
   varianceFrom,
 } from './batch';
-import { diagonalChunk, factorFloatsPerSample, transposedKernels, disposeKernelsT } from './diagonal';
+import { diagonalChunk, diagonalFloatsPerSample, DiagonalMode } from './diagonal';
 import { momentSums } from './moments';
 import { checkFiniteFlat } from '../util/finite';
 import { OBD_VARIANTS, type ObdVariant } from '../options';
@@ -22,51 +23,66 @@ import { OBD_VARIANTS, type ObdVariant } from '../options';
 /** Why a curvature quantity goes non-finite: the forward pass or its derivatives overflowed. */
 export const CURVATURE_HINT = "the model's weights or inputs overflow";
 
+/**
+ * 'hessian': exact (includes the f'' terms; may be negative); 'ggn': generalised Gauss-Newton (>= 0);
+ * 'fisher': empirical Fisher (mean of squared per-sample gradients); 'mc-ggn': Monte-Carlo GGN (one
+ * sampled label per example, unbiased; for many classes).
+ */
 export type DiagonalKind = ObdVariant;
 export const DIAGONAL_KINDS: readonly DiagonalKind[] = OBD_VARIANTS;
 
 export { gradientMoments, GradientMoments } from './moments';
 export { ggnLayerBlock, GgnBlock } from './ggnBlock';
-export type { ChunkOptions, LayerTensors } from './batch';
+export type { ChunkOptions } from './batch';
 
-/**
- * Diagonal of a curvature matrix of the mean loss: 'hessian' (exact, includes the f'' terms; may
- * be negative), 'ggn' (generalised Gauss-Newton, >= 0), 'fisher' (empirical Fisher, mean of
- * squared per-sample gradients). `loss` is the mean loss on the batch.
- */
+export interface DiagonalOptions extends ChunkOptions {
+  /** mc-ggn: seed of the sampled labels (default 0). */
+  seed?: number;
+  /** mc-ggn: average of this many independent samples per example (default 1). */
+  samples?: number;
+}
+
+/** Diagonal of a curvature matrix of the mean loss; `loss` is the mean loss on the batch. */
 export async function curvatureDiagonal(
-  net: Network,
-  x: tf.Tensor2D,
+  graph: Graph,
+  x: tf.Tensor,
   target: tf.Tensor2D,
   kind: DiagonalKind,
-  opts: ChunkOptions = {},
+  opts: DiagonalOptions = {},
 ): Promise<{ values: Float32Array; loss: number }> {
   if (!DIAGONAL_KINDS.includes(kind))
     throw badInput(`unknown curvature kind ${String(kind)}`, { field: 'kind', expected: DIAGONAL_KINDS.join(', ') });
   if (kind === 'fisher') {
-    const m = await momentSums(net, x, target, false, opts);
-    const values = toFlatTransposed(net, m.second);
-    checkFiniteFlat(net.layout, values, 'fisher diagonal', CURVATURE_HINT, { field: 'curvature' });
+    const m = await momentSums(graph, x, target, false, opts);
+    const values = toFlat(graph, m.second);
+    checkFiniteFlat(graph, values, 'fisher diagonal', CURVATURE_HINT, { field: 'curvature' });
     return { values, loss: m.loss };
   }
-  const n = checkBatch(net, x, target);
-  const exact = kind === 'hessian';
-  const chunk = resolveChunk(n, opts, factorFloatsPerSample(net, exact));
-  const sums = new LayerSums(net.layout.length);
-  const kt = transposedKernels(net, exact);
+  const n = checkBatch(graph, x, target);
+  const mode: DiagonalMode = kind;
+  const samples = kind === 'mc-ggn' ? (opts.samples ?? 1) : 1;
+  if (!(Number.isInteger(samples) && samples >= 1))
+    throw badInput(`samples = ${samples}`, { field: 'samples', expected: 'a positive integer' });
+  const chunk = resolveChunk(
+    n,
+    opts,
+    diagonalFloatsPerSample(graph, mode, (c) => floatsPerSample(graph, c)),
+  );
+  const sums = new WeightSums(graph);
+  const draw = new Rng(opts.seed ?? 0);
   let loss = 0;
   try {
-    await forEachChunk(x, target, chunk, opts.signal, (xc, tc) => {
-      loss += diagonalChunk(net, xc, tc, exact, kt, sums);
-    });
+    for (let s = 0; s < samples; s++)
+      await forEachChunk(x, target, chunk, opts.signal, (xc, tc) => {
+        const l = diagonalChunk(graph, xc, tc, sums, { mode, draw });
+        if (s === 0) loss += l;
+      });
   } catch (e) {
     sums.dispose();
     throw e;
-  } finally {
-    disposeKernelsT(kt);
   }
-  const values = toFlat(net, sums.mean(n));
-  checkFiniteFlat(net.layout, values, `${kind} diagonal`, CURVATURE_HINT, { field: 'curvature' });
+  const values = toFlat(graph, sums.mean(n * samples));
+  checkFiniteFlat(graph, values, `${kind} diagonal`, CURVATURE_HINT, { field: 'curvature' });
   return { values, loss: loss / n };
 }
 
@@ -75,17 +91,19 @@ export async function curvatureDiagonal(
  * For the gradient-variance ordering inside a training loop use gradientMoments (no download).
  */
 export async function gradientVariance(
-  net: Network,
-  x: tf.Tensor2D,
+  graph: Graph,
+  x: tf.Tensor,
   target: tf.Tensor2D,
   opts: ChunkOptions = {},
 ): Promise<{ mean: Float32Array; variance: Float32Array; loss: number }> {
-  const m = await momentSums(net, x, target, true, opts);
+  const m = await momentSums(graph, x, target, true, opts);
   const first = m.first!;
   const variance = varianceFrom(first, m.second);
-  const mean = toFlatTransposed(net, first);
-  const varFlat = toFlatTransposed(net, variance);
-  checkFiniteFlat(net.layout, mean, 'gradient mean', CURVATURE_HINT, { field: 'gradient' });
-  checkFiniteFlat(net.layout, varFlat, 'gradient variance', CURVATURE_HINT, { field: 'gradient' });
+  const mean = toFlat(graph, first);
+  const varFlat = toFlat(graph, variance);
+  checkFiniteFlat(graph, mean, 'gradient mean', CURVATURE_HINT, { field: 'gradient' });
+  checkFiniteFlat(graph, varFlat, 'gradient variance', CURVATURE_HINT, { field: 'gradient' });
   return { mean, variance: varFlat, loss: m.loss };
 }
+
+export { WeightSums };

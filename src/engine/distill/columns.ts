@@ -1,7 +1,8 @@
 // Column subsets of a data split: the student of a privileged-information setup (Lopez-Paz et al.
 // 2016) or a student whose unused inputs were dropped reads only some of the teacher's columns.
 import { badInput } from '../errors';
-import { Network } from '../model/network';
+import type { Graph } from '../model/graph';
+import { denseFromFlat, networkSpecOf, requireDense } from '../model/denseChain';
 import type { DataSplit, SplitPart } from '../data/dataset';
 
 /** Checks that `cols` are distinct column indices of a `features`-column table; `field` names the option. */
@@ -59,15 +60,17 @@ export function columnsByName(featureNames: string[], names: string[], field: st
 }
 
 /** A copy of `net` reading only inputs `cols` (rows of the first kernel kept in that order); the rest is unchanged. */
-export function withInputs(net: Network, cols: number[]): Network {
-  checkColumns(cols, net.spec.inputSize, 'studentFeatures');
+export function withInputs(net: Graph, cols: number[]): Graph {
+  const layout = requireDense(net, 'choosing student input columns');
+  const nspec = networkSpecOf(net)!;
+  checkColumns(cols, nspec.inputSize, 'studentFeatures');
   const flat = net.toFlat();
-  const l0 = net.layout[0];
+  const l0 = layout[0];
   const out: number[] = [];
   for (const c of cols) for (let u = 0; u < l0.outSize; u++) out.push(flat[l0.kernelOffset + c * l0.outSize + u]);
   const rest = flat.subarray(l0.biasOffset);
-  return Network.fromFlat(
-    { inputSize: cols.length, layers: structuredClone(net.spec.layers) },
+  return denseFromFlat(
+    { inputSize: cols.length, layers: structuredClone(nspec.layers) },
     Float32Array.from([...out, ...rest]),
   );
 }

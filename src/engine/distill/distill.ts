@@ -9,8 +9,10 @@ import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor } from '../data/dataset';
 import { batchTensors, copyRows } from '../train/batches';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
-import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
+import { disposePass } from '../model/graph';
+import { weightGradients } from '../model/gradients';
+import { checkFeatures } from '../data/forModel';
 import { hashModel, makeProvenance, Provenance } from '../provenance';
 import { Trainer, StepGradients } from '../train/trainer';
 import { Metrics, checkHead, evaluate } from '../train/metrics';
@@ -57,8 +59,8 @@ export interface DistillResult {
 }
 
 function checkOptions(
-  teacher: Network,
-  student: Network,
+  teacher: Graph,
+  student: Graph,
   split: DataSplit,
   o: DistillOptions,
 ): Required<Pick<DistillOptions, 'temperature' | 'alpha'>> & { cols?: number[] } {
@@ -79,15 +81,10 @@ function checkOptions(
   const classes = numClasses(d);
   checkHead(teacher, d.task, classes);
   checkHead(student, d.task, classes);
-  if (teacher.spec.inputSize !== d.features)
-    throw badInput(`the teacher takes ${teacher.spec.inputSize} inputs`, {
-      file: d.name,
-      field: 'teacher',
-      expected: `${d.features} (the data set's features)`,
-    });
+  checkFeatures(teacher, d.features, { file: d.name, field: 'teacher', what: `data set ${d.name}` });
   const want = o.studentFeatures ? o.studentFeatures.length : d.features;
-  if (student.spec.inputSize !== want)
-    throw badInput(`the student takes ${student.spec.inputSize} inputs`, {
+  if (student.inputSize !== want)
+    throw badInput(`the student takes ${student.inputSize} inputs`, {
       file: d.name,
       field: 'studentFeatures',
       expected: `${want} (the columns the student sees)`,
@@ -102,7 +99,7 @@ function checkOptions(
 }
 
 /** Mean distance of student outputs to teacher outputs (see DistillEpoch.teacherGap), on the backend. */
-function gapTensor(student: Network, xs: tf.Tensor2D, tOut: tf.Tensor2D, T: number): tf.Scalar {
+function gapTensor(student: Graph, xs: tf.Tensor2D, tOut: tf.Tensor2D, T: number): tf.Scalar {
   return tf.tidy(() => {
     const s = student.predict(xs);
     if (student.task === 'classification') {
@@ -116,8 +113,8 @@ function gapTensor(student: Network, xs: tf.Tensor2D, tOut: tf.Tensor2D, T: numb
 
 /** Distils `teacher` into `student` in place; returns per-epoch history and the student's final label metrics. */
 export async function distill(
-  teacher: Network,
-  student: Network,
+  teacher: Graph,
+  student: Graph,
   split: DataSplit,
   opts: DistillOptions,
 ): Promise<DistillResult> {
@@ -127,7 +124,6 @@ export async function distill(
   const classes = numClasses(d);
   const sSplit = cols ? selectColumns(split, cols, 'studentFeatures') : split;
   const rows = split.train.rows;
-  const L = student.layout.length;
   const trainer = new Trainer(student, { lr: opts.lr });
   const xTeacher = xTensor(split.train, d.features);
   // Once: the teacher does not change. Batches are assembled in JS (train/batches.ts; a wasm
@@ -156,23 +152,22 @@ export async function distill(
           const g: StepGradients = tf.tidy(() => {
             const [x, y] = batchTensors(sSplit.train, sFeatures, d.task, classes, perm, start, n);
             const t = tf.tensor2d(copyRows(tAll, tCols, perm, start, n), [n, tCols]);
-            const cache = forwardCache(student, x);
-            const zs = cache.pre[L - 1];
-            const top = kdOutputDelta(student, zs, cache.output, t, y, kd);
-            const deltas = backwardDeltas(student, cache, y, top);
-            const loss = tf.mean(kdSampleLosses(student, zs, cache.output, t, y, kd)) as tf.Scalar;
-            // Exactly Trainer.gradients' expressions, so alpha = 0 reproduces train() bit for bit.
-            const kernels = deltas.map(
-              (dl, l) => tf.mul(tf.matMul(cache.inputs[l], dl, true, false), 1 / n) as tf.Tensor2D,
-            );
-            const biases = deltas.map((dl) => tf.mul(tf.sum(dl, 0), 1 / n) as tf.Tensor1D);
-            disposeCache(cache);
-            return { kernels, biases, loss, batchSize: n };
+            const pass = student.forward(x, 'train');
+            try {
+              const zs = pass.top as tf.Tensor2D;
+              const out = pass.output as tf.Tensor2D;
+              const top = kdOutputDelta(student, zs, out, t, y, kd);
+              const grads = weightGradients(student, pass, top, { scale: 1 / n }) as tf.Tensor[];
+              const loss = tf.mean(kdSampleLosses(student, zs, out, t, y, kd)) as tf.Scalar;
+              return { grads, loss, batchSize: n };
+            } finally {
+              disposePass(pass);
+            }
           });
           try {
             trainer.apply(g);
           } finally {
-            tf.dispose([...g.kernels, ...g.biases]);
+            tf.dispose(g.grads);
           }
           stepLosses.push(g.loss);
           sizes.push(n);
@@ -216,7 +211,7 @@ export async function distill(
     provenance: makeProvenance({
       job: 'distill',
       seed: opts.seed,
-      modelHash: hashModel(student.spec, student.toFlat()),
+      modelHash: hashModel(student.structure(), student.toFlat()),
       data: {
         name: d.name,
         split: 'train',
@@ -232,7 +227,7 @@ export async function distill(
         batchSize: opts.batchSize,
         lr: opts.lr,
         optimizer: 'adam(0.9, 0.999, 1e-7)',
-        teacherHash: hashModel(teacher.spec, teacher.toFlat()),
+        teacherHash: hashModel(teacher.structure(), teacher.toFlat()),
         studentFeatures: cols ? cols.map((c) => d.featureNames[c]) : 'all',
       },
     }),

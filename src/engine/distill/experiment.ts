@@ -5,7 +5,8 @@
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { badInput, throwIfCancelled } from '../errors';
-import { Network } from '../model/network';
+import { Graph } from '../model/graph';
+import { architectureOf } from '../model/summary';
 import { hashModel, makeProvenance, Provenance } from '../provenance';
 import { evaluate } from '../train/metrics';
 import type { Figure } from '../report/figure';
@@ -41,8 +42,8 @@ export interface DistillRow {
 export interface DistillReport {
   metric: 'accuracy' | 'mse';
   rows: DistillRow[];
-  teacherSpec: number[];
-  studentSpec: number[];
+  teacherSpec: (number | string)[];
+  studentSpec: (number | string)[];
   studentFeatures: string[];
   provenance: Provenance;
 }
@@ -59,8 +60,8 @@ function row(name: DistillRowName, runs: DistillRow['runs']): DistillRow {
 
 /** `student` supplies the architecture and, for init 'teacher', the starting weights (it is not modified). */
 export async function distillExperiment(
-  teacher: Network,
-  student: Network,
+  teacher: Graph,
+  student: Graph,
   split: DataSplit,
   o: DistillExperimentOptions,
 ): Promise<DistillReport> {
@@ -87,7 +88,7 @@ export async function distillExperiment(
     'distilled-scratch': [],
     'distilled-teacher-init': [],
   };
-  const one = async (name: string, start: Network, alpha: number, seed: number) => {
+  const one = async (name: string, start: Graph, alpha: number, seed: number) => {
     throwIfCancelled(o.signal, 'distill');
     try {
       const r = await distill(teacher, start, split, { ...base, alpha, seed });
@@ -99,9 +100,8 @@ export async function distillExperiment(
   };
   for (const seed of o.seeds) {
     // Random init from the seed: the same starting point for the baseline and the scratch student.
-    await one('labels-only', Network.random(structuredClone(student.spec), seed), 0, seed);
-    if (inits.includes('scratch'))
-      await one('distilled-scratch', Network.random(structuredClone(student.spec), seed), o.alpha, seed);
+    await one('labels-only', Graph.random(student.spec, seed), 0, seed);
+    if (inits.includes('scratch')) await one('distilled-scratch', Graph.random(student.spec, seed), o.alpha, seed);
     if (inits.includes('teacher')) await one('distilled-teacher-init', student.clone(), o.alpha, seed);
   }
   const rows: DistillRow[] = [
@@ -117,13 +117,13 @@ export async function distillExperiment(
   return {
     metric: cls ? 'accuracy' : 'mse',
     rows,
-    teacherSpec: [teacher.spec.inputSize, ...teacher.spec.layers.map((l) => l.units)],
-    studentSpec: [student.spec.inputSize, ...student.spec.layers.map((l) => l.units)],
+    teacherSpec: architectureOf(teacher),
+    studentSpec: architectureOf(student),
     studentFeatures: cols.map((c) => d.featureNames[c]),
     provenance: makeProvenance({
       job: 'distill',
       seed: o.seeds[0],
-      modelHash: hashModel(teacher.spec, teacher.toFlat()),
+      modelHash: hashModel(teacher.structure(), teacher.toFlat()),
       data: {
         name: d.name,
         split: 'test',
@@ -140,7 +140,7 @@ export async function distillExperiment(
         lr: o.lr,
         seeds: o.seeds,
         inits,
-        studentHash: hashModel(student.spec, student.toFlat()),
+        studentHash: hashModel(student.structure(), student.toFlat()),
         optimizer: 'adam(0.9, 0.999, 1e-7)',
       },
     }),

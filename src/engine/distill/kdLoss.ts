@@ -6,8 +6,7 @@
 // The teacher is given by its outputs: probabilities for a softmax head (logits are recovered as
 // log p up to a per-row constant, to which softmax is invariant), values for regression.
 import * as tf from '@tensorflow/tfjs';
-import { derivative } from '../model/activations';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 
 export interface KdOptions {
   /** Temperature T > 0 (classification only). */
@@ -23,9 +22,9 @@ export function teacherLogits(teacherProbs: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.log(tf.maximum(teacherProbs, TINY)) as tf.Tensor2D);
 }
 
-/** Per-sample KD losses, shape [N]. zs: student pre-activations of the last layer; out: its outputs. */
+/** Per-sample KD losses, shape [N]. zs: the student's top tensor (logits under a softmax head); out: its outputs. */
 export function kdSampleLosses(
-  net: Network,
+  net: Graph,
   zs: tf.Tensor2D,
   out: tf.Tensor2D,
   teacher: tf.Tensor2D,
@@ -47,9 +46,9 @@ export function kdSampleLosses(
   });
 }
 
-/** dl_n/dz_L for every sample: the top delta that the explicit backward pass propagates. */
+/** dl_n/d top for every sample (logits under a softmax head, else the outputs): what the backward pass propagates. */
 export function kdOutputDelta(
-  net: Network,
+  net: Graph,
   zs: tf.Tensor2D,
   out: tf.Tensor2D,
   teacher: tf.Tensor2D,
@@ -63,13 +62,9 @@ export function kdOutputDelta(
       const hard = tf.sub(out, y); // out = softmax(zs)
       return tf.add(tf.mul(o.alpha * T, soft), tf.mul(1 - o.alpha, hard)) as tf.Tensor2D;
     }
-    const last = net.layout[net.layout.length - 1];
-    const dA = tf.mul(
-      2 / last.outSize,
+    return tf.mul(
+      2 / out.shape[1],
       tf.add(tf.mul(o.alpha, tf.sub(out, teacher)), tf.mul(1 - o.alpha, tf.sub(out, y))),
-    );
-    return (
-      last.activation === 'linear' ? dA : tf.mul(dA, derivative(last.activation as never, zs, out))
     ) as tf.Tensor2D;
   });
 }

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { saveModel, loadModel } from '../model/layersModel';
-import { locate } from '../model/network';
+import { paramNames } from '../model/summary';
 import { makeProvenance } from '../provenance';
 import { renderReport, ReportSection } from '../report/html';
 import {
@@ -42,15 +42,6 @@ export interface DemoResult {
   best: { method: string; share: number; metric: number; baseline: number; rule: string };
   student: StudentReport;
   distill: DistillReport;
-}
-
-function paramNames(net: import('../model/network').Network, featureNames: string[]): string[] {
-  return Array.from({ length: net.nParams }, (_, j) => {
-    const p = locate(net.layout, j);
-    const l = net.layout[p.layer].name;
-    if (p.kind === 'bias') return `${l}.b[${p.unit}]`;
-    return `${l}.W[${p.layer === 0 ? (featureNames[p.input] ?? p.input) : p.input},${p.unit}]`;
-  });
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {

@@ -4,7 +4,8 @@
 import { loadDataset, splitDataset, numClasses } from '../data';
 import type { DataSplit } from '../data/dataset';
 import { badInput, throwIfCancelled } from '../errors';
-import { Network, NetworkSpec } from '../model/network';
+import type { Graph } from '../model/graph';
+import { NetworkSpec, randomDense } from '../model/denseChain';
 import { makeProvenance, Provenance } from '../provenance';
 import { qualityCurves, summarise, Curve, CurvesResult, Ranker, shareGrid } from '../prune/curves';
 import { computeRelevance, RelevanceRequest } from '../relevance/compute';
@@ -78,7 +79,7 @@ export interface Paper1Run {
   curves: CurvesResult;
   rankings: Record<string, RelevanceResult>;
   /** The trained teacher (caller disposes). */
-  network: Network;
+  network: Graph;
   split: DataSplit;
 }
 
@@ -126,7 +127,7 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
     throwIfCancelled(opts.signal, 'paper1 experiment');
     const split = splitDataset(ds, { seed, testFraction: 0.2, standardize: true });
     const spec: NetworkSpec = { inputSize: ds.features, layers: setup.layers };
-    const net = Network.random(spec, seed);
+    const net = randomDense(spec, seed);
     opts.onProgress?.(`${data} seed ${seed}: training ${setup.description}`);
     const t = await train(net, split, {
       epochs: opts.epochs ?? setup.epochs,
@@ -142,7 +143,7 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
       // Remember each method's ranking of the teacher (the first call per method) for the report.
       return {
         ...r,
-        rank: async (n: Network, s: number) => {
+        rank: async (n: Graph, s: number) => {
           const res = await r.rank(n, s);
           rankings[m + (r.stochastic ? `:${s}` : '')] ??= res;
           return res;

@@ -3,8 +3,8 @@
 // one output per sample (y_j), so the weight diagonal of any curvature needs only the diagonal of
 // the output's Hessian (diagonalSuffices), and per-row gradients are outer products a_n (x) g_r:
 //   sum_r grad_r = A^T (sum_c g),   sum_r sign_r grad_r^2 = (A^2)^T (sum_c sign g^2).
-// Fast path: on a sparse model input (MNIST pixels) both products run over the used columns only
-// (denseSparse.ts).
+// Fast paths: on a sparse model input (MNIST pixels) both products run over the used columns only
+// (denseSparse.ts); on wasm the per-sample variance step of ordering is one fused kernel (denseSquares.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
 import type {
@@ -22,6 +22,7 @@ import type {
 import { expectInputs, layerError, memo, repeatRows, rowSquareSum } from './util';
 import { BilinearMap, lrtOps } from './lrt';
 import { compactFor, compactProducts } from './denseSparse';
+import { accumulateSquares } from './denseSquares';
 
 const DENSE_MAP: BilinearMap = {
   apply: (x, k) => tf.matMul(x as tf.Tensor2D, k as tf.Tensor2D),
@@ -138,6 +139,19 @@ export class DenseLayer implements Layer {
   squaredJacobianT(D: tf.Tensor, s: Saved, w: tf.Tensor[]): tf.Tensor {
     const w2 = memo(s.memo, 'W2', () => tf.square(w[0]));
     return tf.matMul(D as tf.Tensor2D, w2 as tf.Tensor2D, false, true);
+  }
+
+  /** On wasm, one fused kernel per layer (denseSquares.ts), sparse-aware on sparse inputs. */
+  accumulateVariance(g: tf.Tensor, s: Saved, _w: tf.Tensor[], mean: tf.Tensor[], sums: tf.Variable[]): boolean {
+    if (!this.useBias) return false;
+    return accumulateSquares(
+      sums[0],
+      sums[1],
+      s.inputs[0] as tf.Tensor2D,
+      g as tf.Tensor2D,
+      mean[0] as tf.Tensor2D,
+      mean[1] as tf.Tensor1D,
+    );
   }
 
   kroneckerFactors(g: tf.Tensor, s: Saved): KroneckerFactors[] {

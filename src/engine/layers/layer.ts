@@ -231,6 +231,13 @@ export interface Layer {
    */
   squaredJacobianT?(D: tf.Tensor, s: Saved, w: tf.Tensor[]): tf.Tensor;
 
+  /**
+   * Fast path of the per-sample variance step of gradient-variance ordering (c = 1 rows): IN PLACE
+   * in the caller's variables, sums[k] += (1/n) sum_n grad_n^2 - mean[k]^2 per trainable weight.
+   * Returns false where no fast path applies (the caller then uses weightStats).
+   */
+  accumulateVariance?(g: tf.Tensor, s: Saved, w: tf.Tensor[], mean: tf.Tensor[], sums: tf.Variable[]): boolean;
+
   /** K-FAC factors for each weight matrix (c rows per sample in g). */
   kroneckerFactors?(g: tf.Tensor, s: Saved, w: tf.Tensor[], c: number): KroneckerFactors[];
 

@@ -1,4 +1,4 @@
-// Built-in architectures as GraphSpec builders: mlp (dense layers, the `--layers` of `train`),
+// Built-in convolutional architectures as GraphSpec builders (mlp: model/mlpSpec.ts):
 // lenet5 (LeCun et al. 1998 with max pooling: Conv 6 5x5 same, pool, Conv 16 5x5 valid, pool, Dense
 // 120, 84, classes) and resnet8 (a stem convolution, three residual stages of one block each with
 // batch normalisation and Add skips, 16/32/64 channels, global average pooling, a Dense head; sized
@@ -6,9 +6,6 @@
 import { badInput } from '../errors';
 import type { ActivationName, GraphSpec, NodeSpec, Shape, LayerClass, LayerConfigs } from './graphSpec';
 import { withDeclaredWeights } from './graphPlan';
-
-export const ARCHITECTURES = ['mlp', 'lenet5', 'resnet8'] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
 
 export type Head = 'classification' | 'regression';
 
@@ -26,20 +23,6 @@ function spec(inputShape: Shape, nodes: NodeSpec[]): GraphSpec {
 }
 
 const headActivation = (task: Head): ActivationName => (task === 'classification' ? 'softmax' : 'linear');
-
-/** Dense layers of `widths` (hidden..., output) on a rank-1 input of `features`: hidden1.., output. */
-export function mlpSpec(features: number, widths: number[], activation: ActivationName, task: Head): GraphSpec {
-  const nodes = widths.map((units, i) => {
-    const last = i === widths.length - 1;
-    return node(
-      last ? 'output' : `hidden${i + 1}`,
-      'Dense',
-      { units, activation: last ? headActivation(task) : activation, useBias: true },
-      [i === 0 ? 'input' : `hidden${i}`],
-    );
-  });
-  return spec([features], nodes);
-}
 
 function conv(
   name: string,

@@ -20,6 +20,12 @@ export interface Propagation {
   wants(op: PlannedOp): boolean;
   /** Called on each wanted op, in reverse topological order, with its output block (owned by the driver). */
   visit(op: PlannedOp, g: tf.Tensor, s: Saved): void;
+  /**
+   * Replaces an op's input VJPs (returns undefined to use the layer's inputGrads): the variational
+   * fit backpropagates through the layers' variational forward. The returned tensors are owned by
+   * the driver.
+   */
+  inputGrads?(op: PlannedOp, g: tf.Tensor, s: Saved, need: boolean[]): (tf.Tensor | undefined)[] | undefined;
 }
 
 /**
@@ -54,10 +60,12 @@ export function propagate(graph: Graph, pass: Pass, p: Propagation): void {
         const s = pass.saved[i];
         if (p.wants(op)) p.visit(op, g, s);
         const need = op.inputs.map((t) => req[t]);
-        if (!need.some(Boolean)) continue;
-        const grads = tf.tidy(() => op.layer.inputGrads(g, s, graph.vars[i], p.c, need) as never) as (
-          tf.Tensor | undefined
-        )[];
+        // An override runs even when no input needs a block (it may collect weight gradients).
+        const custom = p.inputGrads?.(op, g, s, need);
+        if (!custom && !need.some(Boolean)) continue;
+        const grads =
+          custom ??
+          (tf.tidy(() => op.layer.inputGrads(g, s, graph.vars[i], p.c, need) as never) as (tf.Tensor | undefined)[]);
         grads.forEach((gi, k) => {
           if (!gi) return;
           if (need[k]) add(op.inputs[k], gi);
@@ -70,4 +78,27 @@ export function propagate(graph: Graph, pass: Pass, p: Propagation): void {
   } finally {
     tf.dispose([...acc.values()]);
   }
+}
+
+/**
+ * Rows [start, start + size) of a saved forward record (inputs, output and the per-row cache); the
+ * shared cache is reused. The caller disposes the result with disposeSaved.
+ */
+export function sliceSaved(s: Saved, start: number, size: number): Saved {
+  const rows = (t: tf.Tensor) => tf.slice(t, start, size);
+  return {
+    inputs: s.inputs.map(rows),
+    output: rows(s.output),
+    cache: {
+      rows: s.cache.rows ? Object.fromEntries(Object.entries(s.cache.rows).map(([k, t]) => [k, rows(t)])) : undefined,
+      shared: s.cache.shared,
+    },
+    mode: s.mode,
+    isGraphInput: s.isGraphInput.map(() => false),
+    memo: new Map(),
+  };
+}
+
+export function disposeSaved(s: Saved): void {
+  tf.dispose([...s.inputs, s.output, ...Object.values(s.cache.rows ?? {}), ...s.memo.values()]);
 }

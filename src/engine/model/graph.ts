@@ -12,6 +12,26 @@ import { sizeOf } from '../layers/util';
 
 export type Task = 'classification' | 'regression';
 
+/** A layer with trainable parameters: its contiguous block of the flat index. */
+export interface ParamLayer {
+  name: string;
+  className: string;
+  /** Index of its op in graph.ops. */
+  op: number;
+  offset: number;
+  size: number;
+  /** Indices into graph.weights. */
+  weights: number[];
+}
+
+export interface ParamLocation {
+  weight: WeightInfo;
+  /** Index of the weight in graph.weights. */
+  index: number;
+  /** Position within the weight (row-major multi-index). */
+  at: number[];
+}
+
 /** One forward pass kept for backward passes. Dispose with disposePass. */
 export interface Pass {
   n: number;
@@ -101,6 +121,53 @@ export class Graph {
     return new Graph({ ...spec, nodes });
   }
 
+  /** The layers with trainable parameters, in the flat order. */
+  layers(): ParamLayer[] {
+    return this.ops
+      .filter((op) => op.paramCount > 0)
+      .map((op) => ({
+        name: op.node.name,
+        className: op.node.className,
+        op: op.index,
+        offset: op.paramOffset,
+        size: op.paramCount,
+        weights: op.trainable.map((_, k) => op.weightIndex + k),
+      }));
+  }
+
+  /** Which weight (and where in it) flat index j is. */
+  locate(j: number): ParamLocation {
+    if (!(j >= 0 && j < this.nParams)) throw new RangeError(`flat parameter index ${j} is outside the model`);
+    let lo = 0;
+    let hi = this.weights.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.weights[mid].offset <= j) lo = mid;
+      else hi = mid - 1;
+    }
+    const w = this.weights[lo];
+    let r = j - w.offset;
+    const at = new Array<number>(w.shape.length);
+    for (let d = w.shape.length - 1; d >= 0; d--) {
+      at[d] = r % w.shape[d];
+      r = Math.floor(r / w.shape[d]);
+    }
+    return { weight: w, index: lo, at };
+  }
+
+  /** "layer hidden1 kernel[3, 5] (flat 41)". */
+  describe(j: number): string {
+    const p = this.locate(j);
+    return `layer ${p.weight.layer} ${p.weight.weight}[${p.at.join(', ')}] (flat ${j})`;
+  }
+
+  /** 1 where the flat parameter is a kernel entry (pruned by default), 0 for biases, gamma, beta. */
+  kernelMask(): Uint8Array {
+    const m = new Uint8Array(this.nParams);
+    for (const w of this.weights) if (w.isKernel) m.fill(1, w.offset, w.offset + w.size);
+    return m;
+  }
+
   get task(): Task {
     return this.head === 'softmax' ? 'classification' : 'regression';
   }
@@ -182,8 +249,11 @@ export class Graph {
     return tf.reshape(x, [n, ...this.inputShape]);
   }
 
-  /** Forward pass keeping what the backward needs. `train` mode also updates the state (BN moving statistics). */
-  forward(x: tf.Tensor, mode: Mode = 'inference'): Pass {
+  /**
+   * Forward pass keeping what the backward needs. `train` mode also updates the state (BN moving
+   * statistics) unless `update` is false.
+   */
+  forward(x: tf.Tensor, mode: Mode = 'inference', opts: { update?: boolean } = {}): Pass {
     const tensors: tf.Tensor[] = [this.inputOf(x)];
     const saved: Saved[] = [];
     try {
@@ -201,7 +271,10 @@ export class Graph {
           isGraphInput: op.inputs.map((t) => t === 0),
           memo: new Map(),
         });
-        if (r.updates) this.applyUpdates(i, r.updates);
+        if (r.updates) {
+          if (opts.update === false) tf.dispose(r.updates.filter((u): u is tf.Tensor => !!u));
+          else this.applyUpdates(i, r.updates);
+        }
       });
     } catch (e) {
       disposePass({ n: 0, mode, tensors, saved, top: tensors[0], output: tensors[0] });

@@ -1,10 +1,12 @@
-// TF.js LayersModel files (model.json + binary weight shards) to and from a PruneScope Network.
+// TF.js LayersModel files (model.json + binary weight shards) of dense chains to and from a PruneScope
+// graph (until the formats readers and writers of every layer class replace this module).
 // Topology parsing lives in topology.ts, the weights manifest in weightsManifest.ts, PruneScope's
 // own metadata in metadata.ts; this module ties them together and owns the user-facing API.
 import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError } from '../errors';
-import { Network, NetworkSpec, computeLayout } from './network';
+import type { Graph } from './graph';
+import { NetworkSpec, computeLayout, denseFromFlat, networkSpecOf, requireDense } from './denseChain';
 import { parseTopology, toNetworkSpec } from './topology';
 import { ManifestWeight, parseManifest, readWeights } from './weightsManifest';
 import { PruneScopeMetadata, decodePruneMask, validateMetadata } from './metadata';
@@ -22,7 +24,7 @@ const MAX_JSON_BYTES = 64 * 1024 ** 2;
 export const SHARD_NAME = 'group1-shard1of1.bin';
 
 export interface LoadedModel {
-  network: Network;
+  network: Graph;
   metadata?: PruneScopeMetadata;
   /** The decoded prune mask (1 = pruned) over the flat index, when the metadata has one. */
   pruneMask?: Uint8Array;
@@ -221,7 +223,7 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
       .map((w) => w.quantization?.dtype ?? w.dtype),
   );
   return {
-    network: Network.fromFlat(spec, flat),
+    network: denseFromFlat(spec, flat),
     metadata,
     pruneMask,
     path: file,
@@ -248,10 +250,11 @@ export async function loadModel(modelJsonPath: string, opts: { maxBytes?: number
  */
 export async function saveModel(
   dir: string,
-  network: Network,
+  network: Graph,
   metadata?: PruneScopeMetadata,
   opts: { replace?: boolean } = {},
 ): Promise<{ modelJson: string; bytes: number }> {
+  const layout = requireDense(network, 'saving a TF.js model (this writer)');
   const out = path.resolve(dir);
   if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0) && !opts.replace) {
     throw new PruneScopeError('bad-input', 'output folder exists and is not empty', {
@@ -259,7 +262,7 @@ export async function saveModel(
       expected: 'a new or empty folder (or replace: true)',
     });
   }
-  const spec = network.spec;
+  const spec = networkSpecOf(network)!;
   const names = new Set<string>();
   for (const l of spec.layers) {
     // TF.js matches weights by `<layer>/kernel`, so names must be unique and free of '/'.
@@ -283,16 +286,16 @@ export async function saveModel(
   // Never write a model full of NaN: refuse before anything touches the disk.
   const bad = firstNonFinite(flat);
   if (bad >= 0) {
-    const l = network.layout.find((x) => bad < x.biasOffset + x.biasSize)!;
+    const l = layout.find((x) => bad < x.biasOffset + x.biasSize)!;
     throw new PruneScopeError(
       'numerical',
-      `weight ${l.name}/${bad < l.biasOffset ? 'kernel' : 'bias'} has ${flat[bad]} at ${describeParam(network.layout, bad)}; nothing was written`,
+      `weight ${l.name}/${bad < l.biasOffset ? 'kernel' : 'bias'} has ${flat[bad]} at ${describeParam(network, bad)}; nothing was written`,
       { file: out, field: 'weights', expected: 'finite values' },
     );
   }
   const weights: { name: string; shape: number[]; dtype: 'float32' }[] = [];
   const parts: Float32Array[] = [];
-  network.layout.forEach((l) => {
+  layout.forEach((l) => {
     weights.push({ name: `${l.name}/kernel`, shape: [l.inSize, l.outSize], dtype: 'float32' });
     weights.push({ name: `${l.name}/bias`, shape: [l.outSize], dtype: 'float32' });
     parts.push(

@@ -4,7 +4,7 @@
 import { badInput } from '../errors';
 import type { Task } from '../options';
 import type { HiddenActivation } from './activations';
-import type { NetworkSpec } from './network';
+import type { NetworkSpec } from './denseChain';
 
 /**
  * Layer widths (hidden..., output), checked against the data's output width. `field` names where

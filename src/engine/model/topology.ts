@@ -6,7 +6,7 @@
 import { PruneScopeError } from '../errors';
 import { preview } from '../util/jsonLimits';
 import { Activation, isActivation } from './activations';
-import type { NetworkSpec } from './network';
+import type { NetworkSpec } from './denseChain';
 
 export interface DenseFromFile {
   name: string;

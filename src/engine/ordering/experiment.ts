@@ -3,7 +3,9 @@
 // and compare the final train and test loss, mean and spread over seeds.
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
-import { Network, NetworkSpec } from '../model/network';
+import { Graph } from '../model/graph';
+import type { GraphSpec } from '../model/graphSpec';
+import { architectureOf } from '../model/summary';
 import { evaluate } from '../train/metrics';
 import { badInput, throwIfCancelled } from '../errors';
 import { Provenance, makeProvenance } from '../provenance';
@@ -13,7 +15,8 @@ import { CovarianceBlock } from './types';
 import { mean, sampleSd } from '../util/stats';
 
 export interface FreezeExperimentOptions {
-  spec: NetworkSpec;
+  /** The architecture trained from scratch for every run (its weight values are ignored). */
+  spec: GraphSpec;
   steps: number;
   t0: number;
   shares: number[];
@@ -79,6 +82,14 @@ export async function runFreezeExperiment(
     throw badInput(`shares = ${o.shares.join(',')}`, { field: 'shares', expected: 'numbers in [0, 1)' });
   const shares = [...new Set(o.shares)].sort((a, b) => a - b);
   const weightsOnly = o.weightsOnly ?? true;
+  const architecture = (() => {
+    const probe = Graph.fromSpec(o.spec);
+    try {
+      return architectureOf(probe);
+    } finally {
+      probe.dispose();
+    }
+  })();
   const { task } = split.dataset;
   const classes = numClasses(split.dataset);
   const cells = new Map<string, { train: number[]; test: number[]; frozen: number }>();
@@ -95,7 +106,7 @@ export async function runFreezeExperiment(
       // Share 0 freezes nothing: one run serves both policies.
       for (const policy of share === 0 ? (['ordered'] as const) : (['ordered', 'random'] as const)) {
         throwIfCancelled(o.signal, 'experiment');
-        const net = Network.random(o.spec, 1000 + seed);
+        const net = Graph.random(o.spec, 1000 + seed);
         // Seed 0's first ordered run (share 0 when the grid has it) shows the order and a block.
         const inspect = seed === 0 && share === shares[0] && policy === 'ordered';
         try {
@@ -200,7 +211,7 @@ export async function runFreezeExperiment(
         standardized: !!split.standardization,
       },
       options: {
-        spec: o.spec,
+        architecture: architecture,
         steps: o.steps,
         t0: o.t0,
         shares,
@@ -208,7 +219,7 @@ export async function runFreezeExperiment(
         batchSize: o.batchSize,
         lr: o.lr,
         weightsOnly,
-        init: 'Network.random(spec, 1000 + seed)',
+        init: 'glorot-uniform(seed 1000 + seed)',
         shuffle: 'seed',
         randomPolicy: 'Rng(5000 + seed)',
       },

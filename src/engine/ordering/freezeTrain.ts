@@ -1,13 +1,14 @@
 // Adam training with the variance tracker running from step 1 and parameters frozen by stages
 // (METHODS.md 3, (3.7)-(3.8) with the text's intent: the smallest-variance parameters get
-// alpha_j = 0). Uses the shared Trainer for the Adam update and its freeze mask; runs its own
-// forward/backward so the tracker reuses the layer inputs and per-sample deltas (no extra pass),
-// and so the gradient of a wholly frozen layer (and deltas below it) can be skipped.
+// alpha_j = 0). Uses the shared Trainer for the Adam update and its freeze mask; drives the one
+// backward pass itself so the tracker sees each layer's per-sample block and forward record (no
+// extra pass), and so the gradient of a wholly frozen layer (and blocks below it) can be skipped.
 import * as tf from '@tensorflow/tfjs';
-import { Network, weightMask } from '../model/network';
-import { derivative, HiddenActivation } from '../model/activations';
-import { disposeCache, forwardCache } from '../model/backprop';
-import { lossKindOf, outputDelta, sampleLosses } from '../model/loss';
+import type { Graph } from '../model/graph';
+import { disposePass } from '../model/graph';
+import { propagate } from '../model/backward';
+import { lossKindOf, sampleLosses, topDelta } from '../model/loss';
+import { checkFeatures } from '../data/forModel';
 import { DataSplit, numClasses } from '../data/dataset';
 import { Trainer } from '../train/trainer';
 import { PermutedBatches, batchTensors } from '../train/batches';
@@ -20,7 +21,6 @@ import { GradientVarianceTracker } from './tracker';
 import type { CovarianceMode, VarianceEstimator } from '../options';
 import { FreezeStage, checkStages, plateauReached, stageTarget } from './schedule';
 import { orderByVariance, ranksFromOrder } from './rank';
-import { fastTransposedMatMulInstalled } from '../wasmMatMul';
 
 export type FreezePolicy = 'ordered' | 'random';
 
@@ -82,18 +82,14 @@ export interface FreezeTrainResult {
 
 /** Trains `net` in place. The tracker (ordered policy) observes every step until the last stage. */
 export async function trainWithFreezing(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   opts: FreezeTrainOptions,
 ): Promise<FreezeTrainResult> {
   const { task, features } = split.dataset;
   const classes = numClasses(split.dataset);
   checkHead(net, task, classes);
-  if (net.layout[0].inSize !== features)
-    throw badInput(`network takes ${net.layout[0].inSize} inputs`, {
-      field: 'network',
-      expected: `${features} (the data set's features)`,
-    });
+  checkFeatures(net, features, { what: `data set ${split.dataset.name}`, field: 'network' });
   if (!(Number.isInteger(opts.steps) && opts.steps >= 1))
     throw badInput(`steps = ${opts.steps}`, { field: 'steps', expected: 'an integer >= 1' });
   if (!(Number.isInteger(opts.batchSize) && opts.batchSize >= 1))
@@ -103,7 +99,7 @@ export async function trainWithFreezing(
   const pruned = opts.pruneMask;
   const candidates = (
     opts.weightsOnly
-      ? Array.from(weightMask(net.layout).entries())
+      ? Array.from(net.kernelMask().entries())
           .filter(([, m]) => m)
           .map(([j]) => j)
       : Array.from({ length: net.nParams }, (_, j) => j)
@@ -112,9 +108,7 @@ export async function trainWithFreezing(
   checkStages(stages, candidates.length, net.nParams);
   const policy = opts.policy ?? 'ordered';
   const timing = opts.timing ?? true;
-  // Share one transpose of each layer input between the gradient and the tracker only where the
-  // matmul would materialise that same transpose itself (elsewhere it would be an extra copy).
-  const shareT = policy === 'ordered' && fastTransposedMatMulInstalled();
+  const layers = net.layers();
 
   const trainer = new Trainer(net, { lr: opts.lr, pruneMask: pruned });
   const tracker =
@@ -130,8 +124,9 @@ export async function trainWithFreezing(
   const events: FreezeEvent[] = [];
   let ordering: FreezeTrainResult['ordering'];
   let nextStage = 0;
-  // lowest layer that still trains: deltas below it are never needed once tracking has stopped.
-  let frozenLayer = new Array<boolean>(net.layout.length).fill(false);
+  // Layers whose every parameter is frozen: once tracking has stopped, their gradients (and blocks
+  // below them, when nothing below trains) are never computed.
+  let frozenOp = new Set<number>();
   const acc = { before: { steps: 0, b: 0, o: 0 }, after: { steps: 0, b: 0, o: 0 } };
   try {
     for (let step = 1; step <= opts.steps; step++) {
@@ -143,39 +138,38 @@ export async function trainWithFreezing(
       const { perm, start, size } = batches.nextRange();
       const g = tf.tidy(() => {
         const [x, y] = batchTensors(split.train, features, task, classes, perm, start, size);
-        const cache = forwardCache(net, x);
-        const lowest = tracking ? 0 : frozenLayer.findIndex((f) => !f);
-        const deltas = backward(net, cache, y, Math.max(0, lowest));
-        // While tracking, the tracker needs every layer's g_S; afterwards wholly frozen layers skip it.
-        const skip = net.layout.map((_, i) => !tracking && frozenLayer[i]);
-        // With the patched wasm matmul, a^T delta materialises a^T with the Transpose kernel anyway;
-        // doing that once here lets the per-sample tracker reuse it (its (a^2)^T is square(a^T)).
-        // Same Transpose kernel, same fast matmul: bit-identical to Trainer.gradients' product.
-        const inputsT = net.layout.map((_, i) =>
-          shareT && deltas[i] && !skip[i] ? (tf.transpose(cache.inputs[i]) as tf.Tensor2D) : undefined,
-        );
-        const kernels = net.layout.map((l, i) =>
-          deltas[i] && !skip[i]
-            ? (tf.mul(
-                inputsT[i] ? tf.matMul(inputsT[i]!, deltas[i]!) : tf.matMul(cache.inputs[i], deltas[i]!, true, false),
-                1 / size,
-              ) as tf.Tensor2D)
-            : (tf.zeros([l.inSize, l.outSize]) as tf.Tensor2D),
-        );
-        const biases = net.layout.map((l, i) =>
-          deltas[i] && !skip[i]
-            ? (tf.mul(tf.sum(deltas[i]!, 0), 1 / size) as tf.Tensor1D)
-            : (tf.zeros([l.outSize]) as tf.Tensor1D),
-        );
-        if (tracking) tracker!.observe(cache.inputs, deltas as tf.Tensor2D[], { kernels, biases, inputsT });
-        const loss = tf.mean(sampleLosses(kind, cache.output, y)) as tf.Scalar;
-        disposeCache(cache);
-        return { kernels, biases, loss, batchSize: size };
+        const pass = net.forward(x, 'train');
+        try {
+          const out = pass.output as tf.Tensor2D;
+          const delta = topDelta(kind, out, y);
+          const grads: (tf.Tensor | undefined)[] = new Array(net.weights.length).fill(undefined);
+          if (tracking) tracker!.beginStep();
+          propagate(net, pass, {
+            start: net.plan.top,
+            block: delta,
+            c: 1,
+            // While tracking, the tracker needs every layer's g_S; afterwards wholly frozen layers skip it.
+            wants: (op) => op.paramCount > 0 && (tracking || !frozenOp.has(op.index)),
+            visit: (op, gOut, sv) => {
+              const sums = op.layer.weightStats!(gOut, sv, net.vars[op.index], 1, { sum: true }).sum!;
+              const gS = sums.map((t) => tf.keep(tf.mul(t, 1 / size)));
+              tf.dispose(sums);
+              gS.forEach((t, k) => (grads[op.weightIndex + k] = t));
+              if (tracking) tracker!.observeLayer(op, gOut, sv, gS);
+            },
+          });
+          if (tracking) tracker!.endStep();
+          const filled = grads.map((t, i) => t ?? tf.zeros(net.weights[i].shape));
+          const loss = tf.mean(sampleLosses(kind, out, y)) as tf.Scalar;
+          return { grads: filled, loss, batchSize: size };
+        } finally {
+          disposePass(pass);
+        }
       });
       const t1 = timing ? performance.now() : 0;
       losses[step - 1] = g.loss.dataSync()[0];
       if (!Number.isFinite(losses[step - 1])) {
-        tf.dispose([...g.kernels, ...g.biases, g.loss]);
+        tf.dispose([...g.grads, g.loss]);
         throw new PruneScopeError(
           'numerical',
           `training loss became ${losses[step - 1]} at step ${step}; ${parameterDiagnosis(net)}; try a smaller --lr or standardised features`,
@@ -221,12 +215,12 @@ export async function trainWithFreezing(
           totalFrozen: already + chosen.length,
         });
         trainer.setFreezeMask(freezeMask);
-        frozenLayer = net.layout.map((l) => allSet(freezeMask, l.kernelOffset, l.biasOffset + l.biasSize));
+        frozenOp = new Set(layers.filter((l) => allSet(freezeMask, l.offset, l.offset + l.size)).map((l) => l.op));
         nextStage++;
       }
       const t2 = timing ? performance.now() : 0;
       trainer.apply(g);
-      tf.dispose([...g.kernels, ...g.biases, g.loss]);
+      tf.dispose([...g.grads, g.loss]);
       if (timing) {
         const ph = events.length ? acc.after : acc.before;
         ph.steps++;
@@ -258,7 +252,7 @@ export async function trainWithFreezing(
     freezeStep,
     ordering,
     steps: opts.steps,
-    frozenLayers: net.layout.filter((_, i) => frozenLayer[i]).map((l) => l.name),
+    frozenLayers: layers.filter((l) => frozenOp.has(l.op)).map((l) => l.name),
     timing: { beforeFreeze: phase(acc.before), afterFreeze: phase(acc.after) },
   };
 }
@@ -266,23 +260,4 @@ export async function trainWithFreezing(
 function allSet(mask: Uint8Array, from: number, to: number): boolean {
   for (let j = from; j < to; j++) if (!mask[j]) return false;
   return true;
-}
-
-/** backwardDeltas (model/backprop.ts), stopping at layer `lowest`: deltas below it are undefined. */
-function backward(
-  net: Network,
-  cache: ReturnType<typeof forwardCache>,
-  target: tf.Tensor2D,
-  lowest: number,
-): (tf.Tensor2D | undefined)[] {
-  const L = net.layout.length;
-  const deltas: (tf.Tensor2D | undefined)[] = new Array(L).fill(undefined);
-  deltas[L - 1] = outputDelta(net, cache.pre[L - 1], cache.output, target);
-  for (let l = L - 2; l >= lowest; l--) {
-    const act = net.layout[l].activation as HiddenActivation;
-    const back = tf.matMul(deltas[l + 1]!, net.kernels[l + 1], false, true) as tf.Tensor2D;
-    deltas[l] =
-      act === 'linear' ? back : (tf.mul(back, derivative(act, cache.pre[l], cache.inputs[l + 1])) as tf.Tensor2D);
-  }
-  return deltas;
 }

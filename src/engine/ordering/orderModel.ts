@@ -1,6 +1,6 @@
 // `order` as an engine job: train a copy of the model for T steps with the tracker running from
 // step 1, then order the parameters by increasing C_jj (the essay's I at t0 = T).
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import type { DataSplit } from '../data/dataset';
 import { hashModel, makeProvenance } from '../provenance';
 import { trainWithFreezing } from './freezeTrain';
@@ -23,18 +23,14 @@ export interface OrderOptions {
 }
 
 /** Leaves `net` untouched (trains a clone). */
-export async function orderParameters(
-  net: Network,
-  split: DataSplit,
-  opts: OrderOptions = {},
-): Promise<OrderingResult> {
+export async function orderParameters(net: Graph, split: DataSplit, opts: OrderOptions = {}): Promise<OrderingResult> {
   const estimator = opts.estimator ?? ORDER_DEFAULTS.estimator;
   const mode = opts.mode ?? ORDER_DEFAULTS.mode;
   const steps = opts.steps ?? ORDER_DEFAULTS.steps;
   const batchSize = opts.batchSize ?? ORDER_DEFAULTS.batchSize;
   const lr = opts.lr ?? ORDER_DEFAULTS.lr;
   const seed = opts.seed ?? 0;
-  const modelHash = hashModel(net.spec, net.toFlat());
+  const modelHash = hashModel(net.structure(), net.toFlat());
   // Refuse an impossible full mode before training anything.
   new GradientVarianceTracker(net, { estimator, mode, blockLimit: opts.blockLimit }).dispose();
   const copy = net.clone();

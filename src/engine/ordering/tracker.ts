@@ -1,18 +1,21 @@
 // Gradient-variance tracker: runs beside the optimiser from step 1 and keeps C_t (3.6) per
-// parameter (diag), per layer (block) or for the whole model (full). It consumes what the explicit
-// backprop already computed (layer inputs and per-sample deltas), so the essay estimator needs no
-// extra pass and the per-sample estimator one extra product of squares per layer (on wasm one fused
-// kernel per layer, which skips the background entries of sparse inputs: squares.ts).
+// parameter (diag), per layer (block) or for the whole model (full). It consumes what the training
+// step's backward pass already computed (each layer's per-sample output block and forward record,
+// and the minibatch gradient), so the essay estimator needs no extra pass and the per-sample
+// estimator one extra product of squares per layer (the layer's weightStats; on wasm one fused
+// kernel per dense layer, which skips the background entries of sparse inputs: layers/denseSquares.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../model/network';
-import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
+import type { Graph, ParamLayer } from '../model/graph';
+import { disposePass } from '../model/graph';
+import type { PlannedOp } from '../model/graphPlan';
+import type { Saved } from '../layers/layer';
+import { disposeSaved, propagate, sliceSaved } from '../model/backward';
+import { lossKindOf, topDelta } from '../model/loss';
 import { PruneScopeError } from '../errors';
-import { essayDiff, LayerGrad, meanGrad, perSampleRows } from './estimators';
 import { updateOuter, updateRowCovariance } from './covariance';
 import { ORDER_DEFAULTS, type CovarianceMode, type VarianceEstimator } from '../options';
 import { CovarianceBlock } from './types';
 import { formatBytes, orderByVariance, ranksFromOrder } from './rank';
-import { accumulateSquares } from './squares';
 
 export interface TrackerOptions {
   estimator?: VarianceEstimator;
@@ -23,38 +26,37 @@ export interface TrackerOptions {
   fullLimitBytes?: number;
 }
 
-/** Per-layer gradients of the mean loss, as the training loop already has them. */
-export interface BatchGrads {
-  kernels: readonly tf.Tensor2D[];
-  biases: readonly tf.Tensor1D[];
-  /** inputs[l]^T [in, N] where the loop already materialised it (saves the tracker a transpose). */
-  inputsT?: readonly (tf.Tensor2D | undefined)[];
-}
-
 const DEFAULT_FULL_LIMIT = 256 * 1024 * 1024;
 
 export class GradientVarianceTracker {
   readonly estimator: VarianceEstimator;
   readonly mode: CovarianceMode;
   private t = 0;
+  private readonly layers: ParamLayer[];
+  /** Param-layer index by op index. */
+  private readonly layerOf = new Map<number, number>();
   /**
-   * diag state per layer (every layer in diag mode; oversize layers in block mode): the sum
-   * t C_t = (t - 1) C_(t-1) + X_t, i.e. (3.6) with k_t = 1/t multiplied through by t. C_t is read
+   * diag state per trainable weight (every layer in diag mode; oversize layers in block mode): the
+   * sum t C_t = (t - 1) C_(t-1) + X_t, i.e. (3.6) with k_t = 1/t multiplied through by t. C_t is read
    * as the sum / t. Same recursion, one elementwise add per step instead of a scale and a blend.
    */
-  private readonly diagK: (tf.Variable | undefined)[] = [];
-  private readonly diagB: (tf.Variable | undefined)[] = [];
-  /** block state per layer, or one full matrix. */
+  private readonly diag: (tf.Variable | undefined)[];
+  /** block state per param layer, or one full matrix. */
   private readonly blockC: (tf.Variable | undefined)[] = [];
   private fullC: tf.Variable | undefined;
+  /** full mode: this step's parts in layer order. */
+  private parts: { flat?: tf.Tensor1D; rows?: tf.Tensor2D; mean?: tf.Tensor1D }[] = [];
   readonly diagonalLayers: string[] = [];
 
   constructor(
-    private readonly net: Network,
+    private readonly net: Graph,
     opts: TrackerOptions = {},
   ) {
     this.estimator = opts.estimator ?? ORDER_DEFAULTS.estimator;
     this.mode = opts.mode ?? ORDER_DEFAULTS.mode;
+    this.layers = net.layers();
+    this.layers.forEach((l, i) => this.layerOf.set(l.op, i));
+    this.diag = new Array(net.weights.length).fill(undefined);
     const blockLimit = opts.blockLimit ?? ORDER_DEFAULTS.blockLimit;
     if (this.mode === 'full') {
       const bytes = net.nParams * net.nParams * 4;
@@ -69,19 +71,15 @@ export class GradientVarianceTracker {
       this.fullC = zeroVariable([net.nParams, net.nParams]);
       return;
     }
-    net.layout.forEach((l) => {
-      const p = l.kernelSize + l.biasSize;
-      if (this.mode === 'block' && p <= blockLimit) {
-        this.blockC.push(zeroVariable([p, p]));
-        this.diagK.push(undefined);
-        this.diagB.push(undefined);
+    for (const l of this.layers) {
+      if (this.mode === 'block' && l.size <= blockLimit) {
+        this.blockC.push(zeroVariable([l.size, l.size]));
       } else {
         if (this.mode === 'block') this.diagonalLayers.push(l.name);
         this.blockC.push(undefined);
-        this.diagK.push(zeroVariable([l.inSize, l.outSize]));
-        this.diagB.push(zeroVariable([l.outSize]));
+        for (const k of l.weights) this.diag[k] = zeroVariable(net.weights[k].shape);
       }
-    });
+    }
   }
 
   /** Steps observed so far (the t of C_t). */
@@ -89,65 +87,108 @@ export class GradientVarianceTracker {
     return this.t;
   }
 
-  /**
-   * One training step: inputs[l] = input of layer l [N, in], deltas[l] = per-sample dl_n/dz_l
-   * [N, out] (backprop.ts), grads = the minibatch-mean gradients if already computed.
-   */
-  observe(inputs: readonly tf.Tensor2D[], deltas: readonly tf.Tensor2D[], grads?: BatchGrads): void {
+  /** Starts a training step; then observeLayer for every layer with weights, then endStep. */
+  beginStep(): void {
     this.t++;
+    this.parts = [];
+  }
+
+  /**
+   * One layer of the current step: g = its per-sample output block [n, ...out] (c = 1, not divided
+   * by n), s = its forward record, gS = the minibatch-mean gradient of each of its trainable weights.
+   */
+  observeLayer(op: PlannedOp, g: tf.Tensor, s: Saved, gS: tf.Tensor[]): void {
+    const li = this.layerOf.get(op.index)!;
+    const w = this.net.vars[op.index];
+    const n = g.shape[0];
     const t = this.t;
+    const layer = this.layers[li];
     tf.tidy(() => {
-      const flatParts: tf.Tensor1D[] = [];
-      const rowParts: tf.Tensor2D[] = [];
-      const meanParts: tf.Tensor1D[] = [];
-      this.net.layout.forEach((l, i) => {
-        const gS: LayerGrad = grads
-          ? { kernel: grads.kernels[i], bias: grads.biases[i] }
-          : meanGrad(inputs[i], deltas[i]);
-        const dk = this.diagK[i];
-        if (dk) {
-          diagStep(this.estimator, dk, this.diagB[i]!, inputs[i], deltas[i], gS, grads?.inputsT?.[i]);
-          return;
-        }
-        const gFlat = tf.concat([tf.reshape(gS.kernel, [-1]), gS.bias]) as tf.Tensor1D;
+      const diagVars = layer.weights.map((k) => this.diag[k]);
+      if (diagVars[0]) {
+        const sums = diagVars as tf.Variable[];
         if (this.estimator === 'essay') {
-          const d = essayDiff(inputs[i], deltas[i], gS);
-          const dFlat = tf.concat([tf.reshape(d.kernel, [-1]), d.bias]) as tf.Tensor1D;
-          if (this.fullC) flatParts.push(dFlat);
-          else updateOuter(this.blockC[i]!, dFlat, t);
-        } else {
-          const rows = perSampleRows(inputs[i], deltas[i]);
-          if (this.fullC) {
-            rowParts.push(rows);
-            meanParts.push(gFlat);
-          } else updateRowCovariance(this.blockC[i]!, rows, gFlat, t);
+          const g1 = firstRowGrads(op, g, s, w);
+          sums.forEach((v, k) => v.assign(tf.add(v, tf.squaredDifference(g1[k], gS[k]))));
+        } else if (!op.layer.accumulateVariance?.(g, s, w, gS, sums)) {
+          // X = (1/N) sum_n g_n^2 - g_S^2; nothing clamped per step (the clamp happens on read).
+          const sq = op.layer.weightStats!(g, s, w, 1, { squares: true }).squares!;
+          sums.forEach((v, k) => v.assign(tf.add(v, tf.sub(tf.mul(sq[k], 1 / n), tf.square(gS[k])))));
         }
-      });
-      if (this.fullC) {
-        if (this.estimator === 'essay') updateOuter(this.fullC, tf.concat(flatParts) as tf.Tensor1D, t);
-        else
-          updateRowCovariance(
-            this.fullC,
-            tf.concat(rowParts, 1) as tf.Tensor2D,
-            tf.concat(meanParts) as tf.Tensor1D,
-            t,
-          );
+        return;
+      }
+      const gFlat = tf.concat(gS.map((x) => tf.reshape(x, [-1]))) as tf.Tensor1D;
+      if (this.estimator === 'essay') {
+        const g1 = firstRowGrads(op, g, s, w);
+        const d = tf.sub(tf.concat(g1.map((x) => tf.reshape(x, [-1]))), gFlat) as tf.Tensor1D;
+        if (this.fullC) this.parts[li] = { flat: tf.keep(d) };
+        else updateOuter(this.blockC[li]!, d, t);
+      } else {
+        const rows = op.layer.weightRows!(g, s, w, 1);
+        if (this.fullC) this.parts[li] = { rows: tf.keep(rows), mean: tf.keep(gFlat) };
+        else updateRowCovariance(this.blockC[li]!, rows, gFlat, t);
       }
     });
   }
 
+  endStep(): void {
+    if (!this.fullC) return;
+    const parts = this.parts;
+    this.parts = [];
+    tf.tidy(() => {
+      if (this.estimator === 'essay')
+        updateOuter(this.fullC!, tf.concat(parts.map((p) => p.flat!)) as tf.Tensor1D, this.t);
+      else
+        updateRowCovariance(
+          this.fullC!,
+          tf.concat(
+            parts.map((p) => p.rows!),
+            1,
+          ) as tf.Tensor2D,
+          tf.concat(parts.map((p) => p.mean!)) as tf.Tensor1D,
+          this.t,
+        );
+    });
+    tf.dispose(parts.flatMap((p) => [p.flat, p.rows, p.mean].filter(Boolean) as tf.Tensor[]));
+  }
+
   /**
-   * Fallback for a training loop that exposes only the batch (e.g. a trainer's onStep hook without
-   * the forward cache): recomputes the forward and backward pass, so it costs one extra pass.
+   * Fallback for a training loop that exposes only the batch (a trainer's onStep hook): recomputes
+   * the forward (train mode, state not updated) and backward pass, so it costs one extra pass.
+   * `grads`: the minibatch-mean gradients per weight when the loop has them.
    */
-  observeBatch(x: tf.Tensor2D, y: tf.Tensor2D, grads?: BatchGrads): void {
-    const cache = forwardCache(this.net, x);
-    const deltas = backwardDeltas(this.net, cache, y);
+  observeBatch(x: tf.Tensor, y: tf.Tensor2D, grads?: readonly tf.Tensor[]): void {
+    const pass = this.net.forward(x, 'train', { update: false });
     try {
-      this.observe(cache.inputs, deltas, grads);
+      const n = pass.n;
+      const delta = topDelta(lossKindOf(this.net), pass.output as tf.Tensor2D, y);
+      this.beginStep();
+      try {
+        propagate(this.net, pass, {
+          start: this.net.plan.top,
+          block: delta,
+          c: 1,
+          wants: (op) => op.paramCount > 0,
+          visit: (op, g, s) => {
+            const own = grads
+              ? undefined
+              : tf.tidy(() =>
+                  op.layer.weightStats!(g, s, this.net.vars[op.index], 1, { sum: true }).sum!.map((t) => tf.div(t, n)),
+                );
+            try {
+              const gS = own ?? op.trainable.map((_, k) => grads![op.weightIndex + k]);
+              this.observeLayer(op, g, s, gS);
+            } finally {
+              if (own) tf.dispose(own);
+            }
+          },
+        });
+      } finally {
+        delta.dispose();
+      }
+      this.endStep();
     } finally {
-      tf.dispose(deltas);
-      disposeCache(cache);
+      disposePass(pass);
     }
   }
 
@@ -158,15 +199,10 @@ export class GradientVarianceTracker {
       v.set(diagonalOf(this.fullC, this.net.nParams));
       return v;
     }
-    this.net.layout.forEach((l, i) => {
+    this.layers.forEach((l, i) => {
       const b = this.blockC[i];
-      if (b) {
-        const p = l.kernelSize + l.biasSize;
-        v.set(diagonalOf(b, p), l.kernelOffset);
-      } else {
-        v.set(diagMean(this.diagK[i]!, this.t), l.kernelOffset);
-        v.set(diagMean(this.diagB[i]!, this.t), l.biasOffset);
-      }
+      if (b) v.set(diagonalOf(b, l.size), l.offset);
+      else for (const k of l.weights) v.set(diagMean(this.diag[k]!, this.t), this.net.weights[k].offset);
     });
     return v;
   }
@@ -178,16 +214,9 @@ export class GradientVarianceTracker {
         { layer: -1, name: 'all', offset: 0, size: this.net.nParams, matrix: this.fullC.dataSync() as Float32Array },
       ];
     const out: CovarianceBlock[] = [];
-    this.net.layout.forEach((l, i) => {
+    this.layers.forEach((l, i) => {
       const b = this.blockC[i];
-      if (b)
-        out.push({
-          layer: i,
-          name: l.name,
-          offset: l.kernelOffset,
-          size: l.kernelSize + l.biasSize,
-          matrix: b.dataSync() as Float32Array,
-        });
+      if (b) out.push({ layer: i, name: l.name, offset: l.offset, size: l.size, matrix: b.dataSync() as Float32Array });
     });
     return out;
   }
@@ -200,49 +229,20 @@ export class GradientVarianceTracker {
   }
 
   dispose(): void {
-    tf.dispose(
-      [...this.diagK, ...this.diagB, ...this.blockC, this.fullC].filter((v): v is tf.Variable => v !== undefined),
-    );
+    tf.dispose([...this.diag, ...this.blockC, this.fullC].filter((v): v is tf.Variable => v !== undefined));
+    tf.dispose(this.parts.flatMap((p) => [p.flat, p.rows, p.mean].filter(Boolean) as tf.Tensor[]));
   }
 }
 
-/**
- * One diag step for one layer, fused so the per-step cost is the statistic itself plus one add:
- * essay: X = (g_1 - g_S)^2 as a broadcast outer product and one squaredDifference;
- * per-sample: X = (a^2)^T (delta^2 / N) - g_S^2, the 1/N folded into the small delta^2 factor;
- * (a^2)^T taken as square(a^T) when the loop passes a^T (bit-identical: squaring commutes with it).
- * Nothing is clamped per step: the clamp of the per-sample float32 cancellation happens on read.
- */
-function diagStep(
-  estimator: VarianceEstimator,
-  sumK: tf.Variable,
-  sumB: tf.Variable,
-  a: tf.Tensor2D,
-  delta: tf.Tensor2D,
-  gS: LayerGrad,
-  aT?: tf.Tensor2D,
-): void {
-  // On wasm the per-sample step is one fused kernel (squares.ts), sparse-aware on sparse inputs.
-  if (estimator === 'per-sample' && accumulateSquares(sumK, sumB, a, delta, gS.kernel, gS.bias)) return;
-  tf.tidy(() => {
-    const [n, inSize] = a.shape;
-    const out = delta.shape[1];
-    let xK: tf.Tensor, xB: tf.Tensor;
-    if (estimator === 'essay') {
-      const a0 = tf.reshape(tf.slice(a, [0, 0], [1, inSize]), [inSize, 1]);
-      const d0 = tf.slice(delta, [0, 0], [1, out]);
-      xK = tf.squaredDifference(tf.mul(a0, d0), gS.kernel);
-      xB = tf.squaredDifference(tf.reshape(d0, [out]), gS.bias);
-    } else {
-      const d2 = tf.mul(tf.square(delta), 1 / n);
-      // (a^2)^T = (a^T)^2: with a^T given, square it and multiply without any transpose.
-      const sq = aT ? tf.matMul(tf.square(aT), d2) : tf.matMul(tf.square(a), d2, true, false);
-      xK = tf.sub(sq, tf.square(gS.kernel));
-      xB = tf.sub(tf.sum(d2, 0), tf.square(gS.bias));
-    }
-    sumK.assign(tf.add(sumK, xK));
-    sumB.assign(tf.add(sumB, xB));
-  });
+/** The gradient g_1 of the first sample's loss alone, per trainable weight of the op. */
+function firstRowGrads(op: PlannedOp, g: tf.Tensor, s: Saved, w: tf.Tensor[]): tf.Tensor[] {
+  const s1 = sliceSaved(s, 0, 1);
+  try {
+    const g1 = tf.slice(g, 0, 1);
+    return op.layer.weightStats!(g1, s1, w, 1, { sum: true }).sum!;
+  } finally {
+    disposeSaved(s1);
+  }
 }
 
 /** C_jj = sum / t, clamped at 0 (the per-sample E[x^2] - E[x]^2 can round below 0 in float32). */

@@ -7,7 +7,7 @@
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { badInput } from '../errors';
-import { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import type { RelevanceResult } from '../relevance/types';
 import { evaluate } from '../train/metrics';
 import type { CurvesResult } from './curves';
@@ -25,7 +25,7 @@ export interface BestShare {
 }
 
 export function studentAtBestShare(
-  teacher: Network,
+  teacher: Graph,
   split: DataSplit,
   curves: CurvesResult,
   rankings: Record<string, RelevanceResult>,
@@ -52,7 +52,7 @@ export function studentAtBestShare(
     .sort((a, b) => b.s - a.s || (cls ? b.v - a.v : a.v - b.v) || a.m.localeCompare(b.m));
   const includeBias =
     opts.includeBias ?? !!(curves.provenance.options as { includeBias?: boolean } | undefined)?.includeBias;
-  const cands = candidateMask(teacher.layout, { includeBias });
+  const cands = candidateMask(teacher, { includeBias });
   const task = split.dataset.task;
   const work = teacher.clone();
   const flat = teacher.toFlat();

@@ -4,7 +4,7 @@
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { throwIfCancelled } from '../errors';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import { makeProvenance, hashModel, Provenance } from '../provenance';
 import type { RelevanceResult } from '../relevance/types';
 import { evaluate } from '../train/metrics';
@@ -14,7 +14,7 @@ export interface Ranker {
   /** Name shown on the curve, e.g. 'obd' or 'belsley'. */
   name: string;
   /** Rank the parameters of `net` (which may already be pruned and fine-tuned). */
-  rank(net: Network, seed: number): Promise<RelevanceResult>;
+  rank(net: Graph, seed: number): Promise<RelevanceResult>;
   /** Stochastic rankers (random) are repeated over seeds; deterministic ones run once. */
   stochastic?: boolean;
 }
@@ -29,7 +29,7 @@ export interface CurveOptions {
   /** Re-rank every this many steps of the grid (0 = one ranking). */
   recomputeEvery?: number;
   /** Fine-tune the pruned network after each step, keeping the mask (wired by the caller). */
-  finetune?: (net: Network, pruned: Uint8Array) => Promise<void>;
+  finetune?: (net: Graph, pruned: Uint8Array) => Promise<void>;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, what: string) => void;
 }
@@ -56,14 +56,14 @@ export function shareGrid(step = 0.02): number[] {
 }
 
 /** The metric for a network on the test part: accuracy (classification) or MSE (regression). */
-function testMetric(net: Network, split: DataSplit): number {
+function testMetric(net: Graph, split: DataSplit): number {
   const task = split.dataset.task;
   const m = evaluate(net, split.test, task, numClasses(split.dataset));
   return task === 'classification' ? m.accuracy! : m.mse!;
 }
 
 async function curveFor(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   ranker: Ranker,
   seed: number,
@@ -74,7 +74,7 @@ async function curveFor(
   const work = net.clone();
   try {
     const base = net.toFlat();
-    const candidates = candidateMask(net.layout, { includeBias: opts.includeBias });
+    const candidates = candidateMask(net, { includeBias: opts.includeBias });
     const nCand = candidates.reduce((a, b) => a + b, 0);
     let ranked = candidateOrder((await ranker.rank(work, seed)).order, candidates);
     const pruned = new Uint8Array(net.nParams);
@@ -109,7 +109,7 @@ async function curveFor(
 }
 
 export async function qualityCurves(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   rankers: Ranker[],
   opts: CurveOptions = {},
@@ -137,7 +137,7 @@ export async function qualityCurves(
       job: 'curves',
       method: rankers.map((r) => r.name).join(','),
       seed: seeds[0],
-      modelHash: hashModel(net.spec, net.toFlat()),
+      modelHash: hashModel(net.structure(), net.toFlat()),
       data: {
         name: split.dataset.name,
         split: 'test',

@@ -2,8 +2,7 @@
 // of a relevance order restricted to the active candidates (weights only unless biases are
 // included), so every method prunes exactly the same number of parameters at a given share.
 import { badInput } from '../errors';
-import type { LayerLayout } from '../model/network';
-import { weightMask } from '../model/network';
+import type { Graph } from '../model/graph';
 
 export interface PruneOptions {
   /** Also prune biases (the seed papers pruned weights only). */
@@ -13,8 +12,8 @@ export interface PruneOptions {
 }
 
 /** 1 where a parameter may be pruned: active weights (and biases when asked). */
-export function candidateMask(layout: LayerLayout[], opts: PruneOptions = {}): Uint8Array {
-  const m = opts.includeBias ? new Uint8Array(weightMask(layout).length).fill(1) : weightMask(layout);
+export function candidateMask(net: Graph, opts: PruneOptions = {}): Uint8Array {
+  const m = opts.includeBias ? new Uint8Array(net.nParams).fill(1) : net.kernelMask();
   if (opts.alreadyPruned) for (let i = 0; i < m.length; i++) if (opts.alreadyPruned[i]) m[i] = 0;
   return m;
 }

@@ -3,7 +3,8 @@
 // share of neurons), and return the weight mask that removes the rest. shrinkToStudent() then
 // turns that mask into real, narrower layers.
 import { badInput } from '../errors';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
+import { requireDense } from '../model/denseChain';
 import { orderByScore } from '../relevance/types';
 
 export interface NeuronSelection {
@@ -15,8 +16,8 @@ export interface NeuronSelection {
   neuronScores: number[][];
 }
 
-export function neuronScores(net: Network, scores: ArrayLike<number>): number[][] {
-  const L = net.layout;
+export function neuronScores(net: Graph, scores: ArrayLike<number>): number[][] {
+  const L = requireDense(net, 'neuron selection');
   return L.slice(0, -1).map((l, h) => {
     const next = L[h + 1];
     return Array.from({ length: l.outSize }, (_, u) => {
@@ -30,11 +31,11 @@ export function neuronScores(net: Network, scores: ArrayLike<number>): number[][
 
 /** Target widths per hidden layer, or a share of each hidden layer's neurons to remove. */
 export function selectNeurons(
-  net: Network,
+  net: Graph,
   scores: ArrayLike<number>,
   target: { widths: number[] } | { share: number },
 ): NeuronSelection {
-  const L = net.layout;
+  const L = requireDense(net, 'neuron selection');
   const hidden = L.length - 1;
   let widths: number[];
   if ('widths' in target) {

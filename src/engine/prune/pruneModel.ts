@@ -2,7 +2,7 @@
 // metadata a pruned model file carries: the mask and how it was made. Already-pruned parameters
 // (the model's own mask, or exact zeros) stay pruned and do not count as active.
 import type { DataSplit } from '../data/dataset';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import { encodePruneMask, PruneScopeMetadata } from '../model/metadata';
 import { computeRelevance, RelevanceRequest } from '../relevance/compute';
 import type { RelevanceResult } from '../relevance/types';
@@ -16,7 +16,7 @@ export interface PruneRequest extends RelevanceRequest {
 }
 
 export interface PruneOutcome {
-  network: Network;
+  network: Graph;
   mask: Uint8Array;
   relevance: RelevanceResult;
   metadata: PruneScopeMetadata;
@@ -46,14 +46,14 @@ export function extendMask(
 }
 
 export async function pruneNetwork(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   metadata: PruneScopeMetadata | undefined,
   req: PruneRequest,
 ): Promise<PruneOutcome> {
   const flat = net.toFlat();
   const already = zeroMask(flat);
-  const candidates = candidateMask(net.layout, { includeBias: req.includeBias, alreadyPruned: already });
+  const candidates = candidateMask(net, { includeBias: req.includeBias, alreadyPruned: already });
   const relevance = req.ranking ?? (await computeRelevance(net, split, req));
   const mask = extendMask(relevance.order, candidates, req.fraction, already);
   const pruned = net.clone();

@@ -4,8 +4,9 @@
 //   constant is folded into the next layer's biases, then the neuron is removed;
 // - an input feature whose weights are all pruned is unused: reported, dropped only on request.
 // Removing a neuron can leave others dead, so the passes repeat until nothing changes.
-import { Network, NetworkSpec } from '../model/network';
-import { HiddenActivation } from '../model/activations';
+import type { Graph } from '../model/graph';
+import { NetworkSpec, denseFromFlat, networkSpecOf, requireDense } from '../model/denseChain';
+import type { HiddenActivation } from '../layers/activationFunctions';
 
 export interface ShrinkOptions {
   /** Parameters to treat as pruned (1 = pruned); default: the ones that are exactly zero. */
@@ -14,7 +15,7 @@ export interface ShrinkOptions {
 }
 
 export interface ShrinkResult {
-  network: Network;
+  network: Graph;
   widthsBefore: number[];
   widthsAfter: number[];
   paramsBefore: number;
@@ -58,22 +59,21 @@ interface DenseArrays {
   outSize: number;
 }
 
-export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkResult {
+export function shrinkToStudent(net: Graph, opts: ShrinkOptions = {}): ShrinkResult {
+  const layout = requireDense(net, 'the student export (unit removal)');
+  const nspec = networkSpecOf(net)!;
   const flat = net.toFlat();
   const pruned = opts.mask ?? Uint8Array.from(flat, (v) => (v === 0 ? 1 : 0));
-  const L = net.layout.length;
+  const L = layout.length;
   // Working copies in float64 with pruned entries exactly zero; alive flags per unit.
-  const layers: DenseArrays[] = net.layout.map((l) => {
+  const layers: DenseArrays[] = layout.map((l) => {
     const W = new Float64Array(l.kernelSize);
     for (let i = 0; i < l.kernelSize; i++) W[i] = pruned[l.kernelOffset + i] ? 0 : flat[l.kernelOffset + i];
     const b = new Float64Array(l.biasSize);
     for (let i = 0; i < l.biasSize; i++) b[i] = pruned[l.biasOffset + i] ? 0 : flat[l.biasOffset + i];
     return { W, b, inSize: l.inSize, outSize: l.outSize };
   });
-  const alive: boolean[][] = [
-    Array(net.spec.inputSize).fill(true),
-    ...net.layout.map((l) => Array(l.outSize).fill(true)),
-  ];
+  const alive: boolean[][] = [Array(nspec.inputSize).fill(true), ...layout.map((l) => Array(l.outSize).fill(true))];
   const nonzero = (l: number, i: number, j: number) => layers[l].W[i * layers[l].outSize + j] !== 0;
   let removedDead = 0;
   let removedConstant = 0;
@@ -96,7 +96,7 @@ export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkR
         let hasIn = false;
         for (let i = 0; i < below.inSize && !hasIn; i++) hasIn = alive[h - 1][i] && nonzero(h - 1, i, u);
         if (!hasIn) {
-          const c = act1(net.layout[h - 1].activation as HiddenActivation, below.b[u]);
+          const c = act1(layout[h - 1].activation as HiddenActivation, below.b[u]);
           for (let j = 0; j < above.outSize; j++) {
             above.b[j] += c * above.W[u * above.outSize + j];
             above.W[u * above.outSize + j] = 0;
@@ -109,7 +109,7 @@ export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkR
     }
   }
   const unusedInputs: number[] = [];
-  for (let i = 0; i < net.spec.inputSize; i++) {
+  for (let i = 0; i < nspec.inputSize; i++) {
     let used = false;
     for (let j = 0; j < layers[0].outSize && !used; j++) used = alive[1][j] && nonzero(0, i, j);
     if (!used) unusedInputs.push(i);
@@ -123,7 +123,7 @@ export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkR
   });
   const spec: NetworkSpec = {
     inputSize: kept[0].length,
-    layers: net.spec.layers.map((l, i) => ({ ...l, units: kept[i + 1].length })),
+    layers: nspec.layers.map((l, i) => ({ ...l, units: kept[i + 1].length })),
   };
   const out: number[] = [];
   layers.forEach((d, l) => {
@@ -132,10 +132,10 @@ export function shrinkToStudent(net: Network, opts: ShrinkOptions = {}): ShrinkR
     for (const i of rows) for (const j of cols) out.push(alive[l][i] && alive[l + 1][j] ? d.W[i * d.outSize + j] : 0);
     for (const j of cols) out.push(alive[l + 1][j] ? d.b[j] : 0);
   });
-  const student = Network.fromFlat(spec, Float32Array.from(out));
+  const student = denseFromFlat(spec, Float32Array.from(out));
   return {
     network: student,
-    widthsBefore: net.spec.layers.map((l) => l.units),
+    widthsBefore: nspec.layers.map((l) => l.units),
     widthsAfter: spec.layers.map((l) => l.units),
     paramsBefore: net.nParams,
     paramsAfter: student.nParams,

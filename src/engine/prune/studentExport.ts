@@ -14,7 +14,9 @@ import { numClasses } from '../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { LoadedModel, SHARD_NAME, loadModel, saveModel } from '../model/layersModel';
 import type { PruneScopeMetadata } from '../model/metadata';
-import { Network, NetworkSpec } from '../model/network';
+import { Graph } from '../model/graph';
+import { NetworkSpec, networkSpecOf, requireDense } from '../model/denseChain';
+import { checkFeatures } from '../data/forModel';
 import { hashModel, makeProvenance, Provenance } from '../provenance';
 import { computeRelevance, type RelevanceRequest } from '../relevance/compute';
 import type { RelevanceResult } from '../relevance/types';
@@ -106,7 +108,7 @@ function checkOptions(o: ExportStudentOptions): void {
   }
 }
 
-async function rank(net: Network, split: DataSplit, o: ExportStudentOptions): Promise<RelevanceResult> {
+async function rank(net: Graph, split: DataSplit, o: ExportStudentOptions): Promise<RelevanceResult> {
   const m = o.method;
   if ('scores' in m) {
     if (!(m.scores instanceof Float64Array) || m.scores.length !== net.nParams || m.order.length !== net.nParams) {
@@ -136,14 +138,14 @@ function median(v: number[]): number {
 
 /** Median milliseconds of predict + download for two networks on the same batch, interleaved so load noise hits both. */
 export function measureLatency(
-  teacher: Network,
-  student: Network,
+  teacher: Graph,
+  student: Graph,
   x: tf.Tensor2D,
   keptInputs: number[] | undefined,
   runs: number,
 ): { teacherMs: number; studentMs: number } {
   const xs = keptInputs ? (tf.gather(x, keptInputs, 1) as tf.Tensor2D) : x;
-  const time = (net: Network, input: tf.Tensor2D) => {
+  const time = (net: Graph, input: tf.Tensor2D) => {
     const t0 = performance.now();
     const y = net.predict(input);
     y.dataSync();
@@ -225,13 +227,13 @@ export function kerasConfig(spec: NetworkSpec, name = 'student'): Record<string,
 
 /** The student's mask and shrink from a teacher and a ranking (shared by the CLI, the demo and tests). */
 export function studentMask(
-  teacher: Network,
+  teacher: Graph,
   ranking: RelevanceResult,
   target: { fraction: number } | { widths: number[] },
   alreadyPruned?: Uint8Array,
 ): Uint8Array {
   if ('fraction' in target) {
-    const cand = candidateMask(teacher.layout, { alreadyPruned });
+    const cand = candidateMask(teacher, { alreadyPruned });
     return pruneMaskAt(ranking.order, cand, target.fraction, alreadyPruned);
   }
   const sel = selectNeurons(teacher, ranking.scores, { widths: target.widths });
@@ -255,13 +257,8 @@ export async function exportStudent(
   const loaded = typeof model === 'string' ? await loadModel(model) : model;
   const teacher = loaded.network;
   const d = split.dataset;
-  if (d.features !== teacher.spec.inputSize) {
-    throw badInput(`data has ${d.features} features, the model takes ${teacher.spec.inputSize}`, {
-      file: d.name,
-      field: 'features',
-      expected: `${teacher.spec.inputSize} columns`,
-    });
-  }
+  checkFeatures(teacher, d.features, { file: d.name, field: 'features' });
+  requireDense(teacher, 'export-student (a dense student; channel students come from structured pruning)');
   const classes = numClasses(d);
   const teacherBytes = modelFileBytes(loaded.path);
   step('load');
@@ -273,7 +270,8 @@ export async function exportStudent(
     opts.widths ? { widths: opts.widths } : { fraction: opts.fraction! },
     loaded.pruneMask,
   );
-  const masked = Network.fromFlat(structuredClone(teacher.spec), applyMask(teacher.toFlat(), mask));
+  const masked = Graph.fromSpec(teacher.toSpec());
+  masked.setFlat(applyMask(teacher.toFlat(), mask));
   let shrink: ShrinkResult | undefined;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-student-'));
   try {
@@ -305,7 +303,7 @@ export async function exportStudent(
       method: ranking.method,
       variant: ranking.variant,
       seed: opts.seed,
-      modelHash: hashModel(teacher.spec, teacher.toFlat()),
+      modelHash: hashModel(teacher.structure(), teacher.toFlat()),
       data: {
         name: d.name,
         split: 'test',
@@ -318,7 +316,7 @@ export async function exportStudent(
         ...target,
         dropUnusedInputs: !!opts.dropUnusedInputs,
         teacher: loaded.path,
-        studentHash: hashModel(student.spec, student.toFlat()),
+        studentHash: hashModel(student.structure(), student.toFlat()),
         rankingProvenance: ranking.provenance,
       },
     });
@@ -364,8 +362,8 @@ export async function exportStudent(
       },
       widthsBefore: shrink.widthsBefore,
       widthsAfter: shrink.widthsAfter,
-      inputsBefore: teacher.spec.inputSize,
-      inputsAfter: student.spec.inputSize,
+      inputsBefore: teacher.inputSize,
+      inputsAfter: student.inputSize,
       paramsBefore: shrink.paramsBefore,
       paramsAfter: shrink.paramsAfter,
       prunedParams: countOnes(mask),
@@ -398,7 +396,7 @@ export async function exportStudent(
     writeFolderAtomic(out, {
       'model.json': modelText,
       [SHARD_NAME]: shard,
-      'keras-config.json': JSON.stringify(kerasConfig(student.spec), null, 2),
+      'keras-config.json': JSON.stringify(kerasConfig(networkSpecOf(student)!), null, 2),
       'student.json': JSON.stringify(report, null, 2),
     });
     step('write');

@@ -19,7 +19,8 @@
 import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor, yTensor } from '../data/dataset';
 import { badInput, PruneScopeError } from '../errors';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
+import { checkFeatures } from '../data/forModel';
 import {
   BELSLEY_COVARIANCES,
   BELSLEY_ORDERINGS,
@@ -82,7 +83,7 @@ function positiveInt(v: number | undefined, name: string, dflt: number, min = 1)
 }
 
 export async function belsleyRelevance(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   req: BelsleyRelevanceRequest = {},
 ): Promise<RelevanceResult> {
@@ -111,11 +112,7 @@ export async function belsleyRelevance(
     throw badInput(`lr = ${req.lr}`, { field: 'lr', expected: 'a positive number' });
   const batchSize = positiveInt(req.batchSize, 'batchSize', 32);
   const d = split.dataset;
-  if (net.layout[0].inSize !== d.features)
-    throw badInput(`network takes ${net.layout[0].inSize} inputs`, {
-      field: 'network',
-      expected: `${d.features} (the data set's features)`,
-    });
+  checkFeatures(net, d.features, { what: `data set ${d.name}`, field: 'network' });
 
   const w = net.toFlat();
   const pruned: number[] = [];
@@ -283,7 +280,7 @@ export async function belsleyRelevance(
       variant: ordering,
       covariance,
       ...(covariance === 'laplace' ? {} : { seed }),
-      modelHash: hashModel(net.spec, w),
+      modelHash: hashModel(net.structure(), w),
       data: {
         name: d.name,
         split: 'train',

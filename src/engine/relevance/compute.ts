@@ -3,7 +3,7 @@
 // their defaults from options.ts, here and nowhere else.
 import type { DataSplit } from '../data/dataset';
 import { badInput } from '../errors';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import {
   RELEVANCE_DEFAULTS,
   RELEVANCE_METHODS,
@@ -78,11 +78,7 @@ export function rankingKey(req: RelevanceRequest): string {
   return JSON.stringify(rankingOptions(req));
 }
 
-export async function computeRelevance(
-  net: Network,
-  split: DataSplit,
-  req: RelevanceRequest,
-): Promise<RelevanceResult> {
+export async function computeRelevance(net: Graph, split: DataSplit, req: RelevanceRequest): Promise<RelevanceResult> {
   const o = rankingOptions(req);
   switch (o.method) {
     case 'random':

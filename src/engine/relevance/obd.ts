@@ -5,7 +5,7 @@
 // The exact Hessian diagonal can be negative; such parameters are reported, not hidden.
 import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor, yTensor } from '../data/dataset';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import { curvatureDiagonal, DiagonalKind } from '../curvature';
 import { RELEVANCE_DEFAULTS } from '../options';
 import { makeProvenance, hashModel } from '../provenance';
@@ -23,7 +23,7 @@ export function obdSaliency(diag: ArrayLike<number>, w: ArrayLike<number>): Floa
   return s;
 }
 
-export async function obdRelevance(net: Network, split: DataSplit, opts: ObdOptions = {}): Promise<RelevanceResult> {
+export async function obdRelevance(net: Graph, split: DataSplit, opts: ObdOptions = {}): Promise<RelevanceResult> {
   const variant = opts.variant ?? RELEVANCE_DEFAULTS.variant;
   const d = split.dataset;
   const x = xTensor(split.train, d.features);
@@ -46,7 +46,7 @@ export async function obdRelevance(net: Network, split: DataSplit, opts: ObdOpti
         job: 'relevance',
         method: 'obd',
         variant,
-        modelHash: hashModel(net.spec, w),
+        modelHash: hashModel(net.structure(), w),
         data: {
           name: d.name,
           split: 'train',

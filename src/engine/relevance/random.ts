@@ -1,11 +1,11 @@
 // Random relevance (METHODS.md 2.3): a seeded uniform score per parameter; the baseline every
 // other method must beat.
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import { makeProvenance, hashModel } from '../provenance';
 import { Rng } from '../util/random';
 import { orderByScore, RelevanceResult } from './types';
 
-export function randomRelevance(net: Network, seed: number): RelevanceResult {
+export function randomRelevance(net: Graph, seed: number): RelevanceResult {
   const rng = new Rng(seed);
   const scores = new Float64Array(net.nParams);
   for (let i = 0; i < scores.length; i++) scores[i] = rng.next();
@@ -17,7 +17,7 @@ export function randomRelevance(net: Network, seed: number): RelevanceResult {
       job: 'relevance',
       method: 'random',
       seed,
-      modelHash: hashModel(net.spec, net.toFlat()),
+      modelHash: hashModel(net.structure(), net.toFlat()),
     }),
   };
 }

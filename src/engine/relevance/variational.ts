@@ -33,7 +33,8 @@
 //   runs exactly that many epochs (the old behaviour, for tests and reproductions).
 // - Noise from the seeded Rng (backend-independent): same seed, same result.
 import * as tf from '@tensorflow/tfjs';
-import { Network } from '../model/network';
+import { Graph } from '../model/graph';
+import { checkFeatures } from '../data/forModel';
 import { DataSplit, numClasses, xTensor, yTensor } from '../data/dataset';
 import { batchTensors } from '../train/batches';
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
@@ -43,6 +44,7 @@ import { orderByScore, RelevanceResult } from './types';
 import { Adam } from './variationalAdam';
 import { ElboTracker } from './variationalConvergence';
 import {
+  checkVariational,
   disposePosterior,
   elboStep,
   fillNormal,
@@ -123,19 +125,15 @@ export function variationalScores(
 }
 
 /** The posterior-mean network: the trained mu is a usable model (evaluate pruned models with w = mu). */
-export function posteriorMeanNetwork(net: Network, result: { mu: Float32Array }): Network {
-  return Network.fromFlat(structuredClone(net.spec), result.mu);
+export function posteriorMeanNetwork(net: Graph, result: { mu: Float32Array }): Graph {
+  const g = Graph.fromSpec(net.toSpec());
+  g.setFlat(result.mu);
+  return g;
 }
 
-function checkData(net: Network, split: DataSplit): void {
+function checkData(net: Graph, split: DataSplit): void {
   const d = split.dataset;
-  if (d.features !== net.spec.inputSize) {
-    throw badInput(`data has ${d.features} features, the network takes ${net.spec.inputSize}`, {
-      file: d.name,
-      field: 'features',
-      expected: `${net.spec.inputSize} columns`,
-    });
-  }
+  checkFeatures(net, d.features, { file: d.name, field: 'features' });
   if (net.task !== d.task)
     throw badInput(`the network is for ${net.task}, the data for ${d.task}`, {
       file: d.name,
@@ -167,11 +165,12 @@ function positive(x: number | undefined, name: string, def: number): number {
 }
 
 export async function variationalRelevance(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   opts: VariationalOptions = {},
 ): Promise<VariationalResult> {
   checkData(net, split);
+  checkVariational(net);
   const fixedEpochs = opts.epochs === undefined ? undefined : Math.floor(positive(opts.epochs, 'epochs', 1));
   const lr = positive(opts.lr, 'lr', 3e-3);
   const rhoLr = positive(opts.rhoLr, 'rhoLr', 0.03);
@@ -187,7 +186,8 @@ export async function variationalRelevance(
   const windowSteps = Math.floor(positive(opts.windowSteps, 'windowSteps', 200));
   const tolerance = positive(opts.tolerance, 'tolerance', 1e-3);
   const maxEpochs = fixedEpochs ?? Math.ceil(maxSteps / stepsPerEpoch);
-  const L = net.layout.length;
+  const paramLayers = net.layers();
+  const L = paramLayers.length;
   const K = net.outputSize;
   const fixedPrior =
     opts.priorVariance === undefined
@@ -205,15 +205,14 @@ export async function variationalRelevance(
   if (opts.noiseVariance !== undefined) positive(opts.noiseVariance, 'noiseVariance', 1);
 
   const rng = new Rng(seed);
-  const layerSizes = net.layout.map((l) => l.kernelSize + l.biasSize);
+  const layerSizes = paramLayers.map((l) => l.size);
   // Initial sigma per layer: relative to the layer's weight scale (0.01 absolute for an all-zero layer).
   const sigmaInit: number[] =
     opts.sigmaInit !== undefined
       ? new Array<number>(L).fill(opts.sigmaInit)
       : tf.tidy(() =>
-          net.layout.map((_, l) => {
-            const ms =
-              tf.add(tf.sum(tf.square(net.kernels[l])), tf.sum(tf.square(net.biases[l]))).dataSync()[0] / layerSizes[l];
+          paramLayers.map((l, li) => {
+            const ms = tf.addN(l.weights.map((k) => tf.sum(tf.square(net.params[k])))).dataSync()[0] / layerSizes[li];
             return ms > 0 ? sigmaInitRelative * Math.sqrt(ms) : 1e-2;
           }),
         );
@@ -221,10 +220,10 @@ export async function variationalRelevance(
   const vars = posteriorVariables(q);
   const adam = new Adam(
     vars,
-    vars.map((_, i) => (i % 4 < 2 ? lr : rhoLr)),
+    vars.map((_, i) => (i < q.mu.length ? lr : rhoLr)),
   );
   const fitPrior = (secondMoment: number[]): number[] => secondMoment.map((s, l) => s / layerSizes[l]);
-  let priorVariances = fixedPrior ?? fitPrior(layerStatistics(q, new Array<number>(L).fill(1)).secondMoment);
+  let priorVariances = fixedPrior ?? fitPrior(layerStatistics(net, q, new Array<number>(L).fill(1)).secondMoment);
   let noiseVariance = regression
     ? (opts.noiseVariance ??
       tf.tidy(() => {
@@ -239,7 +238,8 @@ export async function variationalRelevance(
   let epochsRun = 0;
   let converged = false;
   try {
-    const eps = net.layout.map((l) => new Float32Array(B * l.outSize));
+    const outSizes = paramLayers.map((l) => net.ops[l.op].layer.outputShape.reduce((a, b) => a * b, 1));
+    const eps = outSizes.map((o) => new Float32Array(B * o));
     for (let epoch = 1; epoch <= maxEpochs; epoch++) {
       const lik: Likelihood = regression
         ? { kind: 'gaussian', noiseVariance: noiseVariance! }
@@ -254,10 +254,10 @@ export async function variationalRelevance(
           // Batches assembled in JS and uploaded, as train() does: a wasm Gather of 128 x 784 rows
           // copies element by element and cost ~7 ms a step.
           const [xb, yb] = batchTensors(split.train, split.dataset.features, split.dataset.task, K, perm, start, b);
-          const noise = net.layout.map((l, i) =>
-            tf.tensor2d(fillNormal(rng, eps[i]).subarray(0, b * l.outSize), [b, l.outSize]),
+          const noise = paramLayers.map((l, i) =>
+            tf.tensor(fillNormal(rng, eps[i]).subarray(0, b * outSizes[i]), [b, ...net.ops[l.op].layer.outputShape]),
           );
-          const { grads, batchSum } = elboStep(net.layout, q, xb, yb, noise, lik, priorVariances, N);
+          const { grads, batchSum } = elboStep(net, q, xb, yb, noise, lik, priorVariances, N);
           adam.step(grads);
           sums.push(tf.keep(batchSum));
           sizes.push(b);
@@ -276,7 +276,7 @@ export async function variationalRelevance(
       const nll = nllOf(batchTotal, rowsSeen);
       if (lik.kind === 'gaussian' && opts.noiseVariance === undefined)
         noiseVariance = Math.max(batchTotal / (rowsSeen * K), 1e-12);
-      const stats = layerStatistics(q, priorVariances);
+      const stats = layerStatistics(net, q, priorVariances);
       const kl = stats.kl.reduce((a, b) => a + b, 0);
       if (!Number.isFinite(nll) || !Number.isFinite(kl)) {
         // Where: the first step whose batch term is non-finite, and the layers whose posterior (mu, rho) is.
@@ -286,10 +286,9 @@ export async function variationalRelevance(
             ? `step ${tracker.steps + badStep + 1}`
             : `the end of the epoch (step ${tracker.steps + perStep.length})`;
         const ok = tf.tidy(() => tf.stack(vars.map((v) => tf.all(tf.isFinite(v)))).dataSync());
-        const layers = net.layout
-          .filter(
-            (_, l) => !ok[4 * l] || !ok[4 * l + 1] || !ok[4 * l + 2] || !ok[4 * l + 3] || !Number.isFinite(stats.kl[l]),
-          )
+        const W = q.mu.length;
+        const layers = paramLayers
+          .filter((l, li) => l.weights.some((k) => !ok[k] || !ok[W + k]) || !Number.isFinite(stats.kl[li]))
           .map((l) => l.name);
         const where = layers.length
           ? `non-finite posterior in layer ${layers.join(', ')}`
@@ -319,12 +318,12 @@ export async function variationalRelevance(
       // Yield so a cancel from the UI or a timer can land between epochs.
       await new Promise((r) => setImmediate(r));
     }
-    const { mu, sigma } = average.toFlat(net.layout, net.nParams);
+    const { mu, sigma } = average.toFlat(net);
     // The prior that goes with the returned (averaged) q: the same closed form as between epochs.
     if (!fixedPrior) {
-      priorVariances = net.layout.map((l, i) => {
+      priorVariances = paramLayers.map((l, i) => {
         let s = 0;
-        for (let j = l.kernelOffset; j < l.biasOffset + l.biasSize; j++) s += mu[j] * mu[j] + sigma[j] * sigma[j];
+        for (let j = l.offset; j < l.offset + l.size; j++) s += mu[j] * mu[j] + sigma[j] * sigma[j];
         return s / layerSizes[i];
       });
     }
@@ -341,7 +340,7 @@ export async function variationalRelevance(
         testFraction: split.testFraction,
         standardized: split.standardization !== undefined,
       },
-      modelHash: hashModel(net.spec, net.toFlat()),
+      modelHash: hashModel(net.structure(), net.toFlat()),
       options: {
         epochs: epochsRun,
         steps: tracker.steps,

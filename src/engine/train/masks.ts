@@ -1,8 +1,8 @@
-// Per-parameter masks in the shared flat order (see model/network.ts), uploaded once to the backend
+// Per-parameter masks in the shared flat order (model/graphPlan.ts), uploaded once to the backend
 // as the boolean "this parameter may change" vector the Adam update selects with.
 import * as tf from '@tensorflow/tfjs';
 import { badInput } from '../errors';
-import type { LayerLayout } from '../model/network';
+import type { WeightInfo } from '../model/graphPlan';
 
 /**
  * Validates a Uint8Array mask (1 = set, 0 = clear) against the network size. `what` names the mask
@@ -26,14 +26,14 @@ export function countSet(mask: Uint8Array | undefined): number {
 }
 
 /**
- * Per parameter tensor (order k_0, b_0, k_1, b_1, ...: the flat order), a boolean tensor of that
+ * Per parameter tensor (graph.weights: the flat order), a boolean tensor of that
  * tensor's shape, true where the parameter is neither pruned nor frozen (alpha_j = 1 in METHODS.md
  * section 3); undefined where every entry may change, so the update can skip the select.
  */
 export function updatableTensors(
   prune: Uint8Array | undefined,
   freeze: Uint8Array | undefined,
-  layout: LayerLayout[],
+  weights: readonly WeightInfo[],
 ): (tf.Tensor | undefined)[] {
   const out: (tf.Tensor | undefined)[] = [];
   const piece = (offset: number, size: number, shape: number[]) => {
@@ -47,9 +47,6 @@ export function updatableTensors(
     }
     out.push(blocked === 0 ? undefined : tf.tidy(() => tf.cast(tf.tensor(u, shape, 'int32'), 'bool')));
   };
-  for (const l of layout) {
-    piece(l.kernelOffset, l.kernelSize, [l.inSize, l.outSize]);
-    piece(l.biasOffset, l.biasSize, [l.biasSize]);
-  }
+  for (const w of weights) piece(w.offset, w.size, w.shape);
   return out;
 }

@@ -2,7 +2,7 @@
 // in batches so a large test set never materialises one huge activation, with one download.
 import * as tf from '@tensorflow/tfjs';
 import { sampleLosses, lossKindOf } from '../model/loss';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
 import type { SplitPart, Task } from '../data/dataset';
 import { badInput } from '../errors';
 
@@ -17,7 +17,7 @@ export interface Metrics {
 }
 
 /** Checks that the network's head fits the task: softmax with K units, or K = 1 regression output. */
-export function checkHead(net: Network, task: Task, classes: number): void {
+export function checkHead(net: Graph, task: Task, classes: number): void {
   if (task === 'classification') {
     if (net.task !== 'classification' || net.outputSize !== classes) {
       throw badInput(`network head is ${net.outputSize} units (${net.task})`, {
@@ -33,7 +33,7 @@ export function checkHead(net: Network, task: Task, classes: number): void {
   }
 }
 
-export function evaluate(net: Network, part: SplitPart, task: Task, classes: number, batchSize = 2048): Metrics {
+export function evaluate(net: Graph, part: SplitPart, task: Task, classes: number, batchSize = 2048): Metrics {
   checkHead(net, task, classes);
   if (part.rows === 0) return { loss: NaN, rows: 0, ...(task === 'classification' ? { accuracy: NaN } : { mse: NaN }) };
   const features = part.x.length / part.rows;

@@ -1,13 +1,19 @@
-// A new model from a data set: load and split the data, build the dense network, train it with
-// Adam and save it as a TF.js LayersModel carrying its task, names, standardisation, provenance
-// and final metrics. `prunescope train` and the notebook's train() are this one function.
+// A new model from a data set: load and split the data, build the network (a dense one, or a
+// built-in convolutional architecture on image data), train it with Adam and save it as a TF.js
+// LayersModel carrying its task, names, standardisation, provenance and final metrics.
+// `prunescope train` and the notebook's train() are this one function.
 import { initBackend } from '../backend';
 import { loadDataset, numClasses, splitDataset, type DataSplit, type Dataset } from '../data';
 import type { HiddenActivation } from '../model/activations';
 import { saveModel } from '../model/layersModel';
 import { mlpSpec } from '../model/mlpSpec';
-import { Network, type NetworkSpec } from '../model/network';
-import { SPLIT_DEFAULTS, TRAIN_DEFAULTS, type Task } from '../options';
+import { Graph } from '../model/graph';
+import { denseSpec } from '../model/denseChain';
+import { lenet5Spec, resnet8Spec } from '../model/architectures';
+import { architectureOf } from '../model/summary';
+import type { GraphSpec } from '../model/graphSpec';
+import { badInput } from '../errors';
+import { SPLIT_DEFAULTS, TRAIN_DEFAULTS, type Architecture, type Task } from '../options';
 import { hashModel, makeProvenance, type Provenance } from '../provenance';
 import { train, type EpochMetrics, type TrainResult } from './train';
 
@@ -16,7 +22,11 @@ export interface NewModelOptions {
   data: string;
   target?: string;
   task?: Task;
-  /** Hidden widths then the output width (default: one hidden layer as wide as the input). */
+  /** mlp (default), lenet5 or resnet8 (image data: the data set's row shape, or `inputShape`). */
+  arch?: Architecture;
+  /** The shape of one row as an image [H, W, C] when the data set does not say (rows are read row-major). */
+  inputShape?: number[];
+  /** mlp: hidden widths then the output width (default: one hidden layer as wide as the input). */
   layers?: unknown;
   /** Names where `layers` came from in errors (the CLI's --layers, the notebook's train.layers). */
   layersField?: string;
@@ -38,7 +48,9 @@ export interface NewModelOptions {
 export interface NewModel {
   modelJson: string;
   bytes: number;
-  spec: NetworkSpec;
+  spec: GraphSpec;
+  /** [13, 13, 3] for a dense network, else the input shape and the layers with parameters. */
+  architecture: (number | string)[];
   dataset: Dataset;
   split: DataSplit;
   result: TrainResult;
@@ -60,8 +72,10 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
   const ds = loadDataset(o.data, { target: o.target, task: o.task });
   const split = splitDataset(ds, { seed, testFraction, standardize });
   const outputs = ds.task === 'classification' ? numClasses(ds) : 1;
-  const spec = mlpSpec(ds.features, outputs, ds.task, o.layers, activation, o.layersField);
-  const net = Network.random(spec, seed);
+  const arch = o.arch ?? TRAIN_DEFAULTS.arch;
+  const spec = buildArchitecture(arch, ds, outputs, activation, o);
+  const net = Graph.random(spec, seed);
+  const architecture = architectureOf(net);
   try {
     const result = await train(net, split, {
       epochs,
@@ -77,7 +91,7 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
       job: 'train',
       seed,
       backend: info.name,
-      modelHash: hashModel(spec, net.toFlat()),
+      modelHash: hashModel(net.structure(), net.toFlat()),
       data: {
         name: ds.name,
         split: 'train',
@@ -87,8 +101,9 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
         standardized: standardize,
       },
       options: {
-        layers: spec.layers.map((l) => l.units),
-        activation,
+        arch,
+        layers: architecture,
+        activation: arch === 'resnet8' ? 'relu' : activation,
         epochs,
         batchSize,
         lr,
@@ -115,7 +130,8 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
     return {
       modelJson: saved.modelJson,
       bytes: saved.bytes,
-      spec,
+      spec: net.toSpec(),
+      architecture,
       dataset: ds,
       split,
       result,
@@ -125,4 +141,38 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
   } finally {
     net.dispose();
   }
+}
+
+/** The GraphSpec of `arch` for this data (images: the data set's row shape or o.inputShape). */
+function buildArchitecture(
+  arch: Architecture,
+  ds: Dataset,
+  outputs: number,
+  activation: HiddenActivation,
+  o: NewModelOptions,
+): GraphSpec {
+  if (arch === 'mlp') return denseSpec(mlpSpec(ds.features, outputs, ds.task, o.layers, activation, o.layersField));
+  if (o.layers !== undefined)
+    throw badInput(`layers given for --arch ${arch}`, {
+      field: o.layersField ?? '--layers',
+      expected: 'layer widths only with --arch mlp (lenet5 and resnet8 have fixed layers)',
+    });
+  const shape = o.inputShape ?? ds.shape;
+  const elements = shape?.reduce((a, b) => a * b, 1);
+  if (!shape || shape.length !== 3 || elements !== ds.features)
+    throw badInput(
+      shape
+        ? `input shape [${shape.join(', ')}] has ${elements} elements, the data set ${ds.name} ${ds.features} features`
+        : `data set ${ds.name} has no image shape`,
+      {
+        field: '--input-shape',
+        expected: `an image shape H,W,C with H*W*C = ${ds.features} (mnist and digits have theirs)`,
+      },
+    );
+  if (arch === 'lenet5') {
+    if (activation !== 'tanh' && activation !== 'relu')
+      throw badInput(`activation ${activation}`, { field: '--activation', expected: 'tanh or relu for lenet5' });
+    return lenet5Spec(shape, outputs, activation, ds.task);
+  }
+  return resnet8Spec(shape, outputs, ds.task);
 }

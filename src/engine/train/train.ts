@@ -2,7 +2,8 @@
 // metrics, cancellation between steps, and a non-finite-loss stop. Step losses stay on the
 // backend and are read once per epoch.
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../model/network';
+import type { Graph } from '../model/graph';
+import { checkFeatures } from '../data/forModel';
 import { DataSplit, numClasses } from '../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { Rng } from '../util/random';
@@ -75,16 +76,11 @@ function checkOptions(o: TrainOptions, rows: number): void {
 }
 
 /** Trains `net` in place on split.train; returns the history and final train/test metrics. */
-export async function train(net: Network, split: DataSplit, opts: TrainOptions): Promise<TrainResult> {
+export async function train(net: Graph, split: DataSplit, opts: TrainOptions): Promise<TrainResult> {
   const { task, features } = split.dataset;
   const classes = numClasses(split.dataset);
   checkHead(net, task, classes);
-  if (net.layout[0].inSize !== features) {
-    throw badInput(`network takes ${net.layout[0].inSize} inputs`, {
-      field: 'network',
-      expected: `${features} (the data set's features)`,
-    });
-  }
+  checkFeatures(net, features, { what: `data set ${split.dataset.name}`, field: 'network' });
   const rows = split.train.rows;
   checkOptions(opts, rows);
   const trainer = new Trainer(net, opts);

@@ -1,5 +1,5 @@
-// Minibatch Adam over a Network's parameters, with prune and freeze masks. Other loops
-// (distillation, freezing experiments, variational) reuse it through gradients() + apply() or step().
+// Minibatch Adam over a graph's parameters, with prune and freeze masks. Other loops
+// (distillation, freezing experiments) reuse it through gradients() + apply() or step().
 // The update runs per layer tensor: on wasm a Slice costs ~1 ms whatever its size, so working on
 // one concatenated vector and slicing it back was slower than six small sets of elementwise ops.
 //
@@ -8,12 +8,15 @@
 //   w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps),  eps = 1e-7 by default,
 // computed as w - lr_t m / (sqrt(v) + eps_t) with lr_t = lr sqrt(1-b2^t)/(1-b1^t) and
 // eps_t = eps sqrt(1-b2^t), which is the same expression.
-// L2 (a Gaussian prior on the kernel weights, biases not penalised, as in ridge regression):
-//   objective = mean loss + (l2 / 2) * sum of squared kernel weights, so g += l2 * w on kernels.
+// L2 (a Gaussian prior on the kernel weights; biases, BN gamma and beta not penalised, as in ridge
+// regression): objective = mean loss + (l2 / 2) * sum of squared kernel weights, so g += l2 * w on kernels.
+// Gradients come from the one backward pass in train mode (BatchNormalization uses the batch's
+// statistics and updates its moving ones).
 import * as tf from '@tensorflow/tfjs';
-import { backwardDeltas, disposeCache, forwardCache } from '../model/backprop';
-import { LossKind, lossKindOf, sampleLosses } from '../model/loss';
-import type { Network } from '../model/network';
+import { LossKind, lossKindOf, sampleLosses, topDelta } from '../model/loss';
+import type { Graph } from '../model/graph';
+import { disposePass } from '../model/graph';
+import { weightGradients } from '../model/gradients';
 import { badInput } from '../errors';
 import { checkMask, updatableTensors } from './masks';
 
@@ -31,17 +34,16 @@ export interface AdamOptions {
   freezeMask?: Uint8Array;
 }
 
-/** Mean-loss gradients of one minibatch, per layer, on the backend. Dispose with disposeGradients. */
+/** Mean-loss gradients of one minibatch, one per trainable weight (graph.weights order). Dispose with disposeGradients. */
 export interface StepGradients {
-  kernels: tf.Tensor2D[];
-  biases: tf.Tensor1D[];
+  grads: tf.Tensor[];
   /** Mean data loss over the batch (without the L2 term), a backend scalar. */
   loss: tf.Scalar;
   batchSize: number;
 }
 
 export function disposeGradients(g: StepGradients): void {
-  tf.dispose([...g.kernels, ...g.biases, g.loss]);
+  tf.dispose([...g.grads, g.loss]);
 }
 
 export class Trainer {
@@ -52,7 +54,7 @@ export class Trainer {
   readonly epsilon: number;
   readonly l2: number;
   private t = 0;
-  /** Parameters and moments in the flat tensor order k_0, b_0, k_1, b_1, ... */
+  /** Parameters and moments in the flat order (graph.weights). */
   private readonly params: tf.Variable[];
   private m: tf.Tensor[];
   private v: tf.Tensor[];
@@ -62,7 +64,7 @@ export class Trainer {
   private disposed = false;
 
   constructor(
-    readonly net: Network,
+    readonly net: Graph,
     opts: AdamOptions,
   ) {
     const range = (x: number, name: string, lo: number, hi: number) => {
@@ -80,7 +82,7 @@ export class Trainer {
     range(this.epsilon, 'epsilon', Number.MIN_VALUE, Infinity);
     range(this.l2, 'l2', 0, Infinity);
     this.kind = lossKindOf(net);
-    this.params = net.kernels.flatMap((k, i) => [k as tf.Variable, net.biases[i] as tf.Variable]);
+    this.params = net.params;
     this.m = this.params.map((p) => tf.zerosLike(p));
     this.v = this.params.map((p) => tf.zerosLike(p));
     this.updatable = [];
@@ -146,25 +148,21 @@ export class Trainer {
     return { m: flat(this.m, 1 - this.beta1), v: flat(this.v, 1 - this.beta2) };
   }
 
-  /**
-   * Gradients of the mean loss on (x, y) from the explicit backward pass (model/backprop.ts).
-   * Kept exactly as these expressions: freezeTrain (ordering) and distill repeat them so that their
-   * neutral settings reproduce train() bit for bit. (A leaner form - 1/n folded into the top delta,
-   * 1^T D bias sums, tanh as 2 sigmoid(2z) - 1 - measured ~10 % faster per step on wasm but changes
-   * the last bits.)
-   */
-  gradients(x: tf.Tensor2D, y: tf.Tensor2D): StepGradients {
+  /** Gradients of the mean loss on (x, y): train-mode forward, the one backward pass (model/gradients.ts). */
+  gradients(x: tf.Tensor, y: tf.Tensor2D): StepGradients {
     this.live();
-    const n = x.shape[0];
-    return tf.tidy(() => {
-      const cache = forwardCache(this.net, x);
-      const deltas = backwardDeltas(this.net, cache, y);
-      const loss = tf.mean(sampleLosses(this.kind, cache.output, y)) as tf.Scalar;
-      const kernels = deltas.map((d, l) => tf.mul(tf.matMul(cache.inputs[l], d, true, false), 1 / n) as tf.Tensor2D);
-      const biases = deltas.map((d) => tf.mul(tf.sum(d, 0), 1 / n) as tf.Tensor1D);
-      disposeCache(cache);
-      return { kernels, biases, loss, batchSize: n };
-    });
+    const pass = this.net.forward(x, 'train');
+    try {
+      const n = pass.n;
+      const out = pass.output as tf.Tensor2D;
+      const delta = topDelta(this.kind, out, y);
+      const grads = weightGradients(this.net, pass, delta, { scale: 1 / n }) as tf.Tensor[];
+      delta.dispose();
+      const loss = tf.tidy(() => tf.mean(sampleLosses(this.kind, out, y))) as tf.Scalar;
+      return { grads, loss, batchSize: n };
+    } finally {
+      disposePass(pass);
+    }
   }
 
   /**
@@ -184,10 +182,10 @@ export class Trainer {
     const s2 = Math.sqrt(1 - b2);
     const stepScale = (lrT * (1 - b1)) / s2;
     const epsT = (this.epsilon * c2) / s2;
-    const grads = g.kernels.flatMap((k, i) => [k as tf.Tensor, g.biases[i]]);
+    const grads = g.grads;
     tf.tidy(() =>
       this.params.forEach((w, i) => {
-        const isKernel = i % 2 === 0;
+        const isKernel = this.net.weights[i].isKernel;
         const grad = l2 > 0 && isKernel ? tf.add(grads[i], tf.mul(w, l2)) : grads[i];
         let m = tf.add(tf.mul(this.m[i], b1), grad);
         let v = tf.add(tf.mul(this.v[i], b2), tf.square(grad));
@@ -209,7 +207,7 @@ export class Trainer {
    * gradients + optional hook + apply. The hook runs after the gradients and before the update, so
    * masks it sets apply to this step's update. Returns the batch's mean loss (caller disposes).
    */
-  step(x: tf.Tensor2D, y: tf.Tensor2D, hook?: (g: StepGradients) => void): tf.Scalar {
+  step(x: tf.Tensor, y: tf.Tensor2D, hook?: (g: StepGradients) => void): tf.Scalar {
     const g = this.gradients(x, y);
     try {
       hook?.(g);
@@ -218,7 +216,7 @@ export class Trainer {
       disposeGradients(g);
       throw e;
     }
-    tf.dispose([...g.kernels, ...g.biases]);
+    tf.dispose(g.grads);
     return g.loss;
   }
 
@@ -231,10 +229,7 @@ export class Trainer {
 
   /** (tensor index, flat offset, size) of each parameter tensor, in the flat order. */
   private forEachPiece(f: (i: number, offset: number, size: number) => void): void {
-    this.net.layout.forEach((l, li) => {
-      f(2 * li, l.kernelOffset, l.kernelSize);
-      f(2 * li + 1, l.biasOffset, l.biasSize);
-    });
+    this.net.weights.forEach((w, i) => f(i, w.offset, w.size));
   }
 
   private replace(i: number, m: tf.Tensor, v: tf.Tensor): void {
@@ -245,7 +240,7 @@ export class Trainer {
 
   private rebuildUpdatable(): void {
     for (const u of this.updatable) u?.dispose();
-    this.updatable = updatableTensors(this.prune, this.freeze, this.net.layout);
+    this.updatable = updatableTensors(this.prune, this.freeze, this.net.weights);
   }
 
   private live(): void {

@@ -1,9 +1,8 @@
 // Non-finite (NaN / Infinity) detection that says WHERE: which layer, which parameter. Checks of
-// parameters run on the backend (one all(isFinite) per tensor, one small download of 2L booleans);
-// only on failure is the offending layer downloaded to find the first bad entry.
+// parameters run on the backend (one all(isFinite) per tensor, one small download of booleans);
+// only on failure is the offending weight downloaded to find the first bad entry.
 import * as tf from '@tensorflow/tfjs';
-import type { LayerLayout, Network } from '../model/network';
-import { locate } from '../model/network';
+import type { Graph } from '../model/graph';
 import { ErrorContext, PruneScopeError } from '../errors';
 
 /** First index in [from, to) whose value is NaN or +-Infinity; -1 if none. */
@@ -13,12 +12,8 @@ export function firstNonFinite(a: ArrayLike<number>, from = 0, to = a.length): n
 }
 
 /** "layer hidden1 kernel[3, 5] (flat 41)" or "layer out bias[2] (flat 55)" for flat index j. */
-export function describeParam(layout: LayerLayout[], j: number): string {
-  const p = locate(layout, j);
-  const name = layout[p.layer].name;
-  return p.kind === 'kernel'
-    ? `layer ${name} kernel[${p.input}, ${p.unit}] (flat ${j})`
-    : `layer ${name} bias[${p.unit}] (flat ${j})`;
+export function describeParam(graph: Graph, j: number): string {
+  return graph.describe(j);
 }
 
 /**
@@ -26,7 +21,7 @@ export function describeParam(layout: LayerLayout[], j: number): string {
  * "<what> has NaN at layer hidden1 kernel[3, 5] (flat 41): <hint>".
  */
 export function checkFiniteFlat(
-  layout: LayerLayout[],
+  graph: Graph,
   values: ArrayLike<number>,
   what: string,
   hint: string,
@@ -34,35 +29,31 @@ export function checkFiniteFlat(
 ): void {
   const j = firstNonFinite(values);
   if (j < 0) return;
-  throw new PruneScopeError('numerical', `${what} has ${values[j]} at ${describeParam(layout, j)}: ${hint}`, {
+  throw new PruneScopeError('numerical', `${what} has ${values[j]} at ${describeParam(graph, j)}: ${hint}`, {
     expected: 'finite values',
     ...context,
   });
 }
 
 /**
- * Where the network's parameters are non-finite: one entry per bad tensor (layer order, kernel
- * before bias), each naming the first bad parameter. Empty when all are finite. Backend check,
- * downloads 2L booleans (plus the offending tensors, only when something is wrong).
+ * Where the model's parameters are non-finite: one entry per bad weight (flat order), each naming
+ * the first bad parameter. Empty when all are finite.
  */
-export function nonFiniteParameters(net: Network): string[] {
-  const tensors: tf.Tensor[] = net.layout.flatMap((_, i) => [net.kernels[i], net.biases[i]]);
-  const ok = tf.tidy(() => tf.stack(tensors.map((t) => tf.all(tf.isFinite(t)))).dataSync());
+export function nonFiniteParameters(graph: Graph): string[] {
+  const ok = tf.tidy(() => tf.stack(graph.params.map((t) => tf.all(tf.isFinite(t)))).dataSync());
   const out: string[] = [];
-  ok.forEach((v, t) => {
+  ok.forEach((v, i) => {
     if (v) return;
-    const l = net.layout[t >> 1];
-    const data = tensors[t].dataSync();
+    const data = graph.params[i].dataSync();
     const k = firstNonFinite(data);
-    const flat = (t & 1 ? l.biasOffset : l.kernelOffset) + k;
-    out.push(`${data[k]} at ${describeParam(net.layout, flat)}`);
+    out.push(`${data[k]} at ${describeParam(graph, graph.weights[i].offset + k)}`);
   });
   return out;
 }
 
-/** Throws PruneScopeError('numerical') naming `when` and the first non-finite parameter of each bad layer tensor. */
-export function checkNetworkFinite(net: Network, when: string, hint: string, context: ErrorContext = {}): void {
-  const bad = nonFiniteParameters(net);
+/** Throws PruneScopeError('numerical') naming `when` and the first non-finite parameter of each bad weight. */
+export function checkNetworkFinite(graph: Graph, when: string, hint: string, context: ErrorContext = {}): void {
+  const bad = nonFiniteParameters(graph);
   if (bad.length === 0) return;
   throw new PruneScopeError('numerical', `parameters became non-finite ${when}: ${bad.join('; ')}; ${hint}`, {
     field: 'parameters',
@@ -71,9 +62,9 @@ export function checkNetworkFinite(net: Network, when: string, hint: string, con
   });
 }
 
-/** For a non-finite loss: which layers' parameters are non-finite now (or that they all are finite). */
-export function parameterDiagnosis(net: Network): string {
-  const bad = nonFiniteParameters(net);
+/** For a non-finite loss: which weights are non-finite now (or that they all are finite). */
+export function parameterDiagnosis(graph: Graph): string {
+  const bad = nonFiniteParameters(graph);
   return bad.length
     ? `non-finite parameters: ${bad.join('; ')}`
     : "all parameters finite (the inputs or a layer's activations overflow)";

@@ -3,7 +3,8 @@
 // share grid, and the figures come from the engine's report module.
 import { backendInfo } from '../../engine/backend';
 import { throwIfCancelled } from '../../engine/errors';
-import { locate, type Network } from '../../engine/model/network';
+import type { Graph } from '../../engine/model/graph';
+import { layerSummary, paramNames } from '../../engine/model/summary';
 import { qualityCurves, shareGrid, type Ranker } from '../../engine/prune/curves';
 import { countOnes, zeroMask } from '../../engine/prune/mask';
 import type { RelevanceResult } from '../../engine/relevance/types';
@@ -23,15 +24,6 @@ import { cachedRanking, modelAndSplit, toPlotly } from './modelCache';
 import { modelRef, num, obj, rankingRequest, requestOf } from './params';
 
 /** `layer.W[input,unit]` / `layer.b[unit]`, with feature names on the first layer. */
-export function paramNames(net: Network, featureNames: string[]): string[] {
-  return Array.from({ length: net.nParams }, (_, j) => {
-    const p = locate(net.layout, j);
-    const l = net.layout[p.layer].name;
-    if (p.kind === 'bias') return `${l}.b[${p.unit}]`;
-    return `${l}.W[${p.layer === 0 ? (featureNames[p.input] ?? p.input) : p.input},${p.unit}]`;
-  });
-}
-
 export function parseMethods(v: unknown, job: string): RelevanceMethod[] {
   if (v === undefined) return [...RELEVANCE_METHODS];
   if (
@@ -113,9 +105,9 @@ export const analysisJob: JobHandler<'analysis'> = {
     const names = paramNames(net, ds.featureNames);
     const heatmaps: Record<string, PlotlyFigure[]> = {};
     for (const m of methods)
-      heatmaps[m] = net.layout.map((_, l) =>
-        toPlotly(relevanceHeatmap(net, rankings[m]!.scores, l, m, ds.featureNames)),
-      );
+      heatmaps[m] = net
+        .layers()
+        .map((_, l) => toPlotly(relevanceHeatmap(net, rankings[m]!.scores, l, m, ds.featureNames)));
     const figures: JobResult<'analysis'>['figures'] = { curves: toPlotly(curvesFigure(curves)), heatmaps };
     const bel = rankings.belsley && belsleyView(rankings.belsley, names);
     if (bel) {
@@ -129,12 +121,7 @@ export const analysisJob: JobHandler<'analysis'> = {
     return {
       result: {
         summary: {
-          layers: net.layout.map((l) => ({
-            name: l.name,
-            inSize: l.inSize,
-            outSize: l.outSize,
-            activation: l.activation,
-          })),
+          layers: layerSummary(net),
           params: net.nParams,
           active: net.nParams - zeros,
           pruned: zeros,

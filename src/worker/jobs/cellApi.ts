@@ -19,7 +19,8 @@ import { exportStudentJob } from './exportStudent';
 import { distillJob } from './distill';
 import { gradientVarianceJob } from './gradientVariance';
 import { freezeTimelineJob } from './freezeTimeline';
-import { belsleyView, paramNames } from './analysis';
+import { belsleyView } from './analysis';
+import { paramNames } from '../../engine/model/summary';
 import { cachedRanking, modelAndSplit, toPlotly } from './modelCache';
 import { int, num, obj, oneOf, rankingRequest, requestOf, seed, str } from './params';
 import { NOTEBOOK_FREEZE_DEFAULTS, TRAIN_DEFAULTS } from '../../engine/options';
@@ -111,7 +112,7 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
       if (!Array.isArray(shares) || shares.some((s) => typeof s !== 'number' || !(s >= 0 && s <= 1)))
         throw badInput('freeze: shares must be numbers in [0, 1]', { field: 'shares' });
       const r = await runFreezeExperiment(entry.split, {
-        spec: structuredClone(entry.model.network.spec),
+        spec: entry.model.network.toSpec(),
         steps: int(p, 'steps', 'freeze', 2, 1e6, F.steps),
         t0: int(p, 't0', 'freeze', 1, 1e6, F.t0),
         shares,
@@ -177,7 +178,7 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
       });
       return {
         modelJson: m.modelJson,
-        layers: [m.spec.inputSize, ...m.spec.layers.map((l) => l.units)],
+        layers: m.architecture,
         final: m.result.final,
         steps: m.result.steps,
         seconds: m.result.seconds,
@@ -191,7 +192,7 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
         const request = requestOf({ ...rankingRequest(p, 'figures.heatmap'), seed: p.seed });
         const entry = await modelAndSplit(p, ctx);
         const net = entry.model.network;
-        const layer = int(p, 'layer', 'figures.heatmap', 0, net.layout.length - 1, 0);
+        const layer = int(p, 'layer', 'figures.heatmap', 0, net.layers().length - 1, 0);
         const r = await cachedRanking(entry, request, ctx);
         return toPlotly(relevanceHeatmap(net, r.scores, layer, r.method, entry.split.dataset.featureNames));
       },

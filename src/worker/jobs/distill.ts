@@ -6,7 +6,7 @@ import { PruneScopeError, badInput, throwIfCancelled } from '../../engine/errors
 import { columnsByName } from '../../engine/distill/columns';
 import { distillCsv, distillExperiment, distillFigure } from '../../engine/distill/experiment';
 import { loadModel, type LoadedModel } from '../../engine/model/layersModel';
-import { Network } from '../../engine/model/network';
+import { Graph } from '../../engine/model/graph';
 import { applyMask } from '../../engine/prune/mask';
 import { shrinkToStudent } from '../../engine/prune/student';
 import { studentMask } from '../../engine/prune/studentExport';
@@ -55,7 +55,7 @@ export const distillJob: JobHandler<'distill'> = {
     const teacher = entry.model.network;
     const split = entry.split;
     const ds = split.dataset;
-    let student: Network;
+    let student: Graph;
     let studentModel: LoadedModel | undefined;
     let cols: number[] | undefined;
     let studentRanking: ProvenanceRecord | undefined;
@@ -63,7 +63,8 @@ export const distillJob: JobHandler<'distill'> = {
       const ranking = await cachedRanking(entry, requestOf(p), ctx);
       studentRanking = ranking.provenance as unknown as ProvenanceRecord;
       const mask = studentMask(teacher, ranking, { widths: p.widths }, entry.model.pruneMask);
-      const masked = Network.fromFlat(structuredClone(teacher.spec), applyMask(teacher.toFlat(), mask));
+      const masked = Graph.fromSpec(teacher.toSpec());
+      masked.setFlat(applyMask(teacher.toFlat(), mask));
       try {
         student = shrinkToStudent(masked, { mask }).network;
       } finally {
@@ -77,9 +78,9 @@ export const distillJob: JobHandler<'distill'> = {
       // A student saved with feature names (export-student with dropUnusedInputs) reads those columns.
       if (names) cols = columnsByName(ds.featureNames, names, `${studentModel.path}: featureNames`);
       const inputs = cols?.length ?? ds.features;
-      if (student.spec.inputSize !== inputs) {
+      if (student.inputSize !== inputs) {
         student.dispose();
-        throw new PruneScopeError('bad-input', `the student takes ${student.spec.inputSize} inputs`, {
+        throw new PruneScopeError('bad-input', `the student takes ${student.inputSize} inputs`, {
           file: studentModel.path,
           field: 'studentPath',
           expected: `${inputs} inputs (the columns it reads)`,

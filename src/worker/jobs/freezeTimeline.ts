@@ -3,7 +3,6 @@
 // one freezing `share` of the weights at t0 by the gradient-variance order, one freezing nothing
 // at t0. Both take the tracker and the same code path up to t0, so their losses agree bit for bit
 // there and any difference after t0 is the freezing alone. Drawn by the engine's figure builder.
-import { weightMask } from '../../engine/model/network';
 import { throwIfCancelled } from '../../engine/errors';
 import { trainWithFreezing, type FreezeTrainResult } from '../../engine/ordering/freezeTrain';
 import type { FreezeTimeline } from '../../engine/ordering/experiment';
@@ -82,7 +81,7 @@ export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
     // The freezing candidates: kernel weights, less any the model's prune mask removed.
     const pruned = entry.model.pruneMask;
     let weights = 0;
-    weightMask(model.layout).forEach((m, j) => {
+    model.kernelMask().forEach((m, j) => {
       if (m && !pruned?.[j]) weights++;
     });
     return {
@@ -102,7 +101,7 @@ export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
         method: 'gradient-variance',
         variant: `${p.estimator}/diag`,
         seed: p.seed,
-        modelHash: hashModel(model.spec, model.toFlat()),
+        modelHash: hashModel(model.structure(), model.toFlat()),
         data: {
           name: entry.split.dataset.name,
           split: 'train',

@@ -8,7 +8,7 @@ import { initBackend } from '../../engine/backend';
 import { PruneScopeError, badInput } from '../../engine/errors';
 import { loadModel, type LoadedModel } from '../../engine/model/layersModel';
 import { loadDataset, splitForModel, numClasses, type DataSplit } from '../../engine/data';
-import type { Network } from '../../engine/model/network';
+import type { Graph } from '../../engine/model/graph';
 import { computeRelevance, rankingKey, type RelevanceRequest } from '../../engine/relevance/compute';
 import type { RelevanceResult } from '../../engine/relevance/types';
 import { candidateMask, candidateOrder, zeroMask, countOnes } from '../../engine/prune/mask';
@@ -136,7 +136,7 @@ function rankKey(entry: ModelEntry, req: RelevanceRequest): string {
  * first), so one what-if is a mask over a prefix, one setFlat and one evaluate.
  */
 export interface WhatifState {
-  net: Network;
+  net: Graph;
   flat: Float32Array;
   already: Uint8Array;
   candidates: number;
@@ -157,7 +157,7 @@ export function whatifState(entry: ModelEntry, ctx: JobContext): WhatifState {
       net: net.clone(),
       flat,
       already,
-      candidates: countOnes(candidateMask(net.layout, { alreadyPruned: already })),
+      candidates: countOnes(candidateMask(net, { alreadyPruned: already })),
       ranked: new Map(),
     };
     ctx.cache.set(key, s);
@@ -174,7 +174,7 @@ export function maskedMetric(
 ): { value: number; pruned: number } {
   let ranked = s.ranked.get(ranking);
   if (!ranked) {
-    ranked = candidateOrder(ranking.order, candidateMask(s.net.layout, { alreadyPruned: s.already }));
+    ranked = candidateOrder(ranking.order, candidateMask(s.net, { alreadyPruned: s.already }));
     s.ranked.set(ranking, ranked);
   }
   const k = Math.round(share * ranked.length);

@@ -4,7 +4,7 @@
 // mask. Minibatches come from train/batches.ts PermutedBatches, as in ordering/freezeTrain.ts, so the
 // gradient source sees the same batches as `orderParameters`.
 import * as tf from '@tensorflow/tfjs';
-import type { Network } from '../../model/network';
+import type { Graph } from '../../model/graph';
 import { DataSplit, numClasses } from '../../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../../errors';
 import { StepGradients, Trainer } from '../../train/trainer';
@@ -17,13 +17,13 @@ export interface CloneTrainingOptions {
   seed: number;
   signal?: AbortSignal;
   /** After each step's gradients, before its update. */
-  onGradients?(step: number, x: tf.Tensor2D, y: tf.Tensor2D, g: StepGradients, clone: Network): void;
+  onGradients?(step: number, x: tf.Tensor2D, y: tf.Tensor2D, g: StepGradients, clone: Graph): void;
   /** After each step's update. */
-  onUpdated?(step: number, clone: Network): void;
+  onUpdated?(step: number, clone: Graph): void;
 }
 
 export async function trainClone(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   pruneMask: Uint8Array,
   o: CloneTrainingOptions,
@@ -63,7 +63,7 @@ export async function trainClone(
             });
         }
       } finally {
-        tf.dispose([x, y, ...g.kernels, ...g.biases, g.loss]);
+        tf.dispose([x, y, ...g.grads, g.loss]);
       }
       o.onUpdated?.(step, clone);
     }

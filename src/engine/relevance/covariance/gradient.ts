@@ -3,7 +3,7 @@
 // `steps` steps of Adam training on a clone. Layers the tracker keeps diagonal (more than blockLimit
 // parameters) become singleton components (identity correlation). Active parameters whose C_jj is 0
 // (no gradient noise at all, e.g. a dead unit) cannot be standardised; they are returned separately.
-import type { Network } from '../../model/network';
+import type { Graph } from '../../model/graph';
 import type { DataSplit } from '../../data/dataset';
 import { GradientVarianceTracker } from '../../ordering/tracker';
 import type { VarianceEstimator } from '../../options';
@@ -34,7 +34,7 @@ export interface GradientCovariance {
 }
 
 export async function gradientBlocks(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   w: Float32Array,
   prune: Uint8Array,
@@ -57,7 +57,7 @@ export async function gradientBlocks(
         mode: 'block',
         blockLimit: o.blockLimit,
       });
-      tracked.observeBatch(x, y, { kernels: g.kernels, biases: g.biases });
+      tracked.observeBatch(x, y, g.grads);
       o.onStep?.(step, o.steps);
       if (step === o.steps) {
         mats = tracked.blocks();
@@ -71,7 +71,7 @@ export async function gradientBlocks(
   // A NaN variance would otherwise be filed under zeroVariance (NaN > 0 is false): stop and say where.
   if (variances.length)
     checkFiniteFlat(
-      net.layout,
+      net,
       variances,
       `gradient covariance after ${o.steps} steps`,
       "the clone's training overflowed; try a smaller lr",
@@ -81,7 +81,7 @@ export async function gradientBlocks(
   const blocks: CovBlock[] = [];
   const layers: GradientCovariance['layers'] = [];
   const zeroVariance: number[] = [];
-  net.layout.forEach((lay, li) => {
+  net.layers().forEach((lay, li) => {
     const idx = Array.from(active[li]);
     const good = idx.filter((j) => variances[j] > 0);
     for (const j of idx) if (!(variances[j] > 0)) zeroVariance.push(j);
@@ -106,7 +106,7 @@ export async function gradientBlocks(
     if (badEntry >= 0)
       throw new PruneScopeError(
         'numerical',
-        `gradient covariance block of layer ${lay.name} has ${s[badEntry]} at (${describeParam(net.layout, good[Math.floor(badEntry / m)])}, ${describeParam(net.layout, good[badEntry % m])}) after ${o.steps} steps; try a smaller lr`,
+        `gradient covariance block of layer ${lay.name} has ${s[badEntry]} at (${describeParam(net, good[Math.floor(badEntry / m)])}, ${describeParam(net, good[badEntry % m])}) after ${o.steps} steps; try a smaller lr`,
         { field: 'covariance', expected: 'finite values' },
       );
     if (m) blocks.push({ name: lay.name, indices: Int32Array.from(good), matrix: s });

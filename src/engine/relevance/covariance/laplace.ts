@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ggnLayerBlock, GGN_BLOCK_MAX_PARAMS } from '../../curvature/ggnBlock';
 import { eighRows } from '../../linalg/eigh';
-import type { Network } from '../../model/network';
+import type { Graph } from '../../model/graph';
 import { throwIfCancelled } from '../../errors';
 import type { CovBlock } from './blockBelsley';
 
@@ -39,17 +39,17 @@ export interface LaplaceCovariance {
 }
 
 /** Active flat indices of each layer (ascending). */
-export function activeByLayer(net: Network, w: Float32Array): Int32Array[] {
-  return net.layout.map((l) => {
+export function activeByLayer(net: Graph, w: Float32Array): Int32Array[] {
+  return net.layers().map((l) => {
     const out: number[] = [];
-    for (let j = l.kernelOffset; j < l.biasOffset + l.biasSize; j++) if (w[j] !== 0) out.push(j);
+    for (let j = l.offset; j < l.offset + l.size; j++) if (w[j] !== 0) out.push(j);
     return Int32Array.from(out);
   });
 }
 
 export async function laplaceBlocks(
-  net: Network,
-  x: tf.Tensor2D,
+  net: Graph,
+  x: tf.Tensor,
   y: tf.Tensor2D,
   w: Float32Array,
   opts: { blockLimit: number; signal?: AbortSignal; onLayer?: (done: number, total: number) => void },
@@ -58,12 +58,13 @@ export async function laplaceBlocks(
   const active = activeByLayer(net, w);
   const blocks: CovBlock[] = [];
   const layers: LaplaceLayerInfo[] = [];
-  for (let li = 0; li < net.layout.length; li++) {
+  const params = net.layers();
+  for (let li = 0; li < params.length; li++) {
     throwIfCancelled(opts.signal, 'Laplace covariance');
-    const lay = net.layout[li];
+    const lay = params[li];
     const idx = active[li];
     const m = idx.length;
-    opts.onLayer?.(li, net.layout.length);
+    opts.onLayer?.(li, params.length);
     if (m === 0) {
       layers.push({ layer: lay.name, active: 0, kind: 'full', priorPrecision: NaN, note: 'every parameter pruned' });
       continue;
@@ -71,7 +72,7 @@ export async function laplaceBlocks(
     let ss = 0;
     for (const j of idx) ss += w[j] * w[j];
     const tau = m / ss;
-    const P = lay.kernelSize + lay.biasSize;
+    const P = lay.size;
     if (m > opts.blockLimit || P > GGN_BLOCK_MAX_PARAMS) {
       // Diagonal: R_l = I whatever the diagonal values are, so singleton blocks with unit variance.
       for (const j of idx)
@@ -92,8 +93,8 @@ export async function laplaceBlocks(
     // Precision restricted to the active parameters: N * GGN + tau I.
     const h = new Float64Array(m * m);
     for (let a = 0; a < m; a++) {
-      const ra = (idx[a] - lay.kernelOffset) * P;
-      for (let b = 0; b < m; b++) h[a * m + b] = N * g.values[ra + idx[b] - lay.kernelOffset];
+      const ra = (idx[a] - lay.offset) * P;
+      for (let b = 0; b < m; b++) h[a * m + b] = N * g.values[ra + idx[b] - lay.offset];
       h[a * m + a] += tau;
     }
     const { s, range } = inverseSpd(h, m);

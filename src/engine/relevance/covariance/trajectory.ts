@@ -8,7 +8,7 @@
 // of 5 %); all low-rank condition indices are then bounded by ((1 - rho) s_max + rho) / rho.
 // Active parameters that never move along the trajectory (zero gradient: dead units) have no
 // variance to standardise; they are returned separately.
-import type { Network } from '../../model/network';
+import type { Graph } from '../../model/graph';
 import type { DataSplit } from '../../data/dataset';
 import { trainClone } from './cloneTraining';
 import { belsleyLowRank } from '../belsleyLowRank';
@@ -36,7 +36,7 @@ export interface Trajectory {
 }
 
 export async function recordTrajectory(
-  net: Network,
+  net: Graph,
   split: DataSplit,
   active: Int32Array,
   prune: Uint8Array,
