@@ -1,0 +1,111 @@
+// The --structured flags on the command line: export-student dispatches to the channel student,
+// and the refusals name the flag.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { backend } from '../helpers';
+import { tmpDir } from '../fixtures/models/tfjsFiles';
+import { randomDense } from '../../src/engine/model/denseChain';
+import { saveModel } from '../../src/engine/model/layersModel';
+import { loadDataset, splitDataset } from '../../src/engine/data';
+import { train } from '../../src/engine/train/train';
+import { exportStudentCommand } from '../../src/cli/commands/export-student';
+import { parseArgs } from '../../src/cli/args';
+import type { Command, CliContext } from '../../src/cli/command';
+
+async function denseTeacher(): Promise<string> {
+  await backend();
+  const ds = loadDataset('wine');
+  const split = splitDataset(ds, { seed: 0, standardize: true });
+  const net = randomDense(
+    {
+      inputSize: 13,
+      layers: [
+        { name: 'h1', units: 12, activation: 'tanh' },
+        { name: 'h2', units: 8, activation: 'tanh' },
+        { name: 'o', units: 3, activation: 'softmax' },
+      ],
+    },
+    1,
+  );
+  await train(net, split, { epochs: 10, batchSize: 16, lr: 0.01, seed: 0, evalEvery: 0 });
+  const saved = await saveModel(path.join(tmpDir('sc'), 'teacher'), net, {
+    task: 'classification',
+    featureNames: ds.featureNames,
+    labelNames: ds.labelNames,
+    preprocessing: { standardization: split.standardization! },
+  });
+  net.dispose();
+  return saved.modelJson;
+}
+
+async function run(cmd: Command, argv: string[]): Promise<string> {
+  let out = '';
+  const ctx: CliContext = { log: () => undefined, out: (t) => (out += t), signal: new AbortController().signal };
+  await cmd.run(parseArgs(argv, cmd.flags, cmd.name), ctx);
+  return out;
+}
+
+test('export-student --structured units --fraction 0.5 --finetune 2: halves the hidden layers and reports fine-tuning', async () => {
+  const t = await denseTeacher();
+  const out = path.join(tmpDir('sc-out'), 'student');
+  const r = JSON.parse(
+    await run(exportStudentCommand, [
+      t,
+      '--data',
+      'wine',
+      '--method',
+      'obd',
+      '--structured',
+      'units',
+      '--fraction',
+      '0.5',
+      '--finetune',
+      '2',
+      '--out',
+      out,
+      '--json',
+    ]),
+  );
+  assert.deepEqual(
+    r.layers.map((l: { node: string; channelsAfter: number }) => `${l.node}:${l.channelsAfter}`),
+    ['h1:6', 'h2:4', 'o:3'],
+  );
+  assert.equal(r.structured, 'units');
+  assert.equal(r.metrics.finetuned.epochs, 2);
+  assert.ok(fs.existsSync(path.join(out, 'model.json')) && fs.existsSync(path.join(out, 'student.json')));
+  const text = await run(exportStudentCommand, [
+    t,
+    '--data',
+    'wine',
+    '--structured',
+    'units',
+    '--fraction',
+    '0.25',
+    '--out',
+    path.join(tmpDir('sc-out2'), 'student'),
+  ]);
+  assert.match(text, /h1 +12 -> 9/);
+  assert.match(text, /latency on \d+ rows \(\w+, median of 21\)/);
+});
+
+test('structured flags are refused where they do not apply, naming the flag', async () => {
+  const t = await denseTeacher();
+  const out = path.join(tmpDir('sc-bad'), 'student');
+  const base = [t, '--data', 'wine', '--out', out];
+  await assert.rejects(
+    run(exportStudentCommand, [...base, '--structured', 'channels', '--widths', '4,2']),
+    /--fraction/,
+  );
+  await assert.rejects(run(exportStudentCommand, [...base, '--fraction', '0.5', '--fold-bn']), /--fold-bn/);
+  await assert.rejects(
+    run(exportStudentCommand, [...base, '--structured', 'rows', '--fraction', '0.5']),
+    /--structured/,
+  );
+  await assert.rejects(
+    run(exportStudentCommand, [...base, '--structured', 'units', '--fraction', '0.5', '--aggregate', 'native']),
+    /native channel relevance is Belsley's/,
+  );
+  assert.ok(!fs.existsSync(out));
+});
