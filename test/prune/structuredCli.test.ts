@@ -11,6 +11,8 @@ import { saveModel } from '../../src/engine/model/layersModel';
 import { loadDataset, splitDataset } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { exportStudentCommand } from '../../src/cli/commands/export-student';
+import { pruneCommand } from '../../src/cli/commands/prune';
+import { readTfjs } from '../../src/engine/formats/tfjs';
 import { parseArgs } from '../../src/cli/args';
 import type { Command, CliContext } from '../../src/cli/command';
 
@@ -108,4 +110,46 @@ test('structured flags are refused where they do not apply, naming the flag', as
     /native channel relevance is Belsley's/,
   );
   assert.ok(!fs.existsSync(out));
+});
+
+test('prune --structured units --finetune 2: whole units are zero in the written file and stay zero', async () => {
+  const t = await denseTeacher();
+  const out = path.join(tmpDir('sc-prune'), 'pruned');
+  const doc = JSON.parse(
+    await run(pruneCommand, [
+      t,
+      '--data',
+      'wine',
+      '--structured',
+      'units',
+      '--fraction',
+      '0.5',
+      '--finetune',
+      '2',
+      '--out',
+      out,
+      '--json',
+    ]),
+  );
+  assert.equal(doc.removedChannels, 6 + 4);
+  assert.equal(doc.finetune.epochs, 2);
+  const m = await readTfjs(path.join(out, 'model.json'));
+  const w = (node: string, name: string) =>
+    m.spec.nodes.find((n) => n.name === node)!.weights.find((x) => x.name === name)!.values;
+  const h1 = doc.channels.find((c: { producers: string[] }) => c.producers[0] === 'h1').removed as number[];
+  assert.equal(h1.length, 6);
+  for (const u of h1) {
+    for (let i = 0; i < 13; i++) assert.equal(w('h1', 'kernel')[i * 12 + u], 0);
+    assert.equal(w('h1', 'bias')[u], 0);
+    for (let j = 0; j < 8; j++) assert.equal(w('h2', 'kernel')[u * 8 + j], 0);
+  }
+  // The surviving weights moved during fine-tuning (the teacher's differ).
+  const teacher = await readTfjs(t);
+  const kept = [...Array(12).keys()].find((u) => !h1.includes(u))!;
+  const before = teacher.spec.nodes.find((n) => n.name === 'h1')!.weights[1].values[kept];
+  assert.ok(Math.abs(w('h1', 'bias')[kept] - before) > 1e-6);
+  assert.equal(
+    m.pruneMask!.reduce((a, b) => a + b, 0),
+    doc.prunedTotal,
+  );
 });
