@@ -12,6 +12,7 @@ import { loadDataset, splitDataset } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { exportStudentCommand } from '../../src/cli/commands/export-student';
 import { pruneCommand } from '../../src/cli/commands/prune';
+import { relevanceCommand } from '../../src/cli/commands/relevance';
 import { readTfjs } from '../../src/engine/formats/tfjs';
 import { parseArgs } from '../../src/cli/args';
 import type { Command, CliContext } from '../../src/cli/command';
@@ -151,5 +152,25 @@ test('prune --structured units --finetune 2: whole units are zero in the written
   assert.equal(
     m.pruneMask!.reduce((a, b) => a + b, 0),
     doc.prunedTotal,
+  );
+});
+
+test('relevance --structured units: a unit scores the sum of its incoming column, bias and outgoing row', async () => {
+  const t = await denseTeacher();
+  const base = [t, '--data', 'wine', '--method', 'obd', '--variant', 'ggn', '--json'];
+  const params = JSON.parse(await run(relevanceCommand, base));
+  const units = JSON.parse(await run(relevanceCommand, [...base, '--structured', 'units']));
+  const h1 = units.groups.find((g: { producers: string[] }) => g.producers[0] === 'h1');
+  // Flat layout of 13-12-8-3: h1 kernel [13, 12] at 0, bias at 156; h2 kernel [12, 8] at 168.
+  for (let u = 0; u < 12; u++) {
+    let s = params.scores[156 + u];
+    for (let i = 0; i < 13; i++) s += params.scores[i * 12 + u];
+    for (let j = 0; j < 8; j++) s += params.scores[168 + u * 8 + j];
+    assert.ok(Math.abs(h1.scores[u] - s) <= 1e-9 * Math.max(1, Math.abs(s)));
+  }
+  const sorted = [...h1.order].map((u: number) => h1.scores[u]);
+  assert.deepEqual(
+    sorted,
+    [...sorted].sort((a, b) => a - b),
   );
 });
