@@ -13,6 +13,7 @@ import { train } from '../../src/engine/train/train';
 import { exportStudentCommand } from '../../src/cli/commands/export-student';
 import { pruneCommand } from '../../src/cli/commands/prune';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
+import { curvesCommand } from '../../src/cli/commands/curves';
 import { readTfjs } from '../../src/engine/formats/tfjs';
 import { parseArgs } from '../../src/cli/args';
 import type { Command, CliContext } from '../../src/cli/command';
@@ -173,4 +174,78 @@ test('relevance --structured units: a unit scores the sum of its incoming column
     sorted,
     [...sorted].sort((a, b) => a - b),
   );
+});
+
+test('curves --structured units: x = share of units; parameters removed as counted by hand', async () => {
+  const t = await denseTeacher();
+  const out = path.join(tmpDir('sc-curves'), 'curves');
+  const doc = JSON.parse(
+    await run(curvesCommand, [
+      t,
+      '--data',
+      'wine',
+      '--methods',
+      'random,obd',
+      '--seeds',
+      '2',
+      '--structured',
+      'units',
+      '--step',
+      '0.5',
+      '--out',
+      out,
+      '--json',
+    ]),
+  );
+  assert.deepEqual(doc.shares, [0, 0.5, 1]);
+  assert.equal(doc.structured, 'units');
+  assert.equal(doc.removableChannels, 20);
+  for (const m of ['random', 'obd']) {
+    assert.equal(doc.curves[m].mean[0], doc.baseline);
+    // 13-12-8-3 (299 parameters) -> 13-6-4-3 (127) at half; one unit per layer stays at 1.
+    assert.ok(Math.abs(doc.curves[m].paramsRemoved[1] - (1 - 127 / 299)) < 1e-12);
+    assert.equal(doc.curves[m].channelsRemoved[2], 18 / 20);
+  }
+  assert.equal(doc.curves.random.sd.length, 3);
+  const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /units removed, %/);
+  assert.match(
+    fs.readFileSync(path.join(out, 'curves.csv'), 'utf8'),
+    /^share,random_mean,random_sd,random_params_removed,random_macs_removed/,
+  );
+});
+
+test('curves --structured --finetune 1: each point is the pruned model fine-tuned from the teacher (= prune --finetune 1)', async () => {
+  const t = await denseTeacher();
+  const common = ['--data', 'wine', '--method', 'obd', '--structured', 'units'];
+  const doc = JSON.parse(
+    await run(curvesCommand, [
+      t,
+      ...common.filter((a) => a !== '--method' && a !== 'obd'),
+      '--methods',
+      'obd',
+      '--step',
+      '0.5',
+      '--finetune',
+      '1',
+      '--out',
+      path.join(tmpDir('sc-cft'), 'c'),
+      '--json',
+    ]),
+  );
+  const pr = JSON.parse(
+    await run(pruneCommand, [
+      t,
+      ...common,
+      '--fraction',
+      '0.5',
+      '--finetune',
+      '1',
+      '--out',
+      path.join(tmpDir('sc-pft'), 'p'),
+      '--json',
+    ]),
+  );
+  assert.equal(doc.curves.obd.mean[0], doc.baseline);
+  assert.equal(doc.curves.obd.mean[1], pr.finetune.testAfter.accuracy);
 });
