@@ -13,6 +13,7 @@ import { pruneJob } from './jobs/prune';
 import { exportStudentJob } from './jobs/exportStudent';
 import { distillJob } from './jobs/distill';
 import { gradientVarianceJob } from './jobs/gradientVariance';
+import { groupsJob } from './jobs/groups';
 
 export const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
   (
@@ -30,6 +31,7 @@ export const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
       gradientVarianceJob,
       freezeTimelineJob,
       cellResetJob,
+      groupsJob,
     ] as JobHandler<any>[]
   ).map((h) => [h.kind, h]),
 );

@@ -28,7 +28,7 @@ import type { RelevanceRequest } from '../relevance/compute';
 import type { RelevanceResult } from '../relevance/types';
 import { evaluate, type Metrics } from '../train/metrics';
 import { writeFolderAtomic } from '../util/atomicWrite';
-import { channelRanking } from './channelRanking';
+import { channelRanking, type ChannelRanking } from './channelRanking';
 import { selectChannels, type StructuredUnit } from './channelSelect';
 import { finetuneWithMask } from './finetune';
 import { channelGroups } from './groups';
@@ -39,6 +39,8 @@ import { measureLatency, modelFileBytes, type MetricSet } from './studentExport'
 export interface StructuredExportOptions {
   /** The ranking: a request computed here, or a precomputed ranking of the teacher's parameters. */
   method: RelevanceRequest | RelevanceResult;
+  /** A channel ranking already computed for `method` (a cache's): used as is. */
+  ranking?: ChannelRanking;
   /** Share of the removable channels to remove, in [0, 1]. */
   share: number;
   unit?: StructuredUnit;
@@ -151,7 +153,8 @@ export async function exportStructuredStudent(
   const teacherBytes = modelFileBytes(model.path);
   step('groups');
   const method = 'scores' in opts.method ? opts.method : { ...opts.method, seed: opts.method.seed ?? opts.seed };
-  const ranking = await channelRanking(teacher, groups, split, method, { aggregate, unit, signal: opts.signal });
+  const ranking =
+    opts.ranking ?? (await channelRanking(teacher, groups, split, method, { aggregate, unit, signal: opts.signal }));
   step('relevance');
   const removed = selectChannels(ranking.scores, groups, opts.share, scope);
   const plan = studentForChannels(spec, groups, removed, { foldBn, alreadyPruned: model.pruneMask, unit });
