@@ -28,12 +28,12 @@ import type { RelevanceRequest } from '../relevance/compute';
 import type { RelevanceResult } from '../relevance/types';
 import { evaluate, type Metrics } from '../train/metrics';
 import { writeFolderAtomic } from '../util/atomicWrite';
-import { channelRanking, type ChannelRanking } from './channelRanking';
-import { selectChannels, type StructuredUnit } from './channelSelect';
+import type { ChannelRanking } from './channelRanking';
+import { channelStudent } from './channelStudent';
+import type { StructuredUnit } from './channelSelect';
 import { finetuneWithMask } from './finetune';
-import { channelGroups } from './groups';
 import { applyMask, countOnes, zeroMask } from './mask';
-import { studentForChannels, type StudentLayerRow } from './structuredStudent';
+import type { StudentLayerRow } from './structuredStudent';
 import { measureLatency, modelFileBytes, type MetricSet } from './studentExport';
 
 export interface StructuredExportOptions {
@@ -139,7 +139,7 @@ export async function exportStructuredStudent(
   const scope = opts.scope ?? STRUCTURED_DEFAULTS.scope;
   const foldBn = opts.foldBn ?? STRUCTURED_DEFAULTS.foldBn;
   const epochs = opts.finetune ?? STRUCTURED_DEFAULTS.finetuneEpochs;
-  const total = 7;
+  const total = 6;
   let done = 0;
   const step = (what: string) => {
     throwIfCancelled(opts.signal, 'export-student');
@@ -148,22 +148,29 @@ export async function exportStructuredStudent(
   const teacher = model.network;
   const d = split.dataset;
   const classes = numClasses(d);
-  const spec = teacher.toSpec();
-  const groups = channelGroups(spec);
   const teacherBytes = modelFileBytes(model.path);
-  step('groups');
+  step('load');
   const method = 'scores' in opts.method ? opts.method : { ...opts.method, seed: opts.method.seed ?? opts.seed };
-  const ranking =
-    opts.ranking ?? (await channelRanking(teacher, groups, split, method, { aggregate, unit, signal: opts.signal }));
-  step('relevance');
-  const removed = selectChannels(ranking.scores, groups, opts.share, scope);
-  const plan = studentForChannels(spec, groups, removed, { foldBn, alreadyPruned: model.pruneMask, unit });
-  const masked = Graph.fromSpec(spec);
-  const student = Graph.fromSpec(plan.student);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-student-'));
+  const built = await channelStudent(teacher, split, method, {
+    share: opts.share,
+    unit,
+    aggregate,
+    scope,
+    foldBn,
+    alreadyPruned: model.pruneMask,
+    ranking: opts.ranking,
+    signal: opts.signal,
+  });
+  const { student, plan, ranking } = built;
+  const groups = plan.groups;
+  const removed = plan.removed;
+  let masked: Graph | undefined;
+  let tmp: string | undefined;
   try {
+    step('relevance and shrink');
+    masked = Graph.fromSpec(teacher.toSpec());
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-student-'));
     masked.setFlat(applyMask(teacher.toFlat(), plan.mask));
-    step('shrink');
     const mt = evaluate(teacher, split.test, d.task, classes);
     const mm = evaluate(masked, split.test, d.task, classes);
     const ft = await finetuneWithMask(student, split, model.pruneMask ? zeroMask(student.toFlat()) : undefined, {
@@ -304,8 +311,8 @@ export async function exportStructuredStudent(
     step('write');
     return report;
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    masked.dispose();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    masked?.dispose();
     student.dispose();
   }
 }
