@@ -3,8 +3,11 @@
 import { FlagSpec, ParsedArgs, list, num, oneOf, str } from './args';
 import { badInput } from '../engine/errors';
 import {
+  BELSLEY_BLOCK_LIMIT_RANGE,
   BELSLEY_COVARIANCES,
   BELSLEY_ORDERINGS,
+  describeRange,
+  LAPLACE_STRUCTURES,
   OBD_VARIANTS,
   RELEVANCE_DEFAULTS,
   RELEVANCE_METHODS,
@@ -20,13 +23,23 @@ export const METHOD_FLAG: FlagSpec = {
   help: `${RELEVANCE_METHODS.join(', ')} (default ${D.method})`,
 };
 
-/** Options of the method (--variant, --covariance, --ordering, --epochs), without --method itself. */
+/** Options of the method (--variant, --covariance, --laplace-structure, --block-limit, --ordering, --epochs), without --method itself. */
 export const METHOD_OPTION_FLAGS: FlagSpec[] = [
   { name: 'variant', value: true, help: `obd curvature: ${OBD_VARIANTS.join(', ')} (default ${D.variant})` },
   {
     name: 'covariance',
     value: true,
     help: `belsley covariance source: ${BELSLEY_COVARIANCES.join(', ')} (default ${D.covariance})`,
+  },
+  {
+    name: 'laplace-structure',
+    value: true,
+    help: `belsley laplace covariance per layer: ${LAPLACE_STRUCTURES.join(', ')} (default ${D.laplaceStructure}: a full block up to ${D.blockLimit} active parameters, Kronecker factors above; diag carries no Belsley information)`,
+  },
+  {
+    name: 'block-limit',
+    value: true,
+    help: `belsley: largest layer (active parameters) whose covariance is one full block (default ${D.blockLimit}; ${describeRange(BELSLEY_BLOCK_LIMIT_RANGE)})`,
   },
   {
     name: 'ordering',
@@ -57,6 +70,15 @@ export function relevanceRequest(
     method: oneOf(args, 'method', RELEVANCE_METHODS, D.method),
     variant: opt('variant', OBD_VARIANTS),
     covariance: opt('covariance', BELSLEY_COVARIANCES),
+    laplaceStructure: opt('laplace-structure', LAPLACE_STRUCTURES),
+    blockLimit:
+      str(args, 'block-limit') === undefined
+        ? undefined
+        : num(args, 'block-limit', D.blockLimit, {
+            integer: true,
+            min: BELSLEY_BLOCK_LIMIT_RANGE.min,
+            max: BELSLEY_BLOCK_LIMIT_RANGE.max,
+          }),
     ordering: opt('ordering', BELSLEY_ORDERINGS),
     epochs:
       epochsFlag === null || str(args, epochsFlag) === undefined

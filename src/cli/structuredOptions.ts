@@ -3,6 +3,7 @@
 // parameters' (--aggregate), whether every layer loses the same share (--scope), BN folding and
 // fine-tuning with the mask held.
 import { FlagSpec, ParsedArgs, bool, num, oneOf } from './args';
+import { badInput } from '../engine/errors';
 import {
   CHANNEL_AGGREGATES,
   CHANNEL_SCOPES,
@@ -72,4 +73,16 @@ export function finetuneEpochs(args: ParsedArgs): number {
 
 export function foldBn(args: ParsedArgs): boolean {
   return bool(args, 'fold-bn');
+}
+
+/**
+ * Structured pruning removes channels from the network's own weights (the student must equal the
+ * channel-masked teacher), so a variational ranking's posterior mean is not used there.
+ */
+export function refuseVariationalWeights(args: ParsedArgs, ch: ChannelOptions): void {
+  if (ch.structured !== 'none' && args.flags.has('variational-weights'))
+    throw badInput('--variational-weights is for weight pruning', {
+      field: '--variational-weights',
+      expected: 'no --variational-weights with --structured (channels keep the network weights)',
+    });
 }

@@ -59,6 +59,17 @@ export type CurvatureKind = (typeof CURVATURE_KINDS)[number];
 export const BELSLEY_COVARIANCES = ['laplace', 'trajectory', 'gradient', 'variational-full'] as const;
 export type BelsleyCovariance = (typeof BELSLEY_COVARIANCES)[number];
 
+/**
+ * Laplace covariance per layer: auto = a full block up to blockLimit active parameters, Kronecker
+ * factors (K-FAC / KFC) above; block / kron / diag force one (diag carries no Belsley information).
+ */
+export const LAPLACE_STRUCTURES = ['auto', 'block', 'kron', 'diag'] as const;
+export type LaplaceStructure = (typeof LAPLACE_STRUCTURES)[number];
+
+/** Which weights a variational ranking's pruned models keep: its posterior mean (METHODS.md 2.5) or the teacher's. */
+export const VARIATIONAL_WEIGHTS = ['mu', 'teacher'] as const;
+export type VariationalWeights = (typeof VARIATIONAL_WEIGHTS)[number];
+
 /** exact: remove the least relevant and recompute (O(n^4)); fast: one decomposition. */
 export const BELSLEY_ORDERINGS = ['exact', 'fast'] as const;
 export type BelsleyOrdering = (typeof BELSLEY_ORDERINGS)[number];
@@ -80,7 +91,12 @@ export const RELEVANCE_DEFAULTS = {
   exactOrderingLimit: 200,
   /** Belsley on networks: a layer block is a full covariance up to this many parameters. */
   blockLimit: 2048,
+  laplaceStructure: 'auto' as LaplaceStructure,
+  /** Belsley's low-rank plus diagonal models (trajectory; gradient layers over blockLimit): weight of rho I. */
+  rho: 0.05,
   seed: 0,
+  /** Pruning by a variational ranking keeps mu. */
+  variationalWeights: 'mu' as VariationalWeights,
 };
 export const BELSLEY_BLOCK_LIMIT_RANGE: NumberRange = { min: 1, max: 100_000, integer: true };
 
@@ -88,6 +104,30 @@ export const BELSLEY_BLOCK_LIMIT_RANGE: NumberRange = { min: 1, max: 100_000, in
 
 export const TASKS = ['classification', 'regression'] as const;
 export type Task = (typeof TASKS)[number];
+
+/** Pixel range fed to a model: 1 for [0, 1], 255 for 0..255 (`--scale`). */
+export const PIXEL_SCALES = [1, 255] as const;
+export type PixelScaleChoice = (typeof PIXEL_SCALES)[number];
+
+/** Files the data pickers and `--data` take besides built-in names and folders of images. */
+export const DATA_FILE_EXTENSIONS = ['.csv', '.npy', '.npz'] as const;
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp'] as const;
+
+export const DATA_DEFAULTS = {
+  /**
+   * Rows an analysis reads from an image folder or NumPy arrays (a seeded uniform sample beyond);
+   * built-ins and CSV files are read whole, and so is everything `predict` and `train` read.
+   */
+  maxRowsAnalysis: 5000,
+  /** Array names in an .npz. */
+  xKey: 'x',
+  yKey: 'y',
+  /** Images of another size than the model's input are resized (bilinear) unless --no-resize. */
+  resize: true,
+  /** Without a model preference (metadata or a leading Rescaling layer), pixels are fed in [0, 1]. */
+  pixelScale: 1 as PixelScaleChoice,
+};
+export const MAX_ROWS_RANGE: NumberRange = { min: 1, max: 100_000_000, integer: true };
 
 /** The seeded train/test split every model command uses (the first paper's 80/20). */
 export const SPLIT_DEFAULTS = { seed: 0, testFraction: 0.2 };
@@ -114,6 +154,13 @@ export const TRAIN_DEFAULTS = {
   /** The notebook's train() standardises unless told not to (the CLI's --standardize is a switch). */
   notebookStandardize: true,
 };
+
+/**
+ * Choices that must not see the test part (the demo's student: method and share) are made on a
+ * validation part of the training part, held out of the teacher's training.
+ */
+export const SELECTION_DEFAULTS = { validationFraction: 0.2 };
+export const VALIDATION_FRACTION_RANGE: NumberRange = { min: 0, max: 0.5, minExclusive: true };
 
 // ---- Quality-against-share curves ----
 
@@ -227,4 +274,16 @@ export const DISTILL_RANGES: Record<'temperature' | 'alpha' | 'epochs' | 'seeds'
   alpha: { min: 0, max: 1 },
   epochs: { min: 1, max: 100_000, integer: true },
   seeds: { min: 1, max: 100, integer: true },
+};
+
+// ---- Model files (formats/) ----
+
+/** tfjs: a LayersModel folder (model.json + shards); keras: a Keras 3 `.keras` zip; h5: legacy Keras HDF5; onnx. */
+export const MODEL_FORMATS = ['tfjs', 'keras', 'h5', 'onnx'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+export const MODEL_FORMAT_DESCRIPTIONS: Record<ModelFormat, string> = {
+  tfjs: 'TF.js LayersModel (a folder with model.json and weight shards)',
+  keras: 'Keras 3 .keras file',
+  h5: 'Keras legacy .h5 file (Keras 2 layout; Keras 3 reads it too)',
+  onnx: 'ONNX .onnx file (NCHW, as PyTorch exports)',
 };

@@ -3,6 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { backendInfo } from './backend';
+import type { DataSource } from './data/dataset';
 
 export interface Provenance {
   tool: 'prunescope';
@@ -20,6 +21,8 @@ export interface Provenance {
     splitSeed?: number;
     testFraction?: number;
     standardized?: boolean;
+    /** How the rows were read from the user's files: sample, classes, pixel range, conversions. */
+    source?: DataSource;
   };
   backend: string;
   /** sha256 of the model's parameters (and spec) the result was computed from. */

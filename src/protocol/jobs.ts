@@ -73,6 +73,20 @@ export interface GroupSummary {
   members: { node: string; weight: string; axis: number; role: string }[];
 }
 
+/**
+ * How the worker reads the data a job names (the CLI flags of the same names): the labels .npy of
+ * an x .npy, the array names of an .npz, the pixel range of images and uint8 arrays, whether
+ * images may be resized, and how many rows to read ('all', or a seeded sample).
+ */
+export interface DataOptions {
+  labels?: string;
+  xKey?: string;
+  yKey?: string;
+  scale?: 1 | 255;
+  resize?: boolean;
+  maxRows?: number | 'all';
+}
+
 export interface JobSpecs {
   /** Summary of a TF.js LayersModel file. */
   info: { params: { modelPath: string }; result: { info: ModelInfo; figure: PlotlyFigure } };
@@ -82,7 +96,7 @@ export interface JobSpecs {
   'long-demo': { params: { steps: number; stepMs: number }; result: { completed: number } };
   /** Relevance of every parameter by one method (random, obd, variational, belsley), with a heatmap. */
   relevance: {
-    params: RankingParams & { modelPath: string; data: string; seed: number };
+    params: RankingParams & { modelPath: string; data: string; dataOptions?: DataOptions; seed: number };
     result: { method: string; scores: number[]; order: number[]; figure: PlotlyFigure };
   };
   /** A notebook cell: source run as an async function with the PruneScope API in scope. */
@@ -96,6 +110,7 @@ export interface JobSpecs {
     params: Omit<RankingParams, 'method'> & {
       modelPath: string;
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       methods: string[];
       step: number;
@@ -126,7 +141,8 @@ export interface JobSpecs {
    * what-if (round(share * candidates)), `candidates` = active weights; `ms` = mask + evaluate time.
    */
   whatif: {
-    params: RankingParams & StructuredParams & { modelPath: string; data: string; seed: number; share: number };
+    params: RankingParams &
+      StructuredParams & { modelPath: string; data: string; dataOptions?: DataOptions; seed: number; share: number };
     result: {
       method: string;
       share: number;
@@ -151,6 +167,7 @@ export interface JobSpecs {
       StructuredParams & {
         modelPath: string;
         data: string;
+        dataOptions?: DataOptions;
         seed: number;
         fraction: number;
         includeBias?: boolean;
@@ -182,6 +199,7 @@ export interface JobSpecs {
       StructuredParams & {
         modelPath: string;
         data: string;
+        dataOptions?: DataOptions;
         seed: number;
         fraction?: number;
         widths?: number[];
@@ -216,6 +234,7 @@ export interface JobSpecs {
       studentPath?: string;
       widths?: number[];
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       temperature: number;
       alpha: number;
@@ -235,6 +254,7 @@ export interface JobSpecs {
     params: {
       modelPath: string;
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       estimator: 'essay' | 'per-sample';
       mode: 'diag' | 'block';
@@ -257,6 +277,7 @@ export interface JobSpecs {
     params: {
       modelPath: string;
       data: string;
+      dataOptions?: DataOptions;
       seed: number;
       estimator: 'essay' | 'per-sample';
       steps: number;

@@ -13,6 +13,7 @@ import { sampleRows } from '../../src/engine/data/sample';
 import { PruneScopeError } from '../../src/engine/errors';
 import { DEFAULT_PIXEL_SCALE } from '../../src/engine/data/targetsForModel';
 import { npyFixture } from './fixturePaths';
+import { npyBytes } from './npyWrite';
 
 const opts = (o: Partial<ArrayOptions> = {}): ArrayOptions => ({ pixelScale: DEFAULT_PIXEL_SCALE, ...o });
 
@@ -29,10 +30,11 @@ async function refused(p: Promise<unknown>, file: string, re: RegExp): Promise<P
 }
 
 /** x_img: uint8 (6, 4, 4, 1), v = 40 n + 4 r + c; y_img = [0, 1, 2, 0, 1, 2]. */
-function expectImgRows(x: Float32Array, factor: number, rows = [0, 1, 2, 3, 4, 5]): void {
+function expectImgRows(x: Float32Array, scale: 1 | 255, rows = [0, 1, 2, 3, 4, 5]): void {
   const want: number[] = [];
   for (const n of rows)
-    for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) want.push(Math.fround((40 * n + 4 * r + c) * factor));
+    for (let r = 0; r < 4; r++)
+      for (let c = 0; c < 4; c++) want.push(Math.fround(((40 * n + 4 * r + c) * scale) / 255));
   assert.deepEqual(Array.from(x), want);
 }
 
@@ -41,7 +43,7 @@ test('arrays: .npz stored and compressed and .npy + --labels give the same data 
   const b = await loadArrays(npyFixture('xy_compressed.npz'), opts());
   const c = await loadArrays(npyFixture('x_img.npy'), opts({ labels: npyFixture('y_img.npy') }));
   for (const d of [a, b, c]) {
-    expectImgRows(d.x, 1 / 255);
+    expectImgRows(d.x, 1);
     assert.deepEqual(Array.from(d.y), [0, 1, 2, 0, 1, 2]);
     assert.deepEqual(d.shape, [4, 4, 1]);
     assert.equal(d.task, 'classification');
@@ -58,7 +60,7 @@ test('arrays: uint8 pixels at --scale 255 stay 0..255; one-hot labels give class
     npyFixture('x_img.npy'),
     opts({ labels: npyFixture('y_img_onehot.npy'), pixelScale: { scale: 255, reason: '--scale' } }),
   );
-  expectImgRows(d.x, 1);
+  expectImgRows(d.x, 255);
   assert.deepEqual(Array.from(d.y), [0, 1, 2, 0, 1, 2]);
   assert.match(d.source!.conversions.join('; '), /uint8 pixels scaled to \[0, 255\] \(--scale\)/);
 });
@@ -87,6 +89,17 @@ test('arrays: x and y of different lengths, labels outside the model, missing la
   assert.ok(Number.isNaN(u.y[0]));
 });
 
+test('arrays: without a model, labels past 10,000 classes are refused (a corrupt label, not a class)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-npy-'));
+  const y = path.join(dir, 'y.npy');
+  fs.writeFileSync(y, npyBytes(Int32Array.from([0, 1, 2, 0, 1, 2 ** 30]), [6], '<i4'));
+  await refused(
+    loadArrays(npyFixture('x_img.npy'), opts({ labels: y })),
+    y,
+    /the largest label is 1073741824 .*below 10000/,
+  );
+});
+
 test('arrays: a 0-d x and an x without rows are refused', async () => {
   await refused(
     loadArrays(npyFixture('scalar.npy'), opts({ requireLabels: false })),
@@ -104,7 +117,7 @@ test('arrays: .npz array names: x/y by default, others by --x-key/--y-key, liste
   const f = npyFixture('xy_keys.npz');
   await refused(loadArrays(f, opts()), 'xy_keys.npz', /no array "x" .*"x_test", "y_test" \(choose with --x-key\)/);
   const d = await loadArrays(f, opts({ xKey: 'x_test', yKey: 'y_test' }));
-  expectImgRows(d.x, 1 / 255);
+  expectImgRows(d.x, 1);
   assert.equal(d.targetName, 'y_test');
 });
 
@@ -135,10 +148,19 @@ test('arrays: NCHW rows are transposed to NHWC for either model layout; the note
   );
 });
 
-test('arrays: a flat model input takes image rows row-major, as Keras flattens', async () => {
+test('arrays: a flat model input takes image rows row-major, as Keras flattens; singleton axes are free', async () => {
   const d = await loadArrays(npyFixture('xy.npz'), opts({ input: { shape: [16], layout: 'NHWC' } }));
-  expectImgRows(d.x, 1 / 255);
+  expectImgRows(d.x, 1);
   assert.deepEqual(d.shape, [16]);
+  // (4, 4, 1) rows for a model declaring (4, 4) before its Flatten, and for an NCHW (1, 4, 4) input.
+  for (const input of [
+    { shape: [4, 4], layout: 'NHWC' as const },
+    { shape: [4, 4, 1], layout: 'NCHW' as const },
+  ]) {
+    const e = await loadArrays(npyFixture('xy.npz'), opts({ input }));
+    expectImgRows(e.x, 1);
+    assert.deepEqual(e.shape, input.shape);
+  }
 });
 
 test('arrays: Fortran-order x and one-hot y read in C order', async () => {

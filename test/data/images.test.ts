@@ -292,11 +292,11 @@ test('resize: bilinear with half-pixel centres equals tfjs resizeBilinear (halfP
 test('toRow: gray <-> RGB conversion, then scale: closed forms', () => {
   const rgb = decode('rgb.png');
   const gray = new Float32Array(H * W);
-  imageToRow(rgb, { height: H, width: W, channels: 1, factor: 1 / 255 }, gray, 0);
+  imageToRow(rgb, { height: H, width: W, channels: 1, scale: 1 }, gray, 0);
   const want = expected(1, (r, c) => (0.299 * v(r, c, 0) + 0.587 * v(r, c, 1) + 0.114 * v(r, c, 2)) / 255);
   gray.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-6, `${x} vs ${want[i]}`));
   const three = new Float32Array(H * W * 3);
-  imageToRow(decode('gray.png'), { height: H, width: W, channels: 3, factor: 1 }, three, 0);
+  imageToRow(decode('gray.png'), { height: H, width: W, channels: 3, scale: 255 }, three, 0);
   assert.deepEqual(
     Array.from(three),
     expected(3, (r, c) => v(r, c, 0)),
@@ -308,6 +308,6 @@ test('toRow: a PNG written by pngjs itself at 28 x 28 is not resized and keeps i
   for (let i = 0; i < 28 * 28; i++) png.data.set([i % 256, 0, 0, 255], 4 * i);
   const img = decodeImage(PNG.sync.write(png), 'p.png');
   const row = new Float32Array(28 * 28 * 3);
-  imageToRow(img, { height: 28, width: 28, channels: 3, factor: 1 }, row, 0);
+  imageToRow(img, { height: 28, width: 28, channels: 3, scale: 255 }, row, 0);
   for (let i = 0; i < 28 * 28; i++) assert.equal(row[3 * i], i % 256);
 });

@@ -7,6 +7,7 @@ import { Graph } from '../../src/engine/model/graph';
 import { loadDataset, splitDataset, DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { distill } from '../../src/engine/distill/distill';
+import { distillExperiment } from '../../src/engine/distill/experiment';
 import { PruneScopeError } from '../../src/engine/errors';
 
 const wine = () => splitDataset(loadDataset('wine'), { seed: 0 });
@@ -183,4 +184,37 @@ test('distill refuses bad alpha, temperature and epochs, naming the field', asyn
   );
   t.dispose();
   s.dispose();
+});
+
+test("distillExperiment compares like with like: a labels-only student from the teacher's weights (= train() from them), paired by seed with the distilled one", async () => {
+  await backend();
+  const split = wine();
+  const teacher = await trainedTeacher(split);
+  // The student starts from the teacher's weights (a physically smaller one is the same idea).
+  const student = teacher.clone();
+  const opts = { temperature: 4, alpha: 0.7, epochs: 4, batchSize: 16, lr: 0.01, seeds: [3, 4] };
+  const r = await distillExperiment(teacher, student, split, opts);
+  assert.deepEqual(
+    r.rows.map((x) => x.name),
+    ['teacher', 'labels-only', 'distilled-scratch', 'labels-only-teacher-init', 'distilled-teacher-init'],
+  );
+  const lt = r.rows.find((x) => x.name === 'labels-only-teacher-init')!;
+  for (const run of lt.runs) {
+    const n = student.clone();
+    const t = await train(n, split, { epochs: 4, batchSize: 16, lr: 0.01, seed: run.seed, evalEvery: 0 });
+    assert.ok(Math.abs(run.metric - t.final.test.accuracy!) < 1e-9, `seed ${run.seed}`);
+    n.dispose();
+  }
+  const dt = r.rows.find((x) => x.name === 'distilled-teacher-init')!;
+  const gains = dt.runs.map((x) => x.metric - lt.runs.find((y) => y.seed === x.seed)!.metric);
+  const c = r.comparisons.find((x) => x.init === 'teacher')!;
+  assert.equal(c.baseline, 'labels-only-teacher-init');
+  assert.equal(c.distilled, 'distilled-teacher-init');
+  assert.ok(Math.abs(c.improvementMean - (gains[0] + gains[1]) / 2) < 1e-12);
+  assert.ok(Math.abs(c.improvementSd - Math.abs(gains[0] - gains[1]) / Math.SQRT2) < 1e-12);
+  assert.equal(c.beats, c.improvementMean > c.improvementSd);
+  assert.match(c.statement, /teacher's surviving weights/);
+  const s = r.comparisons.find((x) => x.init === 'scratch')!;
+  assert.deepEqual([s.baseline, s.distilled], ['labels-only', 'distilled-scratch']);
+  [teacher, student].forEach((n) => n.dispose());
 });

@@ -81,7 +81,7 @@ test('distill --widths with privileged features: baseline row, narrower student 
   );
   assert.deepEqual(
     doc.rows.map((r: { name: string }) => r.name),
-    ['teacher', 'labels-only', 'distilled-scratch', 'distilled-teacher-init'],
+    ['teacher', 'labels-only', 'distilled-scratch', 'labels-only-teacher-init', 'distilled-teacher-init'],
   );
   assert.deepEqual(doc.studentSpec, [11, 5, 3]);
   assert.ok(!doc.studentFeatures.includes('proline') && !doc.studentFeatures.includes('flavanoids'));
@@ -93,7 +93,7 @@ test('distill --widths with privileged features: baseline row, narrower student 
   }
   assert.deepEqual(fs.readdirSync(out).sort(), ['distill.csv', 'distill.json', 'report.html']);
   const csv = fs.readFileSync(path.join(out, 'distill.csv'), 'utf8').trim().split('\n');
-  assert.equal(csv.length, 1 + 4 * 2);
+  assert.equal(csv.length, 1 + 5 * 2);
   assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /error_y/);
   await assert.rejects(
     run(distillCommand, ['--teacher', t, '--widths', '5', '--data', 'wine', '--out', out]),

@@ -416,7 +416,7 @@ test('distill writes report.html, distill.json and distill.csv into a new folder
   assert.deepEqual(doc.studentSpec, [13, 3, 3]);
   assert.deepEqual(
     r.rows.map((x) => x.name),
-    ['teacher', 'labels-only', 'distilled-scratch', 'distilled-teacher-init'],
+    ['teacher', 'labels-only', 'distilled-scratch', 'labels-only-teacher-init', 'distilled-teacher-init'],
   );
   for (const row of r.rows) {
     const runs = doc.rows.find((x: { name: string }) => x.name === row.name).runs as { metric: number }[];

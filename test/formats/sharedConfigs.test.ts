@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readKerasConfig } from '../../src/engine/formats/keras/modelConfig';
-import { sizeOf } from '../../src/engine/formats/shapes';
+import { sizeOf } from '../../src/engine/model/graphShapes';
 import { SHARED_FILES, SKIP_MESSAGE, expectedOf, rawConfig, sharedModels } from '../fixtures/models/sharedModels';
 
 const IDENTITY = new Set(['Dropout', 'RandomRotation', 'RandomZoom', 'RandomTranslation']);

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { readTfjs, writeTfjs } from '../../src/engine/formats/tfjs';
 import { readModel, writeModel } from '../../src/engine/formats';
-import { flatSize } from '../../src/engine/formats/shapes';
+import { flatSize } from '../../src/engine/model/graphShapes';
 import { encodePruneMask, PruneScopeMetadata } from '../../src/engine/model/metadata';
 import { PruneScopeError } from '../../src/engine/errors';
 import { Rng } from '../../src/engine/util/random';

@@ -4,7 +4,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 
-export type Suite = 'model' | 'csv' | 'args';
+export type Suite = 'model' | 'csv' | 'args' | 'h5' | 'keras' | 'onnx' | 'npy' | 'npz' | 'image';
 
 /** Posted by the worker for every case. */
 export interface CaseReport {

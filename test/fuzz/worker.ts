@@ -16,6 +16,17 @@ import { loadDataset } from '../../src/engine/data/builtins';
 import { parseArgs, num, numList, oneOf, list, FlagSpec } from '../../src/cli/args';
 import { initBackend } from '../../src/engine/backend';
 import { writeTfjsModel } from '../fixtures/models/tfjsFiles';
+import { fileCase, prepareFileBases } from './fileCases';
+import { imageCase, npyCase, npzCase } from './dataCases';
+
+/** Pillow-made images (test/fixtures/data/images) the image cases also start from. */
+const IMAGE_DIR = path.resolve(__dirname, '../../../test/fixtures/data/images');
+const IMAGE_FIXTURES = fs.existsSync(IMAGE_DIR)
+  ? fs
+      .readdirSync(IMAGE_DIR)
+      .filter((f) => /\.(png|jpe?g|bmp)$/.test(f))
+      .map((f) => path.join(IMAGE_DIR, f))
+  : [];
 import { CASE_MS, CaseReport, HEAP_GROWTH_LIMIT_MB, RSS_GROWTH_LIMIT_MB, Suite, caseSeed, normalise } from './harness';
 import {
   Json,
@@ -768,13 +779,27 @@ async function main(): Promise<void> {
   const out = parentPort!;
   fs.writeFileSync(path.join(root, 'outside.bin'), Buffer.alloc(104));
   if (suite === 'model') await makeBases();
+  const fileSuite = suite === 'h5' || suite === 'keras' || suite === 'onnx';
+  if (fileSuite) await prepareFileBases(suite, root);
   // Baseline after warm-up (backend, fixtures) so growth measures the cases, not the setup.
   const base0 = process.memoryUsage();
   for (let i = 0; i < cases; i++) {
     if (only !== undefined && i !== only) continue;
     const rng = new Rng(caseSeed(seed, i));
     out.postMessage({ type: 'start', i, mutation: '(building the case)' });
-    const setup = suite === 'model' ? await modelCase(rng, i) : suite === 'csv' ? csvCase(rng, i) : argsCase(rng);
+    const setup = fileSuite
+      ? await fileCase(suite, rng, i, root)
+      : suite === 'model'
+        ? await modelCase(rng, i)
+        : suite === 'csv'
+          ? csvCase(rng, i)
+          : suite === 'npy'
+            ? npyCase(rng, i, root)
+            : suite === 'npz'
+              ? npzCase(rng, i, root)
+              : suite === 'image'
+                ? imageCase(rng, i, root, IMAGE_FIXTURES)
+                : argsCase(rng);
     out.postMessage({ type: 'start', i, mutation: setup.mutation });
     const t0 = performance.now();
     let err: unknown;

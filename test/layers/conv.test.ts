@@ -103,3 +103,60 @@ test('Conv2D and DepthwiseConv2D refuse dilation, flat inputs and empty outputs,
     /depth_multiplier/,
   );
 });
+
+test('DepthwiseConv2D K-FAC per channel: with one position, A_c (x) G_c = grad_c grad_c^T per input channel', async () => {
+  await backend();
+  const tf = await import('@tensorflow/tfjs');
+  const [C, m] = [2, 3];
+  const cfg: LayerConfigs['DepthwiseConv2D'] = {
+    kernelSize: [3, 3],
+    strides: [1, 1],
+    padding: 'valid',
+    depthMultiplier: m,
+    dilationRate: [1, 1],
+    activation: 'linear',
+    useBias: true,
+  };
+  const layer = layerModule('DepthwiseConv2D')!.create(node('DepthwiseConv2D', cfg), [[3, 3, C]]);
+  const before = tf.memory().numTensors;
+  const x = tf.randomNormal([1, 3, 3, C], 0, 1, 'float32', 3);
+  const w = [tf.randomNormal([3, 3, C, m], 0, 1, 'float32', 4), tf.randomNormal([C * m], 0, 1, 'float32', 5)];
+  const g = tf.randomNormal([1, 1, 1, C * m], 0, 1, 'float32', 6);
+  const f = layer.forward([x], w, 'inference');
+  const s = {
+    inputs: [x],
+    output: f.output,
+    cache: f.cache,
+    mode: 'inference' as const,
+    isGraphInput: [false],
+    memo: new Map(),
+  };
+  // weightRows is checked against float64 finite differences by the harness above.
+  const rowT = layer.weightRows!(g, s, w, 1);
+  const row = rowT.dataSync();
+  const [kf] = layer.kroneckerFactors!(g, s, w, 1);
+  assert.equal(kf.groups, C);
+  assert.equal(kf.positions, 1);
+  const KK = 9;
+  const a = KK + 1;
+  const A = kf.A.dataSync();
+  const G = kf.G.dataSync();
+  for (let ci = 0; ci < C; ci++) {
+    const grad = (i: number) => {
+      const [t, j] = [Math.floor(i / m), i % m];
+      return t < KK ? row[(t * C + ci) * m + j] : row[KK * C * m + ci * m + j];
+    };
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < a * m; i++)
+      for (let k = 0; k < a * m; k++) {
+        const got = A[(ci * a + Math.floor(i / m)) * a + Math.floor(k / m)] * G[(ci * m + (i % m)) * m + (k % m)];
+        const want = grad(i) * grad(k);
+        worst = Math.max(worst, Math.abs(got - want));
+        scale = Math.max(scale, Math.abs(want));
+      }
+    assert.ok(worst <= 1e-4 * scale, `channel ${ci}: ${worst} vs scale ${scale}`);
+  }
+  tf.dispose([x, ...w, g, f.output, rowT, kf.A, kf.G, ...s.memo.values()]);
+  assert.equal(tf.memory().numTensors, before);
+});

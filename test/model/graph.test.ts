@@ -9,38 +9,12 @@ import type { GraphSpec, NodeSpec } from '../../src/engine/model/graphSpec';
 import { Graph, flatten } from '../../src/engine/model/graph';
 import { mlpSpec } from '../../src/engine/model/mlpSpec';
 import { denseSpec } from '../../src/engine/model/denseChain';
-import { withDeclaredWeights } from '../../src/engine/model/graphPlan';
+import { residualSpec } from './graphFixtures';
 import { lossGradients } from '../../src/engine/model/gradients';
 import { PruneScopeError } from '../../src/engine/errors';
 import { forward64, flatParams64, meanLoss64 } from '../reference/forward64';
 import { Rng } from '../../src/engine/util/random';
 import { backend, maxRelErr } from '../helpers';
-
-function dense(name: string, units: number, activation: string, inputs: string[]): NodeSpec {
-  return {
-    name,
-    className: 'Dense',
-    config: { units, activation: activation as never, useBias: true },
-    inputs,
-    weights: [],
-  };
-}
-
-/** input[6] -> a (tanh) -> b (relu); add = a + b; cat = [add, a]; out: 3 softmax (or 2 sigmoid). */
-export function residualSpec(classification: boolean): GraphSpec {
-  return withDeclaredWeights({
-    inputs: [{ name: 'x', shape: [6] }],
-    nodes: [
-      dense('a', 5, 'tanh', ['x']),
-      dense('b', 5, 'relu', ['a']),
-      { name: 'add', className: 'Add', config: {}, inputs: ['a', 'b'], weights: [] },
-      { name: 'cat', className: 'Concatenate', config: { axis: -1 }, inputs: ['add', 'a'], weights: [] },
-      dense('out', classification ? 3 : 2, classification ? 'softmax' : 'sigmoid', ['cat']),
-    ],
-    outputs: ['out'],
-    inputLayout: 'NHWC',
-  });
-}
 
 function data(seed: number, n: number, m: number, k: number, classification: boolean) {
   const rng = new Rng(seed);

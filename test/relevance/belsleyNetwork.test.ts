@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { NetworkSpec, denseFromFlat, denseLayout } from '../../src/engine/model/denseChain';
+import { denseFromFlat, denseLayout } from '../../src/engine/model/denseChain';
 import { Graph } from '../../src/engine/model/graph';
 import { numClasses, xTensor, yTensor, DataSplit } from '../../src/engine/data/dataset';
 import { ggnLayerBlock } from '../../src/engine/curvature';
@@ -22,53 +22,7 @@ import { PruneScopeError } from '../../src/engine/errors';
 import type { BelsleyCovariance } from '../../src/engine/options';
 import { Rng } from '../../src/engine/util/random';
 import { linearRegression } from '../train/fixtures';
-
-const SPEC: NetworkSpec = {
-  inputSize: 3,
-  layers: [
-    { name: 'h', units: 2, activation: 'tanh' },
-    { name: 'out', units: 1, activation: 'linear' },
-  ],
-};
-
-/** 3-2-1 tanh, 11 parameters, all nonzero (Graph.random would leave the biases at 0 = pruned). */
-function tinyNet(seed = 3): Graph {
-  const rng = new Rng(seed);
-  return denseFromFlat(
-    SPEC,
-    Float32Array.from({ length: 11 }, () => rng.uniform(0.2, 1.2) * (rng.next() < 0.5 ? -1 : 1)),
-  );
-}
-
-/** Gauss-Jordan inverse with partial pivoting (independent of the product's eigh). */
-function invert(a: Float64Array, n: number): Float64Array {
-  const m = Float64Array.from(a);
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
-    for (let k = 0; k < n; k++) {
-      [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
-      [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
-    }
-    const d = m[c * n + c];
-    for (let k = 0; k < n; k++) {
-      m[c * n + k] /= d;
-      inv[c * n + k] /= d;
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r * n + c];
-      if (f === 0) continue;
-      for (let k = 0; k < n; k++) {
-        m[r * n + k] -= f * m[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
-      }
-    }
-  }
-  return inv;
-}
+import { close, invert, tinyNet } from './belsleyHelpers';
 
 /**
  * The dense Laplace covariance over the active parameters (ascending flat order): per layer,
@@ -112,12 +66,6 @@ async function denseLaplace(
   x.dispose();
   y.dispose();
   return { s, active };
-}
-
-function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(a.length, b.length, `${what}: length`);
-  for (let i = 0; i < a.length; i++)
-    assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
 }
 
 function isPermutation(order: ArrayLike<number>, n: number): boolean {
@@ -253,43 +201,29 @@ test('blockBelsley equals dense belsley() for several random SPD blocks and a si
       ordering,
     );
     assert.equal(r.zeta, flat[dense.zeta]);
-    // Proportions, matched by component: block b's local column j is global column r.blocks[b].columns[j].
-    for (const b of r.blocks) {
-      const m = b.indices.length;
+    // Proportions, matched by component: global column g is column componentColumn[g] of block componentBlock[g].
+    r.systems.forEach((b, bi) => {
+      const m = b.params.length;
+      const columns = Array.from(r.componentBlock.keys()).filter((g) => r.componentBlock[g] === bi);
+      assert.deepEqual(
+        columns.map((g) => r.componentColumn[g]),
+        Array.from({ length: m }, (_, j) => j),
+      );
       for (let i = 0; i < m; i++) {
-        const row = pos.get(b.indices[i])!;
+        const row = pos.get(b.params[i])!;
         let sum = 0;
         for (let j = 0; j < m; j++) {
-          const q = b.proportions[i * m + j];
+          const q = b.q(i, j);
           sum += q;
-          assert.ok(Math.abs(q - dense.proportions[row * n + b.columns[j]]) < 1e-8, `${b.name} q[${i}][${j}]`);
+          assert.ok(Math.abs(q - dense.proportions[row * n + columns[j]]) < 1e-8, `${b.name} q[${i}][${j}]`);
         }
         assert.ok(Math.abs(sum - 1) < 1e-12);
       }
-    }
+    });
   }
 });
 
-test('blockLimit: a layer over the limit is diagonal (identity correlation block), matching dense belsley() on that S', async () => {
-  await backend();
-  const { split } = linearRegression(40, 3, 13);
-  const net = tinyNet(8);
-  const { s, active } = await denseLaplace(net, split, [0]); // layer h has 8 parameters > blockLimit 4
-  const dense = belsley(s, 11, { ordering: 'exact' });
-  const r = await belsleyRelevance(net, split, { blockLimit: 4, ordering: 'exact' });
-  assert.deepEqual(
-    Array.from(r.order),
-    Array.from(dense.order, (i) => active[i]),
-  );
-  checkAgainstDense(r, dense, active);
-  const layers = (r.extra!.construction as { layers: { layer: string; kind: string }[] }).layers;
-  assert.deepEqual(
-    layers.map((l) => l.kind),
-    ['diagonal', 'full'],
-  );
-  assert.equal((r.provenance.options as { blockLimit: number }).blockLimit, 4);
-  net.dispose();
-});
+// A layer over blockLimit is Kronecker-factored now: belsleyKron.test.ts checks it (and 'diag' on request).
 
 test('trajectory path: two parameters moving together are the worst near-dependency; low-rank route equals dense belsley() on (1 - rho) Z Z^T + rho I; a constant parameter is set apart', () => {
   const rng = new Rng(4);
@@ -395,7 +329,9 @@ test("gradient source: its blocks are the ordering tracker's blocks (same steps,
   const ref = await orderParameters(net, split, { ...opts, mode: 'block' });
   const g = await gradientBlocks(net, split, w, new Uint8Array(11), { ...opts, blockLimit: 2048, estimator: 'essay' });
   assert.equal(g.blocks.length, 2);
-  for (const b of g.blocks) {
+  const dense = g.blocks as CovBlock[];
+  assert.ok(dense.every((b) => !('kind' in b)));
+  for (const b of dense) {
     const rb = ref.blocks!.find((x) => x.name === b.name)!;
     assert.equal(rb.size, b.indices.length);
     const m = rb.size;
@@ -412,12 +348,12 @@ test("gradient source: its blocks are the ordering tracker's blocks (same steps,
   assert.equal(tf.memory().numTensors, before, 'tensors leaked');
   assert.ok(isPermutation(r.order, 11));
   const s = new Float64Array(121);
-  for (const b of g.blocks) {
+  for (const b of dense) {
     const m = b.indices.length;
     for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) s[b.indices[i] * 11 + b.indices[j]] = b.matrix[i * m + j];
   }
-  const dense = belsley(s, 11, { ordering: 'exact' });
-  assert.deepEqual(Array.from(r.order), Array.from(dense.order));
+  const ref11 = belsley(s, 11, { ordering: 'exact' });
+  assert.deepEqual(Array.from(r.order), Array.from(ref11.order));
   assert.equal(r.provenance.covariance, 'gradient');
   assert.equal((r.provenance.options as { steps: number }).steps, 40);
   net.dispose();

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Command } from '../command';
 import { ParsedArgs, bool, num, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
-import { xTensor, yTensor, SplitPart } from '../../engine/data';
+import { splitRecord, xTensor, yTensor, SplitPart } from '../../engine/data';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { curvatureDiagonal, gradientVariance } from '../../engine/curvature';
 import { hashModel, makeProvenance } from '../../engine/provenance';
@@ -50,7 +50,7 @@ export const curvatureCommand: Command = {
     const split = oneOf(args, 'split', SPLITS, 'train');
     const chunkSize = str(args, 'chunk') === undefined ? undefined : num(args, 'chunk', 0, { integer: true, min: 1 });
     const samples = str(args, 'samples') === undefined ? 1 : num(args, 'samples', 1, { integer: true, min: 1 });
-    const { model, split: parts, seed } = await openModelWithData(args, 'curvature', this.usage);
+    const { model, split: parts, seed } = await openModelWithData(args, 'curvature', this.usage, ctx);
     const net = model.network;
     try {
       const ds = parts.dataset;
@@ -82,14 +82,7 @@ export const curvatureCommand: Command = {
         provenance: makeProvenance({
           job: 'curvature',
           method: kind,
-          data: {
-            name: ds.name,
-            split,
-            rows: part.rows,
-            splitSeed: seed,
-            testFraction: parts.testFraction,
-            standardized: !!parts.standardization,
-          },
+          data: splitRecord(parts, split, part.rows),
           modelHash: hashModel(net.structure(), net.toFlat()),
           options: {
             chunkSize: chunkSize ?? 'default',

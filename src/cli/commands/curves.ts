@@ -11,6 +11,7 @@ import { CURVE_DEFAULTS, RELEVANCE_METHODS, TRAIN_DEFAULTS } from '../../engine/
 import { qualityCurves, CurvesResult, Ranker } from '../../engine/prune/curves';
 import { train } from '../../engine/train/train';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
+import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
 import { renderReport } from '../../engine/report/html';
 import { curvesFigure, structuredCurvesFigure } from '../../engine/report/curvesFigure';
 import { structuredQualityCurves, type StructuredCurvesResult } from '../../engine/prune/structuredCurves';
@@ -20,7 +21,7 @@ import type { DataSplit } from '../../engine/data';
 import type { Graph } from '../../engine/model/graph';
 import type { RelevanceRequest } from '../../engine/relevance/compute';
 import type { CliContext } from '../command';
-import { CHANNEL_FLAGS, channelOptions, type ChannelOptions } from '../structuredOptions';
+import { CHANNEL_FLAGS, channelOptions, refuseVariationalWeights, type ChannelOptions } from '../structuredOptions';
 
 export function structuredCurvesCsv(r: StructuredCurvesResult): string {
   const names = Object.keys(r.curves);
@@ -128,6 +129,7 @@ export function curvesDocument(r: CurvesResult) {
     shares: r.shares,
     curves: Object.fromEntries(Object.entries(r.curves).map(([k, c]) => [k, { mean: c.mean, sd: c.sd }])),
     baseline: r.baseline,
+    ...(r.prunedWeights ? { prunedWeights: r.prunedWeights } : {}),
     provenance: r.provenance,
   };
 }
@@ -136,7 +138,7 @@ export const curvesCommand: Command = {
   name: 'curves',
   summary: 'Test quality against the share of weights removed, for several relevance methods',
   usage:
-    'prunescope curves MODEL.json --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] [--structured channels|units [--aggregate A] [--scope S]] --out DIR [--json]',
+    'prunescope curves MODEL.json --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] [--variational-weights mu|teacher] [--structured channels|units [--aggregate A] [--scope S]] --out DIR [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     ...METHOD_OPTION_FLAGS,
@@ -154,6 +156,7 @@ export const curvesCommand: Command = {
     },
     { name: 'seeds', value: true, help: `seeds of the random method (default ${CURVE_DEFAULTS.randomSeeds})` },
     { name: 'include-bias', value: false, help: 'biases may be pruned too' },
+    variationalWeightsFlag,
     ...CHANNEL_FLAGS,
     { name: 'out', value: true, help: 'new folder for curves.json, curves.csv and report.html' },
     { name: 'json', value: false, help: 'print one JSON document' },
@@ -167,12 +170,13 @@ export const curvesCommand: Command = {
     const recompute = num(args, 'recompute', CURVE_DEFAULTS.recomputeEvery, { integer: true, min: 0 });
     const nSeeds = num(args, 'seeds', CURVE_DEFAULTS.randomSeeds, { integer: true, min: 1 });
     const ch = channelOptions(args);
+    refuseVariationalWeights(args, ch);
     if (ch.structured !== 'none' && (recompute > 0 || bool(args, 'include-bias')))
       throw badInput('--recompute and --include-bias are for weight curves', {
         field: recompute > 0 ? '--recompute' : '--include-bias',
         expected: 'no --recompute / --include-bias with --structured',
       });
-    const { model, split, seed } = await openModelWithData(args, 'curves', this.usage);
+    const { model, split, seed } = await openModelWithData(args, 'curves', this.usage, ctx);
     try {
       const base = relevanceRequest(args, seed);
       if (ch.structured !== 'none') {
@@ -208,9 +212,11 @@ export const curvesCommand: Command = {
         );
         return;
       }
+      const variationalWeights = variationalWeightsOf(args);
       const rankers: Ranker[] = methods.map((m) => ({
         name: m,
         stochastic: m === 'random' && nSeeds > 1,
+        variationalWeights,
         rank: (net, s) => computeRelevance(net, split, { ...base, method: m, seed: s, signal: ctx.signal }),
       }));
       const r = await qualityCurves(model.network, split, rankers, {

@@ -1,24 +1,42 @@
 // `prunescope demo --out out`: the main job (see engine/experiments/demo.ts), as `npm run demo` runs it.
 import * as path from 'path';
 import { Command } from '../command';
-import { ParsedArgs, bool, str } from '../args';
+import { ParsedArgs, bool, num, str } from '../args';
 import { initBackend } from '../../engine/backend';
 import { runDemo } from '../../engine/experiments/demo';
-import { RELEVANCE_METHODS } from '../../engine/options';
+import {
+  RELEVANCE_METHODS,
+  SELECTION_DEFAULTS,
+  VALIDATION_FRACTION_RANGE,
+  describeRange,
+  inRange,
+} from '../../engine/options';
+import { badInput } from '../../engine/errors';
 import { methodList } from '../relevanceOptions';
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'The main job: the full analysis on Wine (curves, ordering, student, distillation) into one report',
-  usage: 'prunescope demo [--out out] [--quick] [--methods ...] [--json]',
+  usage: 'prunescope demo [--out out] [--quick] [--methods ...] [--validation-fraction 0.2] [--json]',
   flags: [
     { name: 'out', value: true, help: 'parent folder; results go to OUT/demo (replaced on each run)' },
     { name: 'quick', value: false, help: 'smaller budgets (a coarse grid, fewer epochs): for a fast look' },
     { name: 'methods', value: true, help: `default ${RELEVANCE_METHODS.join(',')}` },
+    {
+      name: 'validation-fraction',
+      value: true,
+      help: `share of the training part held out of the teacher's training to choose the student on (default ${SELECTION_DEFAULTS.validationFraction}); the test part only reports`,
+    },
     { name: 'json', value: false, help: 'print a JSON summary' },
   ],
   async run(args: ParsedArgs, ctx) {
     const methods = methodList(args, 'methods', RELEVANCE_METHODS);
+    const validationFraction = num(args, 'validation-fraction', SELECTION_DEFAULTS.validationFraction);
+    if (!inRange(validationFraction, VALIDATION_FRACTION_RANGE))
+      throw badInput(`--validation-fraction ${validationFraction}`, {
+        field: '--validation-fraction',
+        expected: describeRange(VALIDATION_FRACTION_RANGE),
+      });
     const info = await initBackend();
     ctx.log(`backend: ${info.name} (${info.reason})`);
     const t0 = Date.now();
@@ -26,6 +44,7 @@ export const demoCommand: Command = {
       out: path.join(str(args, 'out') ?? 'out', 'demo'),
       methods,
       quick: bool(args, 'quick'),
+      validationFraction,
       signal: ctx.signal,
       log: (m) => ctx.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${m}`),
     });

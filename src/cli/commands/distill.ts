@@ -11,7 +11,8 @@ import { PruneScopeError, badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
 import { loadModel, LoadedModel } from '../../engine/model/layersModel';
 import { Graph } from '../../engine/model/graph';
-import { loadDataset, splitForModel } from '../../engine/data';
+import { splitForModel } from '../../engine/data';
+import { DATA_FILE_FLAGS, DATA_HELP, dataRequest, loadDataForModel } from '../modelData';
 import { studentMask } from '../../engine/prune/studentExport';
 import { shrinkToStudent } from '../../engine/prune/student';
 import { applyMask } from '../../engine/prune/mask';
@@ -44,7 +45,8 @@ export const distillCommand: Command = {
     { name: 'widths', value: true, help: 'build the student by neuron selection from the teacher, e.g. 8,4' },
     { ...METHOD_FLAG, help: `relevance that selects the neurons for --widths: ${METHOD_FLAG.help}` },
     ...METHOD_OPTION_FLAGS.filter((f) => f.name !== 'epochs'),
-    { name: 'data', value: true, help: 'built-in data set name or CSV path' },
+    { name: 'data', value: true, help: DATA_HELP },
+    ...DATA_FILE_FLAGS,
     { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
     {
       name: 'temperature',
@@ -87,7 +89,7 @@ export const distillCommand: Command = {
       return v;
     };
     const teacherFile = need('teacher', 'the teacher model.json');
-    const data = need('data', 'a built-in data set name or a CSV path');
+    const { data, ...dataOptions } = dataRequest(args, 'analysis');
     const out = path.resolve(need('out', 'a new output folder'));
     if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
       throw new PruneScopeError('bad-input', 'output folder exists and is not empty', {
@@ -122,7 +124,7 @@ export const distillCommand: Command = {
     let studentModel: LoadedModel | undefined;
     let studentRanking: Provenance | undefined;
     try {
-      const ds = loadDataset(data, { target: str(args, 'target') });
+      const ds = await loadDataForModel(teacherModel, data, dataOptions, splitSeed, ctx);
       const split = splitForModel(teacher, teacherModel.metadata, ds, {
         seed: splitSeed,
         standardize: bool(args, 'standardize'),
@@ -192,6 +194,7 @@ export const distillCommand: Command = {
         title: `Distillation on ${ds.name}`,
         intro: [
           `Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${temperature}, alpha = ${alpha}, ${epochs} epochs, batch ${batchSize}, lr ${lr}, seeds ${splitSeed}..${splitSeed + k - 1}, split seed ${splitSeed}.`,
+          ...r.comparisons.map((c) => c.statement),
           ...(privileged.length
             ? [
                 `Privileged information: the teacher also sees ${doc.privilegedFeatures.join(', ')}; the student does not.`,
@@ -218,6 +221,7 @@ export const distillCommand: Command = {
             (x) =>
               `  ${x.name.padEnd(24)} ${f(x.metricMean)} +- ${f(x.metricSd)}   loss ${x.lossMean.toPrecision(4)} +- ${x.lossSd.toPrecision(3)}`,
           ),
+          ...r.comparisons.map((c) => c.statement),
           `wrote ${out}`,
         ].join('\n'),
       );

@@ -5,7 +5,8 @@ import { Command } from '../command';
 import { ParsedArgs, bool, list, num, numList, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
-import { loadDataset, numClasses, splitDataset } from '../../engine/data';
+import { loadData, numClasses, splitDataset } from '../../engine/data';
+import { DATA_FILE_FLAGS, DATA_HELP, dataProgress, dataRequest } from '../modelData';
 import { NetworkSpec, denseSpec } from '../../engine/model/denseChain';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { renderReport } from '../../engine/report/html';
@@ -33,7 +34,8 @@ export const experimentFreezeCommand: Command = {
   usage:
     'prunescope experiment freeze --data boston|mnist|D --model linear|mlp [--layers 32,16] --t0 T --shares 0,0.1,...,0.9 --seeds 5 --out DIR [--steps N] [--batch B] [--lr LR] [--estimator essay|per-sample] [--weights-only on|off] [--json]',
   flags: [
-    { name: 'data', value: true, help: 'built-in data set or CSV path' },
+    { name: 'data', value: true, help: DATA_HELP },
+    ...DATA_FILE_FLAGS,
     { name: 'model', value: true, help: 'linear (one dense layer) or mlp (tanh hidden layers)' },
     { name: 'layers', value: true, help: `mlp hidden widths, e.g. 32,16 (default ${D.mlpLayers.join(',')})` },
     { name: 't0', value: true, help: `step at which the order is taken and parameters freeze (default ${D.t0})` },
@@ -58,9 +60,8 @@ export const experimentFreezeCommand: Command = {
         field: 'experiment freeze',
         expected: this.usage,
       });
-    const data = str(args, 'data');
+    const { data, ...dataOptions } = dataRequest(args, 'all');
     const out = str(args, 'out');
-    if (!data) throw badInput('--data is required', { field: '--data', expected: 'boston, mnist or a CSV path' });
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'an output folder' });
     const model = oneOf(args, 'model', ['linear', 'mlp'] as const, 'linear');
     const widths = (list(args, 'layers') ?? D.mlpLayers.map(String)).map((s) => {
@@ -78,7 +79,7 @@ export const experimentFreezeCommand: Command = {
     const estimator = oneOf(args, 'estimator', VARIANCE_ESTIMATORS, D.estimator);
     const weightsOnly = oneOf(args, 'weights-only', ['on', 'off'] as const, D.weightsOnly ? 'on' : 'off') === 'on';
     await initBackend();
-    const ds = loadDataset(data);
+    const ds = await loadData(data, undefined, { ...dataOptions, signal: ctx.signal, onProgress: dataProgress(ctx) });
     const split = splitDataset(ds, { seed: 0, standardize: true });
     const classes = numClasses(ds);
     const head =

@@ -11,6 +11,7 @@ import { methodList } from '../relevanceOptions';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { renderReport } from '../../engine/report/html';
 import { curvesCsv, curvesDocument } from './curves';
+import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
 
 /** The same document `curves --json` prints, for one data set of the experiment. */
 export function paper1Document(r: Paper1Result) {
@@ -22,6 +23,7 @@ export function paper1Document(r: Paper1Result) {
       shares: r.shares,
       curves: r.curves,
       baseline: r.baseline.mean,
+      prunedWeights: r.runs[0]?.curves.prunedWeights,
       provenance: r.provenance,
     }),
     baselineSd: r.baseline.sd,
@@ -34,13 +36,14 @@ export const experimentPaper1Command: Command = {
   name: 'paper1',
   summary: 'The first seed paper: relevance-pruning curves of the four methods on its networks',
   usage:
-    'prunescope experiment paper1 --data wine|boston|paper1-synthetic [--seeds 0,1,2] [--methods ...] [--step 0.02] [--epochs N] --out DIR [--json]',
+    'prunescope experiment paper1 --data wine|boston|paper1-synthetic [--seeds 0,1,2] [--methods ...] [--step 0.02] [--epochs N] [--variational-weights mu|teacher] --out DIR [--json]',
   flags: [
     { name: 'data', value: true, help: `one or more of ${Object.keys(PAPER1_SETUPS).join(', ')} (comma-separated)` },
     { name: 'seeds', value: true, help: 'teacher seeds (default 0,1,2)' },
     { name: 'methods', value: true, help: `default ${DEFAULT_METHODS.join(',')}` },
     { name: 'step', value: true, help: 'share step (default 0.02)' },
     { name: 'epochs', value: true, help: 'override the teacher training epochs' },
+    variationalWeightsFlag,
     { name: 'out', value: true, help: 'new folder for the results' },
     { name: 'json', value: false, help: 'print one JSON document (per data set under its name when several)' },
   ],
@@ -61,7 +64,15 @@ export const experimentPaper1Command: Command = {
     const sections = [];
     const markdown: string[] = [];
     for (const d of datas) {
-      const r = await runPaper1(d, { seeds, methods, step, epochs, signal: ctx.signal, onProgress: (m) => ctx.log(m) });
+      const r = await runPaper1(d, {
+        seeds,
+        methods,
+        step,
+        epochs,
+        variationalWeights: variationalWeightsOf(args),
+        signal: ctx.signal,
+        onProgress: (m) => ctx.log(m),
+      });
       r.runs.forEach((run) => run.network.dispose());
       const doc = paper1Document(r);
       docs[d] = doc;

@@ -91,7 +91,7 @@ export const exportStudentCommand: Command = {
           field: '--fraction',
           expected: 'a share of removable channels in [0, 1]',
         });
-      const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage);
+      const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage, ctx);
       try {
         const r = await exportStructuredStudent(model, split, {
           method: { ...request, seed },
@@ -119,7 +119,7 @@ export const exportStudentCommand: Command = {
         field: foldBn(args) ? '--fold-bn' : '--finetune',
         expected: '--structured channels|units',
       });
-    const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage);
+    const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage, ctx);
     try {
       const r = await exportStudent(model, split, {
         method: { ...request, seed },

@@ -32,7 +32,7 @@ export const orderCommand: Command = {
     const steps = num(args, 'steps', D.steps, { integer: true, min: 1 });
     const batchSize = num(args, 'batch', D.batchSize, { integer: true, min: 1 });
     const lr = num(args, 'lr', D.lr, { min: 1e-12 });
-    const { model, split, seed } = await openModelWithData(args, 'order', this.usage);
+    const { model, split, seed } = await openModelWithData(args, 'order', this.usage, ctx);
     const r = await orderParameters(model.network, split, {
       estimator,
       mode,

@@ -13,7 +13,14 @@ import { saveModel } from '../../engine/model/layersModel';
 import { writeTfjs } from '../../engine/formats/tfjs';
 import { evaluate, type Metrics } from '../../engine/train/metrics';
 import { numClasses } from '../../engine/data';
-import { CHANNEL_FLAGS, FINETUNE_FLAG, channelOptions, finetuneEpochs } from '../structuredOptions';
+import {
+  CHANNEL_FLAGS,
+  FINETUNE_FLAG,
+  channelOptions,
+  finetuneEpochs,
+  refuseVariationalWeights,
+} from '../structuredOptions';
+import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
 
 const metricText = (x: Metrics) =>
   x.accuracy !== undefined ? `accuracy ${x.accuracy.toFixed(4)}` : `mse ${x.mse!.toPrecision(4)}`;
@@ -22,7 +29,7 @@ export const pruneCommand: Command = {
   name: 'prune',
   summary: 'Prune a share of the active weights by a relevance method into a new model file',
   usage:
-    'prunescope prune MODEL.json --data D --method M --fraction P --out DIR [--include-bias] [--structured channels|units [--aggregate A] [--scope S]] [--finetune N] [--variant ...] [--seed S] [--json]',
+    'prunescope prune MODEL.json --data D --method M --fraction P --out DIR [--include-bias] [--structured channels|units [--aggregate A] [--scope S]] [--finetune N] [--variant ...] [--variational-weights mu|teacher] [--seed S] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     ...RELEVANCE_FLAGS,
@@ -34,6 +41,7 @@ export const pruneCommand: Command = {
     { name: 'include-bias', value: false, help: 'biases may be pruned too (default: weights only)' },
     ...CHANNEL_FLAGS,
     FINETUNE_FLAG,
+    variationalWeightsFlag,
     { name: 'out', value: true, help: "new folder for the pruned model (never the input model's folder)" },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
@@ -43,7 +51,11 @@ export const pruneCommand: Command = {
     if (str(args, 'fraction') === undefined)
       throw badInput('--fraction is required', { field: '--fraction', expected: 'a number in [0, 1]' });
     const fraction = num(args, 'fraction', 0, { min: 0, max: 1 });
-    const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage);
+    const ch = channelOptions(args);
+    refuseVariationalWeights(args, ch);
+    const epochs = finetuneEpochs(args);
+    const json = bool(args, 'json');
+    const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage, ctx);
     if (path.resolve(out) === path.dirname(path.resolve(file))) {
       model.network.dispose();
       throw badInput(`--out ${out} is the input model's folder`, {
@@ -51,9 +63,6 @@ export const pruneCommand: Command = {
         expected: 'a new folder: PruneScope never overwrites a model',
       });
     }
-    const ch = channelOptions(args);
-    const epochs = finetuneEpochs(args);
-    const json = bool(args, 'json');
     try {
       const classes = numClasses(split.dataset);
       const before = evaluate(model.network, split.test, split.dataset.task, classes);
@@ -68,6 +77,7 @@ export const pruneCommand: Command = {
           ? await pruneNetwork(model.network, split, model.metadata, {
               ...request,
               includeBias: bool(args, 'include-bias'),
+              variationalWeights: variationalWeightsOf(args),
             })
           : await pruneChannels(model.network, split, model.metadata, {
               ...request,
@@ -101,6 +111,7 @@ export const pruneCommand: Command = {
           nParams: model.network.nParams,
           testBefore: before,
           testAfter: ft.before,
+          prunedWeights: r.metadata.pruneMask?.provenance?.options?.prunedWeights ?? 'network',
           ...(epochs ? { finetune: { epochs, testAfter: ft.after, seconds: ft.seconds } } : {}),
           provenance: ranking.provenance,
         };

@@ -14,7 +14,7 @@ export const relevanceCommand: Command = {
   name: 'relevance',
   summary: 'Score every parameter by a relevance method and order them, least relevant first',
   usage:
-    'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--ordering exact|fast] [--structured channels|units [--aggregate sum|mean|max|native]] [--seed S] [--json]',
+    'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--laplace-structure auto|block|kron|diag] [--ordering exact|fast] [--structured channels|units [--aggregate sum|mean|max|native]] [--seed S] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     ...RELEVANCE_FLAGS,
@@ -22,7 +22,7 @@ export const relevanceCommand: Command = {
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
-    const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage);
+    const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage, ctx);
     try {
       const req = relevanceRequest(args, seed);
       const ch = channelOptions(args);
@@ -85,6 +85,8 @@ export const relevanceCommand: Command = {
         ...(r.extra ? { extra: r.extra } : {}),
         provenance: r.provenance,
       };
+      const warning = (r.extra as { warning?: string } | undefined)?.warning;
+      if (warning) ctx.log(`warning: ${warning}`);
       if (bool(args, 'json')) {
         ctx.out(JSON.stringify(doc));
         return;

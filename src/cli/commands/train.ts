@@ -5,9 +5,9 @@
 import { Command } from '../command';
 import { ParsedArgs, bool, num, numList, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
-import { TEST_FRACTION_FLAG } from '../modelData';
+import { DATA_FILE_FLAGS, DATA_HELP, TEST_FRACTION_FLAG, dataProgress, dataRequest } from '../modelData';
 import { HIDDEN_ACTIVATIONS } from '../../engine/model/activations';
-import { ARCHITECTURES, ARCHITECTURE_DESCRIPTIONS, SPLIT_DEFAULTS, TASKS, TRAIN_DEFAULTS } from '../../engine/options';
+import { ARCHITECTURES, ARCHITECTURE_DESCRIPTIONS, SPLIT_DEFAULTS, TRAIN_DEFAULTS } from '../../engine/options';
 import { trainNewModel } from '../../engine/train/newModel';
 import type { Metrics } from '../../engine/train/metrics';
 
@@ -28,9 +28,10 @@ export const trainCommand: Command = {
   summary:
     'Train a network (dense, LeNet-5 or a small ResNet) with Adam on a data set and save it as a TF.js LayersModel',
   usage:
-    'prunescope train --data NAME|FILE.csv --out DIR [--arch mlp|lenet5|resnet8] [--input-shape H,W,C] [--target COL] [--task classification|regression] [--layers 13,3] [--activation tanh] [--epochs N] [--batch B] [--lr X] [--l2 X] [--seed S] [--standardize] [--json]',
+    'prunescope train --data NAME|FILE.csv|DIR|X.npy|XY.npz --out DIR [--labels Y.npy] [--x-key K] [--y-key K] [--scale 1|255] [--no-resize] [--max-rows N] [--arch mlp|lenet5|resnet8] [--input-shape H,W,C] [--target COL] [--task classification|regression] [--layers 13,3] [--activation tanh] [--epochs N] [--batch B] [--lr X] [--l2 X] [--seed S] [--standardize] [--json]',
   flags: [
-    { name: 'data', value: true, help: 'built-in data set name or CSV path' },
+    { name: 'data', value: true, help: DATA_HELP },
+    ...DATA_FILE_FLAGS,
     { name: 'target', value: true, help: 'CSV target column (default: the last column)' },
     { name: 'task', value: true, help: 'classification or regression (default: inferred from the target)' },
     {
@@ -70,9 +71,7 @@ export const trainCommand: Command = {
   async run(args: ParsedArgs, ctx) {
     if (args.positional.length)
       throw badInput(`unexpected argument ${args.positional[0]}`, { field: 'train', expected: this.usage });
-    const data = str(args, 'data');
-    if (!data)
-      throw badInput('--data is required', { field: '--data', expected: 'a built-in data set name or a CSV path' });
+    const { data, target, task, ...dataOptions } = dataRequest(args, 'all');
     const out = str(args, 'out');
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'a new folder for the trained model' });
     const epochs = num(args, 'epochs', T.epochs, { integer: true, min: 1 });
@@ -80,8 +79,9 @@ export const trainCommand: Command = {
     const every = Math.max(1, Math.round(epochs / 10));
     const m = await trainNewModel({
       data,
-      target: str(args, 'target'),
-      task: str(args, 'task') === undefined ? undefined : oneOf(args, 'task', TASKS, 'classification'),
+      target,
+      task,
+      dataOptions: { ...dataOptions, onProgress: dataProgress(ctx) },
       arch: oneOf(args, 'arch', ARCHITECTURES, T.arch),
       inputShape: numList(args, 'input-shape'),
       layers: numList(args, 'layers'),

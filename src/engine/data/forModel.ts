@@ -4,6 +4,8 @@
 import { badInput } from '../errors';
 import type { Graph } from '../model/graph';
 import type { PruneScopeMetadata } from '../model/metadata';
+import type { LoadedModel } from '../model/layersModel';
+import { modelInputOf, type ModelInput } from './targetsForModel';
 import { DataSplit, Dataset, numClasses } from './dataset';
 import { applyStandardization, splitDataset } from './split';
 
@@ -14,6 +16,20 @@ export interface ForModelOptions {
   standardize?: boolean;
   /** Model file path, for error messages. */
   file?: string;
+}
+
+/** What a loaded model tells the data loader: input shape and layout, classes, pixel range. */
+export function modelInputOfLoaded(model: LoadedModel): ModelInput {
+  const net = model.network;
+  return modelInputOf({
+    inputShape: net.inputShape,
+    inputSize: net.inputSize,
+    inputLayout: net.spec.inputLayout,
+    task: net.task,
+    outputs: net.outputSize,
+    metadata: model.metadata,
+    graph: net.spec,
+  });
 }
 
 /**

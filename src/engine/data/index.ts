@@ -3,5 +3,15 @@ export * from './dataset';
 export { readCsv, parseCsv, DEFAULT_MAX_CSV_BYTES, type CsvOptions } from './readCsv';
 export { listBuiltinDatasets, loadDataset, isBuiltinDataset, BOSTON_RACE_NOTE, type BuiltinInfo } from './builtins';
 export { dataDirectory, setDataDirectory } from './dataDirectory';
-export { splitDataset, fitStandardization, applyStandardization, type SplitOptions } from './split';
-export { splitForModel, checkDataFitsModel, type ForModelOptions } from './forModel';
+export { splitDataset, splitRecord, fitStandardization, applyStandardization, type SplitOptions } from './split';
+export { splitForModel, checkDataFitsModel, modelInputOfLoaded, type ForModelOptions } from './forModel';
+export { loadData, dataKind, defaultMaxRows, type LoadDataOptions, type DataKind } from './load';
+export type { InputSpec, Layout } from './inputSpec';
+export {
+  modelInputOf,
+  impliedPixelScale,
+  type ModelInput,
+  type ModelFacts,
+  type ModelTargets,
+  type PixelScale,
+} from './targetsForModel';

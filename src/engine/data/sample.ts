@@ -4,6 +4,20 @@
 import { PruneScopeError, badInput } from '../errors';
 import { Rng } from '../util/random';
 
+/** How many rows a loader reads, how it reports progress and stops: shared by every loader. */
+export interface RowsRequest {
+  /** Load at most this many rows (a seeded uniform sample, in file order); default all. */
+  maxRows?: number;
+  /** Seed of that sample. */
+  seed?: number;
+  /** Labels may be absent (predictions): image files without class folders, an .npy without --labels. */
+  requireLabels?: boolean;
+  /** Bytes of float32 rows the loader may allocate (default 2 GiB). */
+  maxBytes?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
 /** Row indices to load: all of 0..n-1, or `max` of them chosen with `seed`, ascending. */
 export function sampleRows(n: number, max: number | undefined, seed = 0): Int32Array {
   if (max !== undefined && !(Number.isInteger(max) && max >= 1))

@@ -2,7 +2,7 @@
 // statistic of the test rows leaks into training.
 import { PruneScopeError, badInput } from '../errors';
 import { Rng } from '../util/random';
-import type { DataSplit, Dataset, SplitPart, Standardization } from './dataset';
+import type { DataSource, DataSplit, Dataset, SplitPart, Standardization } from './dataset';
 
 export interface SplitOptions {
   /** Default 0. */
@@ -116,4 +116,30 @@ function checkShape(x: Float32Array, features: number): number {
     });
   }
   return x.length / features;
+}
+
+/** A result's record of the data it was computed on (Provenance.data): which part, how many rows. */
+export function splitRecord(
+  split: DataSplit,
+  part: string,
+  rows: number,
+): {
+  name: string;
+  split: string;
+  rows: number;
+  splitSeed: number;
+  testFraction: number;
+  standardized: boolean;
+  source?: DataSource;
+} {
+  const d = split.dataset;
+  return {
+    name: d.name,
+    split: part,
+    rows,
+    splitSeed: split.seed,
+    testFraction: split.testFraction,
+    standardized: !!split.standardization,
+    ...(d.source ? { source: d.source } : {}),
+  };
 }

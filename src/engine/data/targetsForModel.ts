@@ -2,8 +2,11 @@
 // (task, outputs, class names) and the pixel range its inputs are in. Labels read from a user's
 // files are matched to the model's classes here, so a label the model does not know is refused.
 import { badInput } from '../errors';
+import { DATA_DEFAULTS } from '../options';
 import type { Task } from './dataset';
-import type { InputSpec } from './inputSpec';
+import type { GraphSpec } from '../model/graphSpec';
+import type { PruneScopeMetadata } from '../model/metadata';
+import { elements, type InputSpec, type Layout } from './inputSpec';
 
 export interface ModelTargets {
   task: Task;
@@ -26,7 +29,10 @@ export interface ModelInput {
   pixelScale?: PixelScale;
 }
 
-export const DEFAULT_PIXEL_SCALE: PixelScale = { scale: 1, reason: 'the default (no model preference known)' };
+export const DEFAULT_PIXEL_SCALE: PixelScale = {
+  scale: DATA_DEFAULTS.pixelScale,
+  reason: 'the default: the model records no pixel range and has no leading Rescaling layer',
+};
 
 export const pixelRange = (s: PixelScale) => ({
   range: s.scale === 1 ? ('[0, 1]' as const) : ('[0, 255]' as const),
@@ -73,4 +79,61 @@ export function mapClassNames(
 export function listNames(names: string[], max = 12): string {
   const shown = names.slice(0, max).map((n) => `"${n.length > 40 ? n.slice(0, 40) + '...' : n}"`);
   return `${shown.join(', ')}${names.length > max ? `, ... (${names.length} in all)` : ''}`;
+}
+
+/** What a loaded model says about its input and outputs, whatever its format. */
+export interface ModelFacts {
+  /** Declared input shape without the batch dimension, NHWC (e.g. [28, 28] before a Flatten). */
+  inputShape: number[];
+  /** Values per input row; the declared shape is used when its size agrees. */
+  inputSize: number;
+  inputLayout?: Layout;
+  task: Task;
+  outputs: number;
+  metadata?: PruneScopeMetadata;
+  graph?: GraphSpec;
+}
+
+export function modelInputOf(f: ModelFacts): ModelInput {
+  const shape = f.inputShape.length && elements(f.inputShape) === f.inputSize ? f.inputShape : [f.inputSize];
+  return {
+    input: { shape: [...shape], layout: f.inputLayout ?? f.graph?.inputLayout ?? 'NHWC' },
+    targets: {
+      task: f.task,
+      outputs: f.outputs,
+      ...(f.metadata?.labelNames ? { labelNames: f.metadata.labelNames } : {}),
+    },
+    pixelScale: impliedPixelScale(f.metadata, f.graph),
+  };
+}
+
+/**
+ * The pixel range a model expects: what its metadata records; else 0..255 when its first layer
+ * (past identity layers such as random augmentation) is a Rescaling that shrinks its input
+ * (1/255, 1/127.5); else [0, 1].
+ */
+export function impliedPixelScale(metadata?: PruneScopeMetadata, graph?: GraphSpec): PixelScale {
+  const stored = metadata?.preprocessing?.pixelScale;
+  if (stored === 1 || stored === 255)
+    return { scale: stored, reason: "the model's metadata (preprocessing.pixelScale)" };
+  if (graph && graph.inputs.length === 1) {
+    let from = graph.inputs[0].name;
+    for (;;) {
+      const next = graph.nodes.filter((n) => n.inputs.includes(from));
+      if (next.length !== 1) break;
+      const n = next[0];
+      if (n.className === 'Identity') {
+        from = n.name;
+        continue;
+      }
+      if (n.className === 'Rescaling') {
+        const s = (n.config as { scale: number | number[] }).scale;
+        const scales = Array.isArray(s) ? s : [s];
+        if (scales.every((v) => v > 0 && v < 0.1))
+          return { scale: 255, reason: `a leading Rescaling layer "${n.name}" (scale ${scales[0].toPrecision(4)})` };
+      }
+      break;
+    }
+  }
+  return DEFAULT_PIXEL_SCALE;
 }

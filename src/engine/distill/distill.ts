@@ -21,6 +21,7 @@ import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
 import { selectColumns } from './columns';
 import { KdOptions, kdOutputDelta, kdSampleLosses, teacherLogits } from './kdLoss';
 import { DISTILL_DEFAULTS } from '../options';
+import { splitRecord } from '../data/split';
 
 export interface DistillOptions {
   /** T > 0, classification only. Default 4. */
@@ -212,14 +213,7 @@ export async function distill(
       job: 'distill',
       seed: opts.seed,
       modelHash: hashModel(student.structure(), student.toFlat()),
-      data: {
-        name: d.name,
-        split: 'train',
-        rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'train', rows),
       options: {
         temperature,
         alpha,

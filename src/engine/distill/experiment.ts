@@ -1,7 +1,10 @@
 // The distillation comparison the CLI reports: on one data split and the same seeds, the test
-// metric and loss (mean and sd over seeds) of the teacher; the student trained on labels alone
-// (random init, the baseline without distillation); the student distilled from scratch (random
-// init); the student distilled from its given weights (the teacher's surviving weights).
+// metric and loss (mean and sd over seeds) of the teacher; the student trained on labels alone from
+// random weights (labels-only) and from its given weights, the teacher's surviving ones
+// (labels-only-teacher-init); the student distilled from random weights (distilled-scratch) and from
+// its given weights (distilled-teacher-init). Like is compared with like: each distilled student
+// against the labels-only student with the same start and seed (`comparisons`, paired by seed), so a
+// gain is credited to distillation only against the baseline that started where it started.
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { badInput, throwIfCancelled } from '../errors';
@@ -12,9 +15,24 @@ import { evaluate } from '../train/metrics';
 import type { Figure } from '../report/figure';
 import { distill } from './distill';
 import { mean, sampleSd } from '../util/stats';
+import { splitRecord } from '../data/split';
 
 export type DistillInit = 'scratch' | 'teacher';
-export type DistillRowName = 'teacher' | 'labels-only' | 'distilled-scratch' | 'distilled-teacher-init';
+export type DistillRowName =
+  'teacher' | 'labels-only' | 'distilled-scratch' | 'labels-only-teacher-init' | 'distilled-teacher-init';
+
+/** A distilled student against the labels-only student with the same start, paired by seed. */
+export interface DistillComparison {
+  init: DistillInit;
+  distilled: DistillRowName;
+  baseline: DistillRowName;
+  /** Per-seed improvement of the distilled student (accuracy: distilled - baseline; MSE: baseline - distilled): mean and sample sd. */
+  improvementMean: number;
+  improvementSd: number;
+  /** The mean improvement exceeds the spread of the paired improvements (with one seed: any improvement). */
+  beats: boolean;
+  statement: string;
+}
 
 export interface DistillExperimentOptions {
   temperature: number;
@@ -23,7 +41,7 @@ export interface DistillExperimentOptions {
   batchSize: number;
   lr: number;
   seeds: number[];
-  /** Which distilled students to run (default both). The labels-only baseline always runs. */
+  /** Which distilled students to run (default both); each with its labels-only baseline from the same start. */
   inits?: DistillInit[];
   studentFeatures?: number[];
   signal?: AbortSignal;
@@ -42,6 +60,8 @@ export interface DistillRow {
 export interface DistillReport {
   metric: 'accuracy' | 'mse';
   rows: DistillRow[];
+  /** Each distilled student against its like-for-like labels-only baseline. */
+  comparisons: DistillComparison[];
   teacherSpec: (number | string)[];
   studentSpec: (number | string)[];
   studentFeatures: string[];
@@ -73,7 +93,7 @@ export async function distillExperiment(
   const cls = task === 'classification';
   const pick = (m: { accuracy?: number; mse?: number }) => (cls ? m.accuracy! : m.mse!);
   const tm = evaluate(teacher, split.test, task, numClasses(d));
-  const total = o.seeds.length * (1 + inits.length);
+  const total = o.seeds.length * 2 * inits.length + (inits.includes('scratch') ? 0 : o.seeds.length);
   let done = 0;
   const base = {
     temperature: o.temperature,
@@ -86,6 +106,7 @@ export async function distillExperiment(
   const runs: Record<string, DistillRow['runs']> = {
     'labels-only': [],
     'distilled-scratch': [],
+    'labels-only-teacher-init': [],
     'distilled-teacher-init': [],
   };
   const one = async (name: string, start: Graph, alpha: number, seed: number) => {
@@ -102,7 +123,10 @@ export async function distillExperiment(
     // Random init from the seed: the same starting point for the baseline and the scratch student.
     await one('labels-only', Graph.random(student.spec, seed), 0, seed);
     if (inits.includes('scratch')) await one('distilled-scratch', Graph.random(student.spec, seed), o.alpha, seed);
-    if (inits.includes('teacher')) await one('distilled-teacher-init', student.clone(), o.alpha, seed);
+    if (inits.includes('teacher')) {
+      await one('labels-only-teacher-init', student.clone(), 0, seed);
+      await one('distilled-teacher-init', student.clone(), o.alpha, seed);
+    }
   }
   const rows: DistillRow[] = [
     row(
@@ -111,12 +135,27 @@ export async function distillExperiment(
     ),
     row('labels-only', runs['labels-only']),
     ...(inits.includes('scratch') ? [row('distilled-scratch', runs['distilled-scratch'])] : []),
-    ...(inits.includes('teacher') ? [row('distilled-teacher-init', runs['distilled-teacher-init'])] : []),
+    ...(inits.includes('teacher')
+      ? [
+          row('labels-only-teacher-init', runs['labels-only-teacher-init']),
+          row('distilled-teacher-init', runs['distilled-teacher-init']),
+        ]
+      : []),
   ];
+  const comparisons = inits.map((init) =>
+    compare(
+      init,
+      init === 'scratch' ? 'distilled-scratch' : 'distilled-teacher-init',
+      init === 'scratch' ? 'labels-only' : 'labels-only-teacher-init',
+      runs,
+      cls,
+    ),
+  );
   const cols = o.studentFeatures ?? d.featureNames.map((_, i) => i);
   return {
     metric: cls ? 'accuracy' : 'mse',
     rows,
+    comparisons,
     teacherSpec: architectureOf(teacher),
     studentSpec: architectureOf(student),
     studentFeatures: cols.map((c) => d.featureNames[c]),
@@ -124,14 +163,7 @@ export async function distillExperiment(
       job: 'distill',
       seed: o.seeds[0],
       modelHash: hashModel(teacher.structure(), teacher.toFlat()),
-      data: {
-        name: d.name,
-        split: 'test',
-        rows: split.test.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'test', split.test.rows),
       options: {
         temperature: o.temperature,
         alpha: o.alpha,
@@ -145,6 +177,25 @@ export async function distillExperiment(
       },
     }),
   };
+}
+
+function compare(
+  init: DistillInit,
+  distilled: DistillRowName,
+  baseline: DistillRowName,
+  runs: Record<string, DistillRow['runs']>,
+  cls: boolean,
+): DistillComparison {
+  const b = new Map(runs[baseline].map((r) => [r.seed, r.metric]));
+  const gains = runs[distilled].map((r) => (cls ? r.metric - b.get(r.seed)! : b.get(r.seed)! - r.metric));
+  const [m, sd] = stats(gains);
+  const beats = gains.length > 1 ? m > sd : m > 0;
+  const start = init === 'scratch' ? 'random weights' : "the teacher's surviving weights";
+  const what = cls ? 'accuracy' : 'MSE';
+  const statement = beats
+    ? `From ${start}, distillation beats training on labels alone by ${m.toPrecision(3)} test ${what} (paired over ${gains.length} seeds, sd ${sd.toPrecision(2)}): ${distilled} vs ${baseline}.`
+    : `From ${start}, distillation does not beat training on labels alone by more than the spread (${m.toPrecision(3)} test ${what}, sd ${sd.toPrecision(2)} over ${gains.length} seeds): ${distilled} vs ${baseline}.`;
+  return { init, distilled, baseline, improvementMean: m, improvementSd: sd, beats, statement };
 }
 
 export function distillCsv(r: DistillReport): string {

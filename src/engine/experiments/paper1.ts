@@ -2,8 +2,9 @@
 // set, rank its weights by each relevance method, and draw test quality against the share of
 // weights removed (0-100 % in 2 % steps). Repeated over teacher seeds so the spread is visible.
 import { loadDataset, splitDataset, numClasses } from '../data';
-import type { DataSplit } from '../data/dataset';
-import { badInput, throwIfCancelled } from '../errors';
+import type { DataSplit, SplitPart } from '../data/dataset';
+import { holdOutValidation } from '../data/validation';
+import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import type { Graph } from '../model/graph';
 import { NetworkSpec, randomDense } from '../model/denseChain';
 import { makeProvenance, Provenance } from '../provenance';
@@ -14,6 +15,7 @@ import { RELEVANCE_DEFAULTS, RELEVANCE_METHODS, type BelsleyCovariance, type Rel
 import { train } from '../train/train';
 import type { Metrics } from '../train/metrics';
 import { mean, sampleSd } from '../util/stats';
+import { DEFAULT_VARIATIONAL_WEIGHTS, VariationalWeights } from '../prune/variationalWeights';
 
 export interface Paper1Setup {
   data: string;
@@ -69,12 +71,24 @@ export interface Paper1Options {
   epochs?: number;
   variationalEpochs?: number;
   belsleyCovariance?: BelsleyCovariance;
+  /**
+   * The variational curve prunes the posterior mean mu (default, METHODS.md 2.5) or the teacher's
+   * weights; the other choice is drawn too, as the curve `variational-teacher` (or `variational-mu`).
+   */
+  variationalWeights?: VariationalWeights;
+  /**
+   * Hold this share of the training part out of the teacher's training, as a validation part for
+   * choices that must not see the test part (the demo's student). Default 0: the paper's setup.
+   */
+  validationFraction?: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
 
 export interface Paper1Run {
   seed: number;
+  /** The held-out validation part (with validationFraction > 0); `split.train` excludes it. */
+  validation?: SplitPart;
   teacher: { train: Metrics; test: Metrics };
   curves: CurvesResult;
   rankings: Record<string, RelevanceResult>;
@@ -97,6 +111,11 @@ export interface Paper1Result {
 
 export const DEFAULT_METHODS: RelevanceMethod[] = [...RELEVANCE_METHODS];
 
+/** The second variational curve's name: the weights the main one does not use. */
+export function otherVariationalCurve(w: VariationalWeights): string {
+  return w === 'mu' ? 'variational-teacher' : 'variational-mu';
+}
+
 function rankerFor(method: RelevanceMethod, split: DataSplit, opts: Paper1Options, nRandom: number): Ranker {
   const req: RelevanceRequest = {
     method,
@@ -109,6 +128,7 @@ function rankerFor(method: RelevanceMethod, split: DataSplit, opts: Paper1Option
   return {
     name: method,
     stochastic: method === 'random' && nRandom > 1,
+    variationalWeights: opts.variationalWeights ?? DEFAULT_VARIATIONAL_WEIGHTS,
     rank: (net, seed) => computeRelevance(net, split, { ...req, seed }),
   };
 }
@@ -125,7 +145,9 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
   const runs: Paper1Run[] = [];
   for (const seed of seeds) {
     throwIfCancelled(opts.signal, 'paper1 experiment');
-    const split = splitDataset(ds, { seed, testFraction: 0.2, standardize: true });
+    const full = splitDataset(ds, { seed, testFraction: 0.2, standardize: true });
+    const held = opts.validationFraction ? holdOutValidation(full, opts.validationFraction, seed) : undefined;
+    const split = held ? held.split : full;
     const spec: NetworkSpec = { inputSize: ds.features, layers: setup.layers };
     const net = randomDense(spec, seed);
     opts.onProgress?.(`${data} seed ${seed}: training ${setup.description}`);
@@ -138,7 +160,7 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
       evalEvery: 0,
     });
     const rankings: Record<string, RelevanceResult> = {};
-    const rankers = methods.map((m) => {
+    const rankers: Ranker[] = methods.map((m) => {
       const r = rankerFor(m, split, opts, nRandom);
       // Remember each method's ranking of the teacher (the first call per method) for the report.
       return {
@@ -150,17 +172,37 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
         },
       };
     });
+    if (methods.includes('variational')) {
+      // The same variational ranking (no second fit), its pruned models keeping the other weights.
+      const w = opts.variationalWeights ?? DEFAULT_VARIATIONAL_WEIGHTS;
+      rankers.push({
+        name: otherVariationalCurve(w),
+        variationalWeights: w === 'mu' ? 'teacher' : 'mu',
+        rank: async () => {
+          if (!rankings.variational) throw new PruneScopeError('internal', 'the variational ranking runs first');
+          return rankings.variational;
+        },
+      });
+    }
     opts.onProgress?.(`${data} seed ${seed}: ranking by ${methods.join(', ')} and pruning on ${shares.length} shares`);
     const curves = await qualityCurves(net, split, rankers, {
       shares,
       seeds: Array.from({ length: nRandom }, (_, i) => 1000 * seed + i),
       signal: opts.signal,
     });
-    runs.push({ seed, teacher: t.final, curves, rankings, network: net, split });
+    runs.push({
+      seed,
+      teacher: t.final,
+      curves,
+      rankings,
+      network: net,
+      split,
+      ...(held ? { validation: held.validation } : {}),
+    });
   }
   const metric = ds.task === 'classification' ? 'accuracy' : 'mse';
   const curves: Record<string, Curve> = {};
-  for (const m of methods) {
+  for (const m of Object.keys(runs[0].curves.curves)) {
     const all = runs.flatMap((r) => r.curves.curves[m].runs);
     curves[m] = summarise(all);
   }
@@ -188,6 +230,9 @@ export async function runPaper1(data: string, opts: Paper1Options = {}): Promise
         network: setup.description,
         obdVariant: 'hessian',
         belsleyCovariance: opts.belsleyCovariance ?? RELEVANCE_DEFAULTS.covariance,
+        variationalWeights: opts.variationalWeights ?? DEFAULT_VARIATIONAL_WEIGHTS,
+        validationFraction: opts.validationFraction ?? 0,
+        prunedWeights: runs[0].curves.prunedWeights,
         classes: numClasses(ds),
       },
     }),

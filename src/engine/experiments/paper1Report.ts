@@ -5,11 +5,47 @@ import type { Figure } from '../report/figure';
 import type { ReportSection } from '../report/html';
 import { curvesFigure } from '../report/curvesFigure';
 import { largestShareWithin, Paper1Result } from './paper1';
+import { paper1Findings, tolerance } from './paper1Findings';
+import type { VariationalResult } from '../relevance/variational';
 
-/** Tolerance for "keeps quality": 1 accuracy point, or 5 % relative MSE. */
-export function tolerance(metric: 'accuracy' | 'mse'): number {
-  return metric === 'accuracy' ? 0.01 : 0.05;
+/** Per teacher seed, the variational fit's posterior mean beside the teacher (undefined without a variational ranking). */
+export function variationalFitRows(r: Paper1Result): (string | number)[][] | undefined {
+  const rows = r.runs.flatMap((run) => {
+    const v = run.rankings.variational as VariationalResult | undefined;
+    if (!v?.fit) return [];
+    const m = (x: { accuracy?: number; mse?: number } | undefined) => (x ? (x.accuracy ?? x.mse ?? NaN) : NaN);
+    return [
+      [
+        run.seed,
+        m(v.fit.teacher.train),
+        m(v.fit.teacher.test),
+        m(v.fit.posteriorMean.train),
+        m(v.fit.posteriorMean.test),
+        v.fit.ratio,
+        v.noiseVariance ?? '',
+      ],
+    ];
+  });
+  return rows.length ? rows : undefined;
 }
+
+/** Warnings of the variational fits (mu a different model from the teacher), one line per seed. */
+export function variationalFitWarnings(r: Paper1Result): string[] {
+  return r.runs.flatMap((run) => {
+    const w = (run.rankings.variational as VariationalResult | undefined)?.fit?.warning;
+    return w ? [`Seed ${run.seed}: ${w}.`] : [];
+  });
+}
+
+const FIT_COLUMNS = (metric: string) => [
+  'seed',
+  `teacher train ${metric}`,
+  `teacher test ${metric}`,
+  `mu train ${metric}`,
+  `mu test ${metric}`,
+  'mu / teacher (test)',
+  'noise variance',
+];
 
 export function paper1Figure(r: Paper1Result): Figure {
   return curvesFigure(
@@ -18,42 +54,13 @@ export function paper1Figure(r: Paper1Result): Figure {
   );
 }
 
-export function paper1Findings(r: Paper1Result): string[] {
-  const tol = tolerance(r.metric);
-  const keep = Object.fromEntries(Object.entries(r.curves).map(([m, c]) => [m, largestShareWithin(r, c, tol)]));
-  const what =
-    r.metric === 'accuracy'
-      ? `within ${tol * 100} accuracy point of the unpruned model`
-      : `within ${tol * 100} % of the unpruned model's MSE`;
-  const lines = [
-    `Largest share of weights removed while staying ${what}: ${Object.entries(keep)
-      .map(([m, s]) => `${m} ${(100 * s).toFixed(0)} %`)
-      .join(', ')}.`,
-  ];
-  const others = Object.keys(keep).filter((m) => m !== 'random');
-  if ('random' in keep && others.length) {
-    const better = others.filter((m) => keep[m] > keep.random);
-    lines.push(
-      better.length === others.length
-        ? `Every informed method keeps quality longer than random removal (random: ${(100 * keep.random).toFixed(0)} %).`
-        : `Not every method beats random removal: ${others.filter((m) => !better.includes(m)).join(', ')} ${others.length - better.length === 1 ? 'does' : 'do'} not.`,
-    );
-  }
-  // Area under the curve (mean metric over the grid) ranks the methods over the whole range.
-  const area = Object.entries(r.curves).map(
-    ([m, c]) => [m, c.mean.reduce((a, b) => a + b, 0) / c.mean.length] as const,
-  );
-  area.sort((a, b) => (r.metric === 'accuracy' ? b[1] - a[1] : a[1] - b[1]));
-  lines.push(
-    `Over the whole grid (mean ${r.metric} across shares), the order is: ${area.map(([m, v]) => `${m} (${v.toPrecision(3)})`).join(' > ')}.`,
-  );
-  if (r.data === 'wine')
-    lines.push(
-      "The seed paper reports that OBD, variational and Belsley keep Wine's accuracy up to about 80 % removed while random removal collapses much earlier; compare with the figures above.",
-    );
-  if (r.data === 'boston')
-    lines.push("The seed paper reports that Belsley keeps Boston's error lowest; compare with the figures above.");
-  return lines;
+/** Which weights the two variational curves prune (METHODS.md 2.5 evaluates pruned models at w = mu). */
+export function variationalNote(r: Paper1Result): string | undefined {
+  const w = (r.provenance.options as { prunedWeights?: Record<string, string> } | undefined)?.prunedWeights;
+  if (!w || !('variational' in w)) return undefined;
+  const other = Object.keys(w).find((k) => k.startsWith('variational-'));
+  const what = (x: string) => (x === 'mu' ? 'the posterior mean mu (METHODS.md 2.5)' : "the teacher's weights");
+  return `The variational curve prunes ${what(w.variational)}${other ? `; ${other} prunes ${what(w[other])}, in the same order` : ''}.`;
 }
 
 export function paper1Sections(r: Paper1Result): ReportSection[] {
@@ -63,10 +70,21 @@ export function paper1Sections(r: Paper1Result): ReportSection[] {
       heading: `${r.data}: ${r.setup.description}`,
       text: [
         `Teachers trained with Adam (lr ${r.setup.lr}, batch ${r.setup.batchSize}) on an 80/20 split with standardised features, one per seed (${r.runs.map((x) => x.seed).join(', ')}). Unpruned test ${r.metric}: ${r.baseline.mean.toPrecision(4)} ± ${r.baseline.sd.toPrecision(2)}. Weights only are pruned (biases kept), in ${r.shares.length} steps; OBD uses the exact Hessian diagonal; random is repeated over several seeds per teacher.`,
+        ...[variationalNote(r)].filter((x): x is string => !!x),
         ...paper1Findings(r),
+        ...variationalFitWarnings(r),
       ],
       figures: [paper1Figure(r)],
       tables: [
+        ...(variationalFitRows(r)
+          ? [
+              {
+                caption: `The variational fit's posterior mean mu as a model beside the teacher (warned when the test ${r.metric} differs by more than 2x)`,
+                columns: FIT_COLUMNS(r.metric),
+                rows: variationalFitRows(r)!,
+              },
+            ]
+          : []),
         {
           caption: `Per teacher seed: unpruned test ${r.metric} and the largest share kept within tolerance (${r.metric === 'accuracy' ? `${tol * 100} point` : `${tol * 100} %`})`,
           columns: ['seed', `test ${r.metric}`, ...Object.keys(r.curves)],
@@ -98,13 +116,32 @@ export function paper1Markdown(r: Paper1Result, at: number[] = [0, 0.2, 0.4, 0.6
   return [
     `### ${r.data}: ${r.setup.description}`,
     '',
-    `Test ${r.metric} (mean ± sd over ${r.runs.length} teacher seeds; random also over its own seeds) against the share of weights removed. Unpruned: ${r.baseline.mean.toPrecision(4)} ± ${r.baseline.sd.toPrecision(2)}.`,
+    `Test ${r.metric} (mean ± sd over ${r.runs.length} teacher seeds; random also over its own seeds) against the share of weights removed, on ${r.runs[0]?.split.test.rows ?? 0} test rows per seed. Unpruned: ${r.baseline.mean.toPrecision(4)} ± ${r.baseline.sd.toPrecision(2)}.`,
     '',
     head,
     sep,
     ...rows,
     '',
-    ...paper1Findings(r).map((l) => `- ${l}`),
+    ...[variationalNote(r), ...paper1Findings(r), ...variationalFitWarnings(r)]
+      .filter((x): x is string => !!x)
+      .map((l) => `- ${l}`),
+    ...fitTable(r),
     '',
   ].join('\n');
+}
+
+function fitTable(r: Paper1Result): string[] {
+  const rows = variationalFitRows(r);
+  if (!rows) return [];
+  const cols = FIT_COLUMNS(r.metric);
+  const f = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(3)) : v);
+  return [
+    '',
+    `The variational posterior mean mu as a model (test ${r.metric}), beside the teacher:`,
+    '',
+    `| ${cols.join(' | ')} |`,
+    `| ${cols.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map(f).join(' | ')} |`),
+    '',
+  ];
 }

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { PruneScopeError } from '../errors';
 import { readKerasH5, writeKerasH5 } from './kerasH5';
 import { readKerasZip, writeKerasZip } from './kerasZip';
+import { readOnnx, writeOnnx } from './onnx';
 import { readTfjs, writeTfjs } from './tfjs';
 import { MODEL_FORMATS, ModelFile, ModelFormat, ModelToWrite, ReadOptions, WriteOptions, WrittenModel } from './types';
 
@@ -12,6 +13,7 @@ export * from './types';
 export { readTfjs, writeTfjs } from './tfjs';
 export { readKerasH5, writeKerasH5 } from './kerasH5';
 export { readKerasZip, writeKerasZip } from './kerasZip';
+export { readOnnx, writeOnnx } from './onnx';
 
 const EXPECTED = 'a TF.js model.json (or its folder), a Keras .keras or .h5 file, or an ONNX .onnx file';
 
@@ -84,11 +86,8 @@ export async function readModel(p: string, opts: ReadOptions = {}): Promise<Mode
       return readKerasZip(file, opts);
     case 'h5':
       return readKerasH5(file, opts);
-    default:
-      throw new PruneScopeError('unsupported', `reading ${format} files is not available in this build yet`, {
-        file,
-        expected: 'a TF.js model.json or a Keras .keras / .h5 file',
-      });
+    case 'onnx':
+      return readOnnx(file, opts);
   }
 }
 
@@ -114,11 +113,7 @@ export async function writeModel(
       return writeKerasZip(out, model, opts);
     case 'h5':
       return writeKerasH5(out, model, opts);
-    default:
-      throw new PruneScopeError('unsupported', `writing ${format} files is not available in this build yet`, {
-        file: path.resolve(out),
-        field: 'format',
-        expected: 'tfjs, keras or h5',
-      });
+    case 'onnx':
+      return writeOnnx(out, model, opts);
   }
 }

@@ -20,8 +20,8 @@ import {
   slotWeight,
 } from './keras/weightFill';
 import { attachMetadata, checkMetadataForWrite } from './metadata';
-import { checkFinite, checkNames, checkOutput } from './output';
-import { nodeField, sizeOf } from './shapes';
+import { checkFinite, checkNames, checkOutput, checkWeightShapes } from './output';
+import { nodeField, sizeOf } from '../model/graphShapes';
 import { DEFAULT_MAX_BYTES, ModelFile, ModelToWrite, ReadOptions, WriteOptions, WrittenModel } from './types';
 
 const EXPECTED = 'a Keras .h5 model file (model.save in Keras 2, or the legacy format in Keras 3)';
@@ -140,6 +140,7 @@ export async function writeKerasH5(out: string, model: ModelToWrite, opts: Write
   const { spec, metadata } = model;
   checkNames(spec, file);
   checkFinite(spec, file);
+  checkWeightShapes(spec, file);
   checkMetadataForWrite(spec, metadata, file);
   const t = kerasTopology(spec, 'keras2', file);
   // tf.keras 2 lists the InputLayer among model.layers of a Functional model, not of a Sequential one.

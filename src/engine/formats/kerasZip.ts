@@ -21,8 +21,8 @@ import {
   slotWeight,
 } from './keras/weightFill';
 import { attachMetadata, checkMetadataForWrite } from './metadata';
-import { checkFinite, checkNames, checkOutput } from './output';
-import { nodeField, sizeOf } from './shapes';
+import { checkFinite, checkNames, checkOutput, checkWeightShapes } from './output';
+import { nodeField, sizeOf } from '../model/graphShapes';
 import { DEFAULT_MAX_BYTES, ModelFile, ModelToWrite, ReadOptions, WriteOptions, WrittenModel } from './types';
 import { ZipReader } from './zip';
 
@@ -129,6 +129,7 @@ export async function writeKerasZip(out: string, model: ModelToWrite, opts: Writ
   const { spec, metadata } = model;
   checkNames(spec, file);
   checkFinite(spec, file);
+  checkWeightShapes(spec, file);
   checkMetadataForWrite(spec, metadata, file);
   const t = kerasTopology(spec, 'keras3', file);
   // model.layers: the InputLayer belongs to a Functional model's layers, not to a Sequential's.

@@ -4,7 +4,7 @@
 import type { GraphSpec } from '../model/graphSpec';
 import { PruneScopeMetadata, decodePruneMask, validateMetadata } from '../model/metadata';
 import { appliesSoftmax } from './keras/modelConfig';
-import { flatSize, inferShapes, sizeOf } from './shapes';
+import { flatSize, inferShapes, sizeOf } from '../model/graphShapes';
 
 /** Sizes of the model's (single) input and output, as the metadata's per-column fields count them. */
 export function ioSizes(spec: GraphSpec, file?: string): { inputSize: number; outputSize: number } {

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError } from '../errors';
 import type { GraphSpec } from '../model/graphSpec';
-import { nodeField } from './shapes';
+import { inferShapes, nodeField, shapeText, weightSlots } from '../model/graphShapes';
 import type { WriteOptions } from './types';
 
 const real = (p: string): string => {
@@ -85,4 +85,22 @@ export function checkFinite(spec: GraphSpec, file: string): void {
           },
         );
     }
+}
+
+/** Every node carries exactly the weights its class and input shape call for (names and shapes). */
+export function checkWeightShapes(spec: GraphSpec, file: string): void {
+  const shapes = inferShapes(spec, file);
+  for (const n of spec.nodes) {
+    const inShape = shapes.get(n.inputs[0])!;
+    const mean = n.weights.find((w) => w.name === 'mean');
+    const want = weightSlots(n, inShape, mean?.shape);
+    const got = n.weights.map((w) => `${w.name} ${shapeText(w.shape)}`).join(', ');
+    const expected = want.map((w) => `${w.name} ${shapeText(w.shape)}`).join(', ');
+    if (got !== expected)
+      throw new PruneScopeError('bad-input', `has weights ${got || '(none)'}`, {
+        file,
+        field: nodeField(n),
+        expected: expected || 'no weights',
+      });
+  }
 }

@@ -14,8 +14,8 @@ import { VERSION } from '../util/version';
 import { readKerasConfig } from './keras/modelConfig';
 import { tfjsTopology } from './keras/configWrite';
 import { attachMetadata, checkMetadataForWrite } from './metadata';
-import { checkFinite, checkNames, checkOutput } from './output';
-import { nodeField, shapeText } from './shapes';
+import { checkFinite, checkNames, checkOutput, checkWeightShapes } from './output';
+import { nodeField, shapeText } from '../model/graphShapes';
 import { DEFAULT_MAX_BYTES, ModelFile, ModelToWrite, ReadOptions, WriteOptions, WrittenModel } from './types';
 
 /** model.json holds only the topology and manifest; anything this big is not a LayersModel. */
@@ -196,6 +196,7 @@ export async function writeTfjs(dir: string, model: ModelToWrite, opts: WriteOpt
   const { spec, metadata } = model;
   checkNames(spec, jsonPath);
   checkFinite(spec, jsonPath);
+  checkWeightShapes(spec, jsonPath);
   checkMetadataForWrite(spec, metadata, jsonPath);
   const { topology, weights, warnings } = tfjsTopology(spec, jsonPath);
   const total = weights.reduce((a, w) => a + w.values.length, 0);

@@ -2,9 +2,10 @@
 import type { GraphSpec } from '../model/graphSpec';
 import type { PruneScopeMetadata } from '../model/metadata';
 
-export const MODEL_FORMATS = ['tfjs', 'keras', 'h5', 'onnx'] as const;
-/** tfjs: a LayersModel folder (model.json + shards); keras: a Keras 3 `.keras` zip; h5: legacy Keras HDF5; onnx. */
-export type ModelFormat = (typeof MODEL_FORMATS)[number];
+import type { ModelFormat } from '../options';
+
+export { MODEL_FORMATS } from '../options';
+export type { ModelFormat } from '../options';
 
 export interface FormatInfo {
   type: ModelFormat;

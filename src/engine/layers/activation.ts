@@ -60,6 +60,8 @@ export class ElementwiseLayer implements Layer {
   readonly weights = [];
   readonly channels: ChannelRule = { kind: 'same' };
   readonly outputShape: Shape;
+  /** f''(x) * g; present only where f'' does not vanish (the graph skips the Hessian's residual pass otherwise). */
+  readonly residual?: (g: tf.Tensor, s: Saved) => tf.Tensor;
 
   constructor(
     readonly name: string,
@@ -68,6 +70,8 @@ export class ElementwiseLayer implements Layer {
     readonly fn: Elementwise,
   ) {
     this.outputShape = inputShapes[0].slice();
+    const f2 = fn.f2;
+    if (f2) this.residual = (g, s) => tf.tidy(() => tf.mul(f2(s.inputs[0], s.output), g));
   }
 
   forward(inputs: tf.Tensor[]): ForwardResult {
@@ -80,11 +84,6 @@ export class ElementwiseLayer implements Layer {
 
   inputGrads(g: tf.Tensor, s: Saved, _w: tf.Tensor[], c: number, need: boolean[]): (tf.Tensor | undefined)[] {
     return [need[0] ? scaleRows(g, this.slope(s), c) : undefined];
-  }
-
-  residual(g: tf.Tensor, s: Saved): tf.Tensor | undefined {
-    const f2 = this.fn.f2;
-    return f2 ? tf.tidy(() => tf.mul(f2(s.inputs[0], s.output), g)) : undefined;
   }
 
   diagonalThrough(D: tf.Tensor, s: Saved): tf.Tensor {

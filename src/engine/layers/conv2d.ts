@@ -44,7 +44,16 @@ export class Conv2DLayer extends ConvLayerBase {
   /** KFC: A sums patches over samples and positions; `count` = samples x positions. */
   kroneckerFactors(g: tf.Tensor, s: Saved): KroneckerFactors[] {
     const f = conv2dKroneckerFactors(s.inputs[0] as tf.Tensor4D, g as tf.Tensor4D, this.spec, this.useBias);
-    return [{ weight: 0, A: f.A, G: f.G, count: f.samples * f.positions, biasFolded: f.biasFolded }];
+    return [
+      {
+        weight: 0,
+        A: f.A,
+        G: f.G,
+        count: f.samples * f.positions,
+        positions: f.positions,
+        biasFolded: f.biasFolded,
+      },
+    ];
   }
 }
 

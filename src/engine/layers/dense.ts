@@ -161,7 +161,7 @@ export class DenseLayer implements Layer {
       const aa = this.useBias ? (tf.concat([a, tf.ones([n, 1])], 1) as tf.Tensor2D) : a;
       const A = tf.matMul(aa, aa, true, false) as tf.Tensor2D;
       const G = tf.matMul(g as tf.Tensor2D, g as tf.Tensor2D, true, false) as tf.Tensor2D;
-      return [{ weight: 0, A, G, count: n, biasFolded: this.useBias }];
+      return [{ weight: 0, A, G, count: n, positions: 1, biasFolded: this.useBias }];
     });
   }
 }

@@ -3,9 +3,16 @@
 // conv/depthwise.ts (wasm kernels on the wasm backend: tfjs-wasm has no depthwise backward), the
 // methods shared with Conv2D in conv/convLayer.ts.
 import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
-import type { ChannelRule, Layer, LayerModule } from './layer';
+import type * as tf from '@tensorflow/tfjs';
+import type { ChannelRule, KroneckerFactors, Layer, LayerModule, Saved } from './layer';
 import { expectInputs, layerError } from './util';
-import { depthwiseForward, depthwiseInputGrad, depthwiseKernelGrad, depthwiseRowStats } from './conv/depthwise';
+import {
+  depthwiseForward,
+  depthwiseInputGrad,
+  depthwiseKernelGrad,
+  depthwiseKroneckerFactors,
+  depthwiseRowStats,
+} from './conv/depthwise';
 import type { WindowSpec } from './conv/conv2d';
 import { ConvLayerBase } from './conv/convLayer';
 import { windowSpec } from './conv/config';
@@ -34,6 +41,25 @@ export class DepthwiseConv2DLayer extends ConvLayerBase {
     };
     super(name, inputShapes, spec, useBias, kernel, c * multiplier, DEPTHWISE);
     this.channels = { kind: 'depthwise', multiplier };
+  }
+
+  /**
+   * KFC per input channel (each is its own small convolution): A [c, kh*kw (+1), ...], G [c, m, m].
+   * Block ci covers kernel entries [:, :, ci, :] (and bias entries ci*m..ci*m+m-1 when folded).
+   */
+  kroneckerFactors(g: tf.Tensor, s: Saved): KroneckerFactors[] {
+    const f = depthwiseKroneckerFactors(s.inputs[0] as tf.Tensor4D, g as tf.Tensor4D, this.spec, this.useBias);
+    return [
+      {
+        weight: 0,
+        A: f.A,
+        G: f.G,
+        count: f.samples * f.positions,
+        positions: f.positions,
+        groups: this.inputShapes[0][2],
+        biasFolded: f.biasFolded,
+      },
+    ];
   }
 }
 

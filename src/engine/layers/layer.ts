@@ -98,16 +98,26 @@ export interface WeightStats {
   squares?: tf.Tensor[];
 }
 
-/** Kronecker factors of a weight's curvature block (K-FAC / KFC): block ~ A (x) G. */
+/**
+ * Kronecker factors of a weight's curvature block (K-FAC / KFC): block ~ (A / samples) (x) (G / count),
+ * with samples = count / positions (Grosse & Martens' KFC normalisation; Dense: positions = 1).
+ */
 export interface KroneckerFactors {
   /** Which trainable weight (index into the trainable weights) the factors describe. */
   weight: number;
-  /** Sum over samples (and positions, for convolutions) of the input's outer products; [a, a]. */
-  A: tf.Tensor2D;
-  /** Sum over rows (and positions) of the output gradient's outer products; [g, g]. */
-  G: tf.Tensor2D;
+  /**
+   * Sum over samples (and positions, for convolutions) of the input's outer products; [a, a], or
+   * [groups, a, a] for a block-diagonal weight (depthwise: one block per input channel).
+   */
+  A: tf.Tensor;
+  /** Sum over rows (and positions) of the output gradient's outer products; [g, g] or [groups, g, g]. */
+  G: tf.Tensor;
   /** Number of terms summed in A (samples x positions), for normalising. */
   count: number;
+  /** Output positions per sample summed into A and G (1 for Dense; H_out * W_out for a convolution). */
+  positions?: number;
+  /** Block g of A / G covers the kernel entries of group (input channel) g; absent: one block. */
+  groups?: number;
   /** Whether the last row/column of A is the bias' constant input 1 (bias folded into the kernel). */
   biasFolded: boolean;
 }
@@ -214,8 +224,9 @@ export interface Layer {
 
   /**
    * The Hessian's extra diagonal term at input 0 where the layer is element-wise non-linear:
-   * f''(x) * g with g = dL/dy [n, ...outputShape] (per sample). undefined where f'' vanishes
-   * (linear maps, relu, max pooling, reshapes): the method is then absent or returns undefined.
+   * f''(x) * g with g = dL/dy [n, ...outputShape] (per sample). ABSENT where f'' vanishes (linear
+   * maps, relu, max pooling, reshapes): its presence tells the graph the layer is curved (a ReLU
+   * network's Hessian is then its GGN, with no residual pass).
    */
   residual?(g: tf.Tensor, s: Saved, w: tf.Tensor[]): tf.Tensor | undefined;
 

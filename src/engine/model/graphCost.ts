@@ -5,7 +5,7 @@
 // output element). Bias additions, activations, pooling and Add are not multiply-adds and are not
 // counted. Weight bytes are 4 per stored value (float32), trainable or not.
 import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from './graphSpec';
-import { inferShapes, sizeOf } from '../formats/shapes';
+import { inferShapes, sizeOf } from './graphShapes';
 
 export interface LayerCost {
   node: string;

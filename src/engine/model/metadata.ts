@@ -36,6 +36,8 @@ export interface PruneScopeMetadata {
   preprocessing?: {
     /** Inputs are fed as (x - mean) / std; one entry per input column. */
     standardization?: { mean: number[]; std: number[] };
+    /** Image pixels were fed in [0, 1] (1) or as 0..255 (255) when the model was trained. */
+    pixelScale?: 1 | 255;
   };
   provenance?: Provenance;
   pruneMask?: PruneMask;
@@ -137,6 +139,9 @@ export function validateMetadata(
   }
   if (m.preprocessing !== undefined && !isObject(m.preprocessing))
     throw bad('preprocessing', `is ${preview(m.preprocessing)}`, 'an object');
+  const ps = m.preprocessing?.pixelScale;
+  if (ps !== undefined && ps !== 1 && ps !== 255)
+    throw bad('preprocessing.pixelScale', `is ${preview(ps)}`, '1 (pixels in [0, 1]) or 255 (pixels 0..255)');
   const st = m.preprocessing?.standardization;
   if (st !== undefined) {
     // Without this, null or a number here made the lookups below throw a TypeError.

@@ -155,8 +155,12 @@ export function parseManifest(raw: unknown, modelJson: string, maxBytes: number)
   return { groups, weights, totalBytes };
 }
 
-/** The shard's real path, refusing anything that leaves the model's folder (.., absolute, URL, symlink). */
-export function resolveShard(p: unknown, modelJson: string, field: string): string {
+/**
+ * The real path of a file a model refers to (a TF.js shard, an ONNX external-data file),
+ * refusing anything that leaves the model's folder (.., absolute, URL, symlink). `what` names the
+ * file in messages.
+ */
+export function resolveShard(p: unknown, modelJson: string, field: string, what = 'shard'): string {
   const refuse = (msg: string) =>
     new PruneScopeError('bad-input', msg, {
       file: modelJson,
@@ -164,26 +168,26 @@ export function resolveShard(p: unknown, modelJson: string, field: string): stri
       expected: 'a relative path to a file inside the model folder',
     });
   if (typeof p !== 'string' || p === '') throw refuse(`is ${preview(p)}`);
-  if (p.length > 4096) throw refuse(`shard path is ${p.length} characters long: ${preview(p)}`);
-  if (p.includes('\0')) throw refuse(`shard path ${preview(p)} contains a NUL character`);
+  if (p.length > 4096) throw refuse(`${what} path is ${p.length} characters long: ${preview(p)}`);
+  if (p.includes('\0')) throw refuse(`${what} path ${preview(p)} contains a NUL character`);
   if (path.isAbsolute(p) || path.win32.isAbsolute(p) || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p))
-    throw refuse(`shard path ${preview(p, 200)} is absolute or a URL`);
+    throw refuse(`${what} path ${preview(p, 200)} is absolute or a URL`);
   const dir = fs.realpathSync(path.dirname(path.resolve(modelJson)));
   const inside = (f: string) => f.startsWith(dir + path.sep);
   const target = path.resolve(dir, p);
-  if (!inside(target)) throw refuse(`shard path ${preview(p, 200)} leaves the model folder`);
+  if (!inside(target)) throw refuse(`${what} path ${preview(p, 200)} leaves the model folder`);
   let real: string;
   try {
     real = fs.realpathSync(target);
   } catch {
-    throw new PruneScopeError('not-found', `shard ${preview(p, 200)} does not exist (looked for ${target})`, {
+    throw new PruneScopeError('not-found', `${what} ${preview(p, 200)} does not exist (looked for ${target})`, {
       file: modelJson,
       field,
-      expected: 'the shard file next to model.json',
+      expected: `the ${what} file next to the model`,
     });
   }
-  if (!inside(real)) throw refuse(`shard path ${preview(p, 200)} is a link to ${real}, outside the model folder`);
-  if (!fs.statSync(real).isFile()) throw refuse(`shard ${preview(p, 200)} is not a regular file`);
+  if (!inside(real)) throw refuse(`${what} path ${preview(p, 200)} is a link to ${real}, outside the model folder`);
+  if (!fs.statSync(real).isFile()) throw refuse(`${what} ${preview(p, 200)} is not a regular file`);
   return real;
 }
 

@@ -13,6 +13,7 @@ import { FreezeTrainResult, trainWithFreezing, PhaseTiming } from './freezeTrain
 import type { VarianceEstimator } from '../options';
 import { CovarianceBlock } from './types';
 import { mean, sampleSd } from '../util/stats';
+import { splitRecord } from '../data/split';
 
 export interface FreezeExperimentOptions {
   /** The architecture trained from scratch for every run (its weight values are ignored). */
@@ -202,14 +203,7 @@ export async function runFreezeExperiment(
       job: 'freeze-experiment',
       method: 'gradient-variance',
       variant: o.estimator ?? 'essay',
-      data: {
-        name: split.dataset.name,
-        split: 'train/test',
-        rows: split.train.rows + split.test.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'train/test', split.train.rows + split.test.rows),
       options: {
         architecture: architecture,
         steps: o.steps,

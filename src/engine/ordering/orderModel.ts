@@ -7,6 +7,7 @@ import { trainWithFreezing } from './freezeTrain';
 import { GradientVarianceTracker } from './tracker';
 import { ORDER_DEFAULTS, type CovarianceMode, type VarianceEstimator } from '../options';
 import { OrderingResult } from './types';
+import { splitRecord } from '../data/split';
 
 export interface OrderOptions {
   estimator?: VarianceEstimator;
@@ -72,14 +73,7 @@ export async function orderParameters(net: Graph, split: DataSplit, opts: OrderO
         variant: `${estimator}/${mode}`,
         seed,
         modelHash,
-        data: {
-          name: split.dataset.name,
-          split: 'train',
-          rows: split.train.rows,
-          splitSeed: split.seed,
-          testFraction: split.testFraction,
-          standardized: !!split.standardization,
-        },
+        data: splitRecord(split, 'train', split.train.rows),
         options: { steps, batchSize, lr, optimiser: 'adam' },
       }),
     };

@@ -235,7 +235,7 @@ export class GradientVarianceTracker {
 }
 
 /** The gradient g_1 of the first sample's loss alone, per trainable weight of the op. */
-function firstRowGrads(op: PlannedOp, g: tf.Tensor, s: Saved, w: tf.Tensor[]): tf.Tensor[] {
+export function firstRowGrads(op: PlannedOp, g: tf.Tensor, s: Saved, w: tf.Tensor[]): tf.Tensor[] {
   const s1 = sliceSaved(s, 0, 1);
   try {
     const g1 = tf.slice(g, 0, 1);

@@ -6,7 +6,7 @@
 // student's graphCost gives the exact totals.
 import type { GraphSpec } from '../model/graphSpec';
 import { graphCost, GraphCost } from '../model/graphCost';
-import { sizeOf } from '../formats/shapes';
+import { sizeOf } from '../model/graphShapes';
 import type { ChannelGroups } from './groups';
 import type { RemovedChannels } from './structuredMask';
 

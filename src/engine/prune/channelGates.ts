@@ -14,7 +14,7 @@ import { disposePass, Graph } from '../model/graph';
 import type { PlannedOp } from '../model/graphPlan';
 import { LossKind, lossHessianRoot, lossKindOf, topDelta } from '../model/loss';
 import { repeatRows } from '../layers/util';
-import { inverseSpd } from '../relevance/covariance/laplace';
+import { inverseSpd } from '../linalg/inverseSpd';
 import { ChannelGroups, prunableGroups } from './groups';
 
 export type GateSource = 'gradient' | 'laplace';

@@ -4,7 +4,7 @@
 // (The same rules as the layer modules' ChannelRule in src/engine/layers; this GraphSpec-level
 // table serves pruning until every layer class has a module.)
 import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
-import { inferShapes, sizeOf } from '../formats/shapes';
+import { inferShapes, sizeOf } from '../model/graphShapes';
 import { windowGeometry } from '../model/windowGeometry';
 
 /**

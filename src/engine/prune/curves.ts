@@ -9,6 +9,8 @@ import { makeProvenance, hashModel, Provenance } from '../provenance';
 import type { RelevanceResult } from '../relevance/types';
 import { evaluate } from '../train/metrics';
 import { candidateMask, candidateOrder, applyMask } from './mask';
+import { splitRecord } from '../data/split';
+import { pruningBase, VariationalWeights } from './variationalWeights';
 
 export interface Ranker {
   /** Name shown on the curve, e.g. 'obd' or 'belsley'. */
@@ -17,6 +19,8 @@ export interface Ranker {
   rank(net: Graph, seed: number): Promise<RelevanceResult>;
   /** Stochastic rankers (random) are repeated over seeds; deterministic ones run once. */
   stochastic?: boolean;
+  /** A variational ranking's pruned models keep its posterior mean mu (default) or the network's weights. */
+  variationalWeights?: VariationalWeights;
 }
 
 export interface CurveOptions {
@@ -47,6 +51,8 @@ export interface CurvesResult {
   curves: Record<string, Curve>;
   /** The unpruned network's metric on the same data. */
   baseline: number;
+  /** Per curve, the weights its pruned models keep: 'network' or 'mu' (a variational ranking's posterior mean). */
+  prunedWeights?: Record<string, 'mu' | 'network'>;
   provenance: Provenance;
 }
 
@@ -70,22 +76,28 @@ async function curveFor(
   shares: number[],
   opts: CurveOptions,
   tick: () => void,
+  used: (w: 'mu' | 'network') => void,
 ): Promise<number[]> {
   const work = net.clone();
   try {
-    const base = net.toFlat();
     const candidates = candidateMask(net, { includeBias: opts.includeBias });
     const nCand = candidates.reduce((a, b) => a + b, 0);
-    let ranked = candidateOrder((await ranker.rank(work, seed)).order, candidates);
+    let current = net.toFlat();
+    // Each (re)ranking also says which weights the pruned models keep from here on (mu or the network's).
+    const rank = async () => {
+      const r = await ranker.rank(work, seed);
+      const b = pruningBase(work.toFlat(), r, ranker.variationalWeights);
+      current = b.base;
+      used(b.weights);
+      return candidateOrder(r.order, candidates);
+    };
+    let ranked = await rank();
     const pruned = new Uint8Array(net.nParams);
     let nPruned = 0;
-    let current = base;
     const out: number[] = [];
     for (let i = 0; i < shares.length; i++) {
       throwIfCancelled(opts.signal, 'curves');
-      if (opts.recomputeEvery && i > 0 && i % opts.recomputeEvery === 0) {
-        ranked = candidateOrder((await ranker.rank(work, seed)).order, candidates);
-      }
+      if (opts.recomputeEvery && i > 0 && i % opts.recomputeEvery === 0) ranked = await rank();
       const target = Math.round(shares[i] * nCand);
       // Extend the mask along the current ranking, skipping what is already pruned.
       for (let r = 0; r < ranked.length && nPruned < target; r++) {
@@ -119,11 +131,21 @@ export async function qualityCurves(
   const total = rankers.reduce((s, r) => s + (r.stochastic ? seeds.length : 1), 0) * shares.length;
   let done = 0;
   const curves: Record<string, Curve> = {};
+  const prunedWeights: Record<string, 'mu' | 'network'> = {};
   for (const ranker of rankers) {
     const runs: number[][] = [];
     for (const seed of ranker.stochastic ? seeds : [seeds[0]]) {
       runs.push(
-        await curveFor(net, split, ranker, seed, shares, opts, () => opts.onProgress?.(++done, total, ranker.name)),
+        await curveFor(
+          net,
+          split,
+          ranker,
+          seed,
+          shares,
+          opts,
+          () => opts.onProgress?.(++done, total, ranker.name),
+          (w) => (prunedWeights[ranker.name] = w),
+        ),
       );
     }
     curves[ranker.name] = summarise(runs);
@@ -133,24 +155,19 @@ export async function qualityCurves(
     shares,
     curves,
     baseline: testMetric(net, split),
+    prunedWeights,
     provenance: makeProvenance({
       job: 'curves',
       method: rankers.map((r) => r.name).join(','),
       seed: seeds[0],
       modelHash: hashModel(net.structure(), net.toFlat()),
-      data: {
-        name: split.dataset.name,
-        split: 'test',
-        rows: split.test.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'test', split.test.rows),
       options: {
         seeds,
         includeBias: !!opts.includeBias,
         recomputeEvery: opts.recomputeEvery ?? 0,
         finetune: !!opts.finetune,
+        prunedWeights,
       },
     }),
   };

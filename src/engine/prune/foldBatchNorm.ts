@@ -5,7 +5,7 @@
 // A BN on an image that cannot fold (after an activation, an Add, the input) becomes a 1x1
 // DepthwiseConv2D with kernel s and bias t: the same function, and no BN layer left.
 import type { GraphSpec, LayerConfigs, NodeSpec, WeightSpec } from '../model/graphSpec';
-import { inferShapes } from '../formats/shapes';
+import { inferShapes } from '../model/graphShapes';
 
 export interface FoldBatchNormResult {
   spec: GraphSpec;

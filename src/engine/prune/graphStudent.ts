@@ -10,7 +10,7 @@
 import { badInput } from '../errors';
 import type { GraphSpec, LayerConfigs, NodeSpec, Shape, WeightSpec } from '../model/graphSpec';
 import { flatLayout } from '../model/graphFlat';
-import { inferShapes, sizeOf } from '../formats/shapes';
+import { inferShapes, sizeOf } from '../model/graphShapes';
 import type { HiddenActivation } from '../model/activations';
 import type { NodeChannels } from './channelRules';
 import { channelGroups, ChannelGroup, ChannelGroups, forEachOnAxis } from './groups';

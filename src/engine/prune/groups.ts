@@ -11,7 +11,7 @@
 // that reach a graph input, a graph output, an opaque layer or a softmax are fixed: never removed.
 import type { GraphSpec, Shape } from '../model/graphSpec';
 import { flatLayout } from '../model/graphFlat';
-import { sizeOf } from '../formats/shapes';
+import { sizeOf } from '../model/graphShapes';
 import { channelView, NodeChannels } from './channelRules';
 
 export interface GroupMember {

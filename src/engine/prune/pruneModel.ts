@@ -7,10 +7,13 @@ import { encodePruneMask, PruneScopeMetadata } from '../model/metadata';
 import { computeRelevance, RelevanceRequest } from '../relevance/compute';
 import type { RelevanceResult } from '../relevance/types';
 import { applyMask, candidateMask, countOnes, zeroMask } from './mask';
+import { pruningBase, VariationalWeights } from './variationalWeights';
 
 export interface PruneRequest extends RelevanceRequest {
   fraction: number;
   includeBias?: boolean;
+  /** A variational ranking prunes its posterior mean mu (default) or the network's weights. */
+  variationalWeights?: VariationalWeights;
   /** A ranking of this network already computed for the request (a cache's): used as is. */
   ranking?: RelevanceResult;
 }
@@ -56,8 +59,9 @@ export async function pruneNetwork(
   const candidates = candidateMask(net, { includeBias: req.includeBias, alreadyPruned: already });
   const relevance = req.ranking ?? (await computeRelevance(net, split, req));
   const mask = extendMask(relevance.order, candidates, req.fraction, already);
+  const base = pruningBase(flat, relevance, req.variationalWeights);
   const pruned = net.clone();
-  pruned.setFlat(applyMask(flat, mask));
+  pruned.setFlat(applyMask(base.base, mask));
   const prunedTotal = countOnes(mask);
   const prunedNow = prunedTotal - countOnes(already);
   return {
@@ -74,7 +78,10 @@ export async function pruneNetwork(
         method: relevance.method + (relevance.variant ? `:${relevance.variant}` : ''),
         fraction: req.fraction,
         includeBiases: !!req.includeBias,
-        provenance: relevance.provenance,
+        provenance: {
+          ...relevance.provenance,
+          options: { ...relevance.provenance.options, prunedWeights: base.weights },
+        },
       }),
     },
   };

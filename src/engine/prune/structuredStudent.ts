@@ -4,7 +4,7 @@
 // parameters, multiply-adds and weight bytes before and after.
 import type { GraphSpec } from '../model/graphSpec';
 import { graphCost, GraphCost } from '../model/graphCost';
-import { inferShapes } from '../formats/shapes';
+import { inferShapes } from '../model/graphShapes';
 import { channelScores, removableChannels, selectChannels, StructuredUnit } from './channelSelect';
 import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope } from '../options';
 import { foldBatchNorm, FoldBatchNormResult } from './foldBatchNorm';

@@ -26,6 +26,7 @@ import { selectColumns } from '../distill/columns';
 import { applyMask, candidateMask, countOnes, pruneMaskAt } from './mask';
 import { selectNeurons } from './neuronSelect';
 import { shrinkToStudent, ShrinkResult } from './student';
+import { splitRecord } from '../data/split';
 
 export interface ExportStudentOptions {
   /**
@@ -304,14 +305,7 @@ export async function exportStudent(
       variant: ranking.variant,
       seed: opts.seed,
       modelHash: hashModel(teacher.structure(), teacher.toFlat()),
-      data: {
-        name: d.name,
-        split: 'test',
-        rows: split.test.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'test', split.test.rows),
       options: {
         ...target,
         dropUnusedInputs: !!opts.dropUnusedInputs,

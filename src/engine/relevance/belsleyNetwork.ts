@@ -10,11 +10,12 @@
 // relevant, and orderByScore(scores) gives back the order). They are ranks, not magnitudes.
 //
 // Sources (named in `covariance` and in the provenance):
-// - laplace (default): per layer S_l = (N GGN_l + tau_l I)^-1, tau_l = 1 / mean(w^2) (covariance/laplace.ts),
-//   then block-diagonal Belsley (covariance/blockBelsley.ts);
+// - laplace (default): per layer S_l = (N GGN_l + tau_l I)^-1, tau_l = 1 / mean(w^2) (covariance/laplace.ts):
+//   the full block up to blockLimit active parameters, Kronecker factors (K-FAC) above it, or what
+//   `laplaceStructure` asks for; then block-diagonal Belsley (covariance/blockBelsley.ts);
 // - trajectory: K snapshots of continued Adam training on a clone, belsleyLowRank with rho (covariance/trajectory.ts);
-// - gradient: the section-3 tracker's per-layer gradient covariance blocks (covariance/gradient.ts),
-//   then block-diagonal Belsley;
+// - gradient: the section-3 tracker's per-layer gradient covariance blocks, low-rank plus diagonal for
+//   layers over blockLimit (covariance/gradient.ts), then block-diagonal Belsley;
 // - variational-full: refused (PruneScope's variational posterior is mean-field; see below).
 import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor, yTensor } from '../data/dataset';
@@ -24,18 +25,21 @@ import { checkFeatures } from '../data/forModel';
 import {
   BELSLEY_COVARIANCES,
   BELSLEY_ORDERINGS,
+  LAPLACE_STRUCTURES,
   RELEVANCE_DEFAULTS,
+  type LaplaceStructure,
   type BelsleyCovariance,
   type BelsleyOrdering,
   type VarianceEstimator,
 } from '../options';
 import { hashModel, makeProvenance } from '../provenance';
 import { BELSLEY_DEFINITIONS } from './belsleyCore';
-import { blockBelsley, BlockBelsleyResult, largestBlock } from './covariance/blockBelsley';
+import { BelsleyBlock, blockBelsley, BlockBelsleyResult, blockKind, largestBlock } from './covariance/blockBelsley';
 import { laplaceBlocks } from './covariance/laplace';
 import { gradientBlocks } from './covariance/gradient';
 import { recordTrajectory, trajectoryBelsley } from './covariance/trajectory';
 import type { RelevanceResult } from './types';
+import { splitRecord } from '../data/split';
 
 export interface BelsleyRelevanceRequest {
   covariance?: BelsleyCovariance;
@@ -45,12 +49,17 @@ export interface BelsleyRelevanceRequest {
   seed?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, what: string) => void;
-  /** laplace/gradient: a layer block is full up to this many parameters, diagonal beyond (default 2048). */
+  /**
+   * laplace/gradient: a layer block is full up to this many parameters (default 2048); beyond it,
+   * laplace uses Kronecker factors and gradient a low-rank plus diagonal model.
+   */
   blockLimit?: number;
+  /** laplace: 'auto' (default: full up to blockLimit, Kronecker above), 'block', 'kron' or 'diag' (no Belsley information). */
+  laplaceStructure?: LaplaceStructure;
   /** trajectory: number of snapshots K (default 100) and steps between them (default 5). */
   snapshots?: number;
   every?: number;
-  /** trajectory: weight of the isotropic part of R (default 0.05). */
+  /** trajectory, and gradient layers over blockLimit: weight of the isotropic part of R (default 0.05). */
   rho?: number;
   /** gradient: training steps the tracker observes (default 200). */
   steps?: number;
@@ -107,6 +116,19 @@ export async function belsleyRelevance(
   const seed = req.seed ?? 0;
   if (!Number.isFinite(seed)) throw badInput(`seed = ${seed}`, { field: 'seed', expected: 'a finite number' });
   const blockLimit = positiveInt(req.blockLimit, 'blockLimit', RELEVANCE_DEFAULTS.blockLimit);
+  const structure = req.laplaceStructure ?? RELEVANCE_DEFAULTS.laplaceStructure;
+  if (!LAPLACE_STRUCTURES.includes(structure))
+    throw badInput(`laplaceStructure = ${String(structure)}`, {
+      field: 'laplaceStructure',
+      expected: LAPLACE_STRUCTURES.join(', '),
+    });
+  if (req.laplaceStructure !== undefined && covariance !== 'laplace')
+    throw badInput(`laplaceStructure ${structure} with covariance ${covariance}`, {
+      field: 'laplaceStructure',
+      expected: 'only with the laplace covariance',
+    });
+  const rho = req.rho ?? RELEVANCE_DEFAULTS.rho;
+  if (!(rho > 0 && rho <= 1)) throw badInput(`rho = ${req.rho}`, { field: 'rho', expected: 'a number in (0, 1]' });
   const lr = req.lr ?? 1e-3;
   if (!(lr > 0 && Number.isFinite(lr)))
     throw badInput(`lr = ${req.lr}`, { field: 'lr', expected: 'a positive number' });
@@ -124,7 +146,9 @@ export async function belsleyRelevance(
       expected: 'at least one nonzero parameter',
     });
   const prune = Uint8Array.from(w, (v) => (v === 0 ? 1 : 0));
-  const ordering = req.ordering ?? (active.length <= RELEVANCE_DEFAULTS.exactOrderingLimit ? 'exact' : 'fast');
+  // Default: exact for a small model whose blocks are all dense (set once the blocks are known).
+  let ordering: 'exact' | 'fast' =
+    req.ordering ?? (active.length <= RELEVANCE_DEFAULTS.exactOrderingLimit ? 'exact' : 'fast');
   const progress = req.onProgress;
   const options: Record<string, unknown> = {
     ordering,
@@ -137,7 +161,9 @@ export async function belsleyRelevance(
 
   if (covariance === 'laplace' || covariance === 'gradient') {
     let res: BlockBelsleyResult;
-    const run = (blocks: Parameters<typeof blockBelsley>[0]) => {
+    const run = (blocks: BelsleyBlock[]) => {
+      if (req.ordering === undefined && blocks.some((b) => blockKind(b) !== 'dense')) ordering = 'fast';
+      options.ordering = ordering;
       if (ordering === 'exact' && largestBlock(blocks) > EXACT_BLOCK_LIMIT) {
         throw new PruneScopeError(
           'too-large',
@@ -158,6 +184,7 @@ export async function belsleyRelevance(
       try {
         lap = await laplaceBlocks(net, x, y, w, {
           blockLimit,
+          structure,
           signal: req.signal,
           onLayer: progress ? (a, b) => progress(a, b, 'laplace GGN blocks') : undefined,
         });
@@ -168,15 +195,27 @@ export async function belsleyRelevance(
       res = run(lap.blocks);
       Object.assign(options, {
         blockLimit,
+        laplaceStructure: structure,
         prior: 'per layer tau = 1 / mean(w^2) over active parameters',
         likelihoodScale: lap.nTrain,
       });
       extra.construction = {
         formula:
           'S_l = (N * GGN_l + tau_l I)^-1 per layer over active parameters; N * GGN = Gauss-Newton Hessian of N x mean loss; tau_l = 1 / mean(w^2) of the layer (empirical Bayes, as the variational prior fit)',
+        kron: 'layers of kind kron: GGN_l ~ A (x) G (K-FAC: A = second moment of [input; 1], G = mean GGN w.r.t. the pre-activations), precision N (A + pi d I) (x) (G + d/pi I) with d = sqrt(tau_l / N), pi = sqrt((tr A / nA) / (tr G / nG)) (factored Tikhonov damping): its correlation matrix is R_A (x) R_G, so eigenvalues, proportions and the order are exact for that covariance',
+        structure,
         nTrain: lap.nTrain,
         layers: lap.layers,
       };
+      const diag = lap.layers.filter((l) => l.kind === 'diagonal').map((l) => l.layer);
+      if (diag.length) {
+        extra.belsleyInformation = diag.length === lap.layers.length ? 'none' : 'partial';
+        const why =
+          structure === 'diag'
+            ? "laplace structure 'diag'"
+            : 'no Kronecker factors for the class, over the full-block limit';
+        extra.warning = `diagonal covariance on layer${diag.length > 1 ? 's' : ''} ${diag.join(', ')} (${why}): a diagonal covariance standardises to the identity (METHODS.md 2.6), so ${diag.length === lap.layers.length ? 'this result carries no Belsley information: the order is the flat index' : 'within those layers the order is the flat index, not Belsley'}`;
+      }
     } else {
       const steps = positiveInt(req.steps, 'steps', 200);
       const estimator = req.estimator ?? 'essay';
@@ -189,14 +228,18 @@ export async function belsleyRelevance(
         seed,
         blockLimit,
         estimator,
+        rho,
+        snapshots: req.snapshots,
         signal: req.signal,
         onStep: progress ? (a, b) => progress(a, b, 'gradient covariance training') : undefined,
       });
       degenerate = g.zeroVariance;
       res = run(g.blocks);
       Object.assign(options, { blockLimit, steps, batchSize, lr, optimiser: 'adam', estimator, seed });
+      if (g.layers.some((l) => l.kind === 'low-rank')) Object.assign(options, { rho, snapshots: req.snapshots ?? 100 });
       extra.construction = {
-        formula: 'per-layer gradient covariance C (tracker, block mode) over steps of Adam on a clone',
+        formula:
+          'per-layer gradient covariance C (tracker, block mode) over steps of Adam on a clone; layers over blockLimit: R = (1 - rho) Z Z^T + rho I from K rank-one terms of C (low-rank plus diagonal)',
         steps,
         estimator,
         layers: g.layers,
@@ -212,8 +255,6 @@ export async function belsleyRelevance(
   } else {
     const k = positiveInt(req.snapshots, 'snapshots', 100, 2);
     const every = positiveInt(req.every, 'every', 5);
-    const rho = req.rho ?? 0.05;
-    if (!(rho > 0 && rho <= 1)) throw badInput(`rho = ${req.rho}`, { field: 'rho', expected: 'a number in (0, 1]' });
     const t = await recordTrajectory(net, split, Int32Array.from(active), prune, {
       snapshots: k,
       every,
@@ -281,43 +322,39 @@ export async function belsleyRelevance(
       covariance,
       ...(covariance === 'laplace' ? {} : { seed }),
       modelHash: hashModel(net.structure(), w),
-      data: {
-        name: d.name,
-        split: 'train',
-        rows: split.train.rows,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: !!split.standardization,
-      },
+      data: splitRecord(split, 'train', split.train.rows),
       options,
     }),
   };
 }
 
 function blockExtras(r: BlockBelsleyResult): Record<string, unknown> {
+  // Every ranked parameter: its block and row; listed by flat index.
   const where = new Map<number, { b: number; row: number }>();
-  r.blocks.forEach((b, bi) => b.indices.forEach((f, row) => where.set(f, { b: bi, row })));
-  const local = r.blocks.map((b) => {
-    const m = new Map<number, number>();
-    b.columns.forEach((g, j) => m.set(g, j));
-    return m;
-  });
+  r.systems.forEach((s, b) => s.params.forEach((f, row) => f >= 0 && where.set(f, { b, row })));
   const params = Array.from(where.keys()).sort((a, b) => a - b);
   const q = (i: number, g: number) => {
     const w = where.get(params[i])!;
-    const j = local[w.b].get(g);
-    if (j === undefined) return 0;
-    const m = r.blocks[w.b].indices.length;
-    return r.blocks[w.b].proportions[w.row * m + j];
+    return r.componentBlock[g] === w.b ? r.systems[w.b].q(w.row, r.componentColumn[g]) : 0;
   };
+  // Top parameters of component g (within its block), as positions in `params`.
+  const pos = new Map(params.map((f, i) => [f, i]));
+  const top = (g: number, k: number) =>
+    r.systems[r.componentBlock[g]]
+      .top(r.componentColumn[g], k)
+      .map((row) => pos.get(r.systems[r.componentBlock[g]].params[row])!);
   return {
     conditionIndices: Array.from(r.conditionIndices),
     conditionIndicesBKW: Array.from(r.conditionIndicesBKW),
     eigenvalues: Array.from(r.eigenvalues),
-    componentBlock: Array.from(r.componentBlock, (b) => r.blocks[b].name),
+    ...(r.multiplicity.some((m) => m !== 1) ? { multiplicity: Array.from(r.multiplicity) } : {}),
+    componentBlock: Array.from(r.componentBlock, (b) => r.systems[b].name),
+    blockKinds: Object.fromEntries(
+      r.systems.filter((s) => s.kind !== 'dense' || s.params.length > 1).map((s) => [s.name, s.kind]),
+    ),
     xi: r.xi,
     zeta: r.zeta,
-    ...proportionExtras(params.length, r.n, params, q),
+    ...proportionExtras(params.length, r.conditionIndices.length, params, q, top),
   };
 }
 
@@ -331,6 +368,7 @@ function proportionExtras(
   c: number,
   params: number[],
   q: (i: number, j: number) => number,
+  top?: (j: number, k: number) => number[],
 ): Record<string, unknown> {
   if (n <= FULL_PROPORTIONS_LIMIT) {
     return {
@@ -343,10 +381,12 @@ function proportionExtras(
   const comps = Array.from({ length: Math.min(TOP_COMPONENTS, c) }, (_, j) => j);
   const pick = new Set<number>();
   for (const j of comps) {
-    const top = Array.from({ length: n }, (_, i) => i)
-      .sort((a, b) => q(b, j) - q(a, j) || a - b)
-      .slice(0, TOP_PARAMS_PER_COMPONENT);
-    top.forEach((i) => pick.add(i));
+    const best = top
+      ? top(j, TOP_PARAMS_PER_COMPONENT)
+      : Array.from({ length: n }, (_, i) => i)
+          .sort((a, b) => q(b, j) - q(a, j) || a - b)
+          .slice(0, TOP_PARAMS_PER_COMPONENT);
+    best.forEach((i) => pick.add(i));
   }
   const rows = Array.from(pick).sort((a, b) => a - b);
   return {

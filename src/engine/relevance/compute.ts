@@ -9,6 +9,7 @@ import {
   RELEVANCE_METHODS,
   type BelsleyCovariance,
   type BelsleyOrdering,
+  type LaplaceStructure,
   type ObdVariant,
   type RelevanceMethod,
 } from '../options';
@@ -26,8 +27,10 @@ export interface RelevanceRequest {
   covariance?: BelsleyCovariance;
   /** belsley: exact | fast (default by size). */
   ordering?: BelsleyOrdering;
-  /** belsley: largest layer block kept as a full covariance. */
+  /** belsley: largest layer block kept as a full covariance (Kronecker factors above it). */
   blockLimit?: number;
+  /** belsley laplace: auto (default) | block | kron | diag (diag carries no Belsley information). */
+  laplaceStructure?: LaplaceStructure;
   seed?: number;
   /** variational: run exactly this many epochs; default: its step budget with a convergence rule. */
   epochs?: number;
@@ -45,6 +48,7 @@ export type RankingOptions =
       covariance: BelsleyCovariance;
       ordering?: BelsleyOrdering;
       blockLimit: number;
+      laplaceStructure: LaplaceStructure;
       seed: number;
     };
 
@@ -63,6 +67,7 @@ export function rankingOptions(req: RelevanceRequest): RankingOptions {
         covariance: req.covariance ?? RELEVANCE_DEFAULTS.covariance,
         ...(req.ordering !== undefined ? { ordering: req.ordering } : {}),
         blockLimit: req.blockLimit ?? RELEVANCE_DEFAULTS.blockLimit,
+        laplaceStructure: req.laplaceStructure ?? RELEVANCE_DEFAULTS.laplaceStructure,
         seed,
       };
     default:
@@ -97,6 +102,7 @@ export async function computeRelevance(net: Graph, split: DataSplit, req: Releva
         covariance: o.covariance, // validated there (PruneScopeError naming 'covariance')
         ordering: o.ordering,
         blockLimit: o.blockLimit,
+        laplaceStructure: o.laplaceStructure,
         seed: o.seed,
         signal: req.signal,
         onProgress: req.onProgress,

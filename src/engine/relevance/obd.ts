@@ -10,6 +10,7 @@ import { curvatureDiagonal, DiagonalKind } from '../curvature';
 import { RELEVANCE_DEFAULTS } from '../options';
 import { makeProvenance, hashModel } from '../provenance';
 import { orderByScore, RelevanceResult } from './types';
+import { splitRecord } from '../data/split';
 
 export interface ObdOptions {
   variant?: DiagonalKind;
@@ -47,14 +48,7 @@ export async function obdRelevance(net: Graph, split: DataSplit, opts: ObdOption
         method: 'obd',
         variant,
         modelHash: hashModel(net.structure(), w),
-        data: {
-          name: d.name,
-          split: 'train',
-          rows: split.train.rows,
-          splitSeed: split.seed,
-          testFraction: split.testFraction,
-          standardized: !!split.standardization,
-        },
+        data: splitRecord(split, 'train', split.train.rows),
       }),
     };
   } finally {

@@ -8,9 +8,13 @@
 //   alpha for the current q (only the KL depends on it), so no extra learning rate, and it is
 //   the empirical-Bayes (type-II ML) fixed point at convergence. Initialised the same way.
 // - Likelihood: categorical for a softmax head (-N * mean cross-entropy); otherwise Gaussian on
-//   every output with a noise variance fitted in closed form between epochs from the epoch's
-//   sampled squared residuals, s^2 = E_q[sum (y - f)^2] / (N K); initialised from the network's
-//   own residuals. Both can be fixed by options.
+//   every output with a noise variance initialised from the teacher's training residuals (its train
+//   MSE) and fitted by its closed-form update between epochs, s^2 = E_q[sum (y - f)^2] / (N K) over
+//   the whole training set at the current q (variationalNoise.ts); the returned noiseVariance is that
+//   update at the returned (averaged) q. It can be fixed by an option.
+// - The fit is a model of its own: its posterior mean mu is evaluated beside the teacher (train and
+//   test metric) in every result, with a warning when the two differ by more than a factor of 2
+//   (METHODS.md 2.5 evaluates pruned models at w = mu; a smoother mu ranks a different model).
 // - sigma = softplus(rho), initialised per layer to sigmaInitRelative (default 0.1) times the
 //   initial prior sd of the layer (sqrt mean mu^2), or to an absolute sigmaInit if given; mu from
 //   the network. Why relative: the posterior sd lies between ~0 and the prior sd, and a layer's
@@ -41,6 +45,9 @@ import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { hashModel, makeProvenance } from '../provenance';
 import { Rng } from '../util/random';
 import { orderByScore, RelevanceResult } from './types';
+import { evaluate, Metrics } from '../train/metrics';
+import { closedFormNoiseVariance } from './variationalNoise';
+import { sigmaOf } from './variationalSoftplus';
 import { Adam } from './variationalAdam';
 import { ElboTracker } from './variationalConvergence';
 import {
@@ -54,6 +61,11 @@ import {
   PosteriorAverage,
   posteriorVariables,
 } from './variationalPosterior';
+import { splitRecord } from '../data/split';
+
+/** Monte-Carlo passes over the training set for the noise update (hidden layers sampled; a linear output integrated exactly). */
+const NOISE_SAMPLES_PER_EPOCH = 4;
+const NOISE_SAMPLES_FINAL = 32;
 
 export interface VariationalEpoch {
   epoch: number;
@@ -102,13 +114,50 @@ export type VariationalResult = RelevanceResult & {
   sigma: Float32Array;
   /** One prior variance alpha_l^2 per layer (kernel and bias share it), as fitted at the end. */
   priorVariances: number[];
-  /** Regression: the Gaussian noise variance at the end; undefined for classification. */
+  /** Regression: the Gaussian noise variance, the closed-form update at the returned q; undefined for classification. */
   noiseVariance?: number;
+  /** The posterior mean mu as a model beside the teacher: train and test metrics of each. */
+  fit: VariationalFitCheck;
   /** Optimiser steps taken, epochs run, and whether the convergence rule (not the maximum) stopped the fit. */
   steps: number;
   epochs: number;
   converged: boolean;
 };
+
+export interface VariationalFitCheck {
+  metric: 'accuracy' | 'mse';
+  teacher: { train: Metrics; test?: Metrics };
+  posteriorMean: { train: Metrics; test?: Metrics };
+  /** posteriorMean / teacher of the metric on test (train when there is no test part). */
+  ratio: number;
+  /** Set when the ratio is above 2 or below 1/2. */
+  warning?: string;
+}
+
+/** The factor between mu's and the teacher's metric above which a variational result warns. */
+export const FIT_WARNING_FACTOR = 2;
+
+/** mu's metric beside the teacher's, and a warning when they differ by more than FIT_WARNING_FACTOR. */
+export function checkFit(teacher: Graph, mu: Graph, split: DataSplit): VariationalFitCheck {
+  const d = split.dataset;
+  const k = numClasses(d);
+  const both = (n: Graph) => ({
+    train: evaluate(n, split.train, d.task, k),
+    ...(split.test.rows > 0 ? { test: evaluate(n, split.test, d.task, k) } : {}),
+  });
+  const t = both(teacher);
+  const p = both(mu);
+  const metric = d.task === 'classification' ? 'accuracy' : 'mse';
+  const on = t.test ? 'test' : 'train';
+  const pick = (m: { train: Metrics; test?: Metrics }) => (metric === 'accuracy' ? m[on]!.accuracy! : m[on]!.mse!);
+  const ratio = pick(p) / pick(t);
+  const f = FIT_WARNING_FACTOR;
+  const warning =
+    ratio > f || ratio < 1 / f
+      ? `the variational posterior mean is a different model from the teacher: ${on} ${metric} ${pick(p).toPrecision(4)} vs the teacher's ${pick(t).toPrecision(4)} (${ratio.toPrecision(3)}x); |mu/sigma| ranks the parameters of that model`
+      : undefined;
+  return { metric, teacher: t, posteriorMean: p, ratio, ...(warning ? { warning } : {}) };
+}
 
 /** Relevance |mu / sigma| and the order it induces (least relevant first). */
 export function variationalScores(
@@ -224,14 +273,17 @@ export async function variationalRelevance(
   );
   const fitPrior = (secondMoment: number[]): number[] => secondMoment.map((s, l) => s / layerSizes[l]);
   let priorVariances = fixedPrior ?? fitPrior(layerStatistics(net, q, new Array<number>(L).fill(1)).secondMoment);
-  let noiseVariance = regression
-    ? (opts.noiseVariance ??
-      tf.tidy(() => {
-        const x = xTensor(split.train, split.dataset.features);
-        return tf.mean(tf.square(tf.sub(net.predict(x), yTensor(split.train, 'regression', 1)))).dataSync()[0];
-      }))
+  // Regression: the whole training set stays on the backend for the closed-form noise update.
+  const xTrain = regression ? xTensor(split.train, split.dataset.features) : undefined;
+  const yTrain = regression ? yTensor(split.train, 'regression', K) : undefined;
+  const noiseRng = new Rng(seed + 0x9e3779b1);
+  // Initial value: the teacher's training residuals, s^2 = train MSE (the update's value at q = delta(teacher)).
+  const teacherResidual = regression
+    ? tf.tidy(() => tf.mean(tf.square(tf.sub(net.predict(xTrain!) as tf.Tensor2D, yTrain!))).dataSync()[0])
     : undefined;
+  let noiseVariance = regression ? (opts.noiseVariance ?? teacherResidual) : undefined;
   if (noiseVariance !== undefined && !(noiseVariance > 0)) noiseVariance = 1e-6; // a perfect fit: keep the likelihood finite
+  const floorNoise = (v: number) => Math.max(v, 1e-12);
 
   const tracker = new ElboTracker({ windowSteps, minSteps, maxSteps, tolerance });
   const average = new PosteriorAverage();
@@ -275,7 +327,19 @@ export async function variationalRelevance(
         lik.kind === 'gaussian' ? gaussNll(t, rows, lik.noiseVariance) : (N / rows) * t;
       const nll = nllOf(batchTotal, rowsSeen);
       if (lik.kind === 'gaussian' && opts.noiseVariance === undefined)
-        noiseVariance = Math.max(batchTotal / (rowsSeen * K), 1e-12);
+        noiseVariance = floorNoise(
+          tf.tidy(() =>
+            closedFormNoiseVariance(
+              net,
+              q.mu,
+              q.rho.map((r) => tf.square(sigmaOf(r))),
+              xTrain!,
+              yTrain!,
+              noiseRng,
+              NOISE_SAMPLES_PER_EPOCH,
+            ),
+          ),
+        );
       const stats = layerStatistics(net, q, priorVariances);
       const kl = stats.kl.reduce((a, b) => a + b, 0);
       if (!Number.isFinite(nll) || !Number.isFinite(kl)) {
@@ -319,6 +383,26 @@ export async function variationalRelevance(
       await new Promise((r) => setImmediate(r));
     }
     const { mu, sigma } = average.toFlat(net);
+    // The noise variance that goes with the returned (averaged) q: the same closed-form update.
+    if (regression && opts.noiseVariance === undefined) {
+      const m = average.moments();
+      noiseVariance = floorNoise(
+        tf.tidy(() =>
+          closedFormNoiseVariance(
+            net,
+            m.mean,
+            m.sd.map((t) => tf.square(t)),
+            xTrain!,
+            yTrain!,
+            noiseRng,
+            NOISE_SAMPLES_FINAL,
+          ),
+        ),
+      );
+    }
+    const muNet = posteriorMeanNetwork(net, { mu });
+    const fit = checkFit(net, muNet, split);
+    muNet.dispose();
     // The prior that goes with the returned (averaged) q: the same closed form as between epochs.
     if (!fixedPrior) {
       priorVariances = paramLayers.map((l, i) => {
@@ -332,14 +416,7 @@ export async function variationalRelevance(
       job: 'relevance',
       method: 'variational',
       seed,
-      data: {
-        name: split.dataset.name,
-        split: 'train',
-        rows: N,
-        splitSeed: split.seed,
-        testFraction: split.testFraction,
-        standardized: split.standardization !== undefined,
-      },
+      data: splitRecord(split, 'train', N),
       modelHash: hashModel(net.structure(), net.toFlat()),
       options: {
         epochs: epochsRun,
@@ -368,8 +445,15 @@ export async function variationalRelevance(
         likelihood: regression
           ? opts.noiseVariance !== undefined
             ? { gaussian: 'fixed', noiseVariance: opts.noiseVariance }
-            : { gaussian: 'closed-form E_q[residual^2] between epochs' }
+            : {
+                gaussian:
+                  'closed-form s^2 = E_q[sum (y - f)^2] / (N K) over the training set between epochs and at the returned q',
+                initial: teacherResidual,
+                initialFrom: "the teacher's training residuals (train MSE)",
+                samples: { perEpoch: NOISE_SAMPLES_PER_EPOCH, final: NOISE_SAMPLES_FINAL },
+              }
           : 'categorical',
+        fitCheck: { metric: fit.metric, ratio: fit.ratio, warnAbove: FIT_WARNING_FACTOR },
       },
     });
     return {
@@ -381,12 +465,24 @@ export async function variationalRelevance(
       sigma,
       priorVariances,
       noiseVariance,
+      fit,
       steps: tracker.steps,
       epochs: epochsRun,
       converged,
-      extra: { mu, sigma, priorVariances, noiseVariance, steps: tracker.steps, epochs: epochsRun, converged },
+      extra: {
+        mu,
+        sigma,
+        priorVariances,
+        noiseVariance,
+        fit,
+        ...(fit.warning ? { warning: fit.warning } : {}),
+        steps: tracker.steps,
+        epochs: epochsRun,
+        converged,
+      },
     };
   } finally {
+    tf.dispose([xTrain, yTrain].filter((t): t is tf.Tensor2D => !!t));
     adam.dispose();
     average.dispose();
     disposePosterior(q);

@@ -231,6 +231,13 @@ export class PosteriorAverage {
     this.avg = next;
   }
 
+  /** The averaged mu and sigma per trainable weight (graph.weights order), as tensors owned by this average. */
+  moments(): { mean: tf.Tensor[]; sd: tf.Tensor[] } {
+    const a = this.avg;
+    if (!a) throw new Error('internal: no average yet');
+    return { mean: a.slice(0, a.length / 2), sd: a.slice(a.length / 2) };
+  }
+
   /** Flat averaged mu and sigma in the graph's flat order. */
   toFlat(graph: Graph): { mu: Float32Array; sigma: Float32Array } {
     if (!this.avg) throw new Error('internal: no average yet');

@@ -3,7 +3,15 @@
 // LayersModel carrying its task, names, standardisation, provenance and final metrics.
 // `prunescope train` and the notebook's train() are this one function.
 import { initBackend } from '../backend';
-import { loadDataset, numClasses, splitDataset, type DataSplit, type Dataset } from '../data';
+import {
+  loadData,
+  numClasses,
+  splitDataset,
+  splitRecord,
+  type DataSplit,
+  type Dataset,
+  type LoadDataOptions,
+} from '../data';
 import type { HiddenActivation } from '../model/activations';
 import { saveModel } from '../model/layersModel';
 import { mlpSpec } from '../model/mlpSpec';
@@ -18,10 +26,12 @@ import { hashModel, makeProvenance, type Provenance } from '../provenance';
 import { train, type EpochMetrics, type TrainResult } from './train';
 
 export interface NewModelOptions {
-  /** A built-in data set name or a CSV path. */
+  /** A built-in name, a CSV file, an image folder, a .npy or an .npz (see loadData). */
   data: string;
   target?: string;
   task?: Task;
+  /** How to read image folders and arrays (labels, keys, scale, rows); all rows by default. */
+  dataOptions?: Omit<LoadDataOptions, 'target' | 'task' | 'signal' | 'seed'>;
   /** mlp (default), lenet5 or resnet8 (image data: the data set's row shape, or `inputShape`). */
   arch?: Architecture;
   /** The shape of one row as an image [H, W, C] when the data set does not say (rows are read row-major). */
@@ -69,7 +79,15 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
   const testFraction = o.testFraction ?? SPLIT_DEFAULTS.testFraction;
   const standardize = !!o.standardize;
   const info = await initBackend();
-  const ds = loadDataset(o.data, { target: o.target, task: o.task });
+  const ds = await loadData(o.data, undefined, {
+    ...o.dataOptions,
+    target: o.target,
+    task: o.task,
+    seed,
+    signal: o.signal,
+  });
+  // Pixels the model was trained on: recorded so analyses feed images in the same range.
+  const pixelScale = ds.source?.pixelRange && (ds.source.pixelRange.range === '[0, 1]' ? 1 : 255);
   const split = splitDataset(ds, { seed, testFraction, standardize });
   const outputs = ds.task === 'classification' ? numClasses(ds) : 1;
   const arch = o.arch ?? TRAIN_DEFAULTS.arch;
@@ -92,14 +110,7 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
       seed,
       backend: info.name,
       modelHash: hashModel(net.structure(), net.toFlat()),
-      data: {
-        name: ds.name,
-        split: 'train',
-        rows: split.train.rows,
-        splitSeed: seed,
-        testFraction,
-        standardized: standardize,
-      },
+      data: splitRecord(split, 'train', split.train.rows),
       options: {
         arch,
         layers: architecture,
@@ -116,7 +127,14 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
       featureNames: ds.featureNames,
       targetName: ds.targetName,
       ...(ds.labelNames ? { labelNames: ds.labelNames } : {}),
-      ...(split.standardization ? { preprocessing: { standardization: split.standardization } } : {}),
+      ...(split.standardization || pixelScale
+        ? {
+            preprocessing: {
+              ...(split.standardization ? { standardization: split.standardization } : {}),
+              ...(pixelScale ? { pixelScale } : {}),
+            },
+          }
+        : {}),
       provenance,
       training: {
         final: result.final,

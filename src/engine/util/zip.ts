@@ -163,7 +163,12 @@ export function openZipEntry(file: string, e: ZipEntry): ByteStream {
       file: name,
       expected: 'stored (0) or deflated (8), as numpy.savez and savez_compressed write',
     });
-  const fd = fs.openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    throw new PruneScopeError('not-found', 'cannot read the file', { file, expected: 'a readable zip file' });
+  }
   let dataStart: number;
   try {
     const loc = readAt(fd, e.localOffset, 30, file, `the local header of "${clipName(e.name)}"`);

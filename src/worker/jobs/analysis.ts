@@ -42,12 +42,12 @@ export function parseMethods(v: unknown, job: string): RelevanceMethod[] {
 /** Belsley's view from a ranking's extras, or undefined when the method did not produce one. */
 export function belsleyView(r: RelevanceResult, names: string[]): BelsleyView | undefined {
   const bel = r.extra as
-    { conditionIndices?: ArrayLike<number>; proportions?: number[][]; parameters?: number[] } | undefined;
+    { conditionIndices?: ArrayLike<number>; proportions?: number[][]; proportionParameters?: number[] } | undefined;
   if (!bel?.conditionIndices || !bel.proportions?.length) return undefined;
   return {
     conditionIndices: bel.conditionIndices,
     proportions: bel.proportions,
-    names: (bel.parameters ?? bel.proportions.map((_, i) => i)).map((j) => names[j] ?? `p${j}`),
+    names: (bel.proportionParameters ?? bel.proportions.map((_, i) => i)).map((j) => names[j] ?? `p${j}`),
   };
 }
 

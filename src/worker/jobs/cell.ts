@@ -10,7 +10,6 @@ import { PruneScopeError, badInput } from '../../engine/errors';
 import type { JobContext, JobHandler } from '../jobTypes';
 import { demoFigure } from './demo';
 import { infoJob } from './modelInfo';
-import { relevanceJob } from './relevance';
 import { int, obj, str } from './params';
 import { makeEngineApi } from './cellApi';
 import { CELL_PARAMS, cellState, resetCellState, scopeProxy, scopedBody } from './cellScope';
@@ -46,16 +45,6 @@ export function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string
       return (await infoJob.run(infoJob.parse({ modelPath: resolve(String(modelPath)) }), ctx)).result.info;
     },
     demoFigure: (seed = 1, n = 12) => demoFigure(seed, n),
-    /** Relevance of every parameter: { model, data, method?, seed? } -> { scores, order, figure }. */
-    async relevance(o: { model: string; data: string; method?: string; seed?: number }) {
-      const p = relevanceJob.parse({
-        modelPath: resolve(String(o?.model)),
-        data: o?.data,
-        method: o?.method,
-        seed: o?.seed,
-      });
-      return (await relevanceJob.run(p, ctx)).result;
-    },
     progress: (fraction: number, message?: string) => ctx.progress(fraction, message),
     /** A delay that ends early (rejecting) when the cell is interrupted, so a polling loop stops. */
     sleep: (ms: number) => {

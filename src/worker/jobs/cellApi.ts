@@ -9,10 +9,11 @@ import { trainNewModel } from '../../engine/train/newModel';
 import { runFreezeExperiment, concludeFreezeExperiment } from '../../engine/ordering/experiment';
 import { freezeTimelineFigure, lossVsShareFigure, orderedVarianceFigure } from '../../engine/ordering/figures';
 import { relevanceHeatmap } from '../../engine/report/relevanceFigures';
-import type { JobKind, JobParams, JobResult, PlotlyFigure } from '../../protocol';
+import type { DataOptions, JobKind, JobParams, JobResult, PlotlyFigure } from '../../protocol';
 import type { JobContext } from '../jobTypes';
 import type { JobHandler } from '../jobTypes';
 import { analysisJob } from './analysis';
+import { relevanceJob } from './relevance';
 import { whatifJob } from './whatif';
 import { pruneJob } from './prune';
 import { exportStudentJob } from './exportStudent';
@@ -22,17 +23,22 @@ import { freezeTimelineJob } from './freezeTimeline';
 import { belsleyView } from './analysis';
 import { paramNames } from '../../engine/model/summary';
 import { cachedRanking, modelAndSplit, toPlotly } from './modelCache';
-import { int, num, obj, oneOf, rankingRequest, requestOf, seed, str } from './params';
+import { dataOptions, int, num, obj, oneOf, rankingRequest, requestOf, seed, str } from './params';
+import { isBuiltinDataset } from '../../engine/data';
 import { NOTEBOOK_FREEZE_DEFAULTS, TRAIN_DEFAULTS } from '../../engine/options';
 
 const T = TRAIN_DEFAULTS;
 
 type Opts = Record<string, unknown>;
 
+/** The notebook's names for how to read data files (the CLI's --labels, --x-key, ...). */
+const DATA_OPTION_KEYS = ['labels', 'xKey', 'yKey', 'scale', 'resize', 'maxRows'];
+
 // Imported directly, not via registry.ts (which imports cell.ts: a cycle).
 const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
   (
     [
+      relevanceJob,
       analysisJob,
       whatifJob,
       pruneJob,
@@ -49,6 +55,18 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
     const h = handlers[kind];
     return (await h.run(h.parse(params) as JobParams<K>, ctx)).result as JobResult<K>;
   };
+  /**
+   * `data` (a built-in name, or a path relative to the notebook) and how to read it (labels, xKey,
+   * yKey, scale, resize, maxRows: the CLI's flags) -> the jobs' data and dataOptions.
+   */
+  const dataRef = (x: Opts, what: string): { data: string; dataOptions?: DataOptions } => {
+    const data = str(x, 'data', what);
+    const d: Opts = {};
+    for (const k of DATA_OPTION_KEYS)
+      if (x[k] !== undefined) d[k] = k === 'labels' && typeof x[k] === 'string' ? resolve(x[k]) : x[k];
+    const options = Object.keys(d).length ? dataOptions({ dataOptions: d }, what) : undefined;
+    return { data: isBuiltinDataset(data) ? data : resolve(data), ...(options ? { dataOptions: options } : {}) };
+  };
   /** { model, data, seed } in the notebook's words -> the jobs' modelPath/data/seed. */
   const ref = (o: unknown, what: string): Opts & { modelPath: string; data: string; seed: number } => {
     const x = obj(o, what);
@@ -58,16 +76,19 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
         expected: 'a path to model.json (relative to the notebook or absolute)',
       });
     const { model, ...rest } = x;
+    for (const k of DATA_OPTION_KEYS) delete rest[k];
     return {
       ...rest,
       modelPath: resolve(model as string),
-      data: str(x, 'data', what),
+      ...dataRef(x, what),
       seed: seed(x, what),
     };
   };
   const withOut = (o: Opts) => (typeof o.out === 'string' ? { ...o, out: resolve(o.out) } : o);
 
   return {
+    /** Relevance of every parameter by one method: { method, scores, order, figure } (first-layer heatmap). */
+    relevance: (o: Opts) => job('relevance', ref(o, 'relevance')),
     /** Every method's ranking, the quality curves, heatmaps, Belsley and variational figures, a summary. */
     analysis: (o: Opts) => job('analysis', ref(o, 'analysis')),
     /** Just the method-comparison curves: { metric, baseline, shares, methods, figure }. */
@@ -145,10 +166,12 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
           expected: 'a path to the teacher model.json',
         });
       const { teacher, student, ...rest } = x;
+      for (const k of DATA_OPTION_KEYS) delete rest[k];
       return job(
         'distill',
         withOut({
           ...rest,
+          ...dataRef(x, 'distill'),
           seed: x.seed ?? 0,
           teacherPath: resolve(teacher),
           ...(typeof student === 'string' ? { studentPath: resolve(student) } : {}),
@@ -162,8 +185,10 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
         throw badInput('train: data and out are required', { field: typeof x.data !== 'string' ? 'data' : 'out' });
       const outArg = resolve(x.out);
       const epochs = int(x, 'epochs', 'train', 1, 1e6, T.epochs);
+      const { data, dataOptions: d } = dataRef(x, 'train');
       const m = await trainNewModel({
-        data: x.data,
+        data,
+        ...(d ? { dataOptions: { ...d, maxRows: d.maxRows === 'all' ? undefined : d.maxRows } } : {}),
         layers: x.layers,
         layersField: 'train.layers',
         activation: oneOf(x, 'activation', 'train', HIDDEN_ACTIVATIONS, T.activation),

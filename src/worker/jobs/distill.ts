@@ -16,7 +16,7 @@ import * as path from 'path';
 import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { cachedRanking, checkOut, checkOutEmpty, modelAndSplit, modelMtime } from './modelCache';
-import { obj, optStr, optWidths, ranged, rankingRequest, requestOf, seed, str } from './params';
+import { dataOptions, obj, optStr, optWidths, ranged, rankingRequest, requestOf, seed, str } from './params';
 import { DISTILL_DEFAULTS, DISTILL_RANGES } from '../../engine/options';
 
 const D = DISTILL_DEFAULTS;
@@ -41,6 +41,7 @@ export const distillJob: JobHandler<'distill'> = {
       widths,
       ...rankingRequest({ ...o, method: o.method ?? D.method }, job),
       data: str(o, 'data', job),
+      ...(o.dataOptions !== undefined ? { dataOptions: dataOptions(o, job) } : {}),
       seed: seed(o, job),
       temperature: ranged(o, 'temperature', job, R.temperature, D.temperature),
       alpha: ranged(o, 'alpha', job, R.alpha, D.alpha),
@@ -50,7 +51,10 @@ export const distillJob: JobHandler<'distill'> = {
     };
   },
   async run(p, ctx) {
-    const entry = await modelAndSplit({ modelPath: p.teacherPath, data: p.data, seed: p.seed }, ctx);
+    const entry = await modelAndSplit(
+      { modelPath: p.teacherPath, data: p.data, dataOptions: p.dataOptions, seed: p.seed },
+      ctx,
+    );
     checkOutEmpty(p.out, 'distill');
     const teacher = entry.model.network;
     const split = entry.split;
@@ -111,6 +115,7 @@ export const distillJob: JobHandler<'distill'> = {
         title: `Distillation on ${ds.name}`,
         intro: [
           `Teacher ${r.teacherSpec.join('-')}, student ${r.studentSpec.join('-')}; T = ${p.temperature}, alpha = ${p.alpha}, ${p.epochs} epochs, batch ${D.batchSize}, lr ${D.lr}, seeds ${seeds.join(', ')}, split seed ${p.seed}.`,
+          ...r.comparisons.map((c) => c.statement),
         ],
         sections: [{ heading: `Test ${r.metric}`, figures: [distillFigure(r)] }],
         provenance: r.provenance,

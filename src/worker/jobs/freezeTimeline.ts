@@ -13,6 +13,7 @@ import type { JobHandler } from '../jobTypes';
 import { modelAndSplit, toPlotly } from './modelCache';
 import { int, modelRef, num, obj, oneOf } from './params';
 import { FREEZE_TIMELINE_DEFAULTS, ORDER_DEFAULTS, VARIANCE_ESTIMATORS } from '../../engine/options';
+import { splitRecord } from '../../engine/data/split';
 
 const D = FREEZE_TIMELINE_DEFAULTS;
 const BATCH = D.batchSize;
@@ -102,14 +103,7 @@ export const freezeTimelineJob: JobHandler<'freeze-timeline'> = {
         variant: `${p.estimator}/diag`,
         seed: p.seed,
         modelHash: hashModel(model.structure(), model.toFlat()),
-        data: {
-          name: entry.split.dataset.name,
-          split: 'train',
-          rows: entry.split.train.rows,
-          splitSeed: entry.split.seed,
-          testFraction: entry.split.testFraction,
-          standardized: !!entry.split.standardization,
-        },
+        data: splitRecord(entry.split, 'train', entry.split.train.rows),
         options: {
           steps: p.steps,
           t0: p.t0,

@@ -7,14 +7,24 @@ import * as path from 'path';
 import { initBackend } from '../../engine/backend';
 import { PruneScopeError, badInput } from '../../engine/errors';
 import { loadModel, type LoadedModel } from '../../engine/model/layersModel';
-import { loadDataset, splitForModel, numClasses, type DataSplit } from '../../engine/data';
+import {
+  dataKind,
+  defaultMaxRows,
+  loadData,
+  modelInputOfLoaded,
+  splitForModel,
+  numClasses,
+  type DataSplit,
+  type LoadDataOptions,
+} from '../../engine/data';
 import type { Graph } from '../../engine/model/graph';
 import { computeRelevance, rankingKey, type RelevanceRequest } from '../../engine/relevance/compute';
 import type { RelevanceResult } from '../../engine/relevance/types';
 import { candidateMask, candidateOrder, zeroMask, countOnes } from '../../engine/prune/mask';
+import { pruningBase } from '../../engine/prune/variationalWeights';
 import { evaluate } from '../../engine/train/metrics';
 import type { Figure } from '../../engine/report/figure';
-import type { PlotlyFigure, StructuredWhatif } from '../../protocol';
+import type { DataOptions, PlotlyFigure, StructuredWhatif } from '../../protocol';
 import type { ChannelAggregate, ChannelScope } from '../../engine/options';
 import type { GraphSpec } from '../../engine/model/graphSpec';
 import { graphCost, type GraphCost } from '../../engine/model/graphCost';
@@ -37,7 +47,14 @@ export interface ModelEntry {
 export interface ModelRef {
   modelPath: string;
   data: string;
+  dataOptions?: DataOptions;
   seed: number;
+}
+
+/** A job's DataOptions as the loader's: an analysis reads a sample of large folders and arrays. */
+export function loadOptions(data: string, d: DataOptions | undefined): LoadDataOptions {
+  const { maxRows, ...rest } = d ?? {};
+  return { ...rest, maxRows: maxRows === 'all' ? undefined : (maxRows ?? defaultMaxRows(dataKind(data), 'analysis')) };
 }
 
 export function toPlotly(f: Figure): PlotlyFigure {
@@ -77,7 +94,7 @@ export function modelMtime(modelPath: string, field = 'modelPath'): number {
 
 export async function modelAndSplit(p: ModelRef, ctx: JobContext): Promise<ModelEntry> {
   const mtime = modelMtime(p.modelPath);
-  const key = `model:${p.modelPath}:${mtime}:${p.data}:${p.seed}`;
+  const key = `model:${p.modelPath}:${mtime}:${p.data}:${JSON.stringify(p.dataOptions ?? {})}:${p.seed}`;
   const hit = ctx.cache.get(key) as ModelEntry | undefined;
   if (hit) {
     ctx.log(`${p.modelPath} + ${p.data} from cache`);
@@ -86,7 +103,14 @@ export async function modelAndSplit(p: ModelRef, ctx: JobContext): Promise<Model
   await initBackend();
   const model = await loadModel(p.modelPath);
   try {
-    const split = splitForModel(model.network, model.metadata, loadDataset(p.data), {
+    const input = modelInputOfLoaded(model);
+    const ds = await loadData(p.data, input, {
+      ...loadOptions(p.data, p.dataOptions),
+      seed: p.seed,
+      signal: ctx.signal,
+      onProgress: (done, total, what) => ctx.progress(undefined, `${what}: ${done}/${total}`),
+    });
+    const split = splitForModel(model.network, model.metadata, ds, {
       seed: p.seed,
       file: p.modelPath,
     });
@@ -189,7 +213,8 @@ export function maskedMetric(
     s.ranked.set(ranking, ranked);
   }
   const k = Math.round(share * ranked.length);
-  const w = Float32Array.from(s.flat);
+  // As the curves: a variational ranking's pruned models keep its posterior mean (prune/variationalWeights.ts).
+  const w = Float32Array.from(pruningBase(s.flat, ranking).base);
   for (let i = 0; i < k; i++) w[ranked[i]] = 0;
   s.net.setFlat(w);
   const d = entry.split.dataset;

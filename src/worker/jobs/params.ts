@@ -3,6 +3,8 @@
 import { badInput } from '../../engine/errors';
 import {
   BELSLEY_COVARIANCES,
+  MAX_ROWS_RANGE,
+  PIXEL_SCALES,
   BELSLEY_ORDERINGS,
   CHANNEL_AGGREGATES,
   CHANNEL_SCOPES,
@@ -22,7 +24,7 @@ import {
   type NumberRange,
 } from '../../engine/options';
 import type { RelevanceRequest } from '../../engine/relevance/compute';
-import type { RankingParams } from '../../protocol';
+import type { DataOptions, RankingParams } from '../../protocol';
 
 export function obj(v: unknown, job: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badInput(`${job}: params must be an object`);
@@ -117,9 +119,49 @@ export function seed(o: Record<string, unknown>, job: string): number {
   return int(o, 'seed', job, SEED_RANGE.min, SEED_RANGE.max, SPLIT_DEFAULTS.seed);
 }
 
-/** modelPath + data + seed: the cache key every model job shares. */
-export function modelRef(o: Record<string, unknown>, job: string): { modelPath: string; data: string; seed: number } {
-  return { modelPath: str(o, 'modelPath', job), data: str(o, 'data', job), seed: seed(o, job) };
+const DATA_OPTION_KEYS = ['labels', 'xKey', 'yKey', 'scale', 'resize', 'maxRows'];
+
+/** How to read `data` (DataOptions): each field checked, unknown ones refused; absent stays absent. */
+export function dataOptions(o: Record<string, unknown>, job: string): DataOptions | undefined {
+  const v = o.dataOptions;
+  if (v === undefined) return undefined;
+  const d = obj(v, `${job}: dataOptions`);
+  const unknown = Object.keys(d).find((k) => !DATA_OPTION_KEYS.includes(k));
+  if (unknown !== undefined)
+    throw badInput(`${job}: unknown data option ${JSON.stringify(unknown)}`, {
+      field: `dataOptions.${unknown}`,
+      expected: DATA_OPTION_KEYS.join(', '),
+    });
+  const out: DataOptions = {};
+  for (const k of ['labels', 'xKey', 'yKey'] as const)
+    if (d[k] !== undefined) out[k] = str(d, k, `${job}: dataOptions`);
+  if (d.scale !== undefined) {
+    if (!(PIXEL_SCALES as readonly unknown[]).includes(d.scale))
+      throw badInput(`${job}: dataOptions.scale is ${JSON.stringify(d.scale)}`, {
+        field: 'dataOptions.scale',
+        expected: PIXEL_SCALES.join(' or '),
+      });
+    out.scale = d.scale as 1 | 255;
+  }
+  const resize = optBool(d, 'resize', `${job}: dataOptions`);
+  if (resize !== undefined) out.resize = resize;
+  if (d.maxRows !== undefined)
+    out.maxRows = d.maxRows === 'all' ? 'all' : ranged(d, 'maxRows', `${job}: dataOptions`, MAX_ROWS_RANGE);
+  return out;
+}
+
+/** modelPath + data (+ how to read it) + seed: the cache key every model job shares. */
+export function modelRef(
+  o: Record<string, unknown>,
+  job: string,
+): { modelPath: string; data: string; dataOptions?: DataOptions; seed: number } {
+  const d = dataOptions(o, job);
+  return {
+    modelPath: str(o, 'modelPath', job),
+    data: str(o, 'data', job),
+    ...(d ? { dataOptions: d } : {}),
+    seed: seed(o, job),
+  };
 }
 
 /**

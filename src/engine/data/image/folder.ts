@@ -4,15 +4,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError, badInput, throwIfCancelled } from '../../errors';
+import { IMAGE_EXTENSIONS } from '../../options';
 import type { Dataset } from '../dataset';
 import { elements, featureNamesFor, formatShape, type InputSpec } from '../inputSpec';
-import { checkRowBudget, sampleRows } from '../sample';
+import { checkRowBudget, sampleRows, type RowsRequest } from '../sample';
 import { mapClassNames, pixelRange, type ModelTargets, type PixelScale } from '../targetsForModel';
 import { decodeImage } from './decode';
 import { DEFAULT_IMAGE_LIMITS, type DecodedImage, type ImageLimits } from './decoded';
 import { imageToRow, LUMA, RESIZE_METHOD, type RowTarget } from './toRow';
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp'];
 export const MAX_FOLDER_FILES = 2_000_000;
 const MAX_DEPTH = 16;
 
@@ -26,7 +26,7 @@ export interface ImageFolderListing {
   ignoredTopLevel: number;
 }
 
-const isImage = (name: string) => IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
+const isImage = (name: string) => (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Lists the folder without reading any image. */
@@ -95,21 +95,13 @@ function walk(d: string, root: string, depth: number): string[] {
   return out;
 }
 
-export interface ImageFolderOptions {
+export interface ImageFolderOptions extends RowsRequest {
   input?: InputSpec;
   targets?: ModelTargets;
   pixelScale: PixelScale;
   /** Resize images whose size differs from the target (default true); false refuses them. */
   resize?: boolean;
-  maxRows?: number;
-  seed?: number;
-  /** A flat folder of images (no classes) is accepted only when labels are not needed. */
-  requireLabels?: boolean;
-  /** Bytes of float32 rows the loader may allocate (default 2 GiB). */
-  maxBytes?: number;
   limits?: ImageLimits;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number, what: string) => void;
 }
 
 export async function loadImageFolder(dir: string, o: ImageFolderOptions): Promise<Dataset> {
@@ -228,9 +220,9 @@ function readImage(file: string, limits: ImageLimits): DecodedImage {
 
 /** The row every image becomes: the model's input, or (no model) the first image's own size. */
 function rowTarget(first: DecodedImage, o: ImageFolderOptions, file: string): RowTarget {
-  const factor = o.pixelScale.scale / 255;
+  const scale = o.pixelScale.scale;
   const s = o.input?.shape;
-  if (!s) return { height: first.height, width: first.width, channels: first.channels, factor };
+  if (!s) return { height: first.height, width: first.width, channels: first.channels, scale };
   const fail = (what: string) =>
     badInput(`images for a model whose input is ${formatShape(s)}: ${what}`, {
       file,
@@ -239,17 +231,17 @@ function rowTarget(first: DecodedImage, o: ImageFolderOptions, file: string): Ro
   if (s.length === 3 || s.length === 2) {
     const c = s.length === 2 ? 1 : s[2];
     if (c !== 1 && c !== 3) throw fail(`${c} channels`);
-    return { height: s[0], width: s[1], channels: c, factor };
+    return { height: s[0], width: s[1], channels: c, scale };
   }
   if (s.length !== 1) throw fail(`${s.length} dimensions`);
   // A flat (dense) input: the images keep their own size when the counts agree.
   const f = s[0];
   const hw = first.height * first.width;
   for (const c of [first.channels, first.channels === 1 ? 3 : 1] as const)
-    if (f === hw * c) return { height: first.height, width: first.width, channels: c, factor };
+    if (f === hw * c) return { height: first.height, width: first.width, channels: c, scale };
   for (const c of [1, 3] as const) {
     const side = Math.round(Math.sqrt(f / c));
-    if (side * side * c === f) return { height: side, width: side, channels: c, factor };
+    if (side * side * c === f) return { height: side, width: side, channels: c, scale };
   }
   throw fail(`${f} values are neither ${first.height} x ${first.width} x 1 or 3 nor a square image`);
 }

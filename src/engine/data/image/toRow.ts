@@ -10,8 +10,8 @@ export interface RowTarget {
   height: number;
   width: number;
   channels: 1 | 3;
-  /** Multiplies the 0..255 pixel values: 1/255 for [0, 1], 1 for [0, 255]. */
-  factor: number;
+  /** Pixels fed in [0, 1] (1) or 0..255 (255): a value v becomes v * scale / 255, as v / 255 for 1. */
+  scale: 1 | 255;
 }
 
 /** Writes height x width x channels values into `out` at `at`. */
@@ -19,10 +19,10 @@ export function imageToRow(img: DecodedImage, t: RowTarget, out: Float32Array, a
   const c = t.channels;
   const src = convertChannels(img, c);
   if (img.width === t.width && img.height === t.height) {
-    for (let i = 0; i < src.length; i++) out[at + i] = src[i] * t.factor;
+    for (let i = 0; i < src.length; i++) out[at + i] = (src[i] * t.scale) / 255;
     return;
   }
-  resizeBilinear(src, img.height, img.width, c, t.height, t.width, out, at, t.factor);
+  resizeBilinear(src, img.height, img.width, c, t.height, t.width, out, at, t.scale);
 }
 
 function convertChannels(img: DecodedImage, c: 1 | 3): ArrayLike<number> {
@@ -49,7 +49,7 @@ export function resizeBilinear(
   w: number,
   out: Float32Array,
   at = 0,
-  factor = 1,
+  scale = 255,
 ): void {
   const xs = axis(w0, w);
   for (let y = 0; y < h; y++) {
@@ -66,7 +66,7 @@ export function resizeBilinear(
         const br = src[(y1 * w0 + hi) * c + ch];
         const top = tl + (tr - tl) * f;
         const bottom = bl + (br - bl) * f;
-        out[at + (y * w + x) * c + ch] = (top + (bottom - top) * dy) * factor;
+        out[at + (y * w + x) * c + ch] = ((top + (bottom - top) * dy) * scale) / 255;
       }
     }
   }

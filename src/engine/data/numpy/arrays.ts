@@ -9,11 +9,11 @@ import { FileStream, type ByteStream } from '../../util/byteStream';
 import { openZipEntry, readZipDirectory, type ZipEntry } from '../../util/zip';
 import type { Dataset, Task } from '../dataset';
 import { chwToHwc, elements, featureNamesFor, formatShape, frameworkShape, type InputSpec } from '../inputSpec';
-import { checkRowBudget, sampleRows } from '../sample';
+import { checkRowBudget, sampleRows, type RowsRequest } from '../sample';
 import { listNames, pixelRange, type ModelTargets, type PixelScale } from '../targetsForModel';
 import { decodeElements, forEachFortranRow, forEachNpyRow, readNpyHeader, type NpyHeader } from './npy';
 
-export interface ArrayOptions {
+export interface ArrayOptions extends RowsRequest {
   input?: InputSpec;
   targets?: ModelTargets;
   pixelScale: PixelScale;
@@ -26,17 +26,12 @@ export interface ArrayOptions {
   yKey?: string;
   /** Without a model: the task of y (default: integer labels are classes). */
   task?: Task;
-  maxRows?: number;
-  seed?: number;
-  requireLabels?: boolean;
-  /** Bytes of float32 rows the loader may allocate (default 2 GiB). */
-  maxBytes?: number;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number, what: string) => void;
 }
 
 /** Labels are read whole (they are small); a y over this many bytes is refused. */
 export const MAX_LABEL_BYTES = 256 * 2 ** 20;
+/** Without a model, integer labels 0..max are classes; more classes than this is a mistake. */
+export const MAX_INFERRED_CLASSES = 10_000;
 /** A Fortran-order x is read whole; over this it is refused with a hint. */
 export const MAX_FORTRAN_BYTES = 512 * 2 ** 20;
 /** Inflating a compressed entry is bounded by its size; over this an .npz should be saved uncompressed. */
@@ -159,7 +154,7 @@ async function readRows(
         expected: 'no --scale for this array (scale it in NumPy if needed)',
       },
     );
-  const factor = isPixels ? o.pixelScale.scale / 255 : 1;
+  const toValue = isPixels ? (v: number) => (v * o.pixelScale.scale) / 255 : (v: number) => v;
   if (isPixels) conversions.push(`uint8 pixels scaled to ${pixelRange(o.pixelScale).range} (${o.pixelScale.reason})`);
 
   const rows = sampleRows(xh.rows, o.maxRows, o.seed ?? 0);
@@ -177,9 +172,9 @@ async function readRows(
           expected: 'finite numbers (missing data is not supported)',
         });
     if (layout.chw) {
-      for (let j = 0; j < v.length; j++) tmp[j] = v[j] * factor;
+      for (let j = 0; j < v.length; j++) tmp[j] = toValue(v[j]);
       chwToHwc(tmp, layout.chw[0], layout.chw[1], layout.chw[2], out, k * features);
-    } else for (let j = 0; j < v.length; j++) out[k * features + j] = v[j] * factor;
+    } else for (let j = 0; j < v.length; j++) out[k * features + j] = toValue(v[j]);
     k++;
     if (k % 256 === 0) o.onProgress?.(k, rows.length, 'reading arrays');
   };
@@ -258,7 +253,9 @@ function rowLayout(rest: number[], spec: InputSpec | undefined, file: string, no
     }
     return transpose("NCHW rows transposed to the model's NHWC");
   }
-  if (image && s[2] === 1 && same(rest, [s[0], s[1]])) return { shape: s };
+  // Singleton axes move nothing: (28, 28) rows for a (28, 28, 1) input, or the reverse.
+  const squeeze = (d: number[]) => d.filter((v) => v !== 1);
+  if (same(squeeze(rest), squeeze(s))) return { shape: s };
   if (elements(rest) === n && (rest.length <= 1 || s.length === 1)) {
     if (rest.length > 1) notes.push(`rows of ${formatShape(rest)} flattened row-major for the model's flat input`);
     if (image && spec.layout === 'NCHW') return transpose("flat rows in the model's C, H, W order transposed to NHWC");
@@ -342,6 +339,11 @@ function readLabels(a: OpenArray, o: ArrayOptions, rows: Int32Array): Labels {
       );
     max = Math.max(max, v);
   }
+  if (!t && max >= MAX_INFERRED_CLASSES)
+    throw badInput(`the largest label is ${max}`, {
+      file,
+      expected: `class indices below ${MAX_INFERRED_CLASSES} (or --task regression for numeric targets)`,
+    });
   const classes = t ? t.outputs : max + 1;
   if (!t && classes < 2)
     throw badInput(`every label is ${max}`, { file, expected: 'at least 2 classes (labels 0 and 1 at least)' });

@@ -99,7 +99,10 @@ export const h5Service = new H5Service();
 
 /** A failure reported by the worker as a PruneScopeError about `file`. */
 function refusal(r: Extract<H5Response, { ok: false }>, file: string, doing: string): PruneScopeError {
-  const cause = r.diag ? `${r.message}: ${r.diag}` : r.message;
+  // h5wasm's own message for a failed call is a generic "error - name not defined!": the HDF5
+  // error stack's innermost entry says what is wrong.
+  const generic = /name not defined/.test(r.message);
+  const cause = r.diag ? (generic ? r.diag : `${r.message}: ${r.diag}`) : r.message;
   const code = r.kind === 'too-large' ? 'too-large' : r.kind === 'unsupported' ? 'unsupported' : 'bad-input';
   const what = r.trap ? `the HDF5 library failed ${doing} (${cause})` : r.where ? cause : `${doing} failed: ${cause}`;
   return new PruneScopeError(code, what, {
@@ -131,7 +134,10 @@ export async function withHdf5<T>(
   limits: H5Limits = DEFAULT_LIMITS,
 ): Promise<T> {
   const timeout = h5Service.timeoutFor(bytes.byteLength);
-  const copy = bytes.slice();
+  // A copy of its own to hand over: Buffer.slice is a view, and transferring a view's buffer would
+  // detach the caller's bytes (or Node's whole Buffer pool).
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
   const opened = await expect<{ handle: number; entries: H5Entry[] }>(
     h5Service.call({ op: 'open', bytes: copy, limits }, timeout, [copy.buffer as ArrayBuffer]),
     file,

@@ -9,7 +9,7 @@
 // initializers and regularizers are left to their defaults (a loaded model never uses them).
 import { PruneScopeError } from '../../errors';
 import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from '../../model/graphSpec';
-import { inferShapes, nodeField, sourceClass } from '../shapes';
+import { inferShapes, nodeField, sourceClass } from '../../model/graphShapes';
 
 export type Dialect = 'tfjs' | 'keras2' | 'keras3';
 type Json = Record<string, unknown>;

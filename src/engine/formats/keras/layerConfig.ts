@@ -12,7 +12,7 @@ import {
   Padding,
   Shape,
 } from '../../model/graphSpec';
-import { shapeText } from '../shapes';
+import { shapeText } from '../../model/graphShapes';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -5,7 +5,7 @@
 import { PruneScopeError } from '../../errors';
 import { preview } from '../../util/jsonLimits';
 import type { GraphInputSpec, GraphSpec, NodeSpec, Shape } from '../../model/graphSpec';
-import { WeightSlot, outputShape, sourceClass, weightSlots } from '../shapes';
+import { WeightSlot, outputShape, sourceClass, weightSlots } from '../../model/graphShapes';
 import { normaliseLayer, refuseCode } from './layerConfig';
 
 type Json = Record<string, unknown>;

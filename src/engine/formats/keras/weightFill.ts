@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import { PruneScopeError } from '../../errors';
 import type { WeightSpec } from '../../model/graphSpec';
 import type { H5Entry, H5Reader } from '../hdf5/h5Client';
-import { nodeField, shapeText, sizeOf } from '../shapes';
+import { nodeField, shapeText, sizeOf } from '../../model/graphShapes';
 import type { KerasGraph } from './modelConfig';
 
 /** The whole file, refused before reading when it is larger than the budget allows. */

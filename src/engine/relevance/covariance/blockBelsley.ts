@@ -5,27 +5,30 @@
 // - condition indices are GLOBAL: eta_j = lambda_max / lambda_j with lambda_max over all blocks;
 // - a parameter of block b has u_ij = 0 on every other block's components, so its proportions live
 //   only on its own block's components (row sums over the block only);
-// - exact ordering: the globally smallest eigenvalue is xi; zeta is the parameter of xi's block with
-//   the largest proportion on it; remove it and re-decompose ONLY that block (the others are unchanged);
+// - exact ordering (dense blocks only): the globally smallest eigenvalue is xi; zeta is the parameter
+//   of xi's block with the largest proportion on it; remove it and re-decompose ONLY that block;
 // - fast ordering: walk all components by decreasing global eta, taking for each the not-yet-taken
-//   parameter of its block with the largest proportion.
-// This equals the dense belsley() on the assembled n x n matrix (the tests check it) at a cost of
-// sum_b m_b^3 per decomposition instead of n^3, and O(sum_b m_b^2) memory.
-// The eigenvalue floor (lambda_max * 2^-52, as in belsleyCore) uses the global lambda_max, like the
-// dense route does.
+//   parameter of its block with the largest proportion. A low-rank block's pooled complement is one
+//   component (visited once, like belsleyLowRank's phase 1); parameters still untaken after the walk
+//   follow by decreasing proportion on the highest-eta component, then the next, and so on, then by
+//   lower flat index (belsleyLowRank's phase 2, over all blocks).
+// Blocks come in three kinds (blockSystem.ts): dense (CovBlock), Kronecker-factored (kronSystem.ts)
+// and low-rank plus diagonal (lowRankSystem.ts). With dense blocks only this equals the dense belsley()
+// on the assembled n x n matrix (the tests check it) at a cost of sum_b m_b^3 per decomposition.
+// The eigenvalue floor (lambda_max * 2^-52, as in belsleyCore) uses the global lambda_max for dense and
+// low-rank blocks; a Kronecker block floors each factor (kronSystem.ts).
 import { badInput, PruneScopeError, throwIfCancelled } from '../../errors';
-import { eighRows } from '../../linalg/eigh';
 import { TIE_TOL, type BelsleyOrdering } from '../belsleyCore';
+import { BlockKind, BlockSystem, CovBlock, DenseSystem, floorOf, squaredEigen, standardize } from './blockSystem';
+import { KronCovBlock, KronSystem } from './kronSystem';
+import { LowRankCovBlock, LowRankSystem } from './lowRankSystem';
 
-/** One diagonal block of S: the parameters `indices` (flat indices, any order) and their m x m covariance. */
-export interface CovBlock {
-  /** Shown in errors and in the result (e.g. the layer name). */
-  name: string;
-  /** Flat parameter index of each row/column. */
-  indices: Int32Array;
-  /** m x m symmetric, row-major; positive diagonal. */
-  matrix: Float64Array;
-}
+export type { CovBlock } from './blockSystem';
+export type { KronCovBlock } from './kronSystem';
+export type { LowRankCovBlock } from './lowRankSystem';
+
+/** Any block of the block-diagonal covariance: dense (no kind), Kronecker-factored or low-rank. */
+export type BelsleyBlock = CovBlock | KronCovBlock | LowRankCovBlock;
 
 export interface BlockBelsleyOptions {
   ordering: BelsleyOrdering;
@@ -34,16 +37,19 @@ export interface BlockBelsleyOptions {
 }
 
 export interface BlockBelsleyResult {
-  /** Number of parameters (= number of components). */
+  /** Number of parameters ranked. */
   n: number;
   /** Global components sorted by increasing eigenvalue = decreasing condition index (column order below). */
   eigenvalues: Float64Array;
   conditionIndices: Float64Array;
   conditionIndicesBKW: Float64Array;
-  /** Block of each global component. */
+  /** Eigenvalues each component stands for (1, except a low-rank block's pooled complement). */
+  multiplicity: Int32Array;
+  /** Block of each global component, and its column within the block. */
   componentBlock: Int32Array;
-  /** Per block: its parameters' flat indices, its components' global column indices, and q (m x m, row = parameter, column = component in increasing global column order). */
-  blocks: { name: string; indices: Int32Array; columns: Int32Array; proportions: Float64Array }[];
+  componentColumn: Int32Array;
+  /** The blocks' eigen-systems (proportions through q(row, local column)). */
+  systems: BlockSystem[];
   /** Component with the largest condition index (global column 0). */
   xi: number;
   /** Flat index of zeta. */
@@ -53,140 +59,86 @@ export interface BlockBelsleyResult {
   ordering: BelsleyOrdering;
 }
 
-const FLOOR = 2 ** -52;
-
-interface BlockEig {
-  /** Flat indices of the block's current parameters. */
-  idx: number[];
-  /** |lambda| (unfloored), ascending. */
-  lam: Float64Array;
-  /** u2[i * m + j] = u_ij^2 for parameter i, component j. */
-  u2: Float64Array;
+export function blockKind(b: BelsleyBlock): BlockKind {
+  return 'kind' in b ? b.kind : 'dense';
 }
 
-/** Standardise a covariance block to a correlation block (checks the diagonal). */
-export function standardizeBlock(b: CovBlock): Float64Array {
-  const m = b.indices.length;
-  if (b.matrix.length !== m * m)
-    throw badInput(`block ${b.name} has ${b.matrix.length} entries`, {
-      field: 'covariance block',
-      expected: `${m} x ${m}`,
-    });
-  const inv = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    const d = b.matrix[i * m + i];
-    if (!(d > 0) || !Number.isFinite(d))
-      throw new PruneScopeError('numerical', `block ${b.name}: variance of parameter ${b.indices[i]} is ${d}`, {
-        field: 'covariance',
-        expected: 'a positive, finite variance',
-      });
-    inv[i] = 1 / Math.sqrt(d);
+function blockSize(b: BelsleyBlock): number {
+  if ('kind' in b) return b.params.length;
+  return b.indices.length;
+}
+
+function systemOf(b: BelsleyBlock): BlockSystem {
+  if (!('kind' in b)) return DenseSystem.fromCovariance(b);
+  return b.kind === 'kron' ? new KronSystem(b) : new LowRankSystem(b);
+}
+
+function firstIndex(s: BlockSystem): number {
+  let f = Infinity;
+  for (const p of s.params) if (p >= 0 && p < f) f = p;
+  return f;
+}
+
+export function blockBelsley(input: BelsleyBlock[], opts: BlockBelsleyOptions): BlockBelsleyResult {
+  const blocks = input.filter((b) => blockSize(b) > 0);
+  if (opts.ordering === 'exact') {
+    const other = blocks.find((b) => blockKind(b) !== 'dense');
+    if (other)
+      throw new PruneScopeError(
+        'unsupported',
+        `the exact ordering re-decomposes a block after each removal; block ${other.name} is ${blockKind(other)}, whose structure a removal breaks`,
+        { field: 'ordering', expected: "ordering 'fast' (or dense blocks only)" },
+      );
   }
-  const r = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    r[i * m + i] = 1;
-    for (let j = i + 1; j < m; j++) {
-      const v = 0.5 * (b.matrix[i * m + j] + b.matrix[j * m + i]) * inv[i] * inv[j];
-      if (!Number.isFinite(v))
-        throw new PruneScopeError('numerical', `block ${b.name}: entry (${i}, ${j}) is ${v}`, {
-          field: 'covariance',
-          expected: 'finite numbers',
-        });
-      r[i * m + j] = v;
-      r[j * m + i] = v;
-    }
-  }
-  return r;
-}
-
-function decompose(r: Float64Array, m: number, idx: number[]): BlockEig {
-  if (m === 1) return { idx, lam: Float64Array.of(Math.abs(r[0])), u2: Float64Array.of(1) };
-  const { values, rowVectors } = eighRows(r, m);
-  const u2 = new Float64Array(m * m);
-  for (let j = 0; j < m; j++) for (let i = 0; i < m; i++) u2[i * m + j] = rowVectors![j * m + i] ** 2;
-  const lam = Float64Array.from(values, Math.abs);
-  // |lambda| can reorder near-zero negative values; keep the columns ascending in |lambda|.
-  const cols = Array.from({ length: m }, (_, j) => j).sort((a, b) => lam[a] - lam[b] || a - b);
-  if (cols.every((c, j) => c === j)) return { idx, lam, u2 };
-  const lam2 = Float64Array.from(cols, (c) => lam[c]);
-  const u2s = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) u2s[i * m + j] = u2[i * m + cols[j]];
-  return { idx, lam: lam2, u2: u2s };
-}
-
-const floorOf = (lmax: number) => (l: number) => Math.max(l, lmax * FLOOR, Number.MIN_VALUE);
-
-/** q for one block (m x m) with eigenvalues floored at the global floor. */
-function proportions(e: BlockEig, floor: (l: number) => number): Float64Array {
-  const m = e.idx.length;
-  const lam = Float64Array.from(e.lam, floor);
-  const q = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    let s = 0;
-    for (let j = 0; j < m; j++) {
-      const t = e.u2[i * m + j] / lam[j];
-      q[i * m + j] = t;
-      s += t;
-    }
-    if (s > 0) for (let j = 0; j < m; j++) q[i * m + j] /= s;
-  }
-  return q;
-}
-
-/** Row i with the largest q[i][col] among rows not taken; ties (TIE_TOL) to the lower flat index. */
-function argmaxRow(q: Float64Array, m: number, col: number, idx: ArrayLike<number>, taken?: Uint8Array): number {
-  let best = -1;
-  let bv = -Infinity;
-  for (let i = 0; i < m; i++) {
-    if (taken && taken[i]) continue;
-    const v = q[i * m + col];
-    const tol = TIE_TOL * Math.max(Math.abs(v), Math.abs(bv));
-    if (best < 0 || v > bv + tol || (Math.abs(v - bv) <= tol && idx[i] < idx[best])) {
-      best = i;
-      bv = v;
-    }
-  }
-  return best;
-}
-
-export function blockBelsley(input: CovBlock[], opts: BlockBelsleyOptions): BlockBelsleyResult {
-  const blocks = input.filter((b) => b.indices.length > 0);
-  const n = blocks.reduce((s, b) => s + b.indices.length, 0);
+  const systems = blocks.map(systemOf);
+  const n = systems.reduce((s, b) => s + b.nActive, 0);
   if (n === 0)
     throw badInput('no active parameters', { field: 'parameters', expected: 'at least one nonzero parameter' });
-  const eigs = blocks.map((b) => decompose(standardizeBlock(b), b.indices.length, Array.from(b.indices)));
 
-  // Global components: all blocks' eigenvalues, ascending (ties: lower block, then lower column).
-  let lmax = 0;
-  for (const e of eigs) lmax = Math.max(lmax, e.lam[e.lam.length - 1]);
+  // Global lambda_max over the raw spectra, then the floor, then the global components.
+  const lmax = systems.reduce((m, s) => Math.max(m, s.largestEigenvalue()), 0);
   const floor = floorOf(lmax);
-  const comps: { b: number; j: number; l: number }[] = [];
-  eigs.forEach((e, b) => e.lam.forEach((l, j) => comps.push({ b, j, l: floor(l) })));
-  comps.sort((x, y) => x.l - y.l || firstIndex(eigs[x.b]) - firstIndex(eigs[y.b]) || x.j - y.j);
-  const eigenvalues = Float64Array.from(comps, (c) => c.l);
-  const top = eigenvalues[n - 1];
+  for (const s of systems) s.finish(floor);
+  const firsts = systems.map(firstIndex);
+  let c = 0;
+  for (const s of systems) c += s.eigenvalues().length;
+  const lam = new Float64Array(c);
+  const cb = new Int32Array(c);
+  const cc = new Int32Array(c);
+  let at = 0;
+  systems.forEach((s, b) =>
+    s.eigenvalues().forEach((l, j) => {
+      lam[at] = floor(l);
+      cb[at] = b;
+      cc[at++] = j;
+    }),
+  );
+  const sorted = Uint32Array.from({ length: c }, (_, i) => i).sort(
+    (x, y) => lam[x] - lam[y] || firsts[cb[x]] - firsts[cb[y]] || cc[x] - cc[y],
+  );
+  const eigenvalues = Float64Array.from(sorted, (i) => lam[i]);
+  const componentBlock = Int32Array.from(sorted, (i) => cb[i]);
+  const componentColumn = Int32Array.from(sorted, (i) => cc[i]);
+  const multiplicity = Int32Array.from(sorted, (i) => systems[cb[i]].multiplicity(cc[i]));
+  const top = eigenvalues[c - 1];
   const conditionIndices = Float64Array.from(eigenvalues, (l) => top / l);
   const conditionIndicesBKW = Float64Array.from(conditionIndices, Math.sqrt);
-  const componentBlock = Int32Array.from(comps, (c) => c.b);
-  const columns = eigs.map(() => [] as number[]);
-  comps.forEach((c, g) => columns[c.b].push(g)); // local columns are ascending too, so local j = position
-  const qs = eigs.map((e) => proportions(e, floor));
-  const x0 = comps[0];
-  const zeta = eigs[x0.b].idx[argmaxRow(qs[x0.b], eigs[x0.b].idx.length, x0.j, eigs[x0.b].idx)];
 
-  const order = opts.ordering === 'fast' ? fastOrder(eigs, qs, comps, n) : exactOrder(eigs, blocks, n, opts);
+  const order =
+    opts.ordering === 'fast'
+      ? fastOrder(systems, componentBlock, componentColumn, n, opts.signal)
+      : exactOrder(systems as DenseSystem[], blocks as CovBlock[], n, opts);
+  // Both orderings start with the argmax on xi's component over all parameters: zeta.
+  const zeta = order[0];
   return {
     n,
     eigenvalues,
     conditionIndices,
     conditionIndicesBKW,
+    multiplicity,
     componentBlock,
-    blocks: blocks.map((b, i) => ({
-      name: b.name,
-      indices: Int32Array.from(eigs[i].idx),
-      columns: Int32Array.from(columns[i]),
-      proportions: qs[i],
-    })),
+    componentColumn,
+    systems,
     xi: 0,
     zeta,
     order,
@@ -194,34 +146,84 @@ export function blockBelsley(input: CovBlock[], opts: BlockBelsleyOptions): Bloc
   };
 }
 
-function firstIndex(e: BlockEig): number {
-  return e.idx.length ? e.idx[0] : Infinity;
+function initialTaken(s: BlockSystem): Uint8Array {
+  return Uint8Array.from(s.params, (p) => (p < 0 ? 1 : 0));
 }
 
-function fastOrder(eigs: BlockEig[], qs: Float64Array[], comps: { b: number; j: number }[], n: number): Int32Array {
-  const taken = eigs.map((e) => new Uint8Array(e.idx.length));
+function fastOrder(
+  systems: BlockSystem[],
+  componentBlock: Int32Array,
+  componentColumn: Int32Array,
+  n: number,
+  signal?: AbortSignal,
+): Int32Array {
+  const taken = systems.map(initialTaken);
   const order: number[] = [];
-  for (const c of comps) {
-    const e = eigs[c.b];
-    const i = argmaxRow(qs[c.b], e.idx.length, c.j, e.idx, taken[c.b]);
-    if (i < 0) continue; // cannot happen: a block has as many components as parameters
-    taken[c.b][i] = 1;
-    order.push(e.idx[i]);
+  for (let g = 0; g < componentBlock.length && order.length < n; g++) {
+    if ((g & 4095) === 0) throwIfCancelled(signal, 'Belsley ordering');
+    const b = componentBlock[g];
+    const i = systems[b].argmax(componentColumn[g], taken[b]);
+    if (i < 0) continue; // a Kronecker grid with pruned cells has more components than parameters
+    taken[b][i] = 1;
+    order.push(systems[b].params[i]);
   }
+  if (order.length < n) order.push(...leftovers(systems, taken, componentBlock, componentColumn));
   if (order.length !== n)
     throw new PruneScopeError('internal', `fast ordering took ${order.length} of ${n} parameters`);
   return Int32Array.from(order);
 }
 
-/** Remove zeta of the globally smallest eigenvalue; re-decompose only its block; repeat. */
-function exactOrder(eigs0: BlockEig[], blocks: CovBlock[], n: number, opts: BlockBelsleyOptions): Int32Array {
-  const eigs = eigs0.slice();
+/**
+ * Parameters no component took (only blocks with a pooled complement leave any): by decreasing
+ * proportion on the components in global order (a parameter has proportion 0 on other blocks'
+ * components), then by lower flat index.
+ */
+function leftovers(
+  systems: BlockSystem[],
+  taken: Uint8Array[],
+  componentBlock: Int32Array,
+  componentColumn: Int32Array,
+): number[] {
+  // Each block's columns in global order (global positions ascending).
+  const cols = systems.map(() => [] as { g: number; c: number }[]);
+  componentBlock.forEach((b, g) => cols[b].push({ g, c: componentColumn[g] }));
+  const rest: { b: number; i: number }[] = [];
+  systems.forEach((s, b) => s.params.forEach((p, i) => p >= 0 && !taken[b][i] && rest.push({ b, i })));
+  const differ = (x: number, y: number) => Math.abs(x - y) > TIE_TOL * Math.max(Math.abs(x), Math.abs(y));
+  rest.sort((x, y) => {
+    const cx = cols[x.b],
+      cy = cols[y.b];
+    let p = 0,
+      r = 0;
+    while (p < cx.length || r < cy.length) {
+      let vx = 0,
+        vy = 0;
+      const gx = p < cx.length ? cx[p].g : Infinity;
+      const gy = r < cy.length ? cy[r].g : Infinity;
+      if (x.b === y.b) {
+        vx = systems[x.b].q(x.i, cx[p].c);
+        vy = systems[y.b].q(y.i, cy[r].c);
+        p++;
+        r++;
+      } else if (gx < gy) vx = systems[x.b].q(x.i, cx[p++].c);
+      else vy = systems[y.b].q(y.i, cy[r++].c);
+      if (differ(vx, vy)) return vy - vx;
+    }
+    return systems[x.b].params[x.i] - systems[y.b].params[y.i];
+  });
+  return rest.map(({ b, i }) => systems[b].params[i]);
+}
+
+/** Remove zeta of the globally smallest eigenvalue; re-decompose only its block; repeat (dense blocks). */
+function exactOrder(systems0: DenseSystem[], blocks: CovBlock[], n: number, opts: BlockBelsleyOptions): Int32Array {
+  const eigs = systems0.map((s) => ({ idx: Array.from(s.params), lam: s.lam, u2: s.u2 }));
   // Standardised blocks indexed by flat index, to take submatrices of R after removals.
   const rs = blocks.map((b) => ({
-    r: standardizeBlock(b),
+    r: standardize(b.matrix, b.indices.length, b.name, (i) => `parameter ${b.indices[i]}`),
     pos: new Map(Array.from(b.indices, (f, i) => [f, i])),
     m: b.indices.length,
   }));
+  const first = (e: { idx: number[] }) => (e.idx.length ? e.idx[0] : Infinity);
   const order: number[] = [];
   while (order.length < n) {
     throwIfCancelled(opts.signal, 'Belsley exact ordering');
@@ -237,12 +239,13 @@ function exactOrder(eigs0: BlockEig[], blocks: CovBlock[], n: number, opts: Bloc
       }
       const l = floor(eigs[b].lam[0]),
         lb = floor(eigs[bb].lam[0]);
-      if (l < lb || (l === lb && firstIndex(eigs[b]) < firstIndex(eigs[bb]))) bb = b;
+      if (l < lb || (l === lb && first(eigs[b]) < first(eigs[bb]))) bb = b;
     }
     const e = eigs[bb];
     const m = e.idx.length;
-    const q = proportions(e, floor);
-    const i = argmaxRow(q, m, 0, e.idx);
+    const sys = new DenseSystem('', Int32Array.from(e.idx), e.lam, e.u2);
+    sys.finish(floor);
+    const i = sys.argmax(0, new Uint8Array(m));
     order.push(e.idx[i]);
     opts.onProgress?.(order.length, n);
     const idx = e.idx.filter((_, k) => k !== i);
@@ -253,12 +256,12 @@ function exactOrder(eigs0: BlockEig[], blocks: CovBlock[], n: number, opts: Bloc
       const pa = pos.get(idx[a])!;
       for (let c = 0; c < mm; c++) sub[a * mm + c] = r[pa * full + pos.get(idx[c])!];
     }
-    eigs[bb] = mm ? decompose(sub, mm, idx) : { idx, lam: new Float64Array(0), u2: new Float64Array(0) };
+    eigs[bb] = mm ? { idx, ...squaredEigen(sub, mm) } : { idx, lam: new Float64Array(0), u2: new Float64Array(0) };
   }
   return Int32Array.from(order);
 }
 
-/** The largest block size (the exact ordering costs about sum over blocks of m^4 / 4). */
-export function largestBlock(blocks: CovBlock[]): number {
-  return blocks.reduce((s, b) => Math.max(s, b.indices.length), 0);
+/** The largest dense block size (the exact ordering costs about sum over blocks of m^4 / 4). */
+export function largestBlock(blocks: BelsleyBlock[]): number {
+  return blocks.reduce((s, b) => Math.max(s, blockSize(b)), 0);
 }

@@ -1,4 +1,4 @@
-// Laplace covariance per layer block (METHODS.md 2.6 `laplace`):
+// Laplace covariance per layer (METHODS.md 2.6 `laplace`):
 //   S_l = (N * GGN_l + tau_l I)^-1   over the layer's ACTIVE parameters,
 // - N * GGN_l: GGN_l is the mean-loss GGN block (curvature/ggnBlock.ts); N times the mean loss is the
 //   negative log-likelihood of the training set (cross-entropy: the categorical likelihood; MSE, which
@@ -7,33 +7,41 @@
 // - tau_l = 1 / mean(w^2) over the layer's active parameters (kernel and bias share it): the
 //   empirical-Bayes prior variance of a zero-mean Gaussian prior fitted to the weights, the same
 //   per-layer fit as the variational method's prior (variational.ts: alpha_l^2 = E[w^2] of the layer).
-// - Pruned parameters are fixed at 0, so the posterior of the active ones is the conditional one:
-//   restrict the PRECISION to the active rows/columns, then invert (not the other way round).
-// - Inverted by eigendecomposition: the block is SPD after adding tau_l > 0.
-// - A layer with more than blockLimit active parameters (or more than the GGN block routine accepts)
-//   is treated as diagonal: its correlation block is then the identity, so each parameter is its own
-//   component with lambda = 1 and the layer contributes no near-dependency. Named in `layers[].kind`.
+// Structure per layer (`structure`):
+// - 'block': the full m x m block. Pruned parameters are fixed at 0, so the posterior of the active
+//   ones is the conditional one: restrict the PRECISION to the active rows/columns, then invert.
+// - 'kron': GGN_l ~ A (x) G (K-FAC; kronecker.ts), with the prior as factored damping; Belsley is
+//   then exact for that covariance at O(nA^3 + nG^3) (kronSystem.ts).
+// - 'diag': the layer's correlation block is the identity: every parameter its own component with
+//   lambda = 1, no near-dependency; the order within the layer is then the flat index. Only on request.
+// - 'auto' (default): 'block' up to blockLimit active parameters (and the GGN block routine's
+//   limit), 'kron' above.
 import * as tf from '@tensorflow/tfjs';
 import { ggnLayerBlock, GGN_BLOCK_MAX_PARAMS } from '../../curvature/ggnBlock';
-import { eighRows } from '../../linalg/eigh';
 import type { Graph } from '../../model/graph';
-import { throwIfCancelled } from '../../errors';
-import type { CovBlock } from './blockBelsley';
+import { PruneScopeError, throwIfCancelled } from '../../errors';
+import { inverseSpd } from '../../linalg/inverseSpd';
+import type { BelsleyBlock } from './blockBelsley';
+import { graphKroneckerFactors, hasKroneckerFactors } from './kfacGraph';
+import { kronLaplaceBlock, KronLaplaceInfo } from './kronecker';
+import type { LaplaceStructure } from '../../options';
 
 export interface LaplaceLayerInfo {
   layer: string;
   /** Active parameters of the layer. */
   active: number;
-  kind: 'full' | 'diagonal';
+  kind: 'full' | 'kron' | 'diagonal';
   /** tau_l = 1 / mean(w^2) over the layer's active parameters. */
   priorPrecision: number;
   /** Largest / smallest eigenvalue of N * GGN + tau I (full blocks). */
   precisionEigenRange?: [number, number];
+  /** Kronecker layers: the factored damping, kept factor rows and pruned weights inside the grid. */
+  kron?: KronLaplaceInfo;
   note?: string;
 }
 
 export interface LaplaceCovariance {
-  blocks: CovBlock[];
+  blocks: BelsleyBlock[];
   layers: LaplaceLayerInfo[];
   nTrain: number;
 }
@@ -52,13 +60,44 @@ export async function laplaceBlocks(
   x: tf.Tensor,
   y: tf.Tensor2D,
   w: Float32Array,
-  opts: { blockLimit: number; signal?: AbortSignal; onLayer?: (done: number, total: number) => void },
+  opts: {
+    blockLimit: number;
+    structure?: LaplaceStructure;
+    signal?: AbortSignal;
+    onLayer?: (done: number, total: number) => void;
+  },
 ): Promise<LaplaceCovariance> {
   const N = x.shape[0];
+  const structure = opts.structure ?? 'auto';
   const active = activeByLayer(net, w);
-  const blocks: CovBlock[] = [];
-  const layers: LaplaceLayerInfo[] = [];
   const params = net.layers();
+  // A layer whose class gives no Kronecker factors cannot take the Kronecker route: over the limit it
+  // is diagonal (and says so), never silently.
+  const noKron = new Set<number>();
+  const kinds = params.map((lay, li): LaplaceLayerInfo['kind'] => {
+    const m = active[li].length;
+    const P = lay.size;
+    const fits = m <= opts.blockLimit && P <= GGN_BLOCK_MAX_PARAMS;
+    const kron = hasKroneckerFactors(net, li);
+    if (structure === 'diag') return 'diagonal';
+    if (structure === 'block' && !fits)
+      throw new PruneScopeError(
+        'too-large',
+        `layer ${lay.name} has ${m} active of ${P} parameters, over the full-block limit (blockLimit ${opts.blockLimit}, at most ${GGN_BLOCK_MAX_PARAMS})`,
+        {
+          field: 'laplaceStructure',
+          expected: "'kron' or 'auto' (Kronecker factors above the limit), or a larger blockLimit",
+        },
+      );
+    if (structure === 'block' || (structure === 'auto' && fits)) return 'full';
+    if (kron) return 'kron';
+    noKron.add(li);
+    return fits ? 'full' : 'diagonal';
+  });
+  const kronLayers = kinds.flatMap((k, li) => (k === 'kron' && active[li].length ? [li] : []));
+  const factors = await graphKroneckerFactors(net, x, y, kronLayers, { signal: opts.signal });
+  const blocks: BelsleyBlock[] = [];
+  const layers: LaplaceLayerInfo[] = [];
   for (let li = 0; li < params.length; li++) {
     throwIfCancelled(opts.signal, 'Laplace covariance');
     const lay = params[li];
@@ -66,15 +105,15 @@ export async function laplaceBlocks(
     const m = idx.length;
     opts.onLayer?.(li, params.length);
     if (m === 0) {
-      layers.push({ layer: lay.name, active: 0, kind: 'full', priorPrecision: NaN, note: 'every parameter pruned' });
+      layers.push({ layer: lay.name, active: 0, kind: kinds[li], priorPrecision: NaN, note: 'every parameter pruned' });
       continue;
     }
     let ss = 0;
     for (const j of idx) ss += w[j] * w[j];
     const tau = m / ss;
     const P = lay.size;
-    if (m > opts.blockLimit || P > GGN_BLOCK_MAX_PARAMS) {
-      // Diagonal: R_l = I whatever the diagonal values are, so singleton blocks with unit variance.
+    if (kinds[li] === 'diagonal') {
+      // R_l = I whatever the diagonal values are, so singleton blocks with unit variance.
       for (const j of idx)
         blocks.push({ name: `${lay.name}[${j}]`, indices: Int32Array.of(j), matrix: Float64Array.of(1) });
       layers.push({
@@ -82,11 +121,17 @@ export async function laplaceBlocks(
         active: m,
         kind: 'diagonal',
         priorPrecision: tau,
-        note:
-          m > opts.blockLimit
-            ? `${m} active parameters > blockLimit ${opts.blockLimit}: diagonal (identity correlation; no near-dependencies within this layer)`
-            : `${P} parameters > ${GGN_BLOCK_MAX_PARAMS} (GGN block limit): diagonal`,
+        note: noKron.has(li)
+          ? `${lay.className} gives no Kronecker factors and the layer is over the full-block limit: identity correlation, no near-dependencies within this layer (order by flat index)`
+          : 'diagonal on request: identity correlation, no near-dependencies within this layer (order by flat index)',
       });
+      continue;
+    }
+    if (kinds[li] === 'kron') {
+      const f = factors[kronLayers.indexOf(li)];
+      const { block, info } = kronLaplaceBlock(f, (j) => w[j] !== 0, tau, N);
+      blocks.push(block);
+      layers.push({ layer: lay.name, active: m, kind: 'kron', priorPrecision: tau, kron: info });
       continue;
     }
     const g = await ggnLayerBlock(net, x, y, li, { signal: opts.signal });
@@ -102,25 +147,4 @@ export async function laplaceBlocks(
     layers.push({ layer: lay.name, active: m, kind: 'full', priorPrecision: tau, precisionEigenRange: range });
   }
   return { blocks, layers, nTrain: N };
-}
-
-/** S = H^-1 = V diag(1 / lambda) V^T for symmetric positive-definite H (eigenvalues floored at tiny > 0). */
-export function inverseSpd(h: Float64Array, m: number): { s: Float64Array; range: [number, number] } {
-  const { values, rowVectors } = eighRows(h, m);
-  const v = rowVectors!;
-  const top = values[m - 1];
-  const inv = Float64Array.from(values, (l) => 1 / Math.max(l, top * 1e-15));
-  const s = new Float64Array(m * m);
-  for (let k = 0; k < m; k++) {
-    const o = k * m,
-      ik = inv[k];
-    for (let a = 0; a < m; a++) {
-      const va = v[o + a] * ik;
-      if (va === 0) continue;
-      const ra = a * m;
-      for (let b = a; b < m; b++) s[ra + b] += va * v[o + b];
-    }
-  }
-  for (let a = 0; a < m; a++) for (let b = a + 1; b < m; b++) s[b * m + a] = s[a * m + b];
-  return { s, range: [top, values[0]] };
 }

@@ -1,0 +1,116 @@
+// K-FAC / KFC factors of a graph's weighted layers (the one adapter between the layer graph and the
+// Kronecker Laplace covariance; kronecker.ts defines the contract). The loss Hessian's square root is
+// carried down to each wanted layer (model/backward.ts, c = K rows per sample) and the layer's own
+// kroneckerFactors (layers/layer.ts) sums A (inputs, or unfolded patches, with the bias's constant 1
+// last) and G (the propagated rows) over the chunk. With N samples and `count` terms in G
+// (samples x output positions), the layer's GGN block of the mean loss ~ (A / N) (x) (G / count):
+// exact for a dense layer when N = 1 or when S_n S_n^T does not depend on n; Grosse and Martens' KFC
+// for a convolution. Parameter (i, j): row i of A (input or patch entry (kh, kw, c_in); the bias last),
+// row j of G (output unit or channel): the kernel's row-major index i * nG + j, the bias j.
+import * as tf from '@tensorflow/tfjs';
+import type { Graph } from '../../model/graph';
+import { disposePass } from '../../model/graph';
+import { propagate } from '../../model/backward';
+import { lossHessianRoot, lossKindOf } from '../../model/loss';
+import { checkBatch, floatsPerSample, forEachChunk, resolveChunk, type ChunkOptions } from '../../curvature/batch';
+import { PruneScopeError } from '../../errors';
+import type { KroneckerFactors } from './kronecker';
+
+/** Whether param layer `li` (graph.layers() order) can give Kronecker factors this adapter maps. */
+export function hasKroneckerFactors(graph: Graph, li: number): boolean {
+  const lay = graph.layers()[li];
+  const op = graph.ops[lay.op];
+  return !!op.layer.kroneckerFactors && op.trainable.length <= 2 && lay.weights.length >= 1;
+}
+
+/** Factors of the param layers `layers` (indices into graph.layers()), in that order. */
+export async function graphKroneckerFactors(
+  graph: Graph,
+  x: tf.Tensor,
+  target: tf.Tensor2D,
+  layers: number[],
+  opts: ChunkOptions = {},
+): Promise<KroneckerFactors[]> {
+  const n = checkBatch(graph, x, target, 'kronecker factors');
+  if (layers.length === 0) return [];
+  const params = graph.layers();
+  const K = graph.outputSize;
+  const ops = new Map(layers.map((li) => [params[li].op, li]));
+  const chunk = resolveChunk(n, opts, floatsPerSample(graph, K));
+  const kind = lossKindOf(graph);
+  const sums = new Map<number, { A: tf.Tensor; G: tf.Tensor; count: number; biasFolded: boolean }>();
+  try {
+    await forEachChunk(x, target, chunk, opts.signal, (xc) => {
+      const pass = graph.forward(xc);
+      const root = lossHessianRoot(kind, pass.output as tf.Tensor2D);
+      try {
+        propagate(graph, pass, {
+          start: graph.plan.top,
+          block: root,
+          c: K,
+          wants: (o) => ops.has(o.index),
+          visit: (o, g, s) => {
+            const li = ops.get(o.index)!;
+            const fs = o.layer.kroneckerFactors!(g, s, graph.vars[o.index], K);
+            if (fs.length !== 1 || fs[0].weight !== 0 || fs[0].groups)
+              throw new PruneScopeError('unsupported', `layer ${params[li].name}: Kronecker factors per group`, {
+                field: 'laplaceStructure',
+                expected: "'block' or 'diag' for this layer's class",
+              });
+            const f = fs[0];
+            const old = sums.get(li);
+            if (!old) sums.set(li, { A: f.A, G: f.G, count: f.count, biasFolded: f.biasFolded });
+            else {
+              sums.set(li, {
+                A: tf.tidy(() => tf.add(old.A, f.A)),
+                G: tf.tidy(() => tf.add(old.G, f.G)),
+                count: old.count + f.count,
+                biasFolded: f.biasFolded,
+              });
+              tf.dispose([old.A, old.G, f.A, f.G]);
+            }
+          },
+        });
+      } finally {
+        root.dispose();
+        disposePass(pass);
+      }
+    });
+    const out: KroneckerFactors[] = [];
+    for (const li of layers) {
+      const lay = params[li];
+      const sm = sums.get(li)!;
+      const nA = sm.A.shape[0],
+        nG = sm.G.shape[0];
+      const a = Float64Array.from(await sm.A.data(), (v) => v / n);
+      const g = Float64Array.from(await sm.G.data(), (v) => v / sm.count);
+      for (const [name, m] of [
+        ['A', a],
+        ['G', g],
+      ] as const) {
+        const bad = m.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0)
+          throw new PruneScopeError(
+            'numerical',
+            `Kronecker factor ${name} of layer ${lay.name} has ${m[bad]}: the model's weights or inputs overflow`,
+            { field: 'curvature', expected: 'finite values' },
+          );
+      }
+      const kernel = graph.weights[lay.weights[0]];
+      const bias = sm.biasFolded ? graph.weights[lay.weights[1]] : undefined;
+      const rows = nA - (sm.biasFolded ? 1 : 0);
+      if (kernel.size !== rows * nG || (bias && bias.size !== nG) || lay.size !== nA * nG)
+        throw new PruneScopeError(
+          'internal',
+          `layer ${lay.name}: factors ${nA} x ${nG} do not cover its ${lay.size} parameters`,
+        );
+      const paramIndex = new Int32Array(nA * nG);
+      for (let i = 0; i < nA; i++)
+        for (let j = 0; j < nG; j++) paramIndex[i * nG + j] = i < rows ? kernel.offset + i * nG + j : bias!.offset + j;
+      out.push({ layer: lay.name, a, nA, g, nG, paramIndex });
+    }
+    return out;
+  } finally {
+    for (const s of sums.values()) tf.dispose([s.A, s.G]);
+  }
+}

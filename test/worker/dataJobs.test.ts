@@ -1,0 +1,130 @@
+// Worker jobs and notebook calls on the user's own data: an .npz, an .npy with its labels given in
+// dataOptions, and a class-folder tree, each giving the ranking computed from the same rows built
+// here by their closed form; dataOptions change the result (scale) and are checked field by field.
+import { test, before } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as url from 'url';
+import { backend } from '../helpers';
+import { saveModel, loadModel } from '../../src/engine/model/layersModel';
+import { mlpSpec } from '../../src/engine/model/mlpSpec';
+import { Graph } from '../../src/engine/model/graph';
+import { denseSpec } from '../../src/engine/model/denseChain';
+import { splitForModel, type Dataset } from '../../src/engine/data';
+import { computeRelevance } from '../../src/engine/relevance/compute';
+import { PruneScopeError } from '../../src/engine/errors';
+import { handlers } from '../../src/worker/registry';
+import { cellJob } from '../../src/worker/jobs/cell';
+import type { JobContext } from '../../src/worker/jobTypes';
+import type { JobKind, JobParams, JobResult } from '../../src/protocol';
+import { npyFixture } from '../data/fixturePaths';
+
+const cache = new Map<string, unknown>();
+const ctx = (): JobContext => ({
+  signal: new AbortController().signal,
+  progress: () => undefined,
+  log: () => undefined,
+  cache,
+});
+async function run<K extends JobKind>(kind: K, params: unknown): Promise<JobResult<K>> {
+  const h = handlers[kind];
+  return (await h.run(h.parse(params) as JobParams<K>, ctx())).result as JobResult<K>;
+}
+
+let dir: string;
+let modelPath: string;
+
+before(async () => {
+  await backend();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-datajobs-'));
+  const net = Graph.random(denseSpec(mlpSpec(16, 3, 'classification', [5, 3], 'tanh')), 4);
+  modelPath = (await saveModel(path.join(dir, 'model'), net, { task: 'classification', labelNames: ['0', '1', '2'] }))
+    .modelJson;
+  net.dispose();
+});
+
+/** The fixture's rows by their closed form: x = (40 n + 4 r + c) * scale / 255, y = n % 3. */
+function closedForm(scale: 1 | 255): Dataset {
+  const x = new Float32Array(6 * 16);
+  for (let n = 0; n < 6; n++)
+    for (let j = 0; j < 16; j++) x[n * 16 + j] = ((40 * n + 4 * (j >> 2) + (j & 3)) * scale) / 255;
+  return {
+    name: 'closed form',
+    task: 'classification',
+    featureNames: Array.from({ length: 16 }, (_, j) => `x${j}`),
+    targetName: 'y',
+    labelNames: ['0', '1', '2'],
+    x,
+    y: Float32Array.from([0, 1, 2, 0, 1, 2]),
+    rows: 6,
+    features: 16,
+  };
+}
+
+async function reference(scale: 1 | 255): Promise<number[]> {
+  const m = await loadModel(modelPath);
+  try {
+    const split = splitForModel(m.network, m.metadata, closedForm(scale), { seed: 0 });
+    return Array.from((await computeRelevance(m.network, split, { method: 'obd', seed: 0 })).scores);
+  } finally {
+    m.network.dispose();
+  }
+}
+
+test('relevance job: .npz, .npy + dataOptions.labels, and scale 255 equal the closed-form rows', async () => {
+  const ref1 = await reference(1);
+  const a = await run('relevance', { modelPath, data: npyFixture('xy.npz'), method: 'obd' });
+  const b = await run('relevance', {
+    modelPath,
+    data: npyFixture('x_img.npy'),
+    dataOptions: { labels: npyFixture('y_img.npy') },
+    method: 'obd',
+  });
+  assert.deepEqual(a.scores, ref1);
+  assert.deepEqual(b.scores, ref1);
+  const c = await run('relevance', {
+    modelPath,
+    data: npyFixture('xy.npz'),
+    dataOptions: { scale: 255 },
+    method: 'obd',
+  });
+  assert.deepEqual(c.scores, await reference(255));
+  assert.notDeepEqual(c.scores, ref1);
+});
+
+test('dataOptions are checked field by field, naming the field', async () => {
+  const bad = async (dataOptions: unknown, field: RegExp) => {
+    try {
+      await run('relevance', { modelPath, data: npyFixture('xy.npz'), dataOptions });
+    } catch (e) {
+      assert.ok(e instanceof PruneScopeError);
+      assert.match(e.message, field);
+      return;
+    }
+    assert.fail(`accepted ${JSON.stringify(dataOptions)}`);
+  };
+  await bad({ scale: 2 }, /dataOptions\.scale is 2 .*1 or 255/);
+  await bad({ maxRows: 0 }, /maxRows/);
+  await bad({ labelz: 'y.npy' }, /unknown data option "labelz"/);
+  await bad({ resize: 'no' }, /resize/);
+  await bad('x', /params must be an object/);
+});
+
+test('notebook: relevance on a .npy with labels and an .npz, paths relative to the notebook', async () => {
+  fs.copyFileSync(npyFixture('x_img.npy'), path.join(dir, 'x.npy'));
+  fs.copyFileSync(npyFixture('y_img.npy'), path.join(dir, 'y.npy'));
+  fs.copyFileSync(npyFixture('xy.npz'), path.join(dir, 'xy.npz'));
+  const notebook = url.pathToFileURL(path.join(dir, 'a.prune.ipynb')).href;
+  const source = `
+    const a = await prunescope.relevance({ model: ${JSON.stringify(modelPath)}, data: 'x.npy', labels: 'y.npy' });
+    const b = await prunescope.relevance({ model: ${JSON.stringify(modelPath)}, data: 'xy.npz', scale: 255 });
+    return JSON.stringify([a.scores, b.scores]);`;
+  const out = (await cellJob.run(cellJob.parse({ source, notebook, cellIndex: 0 }), ctx())).result.outputs;
+  const [a, b] = JSON.parse(String(out[0].data));
+  // JSON has no -0.
+  const json = (v: number[]) => v.map((x) => (x === 0 ? 0 : x));
+  assert.deepEqual(a, json(await reference(1)));
+  assert.deepEqual(b, json(await reference(255)));
+});
