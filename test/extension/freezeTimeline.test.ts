@@ -11,7 +11,7 @@ import * as path from 'path';
 import { backend } from '../helpers';
 import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
 import { Graph } from '../../src/engine/model/graph';
-import { encodePruneMask, loadModel, saveModel } from '../../src/engine/model/layersModel';
+import { encodePruneMask, loadModel, saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, splitDataset, splitForModel } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { Rng } from '../../src/engine/util/random';

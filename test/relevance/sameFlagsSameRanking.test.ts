@@ -13,7 +13,7 @@ import { backend } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 import { denseLayout, randomDense } from '../../src/engine/model/denseChain';
 import { Graph } from '../../src/engine/model/graph';
-import { loadModel, saveModel } from '../../src/engine/model/layersModel';
+import { loadModel, saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, numClasses, splitDataset, splitForModel, type DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { evaluate } from '../../src/engine/train/metrics';

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { backend } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 import { randomDense } from '../../src/engine/model/denseChain';
-import { loadModel, saveModel } from '../../src/engine/model/layersModel';
+import { loadModel, saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, splitDataset, splitForModel, numClasses } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { evaluate } from '../../src/engine/train/metrics';

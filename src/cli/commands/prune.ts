@@ -1,4 +1,4 @@
-// `prunescope prune MODEL.json --data D --method M --fraction P --out DIR`: a new model file whose
+// `prunescope prune MODEL --data D --method M --fraction P --out DIR`: a new model file whose
 // pruned weights are exactly zero and whose metadata records the mask and how it was made.
 import * as path from 'path';
 import { Command } from '../command';
@@ -9,8 +9,7 @@ import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
 import { pruneChannels } from '../../engine/prune/pruneChannels';
 import { finetuneWithMask } from '../../engine/prune/finetune';
-import { saveModel } from '../../engine/model/layersModel';
-import { writeTfjs } from '../../engine/formats/tfjs';
+import { saveModel } from '../../engine/formats/modelFile';
 import { evaluate, type Metrics } from '../../engine/train/metrics';
 import { numClasses } from '../../engine/data';
 import {
@@ -29,7 +28,7 @@ export const pruneCommand: Command = {
   name: 'prune',
   summary: 'Prune a share of the active weights by a relevance method into a new model file',
   usage:
-    'prunescope prune MODEL.json --data D --method M --fraction P --out DIR [--include-bias] [--structured channels|units [--aggregate A] [--scope S]] [--finetune N] [--variant ...] [--variational-weights mu|teacher] [--seed S] [--json]',
+    'prunescope prune MODEL --data D --method M --fraction P --out DIR [--include-bias] [--structured channels|units [--aggregate A] [--scope S]] [--finetune N] [--variant ...] [--variational-weights mu|teacher] [--seed S] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     ...RELEVANCE_FLAGS,
@@ -56,7 +55,7 @@ export const pruneCommand: Command = {
     const epochs = finetuneEpochs(args);
     const json = bool(args, 'json');
     const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage, ctx);
-    if (path.resolve(out) === path.dirname(path.resolve(file))) {
+    if ([path.resolve(file), path.dirname(model.path)].includes(path.resolve(out))) {
       model.network.dispose();
       throw badInput(`--out ${out} is the input model's folder`, {
         field: '--out',
@@ -87,10 +86,7 @@ export const pruneCommand: Command = {
             });
       try {
         const ft = await finetuneWithMask(r.network, split, r.mask, { epochs, seed, signal: ctx.signal });
-        const saved =
-          ch.structured === 'none'
-            ? await saveModel(out, r.network, r.metadata)
-            : { modelJson: (await writeTfjs(out, { spec: r.network.toSpec(), metadata: r.metadata })).path };
+        const saved = await saveModel(out, r.network, r.metadata, { input: model.path });
         const ranking = 'relevance' in r ? r.relevance : r.ranking;
         const doc = {
           modelJson: saved.modelJson,

@@ -20,7 +20,7 @@ import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { kerasTopology } from '../formats/keras/configWrite';
 import { writeTfjs } from '../formats/tfjs';
 import { Graph } from '../model/graph';
-import type { LoadedModel } from '../model/layersModel';
+import type { LoadedModel } from '../formats/modelFile';
 import type { PruneScopeMetadata } from '../model/metadata';
 import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope } from '../options';
 import { hashModel, makeProvenance, type Provenance } from '../provenance';

@@ -3,11 +3,10 @@
 // (saveModel: atomic, refuses a non-empty folder). The input model's folder is refused outright.
 import { throwIfCancelled } from '../../engine/errors';
 import { numClasses } from '../../engine/data';
-import { saveModel } from '../../engine/model/layersModel';
+import { saveModel } from '../../engine/formats/modelFile';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
 import { pruneChannels } from '../../engine/prune/pruneChannels';
 import { finetuneWithMask } from '../../engine/prune/finetune';
-import { writeTfjs } from '../../engine/formats/tfjs';
 import { badInput } from '../../engine/errors';
 import { evaluate } from '../../engine/train/metrics';
 import { countOnes, zeroMask } from '../../engine/prune/mask';
@@ -78,10 +77,7 @@ export const pruneJob: JobHandler<'prune'> = {
         : undefined;
       throwIfCancelled(ctx.signal, 'prune');
       ctx.progress(0.95, 'writing');
-      const saved =
-        'relevance' in r
-          ? await saveModel(p.out, r.network, r.metadata)
-          : { modelJson: (await writeTfjs(p.out, { spec: r.network.toSpec(), metadata: r.metadata })).path };
+      const saved = await saveModel(p.out, r.network, r.metadata, { input: p.modelPath });
       const provenance = 'relevance' in r ? r.relevance.provenance : r.ranking.provenance;
       ctx.progress(1, 'done');
       return {
