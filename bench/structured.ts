@@ -13,7 +13,7 @@ import { loadDataset, splitDataset } from '../src/engine/data';
 import { saveModel } from '../src/engine/formats/modelFile';
 import { lenet5Spec, resnet8Spec } from '../src/engine/model/architectures';
 import { Graph } from '../src/engine/model/graph';
-import type { GraphSpec } from '../src/engine/model/graphSpec';
+import type { GraphSpec } from '../src/engine/graphSpec';
 import { channelStudent } from '../src/engine/prune/channelStudent';
 import { channelGroups } from '../src/engine/prune/groups';
 import { measureLatency } from '../src/engine/prune/studentExport';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backend } from '../helpers';
-import type { GraphSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec } from '../../src/engine/graphSpec';
 import { Graph } from '../../src/engine/model/graph';
 import { channelGroups, prunableGroups } from '../../src/engine/prune/groups';
 import { gateCovariance, gateMoments } from '../../src/engine/prune/channelGates';

@@ -13,7 +13,7 @@ import { train } from '../../engine/train/train';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
 import { renderReport } from '../../engine/report/html';
-import { curvesFigure, structuredCurvesFigure } from '../../engine/report/curvesFigure';
+import { curvesFigure, structuredCurvesFigure } from '../../engine/prune/curvesFigure';
 import { structuredQualityCurves, type StructuredCurvesResult } from '../../engine/prune/structuredCurves';
 import { channelRanking } from '../../engine/prune/channelRanking';
 import { channelGroups } from '../../engine/prune/groups';

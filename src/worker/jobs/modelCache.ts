@@ -26,7 +26,7 @@ import { evaluate } from '../../engine/train/metrics';
 import type { Figure } from '../../engine/report/figure';
 import type { DataOptions, PlotlyFigure, StructuredWhatif } from '../../protocol';
 import type { ChannelAggregate, ChannelScope } from '../../engine/options';
-import type { GraphSpec } from '../../engine/model/graphSpec';
+import type { GraphSpec } from '../../engine/graphSpec';
 import { graphCost, type GraphCost } from '../../engine/model/graphCost';
 import { channelRanking, type ChannelRanking } from '../../engine/prune/channelRanking';
 import { removableChannels, selectChannels, type StructuredUnit } from '../../engine/prune/channelSelect';

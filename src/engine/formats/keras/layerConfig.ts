@@ -11,7 +11,7 @@ import {
   Pair,
   Padding,
   Shape,
-} from '../../model/graphSpec';
+} from '../../graphSpec';
 import { shapeText } from '../../model/graphShapes';
 
 type Json = Record<string, unknown>;

@@ -13,7 +13,7 @@ import type {
   NodeSpec,
   Pair,
   WeightSpec,
-} from '../../model/graphSpec';
+} from '../../graphSpec';
 import { preview } from '../../util/jsonLimits';
 import { checkSoftmaxAtOutput } from '../keras/modelConfig';
 import { windowOut } from '../../model/graphShapes';
@@ -327,7 +327,6 @@ class Importer {
     const set = (v: Val): void => {
       this.vals.set(outs[0], v);
     };
-    const single = (name: string | undefined) => (name ? (this.uses.get(name) ?? 0) === 1 : false);
 
     switch (op) {
       case 'Identity':
