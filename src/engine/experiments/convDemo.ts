@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { loadModel, type LoadedModel } from '../formats/modelFile';
-import type { DataSplit } from '../data/dataset';
+import type { DataSplit, SplitPart } from '../data/dataset';
 import { makeProvenance, type Provenance } from '../provenance';
 import { renderReport, type ReportSection } from '../report/html';
 import { relevanceHeatmap } from '../report/relevanceFigures';
@@ -43,6 +43,12 @@ export interface DemoConvOptions {
   /** MNIST rows used (train + test); default 10,000 (quick: 1,500). */
   rows?: number;
   epochs?: number;
+  /**
+   * The teacher trains on every training row; relevance is computed on this many of them and the
+   * curves on this many test rows (default 2,000 and 1,000): the curvature and the variational fit
+   * of LeNet-5 take minutes on the whole subset.
+   */
+  analysisRows?: { train: number; test: number };
   seed?: number;
   /**
    * The channel-pruned student (structured pruning): called last, it returns the report's section
@@ -56,7 +62,7 @@ export interface DemoConvOptions {
 export interface DemoConvResult {
   out: string;
   report: string;
-  teacher: { modelJson: string; test: number; train: number; samplesPerSecond: number };
+  teacher: { modelJson: string; test: number; analysedTestRows: number; train: number; samplesPerSecond: number };
   curves: CurvesResult;
   /** Per method: the largest share removed with test accuracy within 1 point of the teacher. */
   keeps: Record<string, number>;
@@ -103,7 +109,7 @@ export async function runConvDemo(o: DemoConvOptions): Promise<DemoConvResult> {
     // Analysed as any user's file: read back through the model-file readers.
     teacher = await loadModel(trained.modelJson);
     const net = teacher.network;
-    const split = trained.split;
+    const split = subsample(trained.split, o.analysisRows ?? { train: 2000, test: 1000 });
     log(`teacher: test accuracy ${trained.result.final.test.accuracy?.toFixed(4)}; ${net.nParams} parameters`);
 
     const rankings: Record<string, RelevanceResult> = {};
@@ -132,7 +138,7 @@ export async function runConvDemo(o: DemoConvOptions): Promise<DemoConvResult> {
     const shares = shareGrid(o.quick ? 0.1 : 0.05);
     log(`relevance by ${methods.join(', ')} and pruning on ${shares.length} shares`);
     const curves = await timed('curves', () =>
-      qualityCurves(net, split, rankers, { shares, seeds: [seed, seed + 1, seed + 2], signal: o.signal }),
+      qualityCurves(net, split, rankers, { shares, seeds: [seed, seed + 1], signal: o.signal }),
     );
     throwIfCancelled(o.signal, 'conv demo');
     const keeps = Object.fromEntries(
@@ -155,14 +161,15 @@ export async function runConvDemo(o: DemoConvOptions): Promise<DemoConvResult> {
       {
         heading: 'The teacher',
         text: [
-          `LeNet-5 with ReLU (${net.nParams} parameters) trained on ${split.train.rows} MNIST rows for ${epochs} epoch(s) in ${seconds.train.toFixed(0)} s (${trained.result.samplesPerSecond.toFixed(0)} samples/s, ${trained.backend}); test accuracy ${trained.result.final.test.accuracy?.toFixed(4)} on ${split.test.rows} rows.`,
+          `LeNet-5 with ReLU (${net.nParams} parameters) trained on ${trained.split.train.rows} MNIST rows for ${epochs} epoch(s) in ${seconds.train.toFixed(0)} s (${trained.result.samplesPerSecond.toFixed(0)} samples/s, ${trained.backend}); test accuracy ${trained.result.final.test.accuracy?.toFixed(4)} on ${trained.split.test.rows} rows.`,
+          `Relevance is computed on ${split.train.rows} of the training rows and the curves on ${split.test.rows} test rows.`,
           'The analysis reads the saved file back (teacher/model.json), as it would read any TF.js, Keras or ONNX model.',
         ],
       },
       {
         heading: 'Quality against the share of weights removed',
         text: [
-          `Test accuracy, one ranking of the teacher per method (random: mean of 3 seeds). Largest share with accuracy within 1 point of the teacher: ${Object.entries(
+          `Test accuracy, one ranking of the teacher per method (random: mean of 2 seeds). Largest share with accuracy within 1 point of the teacher: ${Object.entries(
             keeps,
           )
             .map(([m, s]) => `${m} ${(100 * s).toFixed(0)} %`)
@@ -218,6 +225,7 @@ export async function runConvDemo(o: DemoConvOptions): Promise<DemoConvResult> {
       teacher: {
         modelJson: path.join(out, 'teacher', 'model.json'),
         test: trained.result.final.test.accuracy ?? NaN,
+        analysedTestRows: split.test.rows,
         train: trained.result.final.train.accuracy ?? NaN,
         samplesPerSecond: trained.result.samplesPerSecond,
       },
@@ -246,4 +254,20 @@ export async function runConvDemo(o: DemoConvOptions): Promise<DemoConvResult> {
     fs.rmSync(stage, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** The first rows of each part (splitDataset shuffled them with the seed): a seeded subsample. */
+function subsample(split: DataSplit, n: { train: number; test: number }): DataSplit {
+  const part = (p: SplitPart, rows: number): SplitPart => {
+    if (rows >= p.rows) return p;
+    const f = p.x.length / p.rows;
+    const k = p.y.length / p.rows;
+    return {
+      x: p.x.subarray(0, rows * f),
+      y: p.y.subarray(0, rows * k),
+      rows,
+      ...(p.indices ? { indices: p.indices.subarray(0, rows) } : {}),
+    };
+  };
+  return { ...split, train: part(split.train, n.train), test: part(split.test, n.test) };
 }
