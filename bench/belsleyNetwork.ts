@@ -10,7 +10,6 @@ import type { BenchRow } from './table';
 import { formatTable } from './table';
 import { initBackend } from '../src/engine/backend';
 import { NetworkSpec, randomDense } from '../src/engine/model/denseChain';
-import { Graph } from '../src/engine/model/graph';
 import { loadDataset, splitDataset } from '../src/engine/data';
 import { train } from '../src/engine/train/train';
 import { belsleyRelevance, BelsleyRelevanceRequest } from '../src/engine/relevance/belsleyNetwork';

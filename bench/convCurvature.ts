@@ -11,7 +11,7 @@ import type { BenchRow } from './table';
 import { initBackend } from '../src/engine/backend';
 import { Graph, flatten } from '../src/engine/model/graph';
 import { lenet5Spec, resnet8Spec } from '../src/engine/model/architectures';
-import type { GraphSpec } from '../src/engine/model/graphSpec';
+import type { GraphSpec } from '../src/engine/graphSpec';
 import { lossGradients } from '../src/engine/model/gradients';
 import { curvatureDiagonal, gradientVariance } from '../src/engine/curvature';
 import { loadDataset } from '../src/engine/data';

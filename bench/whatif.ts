@@ -6,7 +6,6 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../src/engine/backend';
 import { NetworkSpec, randomDense } from '../src/engine/model/denseChain';
-import { Graph } from '../src/engine/model/graph';
 import { saveModel } from '../src/engine/formats/modelFile';
 import { loadDataset, splitDataset } from '../src/engine/data';
 import { train } from '../src/engine/train/train';

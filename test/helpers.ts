@@ -34,3 +34,10 @@ export function batch(
   }
   return { x: tf.tensor2d(x, [n, m]), y: tf.tensor2d(y, [n, k]) };
 }
+
+/**
+ * A JSON document a test reads back (a CLI's --json output, a model.json it mutates): its shape is
+ * what the test asserts, so it is read without a declared type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- checked by the assertions that read it
+export type JsonDoc = any;

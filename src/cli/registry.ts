@@ -13,11 +13,13 @@ import { distillCommand } from './commands/distill';
 import { trainCommand } from './commands/train';
 import { demoCommand } from './commands/demo';
 import { groupsCommand } from './commands/groups';
+import { predictCommand } from './commands/predict';
 
 export const commands: Command[] = [
   demoCommand,
   trainCommand,
   infoCommand,
+  predictCommand,
   belsleyCommand,
   orderCommand,
   relevanceCommand,

@@ -23,7 +23,10 @@ export const METHOD_FLAG: FlagSpec = {
   help: `${RELEVANCE_METHODS.join(', ')} (default ${D.method})`,
 };
 
-/** Options of the method (--variant, --covariance, --laplace-structure, --block-limit, --ordering, --epochs), without --method itself. */
+/**
+ * Options of the method (--variant, --covariance, --laplace-structure, --block-limit, --ordering, --epochs), without
+ * --method itself.
+ */
 export const METHOD_OPTION_FLAGS: FlagSpec[] = [
   { name: 'variant', value: true, help: `obd curvature: ${OBD_VARIANTS.join(', ')} (default ${D.variant})` },
   {

@@ -24,7 +24,7 @@ export function wasmDirectory(): string {
 
 function tryTfjsNode(): boolean {
   try {
-    // Optional dependency; webpack marks it external so this stays a runtime require.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional, loaded if installed
     require('@tensorflow/tfjs-node');
     return true;
   } catch {

@@ -131,6 +131,9 @@ export const MAX_ROWS_RANGE: NumberRange = { min: 1, max: 100_000_000, integer: 
 
 /** The seeded train/test split every model command uses (the first paper's 80/20). */
 export const SPLIT_DEFAULTS = { seed: 0, testFraction: 0.2 };
+/** Rows `prunescope predict` prints: every row in order, or one part of that split. */
+export const PREDICT_SPLITS = ['all', 'train', 'test'] as const;
+export type PredictSplit = (typeof PREDICT_SPLITS)[number];
 export const SEED_RANGE: NumberRange = { min: 0, max: 2 ** 31 - 1, integer: true };
 
 // ---- Training (`prunescope train`, the notebook's train()) ----

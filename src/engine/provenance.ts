@@ -3,7 +3,25 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { backendInfo } from './backend';
-import type { DataSource } from './data/dataset';
+
+export type SourceKind = 'builtin' | 'csv' | 'image-folder' | 'npy' | 'npz';
+
+/** What a loader did to the user's data: recorded in results so a run can be repeated. */
+export interface DataSource {
+  kind: SourceKind;
+  /** Resolved path (absent for built-ins). */
+  path?: string;
+  /** Rows the source holds, and rows loaded (a seeded uniform sample when fewer). */
+  rowsAvailable: number;
+  rowsLoaded: number;
+  sampleSeed?: number;
+  /** Image folders: the class folder names in sorted order (index = label unless mapped to the model's). */
+  classes?: string[];
+  /** Pixel range fed to the model and why: [0, 1] or [0, 255]. */
+  pixelRange?: { range: '[0, 1]' | '[0, 255]'; reason: string };
+  /** Each conversion applied (resizing, channels, layout), in words. */
+  conversions: string[];
+}
 
 export interface Provenance {
   tool: 'prunescope';

@@ -28,8 +28,8 @@ function uriLike(v: unknown): v is { scheme: string; fsPath: string } {
   return (
     typeof v === 'object' &&
     v !== null &&
-    typeof (v as any).scheme === 'string' &&
-    typeof (v as any).fsPath === 'string'
+    typeof (v as { scheme?: unknown }).scheme === 'string' &&
+    typeof (v as { fsPath?: unknown }).fsPath === 'string'
   );
 }
 
@@ -243,7 +243,10 @@ export function readDistillSettings(get: (key: string) => unknown): DistillSetti
   return { temperature: pick('temperature'), alpha: pick('alpha'), epochs: pick('epochs') };
 }
 
-/** Params of the side panel's freeze timeline after Order by Gradient Variance: half the weights frozen at step 100 of 200. */
+/**
+ * Params of the side panel's freeze timeline after Order by Gradient Variance: half the weights frozen at step 100 of
+ * 200.
+ */
 export function freezeTimelineParams(modelPath: string, data: string, estimator: VarianceEstimator) {
   const { steps, share } = FREEZE_TIMELINE_DEFAULTS;
   return { modelPath, data, seed: 0, estimator, steps, t0: steps / 2, share };

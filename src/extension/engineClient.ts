@@ -1,20 +1,7 @@
-// The extension host's handle on the engine worker: one long-lived child process (fork + IPC).
-// Jobs are request/reply by id with streamed progress. Faults are noticed and explained:
-// - the worker dies (crash, kill by a signal, out of memory under --max-old-space-size): every job
-//   sent to it fails with a typed EngineError (code 'worker-exit', `fault` saying which) and the
-//   last lines of its log; the next job forks a fresh worker;
-// - the worker stops answering (a job blocks its event loop): while jobs run the host pings it;
-//   no message within heartbeatTimeoutMs (default 30 s: a big synchronous tfjs kernel can
-//   legitimately block for a while) and it is killed and reported as not responding;
-// - cancel is a message first; if the job has not stopped within the grace period the worker is
-//   killed, and the job's promise settles as cancelled once the process is gone;
-// - after any kill or death, the temporaries of the atomic writes of the jobs it was running are
-//   removed (outputCleanup.ts), so no partial output folder is left behind;
-// - jobs writing the same output folder are refused, writing jobs on the same model are queued
-//   (jobQueue.ts);
-// - messages from the worker are checked (envelope, known ids, known error codes, clipped text):
-//   a buggy or hostile worker cannot crash the host or settle another worker's job.
-// No vscode import, so it is unit-testable with a plain node child.
+// The extension host's handle on the engine worker: one long-lived child process (fork + IPC), jobs
+// as request/reply by id with streamed progress, and every fault (death, a blocked event loop, a
+// cancel that is ignored, a malformed message) noticed, explained and cleaned up after
+// (docs/DESIGN.md). No vscode import, so it is unit-tested with a plain node child.
 import { fork, type ChildProcess } from 'child_process';
 import {
   ENGINE_ERROR_CODES,
@@ -142,8 +129,11 @@ export class EngineClient {
   run<K extends JobKind>(kind: K, params: JobParams<K>, onProgress?: Pending['onProgress']): JobHandle<K> {
     const id = this.nextId++;
     const res = (this.opts.resources ?? jobResources)(kind, params);
-    const done = new Promise<any>((resolve, reject) => {
-      this.pending.set(id, { kind, res, params, resolve, reject, onProgress, queued: false });
+    // The worker's result for this kind (the protocol's JobSpecs; the worker checks its params).
+    const done = new Promise<Awaited<JobHandle<K>['done']>>((resolve, reject) => {
+      const settle = (v: { result: unknown; provenance?: ProvenanceRecord; ms: number }) =>
+        resolve(v as Awaited<JobHandle<K>['done']>);
+      this.pending.set(id, { kind, res, params, resolve: settle, reject, onProgress, queued: false });
     });
     const adm = this.locks.admit(id, kind, res);
     if ('refuse' in adm) {

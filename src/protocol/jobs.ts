@@ -170,7 +170,9 @@ export interface JobSpecs {
   };
   /** Distil a teacher into a student (or target widths); the labels-only baseline is always reported. */
   distill: {
-    /** `method` + options: the ranking that selects the teacher's neurons for `widths`; `seeds` = how many, from `seed`. */
+    /**
+     * `method` + options: the ranking that selects the teacher's neurons for `widths`; `seeds` = how many, from `seed`.
+     */
     params: Partial<RankingParams> & {
       teacherPath: string;
       studentPath?: string;

@@ -20,3 +20,11 @@ export interface JobHandler<K extends JobKind = JobKind> {
   parse(params: unknown): JobParams<K>;
   run(params: JobParams<K>, ctx: JobContext): Promise<JobOutcome<K>>;
 }
+
+/** A handler of some job kind: lists of handlers hold one of each. */
+export type AnyJobHandler = { [K in JobKind]: JobHandler<K> }[JobKind];
+
+/** Handlers by kind, for dispatch on a kind that arrives as a string. */
+export function handlerTable(list: AnyJobHandler[]): Record<string, JobHandler<JobKind>> {
+  return Object.fromEntries(list.map((h) => [h.kind, h])) as Record<string, JobHandler<JobKind>>;
+}

@@ -1,7 +1,7 @@
 // Jobs the worker runs. Engine features add one handler each here as they land; the list is
 // announced to the host in the `ready` message, so commands know what is available.
 import type { JobKind } from '../protocol';
-import type { JobHandler } from './jobTypes';
+import { handlerTable, type JobHandler } from './jobTypes';
 import { demoFigureJob, longDemoJob } from './jobs/demo';
 import { infoJob } from './jobs/modelInfo';
 import { cellJob, cellResetJob } from './jobs/cell';
@@ -14,22 +14,18 @@ import { exportStudentJob } from './jobs/exportStudent';
 import { distillJob } from './jobs/distill';
 import { gradientVarianceJob } from './jobs/gradientVariance';
 
-export const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
-  (
-    [
-      infoJob,
-      demoFigureJob,
-      longDemoJob,
-      relevanceJob,
-      cellJob,
-      analysisJob,
-      whatifJob,
-      pruneJob,
-      exportStudentJob,
-      distillJob,
-      gradientVarianceJob,
-      freezeTimelineJob,
-      cellResetJob,
-    ] as JobHandler<any>[]
-  ).map((h) => [h.kind, h]),
-);
+export const handlers: Record<string, JobHandler<JobKind>> = handlerTable([
+  infoJob,
+  demoFigureJob,
+  longDemoJob,
+  relevanceJob,
+  cellJob,
+  analysisJob,
+  whatifJob,
+  pruneJob,
+  exportStudentJob,
+  distillJob,
+  gradientVarianceJob,
+  freezeTimelineJob,
+  cellResetJob,
+]);

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
 import { denseFromFlat } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { curvatureDiagonal, ggnLayerBlock, gradientMoments } from '../../src/engine/curvature';
 import { CancelledError, PruneScopeError } from '../../src/engine/errors';
 import { explicitGgn, offsets } from './reference64';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
-import { backend, maxRelErr } from '../helpers';
+import { backend, maxRelErr, type JsonDoc } from '../helpers';
 import { curvatureCommand } from '../../src/cli/commands/curvature';
 import { parseArgs } from '../../src/cli/args';
 import { loadDataset, splitDataset } from '../../src/engine/data';
@@ -13,7 +13,7 @@ import { recursionDiag, fdHessianDiag, Net64 } from './reference64';
 
 const MODEL = path.join(__dirname, '..', '..', '..', 'test', 'e2e', 'fixtures', 'model.json');
 
-async function runJson(argv: string[]): Promise<any> {
+async function runJson(argv: string[]): Promise<JsonDoc> {
   let out = '';
   const ctx = {
     log: () => undefined,
@@ -48,7 +48,7 @@ test('prunescope curvature --kind hessian --json matches the float64 reference o
   assert.equal(doc.kind, 'hessian');
   assert.equal(doc.nParams, 67);
   assert.deepEqual(
-    doc.layers.map((l: any) => [l.offset, l.kernelShape, l.biasSize]),
+    doc.layers.map((l: JsonDoc) => [l.offset, l.kernelShape, l.biasSize]),
     [
       [0, [4, 8], 8],
       [40, [8, 3], 3],

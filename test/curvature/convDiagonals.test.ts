@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backend, maxRelErr } from '../helpers';
-import type { ActivationName, GraphSpec, NodeSpec, Pair, Padding } from '../../src/engine/model/graphSpec';
+import type { ActivationName, GraphSpec, NodeSpec, Pair, Padding } from '../../src/engine/graphSpec';
 import { withDeclaredWeights } from '../../src/engine/model/graphPlan';
 import { curvatureDiagonal } from '../../src/engine/curvature';
 import { ggnDiag64, hessianDiag64 } from './graph64';

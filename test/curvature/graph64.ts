@@ -3,7 +3,7 @@
 // mean loss (second differences), the GGN diagonal (J_n^T H_n J_n with J_n the finite-difference
 // Jacobian of the loss's input and H_n the loss Hessian in closed form), per-sample gradients
 // (for the Fisher and the variance). Nothing here shares code with the engine.
-import type { GraphSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec } from '../../src/engine/graphSpec';
 import { Batch64, flatParams64, forward64 } from '../reference/forward64';
 
 export interface Problem64 {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { maxRelErr } from '../helpers';
-import type { GraphSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec } from '../../src/engine/graphSpec';
 import { Graph } from '../../src/engine/model/graph';
 import { curvatureDiagonal, gradientVariance } from '../../src/engine/curvature';
 import { Rng } from '../../src/engine/util/random';

@@ -4,7 +4,6 @@
 // MC-GGN's mean over many sampled labels approaches the exact GGN (fixed seed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
 import { curvatureDiagonal } from '../../src/engine/curvature';
 import { residualSpec } from '../model/graphFixtures';

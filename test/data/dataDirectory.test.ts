@@ -26,7 +26,7 @@ test("from another install layout (code three folders deep) it finds that instal
     fs.copyFileSync(path.join(built, 'errors.js'), path.join(root, 'dist', 'engine', 'errors.js'));
     fs.mkdirSync(path.join(root, 'media', 'data'), { recursive: true });
     fs.writeFileSync(path.join(root, 'media', 'data', 'wine_data.csv'), '');
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the copy is made at run time
     const copy = require(path.join(root, 'dist', 'engine', 'data', 'dataDirectory.js'));
     assert.equal(copy.dataDirectory(), path.join(root, 'media', 'data'));
   } finally {

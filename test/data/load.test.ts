@@ -15,7 +15,7 @@ import {
 } from '../../src/engine/data';
 import { sampleRows } from '../../src/engine/data/sample';
 import { PruneScopeError } from '../../src/engine/errors';
-import type { GraphSpec, NodeSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, NodeSpec } from '../../src/engine/graphSpec';
 import { npyFixture } from './fixturePaths';
 
 async function refused(p: Promise<unknown>, re: RegExp, code = 'bad-input'): Promise<void> {

@@ -7,7 +7,6 @@ import * as path from 'path';
 import { backend } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 import { randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, splitDataset } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';

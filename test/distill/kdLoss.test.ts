@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
 import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { kdOutputDelta, kdSampleLosses } from '../../src/engine/distill/kdLoss';
 import { Rng } from '../../src/engine/util/random';
 

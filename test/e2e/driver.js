@@ -57,9 +57,6 @@ async function showExplorer(page) {
 }
 
 const WS = process.env.WS;
-// The side panel's webview (notebook outputs are webviews too: purpose tells them apart).
-const PANEL_IFRAME = 'iframe.webview.ready[src*="purpose=webviewView"]';
-const panelFrame = (page) => page.frameLocator(PANEL_IFRAME).first().frameLocator('#active-frame');
 
 /**
  * The side panel's content frame once `pred(frame)` holds. When the view is hidden and shown
@@ -91,6 +88,36 @@ async function panelFrameWhere(page, pred, timeoutMs) {
     await page.waitForTimeout(500);
   }
   throw new Error('side panel webview never satisfied the condition');
+}
+
+/**
+ * The analysis page in the side panel (`where` = 'side': a webview view) or in the editor area
+ * ('editor': a webview panel), once `pred(frame)` holds; with its outer iframe element.
+ */
+async function analysisFrameWhere(page, where, pred, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      if (
+        !f.parentFrame() ||
+        !(await f
+          .locator('#curves')
+          .count()
+          .catch(() => 0))
+      )
+        continue;
+      const outer = await f
+        .parentFrame()
+        .frameElement()
+        .catch(() => null);
+      if (!outer || !(await outer.isVisible().catch(() => false))) continue;
+      const side = /purpose=webviewView/.test((await outer.getAttribute('src').catch(() => '')) || '');
+      if (side !== (where === 'side')) continue;
+      if (await pred(f).catch(() => false)) return { frame: f, iframe: outer };
+    }
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`the ${where} analysis view never satisfied the condition`);
 }
 
 async function quickPickTitle(page, text, timeout = 30000) {
@@ -445,8 +472,13 @@ async function quickOpen(page, name) {
   await check(
     'side panel: the info figure, then the method-comparison curves and the Belsley heatmap (plotly) with data tables',
     async () => {
-      const inner = panelFrame(page);
-      await inner.locator('#figure .main-svg').first().waitFor({ timeout: 60000 });
+      // Found by its content: the first webview view in the window is not always PruneScope's.
+      const { frame: inner, iframe } = await analysisFrameWhere(
+        page,
+        'side',
+        async (f) => (await f.locator('#figure .main-svg').count()) > 0,
+        60000,
+      );
       const bars = await inner.locator('#figure .bars path').count();
       assert(bars === 2, `expected 2 bars (one per Dense layer), got ${bars}`);
       const cells = await inner.locator('#figure .figure-table tbody tr td').allTextContents();
@@ -463,10 +495,7 @@ async function quickOpen(page, name) {
       assert((await inner.locator('#curves .figure-table tbody tr').count()) > 0, 'curves have no table alternative');
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(SHOTS, '05-side-panel.png') });
-      await page
-        .locator(PANEL_IFRAME)
-        .first()
-        .screenshot({ path: path.join(SHOTS, '06-side-panel-webview.png') });
+      await iframe.screenshot({ path: path.join(SHOTS, '06-side-panel-webview.png') });
     },
   );
 
@@ -606,6 +635,62 @@ async function quickOpen(page, name) {
         `student.json says ${rep.paramsAfter} parameters, its model.json has ${manifestParams(path.join(dir, 'model.json'))}`,
       );
       await page.screenshot({ path: path.join(SHOTS, '12-whatif-export-student.png') });
+    },
+  );
+
+  await check(
+    'Open Analysis in Editor (the side panel title button): the same view, wider than 800 px, in step with the side panel',
+    async () => {
+      await clearNotifications(page);
+      await runFromPalette(page, 'PruneScope: Show Relevance Panel', 30000);
+      const button = page.locator('.pane-header .action-label[aria-label*="Open Analysis in Editor"]').first();
+      await button.waitFor({ timeout: 30000 });
+      await button.click();
+      await page.locator('.tab.active', { hasText: 'PruneScope: wine.json' }).first().waitFor({ timeout: 30000 });
+      const titled = (name) => async (f) =>
+        (await f.locator('#title').innerText()) === name && (await f.locator('#curves .main-svg').count()) > 0;
+      const { frame: editor, iframe: editorIframe } = await analysisFrameWhere(
+        page,
+        'editor',
+        titled('wine.json'),
+        60000,
+      );
+      const { frame: side } = await analysisFrameWhere(page, 'side', titled('wine.json'), 30000);
+      // The curves' plot spans the editor's width (the side bar squeezes it to ~300 px).
+      const wide = await editor.locator('#curves .main-svg').first().boundingBox();
+      const narrow = await side.locator('#curves .main-svg').first().boundingBox();
+      log(`analysis in editor: curves ${Math.round(wide.width)} px wide (side panel ${Math.round(narrow.width)} px)`);
+      assert(wide.width > 800, `the curves are ${wide.width} px wide in the editor panel`);
+      assert((await editor.locator('#summary tbody tr').count()) === 2, 'the editor panel shows the layer summary');
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(SHOTS, '26-analysis-in-editor.png') });
+      await editorIframe.screenshot({ path: path.join(SHOTS, '27-analysis-in-editor-webview.png') });
+      // Same protocol, both views: the gradient-variance ordering reaches the editor panel too.
+      await runFromPalette(page, 'PruneScope: Order Parameters by Gradient Variance...');
+      await quickPickTitle(page, 'choose a TF.js model');
+      await choose(page, 'wine.json');
+      await quickPickTitle(page, 'gradient-variance estimator');
+      await choose(page, 'essay');
+      await quickPickTitle(page, 'data for wine.json');
+      await choose(page, 'wine');
+      for (const [where, name] of [
+        ['editor', 'editor panel'],
+        ['side', 'side panel'],
+      ])
+        await analysisFrameWhere(
+          page,
+          where,
+          async (f) =>
+            (await f.locator('#gv-title').innerText()).includes('wine.json') &&
+            (await f.locator('#gv-figures .main-svg').count()) > 0 &&
+            (await f.locator('#gv-timeline .main-svg').count()) > 0,
+          120000,
+        ).catch((e) => {
+          throw new Error(`${name}: ${e.message}`);
+        });
+      await page.screenshot({ path: path.join(SHOTS, '28-ordering-in-both-views.png') });
+      await page.locator('.tab', { hasText: 'PruneScope: wine.json' }).first().click();
+      await runFromPalette(page, 'View: Close Editor', 15000);
     },
   );
 
@@ -992,7 +1077,7 @@ async function quickOpen(page, name) {
         async (f) =>
           (await f.locator('#title').innerText()) === 'model.json' &&
           (await f.locator('#subtitle').innerText()).includes('2 layers, 67 parameters'),
-        30000,
+        60000, // a fresh webview loads its 4 MB script first (slow on a busy machine)
       );
       await rpage.screenshot({ path: path.join(SHOTS, '23-restricted-analyze.png') });
     },

@@ -64,9 +64,13 @@ test('Restart Notebook Kernel: declared, in the notebook toolbar and the palette
 
 test('every declared command is registered, and every registered command is declared', () => {
   const declared = new Set<string>(c.commands.map((x: { command: string }) => x.command));
-  const all = ['commands.ts', 'notebook/controller.ts'].map(src).join('\n');
-  const registered = new Set([...all.matchAll(/reg\('(prunescope\.[A-Za-z]+)'/g)].map((m) => m[1]));
-  for (const m of all.matchAll(/_COMMAND = '(prunescope\.[A-Za-z]+)'/g)) registered.add(m[1]);
+  // extension.ts wires each command id to its module (COMMANDS); the notebook controller registers its own.
+  const wiring = src('extension.ts');
+  const registered = new Set([...wiring.matchAll(/\['(prunescope\.[A-Za-z]+)', [A-Za-z]+\]/g)].map((m) => m[1]));
+  for (const m of src('notebook/controller.ts').matchAll(/_COMMAND = '(prunescope\.[A-Za-z]+)'/g)) registered.add(m[1]);
+  // Each wired function is a command module's export.
+  for (const m of wiring.matchAll(/import \{ (\w+) \} from '\.\/commands\/(\w+)'/g))
+    assert.match(src(`commands/${m[2]}.ts`), new RegExp(`export (async )?function ${m[1]}\\(`), m[1]);
   assert.deepEqual([...declared].sort(), [...registered].sort());
 });
 
@@ -138,9 +142,12 @@ test('activation: the contributed commands, views and notebook, and workspaces h
   assert.ok(major > 1 || minor >= 74, `engines.vscode ${pkg.engines.vscode} generates implicit activation events`);
   for (const e of events) {
     assert.doesNotMatch(e, /^(\*|onStartupFinished|onCommand:|onView:)/, `${e} is redundant or activates everywhere`);
-    assert.match(e, /^(onNotebook:|workspaceContains:)/, e);
+    assert.match(e, /^(onNotebook:|onWebviewPanel:|workspaceContains:)/, e);
   }
   assert.ok(events.includes(`onNotebook:${c.notebooks[0].type}`), 'opening a PruneScope notebook activates');
+  // A PruneScope editor panel left open is restored after a reload (editorPanel.ts's serializer).
+  assert.ok(events.includes('onWebviewPanel:prunescope.analysis'));
+  assert.match(src('editorPanel.ts'), /EDITOR_VIEW_TYPE = 'prunescope\.analysis'/);
   assert.ok(c.commands.length > 0 && Object.values(c.views).flat().length > 0);
 
   const patterns = events.filter((e) => e.startsWith('workspaceContains:')).map((e) => e.slice(18));
@@ -149,4 +156,16 @@ test('activation: the contributed commands, views and notebook, and workspaces h
     assert.ok(matches(f), `${f} looks like a model`);
   for (const f of ['package.json', 'tsconfig.json', 'src/config.json', '.vscode/settings.json', 'data.csv'])
     assert.ok(!matches(f), `${f} must not activate PruneScope`);
+});
+
+test('Open Analysis in Editor: a command in the palette and a button in the side panel title', () => {
+  const id = 'prunescope.openAnalysisInEditor';
+  const cmd = c.commands.find((x: { command: string }) => x.command === id);
+  assert.equal(cmd?.title, 'Open Analysis in Editor');
+  assert.equal(cmd?.category, 'PruneScope');
+  assert.match(cmd?.icon ?? '', /^\$\([a-z-]+\)$/, 'an icon for the title bar');
+  const button = c.menus['view/title'].find((m: { command: string }) => m.command === id);
+  assert.equal(button?.when, 'view == prunescope.relevance');
+  assert.match(button?.group ?? '', /^navigation/, 'shown as a button, not in the ... menu');
+  assert.match(src('panel.ts'), /SIDE_VIEW_ID = 'prunescope\.relevance'/);
 });

@@ -179,6 +179,34 @@ test('softmax anywhere but the output is refused; softmax then Dropout at the ou
   assert.deepEqual(g.spec.outputs, ['dr']);
 });
 
+test('layers listed after their users are ordered inputs-first, keeping the file order where it can', () => {
+  // b and c both wait for a; among ready layers the one earlier in the file comes first.
+  const g = readKerasConfig(
+    functional([
+      input([4]),
+      layer('Add', 'out', {}, ['c', 'b']),
+      layer('Dense', 'c', { units: 4 }, ['a']),
+      layer('Dense', 'b', { units: 4 }, ['a']),
+      layer('Dense', 'a', { units: 4 }),
+    ]),
+    FILE,
+    'modelTopology',
+  );
+  assert.deepEqual(
+    g.spec.nodes.map((n) => n.name),
+    ['a', 'c', 'b', 'out'],
+  );
+  // A long chain written backwards: every layer after its input.
+  const n = 3000;
+  const chain = [input([2])];
+  for (let i = n - 1; i >= 0; i--) chain.push(layer('Dense', `d${i}`, { units: 2 }, [i === 0 ? 'in' : `d${i - 1}`]));
+  const long = readKerasConfig(functional(chain, `d${n - 1}`), FILE, 'modelTopology');
+  assert.deepEqual(
+    long.spec.nodes.map((x) => x.name),
+    Array.from({ length: n }, (_, i) => `d${i}`),
+  );
+});
+
 test('shape errors name the layer: a window larger than its input, a Reshape of the wrong size, an Add of unequal shapes', () => {
   refused(functional([input([2, 2, 1]), layer('Conv2D', 'out', { filters: 1, kernel_size: 3 })]), 'bad-input', [
     'layer out (Conv2D)',

@@ -9,7 +9,7 @@ import { strToU8, zipSync } from 'fflate';
 import { readModel, writeModel } from '../../src/engine/formats';
 import { buildHdf5, h5Service } from '../../src/engine/formats/hdf5/h5Client';
 import { ErrorCode, PruneScopeError } from '../../src/engine/errors';
-import type { GraphSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec } from '../../src/engine/graphSpec';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 
 after(() => h5Service.stop());

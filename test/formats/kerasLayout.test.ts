@@ -12,10 +12,11 @@ import { readModel, writeModel } from '../../src/engine/formats';
 import { h5Service, withHdf5, H5Entry } from '../../src/engine/formats/hdf5/h5Client';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 import { SHARED_MODELS, SKIP_MESSAGE, sharedModels } from '../fixtures/models/sharedModels';
+import type { JsonDoc } from '../helpers';
 
 after(() => h5Service.stop());
 
-type Json = Record<string, any>;
+type Json = Record<string, JsonDoc>;
 
 async function listing(bytes: Uint8Array): Promise<H5Entry[]> {
   return withHdf5(bytes, 'listing', async (r) => r.entries);

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { detectFormat, readModel, writeModel, ModelFormat, MODEL_FORMATS } from '../../src/engine/formats';
 import { h5Service } from '../../src/engine/formats/hdf5/h5Client';
 import { encodePruneMask, PruneScopeMetadata } from '../../src/engine/model/metadata';
-import type { GraphSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec } from '../../src/engine/graphSpec';
 import { PruneScopeError } from '../../src/engine/errors';
 import { makeProvenance } from '../../src/engine/provenance';
 import { forward64 } from '../reference/forward64';

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as ort from 'onnxruntime-web';
 import { readModel, writeModel } from '../../src/engine/formats';
-import type { GraphSpec, NodeSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, NodeSpec } from '../../src/engine/graphSpec';
 import { Rng } from '../../src/engine/util/random';
 import { forward64 } from '../reference/forward64';
 import { tmpDir } from '../fixtures/models/tfjsFiles';

@@ -20,7 +20,7 @@ import {
   inputsOf,
   sharedModels,
 } from '../fixtures/models/sharedModels';
-import type { GraphSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec } from '../../src/engine/graphSpec';
 
 after(() => h5Service.stop());
 

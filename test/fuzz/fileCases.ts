@@ -11,7 +11,7 @@ import { Rng } from '../../src/engine/util/random';
 import { readModel, writeModel } from '../../src/engine/formats';
 import { H5WriteTree, buildHdf5, h5Service, withHdf5 } from '../../src/engine/formats/hdf5/h5Client';
 import { ModelProto } from '../../src/engine/formats/onnx/schema';
-import type { GraphSpec, NodeSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, NodeSpec } from '../../src/engine/graphSpec';
 import { Json, getAt, oddValue, paths, pick, serialise, setAt, truncateBytes } from './mutators';
 
 export type FileSuite = 'h5' | 'keras' | 'onnx';
@@ -517,6 +517,7 @@ async function kerasCase(rng: Rng, base: Base, file: string): Promise<{ bytes: B
 
 // ---------- ONNX mutations ----------
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- decoded protobuf messages, mutated at any depth
 type Msg = Record<string, any>;
 const ONNX_OPS = [
   'Sin',
@@ -671,7 +672,7 @@ export async function fileCase(suite: FileSuite, rng: Rng, i: number, root: stri
   const dir = path.join(root, `case-${i}`);
   fs.mkdirSync(dir);
   const file = path.join(dir, `model.${suite === 'h5' ? 'h5' : suite}`);
-  let bytes: Buffer = base.bytes;
+  let bytes: Buffer;
   let d: string;
   let benign = false;
   const structural = rng.next() < 0.6;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { backend } from '../helpers';
+import { backend, type JsonDoc } from '../helpers';
 import { loadModel } from '../../src/engine/formats/modelFile';
 import { readCsv } from '../../src/engine/data/readCsv';
 import { ErrorCode, PruneScopeError } from '../../src/engine/errors';
@@ -14,7 +14,7 @@ import { jsonDepth } from '../../src/engine/util/jsonLimits';
 import { tmpDir, writeTfjsModel } from '../fixtures/models/tfjsFiles';
 
 /** h (3 -> 4) then out (4 -> 2): 26 float32 parameters = 104 bytes in one shard. */
-async function fixture(): Promise<{ dir: string; file: string; json: any }> {
+async function fixture(): Promise<{ dir: string; file: string; json: JsonDoc }> {
   await backend();
   const model = tf.sequential({
     layers: [tf.layers.dense({ inputShape: [3], units: 4, name: 'h' }), tf.layers.dense({ units: 2, name: 'out' })],

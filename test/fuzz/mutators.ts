@@ -1,6 +1,7 @@
 // Seeded mutations of model folders (model.json + shards), CSV text and argv. Each returns a
 // short description so a failing case can be read and replayed from its seed.
 import { Rng } from '../../src/engine/util/random';
+import type { JsonDoc as Doc } from '../helpers';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -27,14 +28,14 @@ export function paths(json: Json, cap = 5000): (string | number)[][] {
 }
 
 export function getAt(json: Json, p: (string | number)[]): Json {
-  let n: any = json;
+  let n: Doc = json;
   for (const k of p) n = n?.[k];
   return n as Json;
 }
 
 export function setAt(json: Json, p: (string | number)[], v: Json | undefined): void {
   if (p.length === 0) return;
-  const parent: any = getAt(json, p.slice(0, -1));
+  const parent: Doc = getAt(json, p.slice(0, -1));
   if (!parent || typeof parent !== 'object') return;
   const k = p[p.length - 1];
   if (v === undefined) {

@@ -28,19 +28,8 @@ const IMAGE_FIXTURES = fs.existsSync(IMAGE_DIR)
       .map((f) => path.join(IMAGE_DIR, f))
   : [];
 import { CASE_MS, CaseReport, HEAP_GROWTH_LIMIT_MB, RSS_GROWTH_LIMIT_MB, Suite, caseSeed, normalise } from './harness';
-import {
-  Json,
-  getAt,
-  invalidUtf8,
-  oddValue,
-  paths,
-  pick,
-  RAW,
-  randomArgv,
-  serialise,
-  setAt,
-  truncateBytes,
-} from './mutators';
+import { Json, invalidUtf8, oddValue, paths, pick, RAW, randomArgv, serialise, setAt, truncateBytes } from './mutators';
+import type { JsonDoc as Doc } from '../helpers';
 
 interface CaseSetup {
   mutation: string;
@@ -107,7 +96,7 @@ async function makeBases(): Promise<void> {
 interface ModelCtx {
   rng: Rng;
   dir: string;
-  json: any;
+  json: Doc;
   shards: Map<string, Buffer>;
   text?: Buffer;
   maxBytes?: number;
@@ -116,16 +105,16 @@ interface ModelCtx {
 
 type Mutation = { benign?: boolean; apply: (c: ModelCtx) => string };
 
-const weightList = (c: ModelCtx): any[] =>
+const weightList = (c: ModelCtx): Doc[] =>
   Array.isArray(c.json?.weightsManifest)
-    ? c.json.weightsManifest.flatMap((g: any) => (Array.isArray(g?.weights) ? g.weights : []))
+    ? c.json.weightsManifest.flatMap((g: Doc) => (Array.isArray(g?.weights) ? g.weights : []))
     : [];
-const someWeight = (c: ModelCtx): any => {
+const someWeight = (c: ModelCtx): Doc => {
   const ws = weightList(c);
   return ws.length ? pick(c.rng, ws) : undefined;
 };
 const shardNames = (c: ModelCtx) => [...c.shards.keys()];
-const layersOf = (c: ModelCtx): any[] => c.json?.modelTopology?.config?.layers ?? [];
+const layersOf = (c: ModelCtx): Doc[] => c.json?.modelTopology?.config?.layers ?? [];
 
 const MODEL_MUTATIONS: Mutation[] = [
   // Benign: the same model written differently.
@@ -276,7 +265,7 @@ const MODEL_MUTATIONS: Mutation[] = [
     apply: (c) => {
       const g = c.json.weightsManifest?.[0];
       if (!g?.weights?.length) return 'no weight';
-      const w: any = pick(c.rng, g.weights as any[]);
+      const w: Doc = pick(c.rng, g.weights as Doc[]);
       g.weights.push({ ...w });
       return `weight ${w.name} duplicated`;
     },
@@ -450,8 +439,8 @@ const MODEL_MUTATIONS: Mutation[] = [
     apply: (c) => {
       // Many Dense layers with a matching manifest: stresses name matching (quadratic before the fix).
       const n = pick(c.rng, [500, 5000]);
-      const ls: any[] = [{ class_name: 'Dense', config: { name: 'L0', units: 1, batch_input_shape: [null, 1] } }];
-      const ws: any[] = [];
+      const ls: Doc[] = [{ class_name: 'Dense', config: { name: 'L0', units: 1, batch_input_shape: [null, 1] } }];
+      const ws: Doc[] = [];
       for (let i = 1; i < n; i++)
         ls.push({ class_name: 'Dense', config: { name: `L${i}`, units: 1, use_bias: false } });
       for (let i = 0; i < n; i++) ws.push({ name: `L${i}/kernel`, shape: [1, 1], dtype: 'float32' });
@@ -468,7 +457,7 @@ const MODEL_MUTATIONS: Mutation[] = [
     apply: (c) => {
       const o = oddValue(c.rng);
       const k = pick(c.rng, ['task', 'featureNames', 'labelNames', 'preprocessing', 'pruneMask', 'standardization']);
-      const m: any = { [k]: o.v };
+      const m: Doc = { [k]: o.v };
       if (k === 'standardization') {
         delete m.standardization;
         m.preprocessing = { standardization: o.v };
@@ -623,7 +612,7 @@ const CSV_MUTATIONS: CsvMut[] = [
     },
   },
   {
-    apply: (rng, t) => {
+    apply: (rng) => {
       const n = pick(rng, [1000, 100_000]);
       return {
         t: s2b(
@@ -728,7 +717,7 @@ function argsCase(rng: Rng): CaseSetup {
         a = parseArgs(argv, SPECS, 'fuzzcmd');
       } catch (e) {
         if (e instanceof PruneScopeError && !e.message.includes('fuzzcmd'))
-          throw new Error(`parse error without the command: ${e.message}`);
+          throw new Error(`parse error without the command: ${e.message}`, { cause: e });
         throw e;
       }
       parsed.ok = true;
@@ -737,7 +726,7 @@ function argsCase(rng: Rng): CaseSetup {
           f();
         } catch (e) {
           if (e instanceof PruneScopeError && !e.message.includes(`--${flag}`))
-            throw new Error(`value error without --${flag}: ${e.message}`);
+            throw new Error(`value error without --${flag}: ${e.message}`, { cause: e });
           throw e;
         }
       };

@@ -3,7 +3,7 @@
 // reference below is a plain float64 loop written from the Keras definition of the layer.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { NodeSpec, LayerClass, LayerConfigs } from '../../src/engine/model/graphSpec';
+import type { NodeSpec, LayerClass, LayerConfigs } from '../../src/engine/graphSpec';
 import { layerModule } from '../../src/engine/layers/registry';
 import { HIDDEN_ACTIVATIONS } from '../../src/engine/layers/activationFunctions';
 import { PruneScopeError } from '../../src/engine/errors';

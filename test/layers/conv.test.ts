@@ -3,7 +3,7 @@
 // strides, a depth multiplier, K-FAC on a one-position output, and the configs they refuse.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { NodeSpec, LayerClass, LayerConfigs, Shape } from '../../src/engine/model/graphSpec';
+import type { NodeSpec, LayerClass, LayerConfigs, Shape } from '../../src/engine/graphSpec';
 import { layerModule } from '../../src/engine/layers/registry';
 import { PruneScopeError } from '../../src/engine/errors';
 import { backend } from '../helpers';

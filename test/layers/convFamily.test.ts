@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { NodeSpec, LayerClass, LayerConfigs, Shape } from '../../src/engine/model/graphSpec';
+import type { NodeSpec, LayerClass, LayerConfigs, Shape } from '../../src/engine/graphSpec';
 import { layerModule } from '../../src/engine/layers/registry';
 import type { Saved } from '../../src/engine/layers/layer';
 import { PruneScopeError } from '../../src/engine/errors';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { GraphSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec } from '../../src/engine/graphSpec';
 import { Graph, flatten } from '../../src/engine/model/graph';
 import { lenet5Spec, resnet8Spec } from '../../src/engine/model/architectures';
 import { lossGradients } from '../../src/engine/model/gradients';

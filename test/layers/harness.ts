@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Layer, Saved } from '../../src/engine/layers/layer';
 import { Rng } from '../../src/engine/util/random';
 import { maxRelErr } from '../helpers';
-import type { GraphSpec, NodeSpec, Shape } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, NodeSpec, Shape } from '../../src/engine/graphSpec';
 import { forward64 } from '../reference/forward64';
 
 /** One sample's output from one sample's inputs and ALL the layer's weights (Keras order), in float64. */

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { backend } from '../helpers';
+import { backend, type JsonDoc } from '../helpers';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
 import { parseArgs } from '../../src/cli/args';
 import { PruneScopeError } from '../../src/engine/errors';
@@ -13,7 +13,7 @@ import { Graph } from '../../src/engine/model/graph';
 import { lenet5Spec, resnet8Spec } from '../../src/engine/model/architectures';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 
-async function relevanceJson(argv: string[]): Promise<any> {
+async function relevanceJson(argv: string[]): Promise<JsonDoc> {
   let out = '';
   const ctx = {
     log: () => undefined,

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { GraphSpec, NodeSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, NodeSpec } from '../../src/engine/graphSpec';
 import { Graph, flatten } from '../../src/engine/model/graph';
 import { mlpSpec } from '../../src/engine/model/mlpSpec';
 import { denseSpec } from '../../src/engine/model/denseChain';

@@ -1,5 +1,5 @@
 // Small graphs shared by the graph tests: a residual Add and a Concatenate over dense layers.
-import type { GraphSpec, NodeSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, NodeSpec } from '../../src/engine/graphSpec';
 import { withDeclaredWeights } from '../../src/engine/model/graphPlan';
 
 function dense(name: string, units: number, activation: string, inputs: string[]): NodeSpec {

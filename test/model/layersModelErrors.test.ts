@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { backend } from '../helpers';
+import { backend, type JsonDoc } from '../helpers';
 import { loadModel } from '../../src/engine/formats/modelFile';
 import { ErrorCode, PruneScopeError } from '../../src/engine/errors';
 import { tmpDir, writeTfjsModel } from '../fixtures/models/tfjsFiles';
 
 /** A small valid model: h (3 -> 4, tanh) then out (4 -> 2). 26 float32 parameters = 104 bytes. */
-async function fixture(opts: { shardBytes?: number } = {}): Promise<{ dir: string; file: string; json: any }> {
+async function fixture(opts: { shardBytes?: number } = {}): Promise<{ dir: string; file: string; json: JsonDoc }> {
   await backend();
   const model = tf.sequential({
     layers: [

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { NetworkSpec, denseSpec, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { DataSplit } from '../../src/engine/data/dataset';
 import { evaluate } from '../../src/engine/train/metrics';
 import { trainWithFreezing } from '../../src/engine/ordering/freezeTrain';

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { NetworkSpec, computeLayout, denseLayout, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { DataSplit } from '../../src/engine/data/dataset';
 import { train } from '../../src/engine/train/train';
 import { trainWithFreezing } from '../../src/engine/ordering/freezeTrain';

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { qualityCurves, shareGrid, Ranker } from '../../src/engine/prune/curves';
 import { randomRelevance } from '../../src/engine/relevance/random';
 import { obdRelevance } from '../../src/engine/relevance/obd';

@@ -7,7 +7,7 @@ import type {
   NodeSpec,
   Padding,
   Shape,
-} from '../../src/engine/model/graphSpec';
+} from '../../src/engine/graphSpec';
 import { Rng } from '../../src/engine/util/random';
 import { flatLayout } from '../../src/engine/model/graphFlat';
 import type { Batch64 } from '../reference/forward64';

@@ -3,7 +3,7 @@
 // against the closed form), and dead channels removed in cascade.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GraphSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec } from '../../src/engine/graphSpec';
 import { flatLayout, graphToFlat, graphWithFlat } from '../../src/engine/model/graphFlat';
 import { channelGroups, prunableGroups } from '../../src/engine/prune/groups';
 import { structuredMask } from '../../src/engine/prune/structuredMask';

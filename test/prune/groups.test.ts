@@ -4,7 +4,7 @@
 // teacher's function (float64 reference forward) to 1e-5.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GraphSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec } from '../../src/engine/graphSpec';
 import { graphToFlat, graphWithFlat } from '../../src/engine/model/graphFlat';
 import { channelGroups, prunableGroups } from '../../src/engine/prune/groups';
 import { structuredMask } from '../../src/engine/prune/structuredMask';

@@ -10,7 +10,7 @@ import {
   maskToIndices,
   indicesToMask,
 } from '../../src/engine/prune/mask';
-import { orderByScore } from '../../src/engine/relevance/types';
+import { orderByScore } from '../../src/engine/util/order';
 
 const spec: NetworkSpec = {
   inputSize: 2,

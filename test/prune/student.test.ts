@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { NetworkSpec, denseLayout, flatIndex, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { shrinkToStudent } from '../../src/engine/prune/student';
 import { HIDDEN_ACTIVATIONS } from '../../src/engine/model/activations';
 import { Rng } from '../../src/engine/util/random';

@@ -82,7 +82,7 @@ test('export-student writes a smaller LayersModel that tfjs loads and that predi
   const ranking = magnitudeRanking(net, 3);
   const f = 0.7;
   const out = path.join(tmpDir('student'), 'student');
-  const r: StudentReport = await exportStudent(file, split, {
+  await exportStudent(file, split, {
     method: ranking,
     fraction: f,
     dropUnusedInputs: true,

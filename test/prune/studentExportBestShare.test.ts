@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
-import { denseFromFlat, denseLayout, randomDense } from '../../src/engine/model/denseChain';
+import { denseLayout, randomDense } from '../../src/engine/model/denseChain';
 import { Graph } from '../../src/engine/model/graph';
 import { loadDataset, splitDataset, DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backend } from '../helpers';
-import { NetworkSpec, denseFromFlat, randomDense } from '../../src/engine/model/denseChain';
+import { NetworkSpec, denseFromFlat } from '../../src/engine/model/denseChain';
 import type { Graph } from '../../src/engine/model/graph';
 import { qualityCurves, Ranker } from '../../src/engine/prune/curves';
 import { pruneNetwork } from '../../src/engine/prune/pruneModel';

@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { GraphSpec, NodeSpec, WeightSpec } from '../../src/engine/model/graphSpec';
+import type { GraphSpec, NodeSpec, WeightSpec } from '../../src/engine/graphSpec';
 import { Rng } from '../../src/engine/util/random';
 import { Batch64, flatParams64, forward64, padding1d } from './forward64';
 

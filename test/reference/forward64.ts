@@ -2,7 +2,7 @@
 // (Keras semantics, TF padding rules) with plain loops and no tfjs: the reference that engine
 // results, file readers, students and finite differences are checked against. Slow by design;
 // meant for tiny graphs and small batches.
-import type { ActivationName, GraphSpec, NodeSpec, Pair, Shape } from '../../src/engine/model/graphSpec';
+import type { ActivationName, GraphSpec, NodeSpec, Pair, Shape } from '../../src/engine/graphSpec';
 
 /** A batch of n examples, each of `shape` (no batch dimension), row-major (NHWC). */
 export interface Batch64 {

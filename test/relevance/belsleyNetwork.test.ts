@@ -16,7 +16,7 @@ import { blockBelsley, CovBlock } from '../../src/engine/relevance/covariance/bl
 import { fromSnapshots, trajectoryBelsley } from '../../src/engine/relevance/covariance/trajectory';
 import { gradientBlocks } from '../../src/engine/relevance/covariance/gradient';
 import { computeRelevance } from '../../src/engine/relevance/compute';
-import { orderByScore } from '../../src/engine/relevance/types';
+import { orderByScore } from '../../src/engine/util/order';
 import { orderParameters } from '../../src/engine/ordering/orderModel';
 import { PruneScopeError } from '../../src/engine/errors';
 import type { BelsleyCovariance } from '../../src/engine/options';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { obdSaliency } from '../../src/engine/relevance/obd';
-import { orderByScore } from '../../src/engine/relevance/types';
+import { orderByScore } from '../../src/engine/util/order';
 
 test('OBD least-squares reference case (METHODS.md 6): diag H = [35, 56] -> saliency [17.5, 7], parameter 2 first', () => {
   // loss 1/2 ||y - Xw||^2 with X = [[1,2],[3,4],[5,6]]: H = X^T X, so diag H = column sums of squares.
@@ -19,7 +19,6 @@ test('OBD least-squares reference case (METHODS.md 6): diag H = [35, 56] -> sali
 
 import { backend } from '../helpers';
 import { randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { obdRelevance } from '../../src/engine/relevance/obd';
 import type { DataSplit, Dataset } from '../../src/engine/data/dataset';
 import { Rng } from '../../src/engine/util/random';

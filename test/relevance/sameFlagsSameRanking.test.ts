@@ -9,10 +9,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { backend } from '../helpers';
+import { backend, type JsonDoc } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
-import { denseLayout, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
+import { randomDense } from '../../src/engine/model/denseChain';
 import { loadModel, saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, numClasses, splitDataset, splitForModel, type DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
@@ -35,7 +34,7 @@ let dir: string;
 let teacher: string;
 let split: DataSplit;
 
-async function cli(cmd: Command, argv: string[]): Promise<any> {
+async function cli(cmd: Command, argv: string[]): Promise<JsonDoc> {
   let out = '';
   const ctx: CliContext = { log: () => undefined, out: (t) => (out += t), signal: new AbortController().signal };
   await cmd.run(parseArgs([...argv, '--json'], cmd.flags, cmd.name), ctx);

@@ -4,7 +4,6 @@ import * as tf from '@tensorflow/tfjs';
 import { Matrix, inverse } from 'ml-matrix';
 import { backend, maxRelErr } from '../helpers';
 import { NetworkSpec, denseFromFlat, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { Rng } from '../../src/engine/util/random';
 import { CancelledError } from '../../src/engine/errors';
 import { posteriorMeanNetwork, variationalRelevance, variationalScores } from '../../src/engine/relevance/variational';

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
 import { NetworkSpec, denseLayout, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { Rng } from '../../src/engine/util/random';
 import {
   disposePosterior,

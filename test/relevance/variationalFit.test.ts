@@ -8,7 +8,6 @@ import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { loadDataset, splitDataset, xTensor, yTensor } from '../../src/engine/data';
 import { NetworkSpec, denseLayout, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { train } from '../../src/engine/train/train';
 import { curvatureDiagonal } from '../../src/engine/curvature';
 import { Rng } from '../../src/engine/util/random';

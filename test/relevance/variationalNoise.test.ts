@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { NetworkSpec, denseFromFlat, randomDense } from '../../src/engine/model/denseChain';
-import type { Graph } from '../../src/engine/model/graph';
 import { evaluate } from '../../src/engine/train/metrics';
 import { train } from '../../src/engine/train/train';
 import { posteriorMeanNetwork, variationalRelevance } from '../../src/engine/relevance/variational';

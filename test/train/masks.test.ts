@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { Trainer } from '../../src/engine/train/trainer';
 import { train } from '../../src/engine/train/train';
 import { PruneScopeError, CancelledError } from '../../src/engine/errors';

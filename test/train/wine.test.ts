@@ -8,7 +8,6 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { denseFromFlat, randomDense } from '../../src/engine/model/denseChain';
-import { Graph } from '../../src/engine/model/graph';
 import { train } from '../../src/engine/train/train';
 import { evaluate } from '../../src/engine/train/metrics';
 import { loadDataset, splitDataset } from '../../src/engine/data';

@@ -13,7 +13,7 @@ import { train } from '../../engine/train/train';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
 import { renderReport } from '../../engine/report/html';
-import { curvesFigure } from '../../engine/report/curvesFigure';
+import { curvesFigure } from '../../engine/prune/curvesFigure';
 
 export function curvesCsv(r: CurvesResult): string {
   const names = Object.keys(r.curves);

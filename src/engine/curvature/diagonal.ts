@@ -105,7 +105,10 @@ function diagonalServes(graph: Graph, below: boolean[], u: number): boolean {
   return false;
 }
 
-/** Adds sum_r sign_r (row r's weight gradient)^2 at every op with weights (except `skip`) for a block entering at `start`. */
+/**
+ * Adds sum_r sign_r (row r's weight gradient)^2 at every op with weights (except `skip`) for a block
+ * entering at `start`.
+ */
 function propagateSquares(
   graph: Graph,
   pass: Pass,

@@ -8,7 +8,8 @@ import { propagate } from '../model/backward';
 import { lossHessianRoot, lossKindOf } from '../model/loss';
 import { PruneScopeError, badInput } from '../errors';
 import { ChunkOptions, checkBatch, floatsPerSample, forEachChunk, resolveChunk } from './batch';
-import { describeParam, firstNonFinite } from '../util/finite';
+import { firstNonFinite } from '../util/finite';
+import { describeParam } from '../model/finiteParams';
 
 export interface GgnBlock {
   /** Index into graph.layers() and the block's parameter count P. */

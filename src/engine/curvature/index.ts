@@ -17,7 +17,7 @@ import {
 } from './batch';
 import { diagonalChunk, diagonalFloatsPerSample, DiagonalMode } from './diagonal';
 import { momentSums } from './moments';
-import { checkFiniteFlat } from '../util/finite';
+import { checkFiniteFlat } from '../model/finiteParams';
 import { OBD_VARIANTS, type ObdVariant } from '../options';
 
 /** Why a curvature quantity goes non-finite: the forward pass or its derivatives overflowed. */

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { Task } from '../options';
+import type { DataSource } from '../provenance';
 export type { Task };
 
 export interface Dataset {
@@ -26,25 +27,6 @@ export interface Dataset {
   unlabelled?: boolean;
   /** How the rows were read from the user's files (sampling, classes, conversions), for results. */
   source?: DataSource;
-}
-
-export type SourceKind = 'builtin' | 'csv' | 'image-folder' | 'npy' | 'npz';
-
-/** What a loader did to the user's data: recorded in results so a run can be repeated. */
-export interface DataSource {
-  kind: SourceKind;
-  /** Resolved path (absent for built-ins). */
-  path?: string;
-  /** Rows the source holds, and rows loaded (a seeded uniform sample when fewer). */
-  rowsAvailable: number;
-  rowsLoaded: number;
-  sampleSeed?: number;
-  /** Image folders: the class folder names in sorted order (index = label unless mapped to the model's). */
-  classes?: string[];
-  /** Pixel range fed to the model and why: [0, 1] or [0, 255]. */
-  pixelRange?: { range: '[0, 1]' | '[0, 255]'; reason: string };
-  /** Each conversion applied (resizing, channels, layout), in words. */
-  conversions: string[];
 }
 
 export interface Standardization {

@@ -2,7 +2,8 @@
 // statistic of the test rows leaks into training.
 import { PruneScopeError, badInput } from '../errors';
 import { Rng } from '../util/random';
-import type { DataSource, DataSplit, Dataset, SplitPart, Standardization } from './dataset';
+import type { DataSplit, Dataset, SplitPart, Standardization } from './dataset';
+import type { DataSource } from '../provenance';
 
 export interface SplitOptions {
   /** Default 0. */

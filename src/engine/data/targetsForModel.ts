@@ -4,7 +4,7 @@
 import { badInput } from '../errors';
 import { DATA_DEFAULTS } from '../options';
 import type { Task } from './dataset';
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import type { PruneScopeMetadata } from '../model/metadata';
 import { elements, type InputSpec, type Layout } from './inputSpec';
 

@@ -26,7 +26,10 @@ export interface DistillComparison {
   init: DistillInit;
   distilled: DistillRowName;
   baseline: DistillRowName;
-  /** Per-seed improvement of the distilled student (accuracy: distilled - baseline; MSE: baseline - distilled): mean and sample sd. */
+  /**
+   * Per-seed improvement of the distilled student (accuracy: distilled - baseline; MSE: baseline - distilled): mean and
+   * sample sd.
+   */
   improvementMean: number;
   improvementSd: number;
   /** The mean improvement exceeds the spread of the paired improvements (with one seed: any improvement). */

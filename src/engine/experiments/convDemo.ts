@@ -11,7 +11,7 @@ import type { DataSplit, SplitPart } from '../data/dataset';
 import { makeProvenance, type Provenance } from '../provenance';
 import { renderReport, type ReportSection } from '../report/html';
 import { relevanceHeatmap } from '../report/relevanceFigures';
-import { curvesFigure } from '../report/curvesFigure';
+import { curvesFigure } from '../prune/curvesFigure';
 import { orderedVarianceFigure } from '../ordering/figures';
 import { orderParameters } from '../ordering/orderModel';
 import { qualityCurves, shareGrid, type CurvesResult, type Ranker } from '../prune/curves';

@@ -3,12 +3,14 @@
 // computed from the numbers (whichever way they go) and set against what the paper reports.
 import type { Figure } from '../report/figure';
 import type { ReportSection } from '../report/html';
-import { curvesFigure } from '../report/curvesFigure';
+import { curvesFigure } from '../prune/curvesFigure';
 import { largestShareWithin, Paper1Result } from './paper1';
 import { paper1Findings, tolerance } from './paper1Findings';
 import type { VariationalResult } from '../relevance/variational';
 
-/** Per teacher seed, the variational fit's posterior mean beside the teacher (undefined without a variational ranking). */
+/**
+ * Per teacher seed, the variational fit's posterior mean beside the teacher (undefined without a variational ranking).
+ */
 export function variationalFitRows(r: Paper1Result): (string | number)[][] | undefined {
   const rows = r.runs.flatMap((run) => {
     const v = run.rankings.variational as VariationalResult | undefined;

@@ -1,7 +1,7 @@
 // PruneScope's metadata travels with the model in every format (TF.js userDefinedMetadata, the
 // .keras metadata.json, an h5 root attribute, ONNX metadata_props). Here it is checked against
 // the graph it came with, and its prune mask is applied: pruned weights are exactly zero.
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { PruneScopeMetadata, decodePruneMask, validateMetadata } from '../model/metadata';
 import { appliesSoftmax } from './keras/modelConfig';
 import { flatSize, inferShapes, sizeOf } from '../model/graphShapes';
@@ -14,9 +14,10 @@ export function ioSizes(spec: GraphSpec, file?: string): { inputSize: number; ou
 
 /** Whether the output is a softmax (possibly followed by identity layers): a classifier. */
 export function outputIsSoftmax(spec: GraphSpec): boolean {
+  const byName = new Map(spec.nodes.map((x) => [x.name, x]));
   let name = spec.outputs[0];
   for (;;) {
-    const n = spec.nodes.find((x) => x.name === name);
+    const n = byName.get(name);
     if (!n) return false;
     if (appliesSoftmax(n)) return true;
     if (n.className !== 'Identity' || n.inputs.length !== 1) return false;

@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError } from '../errors';
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { inferShapes, nodeField, shapeText, weightSlots } from '../model/graphShapes';
 import type { WriteOptions } from './types';
 
@@ -60,13 +60,17 @@ export function checkNames(spec: GraphSpec, file: string): void {
 
 /** Never write a model full of NaN: refuse before anything touches the disk. */
 export function checkFinite(spec: GraphSpec, file: string): void {
+  let flat = 0;
   for (const n of spec.nodes)
     for (const w of n.weights) {
       const bad = w.values.findIndex((v) => !Number.isFinite(v));
+      // Parameters are also named by their place in the flat index every method reports.
+      const at = w.trainable ? ` (flat ${flat + bad})` : '';
+      if (w.trainable) flat += w.values.length;
       if (bad >= 0)
         throw new PruneScopeError(
           'numerical',
-          `weight ${w.name} has ${w.values[bad]} at entry ${bad}; nothing was written`,
+          `weight ${w.name} has ${w.values[bad]} at entry ${bad}${at}; nothing was written`,
           {
             file,
             field: `${nodeField(n)}.${w.name}`,

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError } from '../errors';
-import type { WeightSpec } from '../model/graphSpec';
+import type { WeightSpec } from '../graphSpec';
 import { ManifestWeight, parseManifest, readWeights } from '../model/weightsManifest';
 import { writeFolderAtomic } from '../util/atomicWrite';
 import { clip, parseJsonBounded, preview } from '../util/jsonLimits';

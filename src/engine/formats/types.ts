@@ -1,5 +1,5 @@
 // What every model-file reader returns and every writer takes, whatever the format.
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import type { PruneScopeMetadata } from '../model/metadata';
 
 import type { ModelFormat } from '../options';

@@ -5,7 +5,7 @@
 // elementwise derivatives). Softmax is not element-wise: only the model's head may be a softmax
 // (layers/softmax.ts, handled by the loss).
 import * as tf from '@tensorflow/tfjs';
-import type { ActivationName, LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { ActivationName, LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import { apply, derivative, secondDerivative, HiddenActivation, HIDDEN_ACTIVATIONS } from './activationFunctions';
 import type { ChannelRule, ForwardResult, Layer, LayerModule, Saved } from './layer';
 import { expectInputs, layerError, memo, scaleRows } from './util';

@@ -6,7 +6,7 @@
 // moving = momentum * moving + (1 - momentum) * batch as `updates`, and its input VJP carries the
 // batch-statistics terms (one row per sample only).
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type {
   ChannelRule,
   ForwardResult,

@@ -3,7 +3,7 @@
 // wasm backend), the methods shared with DepthwiseConv2D in conv/convLayer.ts. K-FAC is KFC
 // (Grosse & Martens 2016) on the unfolded patches.
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type { ChannelRule, KroneckerFactors, Layer, LayerModule, Saved } from './layer';
 import { expectInputs, layerError } from './util';
 import {

@@ -6,7 +6,7 @@
 // Fast paths: on a sparse model input (MNIST pixels) both products run over the used columns only
 // (denseSparse.ts); on wasm the per-sample variance step of ordering is one fused kernel (denseSquares.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type {
   ChannelRule,
   ForwardResult,

@@ -1,22 +1,13 @@
-// The per-sample estimator's diag step as one wasm kernel (wasm/squares.c) on the tfjs wasm backend:
-//   sumK' = sumK + (1/N) (a∘a)^T (d∘d) - g∘g,   sumB' = sumB + (1/N) 1^T (d∘d) - gb∘gb.
-// Why: as tfjs ops this is a square, a transpose, a 784x128x300 matmul and six elementwise kernels
-// per layer, ~5 ms of a ~19 ms MNIST step. Here the elementwise work is fused into one pass, and when
-// a layer's input batch is sparse against each column's background (the column minimum over the
-// batch: the 0 pixels of images, the 0s of one-hot codes, or their standardised values), the product
-// runs over the differing entries only: x^2 = bg^2 + w with w non-zero there, so
-// (a∘a)^T d2 = bg^2 (1^T d2) + sum over entries of w d2[row, :]. Exact for any data; the density only
-// picks the faster route (denser batches use the backend's own matmul). The module imports the
-// backend's memory and works on tensors' buffers where they are (as tfjs's own wasm kernels do), so
-// nothing is copied; the sums are updated in place.
+// The per-sample estimator's diag step as one wasm kernel (wasm/squares.c) on the tfjs wasm backend,
+// fused and sparse-aware against each column's background, exact for any data, updating the
+// tracker's sums in place (docs/DESIGN.md, bench/NOTES.md). Off wasm the tfjs-op path runs.
 import * as tf from '@tensorflow/tfjs';
 import { SQUARES_WASM_BASE64 } from './wasm/squares.generated';
 import { instantiateEmbedded } from '../util/wasmModule';
 
 /**
- * Share of entries off their column background above which the backend's dense matmul is used. The
- * sparse route costs about density x (dense cost): at 784 x 128 x 300 it took 0.93 ms at density
- * 0.195 (MNIST) against 4.8 ms dense, and was ~15 % slower than dense at density 1 (CPU time, load ~10).
+ * Share of entries off their column background above which the backend's dense matmul is used: the
+ * sparse route costs about density x (dense cost), and more than dense near density 1 (bench/NOTES.md).
  */
 export const SPARSE_MAX_DENSITY = 0.5;
 
@@ -90,9 +81,9 @@ function load(): Kernels | undefined {
 /**
  * sumK += mean over samples of (a_n^T d_n)^2 - gK^2 and sumB += mean of d_n^2 - gB^2, written into
  * the variables' own buffers: they are the tracker's private state, nothing else holds them, and
- * updating in place saves a 940 KB output, its allocation and two assigns per step on the first
- * MNIST layer. a [N, in], d [N, out] (per-sample deltas, not divided by N). Returns false (and does
- * nothing) off the wasm backend.
+ * updating in place saves an output the size of the kernel, its allocation and two assigns per step.
+ * a [N, in], d [N, out] (per-sample deltas, not divided by N). Returns false (and does nothing) off
+ * the wasm backend.
  */
 export function accumulateSquares(
   sumK: tf.Variable,

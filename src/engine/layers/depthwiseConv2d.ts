@@ -2,7 +2,7 @@
 // ci * multiplier + j, TF padding, dilation 1) without its fused activation. The calculus lives in
 // conv/depthwise.ts (wasm kernels on the wasm backend: tfjs-wasm has no depthwise backward), the
 // methods shared with Conv2D in conv/convLayer.ts.
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type * as tf from '@tensorflow/tfjs';
 import type { ChannelRule, KroneckerFactors, Layer, LayerModule, Saved } from './layer';
 import { expectInputs, layerError } from './util';

@@ -1,7 +1,7 @@
 // GlobalAveragePooling2D and GlobalMaxPooling2D (Keras; NHWC -> [c], or [1, 1, c] with keepdims).
 // The max form is MaxPooling2D with one window over the whole image (pooling2d.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type { ChannelRule, ForwardResult, Layer, LayerModule, Saved } from './layer';
 import { expectInputs, layerError } from './util';
 import { globalAvgPoolBackward, globalSpec } from './conv/pooling';

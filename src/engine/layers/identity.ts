@@ -3,7 +3,7 @@
 // GraphSpec calls them all Identity and keeps the original class in `kind`). Training here is
 // deterministic too: PruneScope's own training applies no dropout or augmentation.
 import * as tf from '@tensorflow/tfjs';
-import type { NodeSpec, Shape } from '../model/graphSpec';
+import type { NodeSpec, Shape } from '../graphSpec';
 import type { ChannelRule, ForwardResult, Layer, LayerModule, Saved } from './layer';
 import { expectInputs } from './util';
 

@@ -10,7 +10,7 @@
 // gradients and per-sample quantities; c > 1 when square-root factors of a curvature matrix are
 // propagated (c = classes for the exact GGN).
 import type * as tf from '@tensorflow/tfjs';
-import type { LayerClass, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerClass, NodeSpec, Shape } from '../graphSpec';
 
 /** 'train': batch statistics (BatchNormalization) and state updates; 'inference': what analysis uses. */
 export type Mode = 'inference' | 'train';

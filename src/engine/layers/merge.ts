@@ -2,7 +2,7 @@
 // channel (last) axis (the gradient is split back). Neither has a diagonal Jacobian from one input,
 // so diagonal Hessian terms crossing them are expanded into factors by the graph (exact).
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type { ChannelRule, ForwardResult, Layer, LayerModule, Saved } from './layer';
 import { expectInputs, layerError, sameShape } from './util';
 

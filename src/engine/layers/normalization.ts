@@ -2,7 +2,7 @@
 // variance non-trainable weights shaped to broadcast from the right ([c] per channel, [] for one
 // value). A fixed element-wise affine map (rescaling.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type { Layer, LayerModule, WeightDecl } from './layer';
 import { expectInputs, layerError } from './util';
 import { ChannelAffineLayer } from './rescaling';

@@ -3,7 +3,7 @@
 // (wasm backend), so any block of rows goes back through one scatter; its Jacobian selects one input
 // per output, so J^T diag(D) J is diagonal and diagonal Hessian terms pass through exactly.
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type { ChannelRule, ForwardResult, Layer, LayerModule, Saved } from './layer';
 import { expectInputs, memo } from './util';
 import type { WindowSpec } from './conv/conv2d';

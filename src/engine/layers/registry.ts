@@ -1,5 +1,5 @@
 // Keras class name -> layer module. Adding a layer type = one file in this folder + one line here.
-import type { LayerClass } from '../model/graphSpec';
+import type { LayerClass } from '../graphSpec';
 import type { LayerModule } from './layer';
 import { DenseModule } from './dense';
 import { ActivationModule, LeakyReLUModule, ReLUModule } from './activation';

@@ -3,7 +3,7 @@
 // diagonal term D passes through as D * scale^2. Normalization (normalization.ts) is the same map
 // with scale and offset read from its mean and variance.
 import * as tf from '@tensorflow/tfjs';
-import type { LayerClass, LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerClass, LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type { ChannelRule, ForwardResult, Layer, LayerModule, Saved, WeightDecl } from './layer';
 import { expectInputs, layerError, memo } from './util';
 

@@ -1,7 +1,7 @@
 // Flatten (row-major over H, W, C, as Keras on NHWC) and Reshape: a permutation-free relabelling of
 // the same numbers, so every backward quantity is reshaped back, diagonal terms included.
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import type { ChannelRule, ForwardResult, Layer, LayerModule, Saved } from './layer';
 import { expectInputs, layerError, sizeOf } from './util';
 

@@ -3,7 +3,7 @@
 // loss, whose gradient and curvature are taken with respect to the logits (model/loss.ts). Its
 // forward is the plain softmax over the last axis, for predictions.
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import { PruneScopeError } from '../errors';
 import type { ChannelRule, ForwardResult, Layer, LayerModule } from './layer';
 import { expectInputs, layerError } from './util';

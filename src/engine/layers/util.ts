@@ -2,7 +2,7 @@
 // that name the layer.
 import * as tf from '@tensorflow/tfjs';
 import { PruneScopeError } from '../errors';
-import type { NodeSpec, Shape } from '../model/graphSpec';
+import type { NodeSpec, Shape } from '../graphSpec';
 
 export function sizeOf(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);

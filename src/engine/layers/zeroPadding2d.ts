@@ -2,7 +2,7 @@
 // image). Its Jacobian embeds the input in the output, so the VJP and every diagonal term are the
 // interior of the output's.
 import * as tf from '@tensorflow/tfjs';
-import type { LayerConfigs, NodeSpec, Pair, Shape } from '../model/graphSpec';
+import type { LayerConfigs, NodeSpec, Pair, Shape } from '../graphSpec';
 import type { ChannelRule, ForwardResult, Layer, LayerModule, Saved } from './layer';
 import { expectInputs, layerError } from './util';
 import { zeroPaddingBackward } from './conv/pooling';

@@ -1,11 +1,6 @@
-// Symmetric eigendecomposition A = U diag(values) U^T in float64: Householder tridiagonalisation
-// (tridiagonal.ts), divide and conquer on T (tridiagonalDc.ts, its merges are matrix multiplies in
-// gemm.ts), then U = Q V with the reflectors applied in blocks (backTransform.ts, compact WY).
-//
-// Why not QL with vectors (the previous path, kept as fallback and for n < DC_MIN): it applies ~n^2
-// rotations to the n x n eigenvector matrix, ~6 n^3 flops in memory-bound vector loops (6.3 s CPU at
-// n = 1,000). Divide and conquer needs ~(4/3) n^3 flops, nearly all in a packed, register-tiled GEMM,
-// and the back-transformation 2 n^3 in the same GEMM. Costs and the NumPy comparison: bench/linalg.ts.
+// Symmetric eigendecomposition A = U diag(values) U^T in float64: Householder tridiagonalisation,
+// divide and conquer on T, then the blocked back-transformation U = Q V; QL with vectors stays the
+// fallback and the path for small n. docs/DESIGN.md; costs against NumPy: bench/linalg.ts.
 import { badInput, PruneScopeError } from '../errors';
 import { applyQ } from './backTransform';
 import type { Tridiagonal } from './tridiagonal';

@@ -1,16 +1,6 @@
-// Float64 matrix multiply in plain JavaScript: C = alpha op(A) op(B) + beta C, row-major with leading
-// dimensions and offsets (so callers can pass sub-blocks of bigger matrices).
-//
-// Why this shape (the Goto/BLIS scheme, scalar): the cost of a naive triple loop in JS is loads and
-// bounds checks, not multiplies. We copy ("pack") a KC-deep slab of op(B) into column panels of width
-// NR and a MC x KC block of op(A) into row panels of height MR, both contiguous and zero-padded, so the
-// micro-kernel reads two short sequential streams and keeps an MR x NR tile of C in locals (registers):
-// 4 + 4 loads feed 16 multiply-adds. Packing also absorbs the transposes, so every op() is one code path.
-// The block of A stays in L2 across all panels of B; one B panel (KC x NR) stays in L1.
-//
-// gemm() runs the same scheme in WebAssembly SIMD (wasm/gemm_f64.c, f64x2 lanes) when the module is
-// available and the product is big enough to amortise copying the operands into linear memory;
-// gemmTs() is the TypeScript kernel, the reference and the fallback.
+// Float64 matrix multiply: C = alpha op(A) op(B) + beta C, row-major with leading dimensions and
+// offsets (callers pass sub-blocks). Packed, register-tiled (the Goto/BLIS scheme), in WebAssembly
+// SIMD when available and the product is big enough; gemmTs() is the reference. docs/DESIGN.md.
 import { wasmKernels } from './wasmKernels';
 
 const MR = 4;
@@ -30,7 +20,7 @@ export function view(data: Float64Array, ld: number, off = 0): MatView {
   return { data, off, ld };
 }
 
-let packA = new Float64Array(MC * KC);
+const packA = new Float64Array(MC * KC);
 let packB = new Float64Array(KC * NC);
 
 /**

@@ -44,8 +44,8 @@ export function gramEig(snaps: Float64Array, k: number, n: number, relTol = 1e-1
 /** G = S S^T for row-major K x n S: symmetric, computed on column chunks so the K rows stay in cache. */
 export function gramRows(s: Float64Array, k: number, n: number): Float64Array {
   const g = new Float64Array(k * k);
-  // WebAssembly SIMD GEMM (S S^T in full: twice the flops of the triangle, still ~4x faster than the
-  // TypeScript loop below); the mirrored copy keeps G exactly symmetric.
+  // WebAssembly SIMD GEMM (S S^T in full: twice the flops of the triangle, still faster than the
+  // TypeScript loop below, bench/NOTES.md); the mirrored copy keeps G exactly symmetric.
   if (k > 0 && n > 0 && gemmWasm(false, true, k, k, n, 1, view(s, n), view(s, n), 0, view(g, k))) {
     for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) g[b * k + a] = g[a * k + b];
     return g;

@@ -1,22 +1,7 @@
 // Divide-and-conquer eigensolver for a symmetric tridiagonal matrix (Cuppen's method as in LAPACK's
-// dstedc / dlaed0-dlaed4), eigenvectors included.
-//
-// Why: implicit QL with vectors applies ~n^2 rotations to an n x n matrix (~6 n^3 flops in vector
-// loops). Divide and conquer instead tears T at its middle into two halves plus a rank-one term,
-//   T = diag(T1, T2) + rho v v^T,  v = e_m-1 + sign(e) e_m,
-// solves the halves recursively, and finds the eigenpairs of D + rho z z^T (z = Q^T v) from the secular
-// equation 1/rho + sum z_i^2 / (d_i - lambda) = 0. New eigenvectors are old ones times a k x k matrix:
-// one matrix multiply per merge (gemm.ts), about (4/3) n^3 flops in all, less when deflation bites.
-//
-// Accuracy (Gu & Eisenstat): each root is stored as lambda_j = d_origin + tau with d_origin the nearer
-// pole, so d_i - lambda_j = (d_i - d_origin) - tau is computed without cancellation; then z is
-// recomputed from the computed eigenvalues (Loewner formula), which makes the eigenvectors
-// z_hat_i / (d_i - lambda_j) numerically orthogonal even for close roots. Components with tiny
-// rho |z_i| and pairs of close d_i are deflated first (dlaed2), which also keeps the poles apart.
-//
-// The rank-one step (roots, z_hat, vectors: O(k^2) divisions per merge, a quarter of the non-GEMM time
-// at n = 2,000) runs in WebAssembly SIMD (wasm/secular_f64.c) when available; rankOne is the reference.
-// Its vectors are stored as rows (sT), so every O(k^2) loop walks memory contiguously.
+// dstedc), eigenvectors included: about (4/3) n^3 flops, nearly all in matrix multiplies, with the
+// Gu-Eisenstat safeguards for accuracy; the rank-one step runs in WebAssembly SIMD when available
+// (rankOne is the reference). docs/DESIGN.md.
 import { PruneScopeError } from '../errors';
 import { gemm, view } from './gemm';
 import { tridiagonalQl } from './tridiagonalQl';

@@ -1,17 +1,7 @@
-// Loader for the float64 WebAssembly SIMD kernels (wasm/gemm_f64.c, tridiag_f64.c, secular_f64.c; built by
-// scripts/build-wasm.sh). The module bytes are embedded as base64 (wasm/kernels.generated.ts), so the
-// tsc build, the webpack bundle and the CLI all instantiate it synchronously with no file lookup.
-//
-// V8 compiles wasm lazily in two tiers and swaps in the optimised code only for NEW calls (no on-stack
-// replacement), so the hot inner loops of the C kernels are kept in separate noinline functions called
-// many times per kernel call: they reach the optimising tier during the first call (first eigh at
-// n = 1,000 in a fresh process: 1.66 -> 1.10 s CPU; first 1000^3 GEMM 0.70 -> 0.33 s).
-//
-// Operands are copied into the module's linear memory (a bump region above __heap_base, grown on
-// demand) and results copied back: O(n^2) bytes against the O(n^3) flops of the callers (measured in
-// bench/linalg.ts). The TypeScript kernels stay the reference and the fallback: when instantiation fails,
-// or PRUNESCOPE_NO_WASM_LINALG=1 (read at call time), or setWasmLinalgEnabled(false), callers get
-// `undefined` from wasmKernels() and run their TypeScript path.
+// Loader for the float64 WebAssembly SIMD kernels (wasm/gemm_f64.c, tridiag_f64.c, secular_f64.c;
+// built by scripts/build-wasm.sh, embedded as base64 so every build instantiates them synchronously).
+// The TypeScript kernels stay the reference and the fallback: wasmKernels() is undefined when
+// instantiation fails or PRUNESCOPE_NO_WASM_LINALG=1 / setWasmLinalgEnabled(false). docs/DESIGN.md.
 import { KERNELS_WASM_BASE64 } from './wasm/kernels.generated';
 import { WasmMemory, ensureMemory, instantiateEmbedded } from '../util/wasmModule';
 

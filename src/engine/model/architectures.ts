@@ -4,7 +4,7 @@
 // batch normalisation and Add skips, 16/32/64 channels, global average pooling, a Dense head; sized
 // for 28x28 inputs). The specs carry declared (zero) weights: Graph.random draws the initial values.
 import { badInput } from '../errors';
-import type { ActivationName, GraphSpec, NodeSpec, Shape, LayerClass, LayerConfigs } from './graphSpec';
+import type { ActivationName, GraphSpec, NodeSpec, Shape, LayerClass, LayerConfigs } from '../graphSpec';
 import { withDeclaredWeights } from './graphPlan';
 
 export type Head = 'classification' | 'regression';

@@ -2,7 +2,7 @@
 // rank-1 input. Dense-only features (the unit-level student export, neuron selection, privileged
 // features, the [in, out] relevance heatmaps) read its layout; everything else works on any graph.
 // NetworkSpec is the short description of such a chain (the `--layers` of train, paper1's networks).
-import type { GraphSpec } from './graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { Graph } from './graph';
 import type { HiddenActivation } from '../layers/activationFunctions';
 import { withDeclaredWeights } from './graphPlan';
@@ -76,7 +76,10 @@ export function denseFromFlat(s: NetworkSpec, flat: Float32Array): Graph {
   return g;
 }
 
-/** The chain's description when the graph is a dense chain (one rank-1 input, Dense layers with biases), else undefined. */
+/**
+ * The chain's description when the graph is a dense chain (one rank-1 input, Dense layers with biases), else
+ * undefined.
+ */
 export function networkSpecOf(graph: Graph): NetworkSpec | undefined {
   const nodes = graph.spec.nodes;
   if (graph.inputShape.length !== 1) return undefined;

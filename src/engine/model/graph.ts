@@ -4,7 +4,7 @@
 // non-trainable ones (moving statistics) are state. The one backward pass is model/backward.ts.
 import * as tf from '@tensorflow/tfjs';
 import { PruneScopeError } from '../errors';
-import type { GraphSpec, Shape, WeightSpec } from './graphSpec';
+import type { GraphSpec, Shape, WeightSpec } from '../graphSpec';
 import type { Mode, Saved } from '../layers/layer';
 import { GraphPlan, Head, PlannedOp, WeightInfo, planGraph } from './graphPlan';
 import { Rng } from '../util/random';

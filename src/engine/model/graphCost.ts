@@ -4,7 +4,7 @@
 // per-channel affine maps at inference (BatchNormalization, Normalization, Rescaling: one per
 // output element). Bias additions, activations, pooling and Add are not multiply-adds and are not
 // counted. Weight bytes are 4 per stored value (float32), trainable or not.
-import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from './graphSpec';
+import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import { inferShapes, sizeOf } from './graphShapes';
 
 export interface LayerCost {

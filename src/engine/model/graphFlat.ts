@@ -1,6 +1,6 @@
 // The flat parameter index of a GraphSpec (graphSpec.ts): nodes in order, within a node its
 // trainable weights in order, each row-major. Non-trainable weights have no flat position.
-import type { GraphSpec, Shape } from './graphSpec';
+import type { GraphSpec, Shape } from '../graphSpec';
 import { sizeOf } from './graphShapes';
 
 export interface FlatWeight {

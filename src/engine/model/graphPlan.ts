@@ -4,7 +4,7 @@
 // op: the loss takes the logits), and the flat parameter index every method shares (nodes in order,
 // trainable weights in order, each row-major).
 import { PruneScopeError } from '../errors';
-import type { ActivationName, GraphSpec, NodeSpec, Shape } from './graphSpec';
+import type { ActivationName, GraphSpec, NodeSpec, Shape } from '../graphSpec';
 import type { Layer } from '../layers/layer';
 import { layerModule, supportedLayers } from '../layers/registry';
 import { ElementwiseLayer, activationFor } from '../layers/activation';
@@ -24,7 +24,10 @@ export interface WeightInfo {
   /** Index of the node in spec.nodes and of the weight in node.weights. */
   node: number;
   index: number;
-  /** A multiplicative weight (kernel, depthwise_kernel): pruned and L2-penalised by default; biases, gamma, beta are not. */
+  /**
+   * A multiplicative weight (kernel, depthwise_kernel): pruned and L2-penalised by default; biases, gamma, beta
+   * are not.
+   */
   isKernel: boolean;
 }
 

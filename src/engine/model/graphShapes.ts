@@ -2,7 +2,7 @@
 // node must carry. Readers use them to check a file's weights before reading any, writers to
 // describe tensors, and both refuse a graph whose shapes do not fit with the node named.
 import { PruneScopeError } from '../errors';
-import type { GraphSpec, LayerClass, LayerConfigs, NodeSpec, Shape } from './graphSpec';
+import type { GraphSpec, LayerClass, LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 
 export const nodeField = (n: { name: string; className: string; source?: unknown }): string =>
   `layer ${n.name} (${sourceClass(n)})`;

@@ -1,7 +1,7 @@
 // Where a window (convolution, pooling) reaches into padding, under TF's rule: `same` gives
 // ceil(in / stride) outputs with the odd padded pixel after. A constant input stays constant
 // through a window only when no window reaches into zero padding (channel pruning's bias folding).
-import type { Pair, Shape } from './graphSpec';
+import type { Pair, Shape } from '../graphSpec';
 
 /** Output length and padding before / after of one spatial axis under TF's rules. */
 export function padding1d(

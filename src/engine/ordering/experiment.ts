@@ -4,7 +4,7 @@
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { Graph } from '../model/graph';
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { architectureOf } from '../model/summary';
 import { evaluate } from '../train/metrics';
 import { badInput, throwIfCancelled } from '../errors';

@@ -16,7 +16,7 @@ import { countSet } from '../train/masks';
 import { checkHead } from '../train/metrics';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { Rng } from '../util/random';
-import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
+import { checkNetworkFinite, parameterDiagnosis } from '../model/finiteParams';
 import { GradientVarianceTracker } from './tracker';
 import type { CovarianceMode, VarianceEstimator } from '../options';
 import { FreezeStage, checkStages, plateauReached, stageTarget } from './schedule';
@@ -134,7 +134,7 @@ export async function trainWithFreezing(
       throwIfCancelled(opts.signal, 'training');
       const tracking = tracker !== undefined && (nextStage < stages.length || opts.trackToEnd || stages.length === 0);
       const t0 = timing ? performance.now() : 0;
-      // Batches assembled in JS as train() assembles them (a wasm Gather costs ~15 ms a step).
+      // Batches assembled in JS as train() assembles them (a wasm Gather is slow: bench/NOTES.md).
       const { perm, start, size } = batches.nextRange();
       const g = tf.tidy(() => {
         const [x, y] = batchTensors(split.train, features, task, classes, perm, start, size);

@@ -1,6 +1,6 @@
 // The order the essay induces from the gradient covariance: parameters by increasing C_jj (ties by
 // lower flat index, so runs are reproducible), and its rank vector I (I[j] = 1-based rank of j).
-import { orderByScore } from '../relevance/types';
+import { orderByScore } from '../util/order';
 
 /** Flat indices by increasing variance (least variance first); `candidates` defaults to all. */
 export function orderByVariance(variances: ArrayLike<number>, candidates?: ArrayLike<number>): Int32Array {
@@ -15,16 +15,4 @@ export function ranksFromOrder(order: ArrayLike<number>, n = order.length): Int3
   const ranks = new Int32Array(n);
   for (let i = 0; i < order.length; i++) ranks[order[i]] = i + 1;
   return ranks;
-}
-
-/** Human-readable byte count for refusal messages. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
 }

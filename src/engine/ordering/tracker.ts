@@ -15,7 +15,8 @@ import { PruneScopeError } from '../errors';
 import { updateOuter, updateRowCovariance } from './covariance';
 import { ORDER_DEFAULTS, type CovarianceMode, type VarianceEstimator } from '../options';
 import { CovarianceBlock } from './types';
-import { formatBytes, orderByVariance, ranksFromOrder } from './rank';
+import { formatBytes } from '../util/formatBytes';
+import { orderByVariance, ranksFromOrder } from './rank';
 
 export interface TrackerOptions {
   estimator?: VarianceEstimator;

@@ -4,7 +4,7 @@
 // layer's count divided by its channels, times the positions the channel holds there. Removing
 // several channels is not additive where a kernel loses input and output channels together; the
 // student's graphCost gives the exact totals.
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { graphCost, GraphCost } from '../model/graphCost';
 import { sizeOf } from '../model/graphShapes';
 import type { ChannelGroups } from './groups';

@@ -3,7 +3,7 @@
 // axis (NHWC), or the units of a rank-1 tensor.
 // (The same rules as the layer modules' ChannelRule in src/engine/layers; this GraphSpec-level
 // table serves pruning until every layer class has a module.)
-import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from '../model/graphSpec';
+import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from '../graphSpec';
 import { inferShapes, sizeOf } from '../model/graphShapes';
 import { windowGeometry } from '../model/windowGeometry';
 

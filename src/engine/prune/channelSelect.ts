@@ -6,7 +6,7 @@
 // channels together. Every group keeps at least one channel.
 import { badInput } from '../errors';
 import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope, type StructuredMode } from '../options';
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { flatLayout } from '../model/graphFlat';
 import { ChannelGroups, forEachOnAxis, prunableGroups } from './groups';
 import type { RemovedChannels } from './structuredMask';

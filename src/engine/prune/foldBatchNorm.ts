@@ -4,7 +4,7 @@
 // layer's kernel (output channel j scaled by s_j) and bias (b_j s_j + t_j), and the BN disappears.
 // A BN on an image that cannot fold (after an activation, an Add, the input) becomes a 1x1
 // DepthwiseConv2D with kernel s and bias t: the same function, and no BN layer left.
-import type { GraphSpec, LayerConfigs, NodeSpec, WeightSpec } from '../model/graphSpec';
+import type { GraphSpec, LayerConfigs, NodeSpec, WeightSpec } from '../graphSpec';
 import { inferShapes } from '../model/graphShapes';
 
 export interface FoldBatchNormResult {

@@ -8,7 +8,7 @@
 // Removing a channel zeroes its slices in the producing kernel, which can leave channels upstream
 // dead, so the passes repeat until nothing changes. Every group keeps at least one channel.
 import { badInput } from '../errors';
-import type { GraphSpec, LayerConfigs, NodeSpec, Shape, WeightSpec } from '../model/graphSpec';
+import type { GraphSpec, LayerConfigs, NodeSpec, Shape, WeightSpec } from '../graphSpec';
 import { flatLayout } from '../model/graphFlat';
 import { inferShapes, sizeOf } from '../model/graphShapes';
 import type { HiddenActivation } from '../model/activations';

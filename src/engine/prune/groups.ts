@@ -9,7 +9,7 @@
 // A group is a set of tensors tied together; its channels are the classes of tied channels,
 // numbered in the order they first appear (graph inputs, then nodes in graph order). Channels
 // that reach a graph input, a graph output, an opaque layer or a softmax are fixed: never removed.
-import type { GraphSpec, Shape } from '../model/graphSpec';
+import type { GraphSpec, Shape } from '../graphSpec';
 import { flatLayout } from '../model/graphFlat';
 import { sizeOf } from '../model/graphShapes';
 import { channelView, NodeChannels } from './channelRules';

@@ -1,7 +1,7 @@
 // The dependency groups of a model as JSON (`prunescope groups MODEL --json`, the side panel):
 // per group its channels, which can be removed and why not, the layers making them, every member
 // weight slice, and what one channel costs in parameters and multiply-adds.
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { macsPerChannel } from './channelCost';
 import { channelGroups, GroupMember } from './groups';
 

@@ -5,7 +5,7 @@
 import { badInput } from '../errors';
 import type { Graph } from '../model/graph';
 import { requireDense } from '../model/denseChain';
-import { orderByScore } from '../relevance/types';
+import { orderByScore } from '../util/order';
 
 export interface NeuronSelection {
   /** 1 = pruned, over the flat parameter index (incoming and outgoing weights of removed neurons). */

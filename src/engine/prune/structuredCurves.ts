@@ -4,7 +4,7 @@
 // with the mask held). Besides the metric, every point records the shares of parameters and
 // multiply-adds the removed channels take with them (the curves' secondary ticks).
 import { throwIfCancelled } from '../errors';
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { graphCost } from '../model/graphCost';
 import { costWithRemoved } from './channelCost';
 import { channelScores, removableChannels, selectChannels, StructuredUnit } from './channelSelect';

@@ -1,7 +1,7 @@
 // Structured masks: removing channels of dependency groups as a mask over the flat parameter index
 // (every trainable weight slice the removed channels index is masked).
 import { badInput } from '../errors';
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { flatLayout } from '../model/graphFlat';
 import { ChannelGroups, forEachOnAxis } from './groups';
 

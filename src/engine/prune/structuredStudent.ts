@@ -2,7 +2,7 @@
 // (channelSelect.ts), mask the removed channels' dependency groups, shrink to really narrower
 // layers (graphStudent.ts), optionally fold BN, and tabulate per layer what changed: channels,
 // parameters, multiply-adds and weight bytes before and after.
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { graphCost, GraphCost } from '../model/graphCost';
 import { inferShapes } from '../model/graphShapes';
 import { channelScores, removableChannels, selectChannels, StructuredUnit } from './channelSelect';
@@ -51,7 +51,10 @@ export interface StructuredStudent {
   layers: StudentLayerRow[];
   teacherCost: GraphCost;
   studentCost: GraphCost;
-  /** Shares removed by pruning (before any BN folding): of the removable channels, of the parameters, of the multiply-adds. */
+  /**
+   * Shares removed by pruning (before any BN folding): of the removable channels, of the
+   * parameters, of the multiply-adds.
+   */
   shares: { channels: number; params: number; macs: number };
 }
 

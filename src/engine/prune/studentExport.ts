@@ -22,7 +22,7 @@ import { computeRelevance, type RelevanceRequest } from '../relevance/compute';
 import type { RelevanceResult } from '../relevance/types';
 import { evaluate } from '../train/metrics';
 import { writeFolderAtomic } from '../util/atomicWrite';
-import { selectColumns } from '../distill/columns';
+import { selectColumns } from '../data/columns';
 import { applyMask, candidateMask, countOnes, pruneMaskAt } from './mask';
 import { selectNeurons } from './neuronSelect';
 import { shrinkToStudent, ShrinkResult } from './student';
@@ -137,7 +137,9 @@ function median(v: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Median milliseconds of predict + download for two networks on the same batch, interleaved so load noise hits both. */
+/**
+ * Median milliseconds of predict + download for two networks on the same batch, interleaved so load noise hits both.
+ */
 export function measureLatency(
   teacher: Graph,
   student: Graph,

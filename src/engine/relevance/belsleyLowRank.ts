@@ -1,21 +1,6 @@
-// Belsley on a "low-rank plus isotropic diagonal" correlation model, for n up to ~1e5 parameters
-// described by K snapshots (e.g. SGD iterates: METHODS.md 2.6 `trajectory`):
-//
-//   R = (1 - rho) Z Z^T + rho I,   Z = D^-1/2 Y,  D = diag(Y Y^T),
-//
-// where Y (n x K) holds the (centred) snapshots. Row i of Z is y_i / ||y_i||, so diag(Z Z^T) = 1 and
-// diag(R) = 1: R is a correlation matrix for any rho in (0, 1]. Its eigen-system, without forming it:
-// - if Z Z^T u_j = s_j u_j (s_j > 0, from the K x K Gram route, linalg/gram.ts), then
-//   R u_j = ((1 - rho) s_j + rho) u_j: r components lambda_j = (1 - rho) s_j + rho;
-// - every vector orthogonal to all u_j has R u = rho u: ONE pooled complement eigenvalue rho of
-//   multiplicity n - r. Its individual eigenvectors are not unique, but Belsley's proportions only
-//   need sum over the complement of u_ik^2 = 1 - sum_j u_ij^2 (the rows of a full orthogonal U have
-//   unit length), so the complement becomes a single column with u^2 = 1 - sum_j u_ij^2 and lambda = rho.
-// Cost O(n K^2); memory O(n K).
-// Consequence worth knowing: lambda_j >= rho for every j, so when n > r the pooled complement is always
-// the top-eta column (xi), and zeta is the parameter with the largest complement share, i.e. the one
-// least explained by the snapshot factor (lowest leverage sum_j u_ij^2), weighted against its other
-// terms. The K components follow in the walk.
+// Belsley on a "low-rank plus isotropic diagonal" correlation model R = (1 - rho) Z Z^T + rho I,
+// for up to ~1e5 parameters described by K snapshots (the `trajectory` source), without forming R:
+// K components from the K x K Gram route plus one pooled complement. O(n K^2); docs/DESIGN.md.
 import { badInput, PruneScopeError } from '../errors';
 import { gramEig } from '../linalg/gram';
 import {

@@ -1,22 +1,8 @@
-// Belsley relevance of a network's parameters (METHODS.md 2.6): build a covariance S of the ACTIVE
-// parameters from a named source, standardise, decompose, order by Belsley's near-dependency rule.
-//
-// Parameters that are exactly 0 are already pruned: they go first in the order (by flat index) and are
-// left out of S (the covariance of the rest is conditional on them being 0). Active parameters the
-// source gives no variance (trajectory: never moved; gradient: zero gradient variance) cannot be
-// standardised; they follow the pruned ones (by flat index) and are listed in extra.degenerate.
-//
-// Scores: score_j = the position of parameter j in the order (first removed = 0, so higher = more
-// relevant, and orderByScore(scores) gives back the order). They are ranks, not magnitudes.
-//
-// Sources (named in `covariance` and in the provenance):
-// - laplace (default): per layer S_l = (N GGN_l + tau_l I)^-1, tau_l = 1 / mean(w^2) (covariance/laplace.ts):
-//   the full block up to blockLimit active parameters, Kronecker factors (K-FAC) above it, or what
-//   `laplaceStructure` asks for; then block-diagonal Belsley (covariance/blockBelsley.ts);
-// - trajectory: K snapshots of continued Adam training on a clone, belsleyLowRank with rho (covariance/trajectory.ts);
-// - gradient: the section-3 tracker's per-layer gradient covariance blocks, low-rank plus diagonal for
-//   layers over blockLimit (covariance/gradient.ts), then block-diagonal Belsley;
-// - variational-full: refused (PruneScope's variational posterior is mean-field; see below).
+// Belsley relevance of a network's parameters (METHODS.md 2.6): a covariance of the ACTIVE
+// parameters from a named source (laplace: exact blocks or Kronecker factors; trajectory; gradient:
+// low-rank plus diagonal above the block limit; variational-full is refused), standardised,
+// decomposed and ordered by Belsley's near-dependency rule. Already-pruned and degenerate
+// parameters go first; scores are ranks. Sources and rules: docs/DESIGN.md.
 import type { DataSplit } from '../data/dataset';
 import { numClasses, xTensor, yTensor } from '../data/dataset';
 import { badInput, PruneScopeError } from '../errors';
@@ -54,7 +40,10 @@ export interface BelsleyRelevanceRequest {
    * laplace uses Kronecker factors and gradient a low-rank plus diagonal model.
    */
   blockLimit?: number;
-  /** laplace: 'auto' (default: full up to blockLimit, Kronecker above), 'block', 'kron' or 'diag' (no Belsley information). */
+  /**
+   * laplace: 'auto' (default: full up to blockLimit, Kronecker above), 'block', 'kron' or 'diag' (no Belsley
+   * information).
+   */
   laplaceStructure?: LaplaceStructure;
   /** trajectory: number of snapshots K (default 100) and steps between them (default 5). */
   snapshots?: number;
@@ -72,8 +61,8 @@ export interface BelsleyRelevanceRequest {
 
 /**
  * Explicit exact ordering on blocks: refused when the largest block exceeds this. It re-decomposes the
- * block once per removal (~m^4 / 4 in all): measured 2 s CPU for Wine's 182-parameter layer, 142 s for
- * Boston's 546 (bench/belsleyNetwork.ts), so the limit keeps an exact run to about ten seconds.
+ * block once per removal (~m^4 / 4 flops in all); the limit keeps an exact run to about ten seconds
+ * (bench/NOTES.md).
  */
 export const EXACT_BLOCK_LIMIT = 256;
 /** extra.proportions: all rows up to this many active parameters, else the top components only. */

@@ -9,7 +9,8 @@ import type { Graph } from '../model/graph';
 import { curvatureDiagonal, DiagonalKind } from '../curvature';
 import { RELEVANCE_DEFAULTS } from '../options';
 import { makeProvenance, hashModel } from '../provenance';
-import { orderByScore, RelevanceResult } from './types';
+import { orderByScore } from '../util/order';
+import type { RelevanceResult } from './types';
 import { splitRecord } from '../data/split';
 
 export interface ObdOptions {

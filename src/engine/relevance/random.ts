@@ -3,7 +3,8 @@
 import type { Graph } from '../model/graph';
 import { makeProvenance, hashModel } from '../provenance';
 import { Rng } from '../util/random';
-import { orderByScore, RelevanceResult } from './types';
+import { orderByScore } from '../util/order';
+import type { RelevanceResult } from './types';
 
 export function randomRelevance(net: Graph, seed: number): RelevanceResult {
   const rng = new Rng(seed);

@@ -17,15 +17,3 @@ export interface RelevanceResult {
   extra?: Record<string, unknown>;
   provenance: Provenance;
 }
-
-/**
- * Order the given candidate parameters by increasing score; ties by lower flat index.
- * `candidates` defaults to every parameter.
- */
-export function orderByScore(scores: ArrayLike<number>, candidates?: ArrayLike<number>): Int32Array {
-  const idx = candidates ? Int32Array.from(candidates) : Int32Array.from({ length: scores.length }, (_, i) => i);
-  return idx.sort((a, b) => {
-    const d = scores[a] - scores[b];
-    return d !== 0 && !Number.isNaN(d) ? d : a - b;
-  });
-}

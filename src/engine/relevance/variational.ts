@@ -1,41 +1,8 @@
-// Variational relevance (Graves 2011; METHODS.md 2.5): fit q(w) = N(mu, diag sigma^2) by
-// maximising the ELBO E_q[log p(D|w)] - KL(q || p), p = N(0, alpha_l^2) per layer, and score each
-// parameter by |mu / sigma| (the log prior-density ratio at 0 and at mu, 3.3.3).
-//
-// Choices (all stated in the provenance options):
-// - Prior: one variance per layer, shared by its kernel and bias. Fitted in closed form between
-//   epochs, alpha_l^2 = mean over the layer of (mu^2 + sigma^2): the exact maximiser of the ELBO in
-//   alpha for the current q (only the KL depends on it), so no extra learning rate, and it is
-//   the empirical-Bayes (type-II ML) fixed point at convergence. Initialised the same way.
-// - Likelihood: categorical for a softmax head (-N * mean cross-entropy); otherwise Gaussian on
-//   every output with a noise variance initialised from the teacher's training residuals (its train
-//   MSE) and fitted by its closed-form update between epochs, s^2 = E_q[sum (y - f)^2] / (N K) over
-//   the whole training set at the current q (variationalNoise.ts); the returned noiseVariance is that
-//   update at the returned (averaged) q. It can be fixed by an option.
-// - The fit is a model of its own: its posterior mean mu is evaluated beside the teacher (train and
-//   test metric) in every result, with a warning when the two differ by more than a factor of 2
-//   (METHODS.md 2.5 evaluates pruned models at w = mu; a smoother mu ranks a different model).
-// - sigma = softplus(rho), initialised per layer to sigmaInitRelative (default 0.1) times the
-//   initial prior sd of the layer (sqrt mean mu^2), or to an absolute sigmaInit if given; mu from
-//   the network. Why relative: the posterior sd lies between ~0 and the prior sd, and a layer's
-//   weight scale is the only scale the fit knows before it starts (an absolute 1e-2 is 30x below
-//   Wine's fitted sigmas and needs hundreds of steps just to climb out, see below).
-// - Minibatch Adam on (mu, rho) of nll_batch / B + KL / N (= -ELBO / N, the KL scaled by B/N
-//   relative to the batch likelihood); rho gets its own, larger learning rate (default 0.03 vs
-//   3e-3 for mu). Why: while sigma is far below its optimum the KL term -1/(2 N sigma^2) dominates
-//   the rho gradient of every parameter with the same sign, and Adam's per-parameter
-//   normalisation turns that into the same step rhoLr for all of them: sigma moves in lockstep
-//   (log sigma grows by rhoLr per step) and carries no information until it reaches the scale
-//   where the likelihood's curvature term competes. Measured on Wine (13-13-3, 5 steps/epoch): the
-//   old defaults (rhoLr 1e-2, sigmaInit 1e-2) left every sigma at 0.0269 after 20 epochs (100
-//   steps, exactly 0.01 e^1) with |mu/sigma| ranking like |mu|.
-// - minSteps 2000: on Wine the windowed ELBO is flat (within its noise) after ~500 steps, but the
-//   empirical-Bayes prior and mu keep drifting slowly; fits from different noise seeds agree on
-//   the sigma ranking (Spearman 0.93-0.99) and with the Laplace precision (~0.9) from ~1000-2000 steps.
-// - Budget in steps with a convergence rule (variationalConvergence.ts): by default at least
-//   minSteps, at most maxSteps, stop when the windowed ELBO stops improving. `epochs` instead
-//   runs exactly that many epochs (the old behaviour, for tests and reproductions).
-// - Noise from the seeded Rng (backend-independent): same seed, same result.
+// Variational relevance (Graves 2011; METHODS.md 2.5): fit a mean-field Gaussian posterior
+// q(w) = N(mu, diag sigma^2) under a per-layer Gaussian prior by minibatch Adam on the ELBO, and
+// score each parameter by |mu / sigma|. The fit's choices (empirical-Bayes prior, likelihood,
+// sigma's initial scale and learning rate, the step budget) are explained in docs/DESIGN.md and
+// recorded in every result's provenance; same seed, same result.
 import * as tf from '@tensorflow/tfjs';
 import { Graph } from '../model/graph';
 import { checkFeatures } from '../data/forModel';
@@ -44,7 +11,8 @@ import { batchTensors } from '../train/batches';
 import { badInput, PruneScopeError, throwIfCancelled } from '../errors';
 import { hashModel, makeProvenance } from '../provenance';
 import { Rng } from '../util/random';
-import { orderByScore, RelevanceResult } from './types';
+import type { RelevanceResult } from './types';
+import { orderByScore } from '../util/order';
 import { evaluate, Metrics } from '../train/metrics';
 import { closedFormNoiseVariance } from './variationalNoise';
 import { sigmaOf } from './variationalSoftplus';
@@ -63,7 +31,10 @@ import {
 } from './variationalPosterior';
 import { splitRecord } from '../data/split';
 
-/** Monte-Carlo passes over the training set for the noise update (hidden layers sampled; a linear output integrated exactly). */
+/**
+ * Monte-Carlo passes over the training set for the noise update (hidden layers sampled; a linear output integrated
+ * exactly).
+ */
 const NOISE_SAMPLES_PER_EPOCH = 4;
 const NOISE_SAMPLES_FINAL = 32;
 
@@ -114,7 +85,9 @@ export type VariationalResult = RelevanceResult & {
   sigma: Float32Array;
   /** One prior variance alpha_l^2 per layer (kernel and bias share it), as fitted at the end. */
   priorVariances: number[];
-  /** Regression: the Gaussian noise variance, the closed-form update at the returned q; undefined for classification. */
+  /**
+   * Regression: the Gaussian noise variance, the closed-form update at the returned q; undefined for classification.
+   */
   noiseVariance?: number;
   /** The posterior mean mu as a model beside the teacher: train and test metrics of each. */
   fit: VariationalFitCheck;
@@ -282,7 +255,8 @@ export async function variationalRelevance(
     ? tf.tidy(() => tf.mean(tf.square(tf.sub(net.predict(xTrain!) as tf.Tensor2D, yTrain!))).dataSync()[0])
     : undefined;
   let noiseVariance = regression ? (opts.noiseVariance ?? teacherResidual) : undefined;
-  if (noiseVariance !== undefined && !(noiseVariance > 0)) noiseVariance = 1e-6; // a perfect fit: keep the likelihood finite
+  // a perfect fit: keep the likelihood finite
+  if (noiseVariance !== undefined && !(noiseVariance > 0)) noiseVariance = 1e-6;
   const floorNoise = (v: number) => Math.max(v, 1e-12);
 
   const tracker = new ElboTracker({ windowSteps, minSteps, maxSteps, tolerance });
@@ -303,8 +277,8 @@ export async function variationalRelevance(
         throwIfCancelled(opts.signal, 'variational relevance');
         const b = Math.min(B, N - start);
         tf.tidy(() => {
-          // Batches assembled in JS and uploaded, as train() does: a wasm Gather of 128 x 784 rows
-          // copies element by element and cost ~7 ms a step.
+          // Batches assembled in JS and uploaded, as train() does (a wasm Gather copies element by
+          // element: bench/NOTES.md).
           const [xb, yb] = batchTensors(split.train, split.dataset.features, split.dataset.task, K, perm, start, b);
           const noise = paramLayers.map((l, i) =>
             tf.tensor(fillNormal(rng, eps[i]).subarray(0, b * outSizes[i]), [b, ...net.ops[l.op].layer.outputShape]),

@@ -1,8 +1,6 @@
-// Adam (Kingma & Ba 2015) on backend variables with a learning rate per variable (the variational
-// fit moves rho = softplus^{-1}(sigma), a log-scale quantity, faster than mu). Bias correction is
-// folded into the step size. Small models: one update on the concatenated vector, because there
-// the cost is per kernel launch (measured 2.2 vs 4.2 ms per step on 13-13-3). Large models: one
-// update per variable, because concat + split copy every entry (37 vs 124 ms on 784-300-100-10).
+// Adam (Kingma & Ba 2015) on backend variables with a learning rate per variable: the variational
+// fit moves rho = softplus^{-1}(sigma), a log-scale quantity, faster than mu. Small models update
+// one concatenated vector (launch-bound), large ones each variable (copy-bound); bench/NOTES.md.
 import * as tf from '@tensorflow/tfjs';
 
 /** Up to this many entries in total, update on one concatenated vector. */
@@ -50,7 +48,7 @@ export class Adam {
    * The moments are kept rescaled, M = m / (1 - b1) and V = v / (1 - b2), so M <- b1 M + g and
    * V <- b2 V + g^2, and the step lr c m / (sqrt(v) + eps) becomes
    * lr c (1 - b1) / sqrt(1 - b2) * M / (sqrt(V) + eps / sqrt(1 - b2)): the same update with two
-   * fewer full-size multiplies per variable (each ~0.3 ms on a 784 x 300 tensor on wasm).
+   * fewer full-size multiplies per variable (bench/NOTES.md).
    */
   step(grads: tf.Tensor[]): void {
     this.t++;

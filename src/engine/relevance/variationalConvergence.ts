@@ -1,15 +1,6 @@
-// When to stop the variational fit. The budget is counted in optimiser steps, not epochs: Wine has
-// 5 minibatches per epoch, MNIST several hundred, and what the posterior needs is a number of
-// updates. Each step yields an unbiased but noisy estimate of the negative ELBO (the minibatch
-// likelihood scaled by N / b plus the KL), so "the ELBO stopped changing" is judged on the means
-// of the last two windows of steps, against both a relative tolerance and the noise of those means:
-// stop when the newer window improves on the older one by less than
-// max(tolerance * |mean|, z * standard error of the difference).
-// One quiet check is not enough (with checks every epoch, a 2-SE test fires by chance on a series
-// still rising by 3.5 SE per window): the rule must hold at every check over a whole window.
-// Without the noise term a relative tolerance never fires on a small data set (the per-window
-// mean of Wine's ELBO jitters by ~1 nat around ~-75) and the fit always runs to the maximum.
-
+// When to stop the variational fit: a budget in optimiser steps, and "the ELBO stopped improving"
+// judged on the means of the last two windows of steps against a relative tolerance and the noise
+// of those means, holding over a whole window (docs/DESIGN.md explains why each part is needed).
 export interface ConvergenceOptions {
   /** Steps per window (default 200). */
   windowSteps: number;

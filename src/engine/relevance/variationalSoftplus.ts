@@ -1,9 +1,7 @@
-// sigma = softplus(rho) and sigmoid(rho) = dsigma/drho, needed every step for every parameter.
-// On wasm, tfjs's Softplus calls libm exp and log per entry: ~6.5 ms for the 784 x 300 kernel, a
-// sixth of a 784-300-100-10 step. There a small SIMD kernel (wasm/softplus_f32.c) computes both
-// from one e^-|rho|; with the download of rho and the two uploads the pair costs ~3.5 ms less
-// (measured 7.6 -> 4.0 CPU ms for both, under load). Relative error ~2 float32 ulps for every rho.
-// Other backends (fast native kernels) and a failed instantiation use tf.softplus / tf.sigmoid.
+// sigma = softplus(rho) and sigmoid(rho) = dsigma/drho, needed every step for every parameter. On
+// wasm one SIMD kernel (wasm/softplus_f32.c) computes both from one e^-|rho|, faster than tfjs's
+// libm-based Softplus and within ~2 float32 ulps (bench/NOTES.md); other backends, or a failed
+// instantiation, use tf.softplus / tf.sigmoid.
 import * as tf from '@tensorflow/tfjs';
 import { SOFTPLUS_WASM_BASE64 } from './wasm/softplus.generated';
 import { WasmMemory, ensureMemory, instantiateEmbedded } from '../util/wasmModule';

@@ -11,9 +11,8 @@ import type { SplitPart, Task } from '../data/dataset';
 import { Rng } from '../util/random';
 
 /**
- * Rows perm[start .. start+size) of a row-major [rows, cols] array, copied whole. On wasm a Gather
- * copies element by element (~7-15 ms for 128 x 784, a quarter to half of a training step);
- * whole-row copies cost ~0.2 ms.
+ * Rows perm[start .. start+size) of a row-major [rows, cols] array, copied whole (on wasm a Gather
+ * copies element by element, far slower: bench/NOTES.md).
  */
 export function copyRows(src: Float32Array, cols: number, perm: Int32Array, start: number, size: number): Float32Array {
   const out = new Float32Array(size * cols);
@@ -43,7 +42,8 @@ export function batchTensors(
   for (let i = 0; i < size; i++) {
     const r = perm[start + i];
     if (task === 'classification') {
-      const k = part.y[r] | 0; // Int32Array.from truncation, as yTensor; out-of-range labels give a zero row, as tf.oneHot
+      // Int32Array.from truncation, as yTensor; out-of-range labels give a zero row, as tf.oneHot
+      const k = part.y[r] | 0;
       if (k >= 0 && k < classes) y[i * classes + k] = 1;
     } else {
       y[i] = part.y[r];

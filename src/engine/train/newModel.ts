@@ -19,7 +19,7 @@ import { Graph } from '../model/graph';
 import { denseSpec } from '../model/denseChain';
 import { lenet5Spec, resnet8Spec } from '../model/architectures';
 import { architectureOf } from '../model/summary';
-import type { GraphSpec } from '../model/graphSpec';
+import type { GraphSpec } from '../graphSpec';
 import { badInput } from '../errors';
 import { SPLIT_DEFAULTS, TRAIN_DEFAULTS, type Architecture, type Task } from '../options';
 import { hashModel, makeProvenance, type Provenance } from '../provenance';

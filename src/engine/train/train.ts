@@ -9,7 +9,7 @@ import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { Rng } from '../util/random';
 import { AdamOptions, StepGradients, Trainer } from './trainer';
 import { Metrics, checkHead, evaluate } from './metrics';
-import { checkNetworkFinite, parameterDiagnosis } from '../util/finite';
+import { checkNetworkFinite, parameterDiagnosis } from '../model/finiteParams';
 import { batchTensors } from './batches';
 
 export interface EpochMetrics {

@@ -1,17 +1,8 @@
-// Minibatch Adam over a graph's parameters, with prune and freeze masks. Other loops
-// (distillation, freezing experiments) reuse it through gradients() + apply() or step().
-// The update runs per layer tensor: on wasm a Slice costs ~1 ms whatever its size, so working on
-// one concatenated vector and slicing it back was slower than six small sets of elementwise ops.
-//
-// Adam as in Kingma & Ba (and tf.train.adam / Keras): t counts applied steps,
-//   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
-//   w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps),  eps = 1e-7 by default,
-// computed as w - lr_t m / (sqrt(v) + eps_t) with lr_t = lr sqrt(1-b2^t)/(1-b1^t) and
-// eps_t = eps sqrt(1-b2^t), which is the same expression.
-// L2 (a Gaussian prior on the kernel weights; biases, BN gamma and beta not penalised, as in ridge
-// regression): objective = mean loss + (l2 / 2) * sum of squared kernel weights, so g += l2 * w on kernels.
-// Gradients come from the one backward pass in train mode (BatchNormalization uses the batch's
-// statistics and updates its moving ones).
+// Minibatch Adam over a graph's parameters, with prune and freeze masks; other loops
+// (distillation, freezing experiments) reuse it through gradients() + apply() or step(). Adam as
+// tf.train.adam / Keras, L2 on kernels only, gradients from the one backward pass in train mode
+// (BatchNormalization uses the batch's statistics); the update runs per layer tensor
+// (docs/DESIGN.md, bench/NOTES.md).
 import * as tf from '@tensorflow/tfjs';
 import { LossKind, lossKindOf, sampleLosses, topDelta } from '../model/loss';
 import type { Graph } from '../model/graph';
@@ -34,7 +25,10 @@ export interface AdamOptions {
   freezeMask?: Uint8Array;
 }
 
-/** Mean-loss gradients of one minibatch, one per trainable weight (graph.weights order). Dispose with disposeGradients. */
+/**
+ * Mean-loss gradients of one minibatch, one per trainable weight (graph.weights order). Dispose with
+ * disposeGradients.
+ */
 export interface StepGradients {
   grads: tf.Tensor[];
   /** Mean data loss over the batch (without the L2 term), a backend scalar. */
@@ -170,8 +164,8 @@ export class Trainer {
    * The moments are stored rescaled, M = m / (1 - b1) and V = v / (1 - b2), so that
    *   M <- b1 M + g,  V <- b2 V + g^2,
    *   w <- w - lr_t (1 - b1) / sqrt(1 - b2) * M / (sqrt(V) + eps_t / sqrt(1 - b2)),
-   * the same update with three fewer scalar multiplies per tensor (a scalar-broadcast multiply of
-   * the 784 x 300 kernel costs ~0.2 ms on wasm). moments() returns m and v.
+   * the same update with three fewer scalar multiplies per tensor (bench/NOTES.md). moments()
+   * returns m and v.
    */
   apply(g: StepGradients): void {
     this.live();

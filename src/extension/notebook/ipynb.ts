@@ -34,7 +34,13 @@ function splitLines(s: string): string[] {
   return parts.length === 1 && parts[0] === '' ? [] : parts;
 }
 
-function outputFromJupyter(o: any): NbOutput | undefined {
+/** A Jupyter output or cell as read from disk: every field unchecked until used. */
+type Raw = Record<string, unknown>;
+const raw = (v: unknown): Raw | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : undefined;
+
+function outputFromJupyter(v: unknown): NbOutput | undefined {
+  const o = raw(v);
   switch (o?.output_type) {
     case 'stream':
       return {
@@ -60,7 +66,7 @@ function outputFromJupyter(o: any): NbOutput | undefined {
       };
     case 'display_data':
     case 'execute_result': {
-      const data = o.data && typeof o.data === 'object' ? o.data : {};
+      const data = raw(o.data) ?? {};
       return { items: Object.entries(data).map(([mime, v]) => ({ mime, data: isJsonMime(mime) ? v : joinSource(v) })) };
     }
     default:
@@ -96,18 +102,19 @@ function outputToJupyter(o: NbOutput): Record<string, unknown> {
 
 export function parseIpynb(text: string): Nb {
   if (text.trim() === '') return { cells: [], metadata: {} };
-  let raw: any;
+  let nb: Raw | undefined;
   try {
-    raw = JSON.parse(text);
+    nb = raw(JSON.parse(text));
   } catch (e) {
     throw new NotebookFormatError(`not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof raw !== 'object' || raw === null || raw.nbformat !== 4 || !Array.isArray(raw.cells)) {
+  if (!nb || nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
     throw new NotebookFormatError('not an nbformat 4 notebook (expected {"nbformat": 4, "cells": [...]})');
   }
-  const cells: NbCell[] = raw.cells
-    .filter((c: any) => c && (c.cell_type === 'code' || c.cell_type === 'markdown' || c.cell_type === 'raw'))
-    .map((c: any) => ({
+  const cells: NbCell[] = nb.cells
+    .map(raw)
+    .filter((c): c is Raw => !!c && (c.cell_type === 'code' || c.cell_type === 'markdown' || c.cell_type === 'raw'))
+    .map((c) => ({
       kind: c.cell_type === 'code' ? 'code' : 'markdown',
       source: joinSource(c.source),
       outputs:
@@ -116,9 +123,9 @@ export function parseIpynb(text: string): Nb {
           : [],
       executionCount: typeof c.execution_count === 'number' ? c.execution_count : undefined,
       id: typeof c.id === 'string' ? c.id : undefined,
-      metadata: c.metadata && typeof c.metadata === 'object' ? c.metadata : undefined,
+      metadata: raw(c.metadata),
     }));
-  return { cells, metadata: raw.metadata && typeof raw.metadata === 'object' ? raw.metadata : {} };
+  return { cells, metadata: raw(nb.metadata) ?? {} };
 }
 
 export function serializeIpynb(nb: Nb): string {

@@ -3,13 +3,12 @@
 // share grid, and the figures come from the engine's report module.
 import { backendInfo } from '../../engine/backend';
 import { throwIfCancelled } from '../../engine/errors';
-import type { Graph } from '../../engine/model/graph';
 import { layerSummary, paramNames } from '../../engine/model/summary';
 import { qualityCurves, shareGrid, type Ranker } from '../../engine/prune/curves';
 import { countOnes, zeroMask } from '../../engine/prune/mask';
 import type { RelevanceResult } from '../../engine/relevance/types';
 import { CURVE_DEFAULTS, RELEVANCE_METHODS, type RelevanceMethod } from '../../engine/options';
-import { curvesFigure } from '../../engine/report/curvesFigure';
+import { curvesFigure } from '../../engine/prune/curvesFigure';
 import {
   belsleyConditionFigure,
   belsleyProportionsFigure,

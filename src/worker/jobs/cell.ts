@@ -68,7 +68,10 @@ export function makeApi(outputs: CellOutput[], ctx: JobContext, notebook: string
 
 const cancelledError = () => new PruneScopeError('cancelled', 'cell interrupted');
 
-/** Settles with `p`, or rejects as soon as `signal` aborts: an interrupted cell ends at once even if its code ignores the signal. */
+/**
+ * Settles with `p`, or rejects as soon as `signal` aborts: an interrupted cell ends at once even if its code ignores
+ * the signal.
+ */
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(cancelledError());
   return new Promise<T>((resolve, reject) => {

@@ -11,7 +11,7 @@ import { freezeTimelineFigure, lossVsShareFigure, orderedVarianceFigure } from '
 import { relevanceHeatmap } from '../../engine/report/relevanceFigures';
 import type { DataOptions, JobKind, JobParams, JobResult, PlotlyFigure } from '../../protocol';
 import type { JobContext } from '../jobTypes';
-import type { JobHandler } from '../jobTypes';
+import { handlerTable } from '../jobTypes';
 import { analysisJob } from './analysis';
 import { relevanceJob } from './relevance';
 import { whatifJob } from './whatif';
@@ -35,20 +35,16 @@ type Opts = Record<string, unknown>;
 const DATA_OPTION_KEYS = ['labels', 'xKey', 'yKey', 'scale', 'resize', 'maxRows'];
 
 // Imported directly, not via registry.ts (which imports cell.ts: a cycle).
-const handlers: Record<string, JobHandler<JobKind>> = Object.fromEntries(
-  (
-    [
-      relevanceJob,
-      analysisJob,
-      whatifJob,
-      pruneJob,
-      exportStudentJob,
-      distillJob,
-      gradientVarianceJob,
-      freezeTimelineJob,
-    ] as JobHandler<any>[]
-  ).map((h) => [h.kind, h]),
-);
+const handlers = handlerTable([
+  relevanceJob,
+  analysisJob,
+  whatifJob,
+  pruneJob,
+  exportStudentJob,
+  distillJob,
+  gradientVarianceJob,
+  freezeTimelineJob,
+]);
 
 export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
   const job = async <K extends JobKind>(kind: K, params: Opts): Promise<JobResult<K>> => {
@@ -125,7 +121,9 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
     order: (o: Opts) => job('gradient-variance', ref(o, 'order')),
     /** The panel's freeze timeline: from the model's weights, freeze `share` at t0 vs no freezing (same batches). */
     freezeTimeline: (o: Opts) => job('freeze-timeline', ref(o, 'freezeTimeline')),
-    /** Freezing experiment: train the model's architecture from scratch, freeze shares at t0 by the order vs at random. */
+    /**
+     * Freezing experiment: train the model's architecture from scratch, freeze shares at t0 by the order vs at random.
+     */
     async freeze(o: Opts) {
       const p = ref(o, 'freeze');
       const entry = await modelAndSplit(p, ctx);
@@ -179,7 +177,10 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
         }),
       );
     },
-    /** Train a dense network on a data set and save it as a NEW model folder (`out`: a folder or a path ending in model.json). */
+    /**
+     * Train a dense network on a data set and save it as a NEW model folder (`out`: a folder or a path ending in
+     * model.json).
+     */
     async train(o: Opts) {
       const x = obj(o, 'train');
       if (typeof x.data !== 'string' || typeof x.out !== 'string')

@@ -3,7 +3,7 @@
 // baseline (engine distillExperiment), and write distill.json, distill.csv and report.html into
 // the NEW folder `out` in one rename: a cancelled or failed run leaves nothing.
 import { PruneScopeError, badInput, throwIfCancelled } from '../../engine/errors';
-import { columnsByName } from '../../engine/distill/columns';
+import { columnsByName } from '../../engine/data/columns';
 import { distillCsv, distillExperiment, distillFigure } from '../../engine/distill/experiment';
 import { loadModel, type LoadedModel } from '../../engine/formats/modelFile';
 import { Graph } from '../../engine/model/graph';

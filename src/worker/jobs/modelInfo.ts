@@ -14,11 +14,16 @@ interface ManifestWeight {
   shape: number[];
 }
 
+/** A JSON object as read from the file: every field unchecked until used. */
+type Raw = Record<string, unknown>;
+const raw = (v: unknown): Raw | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : undefined;
+
 export function summarizeModelJson(json: unknown, file: string): ModelInfo {
-  const o = json as Record<string, any>;
-  const topo = o?.modelTopology;
-  const config = topo?.model_config?.config ?? topo?.config;
-  const layersRaw: any[] | undefined = Array.isArray(config) ? config : config?.layers;
+  const o = raw(json) ?? {};
+  const topo = raw(o.modelTopology);
+  const config = raw(topo?.model_config)?.config ?? topo?.config;
+  const layersRaw = Array.isArray(config) ? config : raw(config)?.layers;
   if (!Array.isArray(layersRaw)) {
     throw badInput('not a TF.js LayersModel', {
       file,
@@ -28,15 +33,17 @@ export function summarizeModelJson(json: unknown, file: string): ModelInfo {
   }
   if (!Array.isArray(o.weightsManifest))
     throw badInput('no weights manifest', { file, field: 'weightsManifest', expected: 'an array of weight groups' });
-  const weights: ManifestWeight[] = o.weightsManifest.flatMap((g: any) => (Array.isArray(g?.weights) ? g.weights : []));
-  const weightFiles: string[] = o.weightsManifest.flatMap((g: any) => (Array.isArray(g?.paths) ? g.paths : []));
+  const groups = o.weightsManifest.map(raw);
+  const weights = groups.flatMap((g) => (Array.isArray(g?.weights) ? g.weights : [])) as ManifestWeight[];
+  const weightFiles = groups.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : [])) as string[];
   const count = (shape: unknown) =>
     Array.isArray(shape) ? shape.reduce((a: number, b: unknown) => a * (typeof b === 'number' ? b : 0), 1) : 0;
   let inputShape: (number | null)[] | undefined;
-  const layers: LayerSummary[] = layersRaw.map((l, i) => {
-    const c = l?.config ?? {};
+  const layers: LayerSummary[] = layersRaw.map((v, i) => {
+    const l = raw(v);
+    const c = raw(l?.config) ?? {};
     const name = String(c.name ?? `layer_${i}`);
-    if (!inputShape && Array.isArray(c.batch_input_shape)) inputShape = c.batch_input_shape;
+    if (!inputShape && Array.isArray(c.batch_input_shape)) inputShape = c.batch_input_shape as (number | null)[];
     const params = weights
       .filter((w) => typeof w.name === 'string' && w.name.split('/')[0] === name)
       .reduce((s, w) => s + count(w.shape), 0);

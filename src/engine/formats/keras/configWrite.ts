@@ -8,7 +8,7 @@
 // Only keys each class's constructor accepts are written (Keras 3 refuses unknown ones);
 // initializers and regularizers are left to their defaults (a loaded model never uses them).
 import { PruneScopeError } from '../../errors';
-import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from '../../model/graphSpec';
+import type { GraphSpec, LayerConfigs, NodeSpec, Shape } from '../../graphSpec';
 import { inferShapes, nodeField, sourceClass } from '../../model/graphShapes';
 
 export type Dialect = 'tfjs' | 'keras2' | 'keras3';

@@ -4,7 +4,7 @@
 // weights each node must have. The weight readers of each format fill those in.
 import { PruneScopeError } from '../../errors';
 import { preview } from '../../util/jsonLimits';
-import type { GraphInputSpec, GraphSpec, NodeSpec, Shape } from '../../model/graphSpec';
+import type { GraphInputSpec, GraphSpec, NodeSpec, Shape } from '../../graphSpec';
 import { WeightSlot, outputShape, sourceClass, weightSlots } from '../../model/graphShapes';
 import { normaliseLayer, refuseCode } from './layerConfig';
 
@@ -363,19 +363,11 @@ function build(
         .map((e) => e.name)
         .join(', ')}`,
     );
-  const order: Entry[] = [];
-  const done = new Set<string>(inputNames);
-  let pending = entries.filter((e) => needed.has(e.name));
-  while (pending.length) {
-    const ready = pending.filter((e) => e.inputs.every((i) => done.has(i)));
-    if (ready.length === 0) throw unsupported(pending[0].field, 'is part of a cycle', 'an acyclic graph of layers');
-    for (const e of ready) {
-      order.push(e);
-      done.add(e.name);
-    }
-    const r = new Set(ready);
-    pending = pending.filter((e) => !r.has(e));
-  }
+  const order = topological(
+    entries.filter((e) => needed.has(e.name)),
+    inputNames,
+    (e) => unsupported(e.field, 'is part of a cycle', 'an acyclic graph of layers'),
+  );
   if (order.length > 0 && !order.some((e) => e.inputs.some((i) => inputNames.has(i))))
     throw unsupported('input_layers', 'the output does not depend on the input', 'a path from the input to the output');
 
@@ -416,6 +408,64 @@ function build(
   return { spec, slots, given, warnings };
 }
 
+/**
+ * The entries in an order where every layer comes after its inputs, keeping the file's order
+ * where it allows (Keras writes layers in order; Kahn's algorithm otherwise, in O(layers + edges):
+ * configs with tens of thousands of layers must not take quadratic time).
+ */
+function topological(entries: Entry[], inputs: Set<string>, cycle: (e: Entry) => PruneScopeError): Entry[] {
+  const seen = new Set(inputs);
+  if (entries.every((e) => e.inputs.every((i) => seen.has(i)) && seen.add(e.name))) return entries;
+  const waiting = entries.map((e) => new Set(e.inputs.filter((i) => !inputs.has(i))).size);
+  const users = new Map<string, number[]>();
+  entries.forEach((e, k) => {
+    for (const i of new Set(e.inputs))
+      if (!inputs.has(i)) {
+        const list = users.get(i);
+        if (list) list.push(k);
+        else users.set(i, [k]);
+      }
+  });
+  // A min-heap of ready entries by file position.
+  const heap: number[] = [];
+  const push = (k: number) => {
+    heap.push(k);
+    for (let c = heap.length - 1; c > 0;) {
+      const p = (c - 1) >> 1;
+      if (heap[p] <= heap[c]) break;
+      [heap[p], heap[c]] = [heap[c], heap[p]];
+      c = p;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let p = 0; ;) {
+        const l = 2 * p + 1;
+        const r = l + 1;
+        let m = p;
+        if (l < heap.length && heap[l] < heap[m]) m = l;
+        if (r < heap.length && heap[r] < heap[m]) m = r;
+        if (m === p) break;
+        [heap[p], heap[m]] = [heap[m], heap[p]];
+        p = m;
+      }
+    }
+    return top;
+  };
+  waiting.forEach((w, k) => w === 0 && push(k));
+  const order: Entry[] = [];
+  while (heap.length) {
+    const k = pop();
+    order.push(entries[k]);
+    for (const u of users.get(entries[k].name) ?? []) if (--waiting[u] === 0) push(u);
+  }
+  if (order.length < entries.length) throw cycle(entries[waiting.findIndex((w) => w > 0)]);
+  return order;
+}
+
 /** Whether a node applies a softmax (its own activation, an Activation layer or a Softmax layer). */
 export function appliesSoftmax(n: NodeSpec): boolean {
   if (n.className === 'Softmax') return true;
@@ -429,14 +479,26 @@ export function appliesSoftmax(n: NodeSpec): boolean {
  */
 export function checkSoftmaxAtOutput(spec: GraphSpec, file: string): void {
   const consumers = new Map<string, NodeSpec[]>();
-  for (const n of spec.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const reachesOutputPlainly = (name: string): boolean => {
-    if (spec.outputs.includes(name)) return true;
+  for (const n of spec.nodes)
+    for (const i of n.inputs) {
+      const list = consumers.get(i);
+      if (list) list.push(n);
+      else consumers.set(i, [n]);
+    }
+  // Nodes whose value reaches the output through identity layers only; consumers come later in
+  // the (topological) node order, so one backward sweep decides every node without recursion.
+  const plain = new Set<string>();
+  for (let k = spec.nodes.length - 1; k >= 0; k--) {
+    const name = spec.nodes[k].name;
     const next = consumers.get(name) ?? [];
-    return next.length > 0 && next.every((c) => c.className === 'Identity' && reachesOutputPlainly(c.name));
-  };
+    if (
+      spec.outputs.includes(name) ||
+      (next.length > 0 && next.every((c) => c.className === 'Identity' && plain.has(c.name)))
+    )
+      plain.add(name);
+  }
   for (const n of spec.nodes) {
-    if (appliesSoftmax(n) && !reachesOutputPlainly(n.name))
+    if (appliesSoftmax(n) && !plain.has(n.name))
       throw new PruneScopeError('unsupported', 'applies softmax before the output', {
         file,
         field: `layer ${n.name} (${sourceClass(n)})`,

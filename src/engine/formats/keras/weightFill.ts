@@ -3,7 +3,7 @@
 // implies before any value is read, then read and put into the GraphSpec.
 import * as fs from 'fs';
 import { PruneScopeError } from '../../errors';
-import type { WeightSpec } from '../../model/graphSpec';
+import type { WeightSpec } from '../../graphSpec';
 import type { H5Entry, H5Reader } from '../hdf5/h5Client';
 import { nodeField, shapeText, sizeOf } from '../../model/graphShapes';
 import type { KerasGraph } from './modelConfig';

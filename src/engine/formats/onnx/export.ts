@@ -4,7 +4,7 @@
 // layers is a plain ONNX Flatten (channel-major) with the Dense kernel rows permuted to match;
 // elsewhere the image is transposed to channels-last before flattening, so values agree exactly.
 import { PruneScopeError } from '../../errors';
-import type { ActivationName, GraphSpec, LayerConfigs, NodeSpec, Shape } from '../../model/graphSpec';
+import type { ActivationName, GraphSpec, LayerConfigs, NodeSpec, Shape } from '../../graphSpec';
 import type { PruneScopeMetadata } from '../../model/metadata';
 import { VERSION } from '../../util/version';
 import { inferShapes, nodeField } from '../../model/graphShapes';
@@ -63,7 +63,12 @@ class Exporter {
     private readonly file: string,
   ) {
     this.shapes = inferShapes(spec, file);
-    for (const n of spec.nodes) for (const i of n.inputs) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
+    for (const n of spec.nodes)
+      for (const i of n.inputs) {
+        const list = this.consumers.get(i);
+        if (list) list.push(n);
+        else this.consumers.set(i, [n]);
+      }
   }
 
   private refuse(n: NodeSpec, msg: string, expected: string): PruneScopeError {

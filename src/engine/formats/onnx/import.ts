@@ -5,15 +5,7 @@
 // Gemm/MatMul absorbs into its kernel rows, so the outputs match exactly; 'NHWC' tensors (after a
 // Transpose to channels-last) may only be flattened, reshaped or transposed back.
 import { PruneScopeError } from '../../errors';
-import type {
-  ActivationName,
-  GraphSpec,
-  LayerClass,
-  LayerConfigs,
-  NodeSpec,
-  Pair,
-  WeightSpec,
-} from '../../model/graphSpec';
+import type { ActivationName, GraphSpec, LayerClass, LayerConfigs, NodeSpec, Pair, WeightSpec } from '../../graphSpec';
 import { preview } from '../../util/jsonLimits';
 import { checkSoftmaxAtOutput } from '../keras/modelConfig';
 import { windowOut } from '../../model/graphShapes';
@@ -327,7 +319,6 @@ class Importer {
     const set = (v: Val): void => {
       this.vals.set(outs[0], v);
     };
-    const single = (name: string | undefined) => (name ? (this.uses.get(name) ?? 0) === 1 : false);
 
     switch (op) {
       case 'Identity':

@@ -1,6 +1,6 @@
 // Checks shared by the window layers (Conv2D, DepthwiseConv2D, pooling): an image input [h, w, c],
 // positive window and strides, dilation 1, and a non-empty output. Errors name the layer.
-import type { NodeSpec, Pair, Padding, Shape } from '../../model/graphSpec';
+import type { NodeSpec, Pair, Padding, Shape } from '../../graphSpec';
 import type { PruneScopeError } from '../../errors';
 import { layerError } from '../util';
 import { axisGeometry } from './geometry';

@@ -5,7 +5,7 @@
 // PruneScope's kernels (wasm/conv_f32.c: im2col + a packed SIMD GEMM on blocks of output positions;
 // tfjs-wasm has no filter gradient and a scalar input gradient); elsewhere in tfjs ops.
 import * as tf from '@tensorflow/tfjs';
-import type { Pair, Padding } from '../../model/graphSpec';
+import type { Pair, Padding } from '../../graphSpec';
 import { windowGeometry, WindowGeometry } from './geometry';
 import { convWasm, ConvWasm, float32 } from './wasmKernels';
 import { patches } from './patches';

@@ -4,7 +4,7 @@
 // products. Each weight touches many outputs, so per-row gradients sum over positions before they are
 // squared, and a diagonal output term D contributes the kernel gradient of (x^2, D).
 import * as tf from '@tensorflow/tfjs';
-import type { LayerClass, Shape } from '../../model/graphSpec';
+import type { LayerClass, Shape } from '../../graphSpec';
 import type {
   ChannelRule,
   ForwardResult,

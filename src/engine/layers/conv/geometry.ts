@@ -2,7 +2,7 @@
 // tensors, with TensorFlow's padding rules: 'valid' uses only whole windows; 'same' gives
 // ceil(in / stride) outputs and pads max((out - 1) * stride + window - in, 0) in total, the smaller
 // half before the first row / column. Dilation is 1 throughout.
-import type { Pair, Padding } from '../../model/graphSpec';
+import type { Pair, Padding } from '../../graphSpec';
 
 export interface WindowGeometry {
   /** Batch rows (samples, or rows of a curvature block). */

@@ -2,10 +2,7 @@
 // reference and the fallback): only the upper triangle of w (row-major n x n) is used; row k's tail
 // receives v_k; beta[k] its scale; d, e the tridiagonal. p and wv are n-long scratch vectors.
 // The BLAS-2 loops (symmetric mat-vec fused with the rank-2 update) run in f64x2 lanes, two rows per pass.
-// Why not LAPACK's blocked dsytrd/dlatrd (panel + rank-2k GEMM update): implemented and measured, it was
-// no faster (n = 2,000: 1.96-2.3 s vs 1.86-1.94 s CPU for this loop, nb = 16..64): the fused pass costs
-// ~8 flops per element read+written, the blocked one a mat-vec read (not faster per element without
-// the fused update's reuse) plus a GEMM pass with only k = 2 nb, plus the panel corrections.
+// Not LAPACK's blocked dsytrd/dlatrd: it was implemented and was no faster here (bench/NOTES.md).
 #include <wasm_simd128.h>
 
 static inline double hsum(v128_t v) { return wasm_f64x2_extract_lane(v, 0) + wasm_f64x2_extract_lane(v, 1); }

@@ -1,22 +1,8 @@
-// Belsley's diagnostic (METHODS.md 2.6) on a BLOCK-DIAGONAL covariance S = diag(S_1, ..., S_B), e.g.
-// one block per layer (Laplace, gradient covariance). Standardising a block-diagonal S gives the
-// block-diagonal R = diag(R_1, ..., R_B) with R_b = D_b^-1/2 S_b D_b^-1/2, and the eigen-system of R is
-// the union of the blocks' eigen-systems. So:
-// - condition indices are GLOBAL: eta_j = lambda_max / lambda_j with lambda_max over all blocks;
-// - a parameter of block b has u_ij = 0 on every other block's components, so its proportions live
-//   only on its own block's components (row sums over the block only);
-// - exact ordering (dense blocks only): the globally smallest eigenvalue is xi; zeta is the parameter
-//   of xi's block with the largest proportion on it; remove it and re-decompose ONLY that block;
-// - fast ordering: walk all components by decreasing global eta, taking for each the not-yet-taken
-//   parameter of its block with the largest proportion. A low-rank block's pooled complement is one
-//   component (visited once, like belsleyLowRank's phase 1); parameters still untaken after the walk
-//   follow by decreasing proportion on the highest-eta component, then the next, and so on, then by
-//   lower flat index (belsleyLowRank's phase 2, over all blocks).
-// Blocks come in three kinds (blockSystem.ts): dense (CovBlock), Kronecker-factored (kronSystem.ts)
-// and low-rank plus diagonal (lowRankSystem.ts). With dense blocks only this equals the dense belsley()
-// on the assembled n x n matrix (the tests check it) at a cost of sum_b m_b^3 per decomposition.
-// The eigenvalue floor (lambda_max * 2^-52, as in belsleyCore) uses the global lambda_max for dense and
-// low-rank blocks; a Kronecker block floors each factor (kronSystem.ts).
+// Belsley's diagnostic on a BLOCK-DIAGONAL covariance (one block per layer: Laplace, gradient):
+// the eigen-system is the union of the blocks', so condition indices are global and a parameter's
+// proportions live on its own block. Blocks are dense, Kronecker-factored or low-rank plus diagonal
+// (blockSystem.ts); with dense blocks only it equals the dense belsley() at sum_b m_b^3 instead of
+// n^3 per decomposition. docs/DESIGN.md.
 import { badInput, PruneScopeError, throwIfCancelled } from '../../errors';
 import { TIE_TOL, type BelsleyOrdering } from '../belsleyCore';
 import { BlockKind, BlockSystem, CovBlock, DenseSystem, floorOf, squaredEigen, standardize } from './blockSystem';

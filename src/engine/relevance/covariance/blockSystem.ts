@@ -14,11 +14,15 @@ export type BlockKind = 'dense' | 'kron' | 'low-rank';
 export interface BlockSystem {
   readonly name: string;
   readonly kind: BlockKind;
-  /** Flat parameter index of each local row; -1 for a row that takes no part (a pruned weight inside a Kronecker grid). */
+  /**
+   * Flat parameter index of each local row; -1 for a row that takes no part (a pruned weight inside a Kronecker grid).
+   */
   readonly params: Int32Array;
   /** Rows that take part (params[i] >= 0). */
   readonly nActive: number;
-  /** The largest eigenvalue |lambda| (before any floor): the global floor is relative to the largest over all blocks. */
+  /**
+   * The largest eigenvalue |lambda| (before any floor): the global floor is relative to the largest over all blocks.
+   */
   largestEigenvalue(): number;
   /** Component eigenvalues |lambda| after the floor, ascending (ties: lower local column first). */
   eigenvalues(): Float64Array;

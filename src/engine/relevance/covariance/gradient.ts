@@ -20,7 +20,7 @@ import { RELEVANCE_DEFAULTS } from '../../options';
 import type { BelsleyBlock } from './blockBelsley';
 import { activeByLayer } from './laplace';
 import { trainClone } from './cloneTraining';
-import { checkFiniteFlat, describeParam } from '../../util/finite';
+import { checkFiniteFlat, describeParam } from '../../model/finiteParams';
 import { PruneScopeError } from '../../errors';
 
 export interface GradientCovarianceOptions {

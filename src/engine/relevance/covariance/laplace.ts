@@ -1,21 +1,8 @@
-// Laplace covariance per layer (METHODS.md 2.6 `laplace`):
-//   S_l = (N * GGN_l + tau_l I)^-1   over the layer's ACTIVE parameters,
-// - N * GGN_l: GGN_l is the mean-loss GGN block (curvature/ggnBlock.ts); N times the mean loss is the
-//   negative log-likelihood of the training set (cross-entropy: the categorical likelihood; MSE, which
-//   averages over the K outputs: a Gaussian with noise variance K / 2), so N * GGN is the Gauss-Newton
-//   approximation of its Hessian.
-// - tau_l = 1 / mean(w^2) over the layer's active parameters (kernel and bias share it): the
-//   empirical-Bayes prior variance of a zero-mean Gaussian prior fitted to the weights, the same
-//   per-layer fit as the variational method's prior (variational.ts: alpha_l^2 = E[w^2] of the layer).
-// Structure per layer (`structure`):
-// - 'block': the full m x m block. Pruned parameters are fixed at 0, so the posterior of the active
-//   ones is the conditional one: restrict the PRECISION to the active rows/columns, then invert.
-// - 'kron': GGN_l ~ A (x) G (K-FAC; kronecker.ts), with the prior as factored damping; Belsley is
-//   then exact for that covariance at O(nA^3 + nG^3) (kronSystem.ts).
-// - 'diag': the layer's correlation block is the identity: every parameter its own component with
-//   lambda = 1, no near-dependency; the order within the layer is then the flat index. Only on request.
-// - 'auto' (default): 'block' up to blockLimit active parameters (and the GGN block routine's
-//   limit), 'kron' above.
+// Laplace covariance per layer block (METHODS.md 2.6 `laplace`): S_l = (N GGN_l + tau_l I)^-1 over
+// the layer's active parameters, tau_l = 1 / mean(w^2) (empirical Bayes), the precision restricted
+// before inverting. Structure: the full block up to blockLimit, Kronecker factors (K-FAC/KFC, the
+// prior as damping; depthwise: one block per channel) above it, 'diag' only on request (then no
+// Belsley information). docs/DESIGN.md.
 import * as tf from '@tensorflow/tfjs';
 import { ggnLayerBlock, GGN_BLOCK_MAX_PARAMS } from '../../curvature/ggnBlock';
 import type { Graph } from '../../model/graph';
@@ -35,8 +22,8 @@ export interface LaplaceLayerInfo {
   priorPrecision: number;
   /** Largest / smallest eigenvalue of N * GGN + tau I (full blocks). */
   precisionEigenRange?: [number, number];
-  /** Kronecker layers: the factored damping, kept factor rows and pruned weights inside the grid. */
-  kron?: KronLaplaceInfo;
+  /** Kronecker layers: the factored damping, kept factor rows and pruned weights inside the grid, per group. */
+  kron?: KronLaplaceInfo[];
   note?: string;
 }
 
@@ -128,10 +115,15 @@ export async function laplaceBlocks(
       continue;
     }
     if (kinds[li] === 'kron') {
-      const f = factors[kronLayers.indexOf(li)];
-      const { block, info } = kronLaplaceBlock(f, (j) => w[j] !== 0, tau, N);
-      blocks.push(block);
-      layers.push({ layer: lay.name, active: m, kind: 'kron', priorPrecision: tau, kron: info });
+      const infos: KronLaplaceInfo[] = [];
+      for (const f of factors[kronLayers.indexOf(li)]) {
+        // A group whose weights are all pruned has nothing to order.
+        if (!f.paramIndex.some((j) => w[j] !== 0)) continue;
+        const { block, info } = kronLaplaceBlock(f, (j) => w[j] !== 0, tau, N);
+        blocks.push(block);
+        infos.push(info);
+      }
+      layers.push({ layer: lay.name, active: m, kind: 'kron', priorPrecision: tau, kron: infos });
       continue;
     }
     const g = await ggnLayerBlock(net, x, y, li, { signal: opts.signal });

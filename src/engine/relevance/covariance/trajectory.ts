@@ -1,13 +1,7 @@
-// `trajectory` covariance (METHODS.md 2.6; Mandt, Hoffman, Blei 2017: near an optimum, constant-rate
-// stochastic-gradient iterates are samples of a Gaussian whose covariance reflects the posterior's
-// shape): K snapshots of the ACTIVE parameters along continued Adam training of a clone, one every
-// `every` steps. The covariance is never formed: belsleyLowRank works on the K x n snapshots
-// (centred, rows standardised) with the model R = (1 - rho) Z Z^T + rho I.
-// rho (default 0.05) is the weight of the isotropic part: K snapshots give a rank <= K - 1 sample
-// covariance, singular whenever n >= K, and rho I regularises it (a shrinkage towards independence
-// of 5 %); all low-rank condition indices are then bounded by ((1 - rho) s_max + rho) / rho.
-// Active parameters that never move along the trajectory (zero gradient: dead units) have no
-// variance to standardise; they are returned separately.
+// `trajectory` covariance (METHODS.md 2.6; Mandt, Hoffman, Blei 2017): K snapshots of the active
+// parameters along continued Adam training of a clone, handed to belsleyLowRank with the isotropic
+// weight rho (default 0.05) that regularises the rank-deficient sample covariance. Parameters that
+// never move are returned separately. docs/DESIGN.md.
 import type { Graph } from '../../model/graph';
 import type { DataSplit } from '../../data/dataset';
 import { trainClone } from './cloneTraining';

@@ -1,7 +1,7 @@
 // The method-comparison figure: test metric against the share of weights removed, one line per
 // method, with a +-1 sd band where a method was run over several seeds.
-import type { CurvesResult } from '../prune/curves';
-import type { Figure, FigureTrace } from './figure';
+import type { CurvesResult } from './curves';
+import type { Figure, FigureTrace } from '../report/figure';
 
 const COLORS: Record<string, string> = {
   random: '#7f7f7f',

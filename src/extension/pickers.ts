@@ -1,0 +1,214 @@
+// The choices the commands ask for: the model, its data, the relevance method and OBD variant, the
+// share, hidden widths, the distillation settings. Each is a quick pick or an input box whose
+// rules live in args.ts (pure, unit-tested); Escape anywhere gives undefined (the command stops).
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { OBD_VARIANT_DESCRIPTIONS, RELEVANCE_METHOD_DESCRIPTIONS } from '../engine/options';
+import {
+  DISTILL_RULES,
+  SHARE_CHOICES,
+  VARIANTS,
+  methodOrder,
+  modelArgFrom,
+  parseNumberInput,
+  parseShare,
+  parseWidths,
+  type DistillSettings,
+  type Method,
+  type Variant,
+} from './args';
+import { BUILTIN_NAMES, rankBuiltins } from './datasets';
+import type { ModelFocus } from './focus';
+import { isLayersModelJson, modelIo } from './modelDetect';
+import type { ModelFiles } from './modelFiles';
+import { distillSettings, settings } from './settings';
+
+/** The clicked file (explorer, editor title), else the model in the active editor, else ask. */
+export async function pickModel(args: unknown[], models: ModelFiles): Promise<string | undefined> {
+  const a = modelArgFrom(args);
+  if (a.kind === 'path') return a.path;
+  if (a.kind === 'refused') {
+    void vscode.window.showWarningMessage(`PruneScope: ${a.reason}`);
+    return undefined;
+  }
+  const doc = vscode.window.activeTextEditor?.document;
+  if (doc && doc.uri.scheme === 'file' && isLayersModelJson(doc.getText())) return doc.uri.fsPath;
+  const browse = '$(folder-opened) Browse...';
+  const items = [
+    ...models
+      .list()
+      .map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(f), file: f })),
+    { label: browse, file: '' },
+  ];
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'PruneScope: choose a TF.js model (model.json)',
+    placeHolder: 'LayersModel files in this workspace',
+  });
+  if (!chosen) return undefined;
+  if (chosen.file) return chosen.file;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    filters: { 'TF.js LayersModel': ['json'] },
+    openLabel: 'Analyze',
+  });
+  return picked?.[0]?.fsPath;
+}
+
+function readIo(file: string): { inputs?: number; outputs?: number } {
+  try {
+    return modelIo(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/** Built-in data sets (those fitting the model's shape first) or CSV files; the last choice on top. */
+export async function pickData(modelPath: string, focus: ModelFocus): Promise<string | undefined> {
+  const { inputs, outputs } = readIo(modelPath);
+  const { fits, others } = rankBuiltins(inputs, outputs);
+  const last = focus.dataFor(modelPath);
+  type Item = vscode.QuickPickItem & { data?: string; browse?: boolean };
+  const csvs = (await vscode.workspace.findFiles('**/*.csv', '{**/node_modules/**,**/.git/**}', 200)).filter(
+    (u) => u.scheme === 'file',
+  );
+  const items: Item[] = [];
+  if (last)
+    items.push({
+      label: BUILTIN_NAMES.includes(last) ? last : path.basename(last),
+      description: 'last used',
+      detail: BUILTIN_NAMES.includes(last) ? undefined : last,
+      data: last,
+    });
+  if (fits.length) items.push({ label: 'fits this model', kind: vscode.QuickPickItemKind.Separator });
+  for (const b of fits) if (b.name !== last) items.push({ label: b.name, description: b.label, data: b.name });
+  if (csvs.length) items.push({ label: 'CSV files in the workspace', kind: vscode.QuickPickItemKind.Separator });
+  for (const u of csvs)
+    if (u.fsPath !== last)
+      items.push({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), data: u.fsPath });
+  items.push({ label: 'built-in data sets', kind: vscode.QuickPickItemKind.Separator });
+  for (const b of others) if (b.name !== last) items.push({ label: b.name, description: b.label, data: b.name });
+  items.push({ label: '$(folder-opened) Browse for a CSV file...', browse: true });
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: `PruneScope: data for ${path.basename(modelPath)}`,
+    placeHolder:
+      inputs !== undefined
+        ? `The model takes ${inputs} inputs${outputs !== undefined ? ` and has ${outputs} outputs` : ''}`
+        : 'A built-in data set or a CSV file',
+  });
+  if (!chosen) return undefined;
+  let data = chosen.data;
+  if (chosen.browse) {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      filters: { CSV: ['csv'] },
+      openLabel: 'Use this data',
+    });
+    data = picked?.[0]?.fsPath;
+  }
+  if (data) await focus.remember(modelPath, data);
+  return data;
+}
+
+/** The relevance method, prunescope.defaultMethod first. */
+export async function pickMethod(title: string): Promise<Method | undefined> {
+  const s = settings();
+  const items = methodOrder(s.defaultMethod).map((m) => ({
+    label: m,
+    description: m === s.defaultMethod ? 'default (prunescope.defaultMethod)' : undefined,
+    detail: RELEVANCE_METHOD_DESCRIPTIONS[m],
+    method: m,
+  }));
+  return (await vscode.window.showQuickPick(items, { title: `PruneScope: ${title}: relevance method` }))?.method;
+}
+
+/** OBD's curvature diagonal, prunescope.defaultVariant first. */
+export async function pickVariant(): Promise<Variant | undefined> {
+  const s = settings();
+  const items = [s.defaultVariant, ...VARIANTS.filter((v) => v !== s.defaultVariant)].map((v) => ({
+    label: v,
+    description: v === s.defaultVariant ? 'default (prunescope.defaultVariant)' : undefined,
+    detail: OBD_VARIANT_DESCRIPTIONS[v],
+    variant: v,
+  }));
+  return (
+    await vscode.window.showQuickPick(items, {
+      title: 'PruneScope: OBD curvature',
+      placeHolder: 'Diagonal of the Hessian, the Gauss-Newton matrix or the empirical Fisher',
+    })
+  )?.variant;
+}
+
+/** A share of weights to prune: 10% ... 90%, or a custom one strictly inside (0, 1). */
+export async function pickShare(title: string): Promise<number | undefined> {
+  const custom = 'Custom...';
+  const items = [
+    ...SHARE_CHOICES.map((s) => ({
+      label: `${Math.round(s * 100)}%`,
+      description: String(s),
+      share: s as number | undefined,
+    })),
+    { label: custom, description: 'a share strictly between 0 and 1', share: undefined },
+  ];
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: `PruneScope: ${title}: share of weights to prune`,
+  });
+  if (!chosen) return undefined;
+  if (chosen.share !== undefined) return chosen.share;
+  const text = await vscode.window.showInputBox({
+    title: `PruneScope: ${title}: share of weights to prune`,
+    prompt: 'A number strictly between 0 and 1 (0.35 or 35%)',
+    value: '0.5',
+    validateInput: (t) => {
+      const r = parseShare(t);
+      return r.ok ? undefined : r.reason;
+    },
+  });
+  if (text === undefined) return undefined;
+  const r = parseShare(text);
+  return r.ok ? r.value : undefined;
+}
+
+/** Hidden widths, one per hidden Dense layer. */
+export async function askWidths(title: string): Promise<number[] | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: `PruneScope: ${title}: hidden widths`,
+    prompt: 'One width per hidden Dense layer, comma separated (the output layer keeps its width)',
+    value: '4',
+    validateInput: (t) => {
+      const r = parseWidths(t);
+      return r.ok ? undefined : r.reason;
+    },
+  });
+  if (text === undefined) return undefined;
+  const r = parseWidths(text);
+  return r.ok ? r.value : undefined;
+}
+
+/** Temperature, alpha, epochs: one input box each, the setting as its value (Enter accepts). */
+export async function askDistillSettings(): Promise<DistillSettings | undefined> {
+  const defaults = distillSettings();
+  const prompts: Record<keyof DistillSettings, string> = {
+    temperature: 'Softmax temperature T for the soft targets (> 0; higher = softer)',
+    alpha: 'Alpha: weight of the soft-target loss in [0, 1] (1 - alpha weighs the labels)',
+    epochs: 'Training epochs of the student (a whole number >= 1)',
+  };
+  const out = { ...defaults };
+  for (const [i, k] of (['temperature', 'alpha', 'epochs'] as const).entries()) {
+    const text = await vscode.window.showInputBox({
+      title: `PruneScope: Distill into Student (${i + 1}/3): ${k}`,
+      prompt: `${prompts[k]}; default from prunescope.distill.${k}`,
+      value: String(defaults[k]),
+      ignoreFocusOut: true,
+      validateInput: (t) => {
+        const r = parseNumberInput(t, DISTILL_RULES[k]);
+        return r.ok ? undefined : r.reason;
+      },
+    });
+    if (text === undefined) return undefined;
+    const r = parseNumberInput(text, DISTILL_RULES[k]);
+    if (!r.ok) return undefined;
+    out[k] = r.value;
+  }
+  return out;
+}
