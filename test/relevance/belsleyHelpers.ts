@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { NetworkSpec, denseFromFlat } from '../../src/engine/model/denseChain';
 import type { Graph } from '../../src/engine/model/graph';
 import { Rng } from '../../src/engine/util/random';
+import type { KroneckerFactors } from '../../src/engine/relevance/covariance/kronecker';
 
 export const SPEC: NetworkSpec = {
   inputSize: 3,
@@ -56,4 +57,30 @@ export function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, w
   assert.equal(a.length, b.length, `${what}: length`);
   for (let i = 0; i < a.length; i++)
     assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+}
+
+/** The explicit Kronecker product a (x) g, cell (i, j) at i * ng + j. */
+export function kron(a: Float64Array, na: number, g: Float64Array, ng: number): Float64Array {
+  const n = na * ng;
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < na; i++)
+    for (let j = 0; j < ng; j++)
+      for (let k = 0; k < na; k++)
+        for (let l = 0; l < ng; l++) out[(i * ng + j) * n + k * ng + l] = a[i * na + k] * g[j * ng + l];
+  return out;
+}
+
+/** The damped precision N (A + pi d I) (x) (G + d / pi I) over all cells, built here from its definition. */
+export function dampedPrecision(f: KroneckerFactors, tau: number, N: number): Float64Array {
+  let ta = 0,
+    tg = 0;
+  for (let i = 0; i < f.nA; i++) ta += f.a[i * f.nA + i];
+  for (let j = 0; j < f.nG; j++) tg += f.g[j * f.nG + j];
+  const d = Math.sqrt(tau / N);
+  const pi = Math.sqrt(ta / f.nA / (tg / f.nG));
+  const a = Float64Array.from(f.a);
+  const g = Float64Array.from(f.g);
+  for (let i = 0; i < f.nA; i++) a[i * f.nA + i] += pi * d;
+  for (let j = 0; j < f.nG; j++) g[j * f.nG + j] += d / pi;
+  return kron(a, f.nA, g, f.nG).map((v) => v * N);
 }

@@ -25,23 +25,13 @@ import { train } from '../../src/engine/train/train';
 import { PruneScopeError } from '../../src/engine/errors';
 import { Rng } from '../../src/engine/util/random';
 import { linearRegression } from '../train/fixtures';
-import { close, invert, tinyNet } from './belsleyHelpers';
+import { close, dampedPrecision, invert, kron, tinyNet } from './belsleyHelpers';
 import { GraphBuilder } from '../prune/graphFixtures';
 import { Graph as GraphClass } from '../../src/engine/model/graph';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
 import { parseArgs } from '../../src/cli/args';
 import { loadModel } from '../../src/engine/formats/modelFile';
 import { belsleyView } from '../../src/worker/jobs/analysis';
-
-function kron(a: Float64Array, na: number, g: Float64Array, ng: number): Float64Array {
-  const n = na * ng;
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < na; i++)
-    for (let j = 0; j < ng; j++)
-      for (let k = 0; k < na; k++)
-        for (let l = 0; l < ng; l++) out[(i * ng + j) * n + k * ng + l] = a[i * na + k] * g[j * ng + l];
-  return out;
-}
 
 /** A random symmetric positive semi-definite m x m matrix of rank r (B B^T, B m x r). */
 function randomPsd(rng: Rng, m: number, r: number): Float64Array {
@@ -54,21 +44,6 @@ function randomPsd(rng: Rng, m: number, r: number): Float64Array {
       s[i * m + j] = v;
     }
   return s;
-}
-
-/** The damped precision N (A + pi d I) (x) (G + d / pi I) over all cells, built here from its definition. */
-function dampedPrecision(f: KroneckerFactors, tau: number, N: number): Float64Array {
-  let ta = 0,
-    tg = 0;
-  for (let i = 0; i < f.nA; i++) ta += f.a[i * f.nA + i];
-  for (let j = 0; j < f.nG; j++) tg += f.g[j * f.nG + j];
-  const d = Math.sqrt(tau / N);
-  const pi = Math.sqrt(ta / f.nA / (tg / f.nG));
-  const a = Float64Array.from(f.a);
-  const g = Float64Array.from(f.g);
-  for (let i = 0; i < f.nA; i++) a[i * f.nA + i] += pi * d;
-  for (let j = 0; j < f.nG; j++) g[j * f.nG + j] += d / pi;
-  return kron(a, f.nA, g, f.nG).map((v) => v * N);
 }
 
 /** Smallest relative gap between sorted values (proportions are matched column by column only when they differ). */
@@ -209,7 +184,7 @@ test('K-FAC factors of a dense graph: A (x) G equals the exact GGN block for one
   const x1 = tf.tensor2d([[0.3, -1.2, 0.7]]);
   const y1 = tf.tensor2d([[0, 1]]);
   const fs = await graphKroneckerFactors(net, x1, y1, [0, 1]);
-  for (const [li, f] of fs.entries()) {
+  for (const [li, [f]] of fs.entries()) {
     const ggn = await ggnLayerBlock(net, x1, y1, li);
     const prod = kron(f.a, f.nA, f.g, f.nG);
     assert.equal(prod.length, ggn.values.length);
@@ -234,7 +209,7 @@ test('K-FAC factors of a dense graph: A (x) G equals the exact GGN block for one
   );
   const x = xTensor(split.train, 3);
   const y = yTensor(split.train, 'regression', 1);
-  const [f] = await graphKroneckerFactors(lin, x, y, [0], { chunkSize: 7 }); // several chunks
+  const [[f]] = await graphKroneckerFactors(lin, x, y, [0], { chunkSize: 7 }); // several chunks
   const ggn = await ggnLayerBlock(lin, x, y, 0);
   const prod = kron(f.a, f.nA, f.g, f.nG);
   for (let i = 0; i < prod.length; i++)
@@ -483,7 +458,7 @@ test('KFC factors of a Conv2D layer through the graph: with one sample and one o
   const rng = new Rng(2);
   const x = tf.tensor2d([Array.from({ length: 18 }, () => rng.normal())]);
   const y = tf.tensor2d([[0, 0, 1]]);
-  const [f] = await graphKroneckerFactors(g, x, y, [0]);
+  const [[f]] = await graphKroneckerFactors(g, x, y, [0]);
   assert.deepEqual([f.nA, f.nG], [3 * 3 * 2 + 1, 4]);
   const ggn = await ggnLayerBlock(g, x, y, 0);
   const P = ggn.size;

@@ -1,6 +1,7 @@
 // `prunescope relevance MODEL --data D --method M`: a relevance score per parameter (flat
 // order) and the order it induces, least relevant first, with provenance.
 import { Command } from '../command';
+import { weightIndex } from '../../engine/model/summary';
 import { ParsedArgs, bool } from '../args';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
@@ -82,6 +83,8 @@ export const relevanceCommand: Command = {
         ...(r.covariance ? { covariance: r.covariance } : {}),
         scores: Array.from(r.scores),
         order: Array.from(r.order),
+        // The flat index: each trainable weight's name, layer, offset and shape (row-major as stored).
+        weights: weightIndex(model.network),
         ...(r.extra ? { extra: r.extra } : {}),
         provenance: r.provenance,
       };

@@ -126,7 +126,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
 
     const rankings = Object.fromEntries(Object.entries(run.rankings).filter(([k]) => !k.includes(':')));
-    rankings.random ??= run.rankings[Object.keys(run.rankings).find((k) => k.startsWith('random'))!];
+    const randomKey = Object.keys(run.rankings).find((k) => k.startsWith('random'));
+    if (randomKey) rankings.random ??= run.rankings[randomKey];
     const best = studentAtBestShare(
       teacher,
       {

@@ -7,6 +7,9 @@
 // exact for a dense layer when N = 1 or when S_n S_n^T does not depend on n; Grosse and Martens' KFC
 // for a convolution. Parameter (i, j): row i of A (input or patch entry (kh, kw, c_in); the bias last),
 // row j of G (output unit or channel): the kernel's row-major index i * nG + j, the bias j.
+// A layer with groups (DepthwiseConv2D: one per input channel c, whose m outputs share its patches)
+// gives one pair per group: row i is the patch entry (kh, kw), j the multiplier index, so the
+// kernel [kh, kw, C, m] index is (i * C + c) * m + j and the bias c * m + j.
 import * as tf from '@tensorflow/tfjs';
 import type { Graph } from '../../model/graph';
 import { disposePass } from '../../model/graph';
@@ -23,14 +26,14 @@ export function hasKroneckerFactors(graph: Graph, li: number): boolean {
   return !!op.layer.kroneckerFactors && op.trainable.length <= 2 && lay.weights.length >= 1;
 }
 
-/** Factors of the param layers `layers` (indices into graph.layers()), in that order. */
+/** Factors of the param layers `layers` (indices into graph.layers()), in that order: one per group. */
 export async function graphKroneckerFactors(
   graph: Graph,
   x: tf.Tensor,
   target: tf.Tensor2D,
   layers: number[],
   opts: ChunkOptions = {},
-): Promise<KroneckerFactors[]> {
+): Promise<KroneckerFactors[][]> {
   const n = checkBatch(graph, x, target, 'kronecker factors');
   if (layers.length === 0) return [];
   const params = graph.layers();
@@ -38,7 +41,7 @@ export async function graphKroneckerFactors(
   const ops = new Map(layers.map((li) => [params[li].op, li]));
   const chunk = resolveChunk(n, opts, floatsPerSample(graph, K));
   const kind = lossKindOf(graph);
-  const sums = new Map<number, { A: tf.Tensor; G: tf.Tensor; count: number; biasFolded: boolean }>();
+  const sums = new Map<number, { A: tf.Tensor; G: tf.Tensor; count: number; biasFolded: boolean; groups: number }>();
   try {
     await forEachChunk(x, target, chunk, opts.signal, (xc) => {
       const pass = graph.forward(xc);
@@ -52,20 +55,28 @@ export async function graphKroneckerFactors(
           visit: (o, g, s) => {
             const li = ops.get(o.index)!;
             const fs = o.layer.kroneckerFactors!(g, s, graph.vars[o.index], K);
-            if (fs.length !== 1 || fs[0].weight !== 0 || fs[0].groups)
-              throw new PruneScopeError('unsupported', `layer ${params[li].name}: Kronecker factors per group`, {
-                field: 'laplaceStructure',
-                expected: "'block' or 'diag' for this layer's class",
-              });
+            if (fs.length !== 1 || fs[0].weight !== 0) {
+              tf.dispose(fs.flatMap((f) => [f.A, f.G]));
+              throw new PruneScopeError(
+                'unsupported',
+                `layer ${params[li].name}: Kronecker factors of several weights`,
+                {
+                  field: 'laplaceStructure',
+                  expected: "'block' or 'diag' for this layer's class",
+                },
+              );
+            }
             const f = fs[0];
+            const groups = f.groups ?? 1;
             const old = sums.get(li);
-            if (!old) sums.set(li, { A: f.A, G: f.G, count: f.count, biasFolded: f.biasFolded });
+            if (!old) sums.set(li, { A: f.A, G: f.G, count: f.count, biasFolded: f.biasFolded, groups });
             else {
               sums.set(li, {
                 A: tf.tidy(() => tf.add(old.A, f.A)),
                 G: tf.tidy(() => tf.add(old.G, f.G)),
                 count: old.count + f.count,
                 biasFolded: f.biasFolded,
+                groups,
               });
               tf.dispose([old.A, old.G, f.A, f.G]);
             }
@@ -76,17 +87,18 @@ export async function graphKroneckerFactors(
         disposePass(pass);
       }
     });
-    const out: KroneckerFactors[] = [];
+    const out: KroneckerFactors[][] = [];
     for (const li of layers) {
       const lay = params[li];
       const sm = sums.get(li)!;
-      const nA = sm.A.shape[0],
-        nG = sm.G.shape[0];
-      const a = Float64Array.from(await sm.A.data(), (v) => v / n);
-      const g = Float64Array.from(await sm.G.data(), (v) => v / sm.count);
+      const C = sm.groups;
+      const nA = sm.A.shape[sm.A.rank - 1],
+        nG = sm.G.shape[sm.G.rank - 1];
+      const aAll = Float64Array.from(await sm.A.data(), (v) => v / n);
+      const gAll = Float64Array.from(await sm.G.data(), (v) => v / sm.count);
       for (const [name, m] of [
-        ['A', a],
-        ['G', g],
+        ['A', aAll],
+        ['G', gAll],
       ] as const) {
         const bad = m.findIndex((v) => !Number.isFinite(v));
         if (bad >= 0)
@@ -99,15 +111,33 @@ export async function graphKroneckerFactors(
       const kernel = graph.weights[lay.weights[0]];
       const bias = sm.biasFolded ? graph.weights[lay.weights[1]] : undefined;
       const rows = nA - (sm.biasFolded ? 1 : 0);
-      if (kernel.size !== rows * nG || (bias && bias.size !== nG) || lay.size !== nA * nG)
+      if (
+        aAll.length !== C * nA * nA ||
+        gAll.length !== C * nG * nG ||
+        kernel.size !== rows * C * nG ||
+        (bias && bias.size !== C * nG) ||
+        lay.size !== C * nA * nG
+      )
         throw new PruneScopeError(
           'internal',
-          `layer ${lay.name}: factors ${nA} x ${nG} do not cover its ${lay.size} parameters`,
+          `layer ${lay.name}: ${C} group(s) of factors ${nA} x ${nG} do not cover its ${lay.size} parameters`,
         );
-      const paramIndex = new Int32Array(nA * nG);
-      for (let i = 0; i < nA; i++)
-        for (let j = 0; j < nG; j++) paramIndex[i * nG + j] = i < rows ? kernel.offset + i * nG + j : bias!.offset + j;
-      out.push({ layer: lay.name, a, nA, g, nG, paramIndex });
+      const groups: KroneckerFactors[] = [];
+      for (let c = 0; c < C; c++) {
+        const paramIndex = new Int32Array(nA * nG);
+        for (let i = 0; i < nA; i++)
+          for (let j = 0; j < nG; j++)
+            paramIndex[i * nG + j] = i < rows ? kernel.offset + (i * C + c) * nG + j : bias!.offset + c * nG + j;
+        groups.push({
+          layer: C === 1 ? lay.name : `${lay.name}[channel ${c}]`,
+          a: aAll.slice(c * nA * nA, (c + 1) * nA * nA),
+          nA,
+          g: gAll.slice(c * nG * nG, (c + 1) * nG * nG),
+          nG,
+          paramIndex,
+        });
+      }
+      out.push(groups);
     }
     return out;
   } finally {

@@ -1,7 +1,8 @@
 // Laplace covariance per layer block (METHODS.md 2.6 `laplace`): S_l = (N GGN_l + tau_l I)^-1 over
 // the layer's active parameters, tau_l = 1 / mean(w^2) (empirical Bayes), the precision restricted
 // before inverting. Structure: the full block up to blockLimit, Kronecker factors (K-FAC/KFC, the
-// prior as damping) above it, 'diag' only on request (then no Belsley information). docs/DESIGN.md.
+// prior as damping; depthwise: one block per channel) above it, 'diag' only on request (then no
+// Belsley information). docs/DESIGN.md.
 import * as tf from '@tensorflow/tfjs';
 import { ggnLayerBlock, GGN_BLOCK_MAX_PARAMS } from '../../curvature/ggnBlock';
 import type { Graph } from '../../model/graph';
@@ -21,8 +22,8 @@ export interface LaplaceLayerInfo {
   priorPrecision: number;
   /** Largest / smallest eigenvalue of N * GGN + tau I (full blocks). */
   precisionEigenRange?: [number, number];
-  /** Kronecker layers: the factored damping, kept factor rows and pruned weights inside the grid. */
-  kron?: KronLaplaceInfo;
+  /** Kronecker layers: the factored damping, kept factor rows and pruned weights inside the grid, per group. */
+  kron?: KronLaplaceInfo[];
   note?: string;
 }
 
@@ -114,10 +115,15 @@ export async function laplaceBlocks(
       continue;
     }
     if (kinds[li] === 'kron') {
-      const f = factors[kronLayers.indexOf(li)];
-      const { block, info } = kronLaplaceBlock(f, (j) => w[j] !== 0, tau, N);
-      blocks.push(block);
-      layers.push({ layer: lay.name, active: m, kind: 'kron', priorPrecision: tau, kron: info });
+      const infos: KronLaplaceInfo[] = [];
+      for (const f of factors[kronLayers.indexOf(li)]) {
+        // A group whose weights are all pruned has nothing to order.
+        if (!f.paramIndex.some((j) => w[j] !== 0)) continue;
+        const { block, info } = kronLaplaceBlock(f, (j) => w[j] !== 0, tau, N);
+        blocks.push(block);
+        infos.push(info);
+      }
+      layers.push({ layer: lay.name, active: m, kind: 'kron', priorPrecision: tau, kron: infos });
       continue;
     }
     const g = await ggnLayerBlock(net, x, y, li, { signal: opts.signal });
