@@ -62,9 +62,13 @@ test('info --json reports layers and counts that agree with tfjs', async () => {
   assert.equal(r.totalParams, model.countParams());
   assert.equal(r.activeParams, nonZero);
   assert.equal(r.prunedParams, model.countParams() - nonZero);
+  // Every layer of the file's graph, in order: the Flatten of the [2, 5] input first (no parameters).
+  const flatten = model.layers[0];
+  assert.equal(flatten.getClassName(), 'Flatten');
   assert.deepEqual(
     r.layers.map((l) => [l.name, l.in, l.out, l.activation, l.kernelShape, l.params]),
     [
+      [flatten.name, 10, 10, '-', [], 0],
       ['hidden', 10, 6, 'relu', [10, 6], model.getLayer('hidden').countParams()],
       ['head', 6, 3, 'softmax', [6, 3], model.getLayer('head').countParams()],
     ],
