@@ -15,7 +15,7 @@ import { curvatureCommand } from '../../src/cli/commands/curvature';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
 import { loadDataset } from '../../src/engine/data';
 import { sampleRows } from '../../src/engine/data/sample';
-import { saveModel } from '../../src/engine/model/layersModel';
+import { saveModel } from '../../src/engine/formats/modelFile';
 import { mlpSpec } from '../../src/engine/model/mlpSpec';
 import { Graph } from '../../src/engine/model/graph';
 import { denseSpec } from '../../src/engine/model/denseChain';

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { backend } from '../helpers';
 import { randomDense } from '../../src/engine/model/denseChain';
-import { saveModel } from '../../src/engine/model/layersModel';
+import { saveModel } from '../../src/engine/formats/modelFile';
 
 const MAIN = path.join(__dirname, '..', '..', 'src', 'cli', 'run.js');
 

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { backend, maxRelErr } from '../helpers';
-import type { ActivationName, GraphSpec, NodeSpec, Shape } from '../../src/engine/model/graphSpec';
+import type { ActivationName, GraphSpec, NodeSpec, Shape } from '../../src/engine/graphSpec';
 import { withDeclaredWeights } from '../../src/engine/model/graphPlan';
 import { Rng } from '../../src/engine/util/random';
 import {
@@ -146,7 +146,8 @@ function objective(
         return g.m[c] * v + b.m[c] + Math.sqrt(g.s2[c] * v * v + b.s2[c]) * e[i];
       });
     } else {
-      // A map affine in its weights: mean f(x; mu), variance f(x^2; sigma^2) (bias variance added), then the activation.
+      // A map affine in its weights: mean f(x; mu), variance f(x^2; sigma^2) (bias variance added),
+      // then the activation.
       const one = alone(n, a.shape, 'linear');
       const mean = forward64(one, a, p.mu.flat());
       const variance = forward64(

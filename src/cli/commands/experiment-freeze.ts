@@ -18,7 +18,7 @@ import {
   orderedVarianceFigure,
 } from '../../engine/ordering/figures';
 import { buildArchitecture } from '../../engine/train/newModel';
-import type { GraphSpec } from '../../engine/model/graphSpec';
+import type { GraphSpec } from '../../engine/graphSpec';
 import { FREEZE_EXPERIMENT_DEFAULTS, FREEZE_EXPERIMENT_MODELS, VARIANCE_ESTIMATORS } from '../../engine/options';
 
 const D = FREEZE_EXPERIMENT_DEFAULTS;

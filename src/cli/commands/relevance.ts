@@ -1,6 +1,7 @@
-// `prunescope relevance MODEL.json --data D --method M`: a relevance score per parameter (flat
+// `prunescope relevance MODEL --data D --method M`: a relevance score per parameter (flat
 // order) and the order it induces, least relevant first, with provenance.
 import { Command } from '../command';
+import { weightIndex } from '../../engine/model/summary';
 import { ParsedArgs, bool } from '../args';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
@@ -10,7 +11,7 @@ export const relevanceCommand: Command = {
   name: 'relevance',
   summary: 'Score every parameter by a relevance method and order them, least relevant first',
   usage:
-    'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--laplace-structure auto|block|kron|diag] [--ordering exact|fast] [--seed S] [--json]',
+    'prunescope relevance MODEL --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--laplace-structure auto|block|kron|diag] [--ordering exact|fast] [--seed S] [--json]',
   flags: [...MODEL_DATA_FLAGS, ...RELEVANCE_FLAGS, { name: 'json', value: false, help: 'print one JSON document' }],
   async run(args: ParsedArgs, ctx) {
     const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage, ctx);
@@ -29,6 +30,8 @@ export const relevanceCommand: Command = {
         ...(r.covariance ? { covariance: r.covariance } : {}),
         scores: Array.from(r.scores),
         order: Array.from(r.order),
+        // The flat index: each trainable weight's name, layer, offset and shape (row-major as stored).
+        weights: weightIndex(model.network),
         ...(r.extra ? { extra: r.extra } : {}),
         provenance: r.provenance,
       };

@@ -4,7 +4,7 @@
 import { badInput } from '../errors';
 import type { Graph } from '../model/graph';
 import type { PruneScopeMetadata } from '../model/metadata';
-import type { LoadedModel } from '../model/layersModel';
+import type { LoadedModel } from '../formats/modelFile';
 import { modelInputOf, type ModelInput } from './targetsForModel';
 import { DataSplit, Dataset, numClasses } from './dataset';
 import { applyStandardization, splitDataset } from './split';

@@ -13,7 +13,7 @@ import {
   type LoadDataOptions,
 } from '../data';
 import type { HiddenActivation } from '../model/activations';
-import { saveModel } from '../model/layersModel';
+import { saveModel } from '../formats/modelFile';
 import { mlpSpec } from '../model/mlpSpec';
 import { Graph } from '../model/graph';
 import { denseSpec } from '../model/denseChain';
