@@ -1,6 +1,6 @@
-// `prunescope info MODEL`: what a model file (TF.js, .keras, .h5, .onnx) holds as PruneScope sees it:
-// its layers (shapes, parameter counts: total, active = non-zero, pruned = zero), the flat parameter
-// index, and the PruneScope metadata.
+// `prunescope info MODEL`: what a model file (TF.js, .keras, .h5, .onnx) holds as PruneScope sees
+// it: its layers (shapes, parameter counts: total, active = non-zero, pruned = zero), the flat
+// parameter index, and the PruneScope metadata.
 import { Command } from '../command';
 import { ParsedArgs, bool } from '../args';
 import { badInput } from '../../engine/errors';
