@@ -129,6 +129,33 @@ export const DATA_DEFAULTS = {
 };
 export const MAX_ROWS_RANGE: NumberRange = { min: 1, max: 100_000_000, integer: true };
 
+/**
+ * The labels file beside an x .npy, by the names training scripts use (x_test -> y_test,
+ * X1 -> y1, train_images -> train_labels, inputs -> labels or targets): base names without
+ * `.npy`, in the order tried. Both the loader (no --labels) and the data picker pair by this.
+ */
+export function labelFileNames(xBase: string): string[] {
+  const names: string[] = [];
+  const m = /^[xX](_.*|-.*|\d.*)?$/.exec(xBase);
+  if (m) names.push(`y${m[1] ?? ''}`, `Y${m[1] ?? ''}`);
+  const pairs: [string, string[]][] = [
+    ['images', ['labels']],
+    ['inputs', ['labels', 'targets']],
+    ['features', ['labels', 'targets']],
+    ['data', ['labels', 'targets']],
+  ];
+  for (const [from, to] of pairs) {
+    const i = xBase.toLowerCase().indexOf(from);
+    if (i >= 0) for (const t of to) names.push(xBase.slice(0, i) + t + xBase.slice(i + from.length));
+  }
+  return [...new Set(names)];
+}
+
+/** A .npy base name that holds labels (y_test, labels, targets2): never offered as inputs. */
+export function isLabelFileName(base: string): boolean {
+  return /^(y|labels?|targets?)([_\-.\d]|$)/i.test(base);
+}
+
 /** The seeded train/test split every model command uses (the first paper's 80/20). */
 export const SPLIT_DEFAULTS = { seed: 0, testFraction: 0.2 };
 /** Rows `prunescope predict` prints: every row in order, or one part of that split. */
@@ -188,8 +215,11 @@ export const PANEL_CURVE_STEP_RANGE: NumberRange = { min: 0.01, max: 0.5 };
  */
 export const STRUCTURED_MODES = ['channels', 'units', 'none'] as const;
 export type StructuredMode = (typeof STRUCTURED_MODES)[number];
-/** How a channel's relevance comes from its parameters' relevance. */
-export const CHANNEL_AGGREGATES = ['sum', 'mean', 'max'] as const;
+/**
+ * How a channel's relevance comes from its parameters' relevance (sum, mean, max), or natively
+ * (belsley only): Belsley on the covariance of the channels' gates.
+ */
+export const CHANNEL_AGGREGATES = ['sum', 'mean', 'max', 'native'] as const;
 export type ChannelAggregate = (typeof CHANNEL_AGGREGATES)[number];
 /** per-group: every layer loses the same share of its channels; global: one ranking over all channels. */
 export const CHANNEL_SCOPES = ['per-group', 'global'] as const;

@@ -5,6 +5,7 @@ import { ParsedArgs, bool, num, str } from '../args';
 import { initBackend } from '../../engine/backend';
 import { runDemo } from '../../engine/experiments/demo';
 import { runConvDemo } from '../../engine/experiments/convDemo';
+import { convDemoStudent } from '../../engine/experiments/convStudent';
 import {
   RELEVANCE_METHODS,
   SELECTION_DEFAULTS,
@@ -53,6 +54,8 @@ export const demoCommand: Command = {
         out: path.join(str(args, 'out') ?? 'out', 'demo-conv'),
         methods,
         quick: bool(args, 'quick'),
+        // The channel-pruned student, its share chosen on a validation part of the training rows.
+        student: async (sc) => (await convDemoStudent(sc, { validationFraction })).section,
         signal: ctx.signal,
         log,
       });
