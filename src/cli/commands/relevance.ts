@@ -91,7 +91,8 @@ export const relevanceCommand: Command = {
       const warning = (r.extra as { warning?: string } | undefined)?.warning;
       if (warning) ctx.log(`warning: ${warning}`);
       if (bool(args, 'json')) {
-        ctx.out(JSON.stringify(doc));
+        // Typed arrays in `extra` (variational mu and sigma) as JSON arrays, not {"0": ...} objects.
+        ctx.out(JSON.stringify(doc, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
         return;
       }
       const head = Array.from(r.order.subarray(0, 10))
