@@ -2,12 +2,13 @@
 // pruned weights are exactly zero and whose metadata records the mask and how it was made.
 import * as path from 'path';
 import { Command } from '../command';
-import { ParsedArgs, bool, num, str } from '../args';
+import { ParsedArgs, bool, num, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
-import { saveModel } from '../../engine/formats/modelFile';
+import { saveModelInto } from '../../engine/formats/outputFolder';
+import { MODEL_FORMATS } from '../../engine/options';
 import { evaluate } from '../../engine/train/metrics';
 import { numClasses } from '../../engine/data';
 import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
@@ -24,6 +25,11 @@ export const pruneCommand: Command = {
     { name: 'include-bias', value: false, help: 'biases may be pruned too (default: weights only)' },
     variationalWeightsFlag,
     { name: 'out', value: true, help: "new folder for the pruned model (never the input model's folder)" },
+    {
+      name: 'format',
+      value: true,
+      help: "tfjs (the folder is the model), keras, h5 or onnx (one file in the folder); default: the input's format",
+    },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
@@ -32,7 +38,9 @@ export const pruneCommand: Command = {
     if (str(args, 'fraction') === undefined)
       throw badInput('--fraction is required', { field: '--fraction', expected: 'a number in [0, 1]' });
     const fraction = num(args, 'fraction', 0, { min: 0, max: 1 });
+    if (str(args, 'format') !== undefined) oneOf(args, 'format', MODEL_FORMATS, 'tfjs');
     const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage, ctx);
+    const format = oneOf(args, 'format', MODEL_FORMATS, model.format.type);
     if ([path.resolve(file), path.dirname(model.path)].includes(path.resolve(out))) {
       model.network.dispose();
       throw badInput(`--out ${out} is the input model's folder`, {
@@ -51,10 +59,12 @@ export const pruneCommand: Command = {
       const classes = numClasses(split.dataset);
       const before = evaluate(model.network, split.test, split.dataset.task, classes);
       const after = evaluate(r.network, split.test, split.dataset.task, classes);
-      const saved = await saveModel(out, r.network, r.metadata, { input: model.path });
+      const saved = await saveModelInto(out, r.network, r.metadata, format, model.path);
       r.network.dispose();
       const doc = {
-        modelJson: saved.modelJson,
+        /** The model file written: model.json for TF.js, else the .keras / .h5 / .onnx file. */
+        modelFile: saved.path,
+        format,
         method: r.relevance.method,
         variant: r.relevance.variant ?? null,
         fraction,
@@ -77,7 +87,7 @@ export const pruneCommand: Command = {
         [
           `pruned ${r.prunedNow} of ${r.candidates} active weights by ${r.relevance.method}${r.relevance.variant ? ` (${r.relevance.variant})` : ''}`,
           `test: ${m(before)} -> ${m(after)}`,
-          `written: ${saved.modelJson}`,
+          `written: ${saved.path} (${format})`,
         ].join('\n'),
       );
     } finally {

@@ -1,15 +1,17 @@
 // `prune`: prune a share of the model's active weights by a method (engine pruneNetwork, which
-// keeps already-zero parameters pruned) and write the result as a NEW model folder `out`
-// (saveModel: atomic, refuses a non-empty folder). The input model's folder is refused outright.
+// keeps already-zero parameters pruned) and write the result into a NEW folder `out`, in the
+// input's format unless `format` says otherwise (outputFolder.ts: atomic, never over the input).
+// The input model's folder is refused outright.
 import { throwIfCancelled } from '../../engine/errors';
 import { numClasses } from '../../engine/data';
-import { saveModel } from '../../engine/formats/modelFile';
+import { saveModelInto } from '../../engine/formats/outputFolder';
+import { MODEL_FORMATS } from '../../engine/options';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
 import { evaluate } from '../../engine/train/metrics';
 import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { cachedRanking, checkOut, checkOutEmpty, modelAndSplit } from './modelCache';
-import { modelRef, num, obj, optBool, rankingRequest, requestOf, str } from './params';
+import { modelRef, num, obj, oneOf, optBool, rankingRequest, requestOf, str } from './params';
 
 export const pruneJob: JobHandler<'prune'> = {
   kind: 'prune',
@@ -22,6 +24,7 @@ export const pruneJob: JobHandler<'prune'> = {
       fraction: num(o, 'fraction', 'prune', 0, 1),
       includeBias: optBool(o, 'includeBias', 'prune'),
       out: checkOut(str(o, 'out', 'prune'), [ref.modelPath], 'prune'),
+      format: o.format === undefined ? undefined : oneOf(o, 'format', 'prune', MODEL_FORMATS),
     };
   },
   async run(p, ctx) {
@@ -51,11 +54,14 @@ export const pruneJob: JobHandler<'prune'> = {
       const testAfter = pick(r.network);
       throwIfCancelled(ctx.signal, 'prune');
       ctx.progress(0.95, 'writing');
-      const saved = await saveModel(p.out, r.network, r.metadata, { input: p.modelPath });
+      const format = p.format ?? model.format.type;
+      const saved = await saveModelInto(p.out, r.network, r.metadata, format, p.modelPath);
       ctx.progress(1, 'done');
       return {
         result: {
-          modelJson: saved.modelJson,
+          modelFile: saved.path,
+          modelJson: saved.path,
+          format,
           method: r.relevance.method,
           fraction: p.fraction,
           prunedNow: r.prunedNow,
