@@ -165,6 +165,8 @@ export interface JobSpecs {
       widths?: number[];
       dropUnusedInputs?: boolean;
       out: string;
+      /** The student's format (default: the teacher's). */
+      format?: ModelFormat;
     };
     result: {
       out: string;

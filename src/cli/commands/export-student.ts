@@ -2,7 +2,8 @@
 // prune, shrink to a physically smaller student and write it to a NEW folder (the teacher's files
 // are never touched) with keras-config.json and student.json (sizes, latency, metrics, provenance).
 import { Command } from '../command';
-import { ParsedArgs, bool, numList, str } from '../args';
+import { ParsedArgs, bool, numList, oneOf, str } from '../args';
+import { MODEL_FORMATS } from '../../engine/options';
 import { badInput } from '../../engine/errors';
 import { MODEL_DATA_FLAGS, TEST_FRACTION_FLAG, openModelWithData } from '../modelData';
 import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
@@ -26,6 +27,11 @@ export const exportStudentCommand: Command = {
       help: 'drop input columns left without weights (recorded in the metadata)',
     },
     { name: 'out', value: true, help: 'new output folder (refused if it exists and is not empty)' },
+    {
+      name: 'format',
+      value: true,
+      help: "the student as tfjs (model.json + shard), keras, h5 or onnx (one file); default: the teacher's format",
+    },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
@@ -44,6 +50,8 @@ export const exportStudentCommand: Command = {
         expected: '--fraction P or --widths 8,4',
       });
     const json = bool(args, 'json');
+    const formatText = str(args, 'format');
+    const format = formatText === undefined ? undefined : oneOf(args, 'format', MODEL_FORMATS, 'tfjs');
     const { model, split, seed } = await openModelWithData(args, 'export-student', this.usage, ctx);
     try {
       const r = await exportStudent(model, split, {
@@ -53,6 +61,7 @@ export const exportStudentCommand: Command = {
         dropUnusedInputs: bool(args, 'drop-unused-inputs'),
         seed,
         out,
+        format,
         signal: ctx.signal,
         onProgress: (d, n, what) => {
           if (!json) ctx.log(`${d}/${n} ${what}`);

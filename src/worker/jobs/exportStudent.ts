@@ -6,7 +6,8 @@ import { exportStudent } from '../../engine/prune/studentExport';
 import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { cachedRanking, checkOut, checkOutEmpty, modelAndSplit } from './modelCache';
-import { modelRef, obj, optBool, optWidths, rankingRequest, requestOf, str } from './params';
+import { modelRef, obj, oneOf, optBool, optWidths, rankingRequest, requestOf, str } from './params';
+import { MODEL_FORMATS } from '../../engine/options';
 
 export const exportStudentJob: JobHandler<'export-student'> = {
   kind: 'export-student',
@@ -30,6 +31,7 @@ export const exportStudentJob: JobHandler<'export-student'> = {
       widths,
       dropUnusedInputs: optBool(o, 'dropUnusedInputs', job),
       out: checkOut(str(o, 'out', job), [ref.modelPath], job),
+      format: o.format === undefined ? undefined : oneOf(o, 'format', job, MODEL_FORMATS),
     };
   },
   async run(p, ctx) {
@@ -46,6 +48,7 @@ export const exportStudentJob: JobHandler<'export-student'> = {
       dropUnusedInputs: p.dropUnusedInputs,
       seed: p.seed,
       out: p.out,
+      format: p.format,
       signal: ctx.signal,
       onProgress: (done, total, what) => ctx.progress(0.5 + (0.5 * done) / total, what),
     });
