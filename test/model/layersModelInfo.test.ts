@@ -65,6 +65,8 @@ test('info --json reports layers and counts that agree with tfjs', async () => {
   assert.deepEqual(
     r.layers.map((l) => [l.name, l.in, l.out, l.activation, l.kernelShape, l.params]),
     [
+      // Every layer of the graph is listed, as Keras's summary does: the Flatten too.
+      [model.layers[0].name, 10, 10, '-', [], 0],
       ['hidden', 10, 6, 'relu', [10, 6], model.getLayer('hidden').countParams()],
       ['head', 6, 3, 'softmax', [6, 3], model.getLayer('head').countParams()],
     ],
