@@ -34,20 +34,33 @@ function uriLike(v: unknown): v is { scheme: string; fsPath: string } {
   );
 }
 
+/** Model files by name: a TF.js model.json (checked by content elsewhere), .keras, .h5, .onnx. */
+export const MODEL_FILE_EXTENSIONS = ['.json', '.keras', '.h5', '.onnx'] as const;
+const MODEL_FILE_TYPES = 'model.json, .keras, .h5 or .onnx';
+export function isModelFileName(file: string): boolean {
+  return (MODEL_FILE_EXTENSIONS as readonly string[]).includes(path.extname(file).toLowerCase());
+}
+
+/** The format a model file is in, from its name: what the side panel's model list shows. */
+export function modelFileFormat(file: string): 'TF.js' | 'Keras' | 'Keras H5' | 'ONNX' {
+  const ext = path.extname(file).toLowerCase();
+  return ext === '.keras' ? 'Keras' : ext === '.h5' ? 'Keras H5' : ext === '.onnx' ? 'ONNX' : 'TF.js';
+}
+
 export function modelArgFrom(args: readonly unknown[]): ModelArg {
   const first = args[0];
   if (first === undefined || first === null) return { kind: 'none' };
   if (uriLike(first)) {
     if (first.scheme !== 'file')
       return { kind: 'refused', reason: `PruneScope reads local files only, not ${first.scheme}: resources` };
-    if (!first.fsPath.toLowerCase().endsWith('.json'))
-      return { kind: 'refused', reason: `${path.basename(first.fsPath)} is not a .json model file` };
+    if (!isModelFileName(first.fsPath))
+      return { kind: 'refused', reason: `${path.basename(first.fsPath)} is not a model file (${MODEL_FILE_TYPES})` };
     return { kind: 'path', path: first.fsPath };
   }
   if (typeof first === 'string') {
     if (!path.isAbsolute(first)) return { kind: 'refused', reason: 'a model path given as text must be absolute' };
-    if (!first.toLowerCase().endsWith('.json'))
-      return { kind: 'refused', reason: `${path.basename(first)} is not a .json model file` };
+    if (!isModelFileName(first))
+      return { kind: 'refused', reason: `${path.basename(first)} is not a model file (${MODEL_FILE_TYPES})` };
     return { kind: 'path', path: path.normalize(first) };
   }
   return { kind: 'refused', reason: 'unexpected command argument (expected a file Uri)' };

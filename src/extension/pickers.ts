@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { DATA_FILE_EXTENSIONS, OBD_VARIANT_DESCRIPTIONS, RELEVANCE_METHOD_DESCRIPTIONS } from '../engine/options';
 import {
+  modelFileFormat,
   DISTILL_RULES,
   SHARE_CHOICES,
   VARIANTS,
@@ -44,20 +45,22 @@ export async function pickModel(args: unknown[], models: ModelFiles): Promise<st
   if (doc && doc.uri.scheme === 'file' && isLayersModelJson(doc.getText())) return doc.uri.fsPath;
   const browse = '$(folder-opened) Browse...';
   const items = [
-    ...models
-      .list()
-      .map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(f), file: f })),
+    ...models.list().map((f) => ({
+      label: path.basename(f),
+      description: `${modelFileFormat(f)} · ${vscode.workspace.asRelativePath(f)}`,
+      file: f,
+    })),
     { label: browse, file: '' },
   ];
   const chosen = await vscode.window.showQuickPick(items, {
-    title: 'PruneScope: choose a TF.js model (model.json)',
-    placeHolder: 'LayersModel files in this workspace',
+    title: 'PruneScope: choose a model (model.json, .keras, .h5, .onnx)',
+    placeHolder: 'Model files in this workspace',
   });
   if (!chosen) return undefined;
   if (chosen.file) return chosen.file;
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false,
-    filters: { 'TF.js LayersModel': ['json'] },
+    filters: { 'Model files': ['json', 'keras', 'h5', 'onnx'] },
     openLabel: 'Analyze',
   });
   return picked?.[0]?.fsPath;

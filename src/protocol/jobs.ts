@@ -1,6 +1,7 @@
 // Every engine job: its parameters and its result, keyed by kind. The host, the worker and the
 // notebook kernel all use this one table, so a job's shape is defined exactly once.
 import type { PlotlyFigure } from './figure';
+import type { ModelFormat } from '../engine/options';
 
 export interface LayerSummary {
   name: string;
@@ -162,7 +163,10 @@ export interface JobSpecs {
     params: { modelPath: string };
     result: { groups: GroupSummary[]; removableChannels: number };
   };
-  /** Prune a share of the active weights into a NEW model file `out/model.json` (never over the input). */
+  /**
+   * Prune a share of the active weights into the NEW folder `out` (never over the input): TF.js as
+   * out/model.json, .keras / .h5 / .onnx as one file in it named after the input.
+   */
   prune: {
     params: RankingParams &
       StructuredParams & {
@@ -175,8 +179,14 @@ export interface JobSpecs {
         /** Fine-tune the surviving weights this many epochs, mask held (default 0). */
         finetune?: number;
         out: string;
+        /** Default: the input's format. */
+        format?: ModelFormat;
       };
     result: {
+      /** The model file written. */
+      modelFile: string;
+      format: ModelFormat;
+      /** Same as modelFile (kept for callers written when only TF.js was written). */
       modelJson: string;
       method: string;
       fraction: number;
@@ -210,6 +220,8 @@ export interface JobSpecs {
         /** With `structured`: fine-tune the student this many epochs. */
         finetune?: number;
         out: string;
+        /** The student's format (default: the teacher's). */
+        format?: ModelFormat;
       };
     result: {
       out: string;

@@ -1,7 +1,7 @@
 // Command arguments: explorer passes (uri, uris), links pass strings, the palette nothing.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { modelArgFrom } from '../../src/extension/args';
+import { modelArgFrom, modelFileFormat } from '../../src/extension/args';
 
 const uri = (scheme: string, fsPath: string) => ({ scheme, fsPath, path: fsPath });
 
@@ -11,6 +11,17 @@ test('a file Uri from the explorer (with the selection as second argument) gives
     path: '/w/model.json',
   });
   assert.deepEqual(modelArgFrom([uri('file', '/w/Classifier.JSON')]), { kind: 'path', path: '/w/Classifier.JSON' });
+});
+
+test('right-clicked .keras, .h5 and .onnx files are models too, shown with their format', () => {
+  for (const f of ['/w/m.keras', '/w/M.H5', '/w/net.onnx'])
+    assert.deepEqual(modelArgFrom([uri('file', f)]), { kind: 'path', path: f });
+  assert.deepEqual(['/w/model.json', '/w/m.keras', '/w/m.h5', '/w/m.onnx'].map(modelFileFormat), [
+    'TF.js',
+    'Keras',
+    'Keras H5',
+    'ONNX',
+  ]);
 });
 
 test('no argument means "ask"; null too (command links without args)', () => {
@@ -26,9 +37,9 @@ test('remote resources, non-json files, relative paths and junk are refused with
   };
   refused([uri('vscode-vfs', '/github/model.json')], /local files only/);
   refused([uri('untitled', 'Untitled-1')], /local files only/);
-  refused([uri('file', '/w/weights.bin')], /not a \.json model file/);
+  refused([uri('file', '/w/weights.bin')], /not a model file \(model\.json, \.keras, \.h5 or \.onnx\)/);
   refused(['model.json'], /absolute/);
-  refused(['/w/model.txt'], /not a \.json/);
+  refused(['/w/model.txt'], /not a model file/);
   refused([42], /unexpected command argument/);
   refused([{ fsPath: '/w/model.json' }], /unexpected command argument/);
 });

@@ -169,8 +169,10 @@ async function treeOf(bytes: Uint8Array): Promise<H5WriteTree> {
 }
 
 export async function prepareFileBases(suite: FileSuite, root: string): Promise<void> {
-  // The files here are a few KB: a second is ample, and a hang costs the suite only that.
-  h5Service.baseTimeoutMs = 1000;
+  // The files here are a few KB: seconds are ample, and a hang costs the suite only that. Not one:
+  // a new HDF5 thread (after each trap) first compiles its wasm, which on a loaded 2-core machine
+  // took over 2 s and failed a write of a valid base file.
+  h5Service.baseTimeoutMs = 3000;
   const shared = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'models');
   const onnx = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'onnx');
   const own = async (ext: 'h5' | 'keras') => {

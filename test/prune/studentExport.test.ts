@@ -1,6 +1,6 @@
 // exportStudent: files checked with tfjs itself (loadLayersModel, modelFromJSON), counts recomputed
 // from the saved weight shapes, the mask rebuilt in the test from a hand-made ranking.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,7 +9,8 @@ import { backend } from '../helpers';
 import { tmpDir, tfjsLoad } from '../fixtures/models/tfjsFiles';
 import { NetworkSpec, denseFromFlat, denseLayout, randomDense } from '../../src/engine/model/denseChain';
 import { Graph } from '../../src/engine/model/graph';
-import { saveModel } from '../../src/engine/formats/modelFile';
+import { loadModel, saveModel, saveModelAs } from '../../src/engine/formats/modelFile';
+import { h5Service } from '../../src/engine/formats/hdf5/h5Client';
 import { loadDataset, splitDataset, DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { exportStudent, StudentReport } from '../../src/engine/prune/studentExport';
@@ -68,6 +69,8 @@ function referenceMask(net: Graph, r: RelevanceResult, f: number): Uint8Array {
   for (const j of kernel.slice(0, Math.round(f * kernel.length))) m[j] = 1;
   return m;
 }
+
+after(() => h5Service.stop());
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -225,5 +228,60 @@ test('export-student refuses an existing folder, fractions outside [0, 1] and ba
   await assert.rejects(exportStudent(file, split, { method: ranking, widths: [3], out }), field('widths'));
   await assert.rejects(exportStudent(file, split, { method: ranking, widths: [0, 3], out }), field('widths'));
   assert.equal(fs.existsSync(out), false);
+  net.dispose();
+});
+
+test('export-student writes the student in the format of the teacher (or the one asked): same weights in every format', async () => {
+  const { file, split, net } = await teacherFile();
+  const ranking = magnitudeRanking(net, 3);
+  const dir = tmpDir('student-formats');
+  const flats: Float32Array[] = [];
+  for (const [teacherFmt, asked, name] of [
+    ['tfjs', undefined, 'model.json'],
+    ['keras', undefined, 'teacher.keras'],
+    ['h5', undefined, 'teacher.h5'],
+    ['onnx', undefined, 'teacher.onnx'],
+    ['tfjs', 'onnx', 'teacher.onnx'],
+  ] as const) {
+    const teacher =
+      teacherFmt === 'tfjs'
+        ? file
+        : (
+            await saveModelAs(
+              path.join(dir, `teacher.${teacherFmt}`),
+              net,
+              (await loadModel(file)).metadata,
+              teacherFmt,
+            )
+          ).path;
+    const out = path.join(dir, `student-${teacherFmt}-${asked ?? 'same'}`);
+    const r = await exportStudent(teacher, split, {
+      method: ranking,
+      fraction: 0.5,
+      out,
+      seed: 4,
+      latencyRuns: 3,
+      format: asked,
+    });
+    assert.equal(r.format, asked ?? teacherFmt);
+    assert.equal(r.files.modelJson, path.join(out, name));
+    const back = await loadModel(r.files.modelJson);
+    assert.equal(back.format.type, asked ?? teacherFmt);
+    assert.equal(back.network.nParams, r.paramsAfter);
+    assert.equal(
+      r.bytes.studentTotal,
+      fs
+        .readdirSync(out)
+        .filter((f) => f !== 'keras-config.json' && f !== 'student.json')
+        .reduce((a, f) => a + fs.statSync(path.join(out, f)).size, 0),
+    );
+    flats.push(back.network.toFlat());
+    back.network.dispose();
+  }
+  flats
+    .slice(1)
+    .forEach((f, i) =>
+      assert.ok(Buffer.from(f.buffer).equals(Buffer.from(flats[0].buffer)), `case ${i + 1}: same student weights`),
+    );
   net.dispose();
 });

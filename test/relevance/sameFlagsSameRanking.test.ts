@@ -139,13 +139,13 @@ for (const flags of [[], ['--variant', 'ggn'], ['--method', 'random', '--seed', 
     const prunedDir = path.join(dir, `pruned-${tag}`);
     const pr = await cli(pruneCommand, [...common, '--fraction', String(FRACTION), '--out', prunedDir]);
     assert.equal(pr.variant, rel.variant);
-    assert.deepEqual(await zerosOf(pr.modelJson), await expectedMask(rel.order), 'prune zeroed the head of the order');
+    assert.deepEqual(await zerosOf(pr.modelFile), await expectedMask(rel.order), 'prune zeroed the head of the order');
 
     const studentDir = path.join(dir, `student-${tag}`);
     const st = await cli(exportStudentCommand, [...common, '--fraction', String(FRACTION), '--out', studentDir]);
     assert.equal(st.provenance.variant ?? null, rel.variant);
     assert.ok(st.paramsAfter < st.paramsBefore, `a smaller student: ${st.paramsBefore} -> ${st.paramsAfter}`);
-    const gap = maxAbsDiff(await outputs(st.files.modelJson), await outputs(pr.modelJson));
+    const gap = maxAbsDiff(await outputs(st.files.modelJson), await outputs(pr.modelFile));
     assert.ok(gap < 1e-5, `student vs pruned model: max |difference| ${gap}`);
 
     const cv = await cli(curvesCommand, [

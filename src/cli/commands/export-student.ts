@@ -2,7 +2,8 @@
 // prune, shrink to a physically smaller student and write it to a NEW folder (the teacher's files
 // are never touched) with keras-config.json and student.json (sizes, latency, metrics, provenance).
 import { Command } from '../command';
-import { ParsedArgs, bool, numList, str } from '../args';
+import { ParsedArgs, bool, numList, oneOf, str } from '../args';
+import { MODEL_FORMATS } from '../../engine/options';
 import { badInput } from '../../engine/errors';
 import { MODEL_DATA_FLAGS, TEST_FRACTION_FLAG, openModelWithData } from '../modelData';
 import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
@@ -45,7 +46,7 @@ export const exportStudentCommand: Command = {
   summary:
     'Prune and shrink a model to a physically smaller student; write it with a Keras config and a size/latency/metric report',
   usage:
-    'prunescope export-student MODEL --data D --method M (--fraction P | --widths 8,4) [--variant ...] [--drop-unused-inputs] [--structured channels|units [--aggregate A] [--scope S] [--fold-bn] [--finetune N]] [--seed S] --out DIR [--json]',
+    'prunescope export-student MODEL --data D --method M (--fraction P | --widths 8,4) [--variant ...] [--drop-unused-inputs] [--structured channels|units [--aggregate A] [--scope S] [--fold-bn] [--finetune N]] [--seed S] --out DIR [--format tfjs|keras|h5|onnx] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     TEST_FRACTION_FLAG,
@@ -65,6 +66,11 @@ export const exportStudentCommand: Command = {
     FOLD_BN_FLAG,
     FINETUNE_FLAG,
     { name: 'out', value: true, help: 'new output folder (refused if it exists and is not empty)' },
+    {
+      name: 'format',
+      value: true,
+      help: "the student as tfjs (model.json + shard), keras, h5 or onnx (one file); default: the teacher's format",
+    },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
@@ -83,6 +89,8 @@ export const exportStudentCommand: Command = {
         expected: '--fraction P or --widths 8,4',
       });
     const json = bool(args, 'json');
+    const formatText = str(args, 'format');
+    const format = formatText === undefined ? undefined : oneOf(args, 'format', MODEL_FORMATS, 'tfjs');
     const ch = channelOptions(args);
     const epochs = finetuneEpochs(args);
     if (ch.structured !== 'none') {
@@ -103,6 +111,7 @@ export const exportStudentCommand: Command = {
           finetune: epochs,
           seed,
           out,
+          format,
           signal: ctx.signal,
           onProgress: (d, n, what) => {
             if (!json) ctx.log(`${d}/${n} ${what}`);
@@ -128,6 +137,7 @@ export const exportStudentCommand: Command = {
         dropUnusedInputs: bool(args, 'drop-unused-inputs'),
         seed,
         out,
+        format,
         signal: ctx.signal,
         onProgress: (d, n, what) => {
           if (!json) ctx.log(`${d}/${n} ${what}`);

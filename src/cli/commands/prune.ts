@@ -2,14 +2,15 @@
 // pruned weights are exactly zero and whose metadata records the mask and how it was made.
 import * as path from 'path';
 import { Command } from '../command';
-import { ParsedArgs, bool, num, str } from '../args';
+import { ParsedArgs, bool, num, oneOf, str } from '../args';
 import { badInput } from '../../engine/errors';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
 import { pruneChannels } from '../../engine/prune/pruneChannels';
 import { finetuneWithMask } from '../../engine/prune/finetune';
-import { saveModel } from '../../engine/formats/modelFile';
+import { saveModelInto } from '../../engine/formats/outputFolder';
+import { MODEL_FORMATS } from '../../engine/options';
 import { evaluate, type Metrics } from '../../engine/train/metrics';
 import { numClasses } from '../../engine/data';
 import {
@@ -28,7 +29,7 @@ export const pruneCommand: Command = {
   name: 'prune',
   summary: 'Prune a share of the active weights by a relevance method into a new model file',
   usage:
-    'prunescope prune MODEL --data D --method M --fraction P --out DIR [--include-bias] [--structured channels|units [--aggregate A] [--scope S]] [--finetune N] [--variant ...] [--variational-weights mu|teacher] [--seed S] [--json]',
+    'prunescope prune MODEL --data D --method M --fraction P --out DIR [--include-bias] [--structured channels|units [--aggregate A] [--scope S]] [--finetune N] [--variant ...] [--variational-weights mu|teacher] [--seed S] [--format tfjs|keras|h5|onnx] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     ...RELEVANCE_FLAGS,
@@ -42,6 +43,11 @@ export const pruneCommand: Command = {
     FINETUNE_FLAG,
     variationalWeightsFlag,
     { name: 'out', value: true, help: "new folder for the pruned model (never the input model's folder)" },
+    {
+      name: 'format',
+      value: true,
+      help: "tfjs (the folder is the model), keras, h5 or onnx (one file in the folder); default: the input's format",
+    },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
@@ -54,7 +60,9 @@ export const pruneCommand: Command = {
     refuseVariationalWeights(args, ch);
     const epochs = finetuneEpochs(args);
     const json = bool(args, 'json');
+    if (str(args, 'format') !== undefined) oneOf(args, 'format', MODEL_FORMATS, 'tfjs');
     const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage, ctx);
+    const format = oneOf(args, 'format', MODEL_FORMATS, model.format.type);
     if ([path.resolve(file), path.dirname(model.path)].includes(path.resolve(out))) {
       model.network.dispose();
       throw badInput(`--out ${out} is the input model's folder`, {
@@ -86,10 +94,12 @@ export const pruneCommand: Command = {
             });
       try {
         const ft = await finetuneWithMask(r.network, split, r.mask, { epochs, seed, signal: ctx.signal });
-        const saved = await saveModel(out, r.network, r.metadata, { input: model.path });
+        const saved = await saveModelInto(out, r.network, r.metadata, format, model.path);
         const ranking = 'relevance' in r ? r.relevance : r.ranking;
         const doc = {
-          modelJson: saved.modelJson,
+          /** The model file written: model.json for TF.js, else the .keras / .h5 / .onnx file. */
+          modelFile: saved.path,
+          format,
           structured: ch.structured,
           method: ranking.method,
           variant: ('relevance' in r ? r.relevance.variant : r.ranking.parameters?.variant) ?? null,
@@ -121,7 +131,7 @@ export const pruneCommand: Command = {
               ? `pruned ${r.prunedNow} of ${r.candidates} active weights by ${r.relevance.method}${r.relevance.variant ? ` (${r.relevance.variant})` : ''}`
               : `removed ${r.removedChannels} of ${r.removableChannels} ${ch.structured} by ${r.ranking.method} (${ch.aggregate}, ${ch.scope}): ${r.prunedTotal} of ${model.network.nParams} parameters are zero`,
             `test: ${metricText(before)} -> ${metricText(ft.before)}${epochs ? ` -> ${metricText(ft.after)} after ${epochs} fine-tuning epochs` : ''}`,
-            `written: ${saved.modelJson}`,
+            `written: ${saved.path} (${format})`,
           ].join('\n'),
         );
       } finally {

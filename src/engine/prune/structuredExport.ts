@@ -2,7 +2,8 @@
 // removable channels of its dependency groups (channelRanking.ts), remove a share of them, shrink
 // to really narrower layers (graphStudent.ts), optionally fold BN (foldBatchNorm.ts) and fine-tune,
 // and write a NEW folder with
-//   model.json + group1-shard1of1.bin  the student as a TF.js LayersModel (metadata: what was kept);
+//   model.json + group1-shard1of1.bin  the student as a TF.js LayersModel (metadata: what was kept),
+//                                      or one .keras / .h5 / .onnx file (`format`; default: the teacher's);
 //   keras-config.json                  its architecture as a Keras 2 model config;
 //   student.json                       per layer channels, parameters, multiply-adds and weight bytes
 //                                      before and after; file bytes; latency of teacher and student
@@ -18,11 +19,13 @@ import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { kerasTopology } from '../formats/keras/configWrite';
-import { writeTfjs } from '../formats/tfjs';
+import { writeModel } from '../formats/index';
+import { FORMAT_EXTENSIONS, modelStem } from '../formats/outputFolder';
+import { SHARD_NAME } from '../formats/modelFile';
 import { Graph } from '../model/graph';
 import type { LoadedModel } from '../formats/modelFile';
 import type { PruneScopeMetadata } from '../model/metadata';
-import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope } from '../options';
+import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope, type ModelFormat } from '../options';
 import { hashModel, makeProvenance, type Provenance } from '../provenance';
 import type { RelevanceRequest } from '../relevance/compute';
 import type { RelevanceResult } from '../relevance/types';
@@ -54,6 +57,8 @@ export interface StructuredExportOptions {
   seed?: number;
   /** A new (or empty) folder. */
   out: string;
+  /** The student's file format (default: the teacher's). */
+  format?: ModelFormat;
   /** Timed repetitions of each prediction (default 21). */
   latencyRuns?: number;
   /** Rows of the test part in the timed batch (default 512). */
@@ -64,7 +69,9 @@ export interface StructuredExportOptions {
 
 export interface StructuredStudentReport {
   out: string;
+  /** files.modelJson is the student's model file in `format` (model.json for TF.js). */
   files: { modelJson: string; kerasConfig: string; studentJson: string };
+  format: ModelFormat;
   structured: StructuredUnit;
   share: number;
   aggregate: ChannelAggregate;
@@ -128,7 +135,7 @@ function checkOptions(o: StructuredExportOptions): void {
 }
 
 export async function exportStructuredStudent(
-  model: Pick<LoadedModel, 'network' | 'path' | 'metadata' | 'pruneMask'>,
+  model: Pick<LoadedModel, 'network' | 'path' | 'metadata' | 'pruneMask'> & { format?: LoadedModel['format'] },
   split: DataSplit,
   opts: StructuredExportOptions,
 ): Promise<StructuredStudentReport> {
@@ -139,6 +146,7 @@ export async function exportStructuredStudent(
   const scope = opts.scope ?? STRUCTURED_DEFAULTS.scope;
   const foldBn = opts.foldBn ?? STRUCTURED_DEFAULTS.foldBn;
   const epochs = opts.finetune ?? STRUCTURED_DEFAULTS.finetuneEpochs;
+  const format: ModelFormat = opts.format ?? model.format?.type ?? 'tfjs';
   const total = 6;
   let done = 0;
   const step = (what: string) => {
@@ -246,18 +254,24 @@ export async function exportStructuredStudent(
         teacherProvenance: tm.provenance,
       },
     };
-    const written = await writeTfjs(path.join(tmp, 'model'), { spec: finalSpec, metadata });
+    // Written to a scratch folder first; the whole output folder then appears in one rename.
+    const modelName = format === 'tfjs' ? 'model.json' : modelStem(model.path) + FORMAT_EXTENSIONS[format];
+    const written = await writeModel(
+      format === 'tfjs' ? path.join(tmp, 'model') : path.join(tmp, modelName),
+      { spec: finalSpec, metadata },
+      format,
+    );
     const modelText = fs.readFileSync(written.path);
-    const shardName = fs.readdirSync(path.dirname(written.path)).find((f) => f.endsWith('.bin'))!;
-    const shard = fs.readFileSync(path.join(path.dirname(written.path), shardName));
+    const shard = format === 'tfjs' ? fs.readFileSync(path.join(tmp, 'model', SHARD_NAME)) : undefined;
     const keras = kerasTopology(finalSpec, 'keras2');
     const report: StructuredStudentReport = {
       out,
       files: {
-        modelJson: path.join(out, 'model.json'),
+        modelJson: path.join(out, modelName),
         kerasConfig: path.join(out, 'keras-config.json'),
         studentJson: path.join(out, 'student.json'),
       },
+      format,
       structured: unit,
       share: opts.share,
       aggregate,
@@ -278,8 +292,8 @@ export async function exportStructuredStudent(
       bytes: {
         teacherTotal: teacherBytes.total,
         teacherWeights: teacherBytes.weights,
-        studentTotal: modelText.byteLength + shard.byteLength,
-        studentWeights: shard.byteLength,
+        studentTotal: modelText.byteLength + (shard?.byteLength ?? 0),
+        studentWeights: shard ? shard.byteLength : plan.studentCost.weightBytes,
       },
       latency: {
         backend: backendInfo().name,
@@ -303,8 +317,8 @@ export async function exportStructuredStudent(
     };
     throwIfCancelled(opts.signal, 'export-student');
     writeFolderAtomic(out, {
-      'model.json': modelText,
-      [shardName]: shard,
+      [modelName]: modelText,
+      ...(shard ? { [SHARD_NAME]: shard } : {}),
       'keras-config.json': JSON.stringify(keras.topology, null, 2),
       'student.json': JSON.stringify(report, null, 2),
     });

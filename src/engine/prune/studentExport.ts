@@ -2,7 +2,8 @@
 // method, prune a share of weights (or select neurons to target widths by summed relevance), shrink
 // to real, narrower layers (student.ts), and write a NEW folder with
 //   model.json + group1-shard1of1.bin  the student as a TF.js LayersModel (its metadata records the
-//                                      kept features, their names and standardisation, provenance);
+//                                      kept features, their names and standardisation, provenance),
+//                                      or one .keras / .h5 / .onnx file (`format`; default: the teacher's);
 //   keras-config.json                  the Sequential architecture as Keras' model_from_json reads it;
 //   student.json                       widths, parameter counts, file bytes, latency, metrics, provenance.
 import * as fs from 'fs';
@@ -12,7 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
-import { LoadedModel, SHARD_NAME, loadModel, saveModel } from '../formats/modelFile';
+import { LoadedModel, SHARD_NAME, loadModel, saveModelAs } from '../formats/modelFile';
+import { FORMAT_EXTENSIONS, modelStem } from '../formats/outputFolder';
+import type { ModelFormat } from '../options';
 import type { PruneScopeMetadata } from '../model/metadata';
 import { Graph } from '../model/graph';
 import { NetworkSpec, networkSpecOf, requireDense } from '../model/denseChain';
@@ -42,6 +45,8 @@ export interface ExportStudentOptions {
   seed?: number;
   /** A new (or empty) folder. */
   out: string;
+  /** The student's file format (default: the teacher's). */
+  format?: ModelFormat;
   /** Timed repetitions of each prediction (default 21). */
   latencyRuns?: number;
   signal?: AbortSignal;
@@ -56,7 +61,9 @@ export interface MetricSet {
 
 export interface StudentReport {
   out: string;
+  /** modelJson: the student's model file (model.json for TF.js, else the .keras / .h5 / .onnx file). */
   files: { modelJson: string; kerasConfig: string; studentJson: string };
+  format: ModelFormat;
   widthsBefore: number[];
   widthsAfter: number[];
   inputsBefore: number;
@@ -123,8 +130,12 @@ async function rank(net: Graph, split: DataSplit, o: ExportStudentOptions): Prom
   return computeRelevance(net, split, { ...m, seed: m.seed ?? o.seed, signal: o.signal });
 }
 
-/** Total bytes of a model.json and the shards its manifest lists. */
-export function modelFileBytes(modelJson: string): { total: number; weights: number } {
+/**
+ * Total bytes of a model.json and the shards its manifest lists; for a .keras / .h5 / .onnx file
+ * its size, and `nParams` float32 values as its weights.
+ */
+export function modelFileBytes(modelJson: string, nParams = 0): { total: number; weights: number } {
+  if (!modelJson.toLowerCase().endsWith('.json')) return { total: fs.statSync(modelJson).size, weights: 4 * nParams };
   const json = JSON.parse(fs.readFileSync(modelJson, 'utf8')) as { weightsManifest?: { paths: string[] }[] };
   let weights = 0;
   for (const g of json.weightsManifest ?? [])
@@ -263,7 +274,8 @@ export async function exportStudent(
   checkFeatures(teacher, d.features, { file: d.name, field: 'features' });
   requireDense(teacher, 'export-student (a dense student; channel students come from structured pruning)');
   const classes = numClasses(d);
-  const teacherBytes = modelFileBytes(loaded.path);
+  const teacherBytes = modelFileBytes(loaded.path, teacher.nParams);
+  const format = opts.format ?? loaded.format.type;
   step('load');
   const ranking = await rank(teacher, split, opts);
   step('relevance');
@@ -345,17 +357,24 @@ export async function exportStudent(
         teacherProvenance: tm.provenance,
       },
     };
-    // saveModel writes the LayersModel; the whole output folder then appears in one rename.
-    const saved = await saveModel(path.join(tmp, 'model'), student, metadata);
-    const modelText = fs.readFileSync(saved.modelJson);
-    const shard = fs.readFileSync(path.join(tmp, 'model', SHARD_NAME));
+    // The model is written to a scratch folder first; the whole output folder then appears in one rename.
+    const modelName = format === 'tfjs' ? 'model.json' : modelStem(loaded.path) + FORMAT_EXTENSIONS[format];
+    const saved = await saveModelAs(
+      format === 'tfjs' ? path.join(tmp, 'model') : path.join(tmp, modelName),
+      student,
+      metadata,
+      format,
+    );
+    const modelText = fs.readFileSync(saved.path);
+    const shard = format === 'tfjs' ? fs.readFileSync(path.join(tmp, 'model', SHARD_NAME)) : undefined;
     const report: StudentReport = {
       out,
       files: {
-        modelJson: path.join(out, 'model.json'),
+        modelJson: path.join(out, modelName),
         kerasConfig: path.join(out, 'keras-config.json'),
         studentJson: path.join(out, 'student.json'),
       },
+      format,
       widthsBefore: shrink.widthsBefore,
       widthsAfter: shrink.widthsAfter,
       inputsBefore: teacher.inputSize,
@@ -366,8 +385,8 @@ export async function exportStudent(
       bytes: {
         teacherTotal: teacherBytes.total,
         teacherWeights: teacherBytes.weights,
-        studentTotal: modelText.byteLength + shard.byteLength,
-        studentWeights: shard.byteLength,
+        studentTotal: modelText.byteLength + (shard?.byteLength ?? 0),
+        studentWeights: shard ? shard.byteLength : 4 * student.nParams,
       },
       latency: {
         batchRows,
@@ -390,8 +409,8 @@ export async function exportStudent(
     };
     throwIfCancelled(opts.signal, 'export-student');
     writeFolderAtomic(out, {
-      'model.json': modelText,
-      [SHARD_NAME]: shard,
+      [modelName]: modelText,
+      ...(shard ? { [SHARD_NAME]: shard } : {}),
       'keras-config.json': JSON.stringify(kerasConfig(networkSpecOf(student)!), null, 2),
       'student.json': JSON.stringify(report, null, 2),
     });

@@ -1,5 +1,6 @@
 // PruneScope: Prune Model...: a share of the active weights by a method (OBD asks for its
-// curvature) into a NEW model folder beside the model; also what the panel's Save button runs.
+// curvature) into a NEW folder beside the model, in the model's format; also what the panel's Save
+// button runs.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { shareLabel, type Method, type Variant } from '../args';
@@ -24,7 +25,7 @@ export async function pruneModel(d: Deps, ...args: unknown[]): Promise<void> {
   await prune(d, file, data, method, share, variant);
 }
 
-/** Runs the prune job into a new folder and reports it (Reveal / Open model.json). */
+/** Runs the prune job into a new folder beside the model, in its format, and reports it. */
 export async function prune(
   d: Deps,
   modelPath: string,
@@ -43,10 +44,10 @@ export async function prune(
   const x = r.result;
   const fmt = (v: number) => (x.metric === 'accuracy' ? `${(v * 100).toFixed(1)}%` : v.toPrecision(4));
   const choice = await vscode.window.showInformationMessage(
-    `PruneScope: pruned ${x.prunedTotal} of ${x.candidates} weights into ${vscode.workspace.asRelativePath(x.modelJson)}; test ${x.metric} ${fmt(x.testBefore)} -> ${fmt(x.testAfter)}.`,
+    `PruneScope: pruned ${x.prunedTotal} of ${x.candidates} weights into ${vscode.workspace.asRelativePath(x.modelFile)} (${x.format}); test ${x.metric} ${fmt(x.testBefore)} -> ${fmt(x.testAfter)}.`,
     'Reveal',
-    'Open model.json',
+    ...(x.format === 'tfjs' ? ['Open model.json'] : []),
   );
-  if (choice === 'Reveal') await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(x.modelJson));
-  else if (choice === 'Open model.json') await vscode.window.showTextDocument(vscode.Uri.file(x.modelJson));
+  if (choice === 'Reveal') await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(x.modelFile));
+  else if (choice === 'Open model.json') await vscode.window.showTextDocument(vscode.Uri.file(x.modelFile));
 }

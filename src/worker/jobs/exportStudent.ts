@@ -11,6 +11,7 @@ import {
   finetuneParam,
   modelRef,
   obj,
+  oneOf,
   optBool,
   optWidths,
   rankingRequest,
@@ -18,6 +19,7 @@ import {
   str,
   structuredParams,
 } from './params';
+import { MODEL_FORMATS } from '../../engine/options';
 
 export const exportStudentJob: JobHandler<'export-student'> = {
   kind: 'export-student',
@@ -44,6 +46,7 @@ export const exportStudentJob: JobHandler<'export-student'> = {
       foldBn: optBool(o, 'foldBn', job),
       finetune: finetuneParam(o, job),
       out: checkOut(str(o, 'out', job), [ref.modelPath], job),
+      format: o.format === undefined ? undefined : oneOf(o, 'format', job, MODEL_FORMATS),
     };
   },
   async run(p, ctx) {
@@ -75,6 +78,7 @@ export const exportStudentJob: JobHandler<'export-student'> = {
         finetune: p.finetune,
         seed: p.seed,
         out: p.out,
+        format: p.format,
         signal: ctx.signal,
         onProgress: (done, total, what) => ctx.progress(0.5 + (0.5 * done) / total, what),
       });
@@ -108,6 +112,7 @@ export const exportStudentJob: JobHandler<'export-student'> = {
       dropUnusedInputs: p.dropUnusedInputs,
       seed: p.seed,
       out: p.out,
+      format: p.format,
       signal: ctx.signal,
       onProgress: (done, total, what) => ctx.progress(0.5 + (0.5 * done) / total, what),
     });

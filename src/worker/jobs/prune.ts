@@ -1,9 +1,11 @@
 // `prune`: prune a share of the model's active weights by a method (engine pruneNetwork, which
-// keeps already-zero parameters pruned) and write the result as a NEW model folder `out`
-// (saveModel: atomic, refuses a non-empty folder). The input model's folder is refused outright.
+// keeps already-zero parameters pruned) and write the result into a NEW folder `out`, in the
+// input's format unless `format` says otherwise (outputFolder.ts: atomic, never over the input).
+// The input model's folder is refused outright.
 import { throwIfCancelled } from '../../engine/errors';
 import { numClasses } from '../../engine/data';
-import { saveModel } from '../../engine/formats/modelFile';
+import { saveModelInto } from '../../engine/formats/outputFolder';
+import { MODEL_FORMATS } from '../../engine/options';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
 import { pruneChannels } from '../../engine/prune/pruneChannels';
 import { finetuneWithMask } from '../../engine/prune/finetune';
@@ -13,7 +15,18 @@ import { countOnes, zeroMask } from '../../engine/prune/mask';
 import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { cachedChannelRanking, cachedRanking, checkOut, checkOutEmpty, modelAndSplit } from './modelCache';
-import { finetuneParam, modelRef, num, obj, optBool, rankingRequest, requestOf, str, structuredParams } from './params';
+import {
+  finetuneParam,
+  modelRef,
+  num,
+  obj,
+  oneOf,
+  optBool,
+  rankingRequest,
+  requestOf,
+  str,
+  structuredParams,
+} from './params';
 
 export const pruneJob: JobHandler<'prune'> = {
   kind: 'prune',
@@ -28,6 +41,7 @@ export const pruneJob: JobHandler<'prune'> = {
       ...structuredParams(o, 'prune'),
       finetune: finetuneParam(o, 'prune'),
       out: checkOut(str(o, 'out', 'prune'), [ref.modelPath], 'prune'),
+      format: o.format === undefined ? undefined : oneOf(o, 'format', 'prune', MODEL_FORMATS),
     };
   },
   async run(p, ctx) {
@@ -77,12 +91,15 @@ export const pruneJob: JobHandler<'prune'> = {
         : undefined;
       throwIfCancelled(ctx.signal, 'prune');
       ctx.progress(0.95, 'writing');
-      const saved = await saveModel(p.out, r.network, r.metadata, { input: p.modelPath });
+      const format = p.format ?? model.format.type;
+      const saved = await saveModelInto(p.out, r.network, r.metadata, format, p.modelPath);
       const provenance = 'relevance' in r ? r.relevance.provenance : r.ranking.provenance;
       ctx.progress(1, 'done');
       return {
         result: {
-          modelJson: saved.modelJson,
+          modelFile: saved.path,
+          modelJson: saved.path,
+          format,
           method: 'relevance' in r ? r.relevance.method : r.ranking.method,
           fraction: p.fraction,
           prunedNow: 'relevance' in r ? r.prunedNow : r.prunedTotal - countOnes(zeroMask(model.network.toFlat())),
@@ -105,6 +122,7 @@ export const pruneJob: JobHandler<'prune'> = {
             includeBias: !!p.includeBias,
             structured: p.structured ?? 'none',
             finetune,
+            format,
           },
         },
       };
