@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../src/engine/backend';
 import { NetworkSpec, randomDense } from '../src/engine/model/denseChain';
-import { saveModel } from '../src/engine/model/layersModel';
+import { saveModel } from '../src/engine/formats/modelFile';
 import { loadDataset, splitDataset } from '../src/engine/data';
 import { train } from '../src/engine/train/train';
 import { whatifJob } from '../src/worker/jobs/whatif';

@@ -14,6 +14,7 @@ function help(): string {
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
     '',
+    'MODEL is a TF.js model.json (or its folder), a Keras .keras or .h5 file, or an ONNX .onnx file.',
     'prunescope <command> --help for its options',
   ].join('\n');
 }

@@ -1,10 +1,11 @@
-// What the model commands share: load MODEL.json and the data it is analysed on (--data and the
-// flags that say how to read it, --seed, --standardize), preprocessed the way the model was trained.
+// What the model commands share: load MODEL (a TF.js model.json or its folder, .keras, .h5, .onnx)
+// and the data it is analysed on (--data and the flags that say how to read it, --seed,
+// --standardize), preprocessed the way the model was trained.
 import { FlagSpec, ParsedArgs, bool, num, oneOf, str } from './args';
 import type { CliContext } from './command';
 import { badInput } from '../engine/errors';
 import { initBackend } from '../engine/backend';
-import { loadModel, LoadedModel } from '../engine/model/layersModel';
+import { loadModel, LoadedModel } from '../engine/formats/modelFile';
 import { dataKind, defaultMaxRows, loadData, modelInputOfLoaded, splitForModel } from '../engine/data';
 import type { DataSplit, Dataset, LoadDataOptions } from '../engine/data';
 import { DATA_DEFAULTS, MAX_ROWS_RANGE, PIXEL_SCALES, SPLIT_DEFAULTS, TASKS } from '../engine/options';
@@ -132,7 +133,10 @@ export async function openModelWithData(
 ): Promise<ModelAndData> {
   const file = args.positional[0];
   if (!file || args.positional.length > 1)
-    throw badInput('expected one MODEL.json', { field: command, expected: usage });
+    throw badInput('expected one MODEL (model.json or its folder, .keras, .h5, .onnx)', {
+      field: command,
+      expected: usage,
+    });
   const { data, ...request } = dataRequest(args, purpose);
   const seed = num(args, 'seed', SPLIT_DEFAULTS.seed, { integer: true });
   const testFraction = num(args, 'test-fraction', SPLIT_DEFAULTS.testFraction, { min: 1e-9, max: 1 - 1e-9 });

@@ -254,6 +254,10 @@ export const ORDER_DEFAULTS = {
 export const FREEZE_TIMELINE_DEFAULTS = { steps: 200, share: 0.5, batchSize: 32, lr: 1e-3 };
 
 /** `prunescope experiment freeze` (the essay's comparison, retrained from scratch). */
+/** `experiment freeze --model`: the essay's linear and mlp models, or a built-in image architecture. */
+export const FREEZE_EXPERIMENT_MODELS = ['linear', 'mlp', 'lenet5', 'resnet8'] as const;
+export type FreezeExperimentModel = (typeof FREEZE_EXPERIMENT_MODELS)[number];
+
 export const FREEZE_EXPERIMENT_DEFAULTS = {
   t0: 50,
   /** Step budget per run: this many times t0. */

@@ -12,7 +12,8 @@ export interface LayerSummary {
 
 export interface ModelInfo {
   path: string;
-  format: 'layers-model';
+  /** The file's format (as engine/options.ts MODEL_FORMATS names them). */
+  format: 'tfjs' | 'keras' | 'h5' | 'onnx';
   layers: LayerSummary[];
   totalParams: number;
   inputShape?: (number | null)[];

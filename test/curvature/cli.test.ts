@@ -8,7 +8,7 @@ import { curvatureCommand } from '../../src/cli/commands/curvature';
 import { parseArgs } from '../../src/cli/args';
 import { loadDataset, splitDataset } from '../../src/engine/data';
 import { denseLayout } from '../../src/engine/model/denseChain';
-import { loadModel } from '../../src/engine/model/layersModel';
+import { loadModel } from '../../src/engine/formats/modelFile';
 import { recursionDiag, fdHessianDiag, Net64 } from './reference64';
 
 const MODEL = path.join(__dirname, '..', '..', '..', 'test', 'e2e', 'fixtures', 'model.json');

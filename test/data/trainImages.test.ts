@@ -9,7 +9,7 @@ import * as path from 'path';
 import { PNG } from 'pngjs';
 import { backend } from '../helpers';
 import { trainNewModel } from '../../src/engine/train/newModel';
-import { loadModel } from '../../src/engine/model/layersModel';
+import { loadModel } from '../../src/engine/formats/modelFile';
 import { loadData, modelInputOfLoaded } from '../../src/engine/data';
 import { Rng } from '../../src/engine/util/random';
 

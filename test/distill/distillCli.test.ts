@@ -7,7 +7,7 @@ import * as path from 'path';
 import { backend } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 import { randomDense } from '../../src/engine/model/denseChain';
-import { saveModel } from '../../src/engine/model/layersModel';
+import { saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, splitDataset } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { distillCommand } from '../../src/cli/commands/distill';

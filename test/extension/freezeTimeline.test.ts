@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { backend } from '../helpers';
 import { NetworkSpec, randomDense } from '../../src/engine/model/denseChain';
-import { encodePruneMask, loadModel, saveModel } from '../../src/engine/model/layersModel';
+import { encodePruneMask, loadModel, saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, splitDataset, splitForModel } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { Rng } from '../../src/engine/util/random';

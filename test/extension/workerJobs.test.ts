@@ -11,7 +11,7 @@ import { backend, maxRelErr } from '../helpers';
 import { gradientVarianceParams } from '../../src/extension/args';
 import { NetworkSpec, denseLayout, randomDense } from '../../src/engine/model/denseChain';
 import { Graph } from '../../src/engine/model/graph';
-import { loadModel, saveModel } from '../../src/engine/model/layersModel';
+import { loadModel, saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, splitDataset, splitForModel, numClasses, type DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { evaluate } from '../../src/engine/train/metrics';

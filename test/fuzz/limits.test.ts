@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backend, type JsonDoc } from '../helpers';
-import { loadModel } from '../../src/engine/model/layersModel';
+import { loadModel } from '../../src/engine/formats/modelFile';
 import { readCsv } from '../../src/engine/data/readCsv';
 import { ErrorCode, PruneScopeError } from '../../src/engine/errors';
 import { jsonDepth } from '../../src/engine/util/jsonLimits';

@@ -10,7 +10,7 @@ import * as vm from 'vm';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/engine/util/random';
 import { PruneScopeError } from '../../src/engine/errors';
-import { loadModel } from '../../src/engine/model/layersModel';
+import { loadModel } from '../../src/engine/formats/modelFile';
 import { readCsv } from '../../src/engine/data/readCsv';
 import { loadDataset } from '../../src/engine/data/builtins';
 import { parseArgs, num, numList, oneOf, list, FlagSpec } from '../../src/cli/args';

@@ -17,7 +17,7 @@ import { distill } from '../../src/engine/distill/distill';
 import { variationalRelevance } from '../../src/engine/relevance/variational';
 import { curvatureDiagonal, gradientVariance, ggnLayerBlock } from '../../src/engine/curvature';
 import { laplaceBlocks } from '../../src/engine/relevance/covariance/laplace';
-import { saveModel } from '../../src/engine/model/layersModel';
+import { saveModel } from '../../src/engine/formats/modelFile';
 import { describeParam, checkFiniteFlat } from '../../src/engine/model/finiteParams';
 import type { DataSplit, Dataset } from '../../src/engine/data/dataset';
 import { Rng } from '../../src/engine/util/random';
@@ -161,7 +161,7 @@ test('saveModel refuses non-finite weights, naming layer and weight, and writes 
   const net = netWith(41, -Infinity); // out bias[1]
   await assert.rejects(
     saveModel(out, net),
-    numerical([/weight out\/bias has -Infinity at layer out bias\[1\] \(flat 41\)/]),
+    numerical([/layer out \(Dense\)\.bias: weight bias has -Infinity at entry 1 \(flat 41\); nothing was written/]),
   );
   assert.equal(fs.existsSync(out), false);
   assert.deepEqual(fs.readdirSync(parent), []);

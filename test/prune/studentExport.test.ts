@@ -9,7 +9,7 @@ import { backend } from '../helpers';
 import { tmpDir, tfjsLoad } from '../fixtures/models/tfjsFiles';
 import { NetworkSpec, denseFromFlat, denseLayout, randomDense } from '../../src/engine/model/denseChain';
 import { Graph } from '../../src/engine/model/graph';
-import { saveModel } from '../../src/engine/model/layersModel';
+import { saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, splitDataset, DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { exportStudent, StudentReport } from '../../src/engine/prune/studentExport';

@@ -30,7 +30,7 @@ import { GraphBuilder } from '../prune/graphFixtures';
 import { Graph as GraphClass } from '../../src/engine/model/graph';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
 import { parseArgs } from '../../src/cli/args';
-import { loadModel } from '../../src/engine/model/layersModel';
+import { loadModel } from '../../src/engine/formats/modelFile';
 import { belsleyView } from '../../src/worker/jobs/analysis';
 
 /** A random symmetric positive semi-definite m x m matrix of rank r (B B^T, B m x r). */

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backend, type JsonDoc } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 import { randomDense } from '../../src/engine/model/denseChain';
-import { loadModel, saveModel } from '../../src/engine/model/layersModel';
+import { loadModel, saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, numClasses, splitDataset, splitForModel, type DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { evaluate } from '../../src/engine/train/metrics';

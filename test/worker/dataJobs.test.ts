@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as url from 'url';
 import { backend } from '../helpers';
-import { saveModel, loadModel } from '../../src/engine/model/layersModel';
+import { saveModel, loadModel } from '../../src/engine/formats/modelFile';
 import { mlpSpec } from '../../src/engine/model/mlpSpec';
 import { Graph } from '../../src/engine/model/graph';
 import { denseSpec } from '../../src/engine/model/denseChain';

@@ -1,4 +1,4 @@
-// `prunescope curvature MODEL.json --data D --kind K`: a curvature diagonal (exact Hessian, GGN,
+// `prunescope curvature MODEL --data D --kind K`: a curvature diagonal (exact Hessian, GGN,
 // empirical Fisher) or the per-sample gradient variance of the mean loss, in the flat parameter
 // order, with the layer layout needed to read it. Inputs are preprocessed as the model was trained.
 import * as tf from '@tensorflow/tfjs';
@@ -30,7 +30,7 @@ export const curvatureCommand: Command = {
   summary:
     'Diagonal of the Hessian, GGN, Monte-Carlo GGN or empirical Fisher, or the per-sample gradient variance, of the mean loss',
   usage:
-    'prunescope curvature MODEL.json --data NAME|FILE.csv --kind hessian|ggn|fisher|mc-ggn|variance [--samples K] [--target COL] [--task classification|regression] [--split train|test|all] [--seed S] [--chunk N] [--json]',
+    'prunescope curvature MODEL --data NAME|FILE.csv --kind hessian|ggn|fisher|mc-ggn|variance [--samples K] [--target COL] [--task classification|regression] [--split train|test|all] [--seed S] [--chunk N] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     {

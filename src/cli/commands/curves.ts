@@ -1,4 +1,4 @@
-// `prunescope curves MODEL.json --data D --methods ...`: test quality against the share of weights
+// `prunescope curves MODEL --data D --methods ...`: test quality against the share of weights
 // removed, every method side by side, as JSON, CSV and an HTML report.
 import * as path from 'path';
 import { Command } from '../command';
@@ -40,7 +40,7 @@ export const curvesCommand: Command = {
   name: 'curves',
   summary: 'Test quality against the share of weights removed, for several relevance methods',
   usage:
-    'prunescope curves MODEL.json --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] [--variational-weights mu|teacher] --out DIR [--json]',
+    'prunescope curves MODEL --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] [--variational-weights mu|teacher] --out DIR [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     ...METHOD_OPTION_FLAGS,

@@ -9,7 +9,7 @@ import { Command } from '../command';
 import { ParsedArgs, bool, list, num, numList, oneOf, str } from '../args';
 import { PruneScopeError, badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
-import { loadModel, LoadedModel } from '../../engine/model/layersModel';
+import { loadModel, LoadedModel } from '../../engine/formats/modelFile';
 import { Graph } from '../../engine/model/graph';
 import { splitForModel } from '../../engine/data';
 import { DATA_FILE_FLAGS, DATA_HELP, dataRequest, loadDataForModel } from '../modelData';

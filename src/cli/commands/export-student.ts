@@ -1,4 +1,4 @@
-// `prunescope export-student MODEL.json --data D --method M (--fraction P | --widths 8,4) --out DIR`:
+// `prunescope export-student MODEL --data D --method M (--fraction P | --widths 8,4) --out DIR`:
 // prune, shrink to a physically smaller student and write it to a NEW folder (the teacher's files
 // are never touched) with keras-config.json and student.json (sizes, latency, metrics, provenance).
 import { Command } from '../command';
@@ -13,7 +13,7 @@ export const exportStudentCommand: Command = {
   summary:
     'Prune and shrink a model to a physically smaller student; write it with a Keras config and a size/latency/metric report',
   usage:
-    'prunescope export-student MODEL.json --data D --method M (--fraction P | --widths 8,4) [--variant ...] [--drop-unused-inputs] [--seed S] --out DIR [--json]',
+    'prunescope export-student MODEL --data D --method M (--fraction P | --widths 8,4) [--variant ...] [--drop-unused-inputs] [--seed S] --out DIR [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     TEST_FRACTION_FLAG,

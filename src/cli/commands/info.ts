@@ -1,11 +1,11 @@
-// `prunescope info MODEL.json`: what a LayersModel holds as PruneScope sees it: its layers (shapes,
-// parameter counts: total, active = non-zero, pruned = zero), the flat parameter index, and the
-// PruneScope metadata.
+// `prunescope info MODEL`: what a model file (TF.js, .keras, .h5, .onnx) holds as PruneScope sees
+// it: its layers (shapes, parameter counts: total, active = non-zero, pruned = zero), the flat
+// parameter index, and the PruneScope metadata.
 import { Command } from '../command';
 import { ParsedArgs, bool } from '../args';
 import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
-import { LoadedModel, loadModel } from '../../engine/model/layersModel';
+import { LoadedModel, loadModel } from '../../engine/formats/modelFile';
 import { hashModel } from '../../engine/provenance';
 import { WeightIndexEntry, weightIndex } from '../../engine/model/summary';
 
@@ -137,6 +137,20 @@ function short(list: string[] | undefined, n = 8): string {
   return list.length <= n ? list.join(', ') : `${list.slice(0, n).join(', ')}, ... (${list.length})`;
 }
 
+const FORMAT_NAMES = { tfjs: 'TF.js LayersModel', keras: 'Keras .keras', h5: 'Keras .h5', onnx: 'ONNX' } as const;
+
+/** "Sequential TF.js LayersModel (PruneScope 0.1.0), input shape [28, 28, 1], 1 group(s), ..." */
+export function formatLine(f: InfoReport['format']): string {
+  const parts = [
+    `${f.modelClass} ${FORMAT_NAMES[f.type]} (${f.generatedBy ?? f.kerasVersion ?? 'unknown writer'})`,
+    `input shape [${f.inputShape.join(', ')}]`,
+    ...(f.weightGroups !== undefined ? [`${f.weightGroups} group(s), ${f.shards ?? 0} shard(s)`] : []),
+    ...(f.opset !== undefined ? [`opset ${f.opset}`] : []),
+    `${f.weightBytes} bytes, dtypes ${f.dtypes.join(', ')}`,
+  ];
+  return parts.join(', ');
+}
+
 export function infoText(r: InfoReport): string {
   const rows = [
     ['layer', 'class', 'in', 'out', 'activation', 'kernel', 'params', 'active'],
@@ -158,7 +172,7 @@ export function infoText(r: InfoReport): string {
   const pct = (k: number) => (r.totalParams ? ((100 * k) / r.totalParams).toFixed(1) : '0.0');
   const lines = [
     `${r.path}`,
-    `format: ${r.format.modelClass} LayersModel (${r.format.generatedBy ?? r.format.kerasVersion ?? 'unknown writer'}), input shape [${r.format.inputShape.join(', ')}], ${r.format.weightGroups} group(s), ${r.format.shards} shard(s), ${r.format.weightBytes} bytes, dtypes ${r.format.dtypes.join(', ')}`,
+    `format: ${formatLine(r.format)}`,
     `task: ${r.task} (${r.inputSize} inputs -> ${r.outputSize} outputs), model hash ${r.modelHash}`,
     '',
     ...table,
@@ -191,12 +205,12 @@ export function infoText(r: InfoReport): string {
 
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'Show the layers, parameter counts and PruneScope metadata of a TF.js LayersModel',
-  usage: 'prunescope info MODEL.json [--json]',
+  summary: 'Show the layers, parameter counts and PruneScope metadata of a model file',
+  usage: 'prunescope info MODEL [--json]',
   flags: [{ name: 'json', value: false, help: 'print one JSON document instead of text' }],
   async run(args: ParsedArgs, ctx) {
     if (args.positional.length !== 1)
-      throw badInput(`got ${args.positional.length} arguments`, { field: 'info', expected: 'exactly one MODEL.json' });
+      throw badInput(`got ${args.positional.length} arguments`, { field: 'info', expected: 'exactly one MODEL' });
     await initBackend();
     const m = await loadModel(args.positional[0]);
     try {

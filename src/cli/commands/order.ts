@@ -1,4 +1,4 @@
-// `prunescope order MODEL.json --data D`: train from the model's weights for T steps with the
+// `prunescope order MODEL --data D`: train from the model's weights for T steps with the
 // gradient-variance estimator running, and print the variances, the order and the essay's ranks.
 import { Command } from '../command';
 import { ParsedArgs, bool, num, oneOf } from '../args';
@@ -12,7 +12,7 @@ export const orderCommand: Command = {
   name: 'order',
   summary: 'Order parameters by gradient variance (essay eq. 3.6) while training with Adam',
   usage:
-    'prunescope order MODEL.json --data D [--estimator essay|per-sample] [--mode diag|block|full] [--steps T] [--batch B] [--seed S] [--json]',
+    'prunescope order MODEL --data D [--estimator essay|per-sample] [--mode diag|block|full] [--steps T] [--batch B] [--seed S] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     {

@@ -5,7 +5,7 @@ import { Command } from '../command';
 import { ParsedArgs, bool, num, oneOf } from '../args';
 import { badInput } from '../../engine/errors';
 import { initBackend } from '../../engine/backend';
-import { loadModel, type LoadedModel } from '../../engine/model/layersModel';
+import { loadModel, type LoadedModel } from '../../engine/formats/modelFile';
 import { applyStandardization, checkFeatures, splitDataset, type Dataset } from '../../engine/data';
 import { predictRows } from '../../engine/model/predictRows';
 import { hashModel, makeProvenance, type Provenance } from '../../engine/provenance';

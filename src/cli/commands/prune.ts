@@ -1,4 +1,4 @@
-// `prunescope prune MODEL.json --data D --method M --fraction P --out DIR`: a new model file whose
+// `prunescope prune MODEL --data D --method M --fraction P --out DIR`: a new model file whose
 // pruned weights are exactly zero and whose metadata records the mask and how it was made.
 import * as path from 'path';
 import { Command } from '../command';
@@ -7,7 +7,7 @@ import { badInput } from '../../engine/errors';
 import { MODEL_DATA_FLAGS, openModelWithData } from '../modelData';
 import { RELEVANCE_FLAGS, relevanceRequest } from '../relevanceOptions';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
-import { saveModel } from '../../engine/model/layersModel';
+import { saveModel } from '../../engine/formats/modelFile';
 import { evaluate } from '../../engine/train/metrics';
 import { numClasses } from '../../engine/data';
 import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
@@ -16,7 +16,7 @@ export const pruneCommand: Command = {
   name: 'prune',
   summary: 'Prune a share of the active weights by a relevance method into a new model file',
   usage:
-    'prunescope prune MODEL.json --data D --method M --fraction P --out DIR [--include-bias] [--variant ...] [--seed S] [--json]',
+    'prunescope prune MODEL --data D --method M --fraction P --out DIR [--include-bias] [--variant ...] [--seed S] [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     ...RELEVANCE_FLAGS,
@@ -33,7 +33,7 @@ export const pruneCommand: Command = {
       throw badInput('--fraction is required', { field: '--fraction', expected: 'a number in [0, 1]' });
     const fraction = num(args, 'fraction', 0, { min: 0, max: 1 });
     const { file, model, split, seed } = await openModelWithData(args, 'prune', this.usage, ctx);
-    if (path.resolve(out) === path.dirname(path.resolve(file))) {
+    if ([path.resolve(file), path.dirname(model.path)].includes(path.resolve(out))) {
       model.network.dispose();
       throw badInput(`--out ${out} is the input model's folder`, {
         field: '--out',
@@ -51,7 +51,7 @@ export const pruneCommand: Command = {
       const classes = numClasses(split.dataset);
       const before = evaluate(model.network, split.test, split.dataset.task, classes);
       const after = evaluate(r.network, split.test, split.dataset.task, classes);
-      const saved = await saveModel(out, r.network, r.metadata);
+      const saved = await saveModel(out, r.network, r.metadata, { input: model.path });
       r.network.dispose();
       const doc = {
         modelJson: saved.modelJson,

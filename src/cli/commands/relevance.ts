@@ -1,4 +1,4 @@
-// `prunescope relevance MODEL.json --data D --method M`: a relevance score per parameter (flat
+// `prunescope relevance MODEL --data D --method M`: a relevance score per parameter (flat
 // order) and the order it induces, least relevant first, with provenance.
 import { Command } from '../command';
 import { ParsedArgs, bool } from '../args';
@@ -10,7 +10,7 @@ export const relevanceCommand: Command = {
   name: 'relevance',
   summary: 'Score every parameter by a relevance method and order them, least relevant first',
   usage:
-    'prunescope relevance MODEL.json --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--laplace-structure auto|block|kron|diag] [--ordering exact|fast] [--seed S] [--json]',
+    'prunescope relevance MODEL --data D --method random|obd|variational|belsley [--variant hessian|ggn|fisher] [--covariance laplace|trajectory|gradient|variational-full] [--laplace-structure auto|block|kron|diag] [--ordering exact|fast] [--seed S] [--json]',
   flags: [...MODEL_DATA_FLAGS, ...RELEVANCE_FLAGS, { name: 'json', value: false, help: 'print one JSON document' }],
   async run(args: ParsedArgs, ctx) {
     const { model, split, seed } = await openModelWithData(args, 'relevance', this.usage, ctx);

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { saveModel, loadModel } from '../model/layersModel';
+import { saveModel, loadModel } from '../formats/modelFile';
 import { paramNames } from '../model/summary';
 import { makeProvenance } from '../provenance';
 import { renderReport, ReportSection } from '../report/html';

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
-import { LoadedModel, SHARD_NAME, loadModel, saveModel } from '../model/layersModel';
+import { LoadedModel, SHARD_NAME, loadModel, saveModel } from '../formats/modelFile';
 import type { PruneScopeMetadata } from '../model/metadata';
 import { Graph } from '../model/graph';
 import { NetworkSpec, networkSpecOf, requireDense } from '../model/denseChain';

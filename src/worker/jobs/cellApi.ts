@@ -69,7 +69,8 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
     if (typeof x.model !== 'string' || !x.model)
       throw badInput(`${what}: model is missing`, {
         field: 'model',
-        expected: 'a path to model.json (relative to the notebook or absolute)',
+        expected:
+          'a path to a model file: model.json or its folder, .keras, .h5, .onnx (relative to the notebook or absolute)',
       });
     const { model, ...rest } = x;
     for (const k of DATA_OPTION_KEYS) delete rest[k];
@@ -155,13 +156,13 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
     prune: (o: Opts) => job('prune', withOut(ref(o, 'prune'))),
     /** A physically smaller student in the NEW folder `out` (fraction or widths). */
     exportStudent: (o: Opts) => job('export-student', withOut(ref(o, 'exportStudent'))),
-    /** Distil `teacher` into `student` (a model.json) or into `widths`; writes report.html into `out`. */
+    /** Distil `teacher` into `student` (a model file) or into `widths`; writes report.html into `out`. */
     distill(o: Opts) {
       const x = obj(o, 'distill');
       if (typeof x.teacher !== 'string')
         throw badInput('distill: teacher is missing', {
           field: 'teacher',
-          expected: 'a path to the teacher model.json',
+          expected: 'a path to the teacher model file',
         });
       const { teacher, student, ...rest } = x;
       for (const k of DATA_OPTION_KEYS) delete rest[k];

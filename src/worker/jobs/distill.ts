@@ -5,7 +5,7 @@
 import { PruneScopeError, badInput, throwIfCancelled } from '../../engine/errors';
 import { columnsByName } from '../../engine/data/columns';
 import { distillCsv, distillExperiment, distillFigure } from '../../engine/distill/experiment';
-import { loadModel, type LoadedModel } from '../../engine/model/layersModel';
+import { loadModel, type LoadedModel } from '../../engine/formats/modelFile';
 import { Graph } from '../../engine/model/graph';
 import { applyMask } from '../../engine/prune/mask';
 import { shrinkToStudent } from '../../engine/prune/student';

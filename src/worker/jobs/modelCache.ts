@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../../engine/backend';
 import { PruneScopeError, badInput } from '../../engine/errors';
-import { loadModel, type LoadedModel } from '../../engine/model/layersModel';
+import { loadModel, type LoadedModel } from '../../engine/formats/modelFile';
 import {
   dataKind,
   defaultMaxRows,
@@ -71,14 +71,14 @@ function evict(ctx: JobContext, key: string): void {
 /** A missing model file is a not-found error naming the file and the `modelPath` field. */
 export function modelMtime(modelPath: string, field = 'modelPath'): number {
   try {
+    // A TF.js folder's model.json is what changes when the model is rewritten in place.
     const st = fs.statSync(modelPath);
-    if (!st.isFile()) throw new Error('not a file');
-    return st.mtimeMs;
+    return st.isDirectory() ? fs.statSync(path.join(modelPath, 'model.json')).mtimeMs : st.mtimeMs;
   } catch {
     throw new PruneScopeError('not-found', 'model file does not exist', {
       file: modelPath,
       field,
-      expected: 'a TF.js model.json',
+      expected: 'a TF.js model.json (or its folder), a .keras, .h5 or .onnx file',
     });
   }
 }
@@ -215,7 +215,8 @@ export function maskedMetric(
 export function checkOut(out: string, modelPaths: string[], job: string): string {
   const o = path.resolve(out);
   for (const m of modelPaths) {
-    if (o === path.dirname(path.resolve(m)))
+    const mp = path.resolve(m);
+    if (o === mp || o === path.dirname(mp))
       throw badInput(`${job}: out is the model's own folder`, {
         file: o,
         field: 'out',

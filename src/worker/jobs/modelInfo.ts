@@ -1,9 +1,10 @@
-// `info`: a summary of a TF.js LayersModel file from its model.json (topology + weights
-// manifest). Reads the JSON only, so it is instant even for big models; the engine's
-// loadModel (src/engine/model/layersModel.ts) takes over for jobs that need the weights.
+// `info`: a summary of a model file. A TF.js model.json is summarised from the JSON alone
+// (topology + weights manifest), so it is instant even for big models; the other formats (.keras,
+// .h5, .onnx) are read by the formats readers and summarised from their GraphSpec.
 import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError, badInput } from '../../engine/errors';
+import { detectFormat, readModel, type ModelFile } from '../../engine/formats';
 import type { LayerSummary, ModelInfo, PlotlyFigure } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { obj, str } from './params';
@@ -56,11 +57,36 @@ export function summarizeModelJson(json: unknown, file: string): ModelInfo {
   });
   return {
     path: file,
-    format: 'layers-model',
+    format: 'tfjs',
     layers,
     totalParams: weights.reduce((s, w) => s + count(w.shape), 0),
     inputShape,
     weightFiles,
+  };
+}
+
+/** The summary of a model read by a formats reader: its nodes, with every weight counted (as the manifest's). */
+export function summarizeModelFile(m: ModelFile): ModelInfo {
+  const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  const layers: LayerSummary[] = m.spec.nodes.map((n) => {
+    const c = n.config as { units?: unknown; activation?: unknown; kind?: unknown };
+    const source = n.source as { class_name?: unknown } | undefined;
+    return {
+      name: n.name,
+      className:
+        typeof source?.class_name === 'string' ? source.class_name : typeof c.kind === 'string' ? c.kind : n.className,
+      units: typeof c.units === 'number' ? c.units : undefined,
+      activation: typeof c.activation === 'string' ? c.activation : undefined,
+      params: n.weights.reduce((s, w) => s + count(w.shape), 0),
+    };
+  });
+  return {
+    path: m.path,
+    format: m.format.type,
+    layers,
+    totalParams: layers.reduce((s, l) => s + l.params, 0),
+    inputShape: [null, ...m.format.inputShape],
+    weightFiles: [path.basename(m.path)],
   };
 }
 
@@ -88,24 +114,30 @@ export const infoJob: JobHandler<'info'> = {
     } catch {
       throw new PruneScopeError('not-found', 'model file does not exist', { file: modelPath });
     }
+    const { format, file } = detectFormat(modelPath);
+    const mtimeMs = file === modelPath ? stat.mtimeMs : fs.statSync(file).mtimeMs;
     // Keyed by path + mtime so an edited file is re-read but a re-plot is free.
-    const key = `info:${modelPath}:${stat.mtimeMs}`;
+    const key = `info:${file}:${mtimeMs}`;
     let info = ctx.cache.get(key) as ModelInfo | undefined;
     if (!info) {
-      let json: unknown;
-      try {
-        json = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
-      } catch (e) {
-        throw badInput(`not valid JSON: ${(e as Error).message}`, { file: modelPath });
+      if (format === 'tfjs') {
+        let json: unknown;
+        try {
+          json = JSON.parse(fs.readFileSync(file, 'utf8'));
+        } catch (e) {
+          throw badInput(`not valid JSON: ${(e as Error).message}`, { file });
+        }
+        info = summarizeModelJson(json, file);
+      } else {
+        info = summarizeModelFile(await readModel(file));
       }
-      info = summarizeModelJson(json, modelPath);
       ctx.cache.set(key, info);
     } else {
       ctx.log(`info: ${modelPath} from cache`);
     }
     return {
       result: { info, figure: infoFigure(info) },
-      provenance: { job: 'info', time: new Date().toISOString(), options: { modelPath, mtimeMs: stat.mtimeMs } },
+      provenance: { job: 'info', time: new Date().toISOString(), options: { modelPath, mtimeMs } },
     };
   },
 };

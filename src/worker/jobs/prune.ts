@@ -3,7 +3,7 @@
 // (saveModel: atomic, refuses a non-empty folder). The input model's folder is refused outright.
 import { throwIfCancelled } from '../../engine/errors';
 import { numClasses } from '../../engine/data';
-import { saveModel } from '../../engine/model/layersModel';
+import { saveModel } from '../../engine/formats/modelFile';
 import { pruneNetwork } from '../../engine/prune/pruneModel';
 import { evaluate } from '../../engine/train/metrics';
 import type { ProvenanceRecord } from '../../protocol';
@@ -51,7 +51,7 @@ export const pruneJob: JobHandler<'prune'> = {
       const testAfter = pick(r.network);
       throwIfCancelled(ctx.signal, 'prune');
       ctx.progress(0.95, 'writing');
-      const saved = await saveModel(p.out, r.network, r.metadata);
+      const saved = await saveModel(p.out, r.network, r.metadata, { input: p.modelPath });
       ctx.progress(1, 'done');
       return {
         result: {

@@ -3,15 +3,7 @@
 // exactly is refused here, naming the layer, its class and what is supported.
 import { PruneScopeError } from '../../errors';
 import { preview } from '../../util/jsonLimits';
-import {
-  ACTIVATION_NAMES,
-  ActivationName,
-  LayerClass,
-  LayerConfigs,
-  Pair,
-  Padding,
-  Shape,
-} from '../../graphSpec';
+import { ACTIVATION_NAMES, ActivationName, LayerClass, LayerConfigs, Pair, Padding, Shape } from '../../graphSpec';
 import { shapeText } from '../../model/graphShapes';
 
 type Json = Record<string, unknown>;

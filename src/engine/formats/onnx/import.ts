@@ -5,15 +5,7 @@
 // Gemm/MatMul absorbs into its kernel rows, so the outputs match exactly; 'NHWC' tensors (after a
 // Transpose to channels-last) may only be flattened, reshaped or transposed back.
 import { PruneScopeError } from '../../errors';
-import type {
-  ActivationName,
-  GraphSpec,
-  LayerClass,
-  LayerConfigs,
-  NodeSpec,
-  Pair,
-  WeightSpec,
-} from '../../graphSpec';
+import type { ActivationName, GraphSpec, LayerClass, LayerConfigs, NodeSpec, Pair, WeightSpec } from '../../graphSpec';
 import { preview } from '../../util/jsonLimits';
 import { checkSoftmaxAtOutput } from '../keras/modelConfig';
 import { windowOut } from '../../model/graphShapes';
