@@ -215,8 +215,11 @@ export const PANEL_CURVE_STEP_RANGE: NumberRange = { min: 0.01, max: 0.5 };
  */
 export const STRUCTURED_MODES = ['channels', 'units', 'none'] as const;
 export type StructuredMode = (typeof STRUCTURED_MODES)[number];
-/** How a channel's relevance comes from its parameters' relevance. */
-export const CHANNEL_AGGREGATES = ['sum', 'mean', 'max'] as const;
+/**
+ * How a channel's relevance comes from its parameters' relevance (sum, mean, max), or natively
+ * (belsley only): Belsley on the covariance of the channels' gates.
+ */
+export const CHANNEL_AGGREGATES = ['sum', 'mean', 'max', 'native'] as const;
 export type ChannelAggregate = (typeof CHANNEL_AGGREGATES)[number];
 /** per-group: every layer loses the same share of its channels; global: one ranking over all channels. */
 export const CHANNEL_SCOPES = ['per-group', 'global'] as const;

@@ -41,6 +41,40 @@ export interface RankingParams {
 }
 
 /**
+ * Structured pruning (engine/options.ts STRUCTURED_*): `structured` channels (every dependency group)
+ * or units (Dense layers only) makes `share` / `fraction` a share of the removable channels; absent
+ * or 'none' keeps weight-level pruning. aggregate: sum | mean | max | native (belsley only).
+ */
+export interface StructuredParams {
+  structured?: 'channels' | 'units' | 'none';
+  aggregate?: string;
+  scope?: string;
+}
+
+/** What a structured what-if removed: channels, and the parameters and multiply-adds left. */
+export interface StructuredWhatif {
+  unit: 'channels' | 'units';
+  removedChannels: number;
+  removableChannels: number;
+  paramsLeft: number;
+  paramsTotal: number;
+  macsLeft: number;
+  macsTotal: number;
+}
+
+/** One dependency group of a model, as the panel lists it. */
+export interface GroupSummary {
+  id: number;
+  producers: string[];
+  channels: number;
+  removable: number;
+  fixedBecause: string[];
+  paramsPerChannel: number[];
+  macsPerChannel: number[];
+  members: { node: string; weight: string; axis: number; role: string }[];
+}
+
+/**
  * How the worker reads the data a job names (the CLI flags of the same names): the labels .npy of
  * an x .npy, the array names of an .npz, the pixel range of images and uint8 arrays, whether
  * images may be resized, and how many rows to read ('all', or a seeded sample).
@@ -108,29 +142,40 @@ export interface JobSpecs {
    * what-if (round(share * candidates)), `candidates` = active weights; `ms` = mask + evaluate time.
    */
   whatif: {
-    params: RankingParams & { modelPath: string; data: string; dataOptions?: DataOptions; seed: number; share: number };
+    params: RankingParams &
+      StructuredParams & { modelPath: string; data: string; dataOptions?: DataOptions; seed: number; share: number };
     result: {
       method: string;
       share: number;
       metric: 'accuracy' | 'mse';
       value: number;
       baseline: number;
+      /** Parameters zeroed (weights; with `structured`, every parameter of the removed channels). */
       pruned: number;
       candidates: number;
       ms: number;
+      structured?: StructuredWhatif;
     };
+  };
+  /** The channel dependency groups of a model (structured pruning removes each channel's members together). */
+  groups: {
+    params: { modelPath: string };
+    result: { groups: GroupSummary[]; removableChannels: number };
   };
   /** Prune a share of the active weights into a NEW model file `out/model.json` (never over the input). */
   prune: {
-    params: RankingParams & {
-      modelPath: string;
-      data: string;
-      dataOptions?: DataOptions;
-      seed: number;
-      fraction: number;
-      includeBias?: boolean;
-      out: string;
-    };
+    params: RankingParams &
+      StructuredParams & {
+        modelPath: string;
+        data: string;
+        dataOptions?: DataOptions;
+        seed: number;
+        fraction: number;
+        includeBias?: boolean;
+        /** Fine-tune the surviving weights this many epochs, mask held (default 0). */
+        finetune?: number;
+        out: string;
+      };
     result: {
       modelJson: string;
       method: string;
@@ -141,21 +186,31 @@ export interface JobSpecs {
       nParams: number;
       testBefore: number;
       testAfter: number;
+      /** After fine-tuning, when asked. */
+      testFinetuned?: number;
       metric: 'accuracy' | 'mse';
+      /** With `structured`: channels removed of the removable ones. */
+      removedChannels?: number;
+      removableChannels?: number;
     };
   };
   /** A physically smaller student in the new folder `out` (model.json, keras-config.json, student.json). */
   'export-student': {
-    params: RankingParams & {
-      modelPath: string;
-      data: string;
-      dataOptions?: DataOptions;
-      seed: number;
-      fraction?: number;
-      widths?: number[];
-      dropUnusedInputs?: boolean;
-      out: string;
-    };
+    params: RankingParams &
+      StructuredParams & {
+        modelPath: string;
+        data: string;
+        dataOptions?: DataOptions;
+        seed: number;
+        fraction?: number;
+        widths?: number[];
+        dropUnusedInputs?: boolean;
+        /** With `structured`: fold BatchNormalization into the layer before it. */
+        foldBn?: boolean;
+        /** With `structured`: fine-tune the student this many epochs. */
+        finetune?: number;
+        out: string;
+      };
     result: {
       out: string;
       modelJson: string;
@@ -166,6 +221,10 @@ export interface JobSpecs {
       paramsAfter: number;
       bytesBefore: number;
       bytesAfter: number;
+      /** With `structured`: multiply-adds per example and the measured latency (ms, backend named). */
+      macsBefore?: number;
+      macsAfter?: number;
+      latency?: { backend: string; teacherMs: number; studentMs: number };
     };
   };
   /** Distil a teacher into a student (or target widths); the labels-only baseline is always reported. */
@@ -262,6 +321,7 @@ export const JOB_KINDS: readonly JobKind[] = [
   'gradient-variance',
   'freeze-timeline',
   'cell-reset',
+  'groups',
 ];
 
 /**

@@ -13,6 +13,7 @@ import { pruneJob } from './jobs/prune';
 import { exportStudentJob } from './jobs/exportStudent';
 import { distillJob } from './jobs/distill';
 import { gradientVarianceJob } from './jobs/gradientVariance';
+import { groupsJob } from './jobs/groups';
 
 export const handlers: Record<string, JobHandler<JobKind>> = handlerTable([
   infoJob,
@@ -28,4 +29,5 @@ export const handlers: Record<string, JobHandler<JobKind>> = handlerTable([
   gradientVarianceJob,
   freezeTimelineJob,
   cellResetJob,
+  groupsJob,
 ]);

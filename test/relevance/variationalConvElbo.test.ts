@@ -146,7 +146,8 @@ function objective(
         return g.m[c] * v + b.m[c] + Math.sqrt(g.s2[c] * v * v + b.s2[c]) * e[i];
       });
     } else {
-      // A map affine in its weights: mean f(x; mu), variance f(x^2; sigma^2) (bias variance added), then the activation.
+      // A map affine in its weights: mean f(x; mu), variance f(x^2; sigma^2) (bias variance added),
+      // then the activation.
       const one = alone(n, a.shape, 'linear');
       const mean = forward64(one, a, p.mu.flat());
       const variance = forward64(

@@ -13,7 +13,105 @@ import { train } from '../../engine/train/train';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import { variationalWeightsFlag, variationalWeightsOf } from './variationalWeightsFlag';
 import { renderReport } from '../../engine/report/html';
-import { curvesFigure } from '../../engine/prune/curvesFigure';
+import { curvesFigure, structuredCurvesFigure } from '../../engine/prune/curvesFigure';
+import { structuredQualityCurves, type StructuredCurvesResult } from '../../engine/prune/structuredCurves';
+import { channelRanking } from '../../engine/prune/channelRanking';
+import { channelGroups } from '../../engine/prune/groups';
+import type { DataSplit } from '../../engine/data';
+import type { Graph } from '../../engine/model/graph';
+import type { RelevanceRequest } from '../../engine/relevance/compute';
+import type { CliContext } from '../command';
+import { CHANNEL_FLAGS, channelOptions, refuseVariationalWeights, type ChannelOptions } from '../structuredOptions';
+
+export function structuredCurvesCsv(r: StructuredCurvesResult): string {
+  const names = Object.keys(r.curves);
+  const lines = [
+    ['share', ...names.flatMap((n) => [`${n}_mean`, `${n}_sd`, `${n}_params_removed`, `${n}_macs_removed`])].join(','),
+  ];
+  r.shares.forEach((s, i) =>
+    lines.push(
+      [
+        s,
+        ...names.flatMap((n) => {
+          const c = r.curves[n];
+          return [c.mean[i], c.sd[i], c.paramsRemoved[i], c.macsRemoved[i]];
+        }),
+      ].join(','),
+    ),
+  );
+  return lines.join('\n') + '\n';
+}
+
+export function structuredCurvesDocument(r: StructuredCurvesResult) {
+  return {
+    ...curvesDocument(r),
+    structured: r.unit,
+    aggregate: r.aggregate,
+    scope: r.scope,
+    removableChannels: r.removableChannels,
+    curves: Object.fromEntries(
+      Object.entries(r.curves).map(([k, c]) => [
+        k,
+        {
+          mean: c.mean,
+          sd: c.sd,
+          channelsRemoved: c.channelsRemoved,
+          paramsRemoved: c.paramsRemoved,
+          macsRemoved: c.macsRemoved,
+        },
+      ]),
+    ),
+  };
+}
+
+/** Curves by channels: each method's channel ranking, masks grown along the grid. */
+async function structuredRun(
+  graph: Graph,
+  split: DataSplit,
+  base: RelevanceRequest,
+  methods: readonly string[],
+  ch: ChannelOptions,
+  o: { step: number; seeds: number[]; finetune: number; seed: number; nSeeds: number },
+  ctx: CliContext,
+): Promise<StructuredCurvesResult> {
+  const groups = channelGroups(graph.toSpec());
+  const unit = ch.structured === 'units' ? 'units' : 'channels';
+  return structuredQualityCurves(
+    graph,
+    split,
+    methods.map((m) => ({
+      name: m,
+      stochastic: m === 'random' && o.nSeeds > 1,
+      scores: async (s) =>
+        (
+          await channelRanking(
+            graph,
+            groups,
+            split,
+            { ...base, method: m as RelevanceRequest['method'], seed: s },
+            {
+              // native is Belsley's own channel relevance; the other methods aggregate by the default
+              aggregate: ch.aggregate === 'native' && m !== 'belsley' ? 'sum' : ch.aggregate,
+              unit,
+              signal: ctx.signal,
+            },
+          )
+        ).scores,
+    })),
+    {
+      step: o.step,
+      seeds: o.seeds,
+      unit,
+      aggregate: ch.aggregate === 'native' ? 'sum' : ch.aggregate,
+      scope: ch.scope,
+      signal: ctx.signal,
+      ...(o.finetune > 0 ? { finetune: { epochs: o.finetune, seed: o.seed } } : {}),
+      onProgress: (d, t, what) => {
+        if (d % 25 === 0 || d === t) ctx.log(`${what}: ${d}/${t}`);
+      },
+    },
+  );
+}
 
 export function curvesCsv(r: CurvesResult): string {
   const names = Object.keys(r.curves);
@@ -40,7 +138,7 @@ export const curvesCommand: Command = {
   name: 'curves',
   summary: 'Test quality against the share of weights removed, for several relevance methods',
   usage:
-    'prunescope curves MODEL --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] [--variational-weights mu|teacher] --out DIR [--json]',
+    'prunescope curves MODEL --data D --methods random,obd,variational,belsley [--step 0.02] [--finetune N] [--recompute S] [--seeds K] [--variational-weights mu|teacher] [--structured channels|units [--aggregate A] [--scope S]] --out DIR [--json]',
   flags: [
     ...MODEL_DATA_FLAGS,
     ...METHOD_OPTION_FLAGS,
@@ -59,6 +157,7 @@ export const curvesCommand: Command = {
     { name: 'seeds', value: true, help: `seeds of the random method (default ${CURVE_DEFAULTS.randomSeeds})` },
     { name: 'include-bias', value: false, help: 'biases may be pruned too' },
     variationalWeightsFlag,
+    ...CHANNEL_FLAGS,
     { name: 'out', value: true, help: 'new folder for curves.json, curves.csv and report.html' },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
@@ -70,9 +169,49 @@ export const curvesCommand: Command = {
     const finetune = num(args, 'finetune', CURVE_DEFAULTS.finetuneEpochs, { integer: true, min: 0 });
     const recompute = num(args, 'recompute', CURVE_DEFAULTS.recomputeEvery, { integer: true, min: 0 });
     const nSeeds = num(args, 'seeds', CURVE_DEFAULTS.randomSeeds, { integer: true, min: 1 });
+    const ch = channelOptions(args);
+    refuseVariationalWeights(args, ch);
+    if (ch.structured !== 'none' && (recompute > 0 || bool(args, 'include-bias')))
+      throw badInput('--recompute and --include-bias are for weight curves', {
+        field: recompute > 0 ? '--recompute' : '--include-bias',
+        expected: 'no --recompute / --include-bias with --structured',
+      });
     const { model, split, seed } = await openModelWithData(args, 'curves', this.usage, ctx);
     try {
       const base = relevanceRequest(args, seed);
+      if (ch.structured !== 'none') {
+        const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
+        const r = await structuredRun(
+          model.network,
+          split,
+          base,
+          methods,
+          ch,
+          { step, seeds, finetune, seed, nSeeds },
+          ctx,
+        );
+        const doc = structuredCurvesDocument(r);
+        const html = renderReport({
+          title: `Channel pruning curves: ${path.basename(args.positional[0])} on ${split.dataset.name}`,
+          sections: [{ heading: `Quality against share of ${r.unit} removed`, figures: [structuredCurvesFigure(r)] }],
+          provenance: r.provenance,
+        });
+        writeFolderAtomic(out, {
+          'curves.json': JSON.stringify(doc),
+          'curves.csv': structuredCurvesCsv(r),
+          'report.html': html,
+        });
+        ctx.out(
+          bool(args, 'json')
+            ? JSON.stringify(doc)
+            : [
+                structuredCurvesCsv(r).split('\n').slice(0, 6).join('\n'),
+                '...',
+                `written: ${path.join(out, 'report.html')}`,
+              ].join('\n'),
+        );
+        return;
+      }
       const variationalWeights = variationalWeightsOf(args);
       const rankers: Ranker[] = methods.map((m) => ({
         name: m,

@@ -4,6 +4,8 @@ import { Command } from '../command';
 import { ParsedArgs, bool, num, str } from '../args';
 import { initBackend } from '../../engine/backend';
 import { runDemo } from '../../engine/experiments/demo';
+import { runConvDemo } from '../../engine/experiments/convDemo';
+import { convDemoStudent } from '../../engine/experiments/convStudent';
 import {
   RELEVANCE_METHODS,
   SELECTION_DEFAULTS,
@@ -16,9 +18,15 @@ import { methodList } from '../relevanceOptions';
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'The main job: the full analysis on Wine (curves, ordering, student, distillation) into one report',
-  usage: 'prunescope demo [--out out] [--quick] [--methods ...] [--validation-fraction 0.2] [--json]',
+  summary:
+    'The main job: the full analysis on Wine (curves, ordering, student, distillation) into one report; --conv: LeNet-5 on MNIST',
+  usage: 'prunescope demo [--out out] [--conv] [--quick] [--methods ...] [--validation-fraction 0.2] [--json]',
   flags: [
+    {
+      name: 'conv',
+      value: false,
+      help: 'the convolutional demo instead: LeNet-5 trained on the MNIST subset, same analysis, into OUT/demo-conv',
+    },
     { name: 'out', value: true, help: 'parent folder; results go to OUT/demo (replaced on each run)' },
     { name: 'quick', value: false, help: 'smaller budgets (a coarse grid, fewer epochs): for a fast look' },
     { name: 'methods', value: true, help: `default ${RELEVANCE_METHODS.join(',')}` },
@@ -40,13 +48,43 @@ export const demoCommand: Command = {
     const info = await initBackend();
     ctx.log(`backend: ${info.name} (${info.reason})`);
     const t0 = Date.now();
+    const log = (m: string) => ctx.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${m}`);
+    if (bool(args, 'conv')) {
+      const c = await runConvDemo({
+        out: path.join(str(args, 'out') ?? 'out', 'demo-conv'),
+        methods,
+        quick: bool(args, 'quick'),
+        // The channel-pruned student, its share chosen on a validation part of the training rows.
+        student: async (sc) => (await convDemoStudent(sc, { validationFraction })).section,
+        signal: ctx.signal,
+        log,
+      });
+      const seconds = (Date.now() - t0) / 1000;
+      if (bool(args, 'json')) {
+        ctx.out(
+          JSON.stringify({ report: c.report, teacher: c.teacher, keeps: c.keeps, seconds: c.seconds, total: seconds }),
+        );
+        return;
+      }
+      ctx.out(
+        [
+          `report:  ${c.report}`,
+          `teacher: ${c.teacher.modelJson} (test accuracy ${c.teacher.test.toFixed(4)})`,
+          `within 1 point of the teacher: ${Object.entries(c.keeps)
+            .map(([m, s]) => `${m} ${(100 * s).toFixed(0)} %`)
+            .join(', ')}`,
+          `done in ${seconds.toFixed(0)} s`,
+        ].join('\n'),
+      );
+      return;
+    }
     const r = await runDemo({
       out: path.join(str(args, 'out') ?? 'out', 'demo'),
       methods,
       quick: bool(args, 'quick'),
       validationFraction,
       signal: ctx.signal,
-      log: (m) => ctx.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${m}`),
+      log,
     });
     const summary = {
       report: r.report,

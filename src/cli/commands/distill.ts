@@ -2,7 +2,8 @@
 // distil a teacher into a smaller student and compare, over seeds on one split, against the same
 // student trained on labels alone. With --widths the student is the teacher's neurons selected by
 // relevance (the same flags and defaults as every ranking command) and shrunk; its weights are the
-// "teacher init". With
+// "teacher init". With --structured channels|units --fraction P the student is the teacher's
+// channel-pruned student (export-student's, for conv and residual teachers). With
 // --teacher-features the teacher keeps those columns to itself (privileged information).
 import * as path from 'path';
 import { Command } from '../command';
@@ -25,6 +26,8 @@ import { DistillInit, distillCsv, distillExperiment, distillFigure } from '../..
 import { renderReport } from '../../engine/report/html';
 import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import * as fs from 'fs';
+import { channelStudent } from '../../engine/prune/channelStudent';
+import { CHANNEL_FLAGS, FOLD_BN_FLAG, channelOptions, foldBn } from '../structuredOptions';
 import { DISTILL_DEFAULTS, DISTILL_INIT_CHOICES, DISTILL_RANGES, SPLIT_DEFAULTS } from '../../engine/options';
 
 const D = DISTILL_DEFAULTS;
@@ -34,7 +37,7 @@ export const distillCommand: Command = {
   name: 'distill',
   summary: 'Distil a teacher into a smaller student; compare with the student trained on labels alone, over seeds',
   usage:
-    'prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method M [--variant ...]] --out DIR [--json]',
+    'prunescope distill --teacher T.json (--student S.json | --widths 8,4 | --structured channels|units --fraction P [--aggregate A] [--scope S] [--fold-bn]) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method M [--variant ...]] --out DIR [--json]',
   flags: [
     {
       name: 'standardize',
@@ -44,6 +47,9 @@ export const distillCommand: Command = {
     { name: 'teacher', value: true, help: 'the teacher model.json' },
     { name: 'student', value: true, help: 'a student model.json (its weights are the "teacher init")' },
     { name: 'widths', value: true, help: 'build the student by neuron selection from the teacher, e.g. 8,4' },
+    ...CHANNEL_FLAGS,
+    { name: 'fraction', value: true, help: 'with --structured: the share of removable channels (or units) removed' },
+    FOLD_BN_FLAG,
     { ...METHOD_FLAG, help: `relevance that selects the neurons for --widths: ${METHOD_FLAG.help}` },
     ...METHOD_OPTION_FLAGS.filter((f) => f.name !== 'epochs'),
     { name: 'data', value: true, help: DATA_HELP },
@@ -101,10 +107,24 @@ export const distillCommand: Command = {
     }
     const studentFile = str(args, 'student');
     const widths = numList(args, 'widths');
-    if (!studentFile === !widths)
-      throw badInput('give exactly one of --student and --widths', {
+    const ch = channelOptions(args);
+    const unit = ch.structured === 'none' ? undefined : ch.structured;
+    const structured = unit !== undefined;
+    if ([!!studentFile, !!widths, structured].filter(Boolean).length !== 1)
+      throw badInput('give exactly one of --student, --widths and --structured', {
         field: '--student',
-        expected: '--student S.json or --widths 8,4',
+        expected: '--student S.json, --widths 8,4 or --structured channels --fraction P',
+      });
+    const fraction = structured ? num(args, 'fraction', NaN, { min: 0, max: 1 }) : undefined;
+    if (fraction !== undefined && Number.isNaN(fraction))
+      throw badInput('--structured takes --fraction', {
+        field: '--fraction',
+        expected: 'a share of removable channels in [0, 1]',
+      });
+    if (!structured && (str(args, 'fraction') !== undefined || foldBn(args)))
+      throw badInput('--fraction and --fold-bn go with --structured', {
+        field: foldBn(args) ? '--fold-bn' : '--fraction',
+        expected: '--structured channels|units',
       });
     const temperature = num(args, 'temperature', D.temperature, { min: 1e-6, max: R.temperature.max });
     const alpha = num(args, 'alpha', D.alpha, { min: R.alpha.min, max: R.alpha.max });
@@ -139,7 +159,46 @@ export const distillCommand: Command = {
           expected: 'leave at least one column to the student',
         });
       let student: Graph;
-      if (widths) {
+      let structuredStudent:
+        | {
+            structured: string;
+            fraction: number;
+            shares: { channels: number; params: number; macs: number };
+            params: { teacher: number; student: number };
+            macs: { teacher: number; student: number };
+          }
+        | undefined;
+      if (structured) {
+        if (privileged.length)
+          throw badInput('--teacher-features needs a Dense student (--student or --widths)', {
+            field: '--teacher-features',
+            expected: 'no --teacher-features with --structured',
+          });
+        const built = await channelStudent(
+          teacher,
+          split,
+          { ...request, signal: ctx.signal },
+          {
+            share: fraction!,
+            unit,
+            aggregate: ch.aggregate,
+            scope: ch.scope,
+            foldBn: foldBn(args),
+            alreadyPruned: teacherModel.pruneMask,
+            signal: ctx.signal,
+          },
+        );
+        student = built.student;
+        studentRanking = built.ranking.provenance;
+        const { plan } = built;
+        structuredStudent = {
+          structured: unit!,
+          fraction: fraction!,
+          shares: plan.shares,
+          params: { teacher: plan.teacherCost.params, student: plan.studentCost.params },
+          macs: { teacher: plan.teacherCost.macs, student: plan.studentCost.macs },
+        };
+      } else if (widths) {
         const ranking = await computeRelevance(teacher, split, { ...request, signal: ctx.signal });
         studentRanking = ranking.provenance;
         const mask = studentMask(teacher, ranking, { widths }, teacherModel.pruneMask);
@@ -188,7 +247,9 @@ export const distillCommand: Command = {
       const doc = {
         ...r,
         teacher: teacherModel.path,
-        student: studentModel?.path ?? { widths, ranking: studentRanking },
+        student:
+          studentModel?.path ??
+          (structuredStudent ? { ...structuredStudent, ranking: studentRanking } : { widths, ranking: studentRanking }),
         privilegedFeatures: privileged.map((i) => ds.featureNames[i]),
       };
       const html = renderReport({

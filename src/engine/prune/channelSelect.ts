@@ -24,6 +24,11 @@ export function channelScores(
   aggregate: ChannelAggregate = STRUCTURED_DEFAULTS.aggregate,
   mode: StructuredUnit = 'channels',
 ): ChannelScores {
+  if (aggregate === 'native')
+    throw badInput('native channel relevance is not an aggregate of parameter scores', {
+      field: 'aggregate',
+      expected: 'sum, mean or max here (native: channelRanking with method belsley)',
+    });
   const layout = flatLayout(spec);
   if (scores.length !== layout.total)
     throw badInput(`relevance covers ${scores.length} parameters, the model has ${layout.total}`, {

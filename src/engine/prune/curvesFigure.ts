@@ -1,6 +1,7 @@
 // The method-comparison figure: test metric against the share of weights removed, one line per
 // method, with a +-1 sd band where a method was run over several seeds.
 import type { CurvesResult } from './curves';
+import type { StructuredCurvesResult } from './structuredCurves';
 import type { Figure, FigureTrace } from '../report/figure';
 
 const COLORS: Record<string, string> = {
@@ -51,4 +52,45 @@ export function curvesFigure(r: CurvesResult, title = 'Quality against share of 
       ]),
     },
   };
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+/**
+ * Structured curves: the metric against the share of channels (or units) removed; every point's
+ * hover and the table give the shares of parameters and multiply-adds that went with them.
+ */
+export function structuredCurvesFigure(r: StructuredCurvesResult): Figure {
+  const what = r.unit === 'units' ? 'units' : 'channels';
+  const fig = curvesFigure(r, `Quality against share of ${what} removed`);
+  for (const t of fig.data) {
+    const c = t.name ? r.curves[t.name] : undefined;
+    if (!c || t.fill) continue;
+    t.text = r.shares.map(
+      (_, i) =>
+        `${what} ${pct(c.channelsRemoved[i])}, parameters ${pct(c.paramsRemoved[i])}, MACs ${pct(c.macsRemoved[i])}`,
+    );
+    t.hovertemplate = `${t.name}: %{y}<br>%{text}<extra></extra>`;
+  }
+  (fig.layout.xaxis as Record<string, unknown>).title = { text: `${what} removed, % (of ${r.removableChannels})` };
+  const names = Object.keys(r.curves);
+  fig.id = 'structured-curves';
+  fig.table = {
+    columns: [
+      `share of ${what}`,
+      ...names.flatMap((n) => [
+        ...(r.curves[n].runs.length > 1 ? [`${n} mean`, `${n} sd`] : [n]),
+        `${n} parameters removed`,
+        `${n} MACs removed`,
+      ]),
+    ],
+    rows: r.shares.map((s, i) => [
+      s,
+      ...names.flatMap((n) => {
+        const c = r.curves[n];
+        return [...(c.runs.length > 1 ? [c.mean[i], c.sd[i]] : [c.mean[i]]), c.paramsRemoved[i], c.macsRemoved[i]];
+      }),
+    ]),
+  };
+  return fig;
 }

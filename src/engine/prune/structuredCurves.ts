@@ -7,17 +7,33 @@ import { throwIfCancelled } from '../errors';
 import type { GraphSpec } from '../graphSpec';
 import { graphCost } from '../model/graphCost';
 import { costWithRemoved } from './channelCost';
-import { channelScores, removableChannels, selectChannels, StructuredUnit } from './channelSelect';
+import {
+  channelScores,
+  removableChannels,
+  selectChannels,
+  type ChannelScores,
+  type StructuredUnit,
+} from './channelSelect';
 import { STRUCTURED_DEFAULTS, type ChannelAggregate, type ChannelScope } from '../options';
-import { summarise, shareGrid, Curve } from './curves';
+import { summarise, shareGrid, type Curve, type CurvesResult } from './curves';
+import type { DataSplit } from '../data/dataset';
+import { numClasses } from '../data/dataset';
+import { Graph } from '../model/graph';
+import { hashModel, makeProvenance } from '../provenance';
+import { evaluate, type Metrics } from '../train/metrics';
+import { finetuneWithMask, type FinetuneOptions } from './finetune';
+import { applyMask } from './mask';
 import { channelGroups, ChannelGroups } from './groups';
 import { structuredMask } from './structuredMask';
 import { countRemoved } from './structuredStudent';
 
 export interface ChannelRanker {
   name: string;
-  /** Per-parameter relevance of the teacher (flat order), higher = more relevant. */
-  scores(seed: number): Promise<ArrayLike<number>>;
+  /**
+   * Per-parameter relevance of the teacher (flat order; aggregated per channel here), or channel
+   * relevance itself (native channel Belsley); higher = more relevant.
+   */
+  scores(seed: number): Promise<ArrayLike<number> | ChannelScores>;
   stochastic?: boolean;
 }
 
@@ -82,7 +98,8 @@ export async function structuredCurves(
     const runs: Point[][] = [];
     for (const seed of ranker.stochastic ? seeds : [seeds[0]]) {
       throwIfCancelled(opts.signal, 'curves');
-      const cs = channelScores(spec, groups, await ranker.scores(seed), aggregate, opts.unit);
+      const got = await ranker.scores(seed);
+      const cs = got instanceof Map ? got : channelScores(spec, groups, got, aggregate, opts.unit);
       const run: Point[] = [];
       for (const share of shares) {
         throwIfCancelled(opts.signal, 'curves');
@@ -108,4 +125,85 @@ export async function structuredCurves(
     };
   }
   return { shares, curves, removableChannels: removable, aggregate, scope };
+}
+
+export interface StructuredCurvesResult extends CurvesResult {
+  /** The x axis is the share of removable channels (or of Dense units). */
+  unit: StructuredUnit;
+  curves: Record<string, StructuredCurve>;
+  removableChannels: number;
+  aggregate: ChannelAggregate;
+  scope: ChannelScope;
+}
+
+/**
+ * Structured curves of a Graph on a split's test part: each point masks the channels on a copy of
+ * the teacher (fine-tuned from the teacher's weights with the mask held, when asked) and measures it.
+ */
+export async function structuredQualityCurves(
+  graph: Graph,
+  split: DataSplit,
+  rankers: ChannelRanker[],
+  opts: StructuredCurveOptions & { finetune?: Omit<FinetuneOptions, 'signal'> } = {},
+): Promise<StructuredCurvesResult> {
+  const spec = graph.toSpec();
+  const groups = channelGroups(spec);
+  const base = graph.toFlat();
+  const d = split.dataset;
+  const classes = numClasses(d);
+  const cls = d.task === 'classification';
+  const value = (m: Metrics) => (cls ? m.accuracy! : m.mse!);
+  const work = graph.clone();
+  try {
+    const r = await structuredCurves(
+      spec,
+      rankers,
+      async (mask, info) => {
+        if (opts.finetune && opts.finetune.epochs > 0 && info.share > 0) {
+          // A fresh copy: fine-tuning also moves BN's moving statistics, which setFlat would not reset.
+          const tuned = Graph.fromSpec(spec);
+          try {
+            tuned.setFlat(applyMask(base, mask));
+            return value((await finetuneWithMask(tuned, split, mask, { ...opts.finetune, signal: opts.signal })).after);
+          } finally {
+            tuned.dispose();
+          }
+        }
+        work.setFlat(applyMask(base, mask));
+        return value(evaluate(work, split.test, d.task, classes));
+      },
+      opts,
+      groups,
+    );
+    const seeds = opts.seeds?.length ? opts.seeds : [0];
+    return {
+      ...r,
+      unit: opts.unit ?? 'channels',
+      metric: cls ? 'accuracy' : 'mse',
+      baseline: value(evaluate(graph, split.test, d.task, classes)),
+      provenance: makeProvenance({
+        job: 'curves',
+        method: rankers.map((x) => x.name).join(','),
+        seed: seeds[0],
+        modelHash: hashModel(graph.structure(), base),
+        data: {
+          name: d.name,
+          split: 'test',
+          rows: split.test.rows,
+          splitSeed: split.seed,
+          testFraction: split.testFraction,
+          standardized: !!split.standardization,
+        },
+        options: {
+          structured: opts.unit ?? 'channels',
+          aggregate: r.aggregate,
+          scope: r.scope,
+          seeds,
+          finetune: opts.finetune?.epochs ?? 0,
+        },
+      }),
+    };
+  } finally {
+    work.dispose();
+  }
 }

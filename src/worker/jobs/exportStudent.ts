@@ -3,10 +3,21 @@
 // ranking is the cached one of `method` (the same the panel's curves and what-if used).
 import { badInput } from '../../engine/errors';
 import { exportStudent } from '../../engine/prune/studentExport';
+import { exportStructuredStudent } from '../../engine/prune/structuredExport';
 import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
-import { cachedRanking, checkOut, checkOutEmpty, modelAndSplit } from './modelCache';
-import { modelRef, obj, optBool, optWidths, rankingRequest, requestOf, str } from './params';
+import { cachedChannelRanking, cachedRanking, checkOut, checkOutEmpty, modelAndSplit } from './modelCache';
+import {
+  finetuneParam,
+  modelRef,
+  obj,
+  optBool,
+  optWidths,
+  rankingRequest,
+  requestOf,
+  str,
+  structuredParams,
+} from './params';
 
 export const exportStudentJob: JobHandler<'export-student'> = {
   kind: 'export-student',
@@ -29,12 +40,63 @@ export const exportStudentJob: JobHandler<'export-student'> = {
       fraction: fraction as number | undefined,
       widths,
       dropUnusedInputs: optBool(o, 'dropUnusedInputs', job),
+      ...structuredParams(o, job),
+      foldBn: optBool(o, 'foldBn', job),
+      finetune: finetuneParam(o, job),
       out: checkOut(str(o, 'out', job), [ref.modelPath], job),
     };
   },
   async run(p, ctx) {
     const entry = await modelAndSplit(p, ctx);
     checkOutEmpty(p.out, 'export-student');
+    if (p.structured && p.structured !== 'none') {
+      if (p.fraction === undefined)
+        throw badInput('export-student: structured takes a fraction (share of channels), not widths', {
+          field: 'fraction',
+          expected: 'a share of removable channels in [0, 1]',
+        });
+      const aggregate = (p.aggregate ?? 'sum') as 'sum' | 'mean' | 'max' | 'native';
+      ctx.progress(0, `ranking ${p.structured} by ${p.method}`);
+      const ranking = await cachedChannelRanking(
+        entry,
+        requestOf(p),
+        { aggregate, unit: p.structured },
+        ctx,
+        (done, total, what) => ctx.progress(total > 0 ? (0.5 * done) / total : undefined, `${what}: ${done}/${total}`),
+      );
+      const r = await exportStructuredStudent(entry.model, entry.split, {
+        method: requestOf(p),
+        ranking,
+        share: p.fraction,
+        unit: p.structured,
+        aggregate,
+        scope: p.scope as 'per-group' | 'global' | undefined,
+        foldBn: p.foldBn,
+        finetune: p.finetune,
+        seed: p.seed,
+        out: p.out,
+        signal: ctx.signal,
+        onProgress: (done, total, what) => ctx.progress(0.5 + (0.5 * done) / total, what),
+      });
+      const widths = r.layers.filter((l) => l.macsBefore > 0 && l.paramsBefore > 0);
+      return {
+        result: {
+          out: r.out,
+          modelJson: r.files.modelJson,
+          studentJson: r.files.studentJson,
+          widthsBefore: widths.map((l) => l.channelsBefore),
+          widthsAfter: widths.map((l) => l.channelsAfter),
+          paramsBefore: r.totals.paramsBefore,
+          paramsAfter: r.totals.paramsAfter,
+          bytesBefore: r.bytes.teacherTotal,
+          bytesAfter: r.bytes.studentTotal,
+          macsBefore: r.totals.macsBefore,
+          macsAfter: r.totals.macsAfter,
+          latency: { backend: r.latency.backend, teacherMs: r.latency.teacherMs, studentMs: r.latency.studentMs },
+        },
+        provenance: r.provenance as unknown as ProvenanceRecord,
+      };
+    }
     ctx.progress(0, `ranking by ${p.method}`);
     const ranking = await cachedRanking(entry, requestOf(p), ctx, (done, total, what) =>
       ctx.progress(total > 0 ? (0.5 * done) / total : undefined, `${what}: ${done}/${total}`),

@@ -24,7 +24,16 @@ import { candidateMask, candidateOrder, zeroMask, countOnes } from '../../engine
 import { pruningBase } from '../../engine/prune/variationalWeights';
 import { evaluate } from '../../engine/train/metrics';
 import type { Figure } from '../../engine/report/figure';
-import type { DataOptions, PlotlyFigure } from '../../protocol';
+import type { DataOptions, PlotlyFigure, StructuredWhatif } from '../../protocol';
+import type { ChannelAggregate, ChannelScope } from '../../engine/options';
+import type { GraphSpec } from '../../engine/graphSpec';
+import { graphCost, type GraphCost } from '../../engine/model/graphCost';
+import { channelRanking, type ChannelRanking } from '../../engine/prune/channelRanking';
+import { removableChannels, selectChannels, type StructuredUnit } from '../../engine/prune/channelSelect';
+import { costWithRemoved } from '../../engine/prune/channelCost';
+import { channelGroups, type ChannelGroups } from '../../engine/prune/groups';
+import { structuredMask } from '../../engine/prune/structuredMask';
+import { countRemoved } from '../../engine/prune/structuredStudent';
 import type { JobContext } from '../jobTypes';
 
 const MAX_CACHED_MODELS = 4;
@@ -168,6 +177,8 @@ export interface WhatifState {
   ranked: Map<RelevanceResult, Int32Array>;
   /** The unmasked model's test metric (computed on first use). */
   baseline?: number;
+  /** Channel groups and costs, built on the first structured what-if. */
+  structured?: StructuredWhatifState;
 }
 
 export function whatifState(entry: ModelEntry, ctx: JobContext): WhatifState {
@@ -234,4 +245,80 @@ export function checkOutEmpty(out: string, job: string): void {
       expected: 'a new or empty folder',
     });
   }
+}
+
+/**
+ * A channel ranking of the model, computed once per model entry and request: the cached parameter
+ * ranking aggregated per channel (fast), or native channel Belsley (its own cache entry).
+ */
+export async function cachedChannelRanking(
+  entry: ModelEntry,
+  request: Omit<RelevanceRequest, 'signal' | 'onProgress'>,
+  o: { aggregate: ChannelAggregate; unit: StructuredUnit },
+  ctx: JobContext,
+  onProgress?: (done: number, total: number, what: string) => void,
+): Promise<ChannelRanking> {
+  const key = `${rankKey(entry, request)}|channels:${o.aggregate}:${o.unit}`;
+  const hit = ctx.cache.get(key) as { channels: ChannelRanking } | undefined;
+  if (hit) return hit.channels;
+  const s = whatifState(entry, ctx);
+  const source = o.aggregate === 'native' ? request : await cachedRanking(entry, request, ctx, onProgress);
+  const channels = await channelRanking(entry.model.network, structuredState(s).groups, entry.split, source, {
+    ...o,
+    signal: ctx.signal,
+  });
+  if (ctx.cache.has(entry.key)) ctx.cache.set(key, { channels });
+  return channels;
+}
+
+/** What a structured what-if reuses: the groups, the teacher's cost, and per ranking the last selection. */
+export interface StructuredWhatifState {
+  groups: ChannelGroups;
+  spec: GraphSpec;
+  cost: GraphCost;
+}
+
+export function structuredState(s: WhatifState): StructuredWhatifState {
+  if (!s.structured) {
+    const spec = s.net.toSpec();
+    s.structured = { groups: channelGroups(spec), spec, cost: graphCost(spec) };
+  }
+  return s.structured;
+}
+
+/** Test metric of the model with `share` of the removable channels of `ranking` zeroed, and what they cost. */
+export function maskedChannelMetric(
+  entry: ModelEntry,
+  s: WhatifState,
+  ranking: ChannelRanking,
+  share: number,
+  scope: ChannelScope,
+): { value: number; pruned: number; structured: StructuredWhatif } {
+  const st = structuredState(s);
+  const removed = selectChannels(ranking.scores, st.groups, share, scope);
+  const mask = structuredMask(st.spec, st.groups, removed);
+  const w = Float32Array.from(s.flat);
+  let pruned = 0;
+  for (let i = 0; i < w.length; i++)
+    if (mask[i]) {
+      w[i] = 0;
+      pruned++;
+    }
+  s.net.setFlat(w);
+  const d = entry.split.dataset;
+  const m = evaluate(s.net, entry.split.test, d.task, numClasses(d));
+  const c = costWithRemoved(st.spec, st.groups, removed, st.cost);
+  return {
+    value: d.task === 'classification' ? m.accuracy! : m.mse!,
+    pruned,
+    structured: {
+      unit: ranking.unit,
+      removedChannels: countRemoved(removed),
+      removableChannels: removableChannels(st.groups, ranking.unit),
+      paramsLeft: c.params,
+      paramsTotal: st.cost.params,
+      macsLeft: c.macs,
+      macsTotal: st.cost.macs,
+    },
+  };
 }

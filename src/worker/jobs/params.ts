@@ -6,6 +6,14 @@ import {
   MAX_ROWS_RANGE,
   PIXEL_SCALES,
   BELSLEY_ORDERINGS,
+  CHANNEL_AGGREGATES,
+  CHANNEL_SCOPES,
+  FINETUNE_EPOCHS_RANGE,
+  STRUCTURED_DEFAULTS,
+  STRUCTURED_MODES,
+  type ChannelAggregate,
+  type ChannelScope,
+  type StructuredMode,
   OBD_VARIANTS,
   RELEVANCE_DEFAULTS,
   RELEVANCE_METHODS,
@@ -185,4 +193,21 @@ export function requestOf(p: Partial<RankingParams> & { seed: number }, method =
     ordering: p.ordering,
     seed: p.seed,
   } as RelevanceRequest;
+}
+
+/** structured / aggregate / scope, each defaulting as the CLI's flags do (STRUCTURED_DEFAULTS). */
+export function structuredParams(
+  o: Record<string, unknown>,
+  job: string,
+): { structured: StructuredMode; aggregate: ChannelAggregate; scope: ChannelScope } {
+  return {
+    structured: oneOf(o, 'structured', job, STRUCTURED_MODES, STRUCTURED_DEFAULTS.structured),
+    aggregate: oneOf(o, 'aggregate', job, CHANNEL_AGGREGATES, STRUCTURED_DEFAULTS.aggregate),
+    scope: oneOf(o, 'scope', job, CHANNEL_SCOPES, STRUCTURED_DEFAULTS.scope),
+  };
+}
+
+/** Epochs of fine-tuning with the mask held (default 0). */
+export function finetuneParam(o: Record<string, unknown>, job: string): number {
+  return ranged(o, 'finetune', job, FINETUNE_EPOCHS_RANGE, STRUCTURED_DEFAULTS.finetuneEpochs);
 }
