@@ -12,4 +12,5 @@ if (!fs.existsSync(entry)) {
 }
 require(entry)
   .main(process.argv.slice(2))
-  .then((code) => process.exit(code));
+  // Exit once stdout and stderr have drained: process.exit() cuts a piped --json document at 64 KiB.
+  .then((code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));

@@ -15,7 +15,11 @@ export const DATA_HELP =
 
 /** How to read the user's data files: shared by every command that takes --data. */
 export const DATA_FILE_FLAGS: FlagSpec[] = [
-  { name: 'labels', value: true, help: 'the labels .npy of an x .npy given as --data' },
+  {
+    name: 'labels',
+    value: true,
+    help: 'the labels .npy of an x .npy given as --data (default: y_test.npy beside x_test.npy, and the like)',
+  },
   { name: 'x-key', value: true, help: `.npz: the array of inputs (default ${DATA_DEFAULTS.xKey})` },
   { name: 'y-key', value: true, help: `.npz: the array of labels (default ${DATA_DEFAULTS.yKey})` },
   {

@@ -3,4 +3,7 @@
 // bin/prunescope.js does the same for the bundle or the build.
 import { main } from './main';
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+// Exit once stdout and stderr have drained: process.exit() cuts a piped --json document at 64 KiB.
+main(process.argv.slice(2)).then((code) =>
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code))),
+);

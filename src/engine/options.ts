@@ -129,6 +129,33 @@ export const DATA_DEFAULTS = {
 };
 export const MAX_ROWS_RANGE: NumberRange = { min: 1, max: 100_000_000, integer: true };
 
+/**
+ * The labels file beside an x .npy, by the names training scripts use (x_test -> y_test,
+ * X1 -> y1, train_images -> train_labels, inputs -> labels or targets): base names without
+ * `.npy`, in the order tried. Both the loader (no --labels) and the data picker pair by this.
+ */
+export function labelFileNames(xBase: string): string[] {
+  const names: string[] = [];
+  const m = /^[xX](_.*|-.*|\d.*)?$/.exec(xBase);
+  if (m) names.push(`y${m[1] ?? ''}`, `Y${m[1] ?? ''}`);
+  const pairs: [string, string[]][] = [
+    ['images', ['labels']],
+    ['inputs', ['labels', 'targets']],
+    ['features', ['labels', 'targets']],
+    ['data', ['labels', 'targets']],
+  ];
+  for (const [from, to] of pairs) {
+    const i = xBase.toLowerCase().indexOf(from);
+    if (i >= 0) for (const t of to) names.push(xBase.slice(0, i) + t + xBase.slice(i + from.length));
+  }
+  return [...new Set(names)];
+}
+
+/** A .npy base name that holds labels (y_test, labels, targets2): never offered as inputs. */
+export function isLabelFileName(base: string): boolean {
+  return /^(y|labels?|targets?)([_\-.\d]|$)/i.test(base);
+}
+
 /** The seeded train/test split every model command uses (the first paper's 80/20). */
 export const SPLIT_DEFAULTS = { seed: 0, testFraction: 0.2 };
 /** Rows `prunescope predict` prints: every row in order, or one part of that split. */
@@ -230,6 +257,10 @@ export const ORDER_DEFAULTS = {
 export const FREEZE_TIMELINE_DEFAULTS = { steps: 200, share: 0.5, batchSize: 32, lr: 1e-3 };
 
 /** `prunescope experiment freeze` (the essay's comparison, retrained from scratch). */
+/** `experiment freeze --model`: the essay's linear and mlp models, or a built-in image architecture. */
+export const FREEZE_EXPERIMENT_MODELS = ['linear', 'mlp', 'lenet5', 'resnet8'] as const;
+export type FreezeExperimentModel = (typeof FREEZE_EXPERIMENT_MODELS)[number];
+
 export const FREEZE_EXPERIMENT_DEFAULTS = {
   t0: 50,
   /** Step budget per run: this many times t0. */

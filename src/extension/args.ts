@@ -6,6 +6,7 @@ import * as path from 'path';
 import {
   BELSLEY_BLOCK_LIMIT_RANGE,
   CURVE_DEFAULTS,
+  DATA_FILE_EXTENSIONS,
   DISTILL_DEFAULTS as ENGINE_DISTILL_DEFAULTS,
   DISTILL_RANGES,
   FREEZE_TIMELINE_DEFAULTS,
@@ -178,11 +179,16 @@ export function methodOrder(defaultMethod: Method): Method[] {
   return [defaultMethod, ...METHODS.filter((m) => m !== defaultMethod)];
 }
 
-/** The data choice remembered for a model: a built-in name or an absolute .csv path, else undefined. */
+/**
+ * The data choice remembered for a model: a built-in name, or an absolute path of a .csv, .npy or
+ * .npz file or of an image folder (a name without an extension), else undefined.
+ */
 export function rememberedData(v: unknown, builtins: readonly string[]): string | undefined {
   if (typeof v !== 'string' || v.length === 0 || v.length > 4096) return undefined;
   if (builtins.includes(v)) return v;
-  return path.isAbsolute(v) && /\.csv$/i.test(v) ? v : undefined;
+  const ext = path.extname(v).toLowerCase();
+  const dataFile = (DATA_FILE_EXTENSIONS as readonly string[]).includes(ext);
+  return path.isAbsolute(v) && (dataFile || ext === '') && path.basename(v) !== '' ? v : undefined;
 }
 
 /**

@@ -3,13 +3,17 @@
 // the usual names (x_test.npy + y_test.npy, images.npy + labels.npy), .npz archives and CSV files.
 // Pure (no vscode), so the pairing and grouping rules are tested on their own.
 import * as path from 'path';
-import type { DataOptions } from '../protocol';
+import { DATA_FILE_EXTENSIONS, IMAGE_EXTENSIONS, isLabelFileName, labelFileNames } from '../engine/options';
 
 export interface DataChoice {
   kind: 'image-folder' | 'npy' | 'npz' | 'csv';
-  /** What the job's `data` is: the folder or file path. */
+  /**
+   * What the job's `data` is: the folder or file path. An x .npy is offered only with its labels
+   * beside it, which the loader finds by the same names, so the path alone is the whole choice.
+   */
   data: string;
-  dataOptions?: DataOptions;
+  /** An x .npy: the labels file beside it. */
+  labels?: string;
   label: string;
   description?: string;
 }
@@ -21,29 +25,45 @@ export interface WorkspaceFiles {
   csv: string[];
 }
 
-/** The label file names tried beside an inputs file, by its name. */
+const globOf = (exts: readonly string[]) => {
+  const names = exts.map((e) => e.slice(1));
+  return `**/*.{${[...names, ...names.map((n) => n.toUpperCase())].join(',')}}`;
+};
+/** Workspace searches: data files, and images (whose grandparents are the class-folder roots). */
+export const DATA_FILES_GLOB = globOf(DATA_FILE_EXTENSIONS);
+export const IMAGE_FILES_GLOB = globOf(IMAGE_EXTENSIONS);
+
+/** Found files sorted by what they can be as data; anything else is dropped. */
+export function workspaceFiles(paths: readonly string[]): WorkspaceFiles {
+  const out: WorkspaceFiles = { images: [], npy: [], npz: [], csv: [] };
+  for (const f of paths) {
+    const ext = path.extname(f).toLowerCase();
+    if ((IMAGE_EXTENSIONS as readonly string[]).includes(ext)) out.images.push(f);
+    else if (ext === '.npy') out.npy.push(f);
+    else if (ext === '.npz') out.npz.push(f);
+    else if (ext === '.csv') out.csv.push(f);
+  }
+  return out;
+}
+
+/** The labels files tried beside an inputs file (the loader pairs them the same way). */
 export function labelCandidates(xFile: string): string[] {
   const dir = path.dirname(xFile);
-  const base = path.basename(xFile, path.extname(xFile));
-  const names: string[] = [];
-  const m = /^([xX])(_.*|\d.*)?$/.exec(base) ?? /^([xX])([_-].+)$/.exec(base);
-  if (m) names.push(`y${m[2] ?? ''}`, `Y${m[2] ?? ''}`);
-  for (const [from, to] of [
-    ['images', ['labels']],
-    ['inputs', ['labels', 'targets']],
-    ['features', ['labels', 'targets']],
-    ['data', ['labels', 'targets']],
-  ] as const) {
-    const i = base.toLowerCase().indexOf(from);
-    if (i >= 0) for (const t of to) names.push(base.slice(0, i) + t + base.slice(i + from.length));
-  }
-  return [...new Set(names)].map((n) => path.join(dir, `${n}.npy`));
+  return labelFileNames(path.basename(xFile, path.extname(xFile))).map((n) => path.join(dir, `${n}.npy`));
 }
 
 /** A .npy that holds labels, by its name (never offered as inputs). */
 export function looksLikeLabels(file: string): boolean {
-  return /^(y|labels?|targets?)([_\-.\d]|$)/i.test(path.basename(file, path.extname(file)));
+  return isLabelFileName(path.basename(file, path.extname(file)));
 }
+
+/** Codicons the picker shows before each kind. */
+export const DATA_KIND_ICONS: Record<DataChoice['kind'], string> = {
+  'image-folder': '$(file-media)',
+  npy: '$(symbol-array)',
+  npz: '$(file-zip)',
+  csv: '$(table)',
+};
 
 const MAX_CLASSES_SHOWN = 4;
 
@@ -79,7 +99,7 @@ export function workspaceDataChoices(files: WorkspaceFiles, relative: (p: string
     out.push({
       kind: 'npy',
       data: x,
-      dataOptions: { labels },
+      labels,
       label: `${path.basename(x)} + ${path.basename(labels)}`,
       description: relative(x),
     });

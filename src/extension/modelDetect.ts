@@ -27,8 +27,12 @@ export function isLayersModelJson(text: string): boolean {
   return typeof className === 'string' && Array.isArray(layers) && Array.isArray(o?.weightsManifest);
 }
 
-/** Input width and output units of a Sequential dense LayersModel, when the JSON says them. */
-export function modelIo(text: string): { inputs?: number; outputs?: number } {
+/**
+ * Input size (the product of a row's dimensions: 784 for 28 x 28 x 1 images), the row's shape
+ * when it is an image, and output units (the last Dense layer) of a Sequential LayersModel, when
+ * the JSON says them.
+ */
+export function modelIo(text: string): { inputs?: number; outputs?: number; inputShape?: number[] } {
   let layers: unknown;
   try {
     layers = topologyLayers(obj(JSON.parse(text))).layers;
@@ -38,10 +42,12 @@ export function modelIo(text: string): { inputs?: number; outputs?: number } {
   if (!Array.isArray(layers) || layers.length === 0) return {};
   const configs = layers.map((l) => obj(obj(l)?.config));
   const shape = configs.map((c) => c?.batch_input_shape ?? c?.batchInputShape).find((s) => Array.isArray(s));
-  const lastDim = Array.isArray(shape) ? shape[shape.length - 1] : undefined;
+  const dims = Array.isArray(shape) ? shape.slice(1) : [];
+  const known = dims.length > 0 && dims.every((d) => Number.isInteger(d) && d > 0);
   const units = [...configs].reverse().find((c) => Number.isInteger(c?.units))?.units;
   return {
-    inputs: Number.isInteger(lastDim) ? (lastDim as number) : undefined,
+    inputs: known ? (dims as number[]).reduce((a, b) => a * b, 1) : undefined,
     outputs: units as number | undefined,
+    ...(known && dims.length > 1 ? { inputShape: dims as number[] } : {}),
   };
 }

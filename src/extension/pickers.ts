@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { OBD_VARIANT_DESCRIPTIONS, RELEVANCE_METHOD_DESCRIPTIONS } from '../engine/options';
+import { DATA_FILE_EXTENSIONS, OBD_VARIANT_DESCRIPTIONS, RELEVANCE_METHOD_DESCRIPTIONS } from '../engine/options';
 import {
   DISTILL_RULES,
   SHARE_CHOICES,
@@ -18,6 +18,14 @@ import {
   type Method,
   type Variant,
 } from './args';
+import {
+  DATA_FILES_GLOB,
+  DATA_KIND_ICONS,
+  IMAGE_FILES_GLOB,
+  workspaceDataChoices,
+  workspaceFiles,
+  type DataChoice,
+} from './dataChoices';
 import { BUILTIN_NAMES, rankBuiltins } from './datasets';
 import type { ModelFocus } from './focus';
 import { isLayersModelJson, modelIo } from './modelDetect';
@@ -55,7 +63,7 @@ export async function pickModel(args: unknown[], models: ModelFiles): Promise<st
   return picked?.[0]?.fsPath;
 }
 
-function readIo(file: string): { inputs?: number; outputs?: number } {
+function readIo(file: string): { inputs?: number; outputs?: number; inputShape?: number[] } {
   try {
     return modelIo(fs.readFileSync(file, 'utf8'));
   } catch {
@@ -63,15 +71,32 @@ function readIo(file: string): { inputs?: number; outputs?: number } {
   }
 }
 
-/** Built-in data sets (those fitting the model's shape first) or CSV files; the last choice on top. */
+const EXCLUDED = '{**/node_modules/**,**/.git/**}';
+/** Search bounds: enough images to find the class folders, data files to list. */
+const MAX_IMAGES_SEARCHED = 5000;
+const MAX_DATA_FILES = 200;
+
+/** The workspace's data: class folders of images, paired x/y .npy, .npz and CSV files. */
+async function workspaceChoices(): Promise<DataChoice[]> {
+  const [data, images] = await Promise.all([
+    vscode.workspace.findFiles(DATA_FILES_GLOB, EXCLUDED, MAX_DATA_FILES),
+    vscode.workspace.findFiles(IMAGE_FILES_GLOB, EXCLUDED, MAX_IMAGES_SEARCHED),
+  ]);
+  const paths = [...data, ...images].filter((u) => u.scheme === 'file').map((u) => u.fsPath);
+  return workspaceDataChoices(workspaceFiles(paths), (f) => vscode.workspace.asRelativePath(f));
+}
+
+/**
+ * Built-in data sets (those fitting the model's shape first), the workspace's image folders, NumPy
+ * arrays and CSV files, or one browsed for; the last choice on top. The answer is the data's name
+ * or path: the engine reads each kind from the path alone (an x .npy finds its labels beside it).
+ */
 export async function pickData(modelPath: string, focus: ModelFocus): Promise<string | undefined> {
-  const { inputs, outputs } = readIo(modelPath);
+  const { inputs, outputs, inputShape } = readIo(modelPath);
   const { fits, others } = rankBuiltins(inputs, outputs);
   const last = focus.dataFor(modelPath);
-  type Item = vscode.QuickPickItem & { data?: string; browse?: boolean };
-  const csvs = (await vscode.workspace.findFiles('**/*.csv', '{**/node_modules/**,**/.git/**}', 200)).filter(
-    (u) => u.scheme === 'file',
-  );
+  type Item = vscode.QuickPickItem & { data?: string; browse?: 'file' | 'folder' };
+  const files = await workspaceChoices();
   const items: Item[] = [];
   if (last)
     items.push({
@@ -82,26 +107,33 @@ export async function pickData(modelPath: string, focus: ModelFocus): Promise<st
     });
   if (fits.length) items.push({ label: 'fits this model', kind: vscode.QuickPickItemKind.Separator });
   for (const b of fits) if (b.name !== last) items.push({ label: b.name, description: b.label, data: b.name });
-  if (csvs.length) items.push({ label: 'CSV files in the workspace', kind: vscode.QuickPickItemKind.Separator });
-  for (const u of csvs)
-    if (u.fsPath !== last)
-      items.push({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), data: u.fsPath });
+  if (files.length) items.push({ label: 'data in the workspace', kind: vscode.QuickPickItemKind.Separator });
+  for (const c of files)
+    if (c.data !== last)
+      items.push({ label: `${DATA_KIND_ICONS[c.kind]} ${c.label}`, description: c.description, data: c.data });
   items.push({ label: 'built-in data sets', kind: vscode.QuickPickItemKind.Separator });
   for (const b of others) if (b.name !== last) items.push({ label: b.name, description: b.label, data: b.name });
-  items.push({ label: '$(folder-opened) Browse for a CSV file...', browse: true });
+  items.push(
+    { label: '$(file) Browse for a data file (.csv, .npy, .npz)...', browse: 'file' },
+    { label: '$(folder-opened) Browse for a folder of class folders of images...', browse: 'folder' },
+  );
   const chosen = await vscode.window.showQuickPick(items, {
     title: `PruneScope: data for ${path.basename(modelPath)}`,
     placeHolder:
       inputs !== undefined
-        ? `The model takes ${inputs} inputs${outputs !== undefined ? ` and has ${outputs} outputs` : ''}`
-        : 'A built-in data set or a CSV file',
+        ? `The model takes ${inputShape ? `${inputShape.join(' x ')} images` : `${inputs} inputs`}${outputs !== undefined ? ` and has ${outputs} outputs` : ''}`
+        : 'A built-in data set, a folder of images, NumPy arrays or a CSV file',
   });
   if (!chosen) return undefined;
   let data = chosen.data;
   if (chosen.browse) {
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: false,
-      filters: { CSV: ['csv'] },
+      canSelectFiles: chosen.browse === 'file',
+      canSelectFolders: chosen.browse === 'folder',
+      ...(chosen.browse === 'file'
+        ? { filters: { 'Data (CSV, NumPy)': DATA_FILE_EXTENSIONS.map((e) => e.slice(1)) } }
+        : {}),
       openLabel: 'Use this data',
     });
     data = picked?.[0]?.fsPath;

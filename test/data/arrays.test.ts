@@ -55,6 +55,19 @@ test('arrays: .npz stored and compressed and .npy + --labels give the same data 
   assert.equal(c.source?.kind, 'npy');
 });
 
+test('arrays: an x .npy without --labels takes the labels beside it by name (x_img -> y_img)', async () => {
+  const paired = await loadArrays(npyFixture('x_img.npy'), opts());
+  const given = await loadArrays(npyFixture('x_img.npy'), opts({ labels: npyFixture('y_img.npy') }));
+  assert.deepEqual(Array.from(paired.y), [0, 1, 2, 0, 1, 2]);
+  assert.deepEqual(paired.x, given.x);
+  assert.deepEqual(paired.source!.conversions, [
+    'labels read from y_img.npy beside x_img.npy',
+    ...given.source!.conversions,
+  ]);
+  // Where labels are not needed (predictions), nothing is paired: the rows stay unlabelled.
+  assert.equal((await loadArrays(npyFixture('x_img.npy'), opts({ requireLabels: false }))).unlabelled, true);
+});
+
 test('arrays: uint8 pixels at --scale 255 stay 0..255; one-hot labels give class indices', async () => {
   const d = await loadArrays(
     npyFixture('x_img.npy'),
@@ -77,7 +90,15 @@ test('arrays: x and y of different lengths, labels outside the model, missing la
     'y_img_outside.npy',
     /row 4: label 7 is outside the model's 3 classes .*integers in \[0, 3\)/,
   );
-  await refused(loadArrays(x, opts()), 'x_img.npy', /inputs only .*--labels y\.npy/);
+  // A lone x .npy (no labels beside it under the usual names) without --labels.
+  const lone = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-lone-')), 'x_img.npy');
+  fs.copyFileSync(x, lone);
+  await refused(
+    loadArrays(lone, opts()),
+    'x_img.npy',
+    /inputs only .*--labels y\.npy, or y_img\.npy or Y_img\.npy beside it/,
+  );
+  fs.rmSync(path.dirname(lone), { recursive: true, force: true });
   await refused(
     loadArrays(x, opts({ labels: npyFixture('y_img_onehot.npy'), targets: { task: 'classification', outputs: 4 } })),
     'y_img_onehot.npy',

@@ -47,7 +47,10 @@ test('dataKind: built-in names, folders, .csv/.npy/.npz; unknown names and files
 
 test('loadData: flags for another kind of data are refused, naming the flag', async () => {
   await refused(loadData('wine', undefined, { labels: 'y.npy' }), /--labels applies to an x \.npy file/);
-  await refused(loadData('wine', undefined, { scale: 255 }), /--scale applies to images and uint8 arrays/);
+  await refused(
+    loadData('wine', undefined, { scale: 255 }),
+    /^--scale: --scale applies to images, uint8 arrays and the built-in images \(mnist\)/,
+  );
   await refused(loadData('wine', undefined, { resize: false }), /--no-resize applies to image folders/);
   await refused(loadData('wine', undefined, { xKey: 'a' }), /--x-key applies to an \.npz file/);
   await refused(
@@ -66,6 +69,19 @@ test('loadData: a built-in read with maxRows is the seeded sample of its rows, i
     assert.equal(d.y[k], all.y[r]);
   });
   assert.deepEqual(d.source, { kind: 'builtin', rowsAvailable: 150, rowsLoaded: 40, sampleSeed: 9, conversions: [] });
+});
+
+test('loadData: the built-in mnist holds 8-bit pixels, fed in the range the model or --scale asks', async () => {
+  const d1 = await loadData('mnist', undefined, { maxRows: 50, seed: 2 });
+  const d255 = await loadData('mnist', undefined, { maxRows: 50, seed: 2, scale: 255 });
+  // Every value is an integer k in 0..255 and the [0, 1] row holds k / 255 as float32.
+  assert.ok(d255.x.every((v, i) => Number.isInteger(v) && v >= 0 && v <= 255 && Math.fround(v / 255) === d1.x[i]));
+  assert.equal(Math.max(...d255.x), 255);
+  assert.deepEqual(d255.source!.pixelRange, { range: '[0, 255]', reason: '--scale' });
+  assert.equal(d1.source!.pixelRange!.range, '[0, 1]');
+  assert.match(d1.source!.pixelRange!.reason, /^the default/);
+  assert.deepEqual(d1.source!.conversions, []);
+  assert.deepEqual(d255.source!.conversions, ['pixels scaled to [0, 255] (--scale)']);
 });
 
 test('loadData: CSV rows of an NCHW model are read in C, H, W order and transposed to NHWC', async () => {

@@ -123,10 +123,22 @@ test('method order puts the default first and keeps all four', () => {
   assert.equal(curveShares(0.05).length, 20);
 });
 
-test('remembered data: a built-in name or an absolute CSV path; anything else forgotten', () => {
+test('remembered data: a built-in name or an absolute data path; anything else forgotten', () => {
   const b = ['wine', 'iris'];
   assert.equal(rememberedData('iris', b), 'iris');
-  assert.equal(rememberedData('/d/x.csv', b), '/d/x.csv');
-  for (const v of [undefined, 3, '', 'mnist', 'x.csv', '/d/x.json', { data: 'wine' }, '/'.repeat(5000) + '.csv'])
+  for (const v of ['/d/x.csv', '/d/x_test.npy', '/d/mnist.NPZ', '/d/digits']) assert.equal(rememberedData(v, b), v);
+  for (const v of [
+    undefined,
+    3,
+    '',
+    'mnist',
+    'x.csv',
+    'digits',
+    '/',
+    '/d/x.json',
+    '/d/a.png',
+    { data: 'wine' },
+    '/'.repeat(5000) + '.csv',
+  ])
     assert.equal(rememberedData(v, b), undefined, String(v));
 });

@@ -3,7 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
-import { labelCandidates, looksLikeLabels, workspaceDataChoices } from '../../src/extension/dataChoices';
+import {
+  DATA_FILES_GLOB,
+  IMAGE_FILES_GLOB,
+  labelCandidates,
+  looksLikeLabels,
+  workspaceDataChoices,
+  workspaceFiles,
+} from '../../src/extension/dataChoices';
 
 const W = '/ws';
 const p = (...s: string[]) => path.join(W, ...s);
@@ -43,7 +50,7 @@ test('workspace choices: class folders with two classes or more, paired arrays, 
     rel,
   );
   assert.deepEqual(
-    choices.map((c) => [c.kind, c.data, c.dataOptions?.labels ?? null, c.label]),
+    choices.map((c) => [c.kind, c.data, c.labels ?? null, c.label]),
     [
       ['image-folder', p('digits'), null, 'digits/'],
       ['image-folder', p('pets'), null, 'pets/'],
@@ -54,4 +61,16 @@ test('workspace choices: class folders with two classes or more, paired arrays, 
     ],
   );
   assert.equal(choices[0].description, '2 classes (0, 1), 3 images: digits');
+});
+
+test('found files are sorted by kind, whatever the case of the extension; the searches cover each kind', () => {
+  const files = workspaceFiles([p('a.PNG'), p('b.jpeg'), p('x.npy'), p('d.NPZ'), p('t.csv'), p('m.json'), p('r.txt')]);
+  assert.deepEqual(files, {
+    images: [p('a.PNG'), p('b.jpeg')],
+    npy: [p('x.npy')],
+    npz: [p('d.NPZ')],
+    csv: [p('t.csv')],
+  });
+  assert.equal(DATA_FILES_GLOB, '**/*.{csv,npy,npz,CSV,NPY,NPZ}');
+  assert.equal(IMAGE_FILES_GLOB, '**/*.{png,jpg,jpeg,bmp,PNG,JPG,JPEG,BMP}');
 });

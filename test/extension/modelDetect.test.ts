@@ -51,3 +51,11 @@ test('modelIo: input width from batch_input_shape, outputs from the last Dense l
   assert.deepEqual(modelIo('not json'), {});
   assert.deepEqual(modelIo('{"modelTopology": {"config": {"layers": []}}}'), {});
 });
+
+test('modelIo: an image model takes H x W x C inputs (not its channel count)', () => {
+  const conv = fs.readFileSync(
+    path.join(__dirname, '../../../test/e2e/fixtures/shapes/model/shapes-conv.json'),
+    'utf8',
+  );
+  assert.deepEqual(modelIo(conv), { inputs: 256, outputs: 3, inputShape: [16, 16, 1] });
+});

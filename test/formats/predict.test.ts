@@ -1,7 +1,7 @@
 // prunescope predict: the outputs it prints equal tfjs-layers' own predict on the same file and
 // rows (softmax and linear heads, the standardisation the model records applied first), the split
-// parts are the same rows of the full output, and the nine real Keras files give their reference
-// outputs (computed by Keras itself) to 1e-4.
+// parts are the same rows of the full output, the nine real Keras files give their reference
+// outputs (computed by Keras itself) to 1e-4, and PyTorch-exported ONNX files PyTorch's outputs.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -12,13 +12,10 @@ import { tfjsLoad, tmpDir, writeTfjsModel } from '../fixtures/models/tfjsFiles';
 import { npyBytes } from '../data/npyWrite';
 import { Rng } from '../../src/engine/util/random';
 import { predictCommand, type PredictReport } from '../../src/cli/commands/predict';
-import { predictRows } from '../../src/engine/model/predictRows';
 import { parseArgs } from '../../src/cli/args';
 import type { CliContext } from '../../src/cli/command';
 import { PruneScopeError } from '../../src/engine/errors';
-import { readModel } from '../../src/engine/formats';
 import { h5Service } from '../../src/engine/formats/hdf5/h5Client';
-import { Graph } from '../../src/engine/model/graph';
 import {
   SHARED_FILES,
   SHARED_MODELS,
@@ -152,19 +149,39 @@ test('predict refuses data whose rows do not fit the model, naming both sizes', 
 });
 
 for (const name of SHARED_FILES) {
-  test(`${name}: predictRows on the Graph read from the Keras file equals Keras's outputs to 1e-4`, async (t) => {
+  test(`${name}: predict on the Keras file prints Keras's own outputs to 1e-4`, async (t) => {
     if (!sharedModels()) return t.skip(SKIP_MESSAGE);
     await backend();
-    const read = await readModel(path.join(SHARED_MODELS, name));
-    const net = Graph.fromSpec(read.spec);
     const rows = inputsOf(name);
     const x = new Float32Array(rows.length * rows[0].length);
     rows.forEach((r, i) => x.set(r, i * r.length));
-    const flat = predictRows(net, x, rows.length, { batchSize: 25 });
-    const k = net.outputSize;
-    const got = rows.map((_, i) => Array.from(flat.subarray(i * k, (i + 1) * k)));
-    const gap = maxGap(got, expectedOf(name).outputs);
+    const npy = path.join(tmpDir('predict-shared'), 'x.npy');
+    fs.writeFileSync(npy, npyBytes(x, [rows.length, 28, 28, 1], '<f4'));
+    const r = JSON.parse(await predict([path.join(SHARED_MODELS, name), '--data', npy, '--json'])) as PredictReport;
+    const gap = maxGap(r.outputs, expectedOf(name).outputs);
     assert.ok(gap < 1e-4, `${name}: max |ours - Keras| = ${gap}`);
-    net.dispose();
+  });
+}
+
+const ONNX = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'onnx');
+
+for (const [net, file] of [
+  ['mlp', 'mlp-opset13.onnx'],
+  ['lenet', 'lenet-opset13.onnx'],
+  ['resnet', 'resnet-opset17.onnx'],
+]) {
+  test(`${file}: predict reads CSV rows in the model's own (C, H, W) order and prints PyTorch's outputs to 1e-4`, async () => {
+    await backend();
+    const fx = JSON.parse(fs.readFileSync(path.join(ONNX, `${net}.json`), 'utf8')) as {
+      inputs: number[][];
+      outputs: number[][];
+    };
+    const f = fx.inputs[0].length;
+    const csv = path.join(tmpDir('predict-onnx'), 'rows.csv');
+    const header = [...Array.from({ length: f }, (_, j) => `x${j}`), 'y'].join(',');
+    fs.writeFileSync(csv, [header, ...fx.inputs.map((r, i) => [...r, i % 2].join(','))].join('\n') + '\n');
+    const r = JSON.parse(await predict([path.join(ONNX, file), '--data', csv, '--json'])) as PredictReport;
+    const gap = maxGap(r.outputs, fx.outputs);
+    assert.ok(gap < 1e-4, `${file}: max |ours - PyTorch| = ${gap}`);
   });
 }

@@ -13,7 +13,7 @@ import { saveModel } from '../../src/engine/formats/modelFile';
 const MAIN = path.join(__dirname, '..', '..', 'src', 'cli', 'run.js');
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -193,5 +193,55 @@ test('experiment freeze: bad flags exit non-zero and name the flag', () => {
     assert.ok(r.stderr.includes(name), `stderr does not name ${name}: ${r.stderr}`);
   }
   assert.deepEqual(fs.readdirSync(dir), [], 'a refused run wrote output');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('experiment freeze --model lenet5 on MNIST digits: conv kernels are candidates, biases are not', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-exp-'));
+  const out = path.join(dir, 'out');
+  const base = ['experiment', 'freeze', '--data', 'mnist', '--max-rows', '160', '--t0', '2', '--steps', '4'];
+  const r = cli([
+    ...base,
+    '--model',
+    'lenet5',
+    '--shares',
+    '0,0.5',
+    '--seeds',
+    '1',
+    '--batch',
+    '16',
+    '--out',
+    out,
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  // LeNet-5 on 28x28x1, 10 classes: 61,706 parameters, of which 6 + 16 + 120 + 84 + 10 = 236 biases.
+  const n = 61706;
+  const kernels = n - 236;
+  assert.equal(doc.variances.length, n);
+  assert.equal(doc.order.length, kernels);
+  assert.equal(new Set(doc.order).size, kernels);
+  // conv1: kernel [5, 5, 1, 6] at 0..149, its bias at 150..155; conv2's kernel follows.
+  assert.ok(!doc.order.some((j: number) => j >= 150 && j < 156), 'a conv1 bias was a candidate');
+  assert.ok(doc.order.some((j: number) => j < 150) && doc.order.some((j: number) => j >= 156 && j < 156 + 2400));
+  assert.deepEqual(
+    doc.rows.map((x: { share: number; policy: string; frozen: number }) => `${x.share}/${x.policy}/${x.frozen}`),
+    ['0/ordered/0', '0/random/0', `0.5/ordered/${kernels / 2}`, `0.5/random/${kernels / 2}`],
+  );
+  assert.ok(doc.provenance.options.architecture.includes('Conv2D 6'));
+  assert.equal(doc.provenance.data.standardized, false, 'images were standardised');
+  // Refusals name the flag: layer widths for a fixed architecture, an image shape for a dense model.
+  const refusals: [string[], string][] = [
+    [['--model', 'lenet5', '--layers', '8'], '--layers'],
+    [['--model', 'mlp', '--input-shape', '28,28,1'], '--input-shape'],
+    [['--model', 'lenet5', '--input-shape', '28,14,1'], '--input-shape'],
+  ];
+  for (const [args, flag] of refusals) {
+    const bad = cli([...base, ...args, '--out', path.join(dir, 'refused')]);
+    assert.notEqual(bad.code, 0, `${args.join(' ')} exited 0`);
+    assert.ok(bad.stderr.includes(flag), `stderr does not name ${flag}: ${bad.stderr}`);
+  }
+  assert.ok(!fs.existsSync(path.join(dir, 'refused')), 'a refused run wrote output');
   fs.rmSync(dir, { recursive: true, force: true });
 });

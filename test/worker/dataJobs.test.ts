@@ -1,6 +1,7 @@
 // Worker jobs and notebook calls on the user's own data: an .npz, an .npy with its labels given in
-// dataOptions, and a class-folder tree, each giving the ranking computed from the same rows built
-// here by their closed form; dataOptions change the result (scale) and are checked field by field.
+// dataOptions or found beside it, and a class-folder tree (as the data picker offers them), each
+// giving the ranking computed from the same rows built here by their closed form; dataOptions
+// change the result (scale) and are checked field by field.
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -20,6 +21,8 @@ import { cellJob } from '../../src/worker/jobs/cell';
 import type { JobContext } from '../../src/worker/jobTypes';
 import type { JobKind, JobParams, JobResult } from '../../src/protocol';
 import { npyFixture } from '../data/fixturePaths';
+import { PNG } from 'pngjs';
+import { workspaceDataChoices, workspaceFiles } from '../../src/extension/dataChoices';
 
 const cache = new Map<string, unknown>();
 const ctx = (): JobContext => ({
@@ -45,11 +48,15 @@ before(async () => {
   net.dispose();
 });
 
-/** The fixture's rows by their closed form: x = (40 n + 4 r + c) * scale / 255, y = n % 3. */
-function closedForm(scale: 1 | 255): Dataset {
+/**
+ * The fixture's rows by their closed form: x = (40 n + 4 r + c) * scale / 255, y = n % 3, rows in
+ * the `order` given (a class-folder tree lists them by class).
+ */
+function closedForm(scale: 1 | 255, order = [0, 1, 2, 3, 4, 5]): Dataset {
   const x = new Float32Array(6 * 16);
-  for (let n = 0; n < 6; n++)
-    for (let j = 0; j < 16; j++) x[n * 16 + j] = ((40 * n + 4 * (j >> 2) + (j & 3)) * scale) / 255;
+  order.forEach((n, k) => {
+    for (let j = 0; j < 16; j++) x[k * 16 + j] = ((40 * n + 4 * (j >> 2) + (j & 3)) * scale) / 255;
+  });
   return {
     name: 'closed form',
     task: 'classification',
@@ -57,16 +64,16 @@ function closedForm(scale: 1 | 255): Dataset {
     targetName: 'y',
     labelNames: ['0', '1', '2'],
     x,
-    y: Float32Array.from([0, 1, 2, 0, 1, 2]),
+    y: Float32Array.from(order, (n) => n % 3),
     rows: 6,
     features: 16,
   };
 }
 
-async function reference(scale: 1 | 255): Promise<number[]> {
+async function reference(scale: 1 | 255, order?: number[]): Promise<number[]> {
   const m = await loadModel(modelPath);
   try {
-    const split = splitForModel(m.network, m.metadata, closedForm(scale), { seed: 0 });
+    const split = splitForModel(m.network, m.metadata, closedForm(scale, order), { seed: 0 });
     return Array.from((await computeRelevance(m.network, split, { method: 'obd', seed: 0 })).scores);
   } finally {
     m.network.dispose();
@@ -127,4 +134,36 @@ test('notebook: relevance on a .npy with labels and an .npz, paths relative to t
   const json = (v: number[]) => v.map((x) => (x === 0 ? 0 : x));
   assert.deepEqual(a, json(await reference(1)));
   assert.deepEqual(b, json(await reference(255)));
+});
+
+test("the data picker's workspace choices reach the jobs as their path alone", async () => {
+  // A workspace as users have it: a class-folder tree of PNGs, x_test.npy + y_test.npy, an .npz.
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-workspace-'));
+  fs.copyFileSync(npyFixture('x_img.npy'), path.join(ws, 'x_test.npy'));
+  fs.copyFileSync(npyFixture('y_img.npy'), path.join(ws, 'y_test.npy'));
+  fs.copyFileSync(npyFixture('xy.npz'), path.join(ws, 'xy.npz'));
+  for (let n = 0; n < 6; n++) {
+    const png = new PNG({ width: 4, height: 4, colorType: 0 });
+    for (let j = 0; j < 16; j++) png.data.set([40 * n + j, 40 * n + j, 40 * n + j, 255], 4 * j);
+    fs.mkdirSync(path.join(ws, 'shapes', String(n % 3)), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'shapes', String(n % 3), `${n}.png`), PNG.sync.write(png, { colorType: 0 }));
+  }
+  const found = fs.readdirSync(ws, { recursive: true, encoding: 'utf8' }).map((f) => path.join(ws, f));
+  const choices = workspaceDataChoices(workspaceFiles(found), (f) => path.relative(ws, f));
+  assert.deepEqual(
+    choices.map((c) => [c.kind, path.relative(ws, c.data)]),
+    [
+      ['image-folder', 'shapes'],
+      ['npy', 'x_test.npy'],
+      ['npz', 'xy.npz'],
+    ],
+  );
+  const inFileOrder = await reference(1);
+  // The folder lists its rows class by class: 0, 3 (class 0), 1, 4, 2, 5.
+  const byClass = await reference(1, [0, 3, 1, 4, 2, 5]);
+  for (const c of choices) {
+    const r = await run('relevance', { modelPath, data: c.data, method: 'obd' });
+    assert.deepEqual(r.scores, c.kind === 'image-folder' ? byClass : inFileOrder, c.label);
+  }
+  fs.rmSync(ws, { recursive: true, force: true });
 });

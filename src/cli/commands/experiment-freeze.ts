@@ -17,7 +17,9 @@ import {
   lossVsShareFigure,
   orderedVarianceFigure,
 } from '../../engine/ordering/figures';
-import { FREEZE_EXPERIMENT_DEFAULTS, VARIANCE_ESTIMATORS } from '../../engine/options';
+import { buildArchitecture } from '../../engine/train/newModel';
+import type { GraphSpec } from '../../engine/graphSpec';
+import { FREEZE_EXPERIMENT_DEFAULTS, FREEZE_EXPERIMENT_MODELS, VARIANCE_ESTIMATORS } from '../../engine/options';
 
 const D = FREEZE_EXPERIMENT_DEFAULTS;
 
@@ -32,11 +34,20 @@ export const experimentFreezeCommand: Command = {
   name: 'freeze',
   summary: 'Experiments from the essay: `experiment freeze` compares ordered and random freezing',
   usage:
-    'prunescope experiment freeze --data boston|mnist|D --model linear|mlp [--layers 32,16] --t0 T --shares 0,0.1,...,0.9 --seeds 5 --out DIR [--steps N] [--batch B] [--lr LR] [--estimator essay|per-sample] [--weights-only on|off] [--json]',
+    'prunescope experiment freeze --data boston|mnist|D --model linear|mlp|lenet5|resnet8 [--layers 32,16] [--input-shape H,W,C] --t0 T --shares 0,0.1,...,0.9 --seeds 5 --out DIR [--steps N] [--batch B] [--lr LR] [--estimator essay|per-sample] [--weights-only on|off] [--json]',
   flags: [
     { name: 'data', value: true, help: DATA_HELP },
     ...DATA_FILE_FLAGS,
-    { name: 'model', value: true, help: 'linear (one dense layer) or mlp (tanh hidden layers)' },
+    {
+      name: 'model',
+      value: true,
+      help: 'linear (one dense layer), mlp (tanh hidden layers), lenet5 (tanh) or resnet8 (image data, pixels as read, not standardised)',
+    },
+    {
+      name: 'input-shape',
+      value: true,
+      help: 'lenet5/resnet8: the image shape H,W,C of a row when the data set does not give it (mnist gives it)',
+    },
     { name: 'layers', value: true, help: `mlp hidden widths, e.g. 32,16 (default ${D.mlpLayers.join(',')})` },
     { name: 't0', value: true, help: `step at which the order is taken and parameters freeze (default ${D.t0})` },
     { name: 'shares', value: true, help: `frozen shares, e.g. 0,0.1,0.2 (default ${D.shares.join(',')})` },
@@ -63,7 +74,14 @@ export const experimentFreezeCommand: Command = {
     const { data, ...dataOptions } = dataRequest(args, 'all');
     const out = str(args, 'out');
     if (!out) throw badInput('--out is required', { field: '--out', expected: 'an output folder' });
-    const model = oneOf(args, 'model', ['linear', 'mlp'] as const, 'linear');
+    const model = oneOf(args, 'model', FREEZE_EXPERIMENT_MODELS, 'linear');
+    const image = model === 'lenet5' || model === 'resnet8';
+    const inputShape = numList(args, 'input-shape');
+    if (inputShape && !image)
+      throw badInput('--input-shape given for a dense model', {
+        field: '--input-shape',
+        expected: '--input-shape only with --model lenet5 or resnet8',
+      });
     const widths = (list(args, 'layers') ?? D.mlpLayers.map(String)).map((s) => {
       const n = Number(s);
       if (!Number.isInteger(n) || n < 1)
@@ -80,21 +98,29 @@ export const experimentFreezeCommand: Command = {
     const weightsOnly = oneOf(args, 'weights-only', ['on', 'off'] as const, D.weightsOnly ? 'on' : 'off') === 'on';
     await initBackend();
     const ds = await loadData(data, undefined, { ...dataOptions, signal: ctx.signal, onProgress: dataProgress(ctx) });
-    const split = splitDataset(ds, { seed: 0, standardize: true });
+    // Images keep their pixel range, as `train --arch` does; the essay's dense models are standardised.
+    const split = splitDataset(ds, { seed: 0, standardize: !image });
     const classes = numClasses(ds);
     const head =
       ds.task === 'classification'
         ? { name: 'out', units: classes, activation: 'softmax' as const }
         : { name: 'out', units: 1, activation: 'linear' as const };
-    const spec: NetworkSpec = {
+    const dense: NetworkSpec = {
       inputSize: ds.features,
       layers:
         model === 'linear'
           ? [head]
           : [...widths.map((w, i) => ({ name: `h${i + 1}`, units: w, activation: 'tanh' as const })), head],
     };
+    const spec: GraphSpec = image
+      ? buildArchitecture(model, ds, ds.task === 'classification' ? classes : 1, 'tanh', {
+          layers: list(args, 'layers'),
+          layersField: '--layers',
+          inputShape,
+        })
+      : denseSpec(dense);
     const r = await runFreezeExperiment(split, {
-      spec: denseSpec(spec),
+      spec,
       steps,
       t0,
       shares,

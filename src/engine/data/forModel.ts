@@ -4,7 +4,6 @@
 import { badInput } from '../errors';
 import type { Graph } from '../model/graph';
 import type { PruneScopeMetadata } from '../model/metadata';
-import type { LoadedModel } from '../formats/modelFile';
 import { modelInputOf, type ModelInput } from './targetsForModel';
 import { DataSplit, Dataset, numClasses } from './dataset';
 import { applyStandardization, splitDataset } from './split';
@@ -19,7 +18,7 @@ export interface ForModelOptions {
 }
 
 /** What a loaded model tells the data loader: input shape and layout, classes, pixel range. */
-export function modelInputOfLoaded(model: LoadedModel): ModelInput {
+export function modelInputOfLoaded(model: { network: Graph; metadata?: PruneScopeMetadata }): ModelInput {
   const net = model.network;
   return modelInputOf({
     inputShape: net.inputShape,

@@ -6,13 +6,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError, badInput } from '../errors';
 import { DATA_DEFAULTS } from '../options';
-import { isBuiltinDataset, loadDataset } from './builtins';
+import { isBuiltinDataset, isPixelBuiltin, loadDataset } from './builtins';
 import type { Dataset, Task } from './dataset';
 import { loadImageFolder } from './image/folder';
 import { chwToHwc, elements, type InputSpec } from './inputSpec';
 import { loadArrays } from './numpy/arrays';
 import { sampleRows, type RowsRequest } from './sample';
-import { DEFAULT_PIXEL_SCALE, type ModelInput, type PixelScale } from './targetsForModel';
+import { DEFAULT_PIXEL_SCALE, pixelRange, type ModelInput, type PixelScale } from './targetsForModel';
 
 export interface LoadDataOptions extends RowsRequest {
   /** CSV: the target column and task (built-ins have their own). Arrays without a model: the task of y. */
@@ -92,7 +92,8 @@ export async function loadData(
   };
   const wrongFor = (flag: string, what: string) =>
     badInput(`${flag} applies to ${what}`, {
-      file: path.resolve(source),
+      // A built-in is a name, not a file in the working folder.
+      file: kind === 'builtin' ? undefined : path.resolve(source),
       field: flag,
       expected: `no ${flag} for ${kind} data`,
     });
@@ -111,16 +112,25 @@ export async function loadData(
       yKey: o.yKey,
       task: o.task,
     });
-  if (o.scale !== undefined) throw wrongFor('--scale', 'images and uint8 arrays');
+  const pixels = kind === 'builtin' && isPixelBuiltin(source);
+  if (o.scale !== undefined && !pixels)
+    throw wrongFor('--scale', 'images, uint8 arrays and the built-in images (mnist)');
   const ds = loadDataset(source, { target: o.target, task: o.task, maxBytes: o.maxCsvBytes });
-  return fitTable(ds, kind, model?.input, o);
+  return fitTable(ds, kind, model?.input, o, pixels ? scale : undefined);
 }
 
 /**
- * A built-in or CSV table: a seeded sample of its rows when asked, and its rows read in the
- * model's own order (C, H, W for an NCHW image model) transposed to the engine's NHWC.
+ * A built-in or CSV table: a seeded sample of its rows when asked, pixels (mnist) in the range the
+ * model takes, and rows read in the model's own order (C, H, W for an NCHW image model)
+ * transposed to the engine's NHWC.
  */
-function fitTable(ds: Dataset, kind: 'builtin' | 'csv', input: InputSpec | undefined, o: LoadDataOptions): Dataset {
+function fitTable(
+  ds: Dataset,
+  kind: 'builtin' | 'csv',
+  input: InputSpec | undefined,
+  o: LoadDataOptions,
+  pixelScale?: PixelScale,
+): Dataset {
   const rows = sampleRows(ds.rows, o.maxRows, o.seed ?? 0);
   const conversions: string[] = [];
   let out = ds;
@@ -133,6 +143,11 @@ function fitTable(ds: Dataset, kind: 'builtin' | 'csv', input: InputSpec | undef
       y[k] = ds.y[r];
     });
     out = { ...ds, x, y, rows: rows.length };
+  }
+  if (pixelScale?.scale === 255) {
+    // Stored as k / 255 in float32: rounding gives back the 8-bit pixel k exactly.
+    out = { ...out, x: out.x.map((v) => Math.round(v * 255)) };
+    conversions.push(`pixels scaled to [0, 255] (${pixelScale.reason})`);
   }
   if (input && ds.features === elements(input.shape) && input.shape.length > 1) {
     out = { ...out, shape: [...input.shape] };
@@ -153,6 +168,7 @@ function fitTable(ds: Dataset, kind: 'builtin' | 'csv', input: InputSpec | undef
       rowsAvailable: ds.rows,
       rowsLoaded: out.rows,
       ...(out.rows < ds.rows ? { sampleSeed: o.seed ?? 0 } : {}),
+      ...(pixelScale ? { pixelRange: pixelRange(pixelScale) } : {}),
       conversions,
     },
   };

@@ -162,12 +162,13 @@ export async function trainNewModel(o: NewModelOptions): Promise<NewModel> {
 }
 
 /** The GraphSpec of `arch` for this data (images: the data set's row shape or o.inputShape). */
-function buildArchitecture(
+/** The spec of a built-in architecture for a data set (the experiments build theirs here too). */
+export function buildArchitecture(
   arch: Architecture,
   ds: Dataset,
   outputs: number,
   activation: HiddenActivation,
-  o: NewModelOptions,
+  o: Pick<NewModelOptions, 'layers' | 'layersField' | 'inputShape'>,
 ): GraphSpec {
   if (arch === 'mlp') return denseSpec(mlpSpec(ds.features, outputs, ds.task, o.layers, activation, o.layersField));
   if (o.layers !== undefined)

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PruneScopeError, badInput, throwIfCancelled } from '../../errors';
+import { labelFileNames } from '../../options';
 import { FileStream, type ByteStream } from '../../util/byteStream';
 import { openZipEntry, readZipDirectory, type ZipEntry } from '../../util/zip';
 import type { Dataset, Task } from '../dataset';
@@ -92,6 +93,7 @@ export async function loadArrays(file: string, o: ArrayOptions): Promise<Dataset
   const requireLabels = o.requireLabels ?? true;
   let x: OpenArray | undefined;
   let y: OpenArray | undefined;
+  let paired: string | undefined;
   try {
     if (isNpz) {
       const entries = readZipDirectory(root);
@@ -107,15 +109,24 @@ export async function loadArrays(file: string, o: ArrayOptions): Promise<Dataset
           expected: 'an .npz file, or --labels y.npy beside an x .npy',
         });
       x = openNpy(root);
-      if (o.labels !== undefined) y = openNpy(path.resolve(o.labels));
+      const tried = labelFileNames(path.basename(root, path.extname(root))).map((n) =>
+        path.join(path.dirname(root), `${n}.npy`),
+      );
+      // Without --labels, the labels beside x under the usual name (x_test.npy -> y_test.npy).
+      paired = o.labels === undefined && requireLabels ? tried.find((f) => fs.existsSync(f)) : undefined;
+      const labels = o.labels ?? paired;
+      if (labels !== undefined) y = openNpy(path.resolve(labels));
       else if (requireLabels)
         throw badInput('the .npy file holds inputs only', {
           file: root,
           field: '--labels',
-          expected: 'the labels as a second file: --labels y.npy',
+          expected: `the labels as a second file: --labels y.npy${tried.length ? `, or ${tried.map((f) => path.basename(f)).join(' or ')} beside it` : ''}`,
         });
     }
-    return await readRows(root, isNpz ? 'npz' : 'npy', x, y, o);
+    const ds = await readRows(root, isNpz ? 'npz' : 'npy', x, y, o);
+    if (paired)
+      ds.source!.conversions.unshift(`labels read from ${path.basename(paired)} beside ${path.basename(root)}`);
+    return ds;
   } finally {
     x?.stream.close();
     y?.stream.close();
