@@ -18,8 +18,8 @@ import { channelStudent } from '../src/engine/prune/channelStudent';
 import { channelGroups } from '../src/engine/prune/groups';
 import { measureLatency } from '../src/engine/prune/studentExport';
 import { whatifJob } from '../src/worker/jobs/whatif';
-import type { JobContext } from '../src/worker/jobTypes';
 import type { BenchRow } from './table';
+import { quietJobContext } from './whatif';
 
 const median = (v: number[]) => v.slice().sort((a, b) => a - b)[v.length >> 1];
 
@@ -51,12 +51,7 @@ export async function runStructuredBench(): Promise<BenchRow[]> {
     const lenet = Graph.random(specs['LeNet-5'], 1);
     const saved = await saveModel(path.join(dir, 'lenet5'), lenet, { task: 'classification' });
     lenet.dispose();
-    const ctx: JobContext = {
-      signal: new AbortController().signal,
-      progress: () => undefined,
-      log: () => undefined,
-      cache: new Map(),
-    };
+    const ctx = quietJobContext();
     const params = (share: number) =>
       whatifJob.parse({
         modelPath: saved.modelJson,

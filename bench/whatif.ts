@@ -38,6 +38,11 @@ const CASES: { data: string; spec: NetworkSpec }[] = [
   },
 ];
 
+/** A worker job context with its own cache and no output, for timing jobs in the bench. */
+export function quietJobContext(): JobContext {
+  return { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, cache: new Map() };
+}
+
 export async function runWhatifBench(): Promise<BenchRow[]> {
   const b = await initBackend();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-whatif-bench-'));
@@ -54,12 +59,7 @@ export async function runWhatifBench(): Promise<BenchRow[]> {
         preprocessing: { standardization: split.standardization! },
       });
       net.dispose();
-      const ctx: JobContext = {
-        signal: new AbortController().signal,
-        progress: () => undefined,
-        log: () => undefined,
-        cache: new Map(),
-      };
+      const ctx = quietJobContext();
       const params = (share: number) =>
         whatifJob.parse({ modelPath: saved.modelJson, data: c.data, seed: 0, method: 'obd', share });
       await whatifJob.run(params(0.5), ctx); // ranking + clone, cached from here on
