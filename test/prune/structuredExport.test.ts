@@ -2,7 +2,7 @@
 // student is really narrower, has no BN when folded, loads in tf.loadLayersModel and computes the
 // channel-masked teacher's function (before fine-tuning); after fine-tuning the file holds the
 // fine-tuned weights (its accuracy, measured by tfjs itself, is the one reported).
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -16,6 +16,10 @@ import { train } from '../../src/engine/train/train';
 import { exportStructuredStudent } from '../../src/engine/prune/structuredExport';
 import { GraphBuilder } from './graphFixtures';
 import { tfjsLoad, tmpDir } from '../fixtures/models/tfjsFiles';
+import { loadModel, saveModelAs } from '../../src/engine/formats/modelFile';
+import { h5Service } from '../../src/engine/formats/hdf5/h5Client';
+
+after(() => h5Service.stop());
 
 async function teacher(): Promise<{ graph: Graph; file: string; split: DataSplit }> {
   await backend();
@@ -98,5 +102,45 @@ test('structured export with --finetune: the file holds the fine-tuned student',
   // BN kept (not folded), with its channels cut to the student's.
   assert.deepEqual(m.getLayer('bn1').getWeights()[0].shape, [2]);
   m.dispose();
+  graph.dispose();
+});
+
+test('structured export in the teacher format (or the one asked): the file reads back as the tfjs student', async () => {
+  const { graph, file, split } = await teacher();
+  const common = { method: { method: 'obd' as const, variant: 'ggn' as const }, share: 0.5, latencyRuns: 3 };
+  const ref = await exportStructuredStudent({ network: graph, path: file }, split, {
+    ...common,
+    out: path.join(tmpDir('sx-fmt-tfjs'), 's'),
+  });
+  assert.equal(ref.format, 'tfjs');
+  const tfjsStudent = await tfjsLoad(ref.files.modelJson);
+  const x = tf.tensor4d(split.test.x, [split.test.rows, 8, 8, 1]);
+  const want = tfjsStudent.predict(x) as tf.Tensor;
+  // The teacher read from a .keras file gives a .keras student; --format onnx converts.
+  const kerasTeacher = (await saveModelAs(path.join(tmpDir('sx-fmt-k'), 'conv.keras'), graph, undefined, 'keras')).path;
+  for (const [input, asked, name] of [
+    [kerasTeacher, undefined, 'conv.keras'],
+    [kerasTeacher, 'onnx', 'conv.onnx'],
+    [file, 'h5', 't.h5'],
+  ] as const) {
+    const teacherFile = await loadModel(input);
+    const out = path.join(tmpDir(`sx-fmt-${asked ?? 'default'}`), 's');
+    const r = await exportStructuredStudent(teacherFile, split, { ...common, out, format: asked });
+    const fmt = asked ?? 'keras';
+    assert.equal(r.format, fmt);
+    assert.equal(r.files.modelJson, path.join(out, name));
+    assert.deepEqual(fs.readdirSync(out).sort(), [name, 'keras-config.json', 'student.json'].sort());
+    assert.equal(r.totals.paramsAfter, ref.totals.paramsAfter);
+    const back = await loadModel(r.files.modelJson);
+    assert.equal(back.format.type, fmt);
+    assert.equal(back.network.nParams, ref.totals.paramsAfter);
+    const got = back.network.predict(x);
+    assert.ok(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0] < 1e-5, `${fmt}: outputs = the tfjs student's`);
+    tf.dispose(got);
+    back.network.dispose();
+    teacherFile.network.dispose();
+  }
+  tf.dispose([x, want]);
+  tfjsStudent.dispose();
   graph.dispose();
 });
