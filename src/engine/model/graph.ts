@@ -295,19 +295,41 @@ export class Graph {
 
   /** The model's output (probabilities under a softmax head), inference mode. */
   predict(x: tf.Tensor): tf.Tensor2D {
-    return tf.tidy(() => {
-      const tensors: tf.Tensor[] = [this.inputOf(x)];
-      this.ops.forEach((op, i) => {
-        const r = op.layer.forward(
-          op.inputs.map((t) => tensors[t]),
-          this.vars[i],
-          'inference',
-        );
-        tensors.push(r.output);
+    return tf.tidy(() => this.headOutput(this.runOps(0, this.ops.length, this.inputOf(x))));
+  }
+
+  /** Tensor `id` (0 is the input, op i's output is i + 1) for the rows of x, inference mode. */
+  activationAt(x: tf.Tensor, id: number): tf.Tensor {
+    return tf.tidy(() => this.runOps(0, id, this.inputOf(x))[id]);
+  }
+
+  /**
+   * The model's output given tensor `id` (as activationAt returns it): runs ops id.. only, so no
+   * later op may read a tensor before `id` (prune/stemCache.ts finds such cuts).
+   */
+  predictFrom(id: number, t: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => this.headOutput(this.runOps(id, this.ops.length, t)));
+  }
+
+  /** Ops [from, to) in inference mode from tensor `from`; the tensors by id (earlier ids absent). */
+  private runOps(from: number, to: number, t: tf.Tensor): tf.Tensor[] {
+    const tensors: tf.Tensor[] = [];
+    tensors[from] = t;
+    for (let i = from; i < to; i++) {
+      const op = this.ops[i];
+      const inputs = op.inputs.map((k) => {
+        if (!tensors[k])
+          throw new PruneScopeError('internal', `graph: op ${op.node.name} reads tensor ${k}, before ${from}`);
+        return tensors[k];
       });
-      const top = tensors[this.plan.top] as tf.Tensor2D;
-      return this.head === 'softmax' ? tf.softmax(top) : top;
-    });
+      tensors[i + 1] = op.layer.forward(inputs, this.vars[i], 'inference').output;
+    }
+    return tensors;
+  }
+
+  private headOutput(tensors: tf.Tensor[]): tf.Tensor2D {
+    const top = tensors[this.plan.top] as tf.Tensor2D;
+    return this.head === 'softmax' ? tf.softmax(top) : top;
   }
 
   /** Logits (softmax head) or outputs, inference mode. */

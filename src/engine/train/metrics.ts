@@ -34,18 +34,34 @@ export function checkHead(net: Graph, task: Task, classes: number): void {
 }
 
 export function evaluate(net: Graph, part: SplitPart, task: Task, classes: number, batchSize = 2048): Metrics {
+  const features = part.rows > 0 ? part.x.length / part.rows : 0;
+  return evaluateOutputs(net, part, task, classes, batchSize, (start, end) =>
+    net.predict(tf.tensor2d(part.x.subarray(start * features, end * features), [end - start, features])),
+  );
+}
+
+/**
+ * evaluate with the network's outputs for rows [start, end) from `outputs` (called once per batch
+ * of `batchSize` rows, inside a tidy), e.g. a forward that starts from cached activations.
+ */
+export function evaluateOutputs(
+  net: Graph,
+  part: SplitPart,
+  task: Task,
+  classes: number,
+  batchSize: number,
+  outputs: (start: number, end: number) => tf.Tensor2D,
+): Metrics {
   checkHead(net, task, classes);
   if (part.rows === 0) return { loss: NaN, rows: 0, ...(task === 'classification' ? { accuracy: NaN } : { mse: NaN }) };
-  const features = part.x.length / part.rows;
   const kind = lossKindOf(net);
   // [loss sum, correct count] accumulated on the backend across batches.
   let acc: tf.Tensor1D = tf.zeros([2]);
   for (let start = 0; start < part.rows; start += batchSize) {
     const end = Math.min(part.rows, start + batchSize);
     const next = tf.tidy(() => {
-      const x = tf.tensor2d(part.x.subarray(start * features, end * features), [end - start, features]);
       const yv = part.y.subarray(start, end);
-      const out = net.predict(x);
+      const out = outputs(start, end);
       let y: tf.Tensor2D;
       let correct: tf.Scalar;
       if (task === 'classification') {

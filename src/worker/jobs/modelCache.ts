@@ -33,6 +33,7 @@ import { removableChannels, selectChannels, type StructuredUnit } from '../../en
 import { costWithRemoved } from '../../engine/prune/channelCost';
 import { channelGroups, type ChannelGroups } from '../../engine/prune/groups';
 import { structuredMask } from '../../engine/prune/structuredMask';
+import { StemCache } from '../../engine/prune/stemCache';
 import { countRemoved } from '../../engine/prune/structuredStudent';
 import type { JobContext } from '../jobTypes';
 
@@ -71,8 +72,9 @@ function evict(ctx: JobContext, key: string): void {
   ctx.cache.delete(key);
   for (const k of [...ctx.cache.keys()]) {
     if (!k.startsWith(`${key}|`)) continue;
-    const v = ctx.cache.get(k) as { net?: Disposable } | undefined;
+    const v = ctx.cache.get(k) as { net?: Disposable; structured?: { stem?: Disposable | null } } | undefined;
     v?.net?.dispose();
+    v?.structured?.stem?.dispose();
     ctx.cache.delete(k);
   }
 }
@@ -276,6 +278,8 @@ export interface StructuredWhatifState {
   groups: ChannelGroups;
   spec: GraphSpec;
   cost: GraphCost;
+  /** The teacher's stem output on the test part (null: the model has none to cache). */
+  stem?: StemCache | null;
 }
 
 export function structuredState(s: WhatifState): StructuredWhatifState {
@@ -306,7 +310,10 @@ export function maskedChannelMetric(
     }
   s.net.setFlat(w);
   const d = entry.split.dataset;
-  const m = evaluate(s.net, entry.split.test, d.task, numClasses(d));
+  if (st.stem === undefined) st.stem = StemCache.build(entry.model.network, st.groups, entry.split.test) ?? null;
+  const m = st.stem
+    ? st.stem.evaluate(s.net, removed, d.task, numClasses(d))
+    : evaluate(s.net, entry.split.test, d.task, numClasses(d));
   const c = costWithRemoved(st.spec, st.groups, removed, st.cost);
   return {
     value: d.task === 'classification' ? m.accuracy! : m.mse!,
