@@ -101,6 +101,46 @@ test('a residual Add reading inside the stem moves the cut back to what it reads
   await checkExact(b.output('out'), 2, 4);
 });
 
+test('a removed channel the rest of the graph would overflow on takes the masked stem values', async () => {
+  await backend();
+  const b = new GraphBuilder(4, [5, 5, 1]);
+  b.conv('c1', 'input', 1, 2, 3);
+  b.act('s', 'c1', 'selu');
+  b.conv('c2', 's', 2, 2, 3);
+  b.sum('add', ['c1', 'c2']);
+  b.flatten('f', 'add');
+  b.dense('out', 'f', 5 * 5 * 2, 3, 'softmax');
+  const spec = b.output('out');
+  // Channel 0 of c1 is 3.3e38 everywhere, finite, but selu (x 1.0507) of it is Infinity, and zero
+  // weights times Infinity are NaN: the teacher's values must not reach selu for a removed channel.
+  const c1 = spec.nodes.find((n) => n.name === 'c1')!;
+  c1.weights[0].values = c1.weights[0].values.map((v, i) => (i % 2 === 0 ? 0 : v));
+  c1.weights[1].values[0] = 3.3e38;
+  const groups = channelGroups(spec);
+  const tc = groups.tensorChannels.get('c1')!;
+  const removed: RemovedChannels = new Map([[tc.group, [tc.channel[0]]]]);
+  const teacher = Graph.fromSpec(spec);
+  const masked = Graph.fromSpec(spec);
+  const part = rowsOf(2, 2 * BATCH + 5, 25, 3);
+  const mask = structuredMask(spec, groups, removed);
+  masked.setFlat(teacher.toFlat().map((v, i) => (mask[i] ? 0 : v)));
+  const stem = StemCache.build(teacher, groups, part, BATCH);
+  try {
+    // c1, s would be the stem, but add reads c1's output: the cut is tensor 1, read by s and add.
+    assert.equal(stemEnd(teacher), 1);
+    assert.ok(stem);
+    const want = evaluate(masked, part, 'classification', 3, BATCH);
+    assert.ok(Number.isFinite(want.loss), 'the masked model is finite');
+    const got = stem.evaluate(masked, removed, 'classification', 3);
+    assert.equal(got.loss, want.loss);
+    assert.equal(got.accuracy, want.accuracy);
+  } finally {
+    stem?.dispose();
+    teacher.dispose();
+    masked.dispose();
+  }
+});
+
 test('no stem: a model whose first op mixes two inputs has none, and build says so', async () => {
   await backend();
   const b = new GraphBuilder(2, [4, 4, 1]);
