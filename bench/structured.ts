@@ -1,6 +1,7 @@
 // Structured pruning: building the channel dependency groups of resnet8 (ms); one structured
 // what-if move of the panel's slider on LeNet-5 with its channel ranking cached (the `whatif` job:
-// channel mask, setFlat, evaluate the MNIST test part; target <= 300 ms); and the latency of the
+// channel mask, setFlat, evaluate the MNIST test part from the cached stem output, prune/stemCache.ts;
+// target <= 300 ms); and the latency of the
 // student over the teacher's at 50 % of the channels removed, LeNet-5 and resnet8 on 28x28x1, the
 // same batch, median of interleaved runs. Weights are the architectures' random initialisation:
 // none of these timings depends on the weight values.
