@@ -308,9 +308,13 @@ export function maskedChannelMetric(
       w[i] = 0;
       pruned++;
     }
+  if (st.stem === undefined) {
+    // The stem of the weights every removal starts from.
+    s.net.setFlat(s.flat);
+    st.stem = StemCache.build(s.net, st.groups, entry.split.test) ?? null;
+  }
   s.net.setFlat(w);
   const d = entry.split.dataset;
-  if (st.stem === undefined) st.stem = StemCache.build(entry.model.network, st.groups, entry.split.test) ?? null;
   const m = st.stem
     ? st.stem.evaluate(s.net, removed, d.task, numClasses(d))
     : evaluate(s.net, entry.split.test, d.task, numClasses(d));
