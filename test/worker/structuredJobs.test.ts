@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
 import { randomDense } from '../../src/engine/model/denseChain';
@@ -134,4 +135,26 @@ test('structured prune and export-student jobs; the groups job lists the units',
     run('whatif', { modelPath: mp, data: 'wine', seed: 0, method: 'obd', share: 0.5, structured: 'rows' }),
     /structured/,
   );
+});
+
+test('evicting a model frees its structured what-if state, the cached stem included', async () => {
+  const mp = await model();
+  const own = new Map<string, unknown>();
+  const whatif = async (modelPath: string) => {
+    const h = handlers.whatif;
+    const p = { modelPath, data: 'wine', seed: 0, method: 'obd', share: 0.5, structured: 'units' };
+    await h.run(h.parse(p), { ...ctx(), cache: own });
+  };
+  // Five copies of the model: the worker keeps four, so the fifth evicts the first.
+  const copies = Array.from({ length: 5 }, (_, i) => {
+    const dir = tmpDir(`sj-evict${i}`);
+    fs.cpSync(path.dirname(mp), dir, { recursive: true });
+    return path.join(dir, path.basename(mp));
+  });
+  const before = tf.memory().numTensors;
+  await whatif(copies[0]);
+  const perModel = tf.memory().numTensors - before;
+  for (const c of copies.slice(1)) await whatif(c);
+  assert.equal(tf.memory().numTensors, before + 4 * perModel);
+  for (const k of own.keys()) assert.ok(!k.includes(copies[0]), `${k} evicted`);
 });
