@@ -410,8 +410,36 @@ test('distill writes report.html, distill.json and distill.csv into a new folder
     seeds: 2,
     out,
   });
-  assert.deepEqual(fs.readdirSync(out).sort(), ['distill.csv', 'distill.json', 'report.html']);
+  assert.deepEqual(fs.readdirSync(out).sort(), [
+    'distill.csv',
+    'distill.json',
+    'group1-shard1of1.bin',
+    'model.json',
+    'report.html',
+  ]);
   assert.equal(r.report, path.join(out, 'report.html'));
+  // The distilled student, in the teacher's format (TF.js) by default, or in `format`.
+  assert.equal(r.modelFile, path.join(out, 'model.json'));
+  assert.equal(r.format, 'tfjs');
+  const student = await loadModel(r.modelFile);
+  assert.equal(student.network.nParams, 13 * 3 + 3 + 3 * 3 + 3);
+  student.network.dispose();
+  const asOnnx = path.join(dir, 'distill-onnx');
+  const o = await run('distill', {
+    ...{ teacherPath: modelPath, widths: [3], data: 'wine', seed: 0, temperature: 4, alpha: 0.7, epochs: 1, seeds: 1 },
+    ...{ out: asOnnx, format: 'onnx' },
+  });
+  assert.equal(o.format, 'onnx');
+  assert.equal(path.dirname(o.modelFile), asOnnx);
+  assert.match(path.basename(o.modelFile), /\.onnx$/);
+  const onnx = await loadModel(o.modelFile);
+  assert.equal(onnx.format.type, 'onnx');
+  onnx.network.dispose();
+  const badFormat = await fails('distill', {
+    ...{ teacherPath: modelPath, widths: [3], data: 'wine', seed: 0, temperature: 4, alpha: 0.7, epochs: 1, seeds: 1 },
+    ...{ out: path.join(dir, 'd-pt'), format: 'pt' },
+  });
+  assert.equal(badFormat.context.field, 'format');
   const doc = JSON.parse(fs.readFileSync(path.join(out, 'distill.json'), 'utf8'));
   assert.deepEqual(doc.studentSpec, [13, 3, 3]);
   assert.deepEqual(
