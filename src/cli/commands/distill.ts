@@ -1,4 +1,4 @@
-// `prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D --out DIR`:
+// `prunescope distill --teacher T (--student S | --widths 8,4) --data D --out DIR [--format F]`:
 // distil a teacher into a smaller student and compare, over seeds on one split, against the same
 // student trained on labels alone. With --widths the student is the teacher's neurons selected by
 // relevance (the same flags and defaults as every ranking command) and shrunk; its weights are the
@@ -46,7 +46,7 @@ export const distillCommand: Command = {
   name: 'distill',
   summary: 'Distil a teacher into a smaller student; compare with the student trained on labels alone, over seeds',
   usage:
-    'prunescope distill --teacher T.json (--student S.json | --widths 8,4 | --structured channels|units --fraction P [--aggregate A] [--scope S] [--fold-bn]) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method M [--variant ...]] --out DIR [--format tfjs|keras|h5|onnx] [--json]',
+    'prunescope distill --teacher T (--student S | --widths 8,4 | --structured channels|units --fraction P [--aggregate A] [--scope S] [--fold-bn]) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method M [--variant ...]] --out DIR [--format tfjs|keras|h5|onnx] [--json]',
   flags: [
     {
       name: 'standardize',
