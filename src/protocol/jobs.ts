@@ -256,10 +256,15 @@ export interface JobSpecs {
       epochs: number;
       seeds: number;
       out: string;
+      /** The distilled student's format (default: the teacher's). */
+      format?: ModelFormat;
     };
     result: {
       out: string;
       report: string;
+      /** The distilled student written into `out` (model.json for TF.js, else the .keras/.h5/.onnx file). */
+      modelFile: string;
+      format: ModelFormat;
       metric: 'accuracy' | 'mse';
       rows: { name: string; mean: number; sd: number }[];
     };

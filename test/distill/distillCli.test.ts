@@ -90,7 +90,13 @@ test('distill --widths with privileged features: baseline row, narrower student 
     assert.ok(Math.abs(r.metricMean - m) < 1e-12);
     assert.ok(Math.abs(r.metricSd - Math.abs(v[0] - v[1]) / Math.SQRT2) < 1e-12); // sample sd of two values
   }
-  assert.deepEqual(fs.readdirSync(out).sort(), ['distill.csv', 'distill.json', 'report.html']);
+  assert.deepEqual(fs.readdirSync(out).sort(), [
+    'distill.csv',
+    'distill.json',
+    'group1-shard1of1.bin',
+    'model.json',
+    'report.html',
+  ]);
   const csv = fs.readFileSync(path.join(out, 'distill.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 1 + 5 * 2);
   assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /error_y/);

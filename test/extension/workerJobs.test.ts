@@ -11,7 +11,7 @@ import { backend, maxRelErr } from '../helpers';
 import { gradientVarianceParams } from '../../src/extension/args';
 import { NetworkSpec, denseLayout, randomDense } from '../../src/engine/model/denseChain';
 import { Graph } from '../../src/engine/model/graph';
-import { loadModel, saveModel } from '../../src/engine/formats/modelFile';
+import { SHARD_NAME, loadModel, saveModel } from '../../src/engine/formats/modelFile';
 import { loadDataset, splitDataset, splitForModel, numClasses, type DataSplit } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { evaluate } from '../../src/engine/train/metrics';
@@ -410,8 +410,31 @@ test('distill writes report.html, distill.json and distill.csv into a new folder
     seeds: 2,
     out,
   });
-  assert.deepEqual(fs.readdirSync(out).sort(), ['distill.csv', 'distill.json', 'report.html']);
+  const written = ['report.html', 'distill.json', 'distill.csv', 'model.json', SHARD_NAME];
+  assert.deepEqual(fs.readdirSync(out).sort(), written.sort());
   assert.equal(r.report, path.join(out, 'report.html'));
+  // The distilled student, in the teacher's format (TF.js) by default, or in `format`.
+  assert.equal(r.modelFile, path.join(out, 'model.json'));
+  assert.equal(r.format, 'tfjs');
+  const student = await loadModel(r.modelFile);
+  assert.equal(student.network.nParams, 13 * 3 + 3 + 3 * 3 + 3);
+  student.network.dispose();
+  const asOnnx = path.join(dir, 'distill-onnx');
+  const o = await run('distill', {
+    ...{ teacherPath: modelPath, widths: [3], data: 'wine', seed: 0, temperature: 4, alpha: 0.7, epochs: 1, seeds: 1 },
+    ...{ out: asOnnx, format: 'onnx' },
+  });
+  assert.equal(o.format, 'onnx');
+  assert.equal(path.dirname(o.modelFile), asOnnx);
+  assert.match(path.basename(o.modelFile), /\.onnx$/);
+  const onnx = await loadModel(o.modelFile);
+  assert.equal(onnx.format.type, 'onnx');
+  onnx.network.dispose();
+  const badFormat = await fails('distill', {
+    ...{ teacherPath: modelPath, widths: [3], data: 'wine', seed: 0, temperature: 4, alpha: 0.7, epochs: 1, seeds: 1 },
+    ...{ out: path.join(dir, 'd-pt'), format: 'pt' },
+  });
+  assert.equal(badFormat.context.field, 'format');
   const doc = JSON.parse(fs.readFileSync(path.join(out, 'distill.json'), 'utf8'));
   assert.deepEqual(doc.studentSpec, [13, 3, 3]);
   assert.deepEqual(

@@ -1,10 +1,11 @@
-// `prunescope distill --teacher T.json (--student S.json | --widths 8,4) --data D --out DIR`:
+// `prunescope distill --teacher T (--student S | --widths 8,4) --data D --out DIR [--format F]`:
 // distil a teacher into a smaller student and compare, over seeds on one split, against the same
 // student trained on labels alone. With --widths the student is the teacher's neurons selected by
 // relevance (the same flags and defaults as every ranking command) and shrunk; its weights are the
 // "teacher init". With --structured channels|units --fraction P the student is the teacher's
 // channel-pruned student (export-student's, for conv and residual teachers). With
-// --teacher-features the teacher keeps those columns to itself (privileged information).
+// --teacher-features the teacher keeps those columns to itself (privileged information). The
+// distilled student itself is written beside the report, in the teacher's format or --format's.
 import * as path from 'path';
 import { Command } from '../command';
 import { ParsedArgs, bool, list, num, numList, oneOf, str } from '../args';
@@ -28,7 +29,15 @@ import { writeFolderAtomic } from '../../engine/util/atomicWrite';
 import * as fs from 'fs';
 import { channelStudent } from '../../engine/prune/channelStudent';
 import { CHANNEL_FLAGS, FOLD_BN_FLAG, channelOptions, foldBn } from '../structuredOptions';
-import { DISTILL_DEFAULTS, DISTILL_INIT_CHOICES, DISTILL_RANGES, SPLIT_DEFAULTS } from '../../engine/options';
+import {
+  DISTILL_DEFAULTS,
+  DISTILL_INIT_CHOICES,
+  DISTILL_RANGES,
+  MODEL_FORMATS,
+  SPLIT_DEFAULTS,
+} from '../../engine/options';
+import { modelFiles } from '../../engine/formats/outputFolder';
+import { distilledMetadata } from '../../engine/distill/studentModel';
 
 const D = DISTILL_DEFAULTS;
 const R = DISTILL_RANGES;
@@ -37,15 +46,15 @@ export const distillCommand: Command = {
   name: 'distill',
   summary: 'Distil a teacher into a smaller student; compare with the student trained on labels alone, over seeds',
   usage:
-    'prunescope distill --teacher T.json (--student S.json | --widths 8,4 | --structured channels|units --fraction P [--aggregate A] [--scope S] [--fold-bn]) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method M [--variant ...]] --out DIR [--json]',
+    'prunescope distill --teacher T (--student S | --widths 8,4 | --structured channels|units --fraction P [--aggregate A] [--scope S] [--fold-bn]) --data D [--temperature T] [--alpha A] [--init scratch|teacher] [--epochs N] [--batch B] [--lr X] [--seeds K] [--teacher-features a,b] [--method M [--variant ...]] --out DIR [--format tfjs|keras|h5|onnx] [--json]',
   flags: [
     {
       name: 'standardize',
       value: false,
       help: 'z-score features on the training part (when the teacher does not record its own preprocessing)',
     },
-    { name: 'teacher', value: true, help: 'the teacher model.json' },
-    { name: 'student', value: true, help: 'a student model.json (its weights are the "teacher init")' },
+    { name: 'teacher', value: true, help: 'the teacher model (model.json, .keras, .h5 or .onnx)' },
+    { name: 'student', value: true, help: 'a student model file (its weights are the "teacher init")' },
     { name: 'widths', value: true, help: 'build the student by neuron selection from the teacher, e.g. 8,4' },
     ...CHANNEL_FLAGS,
     { name: 'fraction', value: true, help: 'with --structured: the share of removable channels (or units) removed' },
@@ -84,7 +93,16 @@ export const distillCommand: Command = {
       value: true,
       help: 'columns only the teacher sees (privileged information), comma-separated names',
     },
-    { name: 'out', value: true, help: 'new output folder for distill.json, distill.csv, report.html' },
+    {
+      name: 'out',
+      value: true,
+      help: 'new output folder for distill.json, distill.csv, report.html and the distilled student model',
+    },
+    {
+      name: 'format',
+      value: true,
+      help: "format of the distilled student written into --out (the first seed's, distilled from the student's own weights, or from random ones with --init scratch): tfjs (model.json + shard), keras, h5 or onnx (one file named after the teacher); default: the teacher's format",
+    },
     { name: 'json', value: false, help: 'print one JSON document' },
   ],
   async run(args: ParsedArgs, ctx) {
@@ -137,9 +155,11 @@ export const distillCommand: Command = {
     const splitSeed = num(args, 'split-seed', SPLIT_DEFAULTS.seed, { integer: true, min: 0 });
     const request = relevanceRequest(args, splitSeed, null);
     const json = bool(args, 'json');
+    if (str(args, 'format') !== undefined) oneOf(args, 'format', MODEL_FORMATS, 'tfjs');
 
     await initBackend();
     const teacherModel = await loadModel(teacherFile);
+    const format = oneOf(args, 'format', MODEL_FORMATS, teacherModel.format.type);
     const teacher = teacherModel.network;
     const owned: Graph[] = [teacher];
     let studentModel: LoadedModel | undefined;
@@ -230,7 +250,7 @@ export const distillCommand: Command = {
       }
       owned.push(student);
       const studentFeatures = cols.length === ds.features && cols.every((c, i) => c === i) ? undefined : cols;
-      const r = await distillExperiment(teacher, student, split, {
+      const { distilledStudent: kept, ...r } = await distillExperiment(teacher, student, split, {
         temperature,
         alpha,
         epochs,
@@ -239,13 +259,23 @@ export const distillCommand: Command = {
         seeds: Array.from({ length: k }, (_, i) => splitSeed + i),
         inits,
         studentFeatures,
+        keepStudent: true,
         signal: ctx.signal,
         onProgress: (d, n, what) => {
           if (!json) ctx.log(`${d}/${n} ${what}`);
         },
       });
+      owned.push(kept!.network);
+      const model = await modelFiles(
+        kept!.network,
+        distilledMetadata(teacherModel, split, kept!, studentFeatures),
+        format,
+        teacherModel.path,
+      );
       const doc = {
         ...r,
+        /** The distilled student written: model.json for TF.js, else the .keras / .h5 / .onnx file. */
+        distilledModel: { file: path.join(out, model.main), format, run: kept!.row, seed: kept!.seed },
         teacher: teacherModel.path,
         student:
           studentModel?.path ??
@@ -270,6 +300,7 @@ export const distillCommand: Command = {
         'distill.json': JSON.stringify(doc, null, 2),
         'distill.csv': distillCsv(r),
         'report.html': html,
+        ...model.files,
       });
       if (json) {
         ctx.out(JSON.stringify(doc));
@@ -284,6 +315,7 @@ export const distillCommand: Command = {
               `  ${x.name.padEnd(24)} ${f(x.metricMean)} +- ${f(x.metricSd)}   loss ${x.lossMean.toPrecision(4)} +- ${x.lossSd.toPrecision(3)}`,
           ),
           ...r.comparisons.map((c) => c.statement),
+          `distilled student (${kept!.row}, seed ${kept!.seed}): ${doc.distilledModel.file} (${format})`,
           `wrote ${out}`,
         ].join('\n'),
       );

@@ -47,8 +47,27 @@ export interface DistillExperimentOptions {
   /** Which distilled students to run (default both); each with its labels-only baseline from the same start. */
   inits?: DistillInit[];
   studentFeatures?: number[];
+  /** Keep one distilled student (see keptRun) instead of disposing it: the caller writes and disposes it. */
+  keepStudent?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, what: string) => void;
+}
+
+/** One distilled student kept from the experiment, with the run it came from. */
+export interface DistilledStudent {
+  network: Graph;
+  row: DistillRowName;
+  seed: number;
+  provenance: Provenance;
+}
+
+/**
+ * The run whose student the experiment keeps: the first seed's distilled student, started from the
+ * given student's weights when that run was asked for (it starts where the user's student is), else
+ * from random weights.
+ */
+export function keptRun(inits: DistillInit[], seeds: number[]): { row: DistillRowName; seed: number } {
+  return { row: inits.includes('teacher') ? 'distilled-teacher-init' : 'distilled-scratch', seed: seeds[0] };
 }
 
 export interface DistillRow {
@@ -87,7 +106,7 @@ export async function distillExperiment(
   student: Graph,
   split: DataSplit,
   o: DistillExperimentOptions,
-): Promise<DistillReport> {
+): Promise<DistillReport & { distilledStudent?: DistilledStudent }> {
   if (o.seeds.length === 0 || o.seeds.some((s) => !Number.isInteger(s)))
     throw badInput(`seeds ${o.seeds.join(',')}`, { field: 'seeds', expected: 'at least one integer seed' });
   const inits = o.inits ?? ['scratch', 'teacher'];
@@ -112,24 +131,34 @@ export async function distillExperiment(
     'labels-only-teacher-init': [],
     'distilled-teacher-init': [],
   };
-  const one = async (name: string, start: Graph, alpha: number, seed: number) => {
+  const keep = o.keepStudent ? keptRun(inits, o.seeds) : undefined;
+  let kept: DistilledStudent | undefined;
+  const one = async (name: DistillRowName, start: Graph, alpha: number, seed: number) => {
     throwIfCancelled(o.signal, 'distill');
+    let keepThis = false;
     try {
       const r = await distill(teacher, start, split, { ...base, alpha, seed });
       runs[name].push({ seed, metric: pick(r.final.test), loss: r.final.test.loss });
+      keepThis = !kept && keep?.row === name && keep.seed === seed;
+      if (keepThis) kept = { network: start, row: name, seed, provenance: r.provenance };
     } finally {
-      start.dispose();
+      if (!keepThis) start.dispose();
     }
     o.onProgress?.(++done, total, `${name} seed ${seed}`);
   };
-  for (const seed of o.seeds) {
-    // Random init from the seed: the same starting point for the baseline and the scratch student.
-    await one('labels-only', Graph.random(student.spec, seed), 0, seed);
-    if (inits.includes('scratch')) await one('distilled-scratch', Graph.random(student.spec, seed), o.alpha, seed);
-    if (inits.includes('teacher')) {
-      await one('labels-only-teacher-init', student.clone(), 0, seed);
-      await one('distilled-teacher-init', student.clone(), o.alpha, seed);
+  try {
+    for (const seed of o.seeds) {
+      // Random init from the seed: the same starting point for the baseline and the scratch student.
+      await one('labels-only', Graph.random(student.spec, seed), 0, seed);
+      if (inits.includes('scratch')) await one('distilled-scratch', Graph.random(student.spec, seed), o.alpha, seed);
+      if (inits.includes('teacher')) {
+        await one('labels-only-teacher-init', student.clone(), 0, seed);
+        await one('distilled-teacher-init', student.clone(), o.alpha, seed);
+      }
     }
+  } catch (e) {
+    kept?.network.dispose();
+    throw e;
   }
   const rows: DistillRow[] = [
     row(
@@ -179,6 +208,7 @@ export async function distillExperiment(
         optimizer: 'adam(0.9, 0.999, 1e-7)',
       },
     }),
+    ...(kept ? { distilledStudent: kept } : {}),
   };
 }
 

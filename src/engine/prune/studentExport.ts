@@ -7,14 +7,13 @@
 //   keras-config.json                  the Sequential architecture as Keras' model_from_json reads it;
 //   student.json                       widths, parameter counts, file bytes, latency, metrics, provenance.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
-import { LoadedModel, SHARD_NAME, loadModel, saveModelAs } from '../formats/modelFile';
-import { FORMAT_EXTENSIONS, modelStem } from '../formats/outputFolder';
+import { LoadedModel, SHARD_NAME, loadModel } from '../formats/modelFile';
+import { modelFiles } from '../formats/outputFolder';
 import type { ModelFormat } from '../options';
 import type { PruneScopeMetadata } from '../model/metadata';
 import { Graph } from '../model/graph';
@@ -288,7 +287,6 @@ export async function exportStudent(
   const masked = Graph.fromSpec(teacher.toSpec());
   masked.setFlat(applyMask(teacher.toFlat(), mask));
   let shrink: ShrinkResult | undefined;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-student-'));
   try {
     shrink = shrinkToStudent(masked, { mask, dropUnusedInputs: !!opts.dropUnusedInputs });
     const student = shrink.network;
@@ -357,16 +355,11 @@ export async function exportStudent(
         teacherProvenance: tm.provenance,
       },
     };
-    // The model is written to a scratch folder first; the whole output folder then appears in one rename.
-    const modelName = format === 'tfjs' ? 'model.json' : modelStem(loaded.path) + FORMAT_EXTENSIONS[format];
-    const saved = await saveModelAs(
-      format === 'tfjs' ? path.join(tmp, 'model') : path.join(tmp, modelName),
-      student,
-      metadata,
-      format,
-    );
-    const modelText = fs.readFileSync(saved.path);
-    const shard = format === 'tfjs' ? fs.readFileSync(path.join(tmp, 'model', SHARD_NAME)) : undefined;
+    // The model's files are made first; the whole output folder then appears in one rename.
+    const model = await modelFiles(student, metadata, format, loaded.path);
+    const modelName = model.main;
+    const modelText = model.files[modelName];
+    const shard = format === 'tfjs' ? model.files[SHARD_NAME] : undefined;
     const report: StudentReport = {
       out,
       files: {
@@ -409,15 +402,13 @@ export async function exportStudent(
     };
     throwIfCancelled(opts.signal, 'export-student');
     writeFolderAtomic(out, {
-      [modelName]: modelText,
-      ...(shard ? { [SHARD_NAME]: shard } : {}),
+      ...model.files,
       'keras-config.json': JSON.stringify(kerasConfig(networkSpecOf(student)!), null, 2),
       'student.json': JSON.stringify(report, null, 2),
     });
     step('write');
     return report;
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
     masked.dispose();
     shrink?.network.dispose();
     if (typeof model === 'string') teacher.dispose();

@@ -1,6 +1,7 @@
 // PruneScope: Distill into Student...: a student (another model, or target widths selected from
 // the teacher), the temperature, alpha and epochs (settings as defaults), the data; the report
-// and distill.json go to a NEW folder beside the teacher.
+// and distill.json go to a NEW folder beside the teacher, with the distilled student in the
+// teacher's format.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { newFolder, requireJob, type Deps } from '../deps';
@@ -45,7 +46,7 @@ export async function distill(d: Deps, ...args: unknown[]): Promise<void> {
   if (!r) return;
   const rows = r.result.rows.map((x) => `${x.name} ${x.mean.toPrecision(3)} ± ${x.sd.toPrecision(2)}`).join('; ');
   const c = await vscode.window.showInformationMessage(
-    `PruneScope: distilled (${r.result.metric} over ${s.seeds} seeds): ${rows}`,
+    `PruneScope: distilled (${r.result.metric} over ${s.seeds} seeds): ${rows}; student ${path.basename(r.result.modelFile)}`,
     'Open distill.json',
     'Reveal',
   );

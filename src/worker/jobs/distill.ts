@@ -1,7 +1,8 @@
 // `distill`: distil the teacher into a student (a model file, or the teacher's neurons selected to
 // target `widths` by the cached ranking of `method`, default obd) against the labels-only
-// baseline (engine distillExperiment), and write distill.json, distill.csv and report.html into
-// the NEW folder `out` in one rename: a cancelled or failed run leaves nothing.
+// baseline (engine distillExperiment), and write distill.json, distill.csv, report.html and the
+// distilled student (in the teacher's format or `format`) into the NEW folder `out` in one rename:
+// a cancelled or failed run leaves nothing.
 import { PruneScopeError, badInput, throwIfCancelled } from '../../engine/errors';
 import { columnsByName } from '../../engine/data/columns';
 import { distillCsv, distillExperiment, distillFigure } from '../../engine/distill/experiment';
@@ -16,8 +17,10 @@ import * as path from 'path';
 import type { ProvenanceRecord } from '../../protocol';
 import type { JobHandler } from '../jobTypes';
 import { cachedRanking, checkOut, checkOutEmpty, modelAndSplit, modelMtime } from './modelCache';
-import { dataOptions, obj, optStr, optWidths, ranged, rankingRequest, requestOf, seed, str } from './params';
-import { DISTILL_DEFAULTS, DISTILL_RANGES } from '../../engine/options';
+import { dataOptions, obj, oneOf, optStr, optWidths, ranged, rankingRequest, requestOf, seed, str } from './params';
+import { DISTILL_DEFAULTS, DISTILL_RANGES, MODEL_FORMATS } from '../../engine/options';
+import { modelFiles } from '../../engine/formats/outputFolder';
+import { distilledMetadata } from '../../engine/distill/studentModel';
 
 const D = DISTILL_DEFAULTS;
 const R = DISTILL_RANGES;
@@ -48,6 +51,7 @@ export const distillJob: JobHandler<'distill'> = {
       epochs: ranged(o, 'epochs', job, R.epochs, D.epochs),
       seeds: ranged(o, 'seeds', job, R.seeds, D.seeds),
       out: checkOut(str(o, 'out', job), [teacherPath, ...(studentPath ? [studentPath] : [])], job),
+      format: o.format === undefined ? undefined : oneOf(o, 'format', job, MODEL_FORMATS),
     };
   },
   async run(p, ctx) {
@@ -91,10 +95,11 @@ export const distillJob: JobHandler<'distill'> = {
         });
       }
     }
+    let distilled: Graph | undefined;
     try {
       const identity = !cols || (cols.length === ds.features && cols.every((c, i) => c === i));
       const seeds = Array.from({ length: p.seeds }, (_, i) => p.seed + i);
-      const r = await distillExperiment(teacher, student, split, {
+      const { distilledStudent: kept, ...r } = await distillExperiment(teacher, student, split, {
         temperature: p.temperature,
         alpha: p.alpha,
         epochs: p.epochs,
@@ -102,12 +107,23 @@ export const distillJob: JobHandler<'distill'> = {
         lr: D.lr,
         seeds,
         studentFeatures: identity ? undefined : cols,
+        keepStudent: true,
         signal: ctx.signal,
         onProgress: (done, total, what) => ctx.progress(done / total, what),
       });
+      distilled = kept!.network;
       throwIfCancelled(ctx.signal, 'distill');
+      const format = p.format ?? entry.model.format.type;
+      const model = await modelFiles(
+        kept!.network,
+        distilledMetadata(entry.model, split, kept!, identity ? undefined : cols),
+        format,
+        entry.model.path,
+      );
+      const modelFile = path.join(p.out, model.main);
       const doc = {
         ...r,
+        distilledModel: { file: modelFile, format, run: kept!.row, seed: kept!.seed },
         teacher: entry.model.path,
         student: studentModel?.path ?? { widths: p.widths, ranking: studentRanking },
       };
@@ -124,11 +140,14 @@ export const distillJob: JobHandler<'distill'> = {
         'distill.json': JSON.stringify(doc, null, 2),
         'distill.csv': distillCsv(r),
         'report.html': html,
+        ...model.files,
       });
       return {
         result: {
           out: p.out,
           report: path.join(p.out, 'report.html'),
+          modelFile,
+          format,
           metric: r.metric,
           rows: r.rows.map((x) => ({ name: x.name, mean: x.metricMean, sd: x.metricSd })),
         },
@@ -136,6 +155,7 @@ export const distillJob: JobHandler<'distill'> = {
       };
     } finally {
       student.dispose();
+      distilled?.dispose();
     }
   },
 };
