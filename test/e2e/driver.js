@@ -807,6 +807,7 @@ async function quickOpen(page, name) {
         page,
         (st) => {
           if (/relevance method/.test(st.title)) return 'obd';
+          if (/what to remove/.test(st.title)) return 'weights (dense chain only)';
           if (/size of the student/.test(st.title)) return 'Give the hidden widths';
           if (/hidden widths/.test(st.title)) return '3';
           if (/data for wine\.json/.test(st.title)) return 'wine';
