@@ -28,6 +28,11 @@ cp test/e2e/fixtures/weights.bin "$W/ws/nested/"
 # A small trained Wine model (13-6-3; prunescope train --data wine --layers 6,3 --epochs 30 --standardize).
 cp test/e2e/fixtures/wine/model.json "$W/ws/wine/wine.json"
 cp test/e2e/fixtures/wine/group1-shard1of1.bin "$W/ws/wine/"
+# A small conv model (test/e2e/fixtures/shapes) under another name, there from the start so the
+# explorer's PruneScope entries are on it (checks/70-conv-export-student.js).
+mkdir -p "$W/ws/conv-export"
+cp test/e2e/fixtures/shapes/model/shapes-conv.json "$W/ws/conv-export/conv-teacher.json"
+cp test/e2e/fixtures/shapes/model/group1-shard1of1.bin "$W/ws/conv-export/"
 echo '{ "name": "not-a-model", "layers": [16, 8] }' > "$W/ws/config.json"
 cat > "$W/ud/User/settings.json" <<'J'
 { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "extensions.autoCheckUpdates": false,

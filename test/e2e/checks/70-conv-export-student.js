@@ -2,7 +2,7 @@
 // Architecture...; the command offers whole filters first for a conv model; with channels at 50 %
 // the new folder's model.json has fewer filters in its first Conv2D than the teacher's (read from
 // both JSON files) and as many parameters as its weights manifest says. The teacher is the
-// committed shapes fixture (test/e2e/fixtures/shapes), under its own folder and name here.
+// committed shapes fixture (test/e2e/fixtures/shapes) as conv-export/conv-teacher.json (run.sh).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -23,12 +23,16 @@ function firstConvFilters(modelJson) {
 
 exports.run = async (ctx) => {
   const { page, workspace, assert, log, screenshot } = ctx;
-  const { explorerCommand, explorerRow, showExplorer, quickPickTitle, choose, toast, clearNotifications } = ctx.helpers;
+  const { contextMenuLabels, explorerRow, showExplorer, quickPickTitle, choose, toast, clearNotifications } =
+    ctx.helpers;
   const { manifestParams } = ctx.helpers;
   const dir = path.join(workspace, FOLDER);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(path.join(FIXTURE, 'model', 'shapes-conv.json'), path.join(dir, MODEL));
-  fs.copyFileSync(path.join(FIXTURE, 'model', 'group1-shard1of1.bin'), path.join(dir, 'group1-shard1of1.bin'));
+  // run.sh puts the teacher there before the window opens; copied here only for another runner.
+  if (!fs.existsSync(path.join(dir, MODEL))) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(path.join(FIXTURE, 'model', 'shapes-conv.json'), path.join(dir, MODEL));
+    fs.copyFileSync(path.join(FIXTURE, 'model', 'group1-shard1of1.bin'), path.join(dir, 'group1-shard1of1.bin'));
+  }
   fs.cpSync(path.join(FIXTURE, 'images'), path.join(workspace, 'shapes'), { recursive: true });
   const teacher = path.join(dir, MODEL);
   const before = fs.readFileSync(teacher);
@@ -36,12 +40,24 @@ exports.run = async (ctx) => {
   await clearNotifications(page);
   await showExplorer(page);
   const row = explorerRow(page, MODEL);
-  if (!(await row.isVisible().catch(() => false))) {
-    await explorerRow(page, FOLDER).waitFor({ timeout: 15000 });
+  // A click on the folder toggles it: expand it until the model's row shows.
+  await explorerRow(page, FOLDER).waitFor({ timeout: 15000 });
+  for (let i = 0; !(await row.isVisible().catch(() => false)); i++) {
+    assert(i < 5, `${FOLDER}/${MODEL} never showed in the explorer`);
     await explorerRow(page, FOLDER).click();
+    await page.waitForTimeout(1000);
   }
-  await row.waitFor({ timeout: 15000 });
-  await explorerCommand(page, MODEL, 'Export Student Architecture...');
+  // The explorer menu lists PruneScope's entries once the extension's file watcher has read the new
+  // file (by content): until then the menu lacks them, so close it and look again.
+  const entry = 'Export Student Architecture...';
+  for (let i = 0; ; i++) {
+    const labels = await contextMenuLabels(page, MODEL);
+    if (labels.some((l) => l.includes(entry))) break;
+    await page.keyboard.press('Escape');
+    assert(i < 30, `no PruneScope entries on ${MODEL} after 30 s: ${labels.join(', ')}`);
+    await page.waitForTimeout(1000);
+  }
+  await page.locator('.context-view .action-label', { hasText: entry }).first().click();
 
   await quickPickTitle(page, 'Export Student: relevance method', 60000);
   await choose(page, 'obd');
