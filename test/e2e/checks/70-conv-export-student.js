@@ -96,5 +96,5 @@ exports.run = async (ctx) => {
     `conv student: first Conv2D ${tFilters} -> ${sFilters} filters, ${manifestParams(teacher)} -> ${sParams} parameters`,
   );
   await screenshot('70-conv-export-student');
-  await ctx.helpers.runFromPalette(page, 'View: Close All Editors', 15000).catch(() => undefined);
+  await ctx.helpers.closeAllEditors(page);
 };
