@@ -4,7 +4,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { DATA_FILE_EXTENSIONS, OBD_VARIANT_DESCRIPTIONS, RELEVANCE_METHOD_DESCRIPTIONS } from '../engine/options';
+import {
+  DATA_FILE_EXTENSIONS,
+  OBD_VARIANT_DESCRIPTIONS,
+  RELEVANCE_METHOD_DESCRIPTIONS,
+  type StructuredMode,
+} from '../engine/options';
 import {
   modelFileFormat,
   DISTILL_RULES,
@@ -32,6 +37,7 @@ import type { ModelFocus } from './focus';
 import { isLayersModelJson, modelIo } from './modelDetect';
 import type { ModelFiles } from './modelFiles';
 import { distillSettings, settings } from './settings';
+import { foldBnChoices, pruningUnitChoices, type ModelLayers } from './studentChoices';
 
 /** The clicked file (explorer, editor title), else the model in the active editor, else ask. */
 export async function pickModel(args: unknown[], models: ModelFiles): Promise<string | undefined> {
@@ -174,8 +180,8 @@ export async function pickVariant(): Promise<Variant | undefined> {
   )?.variant;
 }
 
-/** A share of weights to prune: 10% ... 90%, or a custom one strictly inside (0, 1). */
-export async function pickShare(title: string): Promise<number | undefined> {
+/** A share of weights (or channels, units) to prune: 10% ... 90%, or a custom one strictly inside (0, 1). */
+export async function pickShare(title: string, noun = 'weights'): Promise<number | undefined> {
   const custom = 'Custom...';
   const items = [
     ...SHARE_CHOICES.map((s) => ({
@@ -186,12 +192,12 @@ export async function pickShare(title: string): Promise<number | undefined> {
     { label: custom, description: 'a share strictly between 0 and 1', share: undefined },
   ];
   const chosen = await vscode.window.showQuickPick(items, {
-    title: `PruneScope: ${title}: share of weights to prune`,
+    title: `PruneScope: ${title}: share of ${noun} to prune`,
   });
   if (!chosen) return undefined;
   if (chosen.share !== undefined) return chosen.share;
   const text = await vscode.window.showInputBox({
-    title: `PruneScope: ${title}: share of weights to prune`,
+    title: `PruneScope: ${title}: share of ${noun} to prune`,
     prompt: 'A number strictly between 0 and 1 (0.35 or 35%)',
     value: '0.5',
     validateInput: (t) => {
@@ -202,6 +208,23 @@ export async function pickShare(title: string): Promise<number | undefined> {
   if (text === undefined) return undefined;
   const r = parseShare(text);
   return r.ok ? r.value : undefined;
+}
+
+/** How the student is made smaller: whole filters, Dense units or weights; the model's default first. */
+export async function pickPruningUnit(title: string, layers: ModelLayers): Promise<StructuredMode | undefined> {
+  const items = pruningUnitChoices(layers).map((c, i) => ({
+    label: c.label,
+    description: i === 0 ? 'default for this model' : undefined,
+    detail: c.detail,
+    unit: c.unit,
+  }));
+  return (await vscode.window.showQuickPick(items, { title: `PruneScope: ${title}: what to remove` }))?.unit;
+}
+
+/** Whether to fold BatchNormalization into the layer before it (the student then has none). */
+export async function pickFoldBn(title: string): Promise<boolean | undefined> {
+  const items = foldBnChoices().map((c, i) => ({ ...c, description: i === 0 ? 'default' : undefined }));
+  return (await vscode.window.showQuickPick(items, { title: `PruneScope: ${title}: BatchNormalization` }))?.fold;
 }
 
 /** Hidden widths, one per hidden Dense layer. */

@@ -219,6 +219,27 @@ function kernelZeros(modelJson) {
   return { zeros, kernels };
 }
 
+/**
+ * A modal dialog left by a check (Close All Editors on dirty untitled notebooks asks to save them)
+ * blocks every later input: answer it with "Don't Save" (the checks' notebooks are scratch).
+ */
+async function dismissDialog(page) {
+  const box = page.locator('.monaco-dialog-box');
+  if (!(await box.isVisible().catch(() => false))) return false;
+  const dontSave = box.locator('.monaco-button', { hasText: "Don't Save" });
+  if (await dontSave.count().catch(() => 0)) await dontSave.first().click();
+  else await page.keyboard.press('Escape');
+  await box.waitFor({ state: 'hidden', timeout: 10000 }).catch(() => {});
+  return true;
+}
+
+/** Closes every editor, discarding the checks' untitled notebooks instead of asking to save them. */
+async function closeAllEditors(page) {
+  await runFromPalette(page, 'View: Close All Editors', 15000).catch(() => {});
+  await page.waitForTimeout(500);
+  await dismissDialog(page);
+}
+
 async function clearNotifications(page) {
   await runFromPalette(page, 'Notifications: Clear All Notifications', 15000).catch(() => {});
 }
@@ -807,6 +828,7 @@ async function quickOpen(page, name) {
         page,
         (st) => {
           if (/relevance method/.test(st.title)) return 'obd';
+          if (/what to remove/.test(st.title)) return 'weights (dense chain only)';
           if (/size of the student/.test(st.title)) return 'Give the hidden widths';
           if (/hidden widths/.test(st.title)) return '3';
           if (/data for wine\.json/.test(st.title)) return 'wine';
@@ -1137,6 +1159,8 @@ async function quickOpen(page, name) {
       quickInputState,
       answerPrompts,
       clearNotifications,
+      dismissDialog,
+      closeAllEditors,
       analysisFrameWhere,
       panelFrameWhere,
       notebookFrame,
@@ -1154,6 +1178,7 @@ async function quickOpen(page, name) {
       m.title,
       async () => {
         if (m.error) throw new Error(m.error);
+        if (await dismissDialog(page)) log(`a dialog left open before ${m.file} was dismissed`);
         await clearNotifications(page);
         await m.run(checkContext);
       },
@@ -1205,9 +1230,7 @@ async function quickOpen(page, name) {
       await runFromPalette(rpage, 'PruneScope: Prune Model...');
       await toast(rpage, 'Prune Model needs a trusted workspace').first().waitFor({ timeout: 30000 });
       assert(
-        !(await rpage
-          .locator('.quick-input-widget .quick-input-title', { hasText: 'choose a model' })
-          .isVisible()),
+        !(await rpage.locator('.quick-input-widget .quick-input-title', { hasText: 'choose a model' }).isVisible()),
         'Prune Model asked for a model anyway',
       );
       await rpage.screenshot({ path: path.join(SHOTS, '24-restricted-prune.png') });

@@ -28,6 +28,14 @@ cp test/e2e/fixtures/weights.bin "$W/ws/nested/"
 # A small trained Wine model (13-6-3; prunescope train --data wine --layers 6,3 --epochs 30 --standardize).
 cp test/e2e/fixtures/wine/model.json "$W/ws/wine/wine.json"
 cp test/e2e/fixtures/wine/group1-shard1of1.bin "$W/ws/wine/"
+# The shapes fixture (class folders of PNG images and a small conv model): there from the start,
+# since files copied in while the window is open reach neither Quick Open's file list nor the
+# explorer's PruneScope entries in time (checks/50-data-image-folder.js, 70-conv-export-student.js).
+cp -r test/e2e/fixtures/shapes/images "$W/ws/shapes"
+cp -r test/e2e/fixtures/shapes/model "$W/ws/conv"
+mkdir -p "$W/ws/conv-export"
+cp test/e2e/fixtures/shapes/model/shapes-conv.json "$W/ws/conv-export/conv-teacher.json"
+cp test/e2e/fixtures/shapes/model/group1-shard1of1.bin "$W/ws/conv-export/"
 echo '{ "name": "not-a-model", "layers": [16, 8] }' > "$W/ws/config.json"
 cat > "$W/ud/User/settings.json" <<'J'
 { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "extensions.autoCheckUpdates": false,
