@@ -42,13 +42,16 @@ export async function exportStudent(
   data: string,
   method: Method,
   sizing: { fraction: number } | { widths: number[] },
+  /** 'channels': remove whole channels (`sizing.fraction` of the removable ones). */
+  structured?: 'channels',
 ): Promise<void> {
+  const by = structured ? `-${structured}` : '';
   const tag =
-    'fraction' in sizing ? `${method}-${shareLabel(sizing.fraction)}` : `${method}-${sizing.widths.join('x')}`;
+    'fraction' in sizing ? `${method}${by}-${shareLabel(sizing.fraction)}` : `${method}-${sizing.widths.join('x')}`;
   const out = newFolder(modelPath, 'student', tag);
   const r = await d.runner.run(
     'export-student',
-    { modelPath, data, seed: 0, method, ...sizing, out },
+    { modelPath, data, seed: 0, method, ...sizing, ...(structured ? { structured } : {}), out },
     `Exporting a student of ${path.basename(modelPath)}`,
   );
   if (!r) return;
