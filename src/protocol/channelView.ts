@@ -96,6 +96,35 @@ export function filterImages(f: FirstConvFilters, inChannel: number | 'mean' = '
   return out;
 }
 
+/**
+ * The filters side by side in one grey-scale heatmap (the notebook's drawing of filterImages: its
+ * renderer draws plotly figures only): filter o's pixels in columns o * (kw + 1) .. o * (kw + 1) +
+ * kw - 1, a null column between filters, and each filter's relevance in its axis label.
+ */
+export function filterMosaic(f: FirstConvFilters, inChannel: number | 'mean' = 'mean'): PlotlyFigure {
+  const imgs = filterImages(f, inChannel);
+  const [kh, kw] = f.kernelSize;
+  const width = imgs.length * (kw + 1) - 1;
+  const z: (number | null)[][] = Array.from({ length: kh }, () => new Array<number | null>(width).fill(null));
+  const tickvals: number[] = [];
+  const ticktext: string[] = [];
+  for (const img of imgs) {
+    const x0 = img.filter * (kw + 1);
+    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) z[i][x0 + j] = img.pixels[i * kw + j];
+    tickvals.push(x0 + (kw - 1) / 2);
+    ticktext.push(`#${img.filter}: ${img.relevance === null ? 'fixed' : img.relevance.toPrecision(3)}`);
+  }
+  const shown = inChannel === 'mean' ? 'mean over input channels' : `input channel ${inChannel}`;
+  return {
+    data: [{ type: 'heatmap', name: 'grey level', z, colorscale: 'Greys', reversescale: true, showscale: false }],
+    layout: {
+      title: { text: `${f.layer}: ${f.filters} filters of ${kh} x ${kw} (${shown}) with their relevance` },
+      xaxis: { tickvals, ticktext, tickangle: -45 },
+      yaxis: { autorange: 'reversed', showticklabels: false, scaleanchor: 'x' },
+    },
+  };
+}
+
 const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : 'n/a');
 
 /** The structured what-if's result line: channels removed, the metric, parameters and FLOPs left. */

@@ -4,7 +4,13 @@
 // and its job parameters with a fake worker that records what it was asked.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { channelBars, filterImages, groupRows, structuredWhatifText } from '../../src/protocol/channelView';
+import {
+  channelBars,
+  filterImages,
+  filterMosaic,
+  groupRows,
+  structuredWhatifText,
+} from '../../src/protocol/channelView';
 import {
   figureTable,
   parseWebviewMessage,
@@ -106,6 +112,24 @@ test('filters: pixels are the kernel of each filter scaled from its min (0) to i
   }
   assert.throws(() => filterImages(f, 2), /input channel 2/);
   assert.throws(() => filterImages({ ...f, kernel: f.kernel.slice(1) }), /kernel has 35 values/);
+});
+
+test('filter mosaic (the notebook drawing): each filter pixels in its own columns, nulls between', () => {
+  const f = kernelOf((i, j, c, o) => i * 10 + j + c * 0.5 + o * 100 * (j % 2));
+  const fig = filterMosaic(f, 0);
+  const z = fig.data[0].z as (number | null)[][];
+  const imgs = filterImages(f, 0);
+  assert.equal(z.length, 2);
+  assert.equal(z[0].length, 3 * 4 - 1);
+  for (const img of imgs)
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 3; j++)
+        assert.equal(z[i][img.filter * 4 + j], img.pixels[i * 3 + j], `${img.filter} ${i} ${j}`);
+  assert.deepEqual([z[0][3], z[1][7]], [null, null]);
+  const xaxis = fig.layout!.xaxis as { tickvals: number[]; ticktext: string[] };
+  assert.deepEqual(xaxis.tickvals, [1, 5, 9]);
+  assert.deepEqual(xaxis.ticktext, ['#0: 1.50', '#1: fixed', '#2: 0.250']);
+  assert.equal(fig.data[0].type, 'heatmap');
 });
 
 test('structured what-if text: channels removed, the metric, parameters and FLOPs left', () => {

@@ -19,6 +19,8 @@ import { h5Service } from '../../src/engine/formats/hdf5/h5Client';
 import type { JobContext } from '../../src/worker/jobTypes';
 import { handlers } from '../../src/worker/registry';
 import { firstConvFilters } from '../../src/worker/jobs/channelRelevance';
+import { makeEngineApi } from '../../src/worker/jobs/cellApi';
+import { filterMosaic } from '../../src/protocol/channelView';
 import type { JobKind, JobParams, JobResult } from '../../src/protocol';
 
 after(() => h5Service.stop());
@@ -83,6 +85,23 @@ test('channel-relevance = the parameter ranking summed per channel; first conv f
     assert.deepEqual(fc.relevance, c1.scores);
   }
   m.network.dispose();
+});
+
+test('notebook API: channelRelevance, groups and the filter and bar figures of a conv model', async () => {
+  const mp = await convModel();
+  const api = makeEngineApi(ctx(), (p) => p);
+  const r = await api.channelRelevance({ model: mp, data: 'digits', seed: 0, method: 'obd' });
+  assert.deepEqual(r, await run('channel-relevance', { modelPath: mp, data: 'digits', seed: 0, method: 'obd' }));
+  const g = await api.groups({ model: mp });
+  assert.deepEqual(g, await run('groups', { modelPath: mp }));
+  const bars = api.figures.channelBars(r);
+  assert.equal(bars.length, r.groups.length);
+  assert.deepEqual(
+    bars[0].data[0].y,
+    r.groups[0].scores.filter((s) => s !== null),
+  );
+  assert.deepEqual(api.figures.filters(r), filterMosaic(r.firstConv!));
+  assert.throws(() => api.figures.filters({ ...r, firstConv: undefined }), /no Conv2D/);
 });
 
 test('a model without Conv2D has no filters; a bad aggregate is refused', async () => {
