@@ -113,6 +113,12 @@ export class ChannelView {
   }
 
   async show(s: PanelStructured | null) {
+    // Another model: the last measurement was of the previous one.
+    if (s && s.model !== this.s?.model) {
+      this.latest = -1;
+      this.value.classList.remove('busy');
+      this.value.textContent = 'Move the slider to measure the model with whole channels removed.';
+    }
     this.s = s;
     $('channels').hidden = !s;
     if (!s) return;

@@ -16,27 +16,14 @@ import { computeRelevance } from '../../src/engine/relevance/compute';
 import { channelGroups } from '../../src/engine/prune/groups';
 import { channelScores } from '../../src/engine/prune/channelSelect';
 import { h5Service } from '../../src/engine/formats/hdf5/h5Client';
-import type { JobContext } from '../../src/worker/jobTypes';
-import { handlers } from '../../src/worker/registry';
+import { jobRunner } from './runJob';
 import { firstConvFilters } from '../../src/worker/jobs/channelRelevance';
 import { makeEngineApi } from '../../src/worker/jobs/cellApi';
 import { filterMosaic } from '../../src/protocol/channelView';
-import type { JobKind, JobParams, JobResult } from '../../src/protocol';
 
 after(() => h5Service.stop());
 
-const cache = new Map<string, unknown>();
-const ctx = (): JobContext => ({
-  signal: new AbortController().signal,
-  progress: () => undefined,
-  log: () => undefined,
-  cache,
-});
-
-async function run<K extends JobKind>(kind: K, params: unknown): Promise<JobResult<K>> {
-  const h = handlers[kind];
-  return (await h.run(h.parse(params) as JobParams<K>, ctx())).result as JobResult<K>;
-}
+const { ctx, run } = jobRunner();
 
 async function convModel(): Promise<string> {
   await backend();
