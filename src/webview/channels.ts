@@ -12,11 +12,14 @@ type WhatifReply = Extract<ToWebview, { type: 'whatif' }>;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
-function fillSelect(sel: HTMLSelectElement, values: { value: string; label: string }[]) {
+/** Keeps the selection when still offered, else `preferred` when offered, else the first. */
+function fillSelect(sel: HTMLSelectElement, values: { value: string; label: string }[], preferred?: string) {
   const prev = sel.value;
   sel.textContent = '';
   for (const v of values) sel.append(new Option(v.label, v.value));
-  if (values.some((v) => v.value === prev)) sel.value = prev;
+  const offered = (x: string | undefined) => x !== undefined && values.some((v) => v.value === x);
+  if (offered(prev)) sel.value = prev;
+  else if (offered(preferred)) sel.value = preferred!;
 }
 
 const fmtRelevance = (r: number | null) => (r === null ? 'fixed' : r.toPrecision(3));
@@ -126,6 +129,7 @@ export class ChannelView {
     fillSelect(
       this.method,
       methods.map((m) => ({ value: m, label: m })),
+      'obd',
     );
     $('channels-summary').textContent =
       `${s.groups.length} dependency groups, ${s.removableChannels} removable channels: removing a channel removes every weight slice listed with its group.`;
