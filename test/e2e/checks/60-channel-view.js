@@ -61,22 +61,30 @@ exports.title = 'Channel view of a conv model: groups, channel relevance, filter
 exports.run = async (ctx) => {
   const { page, workspace, assert, log, screenshot } = ctx;
   const { runFromPalette, quickOpen, quickPickTitle, choose, analysisFrameWhere } = ctx.helpers;
-  const modelDir = path.join(workspace, 'conv-channels');
-  fs.cpSync(path.join(FIXTURE, 'images'), path.join(workspace, 'shapes'), { recursive: true });
-  fs.cpSync(path.join(FIXTURE, 'model'), modelDir, { recursive: true });
-  fs.renameSync(path.join(modelDir, 'shapes-conv.json'), path.join(modelDir, 'channels-conv.json'));
+  // The shapes fixture as run.sh places it from the start (files copied in while the window is open
+  // may miss Quick Open's list); copied here when this run.sh does not.
+  let modelDir = path.join(workspace, 'conv');
+  let name = 'shapes-conv.json';
+  if (!fs.existsSync(path.join(modelDir, name)) || !fs.existsSync(path.join(workspace, 'shapes'))) {
+    modelDir = path.join(workspace, 'conv-channels');
+    name = 'channels-conv.json';
+    fs.cpSync(path.join(FIXTURE, 'images'), path.join(workspace, 'shapes'), { recursive: true });
+    fs.cpSync(path.join(FIXTURE, 'model'), modelDir, { recursive: true });
+    fs.renameSync(path.join(modelDir, 'shapes-conv.json'), path.join(modelDir, name));
+  }
+  const stem = name.replace(/\.json$/, '');
 
-  await quickOpen(page, 'channels-conv.json');
+  await quickOpen(page, name);
   await page.waitForTimeout(1000);
   await runFromPalette(page, 'PruneScope: Analyze Model...');
-  await quickPickTitle(page, 'data for channels-conv.json');
+  await quickPickTitle(page, `data for ${name}`);
   await choose(page, 'shapes/');
 
   const { frame } = await analysisFrameWhere(
     page,
     'side',
     async (f) =>
-      (await f.locator('#title').innerText()).includes('channels-conv.json') &&
+      (await f.locator('#title').innerText()).includes(name) &&
       (await f.locator('#channels').isVisible()) &&
       (await f.locator('#filters canvas').count()) > 0,
     300000,
@@ -114,12 +122,12 @@ exports.run = async (ctx) => {
   // Save channel-pruned model, then Export student (channels), at the slider's 50%: each writes a
   // new folder beside the model; the pruned model zeroes 2 of the 4 filters, the student has 2.
   await frame.locator('#channels-save').click();
-  const pruned = await newFolder(modelDir, /^channels-conv-pruned-obd-channels-0\.5/, 'model.json', 180000);
+  const pruned = await newFolder(modelDir, new RegExp(`^${stem}-pruned-obd-channels-0\\.5`), 'model.json', 180000);
   const zeroFilters = zeroConvFilters(path.join(pruned, 'model.json'));
   log(`saved ${path.basename(pruned)}: ${zeroFilters} of 4 conv filters all zero`);
   assert(zeroFilters === 2, `the channel-pruned model has ${zeroFilters} zero filters, expected 2`);
   await frame.locator('#channels-export').click();
-  const student = await newFolder(modelDir, /^channels-conv-student-obd-channels-0\.5/, 'student.json', 180000);
+  const student = await newFolder(modelDir, new RegExp(`^${stem}-student-obd-channels-0\\.5`), 'student.json', 180000);
   const studentFilters = convFilters(path.join(student, 'model.json'));
   log(`exported ${path.basename(student)}: conv filters ${studentFilters}`);
   assert(studentFilters === 2, `the student has ${studentFilters} filters, expected 2`);
