@@ -727,7 +727,7 @@ async function quickOpen(page, name) {
       await editorIframe.screenshot({ path: path.join(SHOTS, '27-analysis-in-editor-webview.png') });
       // Same protocol, both views: the gradient-variance ordering reaches the editor panel too.
       await runFromPalette(page, 'PruneScope: Order Parameters by Gradient Variance...');
-      await quickPickTitle(page, 'choose a TF.js model');
+      await quickPickTitle(page, 'choose a model');
       await choose(page, 'wine.json');
       await quickPickTitle(page, 'gradient-variance estimator');
       await choose(page, 'essay');
@@ -768,7 +768,7 @@ async function quickOpen(page, name) {
     async () => {
       await clearNotifications(page);
       await runFromPalette(page, 'PruneScope: Prune Model...');
-      await quickPickTitle(page, 'choose a TF.js model');
+      await quickPickTitle(page, 'choose a model');
       await choose(page, 'wine.json');
       await quickPickTitle(page, 'relevance method');
       await choose(page, 'obd');
@@ -1179,7 +1179,7 @@ async function quickOpen(page, name) {
       await rpage.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30000 });
       before2 = listFiles(WS2);
       await runFromPalette(rpage, 'PruneScope: Analyze Model...');
-      await quickPickTitle(rpage, 'choose a TF.js model');
+      await quickPickTitle(rpage, 'choose a model');
       await choose(rpage, 'model.json');
       await toast(rpage, 'model.json has 2 layers and 67 parameters').waitFor({ timeout: 60000 });
       await quickPickTitle(rpage, 'data for model.json');
@@ -1206,7 +1206,7 @@ async function quickOpen(page, name) {
       await toast(rpage, 'Prune Model needs a trusted workspace').first().waitFor({ timeout: 30000 });
       assert(
         !(await rpage
-          .locator('.quick-input-widget .quick-input-title', { hasText: 'choose a TF.js model' })
+          .locator('.quick-input-widget .quick-input-title', { hasText: 'choose a model' })
           .isVisible()),
         'Prune Model asked for a model anyway',
       );
