@@ -7,6 +7,7 @@ import type { PanelAnalysis } from '../protocol';
 import { METHODS } from './args';
 import { available, type Deps } from './deps';
 import { settings } from './settings';
+import { loadStructured } from './structuredPanel';
 
 /** Runs the analysis of `modelPath` on `data` and shows it; false when it did not finish. */
 export async function runAnalysis(d: Deps, modelPath: string, data: string): Promise<boolean> {
@@ -38,7 +39,25 @@ export async function runAnalysis(d: Deps, modelPath: string, data: string): Pro
     figures: x.figures,
   };
   d.panel.showAnalysis(analysis);
+  await showChannels(d, modelPath, data, analysis.methods);
   return true;
+}
+
+/** The channel view of a conv model (groups, channel relevance, filters); hidden for other models. */
+async function showChannels(d: Deps, modelPath: string, data: string, methods: string[]): Promise<void> {
+  if (!(await available(d, 'channel-relevance'))) return;
+  try {
+    const s = await loadStructured(
+      async (kind, params) => (await d.client.run(kind, params).done).result,
+      modelPath,
+      data,
+      methods,
+    );
+    if (d.focus.current?.modelPath === modelPath) d.panel.showStructured(s ?? null);
+  } catch (e) {
+    d.log.warn(`channel view of ${modelPath} failed: ${e instanceof Error ? e.message : String(e)}`);
+    d.panel.showStructured(null);
+  }
 }
 
 /** The panel follows the model in the active editor when its data is known. */

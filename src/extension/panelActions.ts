@@ -1,11 +1,13 @@
 // What the side panel's requests do: the demo figure, the what-if slider's measurement of the model
-// in focus, and its Save pruned model / Export student buttons (at the slider's method and share).
+// in focus, and its Save pruned model / Export student buttons (at the slider's method and share;
+// the channel slider's by whole channels).
 import type { FromWebview, ToWebview } from '../protocol';
 import type { Method } from './args';
 import { exportStudent } from './commands/exportStudent';
 import { prune } from './commands/pruneModel';
 import { requireJob, type Deps } from './deps';
 import { EngineError } from './engineClient';
+import { whatifParams } from './structuredPanel';
 import type { PanelActions } from './views';
 
 export function panelActions(d: Deps): PanelActions {
@@ -30,13 +32,7 @@ export function panelActions(d: Deps): PanelActions {
           inReplyTo: m.requestId,
         };
       try {
-        const { result } = await d.client.run('whatif', {
-          modelPath: f.modelPath,
-          data: f.data,
-          seed: 0,
-          method: m.method,
-          share: m.share,
-        }).done;
+        const { result } = await d.client.run('whatif', whatifParams(f, m)).done;
         return { type: 'whatif', inReplyTo: m.requestId, ...result };
       } catch (e) {
         const msg = e instanceof EngineError ? `${e.code}: ${e.message}` : String(e);
@@ -44,16 +40,23 @@ export function panelActions(d: Deps): PanelActions {
         return { type: 'error', message: `What-if failed: ${msg}`.slice(0, 500), inReplyTo: m.requestId };
       }
     },
-    savePruned: async (method, share) => {
+    savePruned: async (method, share, structured) => {
       const f = d.focus.current;
       if (!f || !(await requireJob(d, 'prune'))) return;
       // The ranking the slider measured (the analysis's defaults), so the file is what it showed.
-      await prune(d, f.modelPath, f.data, method as Method, share);
+      await prune(d, f.modelPath, f.data, method as Method, share, undefined, structured);
     },
-    exportStudent: async (method, share) => {
+    exportStudent: async (method, share, structured) => {
       const f = d.focus.current;
       if (!f || !(await requireJob(d, 'export-student'))) return;
-      await exportStudent(d, f.modelPath, f.data, method as Method, { fraction: share });
+      await exportStudent(
+        d,
+        f.modelPath,
+        f.data,
+        method as Method,
+        { fraction: share },
+        structured ? { structured } : undefined,
+      );
     },
   };
 }

@@ -60,6 +60,25 @@ export function panelHtml(o: { cspSource: string; nonce: string; scriptUri: stri
 <button id="save-pruned" type="button">Save pruned model</button> <button id="export-student" type="button">Export student</button>
 </div>
 </section>
+<section id="channels" hidden aria-labelledby="channels-title">
+<h3 id="channels-title">Channels</h3>
+<p id="channels-summary"></p>
+<table id="groups"><caption>Dependency groups: the channels removed together</caption><thead><tr><th scope="col">group</th><th scope="col">made by</th><th scope="col">channels</th><th scope="col">removable</th><th scope="col">weight slices per channel</th><th scope="col">fixed because</th></tr></thead><tbody></tbody></table>
+<h4>Relevance per channel</h4>
+<label for="channels-method">Method</label> <select id="channels-method"></select>
+<div id="channel-bars"></div>
+<h4>First convolution's filters</h4>
+<label for="filters-input">Shown</label> <select id="filters-input"></select>
+<p id="filters-caption"></p>
+<div id="filters" role="list" aria-labelledby="filters-caption"></div>
+<h4>What if (channels)</h4>
+<div class="whatif">
+<label for="channels-share">Channels removed</label> <input id="channels-share" type="range" min="0.05" max="0.95" step="0.05" value="0.5" aria-valuetext="50% of the channels removed">
+<output id="channels-share-label" for="channels-share">50%</output>
+<p id="channels-value" aria-live="polite">Move the slider to measure the model with whole channels removed.</p>
+<button id="channels-save" type="button">Save channel-pruned model</button> <button id="channels-export" type="button">Export student (channels)</button>
+</div>
+</section>
 <section id="gv" hidden>
 <h3 id="gv-title">Gradient-variance ordering</h3>
 <div id="gv-figures"></div>

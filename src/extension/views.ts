@@ -8,6 +8,8 @@ import {
   parseWebviewMessage,
   type FromWebview,
   type PanelAnalysis,
+  type PanelStructured,
+  type PanelStructuredMode,
   type PlotlyFigure,
   type ToWebview,
 } from '../protocol';
@@ -18,8 +20,8 @@ export interface PanelActions {
   figure(name: 'demo' | 'model'): Promise<void>;
   /** Measures the focused model pruned at share; an error reply when there is no focused analysis. */
   whatif(m: Extract<FromWebview, { type: 'whatif' }>): Promise<Extract<ToWebview, { type: 'whatif' | 'error' }>>;
-  savePruned(method: string, share: number): Promise<void>;
-  exportStudent(method: string, share: number): Promise<void>;
+  savePruned(method: string, share: number, structured?: PanelStructuredMode): Promise<void>;
+  exportStudent(method: string, share: number, structured?: PanelStructuredMode): Promise<void>;
 }
 
 /** One open page. Hidden pages are destroyed (no retained context) and reload when shown. */
@@ -30,8 +32,11 @@ interface View {
   ready: boolean;
   /** Status and errors posted before the page was ready (figures are replayed instead). */
   queue: ToWebview[];
-  /** Only the newest what-if request is answered: older replies would move the display backwards. */
-  latestWhatif: number;
+  /**
+   * Per slider (weights, channels), only the newest what-if request is answered: older replies
+   * would move its display backwards.
+   */
+  latestWhatif: Record<'weights' | PanelStructuredMode, number>;
 }
 
 export class AnalysisViews implements vscode.Disposable {
@@ -39,6 +44,7 @@ export class AnalysisViews implements vscode.Disposable {
   private last: Extract<ToWebview, { type: 'figure' }> | undefined;
   private lastAnalysis: Extract<ToWebview, { type: 'analysis' }> | undefined;
   private lastGv: Extract<ToWebview, { type: 'gradientVariance' }> | undefined;
+  private lastStructured: Extract<ToWebview, { type: 'structured' }> | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -58,7 +64,7 @@ export class AnalysisViews implements vscode.Disposable {
     visibility: vscode.Event<unknown>,
     disposed: vscode.Event<void>,
   ): void {
-    const view: View = { webview, isVisible, ready: false, queue: [], latestWhatif: -1 };
+    const view: View = { webview, isVisible, ready: false, queue: [], latestWhatif: { weights: -1, channels: -1 } };
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
@@ -104,6 +110,12 @@ export class AnalysisViews implements vscode.Disposable {
     this.broadcast(this.lastAnalysis);
   }
 
+  /** The channel view of the model in focus (null: it has no convolution). */
+  showStructured(structured: PanelStructured | null): void {
+    this.lastStructured = { type: 'structured', structured };
+    this.broadcast(this.lastStructured);
+  }
+
   /** The ordering's figures; `timeline` (the freeze timeline) follows in a second call once computed. */
   showGradientVariance(title: string, figures: PlotlyFigure[], timeline?: PlotlyFigure): void {
     this.lastGv = { type: 'gradientVariance', title, figures, ...(timeline ? { timeline } : {}) };
@@ -136,7 +148,8 @@ export class AnalysisViews implements vscode.Disposable {
       case 'ready':
         v.ready = true;
         for (const q of v.queue.splice(0)) void v.webview.postMessage(q);
-        for (const q of [this.last, this.lastAnalysis, this.lastGv]) if (q) void v.webview.postMessage(q);
+        for (const q of [this.last, this.lastAnalysis, this.lastStructured, this.lastGv])
+          if (q) void v.webview.postMessage(q);
         break;
       case 'requestFigure':
         void this.actions().figure(m.name);
@@ -144,19 +157,21 @@ export class AnalysisViews implements vscode.Disposable {
       case 'reportError':
         this.log.warn(`analysis view: ${m.message}`);
         break;
-      case 'whatif':
-        v.latestWhatif = Math.max(v.latestWhatif, m.requestId);
+      case 'whatif': {
+        const slider = m.structured ?? 'weights';
+        v.latestWhatif[slider] = Math.max(v.latestWhatif[slider], m.requestId);
         void this.actions()
           .whatif(m)
           .then((reply) => {
-            if (m.requestId >= v.latestWhatif) this.post(v, reply);
+            if (m.requestId >= v.latestWhatif[slider]) this.post(v, reply);
           });
         break;
+      }
       case 'savePruned':
-        void this.actions().savePruned(m.method, m.share);
+        void this.actions().savePruned(m.method, m.share, m.structured);
         break;
       case 'exportStudent':
-        void this.actions().exportStudent(m.method, m.share);
+        void this.actions().exportStudent(m.method, m.share, m.structured);
         break;
     }
   }

@@ -75,6 +75,26 @@ export interface GroupSummary {
   members: { node: string; weight: string; axis: number; role: string }[];
 }
 
+/** One prunable dependency group's channel relevance (null: a fixed channel, never removed). */
+export interface GroupChannelRelevance {
+  group: number;
+  producers: string[];
+  scores: (number | null)[];
+}
+
+/**
+ * The first Conv2D's kernel in Keras layout [kh, kw, inChannels, filters] (row-major, flat), and
+ * each filter's channel relevance (null when its channel is fixed).
+ */
+export interface FirstConvFilters {
+  layer: string;
+  kernelSize: [number, number];
+  inChannels: number;
+  filters: number;
+  kernel: number[];
+  relevance: (number | null)[];
+}
+
 /**
  * How the worker reads the data a job names (the CLI flags of the same names): the labels .npy of
  * an x .npy, the array names of an .npz, the pixel range of images and uint8 arrays, whether
@@ -162,6 +182,21 @@ export interface JobSpecs {
   groups: {
     params: { modelPath: string };
     result: { groups: GroupSummary[]; removableChannels: number };
+  };
+  /**
+   * Relevance of every removable channel of every dependency group by one method (the cached
+   * parameter ranking aggregated per channel, or native channel Belsley), and the first
+   * convolution's filters with theirs (absent without a Conv2D).
+   */
+  'channel-relevance': {
+    params: RankingParams & {
+      modelPath: string;
+      data: string;
+      dataOptions?: DataOptions;
+      seed: number;
+      aggregate?: string;
+    };
+    result: { method: string; aggregate: string; groups: GroupChannelRelevance[]; firstConv?: FirstConvFilters };
   };
   /**
    * Prune a share of the active weights into the NEW folder `out` (never over the input): TF.js as
@@ -339,6 +374,7 @@ export const JOB_KINDS: readonly JobKind[] = [
   'freeze-timeline',
   'cell-reset',
   'groups',
+  'channel-relevance',
 ];
 
 /**

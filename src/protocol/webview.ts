@@ -4,6 +4,7 @@
 // method and a share only; the model, the data and the output folders are the host's own state.
 import { RELEVANCE_METHODS, type RelevanceMethod } from '../engine/options';
 import { figureProblem, type PlotlyFigure } from './figure';
+import type { FirstConvFilters, GroupChannelRelevance, GroupSummary, StructuredWhatif } from './jobs';
 
 export const PANEL_METHODS = RELEVANCE_METHODS;
 export type PanelMethod = RelevanceMethod;
@@ -12,11 +13,17 @@ export type FromWebview =
   | { type: 'ready' }
   | { type: 'requestFigure'; requestId: number; name: FigureName }
   | { type: 'reportError'; message: string }
-  /** The what-if slider moved (debounced): measure the model pruned at `share` by `method`. */
-  | { type: 'whatif'; requestId: number; method: PanelMethod; share: number }
-  /** "Save pruned model" / "Export student" at the slider's method and share. */
-  | { type: 'savePruned'; method: PanelMethod; share: number }
-  | { type: 'exportStudent'; method: PanelMethod; share: number };
+  /**
+   * A what-if slider moved (debounced): measure the model pruned at `share` by `method`; with
+   * `structured` the share is of the removable channels (whole filters), else of the weights.
+   */
+  | { type: 'whatif'; requestId: number; method: PanelMethod; share: number; structured?: PanelStructuredMode }
+  /** "Save pruned model" / "Export student" at the slider's method and share (and structured mode). */
+  | { type: 'savePruned'; method: PanelMethod; share: number; structured?: PanelStructuredMode }
+  | { type: 'exportStudent'; method: PanelMethod; share: number; structured?: PanelStructuredMode };
+
+/** The panel's structured mode: whole channels of every dependency group. */
+export type PanelStructuredMode = 'channels';
 
 export const FIGURE_NAMES = ['demo', 'model'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
@@ -46,11 +53,21 @@ export interface PanelAnalysis {
   };
 }
 
+/** The channel view of a conv model: its dependency groups and, per method, its channel relevance. */
+export interface PanelStructured {
+  model: string;
+  groups: GroupSummary[];
+  removableChannels: number;
+  relevance: Record<string, { groups: GroupChannelRelevance[]; firstConv?: FirstConvFilters }>;
+}
+
 export type ToWebview =
   | { type: 'figure'; title: string; subtitle?: string; figure: PlotlyFigure; inReplyTo?: number }
   | { type: 'status'; text: string; busy: boolean }
   | { type: 'error'; message: string; inReplyTo?: number }
   | { type: 'analysis'; analysis: PanelAnalysis }
+  /** null: the model in focus has no convolution (the channel view hides). */
+  | { type: 'structured'; structured: PanelStructured | null }
   /** The ordering's figures (variances, covariance block) and, once computed, the freeze timeline. */
   | { type: 'gradientVariance'; title: string; figures: PlotlyFigure[]; timeline?: PlotlyFigure }
   | {
@@ -64,6 +81,8 @@ export type ToWebview =
       pruned: number;
       candidates: number;
       ms: number;
+      /** A structured what-if's channels removed, parameters and multiply-adds left. */
+      structured?: StructuredWhatif;
     };
 
 const MAX_TEXT = 2000;
@@ -80,10 +99,18 @@ const isMethod = (v: unknown): v is PanelMethod =>
 /** A share the engine can act on: finite, strictly inside (0, 1). */
 const isShare = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 1;
 
-function methodShare(o: Record<string, unknown>, type: string): ParseResult<{ method: PanelMethod; share: number }> {
+function methodShare(
+  o: Record<string, unknown>,
+  type: string,
+): ParseResult<{ method: PanelMethod; share: number; structured?: PanelStructuredMode }> {
   if (!isMethod(o.method)) return { ok: false, reason: `${type}: method must be one of ${PANEL_METHODS.join(', ')}` };
   if (!isShare(o.share)) return { ok: false, reason: `${type}: share must be a number strictly between 0 and 1` };
-  return { ok: true, value: { method: o.method, share: o.share } };
+  if ('structured' in o && o.structured !== 'channels')
+    return { ok: false, reason: `${type}: structured must be 'channels' when given` };
+  return {
+    ok: true,
+    value: { method: o.method, share: o.share, ...(o.structured === 'channels' ? { structured: 'channels' } : {}) },
+  };
 }
 
 export function parseWebviewMessage(v: unknown): ParseResult<FromWebview> {
@@ -108,7 +135,7 @@ export function parseWebviewMessage(v: unknown): ParseResult<FromWebview> {
         return { ok: false, reason: 'reportError: message must be a string of at most 2000 characters' };
       return { ok: true, value: { type: 'reportError', message: o.message } };
     case 'whatif': {
-      if (!exactKeys(o, ['type', 'requestId', 'method', 'share']))
+      if (!exactKeys(o, ['type', 'requestId', 'method', 'share', 'structured']))
         return { ok: false, reason: 'whatif: unexpected keys' };
       if (!isRequestId(o.requestId)) return { ok: false, reason: 'whatif: requestId must be a non-negative integer' };
       const ms = methodShare(o, 'whatif');
@@ -117,7 +144,8 @@ export function parseWebviewMessage(v: unknown): ParseResult<FromWebview> {
     case 'savePruned':
     case 'exportStudent': {
       const type = o.type;
-      if (!exactKeys(o, ['type', 'method', 'share'])) return { ok: false, reason: `${type}: unexpected keys` };
+      if (!exactKeys(o, ['type', 'method', 'share', 'structured']))
+        return { ok: false, reason: `${type}: unexpected keys` };
       const ms = methodShare(o, type);
       return ms.ok ? { ok: true, value: { type, ...ms.value } } : ms;
     }

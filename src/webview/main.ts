@@ -1,13 +1,16 @@
-// Side-panel webview: draws what the host sends (a figure; the analysis of the model in focus;
-// the gradient-variance ordering and its freeze timeline) and the what-if slider. It trusts nothing it receives either:
+// Side-panel webview: draws what the host sends (a figure; the analysis of the model in focus and,
+// for a conv model, its channel view; the gradient-variance ordering and its freeze timeline) and
+// the what-if slider. It trusts nothing it receives either:
 // unknown message types are ignored and figures are checked before drawing. It sends only
 // method + share requests; the host owns the model, the data and every file path.
 import {
   parseGradientVarianceMessage,
   type FromWebview,
   type PanelAnalysis,
+  type PanelStructured,
   type ToWebview,
 } from '../protocol/webview';
+import { ChannelView } from './channels';
 import { clearFigure, drawFigure, onThemeChange, redrawAll, resizeAll } from './draw';
 
 declare function acquireVsCodeApi(): {
@@ -31,6 +34,7 @@ const wiValue = $('whatif-value');
 type State = {
   last?: Extract<ToWebview, { type: 'figure' }>;
   analysis?: PanelAnalysis;
+  structured?: PanelStructured | null;
   gv?: Extract<ToWebview, { type: 'gradientVariance' }>;
 };
 const state: State = (vscode.getState() as State | undefined) ?? {};
@@ -142,8 +146,11 @@ async function showGv(m: Extract<ToWebview, { type: 'gradientVariance' }>) {
     );
 }
 
-// What-if: debounced; only the newest reply is shown (request ids increase).
-let requestId = 0;
+// What-if: debounced; only the newest reply is shown (request ids increase, shared by both sliders).
+let lastId = 0;
+const nextId = () => ++lastId;
+let requestId = -1;
+const channels = new ChannelView((m) => vscode.postMessage(m), report, nextId);
 let timer: ReturnType<typeof setTimeout> | undefined;
 function shareNow(): number {
   return Math.min(0.95, Math.max(0.05, Number(wiShare.value)));
@@ -156,7 +163,8 @@ function requestWhatif() {
   timer = setTimeout(() => {
     if (!wiMethod.value) return;
     wiValue.classList.add('busy');
-    vscode.postMessage({ type: 'whatif', requestId: ++requestId, method: wiMethod.value as never, share });
+    requestId = nextId();
+    vscode.postMessage({ type: 'whatif', requestId, method: wiMethod.value as never, share });
   }, 150);
 }
 wiShare.addEventListener('input', requestWhatif);
@@ -187,7 +195,16 @@ window.addEventListener('message', (ev: MessageEvent) => {
       else report(`gradientVariance message rejected: ${p.reason}`);
       break;
     }
+    case 'structured':
+      state.structured = m.structured;
+      save();
+      void channels.show(m.structured);
+      break;
     case 'whatif':
+      if (m.structured) {
+        channels.onWhatif(m);
+        break;
+      }
       if (m.inReplyTo !== requestId || typeof m.value !== 'number') return;
       wiValue.classList.remove('busy');
       wiValue.textContent = `${m.method} at ${Math.round(m.share * 100)}%: test ${m.metric} ${fmt(m.metric, m.value)} (baseline ${fmt(m.metric, m.baseline)}; ${m.pruned} of ${m.candidates} weights pruned) in ${Math.round(m.ms)} ms`;
@@ -197,6 +214,10 @@ window.addEventListener('message', (ev: MessageEvent) => {
       status.classList.toggle('busy', m.busy === true);
       break;
     case 'error':
+      if (channels.owns(m.inReplyTo)) {
+        channels.onError(String(m.message));
+        break;
+      }
       if (m.inReplyTo !== undefined && m.inReplyTo === requestId) {
         wiValue.classList.remove('busy');
         wiValue.textContent = String(m.message);
@@ -218,5 +239,6 @@ $('demo').addEventListener('click', () =>
 // Redraw what was shown before the view was hidden, then tell the host we can receive.
 if (state.last) void show(state.last);
 if (state.analysis) void showAnalysis(state.analysis);
+if (state.structured) void channels.show(state.structured);
 if (state.gv && parseGradientVarianceMessage(state.gv).ok) void showGv(state.gv);
 vscode.postMessage({ type: 'ready' });

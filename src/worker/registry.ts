@@ -14,6 +14,7 @@ import { exportStudentJob } from './jobs/exportStudent';
 import { distillJob } from './jobs/distill';
 import { gradientVarianceJob } from './jobs/gradientVariance';
 import { groupsJob } from './jobs/groups';
+import { channelRelevanceJob } from './jobs/channelRelevance';
 
 export const handlers: Record<string, JobHandler<JobKind>> = handlerTable([
   infoJob,
@@ -30,4 +31,5 @@ export const handlers: Record<string, JobHandler<JobKind>> = handlerTable([
   freezeTimelineJob,
   cellResetJob,
   groupsJob,
+  channelRelevanceJob,
 ]);

@@ -16,25 +16,13 @@ import { denseSpec } from '../../src/engine/model/denseChain';
 import { splitForModel, type Dataset } from '../../src/engine/data';
 import { computeRelevance } from '../../src/engine/relevance/compute';
 import { PruneScopeError } from '../../src/engine/errors';
-import { handlers } from '../../src/worker/registry';
+import { jobRunner } from './runJob';
 import { cellJob } from '../../src/worker/jobs/cell';
-import type { JobContext } from '../../src/worker/jobTypes';
-import type { JobKind, JobParams, JobResult } from '../../src/protocol';
 import { npyFixture } from '../data/fixturePaths';
 import { PNG } from 'pngjs';
 import { workspaceDataChoices, workspaceFiles } from '../../src/extension/dataChoices';
 
-const cache = new Map<string, unknown>();
-const ctx = (): JobContext => ({
-  signal: new AbortController().signal,
-  progress: () => undefined,
-  log: () => undefined,
-  cache,
-});
-async function run<K extends JobKind>(kind: K, params: unknown): Promise<JobResult<K>> {
-  const h = handlers[kind];
-  return (await h.run(h.parse(params) as JobParams<K>, ctx())).result as JobResult<K>;
-}
+const { ctx, run } = jobRunner();
 
 let dir: string;
 let modelPath: string;

@@ -19,22 +19,10 @@ import { channelScores, selectChannels } from '../../src/engine/prune/channelSel
 import { structuredMask } from '../../src/engine/prune/structuredMask';
 import { studentForChannels } from '../../src/engine/prune/structuredStudent';
 import { applyMask } from '../../src/engine/prune/mask';
-import type { JobContext } from '../../src/worker/jobTypes';
+import { jobRunner } from './runJob';
 import { handlers } from '../../src/worker/registry';
-import type { JobKind, JobParams, JobResult } from '../../src/protocol';
 
-const cache = new Map<string, unknown>();
-const ctx = (): JobContext => ({
-  signal: new AbortController().signal,
-  progress: () => undefined,
-  log: () => undefined,
-  cache,
-});
-
-async function run<K extends JobKind>(kind: K, params: unknown): Promise<JobResult<K>> {
-  const h = handlers[kind];
-  return (await h.run(h.parse(params) as JobParams<K>, ctx())).result as JobResult<K>;
-}
+const { run, ctx } = jobRunner();
 
 let modelPath: string | undefined;
 async function model(): Promise<string> {

@@ -33,18 +33,30 @@ export async function prune(
   method: Method,
   share: number,
   variant?: Variant,
+  /** 'channels': `share` is of the removable channels (whole filters), not of the weights. */
+  structured?: 'channels',
 ): Promise<void> {
-  const out = newFolder(modelPath, 'pruned', `${method}-${shareLabel(share)}`);
+  const by = structured ? `-${structured}` : '';
+  const out = newFolder(modelPath, 'pruned', `${method}${by}-${shareLabel(share)}`);
   const r = await d.runner.run(
     'prune',
-    { modelPath, data, seed: 0, method, ...(variant ? { variant } : {}), fraction: share, out },
-    `Pruning ${path.basename(modelPath)} (${method}, ${Math.round(share * 100)}%)`,
+    {
+      modelPath,
+      data,
+      seed: 0,
+      method,
+      ...(variant ? { variant } : {}),
+      ...(structured ? { structured } : {}),
+      fraction: share,
+      out,
+    },
+    `Pruning ${path.basename(modelPath)} (${method}, ${Math.round(share * 100)}%${structured ? ` of the ${structured}` : ''})`,
   );
   if (!r) return;
   const x = r.result;
   const fmt = (v: number) => (x.metric === 'accuracy' ? `${(v * 100).toFixed(1)}%` : v.toPrecision(4));
   const choice = await vscode.window.showInformationMessage(
-    `PruneScope: pruned ${x.prunedTotal} of ${x.candidates} weights into ${vscode.workspace.asRelativePath(x.modelFile)} (${x.format}); test ${x.metric} ${fmt(x.testBefore)} -> ${fmt(x.testAfter)}.`,
+    `PruneScope: pruned ${x.removedChannels !== undefined ? `${x.removedChannels} of ${x.removableChannels} channels (${x.prunedTotal} parameters)` : `${x.prunedTotal} of ${x.candidates} weights`} into ${vscode.workspace.asRelativePath(x.modelFile)} (${x.format}); test ${x.metric} ${fmt(x.testBefore)} -> ${fmt(x.testAfter)}.`,
     'Reveal',
     ...(x.format === 'tfjs' ? ['Open model.json'] : []),
   );

@@ -20,6 +20,9 @@ import { exportStudentJob } from './exportStudent';
 import { distillJob } from './distill';
 import { gradientVarianceJob } from './gradientVariance';
 import { freezeTimelineJob } from './freezeTimeline';
+import { groupsJob } from './groups';
+import { channelRelevanceJob } from './channelRelevance';
+import { channelBars, filterMosaic } from '../../protocol/channelView';
 import { belsleyView } from './analysis';
 import { paramNames } from '../../engine/model/summary';
 import { cachedRanking, modelAndSplit, toPlotly } from './modelCache';
@@ -44,6 +47,8 @@ const handlers = handlerTable([
   distillJob,
   gradientVarianceJob,
   freezeTimelineJob,
+  groupsJob,
+  channelRelevanceJob,
 ]);
 
 export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
@@ -95,6 +100,10 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
     },
     /** The metric with `share` of the active weights removed by `method` (fast once ranked). */
     whatif: (o: Opts) => job('whatif', ref(o, 'whatif')),
+    /** The channel dependency groups: { groups, removableChannels } (`data` is not needed). */
+    groups: (o: Opts) => job('groups', { modelPath: resolve(str(obj(o, 'groups'), 'model', 'groups')) }),
+    /** Every removable channel's relevance per group and the first convolution's filters. */
+    channelRelevance: (o: Opts) => job('channel-relevance', ref(o, 'channelRelevance')),
     /** Belsley's diagnostic: { conditionIndices, figures: { condition, proportions } }. */
     async belsley(o: Opts) {
       const p = ref(o, 'belsley');
@@ -222,6 +231,14 @@ export function makeEngineApi(ctx: JobContext, resolve: (p: string) => string) {
         const layer = int(p, 'layer', 'figures.heatmap', 0, net.layers().length - 1, 0);
         const r = await cachedRanking(entry, request, ctx);
         return toPlotly(relevanceHeatmap(net, r.scores, layer, r.method, entry.split.dataset.featureNames));
+      },
+      /** One bar chart of channel relevance per group of a channelRelevance() result. */
+      channelBars: (r: JobResult<'channel-relevance'>) => r.groups.map((g) => channelBars(g, r.method)),
+      /** The first convolution's filters of a channelRelevance() result, as one grey-scale figure. */
+      filters: (r: JobResult<'channel-relevance'>, inChannel: number | 'mean' = 'mean') => {
+        if (!r.firstConv)
+          throw badInput('figures.filters: the model has no Conv2D', { field: 'firstConv', expected: 'a conv model' });
+        return filterMosaic(r.firstConv, inChannel);
       },
       /** The ordered-variance figure from a gradientVariance() result. */
       orderedVariance: (g: { variances: number[]; order: number[] }) =>
