@@ -11,7 +11,6 @@
 //                                      teacher, the channel-masked teacher, the student (before and
 //                                      after fine-tuning); provenance.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo } from '../backend';
@@ -19,8 +18,7 @@ import type { DataSplit } from '../data/dataset';
 import { numClasses } from '../data/dataset';
 import { PruneScopeError, badInput, throwIfCancelled } from '../errors';
 import { kerasTopology } from '../formats/keras/configWrite';
-import { writeModel } from '../formats/index';
-import { FORMAT_EXTENSIONS, modelStem } from '../formats/outputFolder';
+import { modelFiles } from '../formats/outputFolder';
 import { SHARD_NAME } from '../formats/modelFile';
 import { Graph } from '../model/graph';
 import type { LoadedModel } from '../formats/modelFile';
@@ -173,11 +171,9 @@ export async function exportStructuredStudent(
   const groups = plan.groups;
   const removed = plan.removed;
   let masked: Graph | undefined;
-  let tmp: string | undefined;
   try {
     step('relevance and shrink');
     masked = Graph.fromSpec(teacher.toSpec());
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prunescope-student-'));
     masked.setFlat(applyMask(teacher.toFlat(), plan.mask));
     const mt = evaluate(teacher, split.test, d.task, classes);
     const mm = evaluate(masked, split.test, d.task, classes);
@@ -254,15 +250,11 @@ export async function exportStructuredStudent(
         teacherProvenance: tm.provenance,
       },
     };
-    // Written to a scratch folder first; the whole output folder then appears in one rename.
-    const modelName = format === 'tfjs' ? 'model.json' : modelStem(model.path) + FORMAT_EXTENSIONS[format];
-    const written = await writeModel(
-      format === 'tfjs' ? path.join(tmp, 'model') : path.join(tmp, modelName),
-      { spec: finalSpec, metadata },
-      format,
-    );
-    const modelText = fs.readFileSync(written.path);
-    const shard = format === 'tfjs' ? fs.readFileSync(path.join(tmp, 'model', SHARD_NAME)) : undefined;
+    // The model's files are made first; the whole output folder then appears in one rename.
+    const written = await modelFiles(student, metadata, format, model.path);
+    const modelName = written.main;
+    const modelText = written.files[modelName];
+    const shard = format === 'tfjs' ? written.files[SHARD_NAME] : undefined;
     const keras = kerasTopology(finalSpec, 'keras2');
     const report: StructuredStudentReport = {
       out,
@@ -317,15 +309,13 @@ export async function exportStructuredStudent(
     };
     throwIfCancelled(opts.signal, 'export-student');
     writeFolderAtomic(out, {
-      [modelName]: modelText,
-      ...(shard ? { [SHARD_NAME]: shard } : {}),
+      ...written.files,
       'keras-config.json': JSON.stringify(keras.topology, null, 2),
       'student.json': JSON.stringify(report, null, 2),
     });
     step('write');
     return report;
   } finally {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     masked?.dispose();
     student.dispose();
   }
