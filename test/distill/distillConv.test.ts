@@ -16,21 +16,13 @@ import { distillCommand } from '../../src/cli/commands/distill';
 import { parseArgs } from '../../src/cli/args';
 import type { CliContext } from '../../src/cli/command';
 import { PruneScopeError } from '../../src/engine/errors';
-import { GraphBuilder } from '../prune/graphFixtures';
+import { digitsBnConv } from '../prune/graphFixtures';
 
 async function convTeacher(): Promise<string> {
   await backend();
   const ds = loadDataset('digits');
   const split = splitDataset(ds, { seed: 0 });
-  const b = new GraphBuilder(3, [8, 8, 1]);
-  b.conv('c1', 'input', 1, 8, 3, { useBias: false });
-  b.bn('bn1', 'c1', 8);
-  b.relu('r1', 'bn1');
-  b.maxPool('p1', 'r1');
-  b.conv('c2', 'p1', 8, 12, 3, { padding: 'valid', activation: 'relu' });
-  b.flatten('f', 'c2');
-  b.dense('out', 'f', 48, 10, 'softmax');
-  const graph = Graph.random(b.output('out'), 1);
+  const graph = Graph.random(digitsBnConv(), 1);
   await train(graph, split, { epochs: 4, batchSize: 32, lr: 0.01, seed: 0, evalEvery: 0 });
   const written = await writeTfjs(path.join(tmpDir('dconv'), 'teacher'), {
     spec: graph.toSpec(),

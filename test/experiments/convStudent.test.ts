@@ -20,22 +20,14 @@ import { channelScores, selectChannels } from '../../src/engine/prune/channelSel
 import { structuredMask } from '../../src/engine/prune/structuredMask';
 import { applyMask } from '../../src/engine/prune/mask';
 import { convDemoStudent } from '../../src/engine/experiments/convStudent';
-import { GraphBuilder } from '../prune/graphFixtures';
+import { digitsBnConv } from '../prune/graphFixtures';
 
 test('conv demo student: share chosen on validation by the masked teacher, narrower student written, distilled', async () => {
   await backend();
   const ds = loadDataset('digits');
   ds.x = ds.x.map((v) => v / 16);
   const split = splitDataset(ds, { seed: 0 });
-  const b = new GraphBuilder(3, [8, 8, 1]);
-  b.conv('c1', 'input', 1, 8, 3, { useBias: false });
-  b.bn('bn1', 'c1', 8);
-  b.relu('r1', 'bn1');
-  b.maxPool('p1', 'r1');
-  b.conv('c2', 'p1', 8, 12, 3, { padding: 'valid', activation: 'relu' });
-  b.flatten('f', 'c2');
-  b.dense('out', 'f', 48, 10, 'softmax');
-  const teacher = Graph.random(b.output('out'), 1);
+  const teacher = Graph.random(digitsBnConv(), 1);
   await train(teacher, split, { epochs: 4, batchSize: 32, lr: 0.01, seed: 0, evalEvery: 0 });
   const obd = await computeRelevance(teacher, split, { method: 'obd', variant: 'ggn', seed: 0 });
   const folder = tmpDir('conv-student');

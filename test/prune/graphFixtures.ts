@@ -207,6 +207,22 @@ export function lenet5(seed: number, classes = 10, activation: ActivationName = 
   return b.output('out');
 }
 
+/**
+ * A small conv network with BatchNormalization for the 8x8x1 digits: conv 8 (no bias) -> BN -> relu
+ * -> max pool -> conv 12 valid relu -> flatten -> dense 10 softmax.
+ */
+export function digitsBnConv(seed = 3): GraphSpec {
+  const b = new GraphBuilder(seed, [8, 8, 1]);
+  b.conv('c1', 'input', 1, 8, 3, { useBias: false });
+  b.bn('bn1', 'c1', 8);
+  b.relu('r1', 'bn1');
+  b.maxPool('p1', 'r1');
+  b.conv('c2', 'p1', 8, 12, 3, { padding: 'valid', activation: 'relu' });
+  b.flatten('f', 'c2');
+  b.dense('out', 'f', 48, 10, 'softmax');
+  return b.output('out');
+}
+
 /** Flat indices of `node`'s `weight` whose coordinates satisfy `pick` (row-major decoding). */
 export function entries(spec: GraphSpec, node: string, weight: string, pick: (c: number[]) => boolean): number[] {
   const L = flatLayout(spec);
