@@ -5,25 +5,16 @@ import assert from 'node:assert/strict';
 import * as path from 'path';
 import { backend, maxRelErr, type JsonDoc } from '../helpers';
 import { curvatureCommand } from '../../src/cli/commands/curvature';
-import { parseArgs } from '../../src/cli/args';
 import { loadDataset, splitDataset } from '../../src/engine/data';
 import { denseLayout } from '../../src/engine/model/denseChain';
 import { loadModel } from '../../src/engine/formats/modelFile';
 import { recursionDiag, fdHessianDiag, Net64 } from './reference64';
+import { runCommand } from '../cliRun';
 
 const MODEL = path.join(__dirname, '..', '..', '..', 'test', 'e2e', 'fixtures', 'model.json');
 
 async function runJson(argv: string[]): Promise<JsonDoc> {
-  let out = '';
-  const ctx = {
-    log: () => undefined,
-    out: (t: string) => {
-      out += t;
-    },
-    signal: new AbortController().signal,
-  };
-  await curvatureCommand.run(parseArgs(argv, curvatureCommand.flags, 'curvature'), ctx);
-  return JSON.parse(out);
+  return JSON.parse(await runCommand(curvatureCommand, argv));
 }
 
 test('prunescope curvature --kind hessian --json matches the float64 reference on iris (train split)', async () => {

@@ -8,7 +8,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { backend } from '../helpers';
-import { parseArgs } from '../../src/cli/args';
 import type { Command } from '../../src/cli/command';
 import { curvatureCommand } from '../../src/cli/commands/curvature';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
@@ -20,6 +19,7 @@ import { mlpSpec } from '../../src/engine/model/mlpSpec';
 import { Graph } from '../../src/engine/model/graph';
 import { denseSpec } from '../../src/engine/model/denseChain';
 import { writeMnistFiles, type MnistFiles } from './mnistWrite';
+import { runCommand } from '../cliRun';
 
 const ROWS = 1000;
 const SEED = 3;
@@ -34,10 +34,7 @@ interface Doc {
 }
 
 async function runJson(cmd: Command, argv: string[]): Promise<Doc> {
-  let out = '';
-  const ctx = { log: () => undefined, out: (t: string) => (out += t), signal: new AbortController().signal };
-  await cmd.run(parseArgs(argv, cmd.flags, cmd.name), ctx);
-  return JSON.parse(out);
+  return JSON.parse(await runCommand(cmd, argv));
 }
 
 /** LeNet-5's curvature costs far more per row: it reads a smaller subset. */

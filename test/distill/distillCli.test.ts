@@ -12,9 +12,8 @@ import { loadDataset, splitDataset } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { distillCommand } from '../../src/cli/commands/distill';
 import { exportStudentCommand } from '../../src/cli/commands/export-student';
-import { parseArgs } from '../../src/cli/args';
-import type { Command, CliContext } from '../../src/cli/command';
 import { PruneScopeError } from '../../src/engine/errors';
+import { runCommand } from '../cliRun';
 
 async function teacher(): Promise<string> {
   await backend();
@@ -41,18 +40,7 @@ async function teacher(): Promise<string> {
   return saved.modelJson;
 }
 
-async function run(cmd: Command, argv: string[]): Promise<string> {
-  let out = '';
-  const ctx: CliContext = {
-    log: () => undefined,
-    out: (t) => {
-      out += t;
-    },
-    signal: new AbortController().signal,
-  };
-  await cmd.run(parseArgs(argv, cmd.flags, cmd.name), ctx);
-  return out;
-}
+const run = runCommand;
 
 test('distill --widths with privileged features: baseline row, narrower student input, consistent statistics and files', async () => {
   const t = await teacher();

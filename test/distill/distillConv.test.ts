@@ -13,10 +13,9 @@ import { writeTfjs } from '../../src/engine/formats/tfjs';
 import { loadDataset, splitDataset } from '../../src/engine/data';
 import { train } from '../../src/engine/train/train';
 import { distillCommand } from '../../src/cli/commands/distill';
-import { parseArgs } from '../../src/cli/args';
-import type { CliContext } from '../../src/cli/command';
 import { PruneScopeError } from '../../src/engine/errors';
 import { digitsBnConv } from '../prune/graphFixtures';
+import { runCommand } from '../cliRun';
 
 async function convTeacher(): Promise<string> {
   await backend();
@@ -33,16 +32,7 @@ async function convTeacher(): Promise<string> {
 }
 
 async function run(argv: string[]): Promise<string> {
-  let out = '';
-  const ctx: CliContext = {
-    log: () => undefined,
-    out: (t) => {
-      out += t;
-    },
-    signal: new AbortController().signal,
-  };
-  await distillCommand.run(parseArgs(argv, distillCommand.flags, 'distill'), ctx);
-  return out;
+  return await runCommand(distillCommand, argv);
 }
 
 test('distill --structured channels --fraction 0.5 --fold-bn: a narrower conv student, distilled and labels-only', async () => {

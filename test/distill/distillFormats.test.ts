@@ -16,10 +16,9 @@ import { loadDataset, splitDataset, splitForModel } from '../../src/engine/data'
 import { train } from '../../src/engine/train/train';
 import { distill } from '../../src/engine/distill/distill';
 import { distillCommand } from '../../src/cli/commands/distill';
-import { parseArgs } from '../../src/cli/args';
-import type { CliContext } from '../../src/cli/command';
 import { PruneScopeError } from '../../src/engine/errors';
 import type { ModelFormat } from '../../src/engine/options';
+import { runCommand } from '../cliRun';
 
 after(() => h5Service.stop());
 
@@ -31,10 +30,7 @@ interface DistillDoc {
 }
 
 async function runDistill(argv: string[]): Promise<DistillDoc> {
-  let out = '';
-  const ctx: CliContext = { log: () => undefined, out: (t) => void (out += t), signal: new AbortController().signal };
-  await distillCommand.run(parseArgs(argv, distillCommand.flags, 'distill'), ctx);
-  return JSON.parse(out);
+  return JSON.parse(await runCommand(distillCommand, argv));
 }
 
 const dense = (hidden: number, seed: number) =>

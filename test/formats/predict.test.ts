@@ -12,8 +12,6 @@ import { tfjsLoad, tmpDir, writeTfjsModel } from '../fixtures/models/tfjsFiles';
 import { npyBytes } from '../data/npyWrite';
 import { Rng } from '../../src/engine/util/random';
 import { predictCommand, type PredictReport } from '../../src/cli/commands/predict';
-import { parseArgs } from '../../src/cli/args';
-import type { CliContext } from '../../src/cli/command';
 import { PruneScopeError } from '../../src/engine/errors';
 import { h5Service } from '../../src/engine/formats/hdf5/h5Client';
 import {
@@ -24,14 +22,12 @@ import {
   inputsOf,
   sharedModels,
 } from '../fixtures/models/sharedModels';
+import { runCommand } from '../cliRun';
 
 after(() => h5Service.stop());
 
 async function predict(argv: string[]): Promise<string> {
-  let out = '';
-  const ctx: CliContext = { log: () => undefined, out: (t) => void (out += t), signal: new AbortController().signal };
-  await predictCommand.run(parseArgs(argv, predictCommand.flags, 'predict'), ctx);
-  return out;
+  return await runCommand(predictCommand, argv);
 }
 
 function rowsOf(n: number, f: number, seed: number): Float32Array {

@@ -14,18 +14,14 @@ import { loadModel, saveModelAs } from '../../src/engine/formats/modelFile';
 import { h5Service } from '../../src/engine/formats/hdf5/h5Client';
 import { loadDataset, splitDataset } from '../../src/engine/data';
 import { pruneCommand } from '../../src/cli/commands/prune';
-import { parseArgs } from '../../src/cli/args';
-import type { CliContext } from '../../src/cli/command';
 import { PruneScopeError } from '../../src/engine/errors';
 import { MODEL_FORMATS, type ModelFormat } from '../../src/engine/options';
+import { runCommand } from '../cliRun';
 
 after(() => h5Service.stop());
 
 async function prune(argv: string[]): Promise<{ modelFile: string; format: string; prunedNow: number }> {
-  let out = '';
-  const ctx: CliContext = { log: () => undefined, out: (t) => void (out += t), signal: new AbortController().signal };
-  await pruneCommand.run(parseArgs(argv, pruneCommand.flags, 'prune'), ctx);
-  return JSON.parse(out);
+  return JSON.parse(await runCommand(pruneCommand, argv));
 }
 
 const EXT: Record<ModelFormat, string> = { tfjs: 'model.json', keras: 'wine.keras', h5: 'wine.h5', onnx: 'wine.onnx' };

@@ -6,24 +6,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { backend, type JsonDoc } from '../helpers';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
-import { parseArgs } from '../../src/cli/args';
 import { PruneScopeError } from '../../src/engine/errors';
 import { saveModel } from '../../src/engine/formats/modelFile';
 import { Graph } from '../../src/engine/model/graph';
 import { lenet5Spec, resnet8Spec } from '../../src/engine/model/architectures';
 import { tmpDir } from '../fixtures/models/tfjsFiles';
+import { runCommand } from '../cliRun';
 
 async function relevanceJson(argv: string[]): Promise<JsonDoc> {
-  let out = '';
-  const ctx = {
-    log: () => undefined,
-    out: (t: string) => {
-      out += t;
-    },
-    signal: new AbortController().signal,
-  };
-  await relevanceCommand.run(parseArgs(argv, relevanceCommand.flags, 'relevance'), ctx);
-  return JSON.parse(out);
+  return JSON.parse(await runCommand(relevanceCommand, argv));
 }
 
 async function savedGraph(spec: Parameters<typeof Graph.random>[0], tag: string): Promise<string> {

@@ -6,9 +6,8 @@ import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { backend } from '../helpers';
 import { infoCommand, InfoReport } from '../../src/cli/commands/info';
-import { parseArgs } from '../../src/cli/args';
-import { CliContext } from '../../src/cli/command';
 import { tmpDir, writeTfjsModel } from '../fixtures/models/tfjsFiles';
+import { runCommand } from '../cliRun';
 
 async function prunedModel(): Promise<{ file: string; model: tf.LayersModel }> {
   await backend();
@@ -42,16 +41,7 @@ async function prunedModel(): Promise<{ file: string; model: tf.LayersModel }> {
 }
 
 async function run(argv: string[]): Promise<string> {
-  let out = '';
-  const ctx: CliContext = {
-    log: () => undefined,
-    out: (t) => {
-      out += t;
-    },
-    signal: new AbortController().signal,
-  };
-  await infoCommand.run(parseArgs(argv, infoCommand.flags, 'info'), ctx);
-  return out;
+  return await runCommand(infoCommand, argv);
 }
 
 test('info --json reports layers and counts that agree with tfjs', async () => {

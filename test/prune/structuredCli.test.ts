@@ -15,8 +15,7 @@ import { pruneCommand } from '../../src/cli/commands/prune';
 import { relevanceCommand } from '../../src/cli/commands/relevance';
 import { curvesCommand } from '../../src/cli/commands/curves';
 import { readTfjs } from '../../src/engine/formats/tfjs';
-import { parseArgs } from '../../src/cli/args';
-import type { Command, CliContext } from '../../src/cli/command';
+import { runCommand } from '../cliRun';
 
 async function denseTeacher(): Promise<string> {
   await backend();
@@ -44,12 +43,7 @@ async function denseTeacher(): Promise<string> {
   return saved.modelJson;
 }
 
-async function run(cmd: Command, argv: string[]): Promise<string> {
-  let out = '';
-  const ctx: CliContext = { log: () => undefined, out: (t) => (out += t), signal: new AbortController().signal };
-  await cmd.run(parseArgs(argv, cmd.flags, cmd.name), ctx);
-  return out;
-}
+const run = runCommand;
 
 test('export-student --structured units --fraction 0.5 --finetune 2: halves the hidden layers and reports fine-tuning', async () => {
   const t = await denseTeacher();
